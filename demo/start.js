@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole stack in one process on the embedded default — vLLM simulator → bridge → in-memory
+ * broker → relay — serving the built demo page from the relay itself (one origin). Prints the URL on its own
+ * line. Environment: LLC_PORT (default 8787; a free port if taken), LLC_HOST (default 127.0.0.1),
+ * LLC_SIM_PROFILE (default 8b-h100), LLC_BACKEND_URL (use a real vLLM instead of the simulator).
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedStack, consoleLogger } from '@locallightchat/relay';
+import { OpenAIBackend } from '@locallightchat/inference-bridge';
+import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+
+const staticDir = fileURLToPath(new URL('./dist/', import.meta.url));
+if (!existsSync(staticDir)) {
+  console.error('demo/dist is missing: run `npm run build` first (npm start does it for you).');
+  process.exit(1);
+}
+
+const host = process.env.LLC_HOST ?? '127.0.0.1';
+const wanted = Number(process.env.LLC_PORT ?? 8787);
+const log = consoleLogger('llc-demo');
+
+/** The wanted port if it is free, else 0 (the kernel picks one). */
+async function pickPort(port) {
+  if (port === 0) return 0;
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(0));
+    probe.listen(port, host, () => probe.close(() => resolve(port)));
+  });
+}
+
+let sim;
+let backendUrl = process.env.LLC_BACKEND_URL;
+if (!backendUrl) {
+  sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: process.env.LLC_SIM_PROFILE ?? '8b-h100' });
+  backendUrl = sim.url;
+}
+const stack = await startEmbeddedStack({
+  relay: { host, port: await pickPort(wanted), staticDir },
+  auth: { mode: 'dev' },
+  backends: [new OpenAIBackend({ baseURL: backendUrl })],
+  bridge: { defaultModel: sim?.model },
+  log,
+});
+
+const shown = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
+console.log(`LocalLightChat demo (relay + bridge + ${sim ? 'vLLM simulator' : backendUrl}), open:`);
+console.log(`http://${shown}:${stack.relay.port}/`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    await stack.close();
+    await sim?.close();
+    process.exit(0);
+  });
+}

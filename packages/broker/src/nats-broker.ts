@@ -1,0 +1,383 @@
+/**
+ * Broker over NATS (server ≥ 2.9) with the maintained v3 client.
+ *
+ * - Live fan-out: core NATS. Each node holds one subscription per open conversation (`llc.conv.<id>.>`); the
+ *   server fans out to nodes. No per-client JetStream consumers (they collapse at tens of thousands).
+ * - Retention for resume: the JetStream stream LLC_EVENTS captures every event subject with a short max age;
+ *   events carry `Nats-Msg-Id = <streamId>:<seq>` so a bridge retry stores nothing twice. Replays read one
+ *   stream's subject with an ordered consumer.
+ * - Work queue: the JetStream stream LLC_REQUESTS (work-queue retention, file storage) with
+ *   `Nats-Msg-Id = requestId`, consumed by a durable pull consumer shared by every bridge.
+ * - Cancellations: `llc.gen.cancel.<streamId>`, live to every bridge and retained briefly in LLC_CANCELS.
+ *
+ * The client reconnects by itself and restores core subscriptions; the pull loop retries across outages.
+ */
+import { connect, headers, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { encodeFrame } from '@locallightchat/protocol';
+import {
+  BrokerUnavailableError,
+  type Broker,
+  type BrokerStatus,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type EventListener,
+  type ReplayQuery,
+  type RequestHandler,
+  type SubmitResult,
+  type Subscription,
+} from './broker.js';
+import { ListenerSet } from './listener-set.js';
+import { BrokerMessageError, Subjects, decodeEvent, decodeRequest, encodeRequest, eventMessageId, type ConversationEvent, type GenerationRequest } from './messages.js';
+import { matchesReplay } from './replay-filter.js';
+
+export interface NatsBrokerOptions {
+  /** nats://host:port, or several for a cluster. */
+  servers: string | string[];
+  /** Connection name shown by the server (e.g. `llc-relay-1`). */
+  name?: string;
+  /** Retention of conversation events for resume, ms (default 10 min). */
+  eventRetentionMs?: number;
+  /** Dedup window for requests and events, ms (default 2 min). */
+  dedupWindowMs?: number;
+  /** Redelivery deadline of an unacknowledged request, ms (default 30 s). */
+  ackWaitMs?: number;
+  /** Deliveries per request before it is dropped (default 5). */
+  maxDeliver?: number;
+  /** JetStream storage of events: `file` survives a NATS restart (default), `memory` is faster. */
+  eventStorage?: 'file' | 'memory';
+  /** Stream replicas in a JetStream cluster (default 1). */
+  replicas?: number;
+  /** Name prefix of the JetStream streams and the consumer (default `LLC`), to share one NATS between apps. */
+  prefix?: string;
+  /** Notable events (reconnects, dropped malformed messages). */
+  log?: (message: string, error?: unknown) => void;
+}
+
+const NS_PER_MS = 1_000_000;
+
+export class NatsBroker implements Broker {
+  private currentStatus: BrokerStatus = 'connected';
+  private readonly statusListeners = new ListenerSet<[BrokerStatus]>();
+  private readonly cancelListeners = new ListenerSet<[string]>();
+  private cancelSub?: NatsSubscription;
+  private readonly names: { events: string; requests: string; cancels: string; consumer: string };
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly opts: Required<Omit<NatsBrokerOptions, 'name' | 'servers'>>,
+  ) {
+    const p = opts.prefix;
+    this.names = { events: `${p}_EVENTS`, requests: `${p}_REQUESTS`, cancels: `${p}_CANCELS`, consumer: `${p.toLowerCase()}-bridges` };
+    void this.watchStatus();
+  }
+
+  /** Connects and makes sure the JetStream streams and the work-queue consumer exist. */
+  static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
+    const opts = {
+      eventRetentionMs: 10 * 60_000,
+      dedupWindowMs: 120_000,
+      ackWaitMs: 30_000,
+      maxDeliver: 5,
+      eventStorage: 'file' as const,
+      replicas: 1,
+      prefix: 'LLC',
+      log: (m: string, e?: unknown) => console.error(`[llc-broker] ${m}`, e ?? ''),
+      ...options,
+    };
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: options.servers, name: options.name ?? 'llc', maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: false });
+    } catch (error) {
+      throw new BrokerUnavailableError(`cannot connect to NATS at ${String(options.servers)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const jsm = await jetstreamManager(nc);
+    const broker = new NatsBroker(nc, jetstream(nc), jsm, opts);
+    await broker.ensureStreams();
+    return broker;
+  }
+
+  get status(): BrokerStatus {
+    return this.currentStatus;
+  }
+
+  onStatus(listener: (status: BrokerStatus) => void): Subscription {
+    return this.statusListeners.add(listener);
+  }
+
+  async submit(request: GenerationRequest): Promise<SubmitResult> {
+    try {
+      const ack = await this.js.publish(Subjects.requests, encodeRequest(request), { msgID: request.requestId, timeout: 5000 });
+      return { duplicate: ack.duplicate };
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not queue the request: ${describe(error)}`);
+    }
+  }
+
+  consume(handler: RequestHandler, options: ConsumeOptions): Consumer {
+    return new PullLoop(this.js, this.names.requests, this.names.consumer, handler, options.maxInFlight, this.opts.log);
+  }
+
+  async publish(conversationId: string, event: ConversationEvent): Promise<void> {
+    if (this.nc.isClosed()) throw new BrokerUnavailableError('the NATS connection is closed');
+    const h = headers();
+    h.set('Nats-Msg-Id', eventMessageId(event));
+    // Core publish: buffered by the client while reconnecting, captured by LLC_EVENTS with dedup.
+    this.nc.publish(Subjects.event(conversationId, event), encodeFrame(event), { headers: h });
+  }
+
+  subscribe(conversationId: string, listener: EventListener): Subscription {
+    const sub = this.nc.subscribe(Subjects.conversation(conversationId), {
+      callback: (error, msg) => {
+        if (error) return this.opts.log(`subscription to ${conversationId} failed`, error);
+        let event: ConversationEvent;
+        try {
+          event = decodeEvent(msg.data);
+        } catch (e) {
+          return this.opts.log(`dropped a malformed event on ${msg.subject}`, e);
+        }
+        listener(event, msg.data);
+      },
+    });
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  async replay(query: ReplayQuery): Promise<ConversationEvent[]> {
+    const subject = query.streamId ? Subjects.stream(query.conversationId, query.streamId) : Subjects.conversation(query.conversationId);
+    let expected: number;
+    try {
+      const info = await this.jsm.streams.info(this.names.events, { subjects_filter: subject });
+      expected = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
+    }
+    if (expected === 0) return [];
+    const consumer = await this.js.consumers.get(this.names.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const events: ConversationEvent[] = [];
+    try {
+      const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
+      for await (const msg of messages) {
+        try {
+          const event = decodeEvent(msg.data);
+          if (matchesReplay(event, query)) events.push(event);
+        } catch (e) {
+          this.opts.log(`skipped a malformed retained event on ${msg.subject}`, e);
+        }
+        if (msg.info.pending === 0) break;
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+    return events;
+  }
+
+  async cancel(streamId: string): Promise<void> {
+    try {
+      await this.js.publish(Subjects.cancel(streamId), new Uint8Array(0), { msgID: `cancel:${streamId}`, timeout: 5000 });
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not publish the cancellation: ${describe(error)}`);
+    }
+  }
+
+  onCancel(listener: (streamId: string) => void): Subscription {
+    this.cancelSub ??= this.nc.subscribe(Subjects.allCancels, {
+      callback: (error, msg) => {
+        if (!error) this.cancelListeners.emit(msg.subject.slice(Subjects.allCancels.length - 1));
+      },
+    });
+    return this.cancelListeners.add(listener);
+  }
+
+  async isCancelled(streamId: string): Promise<boolean> {
+    try {
+      return (await this.jsm.streams.getMessage(this.names.cancels, { last_by_subj: Subjects.cancel(streamId) })) !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.close();
+  }
+
+  // ───────────── setup and status ─────────────
+
+  private async ensureStreams(): Promise<void> {
+    const { dedupWindowMs, eventRetentionMs, replicas } = this.opts;
+    const streams: (Partial<StreamConfig> & { name: string })[] = [
+      {
+        name: this.names.events,
+        subjects: [Subjects.allConversations],
+        retention: RetentionPolicy.Limits,
+        storage: this.opts.eventStorage === 'memory' ? StorageType.Memory : StorageType.File,
+        max_age: eventRetentionMs * NS_PER_MS,
+        duplicate_window: Math.min(dedupWindowMs, eventRetentionMs) * NS_PER_MS,
+        num_replicas: replicas,
+      },
+      {
+        name: this.names.requests,
+        subjects: [Subjects.requests],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: 60 * 60_000 * NS_PER_MS,
+        duplicate_window: dedupWindowMs * NS_PER_MS,
+        num_replicas: replicas,
+      },
+      {
+        name: this.names.cancels,
+        subjects: [Subjects.allCancels],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.Memory,
+        max_age: dedupWindowMs * NS_PER_MS,
+        duplicate_window: dedupWindowMs * NS_PER_MS,
+        num_replicas: replicas,
+      },
+    ];
+    for (const config of streams) {
+      try {
+        await this.jsm.streams.add(config);
+      } catch {
+        // Exists (possibly with older settings): bring it up to date.
+        await this.jsm.streams.update(config.name, config);
+      }
+    }
+    const consumer = {
+      durable_name: this.names.consumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: this.opts.ackWaitMs * NS_PER_MS,
+      max_deliver: this.opts.maxDeliver,
+      max_ack_pending: 100_000,
+    };
+    try {
+      await this.jsm.consumers.add(this.names.requests, consumer);
+    } catch {
+      await this.jsm.consumers.update(this.names.requests, this.names.consumer, consumer);
+    }
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      const next: BrokerStatus | undefined =
+        s.type === 'disconnect' || s.type === 'reconnecting' ? 'reconnecting' : s.type === 'reconnect' ? 'connected' : s.type === 'close' ? 'closed' : undefined;
+      if (s.type === 'reconnect') this.opts.log('reconnected to NATS');
+      if (next && next !== this.currentStatus) {
+        this.currentStatus = next;
+        this.statusListeners.emit(next);
+      }
+    }
+    this.currentStatus = 'closed';
+    this.statusListeners.emit('closed');
+  }
+}
+
+/** Pulls requests in batches of free slots, so a bridge never holds more than `maxInFlight` at once. */
+class PullLoop implements Consumer {
+  private stopped = false;
+  private readonly inFlight = new Set<JsMsg>();
+  private slotFreed?: () => void;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly handler: RequestHandler,
+    private readonly maxInFlight: number,
+    private readonly log: (message: string, error?: unknown) => void,
+  ) {
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.slotFreed?.();
+    // Give our unacknowledged requests back at once rather than after the ack deadline.
+    for (const msg of this.inFlight) msg.nak();
+    this.inFlight.clear();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const free = this.maxInFlight - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      try {
+        const consumer = await this.js.consumers.get(this.stream, this.durable);
+        const batch = await consumer.fetch({ max_messages: free, expires: 1000 });
+        for await (const msg of batch) {
+          if (this.stopped) {
+            msg.nak();
+            continue;
+          }
+          this.dispatch(msg);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.log('pulling requests failed; retrying', error);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private dispatch(msg: JsMsg): void {
+    let request: GenerationRequest;
+    try {
+      request = decodeRequest(msg.data);
+    } catch (error) {
+      this.log(`terminated a malformed request (stream seq ${msg.seq})`, error instanceof BrokerMessageError ? error.message : error);
+      msg.term('malformed');
+      return;
+    }
+    this.inFlight.add(msg);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      if (!this.inFlight.delete(msg)) return; // given back by stop()
+      fn();
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    };
+    const delivery: Delivery = {
+      request,
+      attempt: msg.info.deliveryCount,
+      ack: async () => settle(() => msg.ack()),
+      nak: async (delayMs) => settle(() => msg.nak(delayMs)),
+      working: async () => {
+        if (!settled) msg.working();
+      },
+    };
+    Promise.resolve()
+      .then(() => this.handler(delivery))
+      .catch((error: unknown) => {
+        this.log(`request ${request.requestId} handler failed`, error);
+        settle(() => msg.nak(1000));
+      });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,11 @@
+/**
+ * @locallightchat/client — the framework-free browser client.
+ */
+export { LlcClient, type LlcClientOptions, type ClientStats } from './client.js';
+export { Session, type ConnectionStatus, type SessionOptions, type SessionHooks, type StatusDetail } from './session.js';
+export { ConversationStore, type StoreEvents } from './conversation-store.js';
+export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export type { Transport, TransportFactory, TransportHandlers } from './transports/transport.js';
+export { webSocketTransport } from './transports/websocket.js';
+export type { ClientMessage, ConversationSnapshot, MessageStatus, SendOptions, StreamMetrics } from './types.js';
+export { tokenFromEndpoint, type TokenEndpointOptions } from './token-endpoint.js';

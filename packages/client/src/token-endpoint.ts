@@ -1,0 +1,32 @@
+/**
+ * A token provider that POSTs to an endpoint returning `{ "token": "…" }` (your backend, or the relay's
+ * `/auth/dev-token` in dev mode). Tokens are cached until shortly before their `expiresAt`, when the endpoint
+ * returns one.
+ */
+export interface TokenEndpointOptions {
+  /** JSON body to post (e.g. `{ user: "alice" }` for dev tokens). */
+  body?: unknown;
+  /** Extra request options (credentials, headers…). */
+  init?: RequestInit;
+  /** Refresh this long before expiry, ms. */
+  refreshLeadMs?: number;
+}
+
+export function tokenFromEndpoint(url: string, options: TokenEndpointOptions = {}): () => Promise<string> {
+  let cached: { token: string; expiresAt?: number } | undefined;
+  return async () => {
+    const lead = options.refreshLeadMs ?? 60_000;
+    if (cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now())) return cached.token;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(options.init?.headers ?? {}) },
+      body: JSON.stringify(options.body ?? {}),
+      ...options.init,
+    });
+    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+    const json = (await response.json()) as { token?: unknown; expiresAt?: unknown };
+    if (typeof json.token !== 'string') throw new Error('token endpoint returned no token');
+    cached = { token: json.token, ...(typeof json.expiresAt === 'number' ? { expiresAt: json.expiresAt } : {}) };
+    return json.token;
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The client's view of conversations, as components render them.
+ */
+import type { ErrorCode, FinishReason, Role } from '@locallightchat/protocol';
+
+export type MessageStatus =
+  /** Stored locally, not yet acknowledged by the relay (offline, or in flight). */
+  | 'pending'
+  /** Acknowledged (user messages), or a finished answer. */
+  | 'done'
+  /** Answer waiting for capacity (see `queuePosition`). */
+  | 'queued'
+  /** Answer being generated. */
+  | 'streaming'
+  /** Answer stopped by the user. */
+  | 'stopped'
+  /** Failed (see `error`). */
+  | 'error';
+
+export interface ClientMessage {
+  /** Stable key: the client message id for user messages, the stream id for answers. */
+  key: string;
+  /** Server message id, once known. */
+  id?: string;
+  role: Role;
+  text: string;
+  reasoning: string;
+  createdAt: number;
+  status: MessageStatus;
+  clientMessageId?: string;
+  streamId?: string;
+  /** Server id of the user message an answer replies to. */
+  replyTo?: string;
+  /** Last token batch received (answers). */
+  lastSeq: number;
+  finishReason?: FinishReason;
+  queuePosition?: number;
+  error?: { code: ErrorCode; message: string; retryable: boolean };
+  model?: string;
+}
+
+export interface ConversationSnapshot {
+  id: string;
+  messages: readonly ClientMessage[];
+  /** Older history exists on the server (pass `cursor` to load it). */
+  hasMore: boolean;
+  cursor?: string;
+  /** Whether any answer is being generated or waits. */
+  busy: boolean;
+}
+
+/** Per-stream latency figures. */
+export interface StreamMetrics {
+  streamId: string;
+  conversationId: string;
+  /** Time to first token: from send (or from stream start when the send is not ours) to the first batch, ms. */
+  ttftMs?: number;
+  /** Time per output token after the first, ms (needs the usage at the end). */
+  tpotMs?: number;
+  completionTokens?: number;
+  /** Token batches received. */
+  batches: number;
+}
+
+export interface SendOptions {
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  /** Rewrite history from this server message id (edit-and-resend, regenerate). */
+  replaceFrom?: string;
+}

@@ -1,0 +1,49 @@
+import { expect } from '@open-wc/testing';
+import { isSafeUrl, renderMarkdown } from '../src/markdown/render-markdown.js';
+
+function fragment(html: string): HTMLElement {
+  const div = document.createElement('div');
+  div.innerHTML = html;
+  return div;
+}
+
+describe('renderMarkdown (safe by default)', () => {
+  it('renders headings, lists, tables and code', () => {
+    const el = fragment(renderMarkdown('# Title\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```js\nlet a = 1;\n```\n'));
+    expect(el.querySelector('h1')?.textContent).to.equal('Title');
+    expect(el.querySelectorAll('li').length).to.equal(2);
+    expect(el.querySelector('table td')?.textContent).to.equal('1');
+    expect(el.querySelector('pre code')?.textContent).to.equal('let a = 1;\n');
+  });
+
+  it('never renders raw HTML from the model', () => {
+    const el = fragment(renderMarkdown('<img src=x onerror=alert(1)> <script>alert(2)</script> <b>bold</b>'));
+    expect(el.querySelector('img')).to.equal(null);
+    expect(el.querySelector('script')).to.equal(null);
+    expect(el.querySelector('b')).to.equal(null);
+    expect(el.textContent).to.contain('<script>');
+  });
+
+  it('refuses javascript: and data: links and images', () => {
+    const el = fragment(renderMarkdown('[x](javascript:alert(1)) [y](data:text/html,hi) ![z](data:image/png;base64,AAAA) [ok](https://example.com)'));
+    const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(hrefs).to.deep.equal(['https://example.com']);
+    expect(el.querySelector('img')).to.equal(null);
+  });
+
+  it('opens links without an opener and loads images lazily', () => {
+    const el = fragment(renderMarkdown('[a](https://example.com) ![b](https://example.com/i.png)'));
+    const a = el.querySelector('a')!;
+    expect(a.getAttribute('rel')).to.equal('noopener noreferrer');
+    expect(a.getAttribute('target')).to.equal('_blank');
+    expect(el.querySelector('img')!.getAttribute('loading')).to.equal('lazy');
+  });
+
+  it('classifies URLs', () => {
+    expect(isSafeUrl('https://a.b')).to.equal(true);
+    expect(isSafeUrl('/relative')).to.equal(true);
+    expect(isSafeUrl('JaVaScRiPt:alert(1)')).to.equal(false);
+    expect(isSafeUrl(' data:text/html,x')).to.equal(false);
+    expect(isSafeUrl('vbscript:x')).to.equal(false);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The InferenceBackend port: something that streams a chat completion. Two adapters implement it and pass one
+ * conformance suite — `OpenAIBackend` (HTTP, vLLM's OpenAI-compatible API or any compatible server) and
+ * `SimulatorBackend` (the simulator's engine in-process, no HTTP).
+ */
+import type { PromptMessage } from '@locallightchat/broker';
+
+export interface InferenceRequest {
+  /** Sent as `X-Request-Id`; vLLM uses it in the completion id. */
+  requestId: string;
+  /** Model name; absent = the backend's default model. */
+  model?: string;
+  messages: PromptMessage[];
+  maxTokens: number;
+  temperature?: number;
+  /** vLLM priority (lower runs first); only sent when not 0. */
+  priority?: number;
+  /** Seed for deterministic sampling (the simulator's text is a function of seed and prompt). */
+  seed?: number;
+}
+
+/** Why generation finished, as vLLM reports it. */
+export type BackendFinishReason = 'stop' | 'length' | 'tool_calls' | 'abort';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type InferenceEvent =
+  /** Generated text; one delta may hold several tokens. `text` may be '' when only reasoning arrived. */
+  | { type: 'delta'; text: string; reasoning?: string }
+  /** Last event of a successful stream (emitted at `[DONE]`); usage when the server sent it. */
+  | { type: 'end'; finishReason: BackendFinishReason; usage?: Usage };
+
+/** What went wrong, classified so the bridge can choose: fail over, tell the user, or both. */
+export type InferenceErrorKind =
+  /** Could not connect / connection reset before any response. Fail over. */
+  | 'connect'
+  /** 429 or 503: the backend is overloaded or throttling. Fail over, cool the backend down. */
+  | 'overloaded'
+  /** No first token within the TTFT timeout. Fail over. */
+  | 'timeout'
+  /** 400: prompt + max_tokens exceed the context window. Tell the user; no failover. */
+  | 'context-too-long'
+  /** 404: unknown model. Tell the user (another backend might serve it). */
+  | 'model-not-found'
+  /** Other 4xx: the request itself is wrong. Tell the user. */
+  | 'bad-request'
+  /** An error object inside a 200 stream, a malformed stream, or a 5xx. */
+  | 'server'
+  /** The caller aborted (user stop). */
+  | 'aborted';
+
+export class InferenceError extends Error {
+  override readonly name = 'InferenceError';
+  constructor(
+    readonly kind: InferenceErrorKind,
+    message: string,
+    readonly details: {
+      /** HTTP status, when there was one. */
+      status?: number;
+      /** True when no delta had been produced yet (failover is still invisible to the user). */
+      beforeFirstToken?: boolean;
+      /** Server-suggested wait (Retry-After), in ms. */
+      retryAfterMs?: number;
+      /** Backend name, for logs and metrics. */
+      backend?: string;
+    } = {},
+  ) {
+    super(message);
+  }
+
+  /** Whether trying another backend could succeed. */
+  get failoverable(): boolean {
+    return this.kind === 'connect' || this.kind === 'overloaded' || this.kind === 'timeout' || this.kind === 'server';
+  }
+}
+
+export interface InferenceBackend {
+  /** Stable name for logs and metrics labels (e.g. the base URL's host:port). */
+  readonly name: string;
+  /**
+   * Streams one completion. Pre-stream failures throw {@link InferenceError} from the first `next()`;
+   * failures mid-stream throw it from a later `next()`. Aborting `signal` closes the request (for vLLM, the
+   * HTTP connection, which aborts the sequence on the GPU) and ends iteration with an `aborted` error.
+   */
+  stream(request: InferenceRequest, signal: AbortSignal): AsyncIterable<InferenceEvent>;
+}

@@ -1,0 +1,122 @@
+/**
+ * One simulated vLLM replica without its HTTP front: engine, serving configuration, fault injection and
+ * metrics. The HTTP server (http-server.ts) and the in-process SimulatorBackend both sit on top of it.
+ */
+import { ApiErrors, type SimApiError } from './api-errors.js';
+import { Engine } from './engine.js';
+import { Faults, type FaultConfig } from './faults.js';
+import { createMetrics, type SimulatorMetrics } from './metrics.js';
+import { resolveProfile, type ProfileOverrides, type SimProfile } from './profiles.js';
+import type { ReasoningField, ServingConfig } from './requests.js';
+import type { SchedulingPolicy } from './scheduler.js';
+
+export interface SimulatorCoreOptions {
+  /** Profile name (see profiles.ts) or a full profile. Default `8b-h100`. */
+  profile?: string | SimProfile;
+  /** Served model name (default: the profile's). */
+  model?: string;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  maxModelLen?: number;
+  kvCacheTokens?: number;
+  /** Overrides of the step-cost coefficients (ms). */
+  t0?: number;
+  a?: number;
+  b?: number;
+  /** `fcfs` (default) or `priority`. */
+  schedulingPolicy?: SchedulingPolicy;
+  /** Wall-clock speed-up of the step loop (default 1). */
+  speed?: number;
+  /** Seed of the step jitter (answer text is seeded per request). */
+  seed?: number;
+  /** Step-time jitter, log-sd (default 0.1). */
+  jitter?: number;
+  /** `manual` for tests that drive the engine step by step (HTTP streams then only move on `engine.step()`). */
+  clock?: 'realtime' | 'manual';
+  /** Emulates a reasoning model served with `--reasoning-parser`, streaming thoughts in this delta field. */
+  reasoningField?: ReasoningField;
+  /** vLLM `--max-num-queued-reqs`: beyond this many waiting requests, new ones get 503. Default unbounded. */
+  maxNumQueuedReqs?: number;
+  /** Initial fault injection. */
+  faults?: Partial<FaultConfig>;
+}
+
+export class SimulatorCore {
+  readonly profile: SimProfile;
+  readonly engine: Engine;
+  readonly serving: ServingConfig;
+  readonly faults: Faults;
+  readonly metrics: SimulatorMetrics;
+  readonly maxNumQueuedReqs: number | undefined;
+  /** Unix seconds, reported as `created` of the model. */
+  readonly createdAt = Math.floor(Date.now() / 1000);
+  private readonly options: SimulatorCoreOptions;
+
+  constructor(options: SimulatorCoreOptions = {}) {
+    this.options = options;
+    const overrides: ProfileOverrides = {
+      model: options.model,
+      maxNumSeqs: options.maxNumSeqs,
+      maxNumBatchedTokens: options.maxNumBatchedTokens,
+      maxModelLen: options.maxModelLen,
+      kvCacheTokens: options.kvCacheTokens,
+      t0: options.t0,
+      a: options.a,
+      b: options.b,
+    };
+    this.profile = resolveProfile(options.profile ?? '8b-h100', overrides);
+    const policy = options.schedulingPolicy ?? 'fcfs';
+    if (policy !== 'fcfs' && policy !== 'priority') throw new RangeError(`scheduling policy must be fcfs or priority, got "${String(policy)}"`);
+    if (options.maxNumQueuedReqs !== undefined && !(Number.isInteger(options.maxNumQueuedReqs) && options.maxNumQueuedReqs >= 0)) {
+      throw new RangeError(`maxNumQueuedReqs must be an integer ≥ 0, got ${options.maxNumQueuedReqs}`);
+    }
+    this.engine = new Engine({
+      profile: this.profile,
+      policy,
+      ...(options.speed !== undefined ? { speed: options.speed } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.serving = {
+      model: this.profile.model,
+      maxModelLen: this.profile.maxModelLen,
+      policy,
+      ...(options.reasoningField ? { reasoningField: options.reasoningField } : {}),
+    };
+    this.faults = new Faults(options.faults);
+    this.metrics = createMetrics(this.engine, this.profile.model);
+    this.maxNumQueuedReqs = options.maxNumQueuedReqs;
+  }
+
+  get model(): string {
+    return this.profile.model;
+  }
+
+  /** The overload error for a new request when the waiting queue is full, else undefined. */
+  queueFull(): SimApiError | undefined {
+    const limit = this.maxNumQueuedReqs;
+    if (limit === undefined || this.engine.waiting.length < limit) return undefined;
+    return ApiErrors.overloaded(`The server is overloaded: ${this.engine.waiting.length} requests are already waiting (max-num-queued-reqs ${limit}).`);
+  }
+
+  /** `GET /sim/state`. */
+  state(): Record<string, unknown> {
+    return {
+      model: this.model,
+      profile: this.profile,
+      schedulingPolicy: this.engine.policy,
+      speed: this.engine.speed,
+      reasoningField: this.serving.reasoningField ?? null,
+      maxNumQueuedReqs: this.maxNumQueuedReqs ?? null,
+      engine: this.engine.stats(),
+      faults: this.faults.current,
+      clock: this.options.clock ?? 'realtime',
+    };
+  }
+
+  close(): void {
+    this.engine.stop();
+    this.metrics.dispose();
+  }
+}

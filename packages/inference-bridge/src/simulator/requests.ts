@@ -1,0 +1,183 @@
+/**
+ * Parsing and validating `/v1/chat/completions` and `/v1/completions` bodies into engine work, in vLLM's order:
+ * model (404) → body validation (400) → context length (400) → priority (400). Shared by the HTTP server and the
+ * in-process SimulatorBackend, so both produce the same text for the same request.
+ */
+import { ApiErrors, SimApiError } from './api-errors.js';
+import { hash32 } from './random.js';
+import type { SchedulingPolicy } from './scheduler.js';
+import { createAnswer, topicOf, type TokenSource } from './text-generator.js';
+import { countChatPromptTokens, countCompletionPromptTokens } from './tokenizer.js';
+
+/** Where reasoning text goes: vLLM's current `reasoning` field, or the legacy `reasoning_content`. */
+export type ReasoningField = 'reasoning' | 'reasoning_content';
+
+/** How this simulated server is configured (what `vllm serve` flags would say). */
+export interface ServingConfig {
+  model: string;
+  maxModelLen: number;
+  policy: SchedulingPolicy;
+  /** Emulates `--reasoning-parser`: answers start with a reasoning phase, streamed in this delta field. */
+  reasoningField?: ReasoningField;
+}
+
+export interface ChatMessageInput {
+  role: string;
+  content: string;
+}
+
+export interface PreparedRequest {
+  kind: 'chat' | 'completion';
+  model: string;
+  promptTokens: number;
+  maxTokens: number;
+  priority: number;
+  stream: boolean;
+  includeUsage: boolean;
+  continuousUsage: boolean;
+  /** Reasoning field for this answer, when it has a reasoning phase. */
+  reasoningField?: ReasoningField;
+  source: TokenSource;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalInt(body: Json, key: string, min: number): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw ApiErrors.validation(`${key} must be an integer`, key);
+  if (v < min) throw ApiErrors.validation(`${key} must be at least ${min}, got ${v}.`, key);
+  return v;
+}
+
+function optionalBool(body: Json, key: string): boolean | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw ApiErrors.validation(`${key} must be a boolean`, key);
+  return v;
+}
+
+/** Text of a message `content`: a string, or an array of `{type:"text", text}` parts; null for tool-call turns. */
+function contentText(content: unknown, index: number): string {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => {
+        if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text;
+        throw ApiErrors.validation(`messages[${index}].content: only text parts are supported`, 'messages');
+      })
+      .join('');
+  }
+  throw ApiErrors.validation(`messages[${index}].content must be a string or an array of parts`, 'messages');
+}
+
+export function parseMessages(value: unknown): ChatMessageInput[] {
+  if (!Array.isArray(value) || value.length === 0) throw ApiErrors.validation('messages must be a non-empty array', 'messages');
+  return value.map((m, i) => {
+    if (!isObject(m) || typeof m.role !== 'string') throw ApiErrors.validation(`messages[${i}] must be an object with a string role`, 'messages');
+    return { role: m.role, content: contentText(m.content, i) };
+  });
+}
+
+/** Common sampling fields; returns the completion limit and the engine options. */
+function common(body: Json, config: ServingConfig, promptTokens: number) {
+  if (body.model !== undefined && body.model !== null && body.model !== config.model) {
+    throw ApiErrors.modelNotFound(String(body.model));
+  }
+  const stream = optionalBool(body, 'stream') ?? false;
+  const streamOptions = body.stream_options;
+  if (streamOptions !== undefined && streamOptions !== null) {
+    if (!stream) throw ApiErrors.badRequest('Stream options can only be defined when `stream=True`.', 'stream_options');
+    if (!isObject(streamOptions)) throw ApiErrors.validation('stream_options must be an object', 'stream_options');
+  }
+  const includeUsage = isObject(streamOptions) && streamOptions.include_usage === true;
+  const continuousUsage = includeUsage && isObject(streamOptions) && streamOptions.continuous_usage_stats === true;
+  const temperature = body.temperature;
+  if (temperature !== undefined && temperature !== null && (typeof temperature !== 'number' || temperature < 0)) {
+    throw ApiErrors.validation('temperature must be a number ≥ 0', 'temperature');
+  }
+  const n = optionalInt(body, 'n', 1);
+  if (n !== undefined && n > 1) throw ApiErrors.validation('llc-vllm-sim supports n = 1 only', 'n');
+  const requestedMax = optionalInt(body, 'max_completion_tokens', 1) ?? optionalInt(body, 'max_tokens', 1);
+  const priority = optionalInt(body, 'priority', Number.MIN_SAFE_INTEGER) ?? 0;
+  const seed = optionalInt(body, 'seed', Number.MIN_SAFE_INTEGER);
+  const minTokens = optionalInt(body, 'min_tokens', 0) ?? 0;
+  const ignoreEos = optionalBool(body, 'ignore_eos') ?? false;
+
+  if (promptTokens >= config.maxModelLen) throw ApiErrors.contextTooLong(config.maxModelLen, promptTokens);
+  if (requestedMax !== undefined && promptTokens + requestedMax > config.maxModelLen) {
+    throw ApiErrors.maxTokensTooLarge(requestedMax, config.maxModelLen, promptTokens);
+  }
+  if (priority !== 0 && config.policy !== 'priority') throw ApiErrors.priorityNotEnabled(priority);
+  // vLLM's default: whatever the context window leaves.
+  const maxTokens = requestedMax ?? config.maxModelLen - promptTokens;
+  return { stream, includeUsage, continuousUsage, priority, seed, minTokens, ignoreEos, maxTokens };
+}
+
+function answer(seed: number, topicText: string, minTokens: number, ignoreEos: boolean, reasoning: boolean): TokenSource {
+  const base = { seed, topic: topicOf(topicText), reasoning };
+  if (ignoreEos) return createAnswer({ ...base, targetTokens: Number.POSITIVE_INFINITY });
+  if (minTokens > 0) {
+    // Keep the seeded length unless min_tokens asks for more.
+    const natural = createAnswer(base);
+    let n = 0;
+    while (natural.next()) n++;
+    return createAnswer({ ...base, targetTokens: Math.max(n, minTokens) });
+  }
+  return createAnswer(base);
+}
+
+function textSeed(seed: number | undefined, fallback: string): number {
+  return seed !== undefined ? hash32(`seed:${seed}`) : hash32(fallback);
+}
+
+export function prepareChat(body: unknown, config: ServingConfig): PreparedRequest {
+  if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
+  const messages = parseMessages(body.messages);
+  const promptTokens = countChatPromptTokens(messages);
+  const c = common(body, config, promptTokens);
+  const kwargs = body.chat_template_kwargs;
+  const thinkingOff = isObject(kwargs) && kwargs.enable_thinking === false;
+  const reasoningField = config.reasoningField && !thinkingOff ? config.reasoningField : undefined;
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const seed = textSeed(c.seed, JSON.stringify(messages));
+  return {
+    kind: 'chat',
+    model: config.model,
+    promptTokens,
+    maxTokens: c.maxTokens,
+    priority: c.priority,
+    stream: c.stream,
+    includeUsage: c.includeUsage,
+    continuousUsage: c.continuousUsage,
+    ...(reasoningField ? { reasoningField } : {}),
+    source: answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined),
+  };
+}
+
+export function prepareCompletion(body: unknown, config: ServingConfig): PreparedRequest {
+  if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
+  let prompt = body.prompt;
+  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') prompt = prompt[0];
+  if (typeof prompt !== 'string') throw ApiErrors.validation('prompt must be a string (batched prompts are not supported)', 'prompt');
+  const promptTokens = countCompletionPromptTokens(prompt);
+  const c = common(body, config, promptTokens);
+  return {
+    kind: 'completion',
+    model: config.model,
+    promptTokens,
+    maxTokens: c.maxTokens,
+    priority: c.priority,
+    stream: c.stream,
+    includeUsage: c.includeUsage,
+    continuousUsage: c.continuousUsage,
+    source: answer(textSeed(c.seed, prompt), prompt, c.minTokens, c.ignoreEos, false),
+  };
+}
+
+export { SimApiError };

@@ -1,0 +1,23 @@
+/**
+ * Identifiers. Conversation, stream and message ids appear in broker subjects (`llc.tok.<conversationId>`)
+ * and in storage keys, so they are restricted to characters that are safe everywhere: `A–Z a–z 0–9 _ -`.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value);
+}
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/**
+ * A new random id: an optional prefix plus 20 characters of base62 (≈119 bits), using the platform CSPRNG
+ * (Web Crypto in browsers and in Node ≥ 19).
+ */
+export function newId(prefix = ''): string {
+  const bytes = new Uint8Array(20);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = prefix;
+  for (const b of bytes) out += ALPHABET[b % 62];
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * @locallightchat/protocol — the one wire protocol spoken by browsers, relays and bridges.
+ *
+ * - frames.ts: the frame types (documented where declared)
+ * - codec.ts: msgpack (and JSON) encoding; decoding validates untrusted input and never throws
+ * - codes.ts: error codes and WebSocket close codes
+ * - limits.ts / ids.ts: size limits and id rules
+ */
+export * from './frames.js';
+export * from './codes.js';
+export * from './limits.js';
+export * from './ids.js';
+export {
+  ProtocolError,
+  encodeFrame,
+  encodeFrameJson,
+  decodeClientFrame,
+  decodeServerFrame,
+  decodeClientFrameJson,
+  decodeServerFrameJson,
+  frameToWire,
+  isFrame,
+  type DecodeResult,
+  type ProtocolErrorCode,
+} from './codec.js';
+export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from './schema.js';

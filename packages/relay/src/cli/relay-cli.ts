@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * `llc-relay`: the relay, configured by flags or LLC_* environment variables (`llc-relay --help`).
+ *
+ *   llc-relay --dev --simulate                         everything in one process, a simulated model
+ *   llc-relay --dev --backend-url http://gpu:8000/v1   one process in front of your vLLM
+ *   llc-relay --broker nats://nats:4222 --store redis://redis:6379 --auth-jwks-url https://…   (production)
+ */
+import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
+import { CliUsageError, formatHelp, parseOptions, runCli, type ParsedOptions } from '@locallightchat/inference-bridge/cli-options';
+import { readFile } from 'node:fs/promises';
+import { AuthConfigError, type AuthConfig } from '../auth/authenticator.js';
+import type { RelayConfig } from '../config.js';
+import { consoleLogger } from '../log.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { RedisStore } from '../store/redis-store.js';
+import type { Store } from '../store/store.js';
+import { assertNativeUws } from '../uws.js';
+import { startEmbeddedBackends } from './backends.js';
+import { RELAY_OPTIONS } from './relay-options.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { startEmbeddedStack } from '../embedded.js';
+import { startRelay } from '../server.js';
+
+type Options = ParsedOptions<typeof RELAY_OPTIONS>;
+
+const HELP_FOOTER = `Modes:
+  Embedded (default broker/store "memory"): relay, broker, store and bridge workers in one process.
+  Distributed: --broker nats://… (and --store redis://…) — run bridges separately with llc-bridge.
+Production mode (no --dev) refuses to start without --auth-jwt-secret, --auth-public-key-file or --auth-jwks-url.`;
+
+async function authConfig(o: Options): Promise<AuthConfig> {
+  const base: AuthConfig = { mode: o.dev ? 'dev' : 'jwt' };
+  if (o['auth-jwt-secret']) base.secret = o['auth-jwt-secret'];
+  if (o['auth-public-key-file']) base.publicKey = await readFile(o['auth-public-key-file'], 'utf8');
+  if (o['auth-jwks-url']) base.jwksUrl = o['auth-jwks-url'];
+  if (o['auth-issuer']) base.issuer = o['auth-issuer'];
+  if (o['auth-audience']) base.audience = o['auth-audience'];
+  if (o['auth-algorithms']?.length) base.algorithms = o['auth-algorithms'];
+  return base;
+}
+
+function relayConfig(o: Options): Partial<RelayConfig> {
+  return {
+    host: o.host,
+    port: o.port,
+    wsPath: o['ws-path'],
+    staticDir: o.static,
+    allowedOrigins: o['allowed-origins']?.length ? o['allowed-origins'] : undefined,
+    maxFrameBytes: o['max-frame-bytes'],
+    maxTextChars: o['max-text-chars'],
+    heartbeatMs: o['heartbeat-ms'],
+    frameRatePerSecond: o['frame-rate'],
+    defaultMaxTokens: o['default-max-tokens'],
+    maxMaxTokens: o['max-max-tokens'],
+    sendHighWaterBytes: o['send-high-water'],
+    sendHardLimitBytes: o['send-hard-limit'],
+    prioritizeFirstTokens: o.priority,
+    drainTimeoutMs: o['drain-timeout-ms'],
+    defaultModel: o.model,
+    systemPrompt: o['system-prompt'],
+  };
+}
+
+async function openBroker(o: Options): Promise<Broker> {
+  if (o.broker === 'memory') return new MemoryBroker();
+  if (!o.broker.startsWith('nats://')) throw new CliUsageError(`--broker must be "memory" or nats://host:port, got "${o.broker}"`);
+  return NatsBroker.connect({ servers: o.broker.split(','), name: `llc-relay-${process.pid}` });
+}
+
+async function openStore(o: Options): Promise<Store> {
+  if (o.store === 'memory') return new MemoryStore();
+  if (!/^rediss?:\/\//.test(o.store)) throw new CliUsageError(`--store must be "memory" or redis://host:port, got "${o.store}"`);
+  return RedisStore.connect({ url: o.store });
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(RELAY_OPTIONS, process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(formatHelp('llc-relay', 'The LocalLightChat relay: WebSocket edge between browsers and inference bridges.', RELAY_OPTIONS, HELP_FOOTER));
+    return;
+  }
+  assertNativeUws();
+  const log = consoleLogger('llc-relay');
+  const auth = await authConfig(o);
+  // Fail before opening anything if production auth is missing.
+  await Authenticator.create(auth).catch((error: unknown) => {
+    if (error instanceof AuthConfigError) throw new CliUsageError(error.message);
+    throw error;
+  });
+  const broker = await openBroker(o);
+  const store = await openStore(o);
+  const embedded = o.bridge === 'embedded' || (o.bridge === 'auto' && o.broker === 'memory');
+  if (!['auto', 'embedded', 'none'].includes(o.bridge)) throw new CliUsageError('--bridge must be auto, embedded or none');
+
+  let stop: () => Promise<void>;
+  let url: string;
+  let wsUrl: string;
+  if (embedded) {
+    const backends = await startEmbeddedBackends({
+      urls: o['backend-url'] ?? [],
+      apiKey: o['backend-api-key'],
+      simulate: o.simulate,
+      simProfile: o['sim-profile'],
+      model: o.model,
+    });
+    const stack = await startEmbeddedStack({ relay: relayConfig(o), auth, backends: backends.backends, broker, store, log, bridge: { defaultModel: o.model ?? backends.model } });
+    url = stack.relay.url;
+    wsUrl = stack.relay.wsUrl;
+    stop = async () => {
+      await stack.stop();
+      await backends.close();
+    };
+    log.info(`embedded bridge: ${backends.description}`);
+  } else {
+    const relay = await startRelay(relayConfig(o), { broker, store, auth: await Authenticator.create(auth), log });
+    url = relay.url;
+    wsUrl = relay.wsUrl;
+    stop = async () => {
+      await relay.drain();
+      await broker.close();
+      await store.close();
+    };
+  }
+  console.log(`llc-relay listening on ${url} (WebSocket ${wsUrl}; broker ${o.broker}; store ${o.store}${o.dev ? '; DEV MODE' : ''})`);
+
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: draining (clients reconnect elsewhere and resume)`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('drain failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+}
+
+runCli('llc-relay', main);

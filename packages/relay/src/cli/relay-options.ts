@@ -1,0 +1,42 @@
+/**
+ * Every `llc-relay` setting: flag, environment variable, default and help, in one table.
+ */
+import type { OptionSpecs } from '@locallightchat/inference-bridge/cli-options';
+import { DEFAULT_CONFIG } from '../config.js';
+
+export const RELAY_OPTIONS = {
+  host: { type: 'string', env: 'LLC_HOST', default: DEFAULT_CONFIG.host, help: 'Interface to listen on (0.0.0.0 for all)' },
+  port: { type: 'number', env: 'LLC_PORT', default: DEFAULT_CONFIG.port, help: 'Port; 0 picks a free one and prints it' },
+  'ws-path': { type: 'string', env: 'LLC_WS_PATH', default: DEFAULT_CONFIG.wsPath, help: 'WebSocket endpoint path' },
+  static: { type: 'string', env: 'LLC_STATIC_DIR', placeholder: 'dir', help: 'Serve this directory at / (a built chat page)' },
+  'allowed-origins': { type: 'list', env: 'LLC_ALLOWED_ORIGINS', placeholder: 'origins', help: 'Origins allowed to open WebSockets (default: any)' },
+
+  dev: { type: 'boolean', env: 'LLC_DEV', default: false, help: 'Development mode: mints tokens at POST /auth/dev-token. Never in production' },
+  'auth-jwt-secret': { type: 'string', env: 'LLC_AUTH_JWT_SECRET', placeholder: 'secret', help: 'HS256 shared secret (32+ characters)' },
+  'auth-public-key-file': { type: 'string', env: 'LLC_AUTH_PUBLIC_KEY_FILE', placeholder: 'file', help: 'PEM public key for RS256/ES256 tokens' },
+  'auth-jwks-url': { type: 'string', env: 'LLC_AUTH_JWKS_URL', placeholder: 'URL', help: 'JWKS endpoint of your identity provider' },
+  'auth-issuer': { type: 'string', env: 'LLC_AUTH_ISSUER', help: 'Required `iss` claim' },
+  'auth-audience': { type: 'string', env: 'LLC_AUTH_AUDIENCE', help: 'Required `aud` claim' },
+  'auth-algorithms': { type: 'list', env: 'LLC_AUTH_ALGORITHMS', help: 'Accepted JWT algorithms (default from the key type)' },
+
+  broker: { type: 'string', env: 'LLC_BROKER', default: 'memory', placeholder: 'memory|nats://…', help: 'Message broker: in-process, or NATS server URL(s), comma-separated' },
+  store: { type: 'string', env: 'LLC_STORE', default: 'memory', placeholder: 'memory|redis://…', help: 'State store: in-process, or a Redis URL' },
+  bridge: { type: 'string', env: 'LLC_BRIDGE', default: 'auto', placeholder: 'auto|embedded|none', help: 'Run inference workers in this process (auto: when the broker is in-process)' },
+  'backend-url': { type: 'list', env: 'LLC_BACKEND_URL', placeholder: 'URLs', help: 'OpenAI-compatible base URLs (vLLM: http://host:8000/v1) for the embedded bridge' },
+  'backend-api-key': { type: 'string', env: 'LLC_BACKEND_API_KEY', help: 'API key sent to the backends' },
+  simulate: { type: 'boolean', env: 'LLC_SIMULATE', default: false, help: 'Start the vLLM simulator in-process as the backend (demos, tests)' },
+  'sim-profile': { type: 'string', env: 'LLC_SIM_PROFILE', default: '8b-h100', help: 'Simulator latency profile (see llc-vllm-sim --help)' },
+  model: { type: 'string', env: 'LLC_MODEL', help: 'Model used when the client names none' },
+  'system-prompt': { type: 'string', env: 'LLC_SYSTEM_PROMPT', help: 'System prompt prepended to every conversation' },
+
+  'max-frame-bytes': { type: 'number', env: 'LLC_MAX_FRAME_BYTES', default: DEFAULT_CONFIG.maxFrameBytes, help: 'Largest frame accepted from a client' },
+  'max-text-chars': { type: 'number', env: 'LLC_MAX_TEXT_CHARS', default: DEFAULT_CONFIG.maxTextChars, help: 'Longest user message' },
+  'heartbeat-ms': { type: 'number', env: 'LLC_HEARTBEAT_MS', default: DEFAULT_CONFIG.heartbeatMs, help: 'Client ping interval; silent sockets close after ~2 intervals' },
+  'frame-rate': { type: 'number', env: 'LLC_FRAME_RATE', default: DEFAULT_CONFIG.frameRatePerSecond, help: 'Frames per second a connection may send' },
+  'default-max-tokens': { type: 'number', env: 'LLC_DEFAULT_MAX_TOKENS', default: DEFAULT_CONFIG.defaultMaxTokens, help: 'max_tokens when the client sets none' },
+  'max-max-tokens': { type: 'number', env: 'LLC_MAX_MAX_TOKENS', default: DEFAULT_CONFIG.maxMaxTokens, help: 'Upper bound of max_tokens' },
+  'send-high-water': { type: 'number', env: 'LLC_SEND_HIGH_WATER', default: DEFAULT_CONFIG.sendHighWaterBytes, help: 'Per-socket buffer above which sending pauses and deltas coalesce (bytes)' },
+  'send-hard-limit': { type: 'number', env: 'LLC_SEND_HARD_LIMIT', default: DEFAULT_CONFIG.sendHardLimitBytes, help: 'Per-socket queue bound; past it the socket closes with a resumable code (bytes)' },
+  priority: { type: 'boolean', env: 'LLC_PRIORITY', default: true, help: 'Send first tokens ahead of continuing ones (--no-priority for A/B tests)' },
+  'drain-timeout-ms': { type: 'number', env: 'LLC_DRAIN_TIMEOUT_MS', default: DEFAULT_CONFIG.drainTimeoutMs, help: 'Graceful drain: longest wait for clients to move' },
+} satisfies OptionSpecs;

@@ -1,0 +1,104 @@
+/**
+ * Relay settings with their defaults. The CLI maps flags and LLC_* environment variables onto these; library
+ * users pass a partial object to {@link resolveConfig}.
+ */
+import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
+
+export interface RelayConfig {
+  /** Interface to listen on. */
+  host: string;
+  /** Port; 0 picks a free one (printed at start). */
+  port: number;
+  /** WebSocket endpoint path. */
+  wsPath: string;
+  /** Serve the files of this directory at `/` (e.g. a built chat page), so page and relay share an origin. */
+  staticDir?: string;
+  /** Origins allowed to open WebSockets (exact match); undefined = any. */
+  allowedOrigins?: string[];
+
+  /** Largest frame accepted from a client, bytes. */
+  maxFrameBytes: number;
+  /** Longest user message, characters. */
+  maxTextChars: number;
+  /** Interval at which clients should ping; sockets silent for ~2 intervals are closed. */
+  heartbeatMs: number;
+  /** Time a new socket has to send `hello`. */
+  helloTimeoutMs: number;
+  /** Frames per second a connection may send (token bucket), and its burst. */
+  frameRatePerSecond: number;
+  frameRateBurst: number;
+  /** Bad frames tolerated per connection per minute before it is closed as a protocol violator. */
+  maxBadFramesPerMinute: number;
+
+  /** Sending pauses (and deltas coalesce) while a socket buffers more than this. */
+  sendHighWaterBytes: number;
+  /** A socket whose queue passes this is closed with a resumable code. */
+  sendHardLimitBytes: number;
+  /** Send stream starts and first tokens ahead of continuing tokens. */
+  prioritizeFirstTokens: boolean;
+
+  /** Token batches held in memory per stream for resumes. */
+  ringBatches: number;
+  /** How long an ended stream stays resumable from memory, ms. */
+  endedStreamRetentionMs: number;
+  /** How long a conversation stays subscribed after its last socket left, ms. */
+  conversationLingerMs: number;
+
+  /** Most history messages sent to the model with a new message. */
+  promptHistoryMessages: number;
+  /** Character budget of the prompt (oldest history dropped first). */
+  maxPromptChars: number;
+  /** Optional system prompt prepended to every prompt. */
+  systemPrompt?: string;
+  /** Default and maximum `max_tokens` of a generation. */
+  defaultMaxTokens: number;
+  maxMaxTokens: number;
+  /** Model used when the client names none (undefined = the bridge's default). */
+  defaultModel?: string;
+
+  /** Send `auth-expiring` this long before a token expires, ms. */
+  authRefreshLeadMs: number;
+  /** Graceful drain: longest wait for running streams before closing sockets, ms. */
+  drainTimeoutMs: number;
+  /** Reconnect hints in `go-away` are spread uniformly over this window, ms. */
+  goAwayJitterMs: number;
+}
+
+export const DEFAULT_CONFIG: RelayConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  wsPath: '/ws',
+  maxFrameBytes: DEFAULT_CLIENT_LIMITS.maxFrameBytes,
+  maxTextChars: DEFAULT_CLIENT_LIMITS.maxTextChars,
+  heartbeatMs: 25_000,
+  helloTimeoutMs: 10_000,
+  frameRatePerSecond: 50,
+  frameRateBurst: 200,
+  maxBadFramesPerMinute: 30,
+  sendHighWaterBytes: 256 * 1024,
+  sendHardLimitBytes: 8 * 1024 * 1024,
+  prioritizeFirstTokens: true,
+  ringBatches: 20_000,
+  endedStreamRetentionMs: 120_000,
+  conversationLingerMs: 30_000,
+  promptHistoryMessages: 50,
+  maxPromptChars: 48_000,
+  defaultMaxTokens: 1024,
+  maxMaxTokens: 8192,
+  authRefreshLeadMs: 60_000,
+  drainTimeoutMs: 30_000,
+  goAwayJitterMs: 10_000,
+};
+
+export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
+  const config = { ...DEFAULT_CONFIG, ...stripUndefined(partial) };
+  if (config.sendHighWaterBytes >= config.sendHardLimitBytes) {
+    throw new RangeError('sendHighWaterBytes must be below sendHardLimitBytes');
+  }
+  if (config.maxTextChars > config.maxFrameBytes) throw new RangeError('maxTextChars cannot exceed maxFrameBytes');
+  return config;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

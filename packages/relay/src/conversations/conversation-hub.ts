@@ -1,0 +1,221 @@
+/**
+ * One relay node's view of the conversations its sockets have open.
+ *
+ * - One broker subscription per open conversation per node, however many sockets (tabs) hold it: the broker
+ *   fans out to nodes, the hub fans out to local sockets.
+ * - A {@link StreamRecord} per stream (a bounded ring), seeded from the broker's retained events when the
+ *   conversation opens on this node, so resumes are served locally — also on a node the client was not on.
+ * - When a stream ends and this node holds all of it, the answer is persisted (idempotently: every node that
+ *   holds the conversation writes the same message id, the first write wins).
+ */
+import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
+import type { ChatMessage, StreamState } from '@locallightchat/protocol';
+import type { RelayMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { assistantMessageId } from './ids.js';
+import { StreamRecord, type StreamEvent } from './stream-record.js';
+
+/** A local socket (or anything) that wants a conversation's events. */
+export interface HubMember {
+  /** `receivedAt` is performance.now() when the event arrived from the broker (undefined for replays). */
+  deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void;
+}
+
+export interface HubOptions {
+  /** Token batches held per stream. */
+  ringBatches: number;
+  /** How long an ended stream stays resumable from memory. */
+  endedRetentionMs: number;
+  /** How long a conversation stays subscribed after its last member left (a reconnect is often quick). */
+  lingerMs: number;
+}
+
+export interface ResumeResult {
+  events: StreamEvent[];
+  /** Where the events came from, for metrics and tests. */
+  source: 'ring' | 'broker' | 'none';
+}
+
+class OpenConversation {
+  readonly members = new Set<HubMember>();
+  readonly streams = new Map<string, StreamRecord>();
+  subscription?: Subscription;
+  /** Resolves once retained events were loaded; live events arriving before that are applied after them. */
+  ready: Promise<void> = Promise.resolve();
+  seeding = true;
+  pendingLive: [ConversationEvent, Uint8Array, number][] = [];
+  lingerTimer?: ReturnType<typeof setTimeout>;
+  constructor(readonly id: string) {}
+}
+
+export class ConversationHub {
+  private readonly open = new Map<string, OpenConversation>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly store: Store,
+    private readonly metrics: RelayMetrics,
+    private readonly options: HubOptions,
+    private readonly log: (message: string, error?: unknown) => void,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(options.endedRetentionMs, 10_000)));
+    this.sweeper.unref?.();
+  }
+
+  /** Adds a member; resolves when the conversation's retained state is loaded on this node. */
+  async join(conversationId: string, member: HubMember): Promise<void> {
+    let conv = this.open.get(conversationId);
+    if (!conv) {
+      conv = new OpenConversation(conversationId);
+      this.open.set(conversationId, conv);
+      this.metrics.conversationsOpen.inc();
+      const c = conv;
+      c.subscription = this.broker.subscribe(conversationId, (event, bytes) => this.onLive(c, event, bytes));
+      c.ready = this.seed(c);
+    }
+    if (conv.lingerTimer) {
+      clearTimeout(conv.lingerTimer);
+      conv.lingerTimer = undefined;
+    }
+    conv.members.add(member);
+    await conv.ready;
+  }
+
+  leave(conversationId: string, member: HubMember): void {
+    const conv = this.open.get(conversationId);
+    if (!conv || !conv.members.delete(member) || conv.members.size > 0) return;
+    conv.lingerTimer = setTimeout(() => this.closeConversation(conv), this.options.lingerMs);
+    conv.lingerTimer.unref?.();
+  }
+
+  isOpen(conversationId: string): boolean {
+    return this.open.has(conversationId);
+  }
+
+  /** Streams of a conversation this node knows (running, or ended within the retention time). */
+  streamStates(conversationId: string): StreamState[] {
+    const conv = this.open.get(conversationId);
+    if (!conv) return [];
+    const out: StreamState[] = [];
+    for (const record of conv.streams.values()) {
+      const state = record.state();
+      if (state) out.push(state);
+    }
+    return out;
+  }
+
+  /** Events to continue `streamId` from `fromSeq`: from the ring when it holds them, else from the broker. */
+  async resume(conversationId: string, streamId: string, fromSeq: number): Promise<ResumeResult> {
+    const conv = this.open.get(conversationId);
+    if (conv) await conv.ready;
+    const record = conv?.streams.get(streamId);
+    if (record?.canServe(fromSeq)) return { events: record.from(fromSeq), source: 'ring' };
+    const replayed = await this.broker.replay({ conversationId, streamId, fromSeq });
+    const events = replayed.filter((e): e is StreamEvent => e.type !== 'message');
+    return { events, source: events.length ? 'broker' : 'none' };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const conv of this.open.values()) this.closeConversation(conv);
+  }
+
+  // ───────────── internals ─────────────
+
+  private async seed(conv: OpenConversation): Promise<void> {
+    try {
+      await this.broker.flush();
+      const retained = await this.broker.replay({ conversationId: conv.id });
+      for (const event of retained) this.record(conv, event);
+    } catch (error) {
+      this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error);
+    } finally {
+      conv.seeding = false;
+      const pending = conv.pendingLive;
+      conv.pendingLive = [];
+      for (const [event, bytes, at] of pending) this.apply(conv, event, bytes, at);
+    }
+  }
+
+  private onLive(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array): void {
+    const at = performance.now();
+    if (conv.seeding) {
+      // The bytes may be a view into a reused buffer: keep a copy while we wait.
+      conv.pendingLive.push([event, bytes.slice(), at]);
+      return;
+    }
+    this.apply(conv, event, bytes, at);
+  }
+
+  /** Records a live event and fans it out to local members when it is new. */
+  private apply(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array, receivedAt: number): void {
+    if (!this.record(conv, event)) return;
+    for (const member of conv.members) member.deliver(event, bytes, receivedAt);
+    if (event.type === 'stream-end') void this.persistAnswer(conv, event.streamId);
+  }
+
+  /** Returns false for duplicates. */
+  private record(conv: OpenConversation, event: ConversationEvent): boolean {
+    if (event.type === 'message') return true;
+    let record = conv.streams.get(event.streamId);
+    if (!record) {
+      record = new StreamRecord(event.streamId, this.options.ringBatches);
+      conv.streams.set(event.streamId, record);
+    }
+    const wasActive = record.start !== undefined && !record.done;
+    const isNew = record.add(event);
+    const isActive = record.start !== undefined && !record.done;
+    if (isActive !== wasActive) this.metrics.streamsActive.inc(isActive ? 1 : -1);
+    return isNew;
+  }
+
+  private async persistAnswer(conv: OpenConversation, streamId: string): Promise<void> {
+    const record = conv.streams.get(streamId);
+    if (!record?.end) return;
+    let full = record.completeText();
+    if (!full) {
+      // This node joined mid-stream: rebuild the answer from the broker's retained events.
+      const events = await this.broker.replay({ conversationId: conv.id, streamId, fromSeq: 1 }).catch(() => []);
+      const rebuilt = new StreamRecord(streamId, Number.MAX_SAFE_INTEGER);
+      for (const e of events) if (e.type !== 'message') rebuilt.add(e);
+      full = rebuilt.completeText();
+    }
+    if (!full) {
+      this.log(`stream ${streamId} ended but its text is incomplete on this node; another node persists it`);
+      return;
+    }
+    const end = record.end;
+    const message: ChatMessage = {
+      id: assistantMessageId(streamId),
+      role: 'assistant',
+      text: full.text,
+      createdAt: record.start?.createdAt ?? Date.now(),
+      streamId,
+      finishReason: end.finishReason,
+    };
+    if (full.reasoning) message.reasoning = full.reasoning;
+    try {
+      await this.store.appendMessage(conv.id, message);
+    } catch (error) {
+      this.log(`could not persist the answer of stream ${streamId}`, error);
+    }
+  }
+
+  private closeConversation(conv: OpenConversation): void {
+    if (this.open.get(conv.id) !== conv) return;
+    if (conv.lingerTimer) clearTimeout(conv.lingerTimer);
+    conv.subscription?.unsubscribe();
+    this.open.delete(conv.id);
+    this.metrics.conversationsOpen.dec();
+    for (const record of conv.streams.values()) if (record.start && !record.done) this.metrics.streamsActive.dec();
+  }
+
+  /** Forgets ended streams after the retention time. */
+  private sweep(): void {
+    const cutoff = Date.now() - this.options.endedRetentionMs;
+    for (const conv of this.open.values()) {
+      for (const [id, record] of conv.streams) if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What one relay node remembers of one stream: its start, its token batches (a bounded ring) and its end.
+ * Resumes are served from here when the ring still holds the requested seq; otherwise from the broker's
+ * retained events.
+ */
+import type { QueuedFrame, StreamEndFrame, StreamStartFrame, StreamState, TokenFrame } from '@locallightchat/protocol';
+
+export type StreamEvent = StreamStartFrame | TokenFrame | StreamEndFrame | QueuedFrame;
+
+export class StreamRecord {
+  start?: StreamStartFrame;
+  end?: StreamEndFrame;
+  queued?: QueuedFrame;
+  /** Highest seq recorded. */
+  lastSeq = 0;
+  /** Seq of the oldest batch still held (batches before it were evicted or never seen). */
+  private firstHeldSeq = 1;
+  private batches: TokenFrame[] = [];
+  /** A batch was missing between two recorded ones: the ring cannot serve resumes below `lastSeq`. */
+  private gapAt = 0;
+  endedAt?: number;
+
+  constructor(
+    readonly streamId: string,
+    private readonly maxBatches: number,
+  ) {}
+
+  /**
+   * Records an event. Returns false for a duplicate (already recorded), so that fan-out sends each event once
+   * even when it arrives both from a replay and live.
+   */
+  add(event: StreamEvent, now = Date.now()): boolean {
+    switch (event.type) {
+      case 'stream-start':
+        if (this.start) return false;
+        this.start = event;
+        return true;
+      case 'queued':
+        if (this.start && this.lastSeq > 0) return false;
+        this.queued = event;
+        return true;
+      case 'stream-end':
+        if (this.end) return false;
+        this.end = event;
+        this.endedAt = now;
+        return true;
+      case 'token': {
+        if (event.seq <= this.lastSeq) return false;
+        const first = event.firstSeq ?? event.seq;
+        if (first !== this.lastSeq + 1) {
+          if (this.lastSeq === 0 && this.batches.length === 0) this.firstHeldSeq = first;
+          else this.gapAt = Math.max(this.gapAt, event.seq);
+        }
+        this.batches.push(event);
+        this.lastSeq = event.seq;
+        if (this.batches.length > this.maxBatches) {
+          const dropped = this.batches.shift()!;
+          this.firstHeldSeq = dropped.seq + 1;
+        }
+        return true;
+      }
+    }
+  }
+
+  get done(): boolean {
+    return this.end !== undefined;
+  }
+
+  state(): StreamState | undefined {
+    const replyTo = this.start?.replyTo;
+    if (!replyTo) return undefined;
+    return { streamId: this.streamId, replyTo, lastSeq: this.lastSeq, done: this.done };
+  }
+
+  /** Whether every batch from `fromSeq` on is held. */
+  canServe(fromSeq: number): boolean {
+    const from = Math.max(1, fromSeq);
+    if (from > this.lastSeq) return from === 1 ? this.start !== undefined : true;
+    return from >= this.firstHeldSeq && from > this.gapAt && (from > 1 || this.start !== undefined);
+  }
+
+  /** Events a client needs to continue from `fromSeq`: the start (when from the beginning), batches, the end. */
+  from(fromSeq: number): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (fromSeq <= 1 && this.start) out.push(this.start);
+    if (fromSeq <= 1 && this.queued && !this.batches.length) out.push(this.queued);
+    for (const b of this.batches) if (b.seq >= fromSeq) out.push(b);
+    if (this.end) out.push(this.end);
+    return out;
+  }
+
+  /** The whole answer, when every batch from seq 1 to the end is held. */
+  completeText(): { text: string; reasoning: string } | undefined {
+    if (!this.end || this.firstHeldSeq !== 1 || this.gapAt !== 0 || this.lastSeq !== this.end.lastSeq) return undefined;
+    let text = '';
+    let reasoning = '';
+    for (const b of this.batches) {
+      text += b.text;
+      if (b.reasoning) reasoning += b.reasoning;
+    }
+    return { text, reasoning };
+  }
+}

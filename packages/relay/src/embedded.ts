@@ -1,0 +1,78 @@
+/**
+ * The embedded default: relay, in-memory broker and store, and bridge workers in one process. This is what
+ * `npm start` and `llc-relay --dev` run; the same code paths (Broker, Store, InferenceBackend ports) scale out
+ * to NATS, Redis and separate bridge processes without changes to the relay or the bridge.
+ */
+import { MemoryBroker, type Broker } from '@locallightchat/broker';
+import { Bridge, RoundRobinRouter, type BridgeOptions, type InferenceBackend, type Router } from '@locallightchat/inference-bridge';
+import { Authenticator, type AuthConfig } from './auth/authenticator.js';
+import type { RelayConfig } from './config.js';
+import type { Logger } from './log.js';
+import { consoleLogger } from './log.js';
+import { RelayMetrics } from './metrics.js';
+import { startRelay, type Relay } from './server.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+
+export interface EmbeddedStackOptions {
+  relay?: Partial<RelayConfig>;
+  auth: AuthConfig;
+  /** Inference backends for the in-process bridge (e.g. OpenAIBackend instances pointing at vLLM). */
+  backends: InferenceBackend[];
+  /** Overrides the round-robin router (e.g. a load-aware one). */
+  router?: Router;
+  bridge?: Omit<Partial<BridgeOptions>, 'broker' | 'router'>;
+  /** Swap in real adapters (NATS, Redis) while keeping the bridge in-process. */
+  broker?: Broker;
+  store?: Store;
+  log?: Logger;
+}
+
+export interface EmbeddedStack {
+  relay: Relay;
+  broker: Broker;
+  store: Store;
+  bridge: Bridge;
+  auth: Authenticator;
+  /** Graceful stop: drain the relay, let the bridge finish, close broker and store. */
+  stop(): Promise<void>;
+  /** Immediate stop (tests). */
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  if (options.backends.length === 0 && !options.router) throw new Error('the embedded bridge needs at least one inference backend');
+  const log = options.log ?? consoleLogger('llc-relay');
+  const broker = options.broker ?? new MemoryBroker();
+  const store = options.store ?? new MemoryStore();
+  const auth = await Authenticator.create(options.auth);
+  const bridge = new Bridge({
+    broker,
+    router: options.router ?? new RoundRobinRouter(options.backends),
+    log: (m, e) => log.warn(`bridge: ${m}`, e),
+    ...options.bridge,
+  });
+  bridge.start();
+  const relay = await startRelay(options.relay ?? {}, { broker, store, auth, metrics: new RelayMetrics(), log });
+  const closeAll = async () => {
+    await broker.close();
+    await store.close();
+  };
+  return {
+    relay,
+    broker,
+    store,
+    bridge,
+    auth,
+    async stop() {
+      await relay.drain();
+      await bridge.stop(true, 10_000);
+      await closeAll();
+    },
+    async close() {
+      await relay.close();
+      await bridge.stop(false);
+      await closeAll();
+    },
+  };
+}

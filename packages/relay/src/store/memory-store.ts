@@ -1,0 +1,111 @@
+/**
+ * In-memory Store for the embedded default. Bounded: conversations beyond `maxConversations` are evicted
+ * least-recently-used, and each keeps at most `maxMessagesPerConversation` messages, so a long-running demo
+ * cannot grow without limit.
+ */
+import type { ChatMessage } from '@locallightchat/protocol';
+import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+
+export interface MemoryStoreOptions {
+  maxConversations?: number;
+  maxMessagesPerConversation?: number;
+}
+
+interface Conversation {
+  owner: string;
+  messages: ChatMessage[];
+  submitted: Set<string>;
+}
+
+export class MemoryStore implements Store {
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly maxConversations: number;
+  private readonly maxMessages: number;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxConversations = options.maxConversations ?? 100_000;
+    this.maxMessages = options.maxMessagesPerConversation ?? 10_000;
+  }
+
+  get status(): StoreStatus {
+    return this.closed ? 'closed' : 'connected';
+  }
+
+  async claimConversation(conversationId: string, userId: string): Promise<string> {
+    this.assertOpen();
+    const existing = this.touch(conversationId);
+    if (existing) return existing.owner;
+    this.conversations.set(conversationId, { owner: userId, messages: [], submitted: new Set() });
+    if (this.conversations.size > this.maxConversations) {
+      const oldest = this.conversations.keys().next().value;
+      if (oldest !== undefined) this.conversations.delete(oldest);
+    }
+    return userId;
+  }
+
+  async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
+    const conv = this.require(conversationId);
+    if (conv.messages.some((m) => m.id === message.id)) {
+      return { inserted: false, submitted: conv.submitted.has(message.id) };
+    }
+    conv.messages.push({ ...message });
+    if (conv.messages.length > this.maxMessages) {
+      const dropped = conv.messages.shift();
+      if (dropped) conv.submitted.delete(dropped.id);
+    }
+    return { inserted: true, submitted: false };
+  }
+
+  async markSubmitted(conversationId: string, messageId: string): Promise<void> {
+    this.require(conversationId).submitted.add(messageId);
+  }
+
+  async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
+    this.assertOpen();
+    const conv = this.touch(conversationId);
+    if (!conv) return { messages: [] };
+    let end = conv.messages.length;
+    if (options.before !== undefined) {
+      const index = conv.messages.findIndex((m) => m.id === options.before);
+      end = index === -1 ? 0 : index;
+    }
+    const start = Math.max(0, end - options.limit);
+    const messages = conv.messages.slice(start, end).map((m) => ({ ...m }));
+    return start > 0 && messages.length > 0 ? { messages, cursor: messages[0]!.id } : { messages };
+  }
+
+  async truncateFrom(conversationId: string, messageId: string): Promise<number> {
+    const conv = this.require(conversationId);
+    const index = conv.messages.findIndex((m) => m.id === messageId);
+    if (index === -1) return 0;
+    const removed = conv.messages.splice(index);
+    for (const m of removed) conv.submitted.delete(m.id);
+    return removed.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Looks a conversation up and marks it recently used. */
+  private touch(conversationId: string): Conversation | undefined {
+    const conv = this.conversations.get(conversationId);
+    if (conv) {
+      this.conversations.delete(conversationId);
+      this.conversations.set(conversationId, conv);
+    }
+    return conv;
+  }
+
+  private require(conversationId: string): Conversation {
+    this.assertOpen();
+    const conv = this.touch(conversationId);
+    if (!conv) throw new Error(`conversation ${conversationId} was not claimed before use`);
+    return conv;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+  }
+}

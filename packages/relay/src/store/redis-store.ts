@@ -1,0 +1,200 @@
+/**
+ * Store over Redis (ioredis). Keys of one conversation share a hash tag — `llc:{c:<id>}:…` — so they live in
+ * one slot of a Redis Cluster and every multi-key step runs as one Lua script (atomic, one round trip).
+ *
+ *   …:owner      string  the user who claimed the conversation
+ *   …:order      zset    message id → insertion counter (history order)
+ *   …:data       hash    message id → JSON message
+ *   …:submitted  set     user message ids handed to the broker
+ *   …:seq        string  insertion counter
+ *
+ * Every write refreshes the conversation's TTL, so idle conversations expire. While Redis is unreachable,
+ * calls fail fast with StoreUnavailableError (no offline queue): the relay answers with a retryable error
+ * and the client's outbox retries, instead of requests piling up in memory.
+ */
+import type { ChatMessage } from '@locallightchat/protocol';
+import { Redis, type RedisOptions } from 'ioredis';
+import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+
+export interface RedisStoreOptions {
+  /** redis://host:port/db */
+  url: string;
+  /** Key prefix (default `llc`), to share one Redis between deployments. */
+  prefix?: string;
+  /** Idle conversations expire after this long, seconds (default 30 days). */
+  conversationTtlSec?: number;
+  /** Messages kept per conversation (oldest dropped first). */
+  maxMessagesPerConversation?: number;
+  /** Extra ioredis options. */
+  redis?: RedisOptions;
+}
+
+const APPEND = `
+local order, data, submitted, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, json, ttl, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('HEXISTS', data, id) == 1 then
+  return {0, redis.call('SISMEMBER', submitted, id)}
+end
+local n = redis.call('INCR', seq)
+redis.call('ZADD', order, n, id)
+redis.call('HSET', data, id, json)
+local excess = redis.call('ZCARD', order) - max
+if excess > 0 then
+  local old = redis.call('ZRANGE', order, 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', order, 0, excess - 1)
+  redis.call('HDEL', data, unpack(old))
+  redis.call('SREM', submitted, unpack(old))
+end
+for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, ttl) end
+return {1, 0}
+`;
+
+const LIST = `
+local order, data = KEYS[1], KEYS[2]
+local before, limit = ARGV[1], tonumber(ARGV[2])
+local stop
+if before == '' then
+  stop = redis.call('ZCARD', order) - 1
+else
+  local rank = redis.call('ZRANK', order, before)
+  if not rank then return {0} end
+  stop = rank - 1
+end
+if stop < 0 then return {0} end
+local start = math.max(0, stop - limit + 1)
+local ids = redis.call('ZRANGE', order, start, stop)
+local out = {start}
+for _, id in ipairs(ids) do table.insert(out, redis.call('HGET', data, id) or '') end
+return out
+`;
+
+const TRUNCATE = `
+local order, data, submitted = KEYS[1], KEYS[2], KEYS[3]
+local rank = redis.call('ZRANK', order, ARGV[1])
+if not rank then return 0 end
+local ids = redis.call('ZRANGE', order, rank, -1)
+redis.call('ZREMRANGEBYRANK', order, rank, -1)
+redis.call('HDEL', data, unpack(ids))
+redis.call('SREM', submitted, unpack(ids))
+return #ids
+`;
+
+type Commands = {
+  llcAppend(order: string, data: string, submitted: string, seq: string, id: string, json: string, ttl: number, max: number): Promise<[number, number]>;
+  llcList(order: string, data: string, before: string, limit: number): Promise<(number | string)[]>;
+  llcTruncate(order: string, data: string, submitted: string, id: string): Promise<number>;
+};
+
+export class RedisStore implements Store {
+  private readonly redis: Redis & Commands;
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly maxMessages: number;
+  private currentStatus: StoreStatus = 'reconnecting';
+
+  private constructor(options: RedisStoreOptions) {
+    this.prefix = options.prefix ?? 'llc';
+    this.ttl = options.conversationTtlSec ?? 30 * 24 * 3600;
+    this.maxMessages = options.maxMessagesPerConversation ?? 10_000;
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+      lazyConnect: true,
+      ...options.redis,
+    }) as Redis & Commands;
+    this.redis.defineCommand('llcAppend', { numberOfKeys: 4, lua: APPEND });
+    this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
+    this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
+    this.redis.on('ready', () => (this.currentStatus = 'connected'));
+    this.redis.on('reconnecting', () => (this.currentStatus = 'reconnecting'));
+    this.redis.on('end', () => (this.currentStatus = 'closed'));
+    // Errors surface through the failing command; without a listener ioredis would log every retry.
+    this.redis.on('error', () => undefined);
+  }
+
+  /** Connects (fails with StoreUnavailableError when Redis cannot be reached). */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    try {
+      await store.redis.connect();
+    } catch (error) {
+      store.redis.disconnect();
+      throw new StoreUnavailableError(`cannot connect to Redis at ${options.url}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return store;
+  }
+
+  get status(): StoreStatus {
+    return this.currentStatus;
+  }
+
+  /** The underlying client, for adapters that share the connection (rate limiting). */
+  get client(): Redis {
+    return this.redis;
+  }
+
+  async claimConversation(conversationId: string, userId: string): Promise<string> {
+    const key = this.key(conversationId, 'owner');
+    return this.call(async () => {
+      const set = await this.redis.set(key, userId, 'EX', this.ttl, 'NX');
+      if (set === 'OK') return userId;
+      const owner = await this.redis.get(key);
+      if (owner === userId) await this.redis.expire(key, this.ttl);
+      return owner ?? userId;
+    });
+  }
+
+  async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
+    const k = this.keys(conversationId);
+    const [inserted, submitted] = await this.call(() =>
+      this.redis.llcAppend(k.order, k.data, k.submitted, k.seq, message.id, JSON.stringify(message), this.ttl, this.maxMessages),
+    );
+    return { inserted: inserted === 1, submitted: submitted === 1 };
+  }
+
+  async markSubmitted(conversationId: string, messageId: string): Promise<void> {
+    const key = this.key(conversationId, 'submitted');
+    await this.call(() => this.redis.multi().sadd(key, messageId).expire(key, this.ttl).exec());
+  }
+
+  async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
+    const k = this.keys(conversationId);
+    const [start, ...rows] = await this.call(() => this.redis.llcList(k.order, k.data, options.before ?? '', options.limit));
+    const messages = rows.filter((r): r is string => typeof r === 'string' && r.length > 0).map((r) => JSON.parse(r) as ChatMessage);
+    return Number(start) > 0 && messages.length > 0 ? { messages, cursor: messages[0]!.id } : { messages };
+  }
+
+  async truncateFrom(conversationId: string, messageId: string): Promise<number> {
+    const k = this.keys(conversationId);
+    return this.call(() => this.redis.llcTruncate(k.order, k.data, k.submitted, messageId));
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end') return;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.currentStatus = 'closed';
+  }
+
+  private key(conversationId: string, part: string): string {
+    return `${this.prefix}:{c:${conversationId}}:${part}`;
+  }
+
+  private keys(conversationId: string) {
+    return {
+      order: this.key(conversationId, 'order'),
+      data: this.key(conversationId, 'data'),
+      submitted: this.key(conversationId, 'submitted'),
+      seq: this.key(conversationId, 'seq'),
+    };
+  }
+
+  /** Runs a Redis call, turning connection failures into StoreUnavailableError. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new StoreUnavailableError(`Redis: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

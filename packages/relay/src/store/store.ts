@@ -1,0 +1,54 @@
+/**
+ * The Store port: what a relay keeps beyond a connection's lifetime. The in-memory adapter serves the embedded
+ * default; the Redis adapter lets history, ownership and dedup survive relay restarts and span nodes. Both pass
+ * the conformance suite in ./conformance.ts.
+ *
+ * Every write is idempotent on a key the caller derives deterministically (message ids are derived from the
+ * client message id), so a retry after a crash or a network error never duplicates anything.
+ */
+import type { ChatMessage } from '@locallightchat/protocol';
+
+export type StoreStatus = 'connected' | 'reconnecting' | 'closed';
+
+export interface AppendResult {
+  /** False when a message with this id was already stored (the write was a retry). */
+  inserted: boolean;
+  /** Whether the generation request for this message was already handed to the broker. */
+  submitted: boolean;
+}
+
+export interface MessagePage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** Id of the oldest returned message when older ones exist: pass it as `before` for the previous page. */
+  cursor?: string;
+}
+
+export interface Store {
+  readonly status: StoreStatus;
+
+  /**
+   * Records `userId` as the owner of a new conversation, or returns the existing owner. A user may only touch
+   * conversations they own.
+   */
+  claimConversation(conversationId: string, userId: string): Promise<string>;
+
+  /** Appends a message unless one with the same id exists. */
+  appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult>;
+  /** Marks a stored user message as handed to the broker (see {@link AppendResult.submitted}). */
+  markSubmitted(conversationId: string, messageId: string): Promise<void>;
+  /** The newest `limit` messages older than `before` (or the newest overall). */
+  listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage>;
+  /**
+   * Removes `messageId` and every later message (edit-and-resend and regenerate rewrite history from there).
+   * Returns how many were removed (0 when the id is unknown).
+   */
+  truncateFrom(conversationId: string, messageId: string): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+/** Raised by adapters when the store cannot be reached. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}

@@ -1,0 +1,162 @@
+/**
+ * Conversation frames: send, subscribe/unsubscribe, resume, stop, history.
+ *
+ * Accepting a message is a sequence of idempotent steps keyed by ids derived from (user, clientMessageId):
+ * store the user message → hand the request to the broker → mark it handed over → acknowledge. A retry at any
+ * point (outbox retry, relay crash, another node) repeats only what had not happened yet.
+ */
+import { BrokerUnavailableError, type GenerationRequest, type PromptMessage } from '@locallightchat/broker';
+import type { ChatMessage, HistoryFrame, ResumeFrame, SendFrame, StopFrame, SubscribeFrame, UnsubscribeFrame } from '@locallightchat/protocol';
+import { tokenAllows } from '../auth/authenticator.js';
+import { idsForSend } from '../conversations/ids.js';
+import type { Connection } from './connection.js';
+
+/** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
+async function authorize(conn: Connection, conversationId: string): Promise<boolean> {
+  const principal = conn.principal!;
+  if (!tokenAllows(principal, conversationId)) {
+    conn.error('forbidden', 'this token does not allow that conversation', conversationId);
+    return false;
+  }
+  const owner = await conn.ctx.store.claimConversation(conversationId, principal.userId);
+  if (owner !== principal.userId) {
+    conn.error('forbidden', 'that conversation belongs to another user', conversationId);
+    return false;
+  }
+  return true;
+}
+
+/** Joins the hub once per conversation per connection. */
+async function join(conn: Connection, conversationId: string): Promise<void> {
+  if (conn.conversations.has(conversationId)) return;
+  conn.conversations.add(conversationId);
+  await conn.ctx.hub.join(conversationId, conn);
+}
+
+export async function handleSend(conn: Connection, frame: SendFrame): Promise<void> {
+  const { ctx } = conn;
+  const { config } = ctx;
+  const ref = frame.clientMessageId;
+  if (ctx.draining) return conn.error('broker-unavailable', 'this relay is draining; reconnect and send again', ref, 1000);
+  if (frame.text.length > config.maxTextChars) {
+    return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
+  }
+  if (frame.text.trim().length === 0) return conn.error('bad-frame', 'the message is empty', ref);
+  if (!(await authorize(conn, frame.conversationId))) return;
+
+  const userId = conn.userId!;
+  const { messageId, streamId } = idsForSend(userId, frame.clientMessageId);
+  if (frame.replaceFrom !== undefined && frame.replaceFrom !== messageId) {
+    await ctx.store.truncateFrom(frame.conversationId, frame.replaceFrom);
+  }
+  const message: ChatMessage = {
+    id: messageId,
+    role: 'user',
+    text: frame.text,
+    createdAt: Date.now(),
+    clientMessageId: frame.clientMessageId,
+  };
+  const { inserted, submitted } = await ctx.store.appendMessage(frame.conversationId, message);
+
+  // Follow the answer before it can start, so the socket sees the stream from its first frame. A retried
+  // message's stream may be running or over: the client resumes it (from its ack) instead.
+  await join(conn, frame.conversationId);
+  if (inserted) conn.attach(streamId, 0);
+
+  if (!submitted) {
+    const request = await buildRequest(conn, frame, messageId, streamId);
+    try {
+      await ctx.broker.submit(request);
+    } catch (error) {
+      const unavailable = error instanceof BrokerUnavailableError || ctx.broker.status !== 'connected';
+      ctx.log.warn(`could not submit ${frame.clientMessageId}`, error);
+      // Nothing is lost: the message is stored unsubmitted, and the client's retry submits it.
+      return conn.error(unavailable ? 'broker-unavailable' : 'internal', 'the message could not be queued; it will be retried', ref, 2000);
+    }
+    await ctx.store.markSubmitted(frame.conversationId, messageId);
+    ctx.metrics.messagesAccepted.inc();
+  }
+  if (inserted) {
+    // Other tabs of this user (on any node) see the new message; the sender recognises its own by clientMessageId.
+    await ctx.broker.publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message }).catch((error) => {
+      ctx.log.warn(`could not publish the echo of ${messageId}`, error);
+    });
+  }
+  conn.send({ type: 'ack', clientMessageId: frame.clientMessageId, conversationId: frame.conversationId, messageId, streamId, duplicate: !inserted });
+}
+
+/** The prompt: optional system prompt, then recent history (oldest dropped first to fit the budget). */
+async function buildRequest(conn: Connection, frame: SendFrame, messageId: string, streamId: string): Promise<GenerationRequest> {
+  const { config, store } = conn.ctx;
+  const page = await store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
+  const history: PromptMessage[] = [];
+  let budget = config.maxPromptChars - (config.systemPrompt?.length ?? 0);
+  // Walk newest → oldest; the message just stored is the newest and always fits (it is within maxTextChars).
+  for (let i = page.messages.length - 1; i >= 0; i--) {
+    const m = page.messages[i]!;
+    if (m.text.length > budget && history.length > 0) break;
+    budget -= m.text.length;
+    history.unshift({ role: m.role, content: m.text });
+  }
+  if (history.length === 0 || page.messages.at(-1)?.id !== messageId) history.push({ role: 'user', content: frame.text });
+  const messages: PromptMessage[] = config.systemPrompt ? [{ role: 'system', content: config.systemPrompt }, ...history] : history;
+  const request: GenerationRequest = {
+    // The message id (derived from user + clientMessageId) rather than the raw client id: one user cannot
+    // occupy another user's dedup slot by guessing their client ids.
+    requestId: messageId,
+    streamId,
+    conversationId: frame.conversationId,
+    userId: conn.userId!,
+    replyTo: messageId,
+    messages,
+    maxTokens: Math.min(frame.maxTokens ?? config.defaultMaxTokens, config.maxMaxTokens),
+    priority: 0,
+    createdAt: Date.now(),
+  };
+  const model = frame.model ?? config.defaultModel;
+  if (model !== undefined) request.model = model;
+  if (frame.temperature !== undefined) request.temperature = frame.temperature;
+  return request;
+}
+
+export async function handleSubscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
+  if (!(await authorize(conn, frame.conversationId))) return;
+  await join(conn, frame.conversationId);
+  conn.send({ type: 'subscribed', conversationId: frame.conversationId, streams: conn.ctx.hub.streamStates(frame.conversationId) });
+}
+
+export function handleUnsubscribe(conn: Connection, frame: UnsubscribeFrame): void {
+  if (!conn.conversations.delete(frame.conversationId)) return;
+  conn.ctx.hub.leave(frame.conversationId, conn);
+}
+
+export async function handleResume(conn: Connection, frame: ResumeFrame): Promise<void> {
+  if (!(await authorize(conn, frame.conversationId))) return;
+  await join(conn, frame.conversationId);
+  conn.ctx.metrics.reconnects.inc();
+  let source = 'none';
+  const count = await conn.replay(frame.streamId, frame.fromSeq, async () => {
+    const result = await conn.ctx.hub.resume(frame.conversationId, frame.streamId, frame.fromSeq);
+    source = result.source;
+    return result.events;
+  });
+  if (count === 0 && source === 'none') {
+    conn.error('resume-unavailable', 'that stream is no longer retained; load the conversation history instead', frame.streamId);
+  }
+}
+
+export async function handleStop(conn: Connection, frame: StopFrame): Promise<void> {
+  if (!(await authorize(conn, frame.conversationId))) return;
+  try {
+    await conn.ctx.broker.cancel(frame.streamId);
+  } catch (error) {
+    conn.ctx.log.warn(`could not cancel ${frame.streamId}`, error);
+    conn.error('broker-unavailable', 'the stop could not be delivered; try again', frame.streamId, 1000);
+  }
+}
+
+export async function handleHistory(conn: Connection, frame: HistoryFrame): Promise<void> {
+  if (!(await authorize(conn, frame.conversationId))) return;
+  const page = await conn.ctx.store.listMessages(frame.conversationId, { before: frame.before, limit: frame.limit ?? 50 });
+  conn.send({ type: 'history-page', conversationId: frame.conversationId, messages: page.messages, ...(page.cursor ? { cursor: page.cursor } : {}) });
+}

@@ -1,0 +1,238 @@
+/**
+ * The outbound scheduler of one socket.
+ *
+ * Three lanes, drained in order: control (acks, errors, pongs, history), first (stream starts, the first token
+ * batch of each stream, message echoes — what a user perceives as latency), stream (every later batch). Within a
+ * stream, order is kept: a stream's later batches never overtake its first one, because they sit behind it in
+ * lane order.
+ *
+ * Sending stops while the socket's kernel/uWS buffer is above `highWaterBytes`. While blocked, a new batch of a
+ * stream whose previous batch is still queued is merged into it (one frame covering `firstSeq..seq`), so a
+ * slow reader receives fewer, larger frames instead of an unbounded backlog — nothing is dropped. If the
+ * queue still grows past `hardLimitBytes` the socket is closed with a resumable code; the client reconnects
+ * and resumes from its last seq.
+ *
+ * Flushing happens once per microtask turn: everything enqueued while handling one broker delivery (or one
+ * client frame) goes out in one corked write.
+ */
+import { encodeFrame, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+
+/** What the queue needs from a socket (implemented over a uWS WebSocket; a fake in unit tests). */
+export interface SocketSink {
+  /** 1 = sent, 0 = sent but buffered (backpressure), 2 = dropped (must not happen: we stay below the limit). */
+  send(bytes: Uint8Array): number;
+  bufferedAmount(): number;
+  cork(fn: () => void): void;
+}
+
+export interface SendQueueOptions {
+  /** Stop writing while the socket buffers more than this. */
+  highWaterBytes: number;
+  /** Close the socket (resumable) when queued + buffered bytes exceed this. */
+  hardLimitBytes: number;
+  /** When false, first-token frames wait in the stream lane like any other (for A/B benchmarks). */
+  prioritizeFirstTokens: boolean;
+}
+
+export interface SendQueueEvents {
+  /** A frame was written; `firstTokenLatencyMs` when it was a stream's first token. */
+  onSent(count: number, firstTokenLatencyMs?: number): void;
+  onBackpressure(): void;
+  onCoalesced(): void;
+  /** The hard bound was passed: the owner must close the socket with a resumable code. */
+  onOverflow(): void;
+}
+
+interface Entry {
+  frame: ServerFrame;
+  /** Encoded bytes, when still valid (cleared when the entry absorbed another batch). */
+  bytes: Uint8Array | undefined;
+  size: number;
+  /** performance.now() when a first token entered the queue, for the first-token histogram. */
+  firstTokenAt?: number;
+}
+
+const enum Lane {
+  Control = 0,
+  First = 1,
+  Stream = 2,
+}
+
+/** A FIFO with O(1) shift (head index), compacted when half consumed. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    const item = this.items[this.head];
+    if (item === undefined) return undefined;
+    this.items[this.head++] = undefined as T;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+export class SendQueue {
+  private readonly lanes = [new Fifo<Entry>(), new Fifo<Entry>(), new Fifo<Entry>()] as const;
+  /** The newest still-queued token entry of each stream, where later batches can be merged while blocked. */
+  private readonly openBatch = new Map<string, Entry>();
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private blocked = false;
+  private closed = false;
+
+  constructor(
+    private readonly sink: SocketSink,
+    private readonly options: SendQueueOptions,
+    private readonly events: SendQueueEvents,
+  ) {}
+
+  /** Bytes waiting in this queue (not yet handed to the socket). */
+  get pendingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  get pendingFrames(): number {
+    return this.lanes[0].length + this.lanes[1].length + this.lanes[2].length;
+  }
+
+  /** Replies and notices. */
+  control(frame: ServerFrame, bytes = encodeFrame(frame)): void {
+    this.push(Lane.Control, { frame, bytes, size: bytes.byteLength });
+  }
+
+  /**
+   * A conversation event (stream start, token batch, end, queue position, message echo). `bytes` is the
+   * already-encoded frame (as received from the broker) and is sent as is unless the entry is merged.
+   */
+  event(frame: ServerFrame, bytes: Uint8Array, receivedAt?: number): void {
+    if (this.closed) return;
+    const isFirst =
+      frame.type === 'stream-start' || frame.type === 'message' || (frame.type === 'token' && (frame.firstSeq ?? frame.seq) === 1);
+    if (frame.type === 'token') {
+      if (this.isBlocked() && this.tryMerge(frame)) return;
+      const entry: Entry = { frame, bytes, size: bytes.byteLength };
+      if (isFirst && receivedAt !== undefined) entry.firstTokenAt = receivedAt;
+      this.openBatch.set(frame.streamId, entry);
+      this.push(isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream, entry);
+      return;
+    }
+    if (frame.type === 'stream-end') this.openBatch.delete(frame.streamId);
+    const lane = isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream;
+    this.push(lane, { frame, bytes, size: bytes.byteLength });
+  }
+
+  /** The socket drained: try again. */
+  drained(): void {
+    this.scheduleFlush();
+  }
+
+  /** The socket closed: drop everything (the client resumes from its last seq on reconnect). */
+  close(): void {
+    this.closed = true;
+    this.openBatch.clear();
+  }
+
+  /** Writes now (normally called from a microtask; exposed for tests and for draining before close). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    this.sink.cork(() => {
+      for (;;) {
+        const lane = this.nextLane();
+        if (lane === undefined) break;
+        if (this.sink.bufferedAmount() > this.options.highWaterBytes) {
+          if (!this.blocked) this.events.onBackpressure();
+          this.blocked = true;
+          break;
+        }
+        const entry = this.lanes[lane].shift()!;
+        this.queuedBytes -= entry.size;
+        if (entry.frame.type === 'token' && this.openBatch.get(entry.frame.streamId) === entry) {
+          this.openBatch.delete(entry.frame.streamId);
+        }
+        const bytes = entry.bytes ?? encodeFrame(entry.frame);
+        const status = this.sink.send(bytes);
+        if (status === 2) {
+          // uWS dropped it: our high-water mark is below maxBackpressure, so this means a misconfiguration.
+          // Never drop silently: close resumably and let the client resume.
+          this.closed = true;
+          this.events.onOverflow();
+          return;
+        }
+        const latency = entry.firstTokenAt !== undefined ? performance.now() - entry.firstTokenAt : undefined;
+        this.events.onSent(1, latency);
+      }
+      if (this.pendingFrames === 0) this.blocked = false;
+    });
+  }
+
+  /** Blocked = a flush found the buffer full and has not emptied the queue since, or the buffer is full now. */
+  private isBlocked(): boolean {
+    return this.blocked || this.sink.bufferedAmount() > this.options.highWaterBytes;
+  }
+
+  private nextLane(): Lane | undefined {
+    if (this.lanes[0].length) return Lane.Control;
+    if (this.lanes[1].length) return Lane.First;
+    if (this.lanes[2].length) return Lane.Stream;
+    return undefined;
+  }
+
+  private push(lane: Lane, entry: Entry): void {
+    if (this.closed) return;
+    this.lanes[lane].push(entry);
+    this.queuedBytes += entry.size;
+    if (this.queuedBytes + this.sink.bufferedAmount() > this.options.hardLimitBytes) {
+      this.closed = true;
+      this.events.onOverflow();
+      return;
+    }
+    this.scheduleFlush();
+  }
+
+  /** Merges a batch into its stream's queued batch when they are consecutive. */
+  private tryMerge(frame: TokenFrame): boolean {
+    const open = this.openBatch.get(frame.streamId);
+    if (!open || open.frame.type !== 'token') return false;
+    const prev = open.frame;
+    if ((frame.firstSeq ?? frame.seq) !== prev.seq + 1) return false;
+    const merged: TokenFrame = {
+      type: 'token',
+      streamId: prev.streamId,
+      seq: frame.seq,
+      text: prev.text + frame.text,
+      firstSeq: prev.firstSeq ?? prev.seq,
+    };
+    const reasoning = (prev.reasoning ?? '') + (frame.reasoning ?? '');
+    if (reasoning) merged.reasoning = reasoning;
+    const added = frame.text.length + (frame.reasoning?.length ?? 0);
+    open.frame = merged;
+    open.bytes = undefined;
+    open.size += added;
+    this.queuedBytes += added;
+    this.events.onCoalesced();
+    if (this.queuedBytes + this.sink.bufferedAmount() > this.options.hardLimitBytes) {
+      this.closed = true;
+      this.events.onOverflow();
+    }
+    return true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { newId } from '@locallightchat/protocol';
+import { startRedis, type RunningServer } from '@locallightchat/test-support';
+import { runStoreConformance } from '../src/store/conformance.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import { StoreUnavailableError, type Store } from '../src/store/store.js';
+
+runStoreConformance('Redis', async () => {
+  const server = await startRedis();
+  const stores: Store[] = [];
+  return {
+    connect: async () => {
+      const store = await RedisStore.connect({ url: server.url });
+      stores.push(store);
+      return store;
+    },
+    teardown: async () => {
+      for (const s of stores) await s.close();
+      await server.stop();
+    },
+  };
+});
+
+describe('RedisStore outages', () => {
+  let server: RunningServer;
+  before(async () => (server = await startRedis()));
+  after(async () => server.stop());
+
+  it('fails fast with StoreUnavailableError while Redis is down and heals when it returns', async () => {
+    const store = await RedisStore.connect({ url: server.url });
+    const conv = newId('c_');
+    assert.equal(await store.claimConversation(conv, 'alice'), 'alice');
+    await server.kill();
+    await assert.rejects(store.listMessages(conv, { limit: 5 }), StoreUnavailableError);
+    assert.notEqual(store.status, 'connected');
+    await server.restart();
+    const deadline = Date.now() + 10_000;
+    while (store.status !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(store.status, 'connected');
+    // Redis here keeps nothing on disk, so the data is gone, but the store works again.
+    assert.equal(await store.claimConversation(conv, 'bob'), 'bob');
+    await store.close();
+  });
+
+  it('refuses to start when Redis cannot be reached', async () => {
+    await assert.rejects(RedisStore.connect({ url: 'redis://127.0.0.1:1' }), StoreUnavailableError);
+  });
+});

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: builds, then runs every suite against real dependencies and prints one summary line.
+ *
+ *   node   unit + integration tests (node:test, TypeScript sources via tsx), incl. real nats-server/redis-server
+ *   browser  component tests in Debian's Chromium (@web/test-runner)
+ *   e2e    the demo stack driven from a real Chromium page (playwright-core)
+ *
+ * Options: --only node|browser|e2e (repeatable), --skip-build, plus LLC_TEST_FILTER=<substring of a path>.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const only = args.flatMap((a, i) => (a === '--only' ? [args[i + 1]] : []));
+const wants = (stage) => only.length === 0 || only.includes(stage);
+const filter = process.env.LLC_TEST_FILTER ?? '';
+const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+function run(command, argv, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function findTests(dir, pattern, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, pattern, out);
+    else if (pattern.test(name) && relative(root, path).includes(filter)) out.push(relative(root, path));
+  }
+  return out.sort();
+}
+
+/** Counts from a TAP stream written by node:test (top-level summary lines). */
+function tapCounts(file) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const grab = (key) => Number(text.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return { passed: grab('pass'), failed: grab('fail') + grab('cancelled'), skipped: grab('skipped') + grab('todo') };
+}
+
+/** Node test files: *.test.ts, except browser tests (*.browser.test.ts), which run in Chromium. */
+const NODE_TEST = /(?<!\.browser)\.test\.ts$/;
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const stages = [];
+const scratch = mkdtempSync(join(tmpdir(), 'llc-test-'));
+
+async function nodeStage(name, files, concurrency) {
+  if (files.length === 0) {
+    stages.push({ name, passed: 0, failed: 0, skipped: 0, code: 0 });
+    return;
+  }
+  const tap = join(scratch, `${name}.tap`);
+  const code = await run(process.execPath, [
+    '--conditions=llc-source',
+    '--import', 'tsx',
+    '--enable-source-maps',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=180000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ]);
+  const counts = tapCounts(tap);
+  // A crash outside any test (syntax error, unhandled rejection) shows as a non-zero exit with no failure.
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  stages.push({ name, ...counts, code });
+}
+
+async function browserStage() {
+  const summary = join(scratch, 'browser.json');
+  const code = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js', '--config', 'web-test-runner.config.mjs'], {
+    LLC_WTR_SUMMARY: summary,
+    CHROME_PATH: chromium,
+  });
+  const counts = existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  stages.push({ name: 'browser', ...counts, code });
+}
+
+const started = Date.now();
+if (!args.includes('--skip-build')) {
+  const code = await run('npm', ['run', 'build', '--silent']);
+  if (code !== 0) {
+    console.error('build failed');
+    console.log('\ntotal: 0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+// tsx runs tests without type-checking them: check them (and the sources they reach) once here.
+if (!args.includes('--skip-build')) {
+  const code = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.tests.json']);
+  if (code !== 0) {
+    console.error('type errors in tests');
+    console.log('\ntotal: 0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+if (wants('node')) {
+  const files = [
+    ...findTests(join(root, 'packages'), NODE_TEST),
+    ...findTests(join(root, 'test-support'), NODE_TEST),
+    ...findTests(join(root, 'bench', 'test'), NODE_TEST),
+  ];
+  await nodeStage('node', files, 2);
+}
+if (wants('browser')) await browserStage();
+if (wants('e2e')) await nodeStage('e2e', findTests(join(root, 'e2e'), /\.e2e\.ts$/), 1);
+
+rmSync(scratch, { recursive: true, force: true });
+console.log('\n── test summary ──');
+for (const s of stages) {
+  console.log(`${s.name.padEnd(8)} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (exit ${s.code})`);
+  totals.passed += s.passed;
+  totals.failed += s.failed;
+  totals.skipped += s.skipped;
+}
+console.log(`time     ${((Date.now() - started) / 1000).toFixed(1)} s`);
+const failed = totals.failed > 0 || stages.some((s) => s.code !== 0);
+console.log(`total: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failed ? 1 : 0);

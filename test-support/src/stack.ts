@@ -1,0 +1,48 @@
+/**
+ * The real embedded stack for tests: vLLM simulator (HTTP, on a free port) → bridge → in-memory broker →
+ * relay (dev auth, free port). Tests talk to it over real sockets.
+ */
+import { startEmbeddedStack, type EmbeddedStack, type RelayConfig } from '@locallightchat/relay';
+import { OpenAIBackend } from '@locallightchat/inference-bridge';
+import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+
+export interface TestStack {
+  wsUrl: string;
+  httpUrl: string;
+  simUrl: string;
+  stack: EmbeddedStack;
+  /** A dev token for `user`. */
+  token(user: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  relay?: Partial<RelayConfig>;
+  /** Simulator profile (default `fast`). */
+  profile?: string;
+  /** Simulator speed multiplier. */
+  speed?: number;
+  staticDir?: string;
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: options.profile ?? 'fast', ...(options.speed ? { speed: options.speed } : {}) });
+  const stack = await startEmbeddedStack({
+    relay: { host: '127.0.0.1', port: 0, ...(options.staticDir ? { staticDir: options.staticDir } : {}), ...options.relay },
+    auth: { mode: 'dev' },
+    backends: [new OpenAIBackend({ baseURL: sim.url })],
+    bridge: { defaultModel: sim.model },
+    log: { error: (m, e) => console.error(m, e ?? ''), warn: () => undefined, info: () => undefined, debug: () => undefined },
+  });
+  return {
+    wsUrl: stack.relay.wsUrl,
+    httpUrl: stack.relay.url,
+    simUrl: sim.url,
+    stack,
+    token: async (user) => (await stack.auth.mintDevToken(user)).token,
+    async close() {
+      await stack.close();
+      await sim.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Browser tests (*.browser.test.ts) in Debian's Chromium — never a downloaded browser.
+ *
+ * TypeScript is compiled by esbuild; workspace packages resolve to their sources through the `llc-source`
+ * export condition. A summary reporter writes pass/fail counts for scripts/test.mjs. Tests that need a live
+ * relay get one from the `llc-stack` plugin: it starts the embedded stack (relay + bridge + vLLM simulator)
+ * once and serves its URL at /__llc/stack.
+ */
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { defaultReporter } from '@web/test-runner';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const filter = process.env.LLC_TEST_FILTER ?? '';
+
+/** Maps `./x.js` imports of TypeScript sources to `./x.ts` (NodeNext style imports). */
+const tsJsResolver = {
+  name: 'ts-js-resolver',
+  resolveImport({ source, context }) {
+    if (!source.startsWith('.') || !source.endsWith('.js')) return undefined;
+    const from = decodeURIComponent(new URL(context.url, 'http://x').pathname);
+    const candidate = resolvePath(root, '.' + dirname(from), source.replace(/\.js$/, '.ts'));
+    return existsSync(candidate) ? source.replace(/\.js$/, '.ts') : undefined;
+  },
+};
+
+/** Writes { passed, failed, skipped } for the summary line of `npm test`. */
+function summaryReporter() {
+  return {
+    onTestRunFinished({ sessions }) {
+      const counts = { passed: 0, failed: 0, skipped: 0 };
+      const walk = (suite) => {
+        for (const t of suite.tests ?? []) {
+          if (t.skipped) counts.skipped++;
+          else if (t.passed) counts.passed++;
+          else counts.failed++;
+        }
+        for (const s of suite.suites ?? []) walk(s);
+      };
+      for (const session of sessions) {
+        if (session.testResults) walk(session.testResults);
+        if (!session.passed && (session.errors?.length ?? 0) > 0) counts.failed++;
+      }
+      if (process.env.LLC_WTR_SUMMARY) writeFileSync(process.env.LLC_WTR_SUMMARY, JSON.stringify(counts));
+    },
+  };
+}
+
+let stackPromise;
+/** Starts the embedded stack on first request (only tests that need it pay for it). */
+function stackPlugin() {
+  return {
+    name: 'llc-stack',
+    async serve(context) {
+      if (context.path !== '/__llc/stack') return undefined;
+      stackPromise ??= (async () => {
+        const { startTestStack } = await import('./test-support/dist/stack.js');
+        return startTestStack();
+      })();
+      const stack = await stackPromise;
+      return { body: JSON.stringify({ wsUrl: stack.wsUrl, httpUrl: stack.httpUrl }), type: 'json' };
+    },
+    async serverStop() {
+      if (stackPromise) await (await stackPromise).close();
+    },
+  };
+}
+
+export default {
+  rootDir: root,
+  files: [`packages/*/test/**/*.browser.test.ts`].map((g) => g),
+  filterBrowserLogs: ({ type, args }) => (type === 'error' || type === 'warn') && !String(args?.[0] ?? '').includes('Lit is in dev mode'),
+  nodeResolve: { exportConditions: ['llc-source', 'browser', 'development'] },
+  concurrency: 1,
+  testFramework: { config: { timeout: 20000 } },
+  testsFinishTimeout: 10 * 60 * 1000,
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: {
+        executablePath: chromium,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      },
+    }),
+  ],
+  plugins: [
+    tsJsResolver,
+    stackPlugin(),
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: resolvePath(root, 'packages/elements/tsconfig.json') }),
+  ],
+  reporters: [defaultReporter(), summaryReporter()],
+  ...(filter ? { files: [`packages/*/test/**/*${filter}*.browser.test.ts`] } : {}),
+};
