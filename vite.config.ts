@@ -3,12 +3,14 @@
  * with hot reload in `npm run dev`, proxying the relay endpoints to a relay at LLC_RELAY_URL
  * (default http://127.0.0.1:8787; start one with `npm start` or `llc-relay --dev --simulate`).
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const relay = process.env.LLC_RELAY_URL ?? 'http://127.0.0.1:8787';
 
 export default defineConfig({
-  root: 'demo',
+  // Absolute, so the build works whether vite runs from the repo root (`npm run dev`) or from demo/.
+  root: fileURLToPath(new URL('./demo', import.meta.url)),
   resolve: {
     // Workspace packages resolve to their TypeScript sources (see each package.json's "llc-source").
     conditions: ['llc-source'],

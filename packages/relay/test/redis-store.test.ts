@@ -27,8 +27,9 @@ describe('RedisStore outages', () => {
   before(async () => (server = await startRedis()));
   after(async () => server.stop());
 
-  it('fails fast with StoreUnavailableError while Redis is down and heals when it returns', async () => {
+  it('fails fast with StoreUnavailableError while Redis is down and heals when it returns', async (t) => {
     const store = await RedisStore.connect({ url: server.url });
+    t.after(() => store.close());
     const conv = newId('c_');
     assert.equal(await store.claimConversation(conv, 'alice'), 'alice');
     await server.kill();
@@ -40,7 +41,6 @@ describe('RedisStore outages', () => {
     assert.equal(store.status, 'connected');
     // Redis here keeps nothing on disk, so the data is gone, but the store works again.
     assert.equal(await store.claimConversation(conv, 'bob'), 'bob');
-    await store.close();
   });
 
   it('refuses to start when Redis cannot be reached', async () => {

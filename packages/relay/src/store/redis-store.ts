@@ -13,7 +13,7 @@
  * and the client's outbox retries, instead of requests piling up in memory.
  */
 import type { ChatMessage } from '@locallightchat/protocol';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
 
 export interface RedisStoreOptions {
@@ -108,6 +108,7 @@ export class RedisStore implements Store {
     this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
     this.redis.on('reconnecting', () => (this.currentStatus = 'reconnecting'));
+    this.redis.on('close', () => this.markDisconnected());
     this.redis.on('end', () => (this.currentStatus = 'closed'));
     // Errors surface through the failing command; without a listener ioredis would log every retry.
     this.redis.on('error', () => undefined);
@@ -189,11 +190,17 @@ export class RedisStore implements Store {
     };
   }
 
+  private markDisconnected(): void {
+    if (this.currentStatus !== 'closed') this.currentStatus = 'reconnecting';
+  }
+
   /** Runs a Redis call, turning connection failures into StoreUnavailableError. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
+      // A command can fail on a dead socket before ioredis emits 'close'; a reply error means Redis is up.
+      if (!(error instanceof ReplyError)) this.markDisconnected();
       throw new StoreUnavailableError(`Redis: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
