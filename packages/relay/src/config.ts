@@ -3,6 +3,7 @@
  * users pass a partial object to {@link resolveConfig}.
  */
 import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
+import type { TokenBucketPolicy } from './limits/token-bucket.js';
 
 export interface RelayConfig {
   /** Interface to listen on. */
@@ -53,6 +54,13 @@ export interface RelayConfig {
   /** Default and maximum `max_tokens` of a generation. */
   defaultMaxTokens: number;
   maxMaxTokens: number;
+  /**
+   * Per-user budget of model tokens (prompt + max_tokens reserved at send, unused part refunded at the end);
+   * capacity 0 = unlimited.
+   */
+  tokenBudget?: TokenBucketPolicy;
+  /** While the store cannot be reached: true lets messages through unmetered, false refuses them (retryable). */
+  tokenBudgetFailOpen: boolean;
   /** Model used when the client names none (undefined = the bridge's default). */
   defaultModel?: string;
 
@@ -85,6 +93,8 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxPromptChars: 48_000,
   defaultMaxTokens: 1024,
   maxMaxTokens: 8192,
+  tokenBudget: { capacity: 200_000, refillPerSecond: 1_000 },
+  tokenBudgetFailOpen: true,
   authRefreshLeadMs: 60_000,
   drainTimeoutMs: 30_000,
   goAwayJitterMs: 10_000,

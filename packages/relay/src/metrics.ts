@@ -32,6 +32,12 @@ export class RelayMetrics {
   });
   readonly coalescedFrames = new Counter({ name: 'llc_relay_coalesced_frames_total', help: 'Token frames merged into a later frame under backpressure.', registers: [this.registry] });
   readonly slowConsumerCloses = new Counter({ name: 'llc_relay_slow_consumer_closes_total', help: 'Sockets closed (resumable) because their queue passed the hard bound.', registers: [this.registry] });
+  readonly budgetRefusals = new Counter({ name: 'llc_relay_budget_refusals_total', help: 'Messages refused because the user\'s token budget was exhausted.', registers: [this.registry] });
+  readonly budgetUnmetered = new Counter({
+    name: 'llc_relay_budget_unmetered_total',
+    help: 'Messages let through unmetered because the store was unreachable (tokenBudgetFailOpen).',
+    registers: [this.registry],
+  });
   readonly errors = new Counter({ name: 'llc_relay_errors_total', help: 'Error frames sent, by code.', labelNames: ['code'] as const, registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}) {

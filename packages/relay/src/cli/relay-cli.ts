@@ -56,6 +56,8 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     sendHighWaterBytes: o['send-high-water'],
     sendHardLimitBytes: o['send-hard-limit'],
     prioritizeFirstTokens: o.priority,
+    tokenBudget: { capacity: o['token-budget'], refillPerSecond: o['token-refill'] },
+    tokenBudgetFailOpen: o['budget-fail-open'],
     drainTimeoutMs: o['drain-timeout-ms'],
     defaultModel: o.model,
     systemPrompt: o['system-prompt'],

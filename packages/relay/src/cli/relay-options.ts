@@ -37,6 +37,9 @@ export const RELAY_OPTIONS = {
   'max-max-tokens': { type: 'number', env: 'LLC_MAX_MAX_TOKENS', default: DEFAULT_CONFIG.maxMaxTokens, help: 'Upper bound of max_tokens' },
   'send-high-water': { type: 'number', env: 'LLC_SEND_HIGH_WATER', default: DEFAULT_CONFIG.sendHighWaterBytes, help: 'Per-socket buffer above which sending pauses and deltas coalesce (bytes)' },
   'send-hard-limit': { type: 'number', env: 'LLC_SEND_HARD_LIMIT', default: DEFAULT_CONFIG.sendHardLimitBytes, help: 'Per-socket queue bound; past it the socket closes with a resumable code (bytes)' },
+  'token-budget': { type: 'number', env: 'LLC_TOKEN_BUDGET', default: DEFAULT_CONFIG.tokenBudget!.capacity, help: 'Per-user budget of model tokens (prompt + max_tokens reserved, unused refunded); 0 = unlimited' },
+  'token-refill': { type: 'number', env: 'LLC_TOKEN_REFILL', default: DEFAULT_CONFIG.tokenBudget!.refillPerSecond, help: 'Tokens per second added back to each user\'s budget' },
+  'budget-fail-open': { type: 'boolean', env: 'LLC_BUDGET_FAIL_OPEN', default: DEFAULT_CONFIG.tokenBudgetFailOpen, help: 'While Redis is down, let messages through unmetered (--no-budget-fail-open refuses them)' },
   priority: { type: 'boolean', env: 'LLC_PRIORITY', default: true, help: 'Send first tokens ahead of continuing ones (--no-priority for A/B tests)' },
   'drain-timeout-ms': { type: 'number', env: 'LLC_DRAIN_TIMEOUT_MS', default: DEFAULT_CONFIG.drainTimeoutMs, help: 'Graceful drain: longest wait for clients to move' },
 } satisfies OptionSpecs;

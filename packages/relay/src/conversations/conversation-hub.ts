@@ -10,6 +10,7 @@
  */
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
 import type { ChatMessage, StreamState } from '@locallightchat/protocol';
+import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { assistantMessageId } from './ids.js';
@@ -51,6 +52,8 @@ class OpenConversation {
 export class ConversationHub {
   private readonly open = new Map<string, OpenConversation>();
   private readonly sweeper: ReturnType<typeof setInterval>;
+  /** Token budget reservations of streams started here, refunded when their stream-end passes through. */
+  readonly reservations: ReservationLedger;
 
   constructor(
     private readonly broker: Broker,
@@ -59,6 +62,7 @@ export class ConversationHub {
     private readonly options: HubOptions,
     private readonly log: (message: string, error?: unknown) => void,
   ) {
+    this.reservations = new ReservationLedger(store, log);
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(options.endedRetentionMs, 10_000)));
     this.sweeper.unref?.();
   }
@@ -152,7 +156,10 @@ export class ConversationHub {
   private apply(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array, receivedAt: number): void {
     if (!this.record(conv, event)) return;
     for (const member of conv.members) member.deliver(event, bytes, receivedAt);
-    if (event.type === 'stream-end') void this.persistAnswer(conv, event.streamId);
+    if (event.type === 'stream-end') {
+      this.reservations.settle(event);
+      void this.persistAnswer(conv, event.streamId);
+    }
   }
 
   /** Returns false for duplicates. */
@@ -213,6 +220,7 @@ export class ConversationHub {
 
   /** Forgets ended streams after the retention time. */
   private sweep(): void {
+    this.reservations.sweep();
     const cutoff = Date.now() - this.options.endedRetentionMs;
     for (const conv of this.open.values()) {
       for (const [id, record] of conv.streams) if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);

@@ -91,5 +91,48 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       // A truncated message id may be appended again (the rewritten message).
       assert.equal((await nodeA.appendMessage(conv, ms[2]!)).inserted, true);
     });
+
+    it('shares one token budget per user across nodes and refuses what does not fit, with a retry hint', async () => {
+      const user = newId('u_');
+      const policy = { capacity: 1000, refillPerSecond: 10 };
+      const first = await nodeA.reserveTokens(user, 600, policy);
+      assert.equal(first.ok, true);
+      assert.ok(first.remaining >= 400 && first.remaining <= 401, `remaining ${first.remaining}`);
+      const second = await nodeB.reserveTokens(user, 600, policy);
+      assert.equal(second.ok, false);
+      // ~200 tokens missing at 10/s: about 20 s (a little less if some refill happened meanwhile).
+      assert.ok(!second.ok && second.retryAfterMs !== undefined && second.retryAfterMs > 15_000 && second.retryAfterMs <= 20_000, JSON.stringify(second));
+      // Another user's budget is separate.
+      assert.equal((await nodeB.reserveTokens(newId('u_'), 600, policy)).ok, true);
+    });
+
+    it('refunds unused tokens, never above capacity', async () => {
+      const user = newId('u_');
+      const policy = { capacity: 1000, refillPerSecond: 1 };
+      assert.equal((await nodeA.reserveTokens(user, 900, policy)).ok, true);
+      assert.equal((await nodeB.reserveTokens(user, 500, policy)).ok, false);
+      await nodeB.refundTokens(user, 800, policy);
+      assert.equal((await nodeA.reserveTokens(user, 500, policy)).ok, true);
+      await nodeA.refundTokens(user, 10_000, policy);
+      const full = await nodeB.reserveTokens(user, 1000, policy);
+      assert.equal(full.ok, true);
+      assert.ok(full.remaining <= 1, `a refund must not overfill the bucket (remaining ${full.remaining})`);
+    });
+
+    it('says when a request can never fit the budget', async () => {
+      const result = await nodeA.reserveTokens(newId('u_'), 5000, { capacity: 1000, refillPerSecond: 100 });
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.retryAfterMs, undefined);
+    });
+
+    it('refills over time', async () => {
+      const user = newId('u_');
+      const policy = { capacity: 100, refillPerSecond: 1000 };
+      assert.equal((await nodeA.reserveTokens(user, 100, policy)).ok, true);
+      const denied = await nodeB.reserveTokens(user, 100, policy);
+      assert.equal(denied.ok, false);
+      await new Promise((r) => setTimeout(r, (!denied.ok && denied.retryAfterMs ? denied.retryAfterMs : 100) + 50));
+      assert.equal((await nodeB.reserveTokens(user, 100, policy)).ok, true);
+    });
   });
 }

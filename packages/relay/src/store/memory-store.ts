@@ -4,6 +4,7 @@
  * cannot grow without limit.
  */
 import type { ChatMessage } from '@locallightchat/protocol';
+import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
 import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -21,6 +22,7 @@ export class MemoryStore implements Store {
   private readonly conversations = new Map<string, Conversation>();
   private readonly maxConversations: number;
   private readonly maxMessages: number;
+  private readonly buckets = new Map<string, BucketState>();
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -84,8 +86,26 @@ export class MemoryStore implements Store {
     return removed.length;
   }
 
+  async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    this.assertOpen();
+    const [result, next] = reserve(this.buckets.get(userId), policy, amount, Date.now());
+    this.setBucket(userId, next, policy);
+    return result;
+  }
+
+  async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
+    this.assertOpen();
+    this.setBucket(userId, refund(this.buckets.get(userId), policy, amount, Date.now()), policy);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** A full bucket is the same as none, so full ones are forgotten (memory stays proportional to active users). */
+  private setBucket(userId: string, state: BucketState, policy: TokenBucketPolicy): void {
+    if (state.level >= policy.capacity) this.buckets.delete(userId);
+    else this.buckets.set(userId, state);
   }
 
   /** Looks a conversation up and marks it recently used. */

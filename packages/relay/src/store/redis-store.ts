@@ -14,6 +14,7 @@
  */
 import type { ChatMessage } from '@locallightchat/protocol';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
 
 export interface RedisStoreOptions {
@@ -79,7 +80,42 @@ redis.call('SREM', submitted, unpack(ids))
 return #ids
 `;
 
+// Token bucket (rules of limits/token-bucket.ts). Redis's clock, so every relay node agrees on time.
+// Returns {ok, remaining, retryAfterMs (-1: never fits)}. Full buckets are deleted; others expire when they
+// would be full again.
+const BUCKET = `
+local key = KEYS[1]
+local amount, capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local mode = ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', key, 'level', 'at')
+local level = capacity
+if state[1] then
+  level = math.min(capacity, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) / 1000 * rate)
+end
+local ok, retry = 1, 0
+if mode == 'reserve' then
+  if amount <= level then
+    level = level - amount
+  else
+    ok = 0
+    if amount > capacity or rate <= 0 then retry = -1 else retry = math.ceil((amount - level) / rate * 1000) end
+  end
+else
+  level = math.min(capacity, level + amount)
+end
+if level >= capacity then
+  redis.call('DEL', key)
+else
+  redis.call('HSET', key, 'level', tostring(level), 'at', now)
+  if rate > 0 then redis.call('PEXPIRE', key, math.ceil((capacity - level) / rate * 1000) + 1000) end
+end
+return {ok, math.floor(level), retry}
+`;
+
 type Commands = {
+  llcBucket(key: string, amount: number, capacity: number, rate: number, mode: 'reserve' | 'refund'): Promise<[number, number, number]>;
   llcAppend(order: string, data: string, submitted: string, seq: string, id: string, json: string, ttl: number, max: number): Promise<[number, number]>;
   llcList(order: string, data: string, before: string, limit: number): Promise<(number | string)[]>;
   llcTruncate(order: string, data: string, submitted: string, id: string): Promise<number>;
@@ -106,6 +142,7 @@ export class RedisStore implements Store {
     this.redis.defineCommand('llcAppend', { numberOfKeys: 4, lua: APPEND });
     this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
     this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
+    this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
     this.redis.on('reconnecting', () => (this.currentStatus = 'reconnecting'));
     this.redis.on('close', () => this.markDisconnected());
@@ -171,6 +208,18 @@ export class RedisStore implements Store {
     return this.call(() => this.redis.llcTruncate(k.order, k.data, k.submitted, messageId));
   }
 
+  async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    const [ok, remaining, retry] = await this.call(() =>
+      this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'reserve'),
+    );
+    if (ok === 1) return { ok: true, remaining };
+    return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
+  }
+
+  async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
+    await this.call(() => this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'refund'));
+  }
+
   async close(): Promise<void> {
     if (this.redis.status === 'end') return;
     await this.redis.quit().catch(() => this.redis.disconnect());
@@ -179,6 +228,10 @@ export class RedisStore implements Store {
 
   private key(conversationId: string, part: string): string {
     return `${this.prefix}:{c:${conversationId}}:${part}`;
+  }
+
+  private bucketKey(userId: string): string {
+    return `${this.prefix}:{u:${userId}}:tokens`;
   }
 
   private keys(conversationId: string) {

@@ -7,6 +7,7 @@
  * client message id), so a retry after a crash or a network error never duplicates anything.
  */
 import type { ChatMessage } from '@locallightchat/protocol';
+import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 
 export type StoreStatus = 'connected' | 'reconnecting' | 'closed';
 
@@ -44,6 +45,14 @@ export interface Store {
    * Returns how many were removed (0 when the id is unknown).
    */
   truncateFrom(conversationId: string, messageId: string): Promise<number>;
+
+  /**
+   * Takes `amount` model tokens from the user's budget if they fit (atomically, across every relay node that
+   * shares the store); see limits/token-bucket.ts for the rules.
+   */
+  reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation>;
+  /** Gives back the unused part of a reservation once the real usage is known. */
+  refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void>;
 
   close(): Promise<void>;
 }

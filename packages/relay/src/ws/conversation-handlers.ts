@@ -9,6 +9,7 @@ import { BrokerUnavailableError, type GenerationRequest, type PromptMessage } fr
 import type { ChatMessage, HistoryFrame, ResumeFrame, SendFrame, StopFrame, SubscribeFrame, UnsubscribeFrame } from '@locallightchat/protocol';
 import { tokenAllows } from '../auth/authenticator.js';
 import { idsForSend } from '../conversations/ids.js';
+import { estimatePromptTokens } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
 
 /** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
@@ -65,14 +66,18 @@ export async function handleSend(conn: Connection, frame: SendFrame): Promise<vo
 
   if (!submitted) {
     const request = await buildRequest(conn, frame, messageId, streamId);
+    const reserved = await reserveBudget(conn, request, ref);
+    if (reserved === undefined) return;
     try {
       await ctx.broker.submit(request);
     } catch (error) {
       const unavailable = error instanceof BrokerUnavailableError || ctx.broker.status !== 'connected';
       ctx.log.warn(`could not submit ${frame.clientMessageId}`, error);
+      refundNow(conn, reserved);
       // Nothing is lost: the message is stored unsubmitted, and the client's retry submits it.
       return conn.error(unavailable ? 'broker-unavailable' : 'internal', 'the message could not be queued; it will be retried', ref, 2000);
     }
+    if (reserved > 0 && ctx.config.tokenBudget) ctx.hub.reservations.track(streamId, userId, reserved, ctx.config.tokenBudget);
     await ctx.store.markSubmitted(frame.conversationId, messageId);
     ctx.metrics.messagesAccepted.inc();
   }
@@ -83,6 +88,44 @@ export async function handleSend(conn: Connection, frame: SendFrame): Promise<vo
     });
   }
   conn.send({ type: 'ack', clientMessageId: frame.clientMessageId, conversationId: frame.conversationId, messageId, streamId, duplicate: !inserted });
+}
+
+/**
+ * Reserves prompt + max_tokens from the user's budget. Returns the amount reserved (0 when unmetered), or
+ * undefined after telling the client why not. The message stays stored, so a retry after `retryAfterMs` sends it.
+ */
+async function reserveBudget(conn: Connection, request: GenerationRequest, ref: string): Promise<number | undefined> {
+  const { config, store, log, metrics } = conn.ctx;
+  const policy = config.tokenBudget;
+  if (!policy || policy.capacity <= 0) return 0;
+  const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
+  const amount = estimatePromptTokens(promptChars) + request.maxTokens;
+  let result;
+  try {
+    result = await store.reserveTokens(conn.userId!, amount, policy);
+  } catch (error) {
+    if (config.tokenBudgetFailOpen) {
+      metrics.budgetUnmetered.inc();
+      log.warn('token budget unavailable; letting the message through unmetered (tokenBudgetFailOpen)', error);
+      return 0;
+    }
+    conn.error('rate-limited', 'the token budget cannot be checked right now; retrying shortly', ref, 2000);
+    return undefined;
+  }
+  if (result.ok) return amount;
+  metrics.budgetRefusals.inc();
+  if (result.retryAfterMs === undefined) {
+    conn.error('rate-limited', `this request needs ~${amount} tokens but the budget holds at most ${policy.capacity}: lower maxTokens or shorten the conversation`, ref);
+  } else {
+    conn.error('rate-limited', `token budget exhausted (${result.remaining} of ~${amount} needed); retry in ${Math.ceil(result.retryAfterMs / 1000)} s`, ref, result.retryAfterMs);
+  }
+  return undefined;
+}
+
+function refundNow(conn: Connection, amount: number): void {
+  const policy = conn.ctx.config.tokenBudget;
+  if (amount <= 0 || !policy) return;
+  conn.ctx.store.refundTokens(conn.userId!, amount, policy).catch((error: unknown) => conn.ctx.log.warn('could not refund a reservation', error));
 }
 
 /** The prompt: optional system prompt, then recent history (oldest dropped first to fit the budget). */
