@@ -7,8 +7,11 @@
  *   llc-relay --broker nats://nats:4222 --store redis://redis:6379 --auth-jwks-url https://…   (production)
  */
 import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
+import { Registry } from 'prom-client';
 import { CliUsageError, formatHelp, parseOptions, runCli, type ParsedOptions } from '@locallightchat/inference-bridge/cli-options';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import cluster from 'node:cluster';
 import { AuthConfigError, type AuthConfig } from '../auth/authenticator.js';
 import type { RelayConfig } from '../config.js';
 import { consoleLogger } from '../log.js';
@@ -21,6 +24,8 @@ import { RELAY_OPTIONS } from './relay-options.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { startEmbeddedStack } from '../embedded.js';
 import { startRelay } from '../server.js';
+import { isSupervisedChild, shareMetricsWithSupervisor, superviseRelays } from './supervisor.js';
+import { freePort } from './free-port.js';
 
 type Options = ParsedOptions<typeof RELAY_OPTIONS>;
 
@@ -43,7 +48,8 @@ async function authConfig(o: Options): Promise<AuthConfig> {
 function relayConfig(o: Options): Partial<RelayConfig> {
   return {
     host: o.host,
-    port: o.port,
+    // Children of --processes all bind the port the supervisor chose (SO_REUSEPORT), even for --port 0.
+    port: process.env.LLC_SUPERVISED_PORT ? Number(process.env.LLC_SUPERVISED_PORT) : o.port,
     wsPath: o['ws-path'],
     staticDir: o.static,
     allowedOrigins: o['allowed-origins']?.length ? o['allowed-origins'] : undefined,
@@ -83,19 +89,30 @@ async function main(): Promise<void> {
     return;
   }
   assertNativeUws();
-  const log = consoleLogger('llc-relay');
+  const log = consoleLogger(isSupervisedChild() ? `llc-relay#${process.env.LLC_PROCESS_SLOT}` : 'llc-relay');
+  // Answer the supervisor's metric requests (empty) while starting, so its summed page never waits on us.
+  if (isSupervisedChild()) shareMetricsWithSupervisor(new Registry());
   const auth = await authConfig(o);
   // Fail before opening anything if production auth is missing.
   await Authenticator.create(auth).catch((error: unknown) => {
     if (error instanceof AuthConfigError) throw new CliUsageError(error.message);
     throw error;
   });
+  const processes = processCount(o);
+  if (processes > 1 && cluster.isPrimary) {
+    if (!o.broker.startsWith('nats://')) throw new CliUsageError('--processes > 1 needs --broker nats://…: an in-process broker cannot join the processes into one relay');
+    if (o.store === 'memory') throw new CliUsageError('--processes > 1 needs --store redis://…: each process would otherwise keep its own history and budgets');
+    const port = o.port === 0 ? await freePort(o.host) : o.port;
+    await superviseRelays({ processes, metricsPort: o['metrics-port'], metricsHost: o.host, log, env: { LLC_SUPERVISED_PORT: String(port) } });
+    return;
+  }
   const broker = await openBroker(o);
   const store = await openStore(o);
   const embedded = o.bridge === 'embedded' || (o.bridge === 'auto' && o.broker === 'memory');
   if (!['auto', 'embedded', 'none'].includes(o.bridge)) throw new CliUsageError('--bridge must be auto, embedded or none');
 
   let stop: () => Promise<void>;
+  let metricsRegistry: Registry;
   let url: string;
   let wsUrl: string;
   if (embedded) {
@@ -109,6 +126,7 @@ async function main(): Promise<void> {
     const stack = await startEmbeddedStack({ relay: relayConfig(o), auth, backends: backends.backends, broker, store, log, bridge: { defaultModel: o.model ?? backends.model } });
     url = stack.relay.url;
     wsUrl = stack.relay.wsUrl;
+    metricsRegistry = stack.relay.metrics.registry;
     stop = async () => {
       await stack.stop();
       await backends.close();
@@ -118,17 +136,21 @@ async function main(): Promise<void> {
     const relay = await startRelay(relayConfig(o), { broker, store, auth: await Authenticator.create(auth), log });
     url = relay.url;
     wsUrl = relay.wsUrl;
+    metricsRegistry = relay.metrics.registry;
     stop = async () => {
       await relay.drain();
       await broker.close();
       await store.close();
     };
   }
+  if (isSupervisedChild()) shareMetricsWithSupervisor(metricsRegistry);
   console.log(`llc-relay listening on ${url} (WebSocket ${wsUrl}; broker ${o.broker}; store ${o.store}${o.dev ? '; DEV MODE' : ''})`);
 
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) {
+      // Supervised children may get a signal twice (from the supervisor and from a process-group kill).
+      if (isSupervisedChild()) return;
       log.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
@@ -143,7 +165,16 @@ async function main(): Promise<void> {
     );
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  // A terminal's Ctrl-C reaches the whole process group; supervised children wait for the supervisor's SIGTERM.
+  process.on('SIGINT', () => (isSupervisedChild() ? undefined : onSignal('SIGINT')));
+}
+
+/** `--processes`: a number, or auto (one per core when a NATS broker can join them, else one). */
+function processCount(o: Options): number {
+  if (o.processes === 'auto') return o.broker.startsWith('nats://') && o.store !== 'memory' ? availableParallelism() : 1;
+  const n = Number(o.processes);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new CliUsageError(`--processes must be a whole number from 1 to 256, or auto; got "${o.processes}"`);
+  return n;
 }
 
 runCli('llc-relay', main);

@@ -11,6 +11,8 @@ export const RELAY_OPTIONS = {
   static: { type: 'string', env: 'LLC_STATIC_DIR', placeholder: 'dir', help: 'Serve this directory at / (a built chat page)' },
   'allowed-origins': { type: 'list', env: 'LLC_ALLOWED_ORIGINS', placeholder: 'origins', help: 'Origins allowed to open WebSockets (default: any)' },
 
+  processes: { type: 'string', env: 'LLC_PROCESSES', default: 'auto', placeholder: 'N|auto', help: 'Relay processes sharing the port (SO_REUSEPORT); auto = one per core with --broker nats://, else 1. N > 1 needs NATS and Redis' },
+  'metrics-port': { type: 'number', env: 'LLC_METRICS_PORT', help: 'With --processes: serve the summed metrics of all processes on this port (each process\'s own /metrics stays on the main port)' },
   dev: { type: 'boolean', env: 'LLC_DEV', default: false, help: 'Development mode: mints tokens at POST /auth/dev-token. Never in production' },
   'auth-jwt-secret': { type: 'string', env: 'LLC_AUTH_JWT_SECRET', placeholder: 'secret', help: 'HS256 shared secret (32+ characters)' },
   'auth-public-key-file': { type: 'string', env: 'LLC_AUTH_PUBLIC_KEY_FILE', placeholder: 'file', help: 'PEM public key for RS256/ES256 tokens' },

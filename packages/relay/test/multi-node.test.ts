@@ -1,0 +1,178 @@
+/**
+ * The relay as a distributed system, every part a real process: nats-server (JetStream) and redis-server on free
+ * ports, the vLLM simulator, one llc-bridge, and llc-relay nodes with production JWT auth (HS256).
+ *
+ * - Two tabs of one user on two nodes both receive a stream; node A is SIGKILLed mid-stream; the tab on A
+ *   reconnects to B and resumes: the transcript is complete, in order, without duplicates.
+ * - `--processes 2` runs two relay processes on one port, restarts one that dies, and sums their metrics.
+ * - SIGTERM drains: go-away with a reconnect hint, then a clean exit.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { newId, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+import { startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
+import { ProtocolClient } from '@locallightchat/test-support/client';
+
+const SECRET = 'multi-node-test-secret-of-at-least-32-chars';
+const relayCli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
+const bridgeCli = fileURLToPath(new URL('../../inference-bridge/dist/cli/bridge-cli.js', import.meta.url));
+const simCli = fileURLToPath(new URL('../../inference-bridge/dist/cli/sim-cli.js', import.meta.url));
+const READY = /llc-relay listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+);/;
+
+let nats: RunningServer;
+let redis: RunningServer;
+let sim: StartedProcess;
+let bridge: StartedProcess;
+const started: StartedProcess[] = [];
+
+async function token(user: string): Promise<string> {
+  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+}
+
+async function relayNode(...extra: string[]): Promise<StartedProcess & { wsUrl: string; httpUrl: string }> {
+  const node = await startProcess(
+    process.execPath,
+    [relayCli, '--port', '0', '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--processes', '1', ...extra],
+    { ready: READY, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
+  );
+  started.push(node);
+  return Object.assign(node, { httpUrl: node.match[1]!, wsUrl: node.match[2]! });
+}
+
+/** Token batches of one stream, checked by the seq rule from `fromSeq`: returns the text and the last seq. */
+function assemble(frames: ServerFrame[], streamId: string, fromSeq = 1): { text: string; last: number; seqs: number[] } {
+  let last = fromSeq - 1;
+  let text = '';
+  const seqs: number[] = [];
+  for (const f of frames) {
+    if (f.type !== 'token' || f.streamId !== streamId) continue;
+    const first = (f as TokenFrame).firstSeq ?? f.seq;
+    assert.equal(first, last + 1, `batch ${first}..${f.seq} follows ${last} without gap or duplicate`);
+    text += f.text;
+    last = f.seq;
+    for (let s = first; s <= f.seq; s++) seqs.push(s);
+  }
+  return { text, last, seqs };
+}
+
+before(async () => {
+  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  // A realistic speed, so a stream lasts long enough (~1–2 s) to kill a node in the middle of it.
+  sim = await startProcess(process.execPath, [simCli, '--port', '0', '--profile', '8b-h100'], { ready: /listening on (http:\/\/\S+)/ });
+  bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], { ready: /llc-bridge ready/ });
+});
+
+after(async () => {
+  for (const p of started) await p.kill().catch(() => undefined);
+  await bridge?.stop();
+  await sim?.stop();
+  await nats?.stop();
+  await redis?.stop();
+});
+
+describe('relay: two nodes, one NATS, one Redis', () => {
+  it('streams to both tabs, and a tab on a killed node resumes on the other with nothing lost or repeated', async () => {
+    const [a, b] = await Promise.all([relayNode(), relayNode()]);
+    const user = newId('u');
+    const conversationId = newId('c_');
+    const tabA = await ProtocolClient.connect(a.wsUrl, await token(user));
+    const tabB = await ProtocolClient.connect(b.wsUrl, await token(user));
+    tabB.send({ type: 'subscribe', conversationId });
+    await tabB.next('subscribed');
+
+    tabA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'Explain how NATS JetStream retains messages.', maxTokens: 400 });
+    const ack = await tabA.next('ack');
+    await tabA.until((f) => f.filter((x) => x.type === 'token').length >= 3, 'a few tokens on node A');
+    await a.kill();
+    await tabA.until(() => !tabA.isOpen, 'close of the socket on the killed node');
+    const before = assemble(tabA.frames, ack.streamId);
+    assert.ok(before.last >= 3, 'tokens arrived before the kill');
+
+    // The tab reconnects to the surviving node and asks for what it is missing.
+    const resumed = await ProtocolClient.connect(b.wsUrl, await token(user));
+    resumed.send({ type: 'resume', conversationId, streamId: ack.streamId, fromSeq: before.last + 1 });
+    const end = await resumed.next('stream-end', 0, 30_000);
+    const after = assemble(resumed.frames, ack.streamId, before.last + 1);
+    assert.equal(after.last, end.lastSeq, 'the resumed tab reached the end of the stream');
+    assert.deepEqual([...before.seqs, ...after.seqs], Array.from({ length: end.lastSeq }, (_, i) => i + 1));
+
+    // The other tab saw the whole stream live, and the transcripts agree.
+    const whole = await tabB.streamText(ack.streamId);
+    assert.equal(before.text + after.text, whole.text);
+    assert.ok(whole.text.length > 0);
+
+    // Node B persisted the answer in Redis: history from B holds both messages.
+    const from = resumed.frames.length;
+    let page: Extract<ServerFrame, { type: 'history-page' }> | undefined;
+    for (let i = 0; i < 20 && (page?.messages.length ?? 0) < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const mark = resumed.frames.length;
+      resumed.send({ type: 'history', conversationId });
+      page = await resumed.next('history-page', Math.max(from, mark));
+    }
+    assert.deepEqual(page?.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.equal(page?.messages[1]?.text, whole.text);
+    await Promise.all([resumed.close(), tabB.close()]);
+    await b.stop();
+  });
+
+  it('drains on SIGTERM: go-away with a reconnect hint, sockets closed, clean exit', async () => {
+    const node = await relayNode('--drain-timeout-ms', '500');
+    const client = await ProtocolClient.connect(node.wsUrl, await token(newId('u')));
+    const exit = node.stop(10_000);
+    const goAway = await client.next('go-away');
+    assert.equal(goAway.reason, 'draining');
+    assert.ok(goAway.reconnectAfterMs !== undefined && goAway.reconnectAfterMs >= 0);
+    await client.until(() => !client.isOpen, 'close after the drain');
+    assert.equal(await exit, 0);
+  });
+});
+
+describe('relay: --processes', () => {
+  it('runs several processes on one port, restarts one that dies, and sums their metrics', async () => {
+    const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const supervisor = await startProcess(
+      process.execPath,
+      [relayCli, '--port', '0', '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--processes', '2', '--metrics-port', String(metricsPort)],
+      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 20_000 },
+    );
+    started.push(supervisor);
+    const first = await supervisor.waitFor(READY, 20_000);
+    const wsUrl = first[2]!;
+    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(supervisor.output().match(/llc-relay listening on/g)?.length, 2, 'both processes listen');
+    const clients = await Promise.all(Array.from({ length: 40 }, async (_, i) => ProtocolClient.connect(wsUrl, await token(`p${i}`))));
+
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/^llc_relay_connections (\d+)/m.exec(text)?.[1] ?? NaN);
+    };
+    assert.equal(await scrape(), 40, 'the summed gauge counts the connections of both processes');
+
+    // Both processes took connections: kill one (they are the supervisor's children) and see some drop.
+    const children = () => execFileSync('pgrep', ['-P', String(supervisor.child.pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    const pids = children();
+    assert.equal(pids.length, 2, 'two relay processes');
+    const restarting = supervisor.waitFor(/restarting in/, 10_000);
+    process.kill(pids[0]!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    const dropped = clients.filter((c) => !c.isOpen).length;
+    assert.ok(dropped > 0 && dropped < 40, `the kernel spread connections over both processes (${dropped} of 40 were on the killed one)`);
+    await restarting;
+    // The port keeps serving throughout, and the dead process comes back.
+    const again = await ProtocolClient.connect(wsUrl, await token('after-kill'));
+    await again.close();
+    const deadline = Date.now() + 15_000;
+    let count = 0;
+    while (Date.now() < deadline && count !== 2) {
+      await new Promise((r) => setTimeout(r, 200));
+      count = children().length;
+    }
+    assert.equal(count, 2, 'the supervisor restarted the dead process');
+    await Promise.all(clients.map((c) => c.close()));
+    assert.equal(await supervisor.stop(15_000), 0);
+  });
+});
