@@ -2,7 +2,7 @@
  * The real embedded stack for tests: vLLM simulator (HTTP, on a free port) → bridge → in-memory broker →
  * relay (dev auth, free port). Tests talk to it over real sockets.
  */
-import { startEmbeddedStack, type EmbeddedStack, type RelayConfig } from '@locallightchat/relay';
+import { startEmbeddedStack, type AuthConfig, type EmbeddedStack, type RelayConfig } from '@locallightchat/relay';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
 import { startSimulator } from '@locallightchat/inference-bridge/simulator';
 
@@ -18,6 +18,8 @@ export interface TestStack {
 
 export interface TestStackOptions {
   relay?: Partial<RelayConfig>;
+  /** Dev-mode auth settings (e.g. a short `devTokenTtlSec` for refresh tests). */
+  auth?: Omit<AuthConfig, 'mode'>;
   /** Simulator profile (default `fast`). */
   profile?: string;
   /** Simulator speed multiplier. */
@@ -29,7 +31,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: options.profile ?? 'fast', ...(options.speed ? { speed: options.speed } : {}) });
   const stack = await startEmbeddedStack({
     relay: { host: '127.0.0.1', port: 0, ...(options.staticDir ? { staticDir: options.staticDir } : {}), ...options.relay },
-    auth: { mode: 'dev' },
+    auth: { ...options.auth, mode: 'dev' },
     backends: [new OpenAIBackend({ baseURL: sim.url })],
     bridge: { defaultModel: sim.model },
     log: { error: (m, e) => console.error(m, e ?? ''), warn: () => undefined, info: () => undefined, debug: () => undefined },
