@@ -201,5 +201,18 @@ export async function handleStop(conn: Connection, frame: StopFrame): Promise<vo
 export async function handleHistory(conn: Connection, frame: HistoryFrame): Promise<void> {
   if (!(await authorize(conn, frame.conversationId))) return;
   const page = await conn.ctx.store.listMessages(frame.conversationId, { before: frame.before, limit: frame.limit ?? 50 });
-  conn.send({ type: 'history-page', conversationId: frame.conversationId, messages: page.messages, ...(page.cursor ? { cursor: page.cursor } : {}) });
+  // A page must fit well inside the socket's send bound (else one history request would close a healthy socket
+  // as a slow consumer): drop the oldest messages beyond a quarter of it; the cursor lets the client page on.
+  let budget = conn.ctx.config.sendHardLimitBytes / 4;
+  let keepFrom = page.messages.length;
+  while (keepFrom > 0) {
+    const m = page.messages[keepFrom - 1]!;
+    const size = 256 + (m.text.length + (m.reasoning?.length ?? 0)) * 3;
+    if (size > budget && keepFrom < page.messages.length) break;
+    budget -= size;
+    keepFrom--;
+  }
+  const messages = page.messages.slice(keepFrom);
+  const cursor = keepFrom > 0 ? messages[0]!.id : page.cursor;
+  conn.send({ type: 'history-page', conversationId: frame.conversationId, messages, ...(cursor ? { cursor } : {}) });
 }
