@@ -59,6 +59,11 @@ export interface HelloFrame {
   token?: string;
   /** Free-form client name and version, for logs. */
   client?: string;
+  /**
+   * The `sessionId` of this client's previous connection (any node): the relay restores its conversation
+   * subscriptions before `welcome`, so live tokens flow again without waiting for re-subscribes.
+   */
+  session?: string;
 }
 
 /** Replaces the connection's credentials before they expire. Streams continue. */
@@ -160,6 +165,8 @@ export interface WelcomeFrame {
   maxTextChars: number;
   /** When the connection's credentials expire (ms since epoch); refresh with `auth` before then. */
   tokenExpiresAt?: number;
+  /** Conversations re-subscribed from the previous session named in `hello.session`. */
+  restored?: string[];
 }
 
 /** The user message was accepted (or had been accepted before: `duplicate`). */

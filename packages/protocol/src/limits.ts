@@ -29,6 +29,8 @@ export const HARD_LIMITS = {
   messageChars: 1024,
   historyPage: 200,
   resumeStreams: 64,
+  /** Conversations a session remembers (and a reconnect restores). */
+  sessionConversations: 256,
   /** Text in one token batch (a coalesced batch may hold many tokens). */
   batchChars: 1_000_000,
 } as const;

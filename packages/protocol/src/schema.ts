@@ -98,6 +98,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       v: uint(0xffff),
       token: optional(str({ min: 1, max: HARD_LIMITS.tokenChars })),
       client: optional(str({ max: HARD_LIMITS.modelChars })),
+      session: optional(id),
     }),
     auth: shape('auth', { token: str({ min: 1, max: HARD_LIMITS.tokenChars }) }),
     send: shape('send', {
@@ -128,6 +129,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       maxFrameBytes: uint(),
       maxTextChars: uint(),
       tokenExpiresAt: optional(ms),
+      restored: optional(list(id, HARD_LIMITS.sessionConversations)),
     }),
     ack: shape('ack', {
       clientMessageId: id,

@@ -64,6 +64,8 @@ export interface RelayConfig {
   /** Model used when the client names none (undefined = the bridge's default). */
   defaultModel?: string;
 
+  /** How long a closed connection's session (its conversations) stays restorable by `hello.session`, seconds. */
+  sessionTtlSec: number;
   /** Send `auth-expiring` this long before a token expires, ms. */
   authRefreshLeadMs: number;
   /** Graceful drain: longest wait for running streams before closing sockets, ms. */
@@ -95,6 +97,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxMaxTokens: 8192,
   tokenBudget: { capacity: 200_000, refillPerSecond: 1_000 },
   tokenBudgetFailOpen: true,
+  sessionTtlSec: 600,
   authRefreshLeadMs: 60_000,
   drainTimeoutMs: 30_000,
   goAwayJitterMs: 10_000,

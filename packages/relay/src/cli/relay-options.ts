@@ -43,5 +43,6 @@ export const RELAY_OPTIONS = {
   'token-refill': { type: 'number', env: 'LLC_TOKEN_REFILL', default: DEFAULT_CONFIG.tokenBudget!.refillPerSecond, help: 'Tokens per second added back to each user\'s budget' },
   'budget-fail-open': { type: 'boolean', env: 'LLC_BUDGET_FAIL_OPEN', default: DEFAULT_CONFIG.tokenBudgetFailOpen, help: 'While Redis is down, let messages through unmetered (--no-budget-fail-open refuses them)' },
   priority: { type: 'boolean', env: 'LLC_PRIORITY', default: true, help: 'Send first tokens ahead of continuing ones (--no-priority for A/B tests)' },
+  'session-ttl': { type: 'number', env: 'LLC_SESSION_TTL', default: DEFAULT_CONFIG.sessionTtlSec, help: 'Seconds a closed connection\'s conversations stay restorable by a reconnect (hello.session)' },
   'drain-timeout-ms': { type: 'number', env: 'LLC_DRAIN_TIMEOUT_MS', default: DEFAULT_CONFIG.drainTimeoutMs, help: 'Graceful drain: longest wait for clients to move' },
 } satisfies OptionSpecs;

@@ -134,5 +134,22 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       await new Promise((r) => setTimeout(r, (!denied.ok && denied.retryAfterMs ? denied.retryAfterMs : 100) + 50));
       assert.equal((await nodeB.reserveTokens(user, 100, policy)).ok, true);
     });
+
+    it('keeps sessions for their TTL and shares them across nodes', async () => {
+      const record = { sessionId: newId('sess_'), userId: 'alice', conversations: [newId('c_'), newId('c_')] };
+      await nodeA.saveSession(record, 60);
+      assert.deepEqual(await nodeB.loadSession(record.sessionId), record);
+      await nodeB.saveSession({ ...record, conversations: [] }, 60);
+      assert.deepEqual((await nodeA.loadSession(record.sessionId))?.conversations, []);
+      assert.equal(await nodeA.loadSession(newId('sess_')), undefined);
+    });
+
+    it('forgets a session after its TTL', async () => {
+      const record = { sessionId: newId('sess_'), userId: 'bob', conversations: [newId('c_')] };
+      await nodeA.saveSession(record, 1);
+      assert.ok(await nodeB.loadSession(record.sessionId));
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(await nodeB.loadSession(record.sessionId), undefined);
+    });
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { ChatMessage } from '@locallightchat/protocol';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
-import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+import { StoreUnavailableError, type SessionRecord, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
 
 export interface MemoryStoreOptions {
   maxConversations?: number;
@@ -23,6 +23,9 @@ export class MemoryStore implements Store {
   private readonly maxConversations: number;
   private readonly maxMessages: number;
   private readonly buckets = new Map<string, BucketState>();
+  /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
+  private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
+  private readonly maxSessions = 100_000;
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -96,6 +99,24 @@ export class MemoryStore implements Store {
   async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
     this.assertOpen();
     this.setBucket(userId, refund(this.buckets.get(userId), policy, amount, Date.now()), policy);
+  }
+
+  async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
+    this.assertOpen();
+    this.sessions.delete(record.sessionId);
+    this.sessions.set(record.sessionId, { record: { ...record, conversations: [...record.conversations] }, expiresAt: Date.now() + ttlSec * 1000 });
+    if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+
+  async loadSession(sessionId: string): Promise<SessionRecord | undefined> {
+    this.assertOpen();
+    const entry = this.sessions.get(sessionId);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.sessions.delete(sessionId);
+      return undefined;
+    }
+    return { ...entry.record, conversations: [...entry.record.conversations] };
   }
 
   async close(): Promise<void> {

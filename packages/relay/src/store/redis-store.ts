@@ -15,7 +15,7 @@
 import type { ChatMessage } from '@locallightchat/protocol';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
-import { StoreUnavailableError, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+import { StoreUnavailableError, type SessionRecord, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
 
 export interface RedisStoreOptions {
   /** redis://host:port/db */
@@ -220,6 +220,15 @@ export class RedisStore implements Store {
     await this.call(() => this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'refund'));
   }
 
+  async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
+    await this.call(() => this.redis.set(this.sessionKey(record.sessionId), JSON.stringify(record), 'EX', Math.max(1, Math.ceil(ttlSec))));
+  }
+
+  async loadSession(sessionId: string): Promise<SessionRecord | undefined> {
+    const json = await this.call(() => this.redis.get(this.sessionKey(sessionId)));
+    return json ? (JSON.parse(json) as SessionRecord) : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.redis.status === 'end') return;
     await this.redis.quit().catch(() => this.redis.disconnect());
@@ -228,6 +237,10 @@ export class RedisStore implements Store {
 
   private key(conversationId: string, part: string): string {
     return `${this.prefix}:{c:${conversationId}}:${part}`;
+  }
+
+  private sessionKey(sessionId: string): string {
+    return `${this.prefix}:session:${sessionId}`;
   }
 
   private bucketKey(userId: string): string {

@@ -25,6 +25,13 @@ export interface MessagePage {
   cursor?: string;
 }
 
+/** What a connection held, kept for a while after it closes so a reconnect (to any node) can restore it. */
+export interface SessionRecord {
+  sessionId: string;
+  userId: string;
+  conversations: string[];
+}
+
 export interface Store {
   readonly status: StoreStatus;
 
@@ -53,6 +60,11 @@ export interface Store {
   reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation>;
   /** Gives back the unused part of a reservation once the real usage is known. */
   refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void>;
+
+  /** Saves (or replaces) a session; it expires `ttlSec` after the last save. */
+  saveSession(record: SessionRecord, ttlSec: number): Promise<void>;
+  /** A saved session, or undefined when unknown or expired. */
+  loadSession(sessionId: string): Promise<SessionRecord | undefined>;
 
   close(): Promise<void>;
 }

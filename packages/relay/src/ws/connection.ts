@@ -8,6 +8,7 @@ import { CloseCode, encodeFrame, newId, type ErrorCode, type ServerFrame } from 
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/conversation-hub.js';
+import { saveSession } from './session-memory.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
 import { SendQueue, type SocketSink } from './send-queue.js';
 
@@ -230,6 +231,8 @@ export class Connection implements HubMember {
     this.queue.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    // The TTL of the session counts from now: a reconnect within it restores these conversations.
+    if (this.conversations.size) void saveSession(this, [...this.conversations]);
     for (const conversationId of this.conversations) this.ctx.hub.leave(conversationId, this);
     this.conversations.clear();
     this.streams.clear();

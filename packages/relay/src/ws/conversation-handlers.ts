@@ -11,6 +11,7 @@ import { tokenAllows } from '../auth/authenticator.js';
 import { idsForSend } from '../conversations/ids.js';
 import { estimatePromptTokens } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
+import { rememberSessionSoon } from './session-memory.js';
 
 /** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
 async function authorize(conn: Connection, conversationId: string): Promise<boolean> {
@@ -28,9 +29,10 @@ async function authorize(conn: Connection, conversationId: string): Promise<bool
 }
 
 /** Joins the hub once per conversation per connection. */
-async function join(conn: Connection, conversationId: string): Promise<void> {
+export async function join(conn: Connection, conversationId: string): Promise<void> {
   if (conn.conversations.has(conversationId)) return;
   conn.conversations.add(conversationId);
+  rememberSessionSoon(conn);
   await conn.ctx.hub.join(conversationId, conn);
 }
 
@@ -170,6 +172,7 @@ export async function handleSubscribe(conn: Connection, frame: SubscribeFrame): 
 
 export function handleUnsubscribe(conn: Connection, frame: UnsubscribeFrame): void {
   if (!conn.conversations.delete(frame.conversationId)) return;
+  rememberSessionSoon(conn);
   conn.ctx.hub.leave(frame.conversationId, conn);
 }
 

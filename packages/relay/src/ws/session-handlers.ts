@@ -4,6 +4,8 @@
 import { CloseCode, PROTOCOL_VERSION, type AuthFrame, type HelloFrame } from '@locallightchat/protocol';
 import { AuthError, type Principal } from '../auth/authenticator.js';
 import type { Connection } from './connection.js';
+import { join } from './conversation-handlers.js';
+import { restoreSession } from './session-memory.js';
 
 export async function handleHello(conn: Connection, frame: HelloFrame): Promise<void> {
   const { ctx } = conn;
@@ -25,6 +27,8 @@ export async function handleHello(conn: Connection, frame: HelloFrame): Promise<
   if (!conn.isOpen) return;
   conn.principal = principal;
   scheduleExpiry(conn);
+  const restored = frame.session !== undefined ? await restoreSession(conn, frame.session, join) : [];
+  if (!conn.isOpen) return;
   conn.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,
@@ -34,6 +38,7 @@ export async function handleHello(conn: Connection, frame: HelloFrame): Promise<
     maxFrameBytes: ctx.config.maxFrameBytes,
     maxTextChars: ctx.config.maxTextChars,
     ...(principal.expiresAt !== undefined ? { tokenExpiresAt: principal.expiresAt } : {}),
+    ...(restored.length ? { restored } : {}),
   });
 }
 
