@@ -138,7 +138,8 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
     // Frames up to 4× the limit are read and refused with an error frame; beyond that uWS cuts the connection.
     maxPayloadLength: Math.max(config.maxFrameBytes * 4, 1024 * 1024),
     // Two heartbeat intervals of silence close the socket (uWS checks in 4 s steps).
-    idleTimeout: Math.max(8, Math.ceil((config.heartbeatMs * 2) / 4000) * 4),
+    // uWS refuses values above 960 s (and aborts the process), so long heartbeats are capped there.
+    idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatMs * 2) / 4000) * 4)),
     sendPingsAutomatically: true,
     // Above our own hard bound, so uWS never drops a frame by itself: our queue closes resumably first.
     maxBackpressure: config.sendHardLimitBytes * 2,
