@@ -1,0 +1,51 @@
+// Load child: opens `count` WebSocket connections to `url`, spread over loopback source addresses (≤ 500 each,
+// beyond which the kernel's port search slows down), optionally completing the relay handshake with JWTs signed
+// with `secret`.
+// Reports progress as JSON lines on stdout and holds the sockets until its stdin closes.
+import WebSocket from 'ws';
+import { SignJWT } from 'jose';
+
+const { url, count, firstAddress, secret, firstUser } = JSON.parse(process.argv[2]);
+// One distinct token per connection (signed before the clock starts), so the server verifies every one.
+const tokens = secret ? [] : undefined;
+if (secret) {
+  const key = new TextEncoder().encode(secret);
+  for (let i = 0; i < count; i++) {
+    tokens.push(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`bench-${firstUser + i}`).setIssuedAt().setExpirationTime('2h').sign(key));
+  }
+}
+const PER_ADDRESS = 500;
+const CONCURRENCY = 200;
+let open = 0;
+let failed = 0;
+let next = 0;
+const sockets = [];
+
+function connect(i) {
+  return new Promise((resolve) => {
+    const address = `127.0.${Math.floor((firstAddress + Math.floor(i / PER_ADDRESS)) / 250) + 1}.${((firstAddress + Math.floor(i / PER_ADDRESS)) % 250) + 1}`;
+    const ws = new WebSocket(url, tokens ? ['llc.v1'] : [], { localAddress: address, perMessageDeflate: false });
+    const done = (ok) => {
+      if (ok) open++;
+      else failed++;
+      resolve();
+    };
+    ws.once('error', () => done(false));
+    ws.once('open', () => {
+      if (!tokens) return done(true);
+      ws.send(JSON.stringify({ type: 'hello', v: 1, token: tokens[i], client: 'bench' }));
+      ws.once('message', () => done(true));
+    });
+    sockets.push(ws);
+  });
+}
+
+async function worker() {
+  while (next < count) await connect(next++);
+}
+
+const started = performance.now();
+await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+console.log(JSON.stringify({ open, failed, seconds: (performance.now() - started) / 1000 }));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

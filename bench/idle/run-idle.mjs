@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * Scenario (a) and the accept cost: N idle WebSocket connections held by
+ *   - uws-raw   raw uWebSockets.js (the physical floor),
+ *   - ws-plain  the `ws` package,
+ *   - relay     llc-relay (embedded default), every connection authenticated with its own HS256 JWT (no verify
+ *               cache hits) and completing the protocol handshake (hello → welcome),
+ * measured in the same run: server RSS added per 10k connections, server CPU time per accepted connection, and
+ * accepts per second. Several runs per server; medians with min–max. Ratios are against uws-raw.
+ *
+ *   node bench/idle/run-idle.mjs [--connections 10000] [--runs 3] [--out bench/results/<date>]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const N = Number(arg('connections', 10_000));
+const RUNS = Number(arg('runs', 3));
+const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const PER_CHILD = 9_000;
+
+const SERVERS = {
+  'uws-raw': { argv: [here('servers/uws-raw.mjs')], ready: /ready (ws:\/\/\S+)/ },
+  'ws-plain': { argv: [here('servers/ws-plain.mjs')], ready: /ready (ws:\/\/\S+)/ },
+  relay: {
+    argv: [here('../../packages/relay/dist/cli/relay-cli.js'), '--port', '0', '--simulate', '--sim-profile', 'fast', '--auth-jwt-secret', SECRET, '--processes', '1', '--heartbeat-ms', '300000'],
+    ready: /WebSocket (ws:\/\/\S+);/,
+    auth: true,
+  },
+};
+
+function startChild(argv, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout.off('data', onData);
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => reject(new Error(`${argv[0]} exited (${code}): ${out.slice(-2000)}`)));
+  });
+}
+
+/** RSS bytes and CPU seconds (user + system) of a process, from /proc. */
+function sample(pid) {
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = 100; // USER_HZ on Linux
+  return { rss, cpu: (Number(stat[11]) + Number(stat[12])) / ticks };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function measure(name, spec) {
+  const server = await startChild(spec.argv, spec.ready);
+  const url = server.match[1];
+  await sleep(1500);
+  const before = sample(server.child.pid);
+  const loaders = [];
+  for (let start = 0, slot = 0; start < N; start += PER_CHILD, slot++) {
+    const count = Math.min(PER_CHILD, N - start);
+    const config = { url, count, firstAddress: slot * Math.ceil(PER_CHILD / 500), firstUser: start, secret: spec.auth ? SECRET : undefined };
+    loaders.push(startChild([here('load.mjs'), JSON.stringify(config)], /(\{.*\})/));
+  }
+  const results = await Promise.all(loaders);
+  const reports = results.map((r) => JSON.parse(r.match[1]));
+  const opened = reports.reduce((n, r) => n + r.open, 0);
+  const seconds = Math.max(...reports.map((r) => r.seconds));
+  const ramp = sample(server.child.pid);
+  await sleep(2000);
+  const after = sample(server.child.pid);
+  for (const r of results) r.child.stdin.end();
+  server.child.kill('SIGKILL');
+  await sleep(500);
+  return {
+    name,
+    opened,
+    failed: reports.reduce((n, r) => n + r.failed, 0),
+    mbPer10k: ((after.rss - before.rss) / opened) * 10_000 / 2 ** 20,
+    usPerAccept: ((ramp.cpu - before.cpu) / opened) * 1e6,
+    acceptsPerSec: opened / seconds,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x, d = 1) => x.toFixed(d);
+
+async function main() {
+  process.stderr.write(`idle connections: ${N} per server, ${RUNS} run(s) each\n`);
+  const runs = {};
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, spec] of Object.entries(SERVERS)) {
+      process.stderr.write(`  run ${run + 1}/${RUNS} ${name} … `);
+      const r = await measure(name, spec);
+      process.stderr.write(`${r.opened} open, ${fmt(r.mbPer10k)} MB/10k, ${fmt(r.usPerAccept)} µs CPU/accept\n`);
+      (runs[name] ??= []).push(r);
+    }
+  }
+  const summary = Object.fromEntries(
+    Object.entries(runs).map(([name, rs]) => {
+      const pick = (k) => ({ median: median(rs.map((r) => r[k])), min: Math.min(...rs.map((r) => r[k])), max: Math.max(...rs.map((r) => r[k])) });
+      return [name, { opened: Math.min(...rs.map((r) => r.opened)), failed: Math.max(...rs.map((r) => r.failed)), mbPer10k: pick('mbPer10k'), usPerAccept: pick('usPerAccept'), acceptsPerSec: pick('acceptsPerSec') }];
+    }),
+  );
+  const floor = summary['uws-raw'];
+  const row = (name, s) =>
+    `| ${name} | ${s.opened} | ${fmt(s.mbPer10k.median)} (${fmt(s.mbPer10k.min)}–${fmt(s.mbPer10k.max)}) | ${fmt(s.mbPer10k.median / floor.mbPer10k.median, 2)}× | ` +
+    `${fmt(s.usPerAccept.median)} (${fmt(s.usPerAccept.min)}–${fmt(s.usPerAccept.max)}) | ${fmt(s.usPerAccept.median / floor.usPerAccept.median, 2)}× | ${fmt(s.acceptsPerSec.median, 0)} |`;
+  const report = [
+    `# Idle connections and accept cost — ${new Date().toISOString()}`,
+    '',
+    `Command: \`node bench/idle/run-idle.mjs --connections ${N} --runs ${RUNS}\``,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}.`,
+    'Shared machine: other work may run at the same time, hence several runs and ratios within one run.',
+    '',
+    'Server RSS added per 10k idle connections (after − before, 2 s after the ramp), server CPU time per accepted',
+    'connection during the ramp, and accepts per second seen by the load generator (200 connects in flight). The',
+    'relay verifies a distinct HS256 JWT per connection and completes hello → welcome.',
+    '',
+    '| server | connections | MB per 10k, median (min–max) | vs raw uWS | µs CPU per accept, median (min–max) | vs raw uWS | accepts/s |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(summary).map(([name, s]) => row(name, s)),
+    '',
+  ].join('\n');
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/idle-connections.md`, report);
+  writeFileSync(`${OUT}/idle-connections.json`, JSON.stringify({ connections: N, runs, summary }, null, 2));
+  process.stdout.write(report + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
