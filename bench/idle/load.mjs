@@ -4,6 +4,7 @@
 // Reports progress as JSON lines on stdout and holds the sockets until its stdin closes.
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
+import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
 
 const { url, count, firstAddress, secret, firstUser } = JSON.parse(process.argv[2]);
 // One distinct token per connection (signed before the clock starts), so the server verifies every one.
@@ -33,8 +34,14 @@ function connect(i) {
     ws.once('error', () => done(false));
     ws.once('open', () => {
       if (!tokens) return done(true);
-      ws.send(JSON.stringify({ type: 'hello', v: 1, token: tokens[i], client: 'bench' }));
-      ws.once('message', () => done(true));
+      ws.send(encodeFrame({ type: 'hello', v: 1, token: tokens[i], client: 'bench' }));
+      // Only a welcome counts: anything else means the handshake failed.
+      ws.once('message', (data) => {
+        const reply = decodeServerFrame(new Uint8Array(data));
+        if (reply.ok && reply.frame.type === 'welcome') return done(true);
+        if (failed === 0) console.error(`handshake failed: ${JSON.stringify(reply)}`);
+        done(false);
+      });
     });
     sockets.push(ws);
   });

@@ -17,7 +17,9 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 export function newId(prefix = ''): string {
   const bytes = new Uint8Array(20);
   globalThis.crypto.getRandomValues(bytes);
-  let out = prefix;
-  for (const b of bytes) out += ALPHABET[b % 62];
-  return out;
+  const codes: number[] = [];
+  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
+  for (const b of bytes) codes.push(ALPHABET.charCodeAt(b % 62));
+  // One flat string: `+=` would leave a chain of ~20 cons-strings per id (a server keeps many ids).
+  return String.fromCharCode(...codes);
 }

@@ -9,6 +9,7 @@ import type { ConversationHub } from './conversations/conversation-hub.js';
 import type { Logger } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
+import type { SendQueueOptions } from './ws/send-queue.js';
 
 export interface RelayContext {
   readonly config: RelayConfig;
@@ -18,6 +19,8 @@ export interface RelayContext {
   readonly auth: Authenticator;
   readonly metrics: RelayMetrics;
   readonly log: Logger;
+  /** Shared by every connection's send queue (derived from the config once). */
+  readonly sendQueueOptions: SendQueueOptions;
   /** True once a graceful drain started: new messages are refused with a retryable error. */
   readonly draining: boolean;
 }

@@ -57,6 +57,7 @@ interface UserData {
 }
 
 const SUBPROTOCOL = 'llc.v1';
+const DEADLINE_SWEEP_MS = 250;
 
 export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps): Promise<Relay> {
   assertNativeUws();
@@ -77,6 +78,11 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
     auth: deps.auth,
     metrics,
     log,
+    sendQueueOptions: {
+      highWaterBytes: config.sendHighWaterBytes,
+      hardLimitBytes: config.sendHardLimitBytes,
+      prioritizeFirstTokens: config.prioritizeFirstTokens,
+    },
     get draining() {
       return state.draining;
     },
@@ -87,6 +93,12 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
 
   registerWebSocket(app, ctx, connections, limits, state);
   registerHttp(app, ctx, state);
+  // One sweep for every socket's deadlines (hello timeout, token expiry) instead of timers per socket.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const conn of connections) conn.checkDeadlines(now);
+  }, DEADLINE_SWEEP_MS);
+  sweep.unref();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
@@ -121,12 +133,14 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
         conn.flushNow();
         conn.close(CloseCode.Draining, 'draining: reconnect and resume');
       }
+      clearInterval(sweep);
       await hub.close();
     },
     async close() {
       state.draining = true;
       stopListening();
       for (const conn of [...connections]) conn.close(CloseCode.GoingAway, 'relay closing');
+      clearInterval(sweep);
       await hub.close();
     },
   };
@@ -177,17 +191,12 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
 
     open: (ws: WebSocket<UserData>) => {
       const data = ws.getUserData();
-      const conn = new Connection(socketHandle(ws), ctx, data.principal);
+      const conn = new Connection(new UwsSocket(ws), ctx, data.principal);
       data.conn = conn;
       connections.add(conn);
       metrics.connections.inc();
       metrics.connectionsTotal.inc();
-      conn.setTimer(() => {
-        if (conn.principal) return;
-        conn.error('unauthorized', 'no hello within the handshake timeout');
-        conn.flushNow();
-        conn.close(CloseCode.Unauthorized, 'handshake timeout');
-      }, config.helloTimeoutMs);
+      conn.helloDeadline = Date.now() + config.helloTimeoutMs;
     },
 
     message: (ws, message, isBinary) => {
@@ -206,13 +215,21 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
   });
 }
 
-function socketHandle(ws: WebSocket<UserData>): SocketHandle {
-  return {
-    send: (bytes) => ws.send(bytes, true, false),
-    bufferedAmount: () => ws.getBufferedAmount(),
-    cork: (fn) => void ws.cork(fn),
-    end: (code, reason) => ws.end(code, reason),
-  };
+/** A connection's view of its uWS socket (a class, not closures: one small object per socket). */
+class UwsSocket implements SocketHandle {
+  constructor(private readonly ws: WebSocket<UserData>) {}
+  send(bytes: Uint8Array): number {
+    return this.ws.send(bytes, true, false);
+  }
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+  cork(fn: () => void): void {
+    this.ws.cork(fn);
+  }
+  end(code: number, reason: string): void {
+    this.ws.end(code, reason);
+  }
 }
 
 function registerHttp(app: TemplatedApp, ctx: RelayContext, state: { draining: boolean }): void {

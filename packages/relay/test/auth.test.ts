@@ -12,6 +12,8 @@ import { CloseCode, newId } from '@locallightchat/protocol';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack } from '@locallightchat/test-support/stack';
 import { AuthConfigError, AuthError, Authenticator } from '../src/auth/authenticator.js';
+import { verifyHs256 } from '../src/auth/hs256.js';
+import { jwtVerify, errors as joseErrors, base64url } from 'jose';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-1234';
 
@@ -96,6 +98,43 @@ describe('auth: keys and claims', () => {
     const run = spawnSync(process.execPath, [cli, '--port', '0'], { encoding: 'utf8', env: { ...process.env, LLC_DEV: '' }, timeout: 20_000 });
     assert.equal(run.status, 2);
     assert.match(run.stderr, /production mode needs authentication/);
+  });
+});
+
+describe('auth: the node:crypto HS256 fast path agrees with jose', () => {
+  it('accepts and refuses exactly what jose accepts and refuses', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const other = new TextEncoder().encode('another-secret-that-is-long-enough-0000');
+    const now = Math.floor(Date.now() / 1000);
+    const b64 = (o: unknown) => base64url.encode(JSON.stringify(o));
+    const valid = await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc' });
+    const [h, p] = valid.split('.');
+    const cases: Record<string, string> = {
+      valid,
+      'audience array': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuer('https://id.example').setAudience(['x', 'llc']).sign(key),
+      expired: await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc', exp: now - 60 }),
+      'within tolerance': await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc', exp: now - 2 }),
+      'not yet valid': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuer('https://id.example').setAudience('llc').setNotBefore(now + 120).sign(key),
+      'wrong issuer': await sign(key, 'HS256', { sub: 'a', iss: 'https://evil.example', aud: 'llc' }),
+      'wrong audience': await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'x' }),
+      'other key': await sign(other, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc' }),
+      'tampered payload': `${h}.${b64({ sub: 'admin', iss: 'https://id.example', aud: 'llc' })}.${valid.split('.')[2]}`,
+      'tampered signature': `${h}.${p}.${base64url.encode(new Uint8Array(32))}`,
+      'alg none': `${b64({ alg: 'none' })}.${p}.`,
+      'crit header': await new SignJWT({}).setProtectedHeader({ alg: 'HS256', crit: ['x'], x: 1 } as never).setSubject('a').sign(key).catch(() => `${b64({ alg: 'HS256', crit: ['x'] })}.${p}.x`),
+      'string exp': `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 'soon' })}.x`,
+      garbage: 'not.a.jwt',
+    };
+    const rules = { issuer: 'https://id.example', audience: 'llc', clockToleranceSec: 5 };
+    for (const [name, token] of Object.entries(cases)) {
+      const jose = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: rules.issuer, audience: rules.audience, clockTolerance: 5 }).then(
+        () => 'valid',
+        (e: unknown) => (e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid'),
+      );
+      const fast = verifyHs256(token, key, rules);
+      const ours = fast.kind === 'not-hs256' ? 'invalid (left to jose)' : fast.kind;
+      assert.equal(ours.startsWith(jose), true, `${name}: jose says ${jose}, the fast path ${ours}`);
+    }
   });
 });
 

@@ -8,6 +8,7 @@
  */
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { randomBytes } from 'node:crypto';
+import { verifyHs256 } from './hs256.js';
 
 export interface AuthConfig {
   /** `jwt`: verify tokens from your identity provider. `dev`: mint tokens locally (never in production). */
@@ -107,6 +108,18 @@ export class Authenticator {
         throw new AuthError('token-expired', 'the token has expired');
       }
       return cached;
+    }
+    const secret = this.algorithms.includes('HS256') ? this.keys.find((k): k is Uint8Array => k instanceof Uint8Array) : undefined;
+    if (secret) {
+      const rules = { issuer: this.config.issuer, audience: this.config.audience, clockToleranceSec: this.config.clockToleranceSec ?? 5 };
+      const outcome = verifyHs256(token, secret, rules);
+      if (outcome.kind === 'expired') throw new AuthError('token-expired', 'the token has expired');
+      if (outcome.kind === 'invalid') throw new AuthError('unauthorized', `invalid token: ${outcome.reason}`);
+      if (outcome.kind === 'valid') {
+        const principal = toPrincipal(outcome.payload);
+        this.remember(token, principal);
+        return principal;
+      }
     }
     let lastError: unknown;
     for (const key of this.keys) {

@@ -10,7 +10,7 @@ import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/conversation-hub.js';
 import { saveSession } from './session-memory.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
-import { SendQueue, type SocketSink } from './send-queue.js';
+import { SendQueue, type SendQueueEvents, type SocketSink } from './send-queue.js';
 
 /** What a connection needs from its socket. */
 export interface SocketHandle extends SocketSink {
@@ -20,21 +20,32 @@ export interface SocketHandle extends SocketSink {
 
 type StreamAttachment = { sentSeq: number; replayBuffer?: [ConversationEvent, Uint8Array][] };
 
-export class Connection implements HubMember {
+const SETTLED: Promise<unknown> = Promise.resolve();
+
+/**
+ * Memory per idle connection is the relay's scaling budget (~20k sockets per process), so everything a socket
+ * may never need — sets, maps, timers, the bad-frame log — is created on first use, the send queue's callbacks
+ * are this object's methods rather than closures, and deadlines (hello, token expiry) are plain numbers that
+ * one relay-wide sweep checks (see {@link Connection.checkDeadlines}) instead of timers per socket.
+ */
+export class Connection implements HubMember, SendQueueEvents {
   readonly sessionId = newId('sess_');
   principal?: Principal;
-  /** Conversations joined on the hub. */
-  readonly conversations = new Set<string>();
+  /** Deadlines in ms since the epoch, checked by the relay's sweep. */
+  helloDeadline?: number;
+  authWarnAt?: number;
+  authExpiresAt?: number;
+  private conversationSet?: Set<string>;
   /** Streams this socket follows, with the last seq written to it. */
-  private readonly streams = new Map<string, StreamAttachment>();
+  private streamMap?: Map<string, StreamAttachment>;
   private readonly queue: SendQueue;
   private closed = false;
-  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private timers?: Set<ReturnType<typeof setTimeout>>;
   // Per-connection frame-rate bucket.
   private tokens: number;
   private refilledAt = performance.now();
-  private badFrames: number[] = [];
-  private work: Promise<unknown> = Promise.resolve();
+  private badFrames?: number[];
+  private work: Promise<unknown> = SETTLED;
 
   constructor(
     private readonly socket: SocketHandle,
@@ -42,25 +53,62 @@ export class Connection implements HubMember {
     /** Credentials verified at upgrade time, if the client sent them there. */
     readonly upgradePrincipal?: Principal,
   ) {
-    const { config, metrics } = ctx;
+    const { config } = ctx;
     this.tokens = config.frameRateBurst;
-    this.queue = new SendQueue(
-      socket,
-      { highWaterBytes: config.sendHighWaterBytes, hardLimitBytes: config.sendHardLimitBytes, prioritizeFirstTokens: config.prioritizeFirstTokens },
-      {
-        onSent: (n, firstTokenMs) => {
-          metrics.framesSent.inc(n);
-          if (firstTokenMs !== undefined) metrics.firstToken.observe(firstTokenMs / 1000);
-        },
-        onBackpressure: () => metrics.backpressureEvents.inc(),
-        onCoalesced: () => metrics.coalescedFrames.inc(),
-        onOverflow: () => {
-          metrics.slowConsumerCloses.inc();
-          // Closing from inside a send loop is not allowed by uWS: defer to the next turn.
-          setImmediate(() => this.close(CloseCode.SlowConsumer, 'slow consumer: reconnect and resume'));
-        },
-      },
-    );
+    this.queue = new SendQueue(socket, ctx.sendQueueOptions, this);
+  }
+
+  /** Conversations joined on the hub. */
+  get conversations(): Set<string> {
+    return (this.conversationSet ??= new Set());
+  }
+
+  private get streams(): Map<string, StreamAttachment> {
+    return (this.streamMap ??= new Map());
+  }
+
+  // ───────────── SendQueueEvents ─────────────
+
+  onSent(count: number, firstTokenLatencyMs?: number): void {
+    this.ctx.metrics.framesSent.inc(count);
+    if (firstTokenLatencyMs !== undefined) this.ctx.metrics.firstToken.observe(firstTokenLatencyMs / 1000);
+  }
+
+  onBackpressure(): void {
+    this.ctx.metrics.backpressureEvents.inc();
+  }
+
+  onCoalesced(): void {
+    this.ctx.metrics.coalescedFrames.inc();
+  }
+
+  onOverflow(): void {
+    this.ctx.metrics.slowConsumerCloses.inc();
+    // Closing from inside a send loop is not allowed by uWS: defer to the next turn.
+    setImmediate(() => this.close(CloseCode.SlowConsumer, 'slow consumer: reconnect and resume'));
+  }
+
+  /** Called about every quarter second by the relay: enforces the hello timeout and token expiry. */
+  checkDeadlines(now: number): void {
+    if (this.closed) return;
+    if (this.helloDeadline !== undefined && now >= this.helloDeadline) {
+      this.helloDeadline = undefined;
+      if (!this.principal) {
+        this.error('unauthorized', 'no hello within the handshake timeout');
+        this.flushNow();
+        return this.close(CloseCode.Unauthorized, 'handshake timeout');
+      }
+    }
+    if (this.authWarnAt !== undefined && now >= this.authWarnAt && this.authExpiresAt !== undefined) {
+      this.authWarnAt = undefined;
+      this.send({ type: 'auth-expiring', expiresAt: this.authExpiresAt });
+    }
+    if (this.authExpiresAt !== undefined && now >= this.authExpiresAt) {
+      this.authExpiresAt = undefined;
+      this.error('token-expired', 'the token expired and was not refreshed');
+      this.flushNow();
+      this.close(CloseCode.Unauthorized, 'token expired');
+    }
   }
 
   get isOpen(): boolean {
@@ -106,7 +154,7 @@ export class Connection implements HubMember {
   /** Counts a bad frame; true when the connection passed the tolerated rate and must be closed. */
   countBadFrame(): boolean {
     const now = Date.now();
-    this.badFrames = this.badFrames.filter((t) => now - t < 60_000);
+    this.badFrames = (this.badFrames ?? []).filter((t) => now - t < 60_000);
     this.badFrames.push(now);
     return this.badFrames.length > this.ctx.config.maxBadFramesPerMinute;
   }
@@ -190,17 +238,17 @@ export class Connection implements HubMember {
   /** A timer tied to this connection (cleared on close). */
   setTimer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers?.delete(timer);
       if (!this.closed) fn();
     }, ms);
-    this.timers.add(timer);
+    (this.timers ??= new Set()).add(timer);
     return timer;
   }
 
   clearTimer(timer: ReturnType<typeof setTimeout> | undefined): void {
     if (timer === undefined) return;
     clearTimeout(timer);
-    this.timers.delete(timer);
+    this.timers?.delete(timer);
   }
 
   drained(): void {
@@ -229,12 +277,15 @@ export class Connection implements HubMember {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    // The TTL of the session counts from now: a reconnect within it restores these conversations.
-    if (this.conversations.size) void saveSession(this, [...this.conversations]);
-    for (const conversationId of this.conversations) this.ctx.hub.leave(conversationId, this);
-    this.conversations.clear();
-    this.streams.clear();
+    for (const t of this.timers ?? []) clearTimeout(t);
+    this.timers = undefined;
+    const conversations = this.conversationSet;
+    if (conversations?.size) {
+      // The TTL of the session counts from now: a reconnect within it restores these conversations.
+      void saveSession(this, [...conversations]);
+      for (const conversationId of conversations) this.ctx.hub.leave(conversationId, this);
+    }
+    this.conversationSet = undefined;
+    this.streamMap = undefined;
   }
 }

@@ -59,24 +59,30 @@ const enum Lane {
 }
 
 /** A FIFO with O(1) shift (head index), compacted when half consumed. */
+/** A queue; its array is released when it empties (an idle socket's queue then costs one small object). */
 class Fifo<T> {
-  private items: T[] = [];
+  private items: T[] | undefined;
   private head = 0;
   get length(): number {
-    return this.items.length - this.head;
+    return this.items ? this.items.length - this.head : 0;
   }
   push(item: T): void {
-    this.items.push(item);
+    (this.items ??= []).push(item);
   }
   peek(): T | undefined {
-    return this.items[this.head];
+    return this.items?.[this.head];
   }
   shift(): T | undefined {
-    const item = this.items[this.head];
+    const items = this.items;
+    if (!items) return undefined;
+    const item = items[this.head];
     if (item === undefined) return undefined;
-    this.items[this.head++] = undefined as T;
-    if (this.head > 64 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    items[this.head++] = undefined as T;
+    if (this.head === items.length) {
+      this.items = undefined;
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > items.length) {
+      this.items = items.slice(this.head);
       this.head = 0;
     }
     return item;
@@ -85,8 +91,11 @@ class Fifo<T> {
 
 export class SendQueue {
   private readonly lanes = [new Fifo<Entry>(), new Fifo<Entry>(), new Fifo<Entry>()] as const;
-  /** The newest still-queued token entry of each stream, where later batches can be merged while blocked. */
-  private readonly openBatch = new Map<string, Entry>();
+  /**
+   * The newest still-queued token entry of each stream, where later batches can be merged while blocked.
+   * Created on first use: most sockets are idle most of the time, and memory per idle socket is the budget.
+   */
+  private openBatchMap: Map<string, Entry> | undefined;
   private queuedBytes = 0;
   private flushScheduled = false;
   private blocked = false;
@@ -105,6 +114,10 @@ export class SendQueue {
 
   get pendingFrames(): number {
     return this.lanes[0].length + this.lanes[1].length + this.lanes[2].length;
+  }
+
+  private get openBatch(): Map<string, Entry> {
+    return (this.openBatchMap ??= new Map());
   }
 
   /** Replies and notices. */
@@ -128,7 +141,7 @@ export class SendQueue {
       this.push(isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream, entry);
       return;
     }
-    if (frame.type === 'stream-end') this.openBatch.delete(frame.streamId);
+    if (frame.type === 'stream-end') this.openBatchMap?.delete(frame.streamId);
     const lane = isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream;
     this.push(lane, { frame, bytes, size: bytes.byteLength });
   }
@@ -141,7 +154,7 @@ export class SendQueue {
   /** The socket closed: drop everything (the client resumes from its last seq on reconnect). */
   close(): void {
     this.closed = true;
-    this.openBatch.clear();
+    this.openBatchMap = undefined;
   }
 
   /** Writes now (normally called from a microtask; exposed for tests and for draining before close). */
@@ -159,8 +172,9 @@ export class SendQueue {
         }
         const entry = this.lanes[lane].shift()!;
         this.queuedBytes -= entry.size;
-        if (entry.frame.type === 'token' && this.openBatch.get(entry.frame.streamId) === entry) {
-          this.openBatch.delete(entry.frame.streamId);
+        if (entry.frame.type === 'token' && this.openBatchMap?.get(entry.frame.streamId) === entry) {
+          this.openBatchMap.delete(entry.frame.streamId);
+          if (this.openBatchMap.size === 0) this.openBatchMap = undefined;
         }
         const bytes = entry.bytes ?? encodeFrame(entry.frame);
         const status = this.sink.send(bytes);
@@ -204,7 +218,7 @@ export class SendQueue {
 
   /** Merges a batch into its stream's queued batch when they are consecutive. */
   private tryMerge(frame: TokenFrame): boolean {
-    const open = this.openBatch.get(frame.streamId);
+    const open = this.openBatchMap?.get(frame.streamId);
     if (!open || open.frame.type !== 'token') return false;
     const prev = open.frame;
     if ((frame.firstSeq ?? frame.seq) !== prev.seq + 1) return false;

@@ -63,24 +63,12 @@ function refuse(conn: Connection, error: unknown): void {
   conn.close(CloseCode.Unauthorized, code);
 }
 
-const expiryTimers = new WeakMap<Connection, ReturnType<typeof setTimeout>[]>();
-
-/** Warns before the token expires (`auth-expiring`), and closes the connection if it is not refreshed in time. */
+/** Warns before the token expires (`auth-expiring`) and closes the connection if it is not refreshed in time. */
 function scheduleExpiry(conn: Connection): void {
-  for (const t of expiryTimers.get(conn) ?? []) conn.clearTimer(t);
   const expiresAt = conn.principal?.expiresAt;
+  conn.authExpiresAt = expiresAt;
+  conn.authWarnAt = undefined;
   if (expiresAt === undefined) return;
-  const now = Date.now();
-  // setTimeout cannot wait longer than ~24.8 days; a connection living that long re-checks on its next refresh.
-  if (expiresAt - now > 2 ** 31 - 1) return;
-  const lead = Math.min(conn.ctx.config.authRefreshLeadMs, (expiresAt - now) / 2);
-  const timers = [
-    conn.setTimer(() => conn.send({ type: 'auth-expiring', expiresAt }), Math.max(0, expiresAt - now - lead)),
-    conn.setTimer(() => {
-      conn.error('token-expired', 'the token expired and was not refreshed');
-      conn.flushNow();
-      conn.close(CloseCode.Unauthorized, 'token expired');
-    }, Math.max(0, expiresAt - now)),
-  ];
-  expiryTimers.set(conn, timers);
+  const lead = Math.min(conn.ctx.config.authRefreshLeadMs, (expiresAt - Date.now()) / 2);
+  conn.authWarnAt = expiresAt - Math.max(0, lead);
 }
