@@ -26,12 +26,15 @@ const RUNS = Number(arg('runs', 3));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
 const PER_CHILD = 9_000;
+/** How long connections sit idle before the memory reading (V8 gives back ramp-up garbage when idle). */
+const SETTLE_MS = Number(arg('settle-ms', 10_000));
 
 const SERVERS = {
   'uws-raw': { argv: [here('servers/uws-raw.mjs')], ready: /ready (ws:\/\/\S+)/ },
   'ws-plain': { argv: [here('servers/ws-plain.mjs')], ready: /ready (ws:\/\/\S+)/ },
   relay: {
-    argv: [here('../../packages/relay/dist/cli/relay-cli.js'), '--port', '0', '--simulate', '--sim-profile', 'fast', '--auth-jwt-secret', SECRET, '--processes', '1', '--heartbeat-ms', '300000'],
+    // As `npx llc-relay` runs it: the bin's shebang sets the relay's V8 flags.
+    argv: [here('../../node_modules/.bin/llc-relay'), '--port', '0', '--simulate', '--sim-profile', 'fast', '--auth-jwt-secret', SECRET, '--processes', '1', '--heartbeat-ms', '300000'],
     ready: /WebSocket (ws:\/\/\S+);/,
     auth: true,
   },
@@ -39,7 +42,8 @@ const SERVERS = {
 
 function startChild(argv, ready) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    const [command, ...rest] = argv[0].endsWith('/.bin/llc-relay') ? argv : [process.execPath, ...argv];
+    const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
     let out = '';
     const onData = (d) => {
       out += d;
@@ -81,7 +85,7 @@ async function measure(name, spec) {
   const opened = reports.reduce((n, r) => n + r.open, 0);
   const seconds = Math.max(...reports.map((r) => r.seconds));
   const ramp = sample(server.child.pid);
-  await sleep(2000);
+  await sleep(SETTLE_MS);
   const after = sample(server.child.pid);
   for (const r of results) r.child.stdin.end();
   server.child.kill('SIGKILL');
@@ -127,9 +131,11 @@ async function main() {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}.`,
     'Shared machine: other work may run at the same time, hence several runs and ratios within one run.',
     '',
-    'Server RSS added per 10k idle connections (after − before, 2 s after the ramp), server CPU time per accepted',
-    'connection during the ramp, and accepts per second seen by the load generator (200 connects in flight). The',
-    'relay verifies a distinct HS256 JWT per connection and completes hello → welcome.',
+    `Server RSS added per 10k idle connections (after − before, ${SETTLE_MS / 1000} s after the ramp), server CPU time per accepted`,
+    'connection during the ramp, and accepts per second seen by the load generator (200 connects in flight). Every',
+    'connection does one round trip: the relay verifies a distinct HS256 JWT per connection and answers hello with',
+    'welcome; the peers echo a message of the same size. The relay runs as `llc-relay` (its shebang sets',
+    '`--max-semi-space-size=1`); the peers run with Node defaults.',
     '',
     '| server | connections | MB per 10k, median (min–max) | vs raw uWS | µs CPU per accept, median (min–max) | vs raw uWS | accepts/s |',
     '|---|---|---|---|---|---|---|',
