@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * Connections at scale: `llc-relay --processes P` on one port (SO_REUSEPORT) in front of a hermetic
+ * nats-server and redis-server, ramped to N authenticated connections (distinct HS256 JWT each, hello → welcome)
+ * by load processes of ≤ 9,000 sockets each, ≤ 500 per loopback source address. Reports connections held,
+ * accepts per second, and the relay processes' total RSS.
+ *
+ *   node bench/idle/run-scale.mjs [--connections 100000] [--processes 6] [--out bench/results/<date>]
+ *
+ * A process here holds at most ~19.5k sockets (fd limit 20,000), so 100k connections need ≥ 6 relay processes.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startNats, startRedis } from '@locallightchat/test-support';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const N = Number(arg('connections', 100_000));
+const P = Number(arg('processes', Math.max(2, Math.ceil(N / 17_000))));
+const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const PER_CHILD = 9_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function start(command, argv, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout.off('data', onData);
+        resolve({ child, match: m, output: () => out });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => reject(new Error(`${command} exited (${code}): ${out.slice(-2000)}`)));
+  });
+}
+
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+const childrenOf = (pid) => execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+
+async function main() {
+  const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  const relay = await start(
+    here('../../node_modules/.bin/llc-relay'),
+    ['--port', '0', '--processes', String(P), '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--heartbeat-ms', '300000'],
+    /WebSocket (ws:\/\/\S+);/,
+  );
+  for (let i = 0; i < 400 && (relay.output().match(/llc-relay listening on/g)?.length ?? 0) < P; i++) await sleep(50);
+  const url = relay.match[1];
+  await sleep(1000);
+  const pids = childrenOf(relay.child.pid);
+  const before = pids.reduce((n, pid) => n + rssOf(pid), 0);
+  process.stderr.write(`relay: ${pids.length} processes on ${url}; ramping ${N} connections\n`);
+
+  const loaders = [];
+  for (let start = 0, slot = 0; start < N; start += PER_CHILD, slot++) {
+    const count = Math.min(PER_CHILD, N - start);
+    const config = { url, count, firstAddress: slot * Math.ceil(PER_CHILD / 500), firstUser: start, secret: SECRET };
+    loaders.push(startLoader(config));
+  }
+  const reports = await Promise.all(loaders);
+  // The load processes' own clocks: from their first connect (after signing their tokens) to their last welcome.
+  const rampSeconds = Math.max(...reports.map((r) => r.report.seconds));
+  const opened = reports.reduce((n, r) => n + r.report.open, 0);
+  const failed = reports.reduce((n, r) => n + r.report.failed, 0);
+  await sleep(3000);
+  const perProcess = pids.map((pid) => rssOf(pid));
+  const after = perProcess.reduce((a, b) => a + b, 0);
+  const metrics = await (await fetch(url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics'))).text().catch(() => '');
+  for (const r of reports) r.child.stdin.end();
+  relay.child.kill('SIGTERM');
+  await new Promise((r) => relay.child.once('exit', r));
+  await Promise.all([nats.stop(), redis.stop()]);
+
+  const lines = [
+    `# Connections at scale — ${new Date().toISOString()}`,
+    '',
+    `Command: \`node bench/idle/run-scale.mjs --connections ${N} --processes ${P}\``,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    `Relay: \`llc-relay --processes ${P}\` on one port, NATS broker and Redis store (hermetic servers on free ports).`,
+    `Load: ${reports.length} processes, distinct HS256 JWT per connection, hello → welcome, ≤ 500 connections per source address.`,
+    '',
+    '| connections asked | held | failed | ramp time | accepts/s | relay RSS added | per 10k | per process (RSS) |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${N} | ${opened} | ${failed} | ${rampSeconds.toFixed(1)} s | ${(opened / rampSeconds).toFixed(0)} | ${((after - before) / 2 ** 20).toFixed(0)} MB | ` +
+      `${(((after - before) / opened) * 10_000 / 2 ** 20).toFixed(1)} MB | ${perProcess.map((b) => (b / 2 ** 20).toFixed(0)).join(' / ')} MB |`,
+    '',
+    `One process's own /metrics during the hold: \`${/^llc_relay_connections \d+/m.exec(metrics)?.[0] ?? 'n/a'}\` (the kernel spreads connections over the processes).`,
+    '',
+  ];
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/scale-connections.md`, lines.join('\n'));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function startLoader(config) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here('load.mjs'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /(\{.*\})/.exec(out);
+      if (m) resolve({ child, report: JSON.parse(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`load process exited (${code})`)));
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
