@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+/**
+ * Added latency of the relay: S active streams, one per socket, each receiving token batches at a steady rate;
+ * every batch carries its publish time, and readers in another process record publish → arrival per batch and
+ * the largest gap between consecutive frames of a stream.
+ *
+ *   nats      llc-relay --broker nats://… (separate process); this process publishes as a bridge would.
+ *   embedded  the relay and its in-process broker run in this process (as `llc-relay --simulate` does with its
+ *             bridge), publishing through the in-memory broker.
+ *
+ *   node bench/stream/run-latency.mjs [--mode nats|embedded] [--streams 2000] [--rate 20] [--seconds 10]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MemoryBroker, NatsBroker } from '@locallightchat/broker';
+import { Authenticator, MemoryStore, startRelay } from '@locallightchat/relay';
+import { startNats } from '@locallightchat/test-support';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const MODE = arg('mode', 'nats');
+const S = Number(arg('streams', 2000));
+const RATE = Number(arg('rate', 20));
+const SECONDS = Number(arg('seconds', 10));
+const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const PER_READER = 5000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
+const cpuOf = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+};
+const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+
+function start(command, argv, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    let out = '';
+    const listeners = new Set();
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      for (const l of listeners) l();
+    });
+    child.stderr.on('data', (d) => (out += d));
+    const waitFor = (re) =>
+      new Promise((res) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (m) {
+            listeners.delete(check);
+            out = out.slice(m.index + m[0].length);
+            res(m);
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+    child.once('exit', (code) => reject(new Error(`${command} exited (${code}): ${out.slice(-1000)}`)));
+    waitFor(ready).then((match) => resolve({ child, match, waitFor }));
+  });
+}
+
+async function main() {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const conv = (i) => `l${nonce}${i}`;
+  const stream = (i) => `t${nonce}${i}`;
+  let wsUrl;
+  let broker;
+  let relayPid = process.pid;
+  let stop;
+  if (MODE === 'nats') {
+    const nats = await startNats();
+    const relay = await start(
+      here('../../node_modules/.bin/llc-relay'),
+      ['--port', '0', '--processes', '1', '--broker', nats.url, '--store', 'memory', '--bridge', 'none', '--auth-jwt-secret', SECRET, '--token-budget', '0', '--heartbeat-ms', '300000'],
+      /WebSocket (ws:\/\/\S+);/,
+    );
+    wsUrl = relay.match[1];
+    relayPid = relay.child.pid;
+    broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
+    stop = async () => {
+      await broker.close();
+      relay.child.kill('SIGKILL');
+      await nats.stop();
+    };
+  } else {
+    broker = new MemoryBroker();
+    const relay = await startRelay({ port: 0, heartbeatMs: 300_000, tokenBudget: { capacity: 0, refillPerSecond: 0 } }, { broker, store: new MemoryStore(), auth: await Authenticator.create({ mode: 'jwt', secret: SECRET }), log: quiet });
+    wsUrl = relay.wsUrl;
+    stop = async () => {
+      await relay.close();
+      await broker.close();
+    };
+  }
+
+  const readers = [];
+  for (let first = 0; first < S; first += PER_READER) {
+    const count = Math.min(PER_READER, S - first);
+    readers.push(start(process.execPath, [here('latency-reader.mjs'), JSON.stringify({ url: wsUrl, count, secret: SECRET, prefix: `${conv(0).slice(0, -1)}`, first })], /\{"ready":\d+\}/));
+  }
+  const ready = await Promise.all(readers);
+  // The relay's NATS subscriptions reach the server shortly after `subscribed`.
+  await sleep(1000);
+  for (let i = 0; i < S; i++) {
+    await broker.publish(conv(i), { type: 'stream-start', streamId: stream(i), conversationId: conv(i), replyTo: `m${i}`, model: 'bench', createdAt: Date.now() });
+  }
+
+  const period = 1000 / RATE;
+  const seq = new Uint32Array(S);
+  const t0 = now();
+  let running = true;
+  let published = 0;
+  const tick = () => {
+    if (!running) return;
+    const elapsed = now() - t0;
+    for (let i = 0; i < S; i++) {
+      const due = Math.floor((elapsed - (i / S) * period) / period) + 1;
+      while (seq[i] < due) {
+        seq[i]++;
+        published++;
+        void broker.publish(conv(i), { type: 'token', streamId: stream(i), seq: seq[i], text: `${now().toFixed(3)} ` });
+      }
+    }
+    setTimeout(tick, 2);
+  };
+  tick();
+  const stats = async () => Promise.all(ready.map(async (r) => {
+    r.child.stdin.write('?\n');
+    return JSON.parse((await r.waitFor(/\{"samples".*\}/))[0]);
+  }));
+  await sleep(2000); // warm-up
+  await stats();
+  const cpu0 = cpuOf(relayPid);
+  const published0 = published;
+  await sleep(SECONDS * 1000);
+  const cpu = cpuOf(relayPid) - cpu0;
+  const sent = published - published0;
+  const results = await stats();
+  running = false;
+  for (const r of ready) r.child.stdin.end();
+  await stop();
+
+  const worst = (k) => Math.max(...results.map((r) => r[k]));
+  const frames = results.reduce((n, r) => n + r.frames, 0);
+  const row = `| ${MODE} | ${S} | ${RATE} | ${(sent / SECONDS / 1000).toFixed(1)}k | ${frames} | ${worst('p50').toFixed(1)} | ${worst('p95').toFixed(1)} | ${worst('p99').toFixed(1)} | ${worst('max').toFixed(0)} | ${worst('maxGap').toFixed(0)} | ${((cpu / SECONDS) * 100).toFixed(0)} % |`;
+  mkdirSync(OUT, { recursive: true });
+  const file = `${OUT}/stream-latency.md`;
+  if (!existsSync(file)) {
+    writeFileSync(file, [
+      '# Added latency under steady streaming',
+      '',
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}. Shared by the publisher, the relay and the readers.`,
+      'Publish → socket arrival per token batch (ms; worst reader\'s percentiles), largest gap between consecutive frames of one stream (ms), relay CPU (% of one core; embedded: the whole process, publisher included).',
+      'Command: `node bench/stream/run-latency.mjs --mode <mode> --streams <S> --rate <r> --seconds <T>`',
+      '',
+      '| mode | streams | batches/s per stream | batches/s total | frames received | p50 | p95 | p99 | max | max gap | relay CPU |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '',
+    ].join('\n'));
+  }
+  appendFileSync(file, row + '\n');
+  process.stdout.write(row + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
