@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
 
-const { url, count, firstAddress, secret, firstUser } = JSON.parse(process.argv[2]);
+const { url, count, firstAddress, secret, firstUser, protocol = secret ? 'llc' : 'echo' } = JSON.parse(process.argv[2]);
 // One distinct token per connection (signed before the clock starts), so the server verifies every one.
 const tokens = secret ? [] : undefined;
 if (secret) {
@@ -26,13 +26,21 @@ const sockets = [];
 function connect(i) {
   return new Promise((resolve) => {
     const address = `127.0.${Math.floor((firstAddress + Math.floor(i / PER_ADDRESS)) / 250) + 1}.${((firstAddress + Math.floor(i / PER_ADDRESS)) % 250) + 1}`;
-    const ws = new WebSocket(url, tokens ? ['llc.v1'] : [], { localAddress: address, perMessageDeflate: false });
+    const ws = new WebSocket(url, protocol === 'llc' ? ['llc.v1'] : [], { localAddress: address, perMessageDeflate: false });
     const done = (ok) => {
       if (ok) open++;
       else failed++;
       resolve();
     };
     ws.once('error', () => done(false));
+    if (protocol === 'socketio') {
+      // Engine.IO open packet ("0{…}"), then the namespace connect with the token ("40{…}") and its answer.
+      ws.once('message', () => {
+        ws.send(`40${JSON.stringify({ token: tokens[i] })}`);
+        ws.once('message', (data) => done(String(data).startsWith('40')));
+      });
+      return;
+    }
     ws.once('open', () => {
       if (!tokens) {
         // Peers get the same round trip as the relay's hello → welcome: a token-sized message, echoed.
