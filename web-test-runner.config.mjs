@@ -9,8 +9,8 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { defaultReporter } from '@web/test-runner';
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -48,6 +48,24 @@ function summaryReporter() {
       if (process.env.LLC_WTR_SUMMARY) writeFileSync(process.env.LLC_WTR_SUMMARY, JSON.stringify(counts));
     },
   };
+}
+
+/** Browser test files under packages/NAME/test whose path (from the root) contains `filter`. */
+function browserTestsMatching(filter) {
+  const found = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.browser.test.ts') && relative(root, path).includes(filter)) found.push(relative(root, path));
+    }
+  };
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    const tests = join(root, 'packages', pkg, 'test');
+    if (existsSync(tests)) walk(tests);
+  }
+  // An empty list would make the runner fail with "no test files"; a pattern that matches nothing says the same.
+  return found.length ? found : [`packages/*/test/**/*${filter}*.browser.test.ts`];
 }
 
 let stackPromise;
@@ -94,5 +112,6 @@ export default {
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: resolvePath(root, 'packages/elements/tsconfig.json') }),
   ],
   reporters: [defaultReporter(), summaryReporter()],
-  ...(filter ? { files: [`packages/*/test/**/*${filter}*.browser.test.ts`] } : {}),
+  // Same meaning as for the node tests: a substring of the file's path (e.g. `packages/client` or `outbox`).
+  ...(filter ? { files: browserTestsMatching(filter) } : {}),
 };

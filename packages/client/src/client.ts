@@ -9,9 +9,10 @@
  *   `stream-end`    detail: { conversationId, message, metrics }
  *   `notice`        detail: { frame }                                 — errors without a message, go-away…
  */
-import { newId, type ServerFrame, type WelcomeFrame } from '@locallightchat/protocol';
+import { newId, type SendFrame, type ServerFrame, type WelcomeFrame } from '@locallightchat/protocol';
 import type { BackoffOptions } from './backoff.js';
 import { ConversationStore } from './conversation-store.js';
+import { defaultLocalStore, MemoryLocalStore, type LocalStore } from './persistence/local-store.js';
 import { Session, type ConnectionStatus, type StatusDetail } from './session.js';
 import type { TransportFactory } from './transports/transport.js';
 import type { ClientMessage, ConversationSnapshot, SendOptions, StreamMetrics } from './types.js';
@@ -29,6 +30,18 @@ export interface LlcClientOptions {
   /** Connect at construction (default true). */
   autoConnect?: boolean;
   clientName?: string;
+  /**
+   * Where the outbox and the conversation cache live: IndexedDB by default (database `llc:<url>`, or
+   * `llc:<storageName>`), `false` for memory only, or your own {@link LocalStore}.
+   */
+  storage?: LocalStore | false;
+  /** Names the IndexedDB database (e.g. per signed-in user when several share an origin). */
+  storageName?: string;
+}
+
+/** A call the client cannot honour (unknown message, a message without a server id yet…). */
+export class LlcClientError extends Error {
+  override readonly name = 'LlcClientError';
 }
 
 export interface ClientStats {
@@ -48,11 +61,21 @@ export class LlcClient extends EventTarget {
   private streamsCompleted = 0;
   private lastStream?: StreamMetrics;
   private welcome?: WelcomeFrame;
+  private readonly local: LocalStore;
+  private readonly saveTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Resolves once the outbox of earlier pages is loaded (and queued for sending). */
+  readonly restored: Promise<void>;
 
   constructor(private readonly options: LlcClientOptions) {
     super();
+    this.local =
+      options.storage === false ? new MemoryLocalStore() : (options.storage ?? defaultLocalStore(`llc:${options.storageName ?? options.url}`));
     this.store = new ConversationStore({
-      onChange: (conversationId) => this.emit('conversation', { conversationId }),
+      onChange: (conversationId) => {
+        this.saveSoon(conversationId);
+        this.emit('conversation', { conversationId });
+      },
+      onSettled: (clientMessageId) => void this.local.removeOutgoing(clientMessageId).catch(warnStorage),
       onTokens: (conversationId, message, text, reasoning) => this.emit('tokens', { conversationId, message, text, reasoning }),
       sendFrame: (frame) => void this.session.send(frame),
       onStreamEnd: (conversationId, message, metrics) => {
@@ -70,6 +93,7 @@ export class LlcClient extends EventTarget {
         resyncFrames: () => this.store.resyncFrames(),
       },
     );
+    this.restored = this.restoreOutbox();
     if (options.autoConnect ?? true) this.connect();
   }
 
@@ -97,6 +121,11 @@ export class LlcClient extends EventTarget {
 
   close(): void {
     this.session.stop();
+    for (const [conversationId, timer] of this.saveTimers) {
+      clearTimeout(timer);
+      this.save(conversationId);
+    }
+    this.saveTimers.clear();
   }
 
   /** Shows a conversation: loads its history and follows it live (again after every reconnect). */
@@ -104,6 +133,8 @@ export class LlcClient extends EventTarget {
     const known = this.store.watched().includes(conversationId);
     this.store.watch(conversationId);
     if (!known) {
+      // First paint from the device cache; the relay's history (requested at once) confirms or replaces it.
+      this.local.loadConversation(conversationId).then((cached) => cached && this.store.seed(conversationId, cached), warnStorage);
       this.session.send({ type: 'subscribe', conversationId });
       this.session.send({ type: 'history', conversationId, limit: 50 });
     }
@@ -124,14 +155,45 @@ export class LlcClient extends EventTarget {
   /**
    * Sends a user message. It is shown at once (status `pending`), sent now if connected and otherwise after
    * the next connection, and resent until the relay acknowledges it; the relay answers each client message
-   * id once, so a resend never produces a second answer.
+   * id once, so a resend never produces a second answer. It is stored in the outbox (IndexedDB) before it is
+   * sent, so a reload or a browser restart before the acknowledgement sends it again.
    */
   send(conversationId: string, text: string, options: SendOptions = {}): ClientMessage {
     this.store.watch(conversationId);
-    const frame = { type: 'send' as const, clientMessageId: newId('cm_'), conversationId, text, ...options };
+    const frame: SendFrame = { type: 'send', clientMessageId: newId('cm_'), conversationId, text, ...options };
     const message = this.store.addOutgoing(frame);
-    this.session.send(frame);
+    this.local.putOutgoing(frame).then(
+      () => this.session.send(frame),
+      (error: unknown) => {
+        warnStorage(error);
+        this.session.send(frame);
+      },
+    );
     return message;
+  }
+
+  /**
+   * Regenerates an answer: the user message it replies to is sent again in its place, which rewrites the
+   * conversation from there (the old answer and everything after it are replaced).
+   */
+  regenerate(conversationId: string, answerKey: string): ClientMessage {
+    const answer = this.store.message(conversationId, answerKey);
+    if (!answer || answer.role !== 'assistant') throw new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`);
+    const question = this.store.snapshot(conversationId).messages.find((m) => m.id !== undefined && m.id === answer.replyTo);
+    if (!question) throw new LlcClientError(`the message answered by ${answerKey} is not known yet`);
+    if (answer.streamId && (answer.status === 'streaming' || answer.status === 'queued')) this.stop(conversationId, answer.streamId);
+    return this.send(conversationId, question.text, { replaceFrom: question.id! });
+  }
+
+  /** Edit-and-resend: replaces a sent user message (and everything after it) with new text. */
+  editAndResend(conversationId: string, messageKey: string, text: string, options: Omit<SendOptions, 'replaceFrom'> = {}): ClientMessage {
+    const message = this.store.message(conversationId, messageKey);
+    if (!message || message.role !== 'user') throw new LlcClientError(`no user message ${messageKey} in conversation ${conversationId}`);
+    if (message.id === undefined) throw new LlcClientError('the message has not been acknowledged yet; edit it once it is sent');
+    for (const m of this.store.snapshot(conversationId).messages) {
+      if (m.streamId && (m.status === 'streaming' || m.status === 'queued')) this.stop(conversationId, m.streamId);
+    }
+    return this.send(conversationId, text, { ...options, replaceFrom: message.id });
   }
 
   /** Stops an answer; the stop reaches the inference server. */
@@ -155,7 +217,38 @@ export class LlcClient extends EventTarget {
     if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring') this.emit('notice', { frame });
   }
 
+  private async restoreOutbox(): Promise<void> {
+    let frames: SendFrame[];
+    try {
+      frames = await this.local.outgoing();
+    } catch (error) {
+      return warnStorage(error);
+    }
+    for (const frame of frames) {
+      if (this.store.message(frame.conversationId, frame.clientMessageId)) continue;
+      this.store.addOutgoing(frame);
+      this.session.send(frame);
+    }
+  }
+
+  private saveSoon(conversationId: string): void {
+    if (this.saveTimers.has(conversationId)) return;
+    this.saveTimers.set(conversationId, setTimeout(() => {
+      this.saveTimers.delete(conversationId);
+      this.save(conversationId);
+    }, 250));
+  }
+
+  private save(conversationId: string): void {
+    const messages = this.store.cacheable(conversationId);
+    if (messages.length) void this.local.saveConversation(conversationId, messages).catch(warnStorage);
+  }
+
   private emit(type: string, detail: object): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+function warnStorage(error: unknown): void {
+  console.warn('[llc-client] local storage failed; continuing without it', error);
 }

@@ -25,6 +25,8 @@ export interface StoreEvents {
   sendFrame(frame: ClientFrame): void;
   /** An answer finished (any outcome), with its latency figures. */
   onStreamEnd(conversationId: string, message: ClientMessage, metrics: StreamMetrics): void;
+  /** An outgoing message is settled — acknowledged, or refused for good — and leaves the outbox. */
+  onSettled?(clientMessageId: string): void;
 }
 
 interface Conversation {
@@ -34,6 +36,8 @@ interface Conversation {
   hasMore: boolean;
   cursor?: string;
   historyLoaded: boolean;
+  /** Holds messages from the device cache that the relay has not confirmed yet. */
+  seeded: boolean;
   snapshot?: ConversationSnapshot;
 }
 
@@ -70,6 +74,30 @@ export class ConversationStore {
       conv.snapshot = { id: conv.id, messages: [...conv.messages], hasMore: conv.hasMore, cursor: conv.cursor, busy };
     }
     return conv.snapshot;
+  }
+
+  /**
+   * Shows cached messages (from the device) while the relay's history is on its way. Ignored once the
+   * conversation holds anything; the first history page replaces what it does not confirm.
+   */
+  seed(conversationId: string, messages: readonly ClientMessage[]): void {
+    const conv = this.get(conversationId);
+    if (conv.messages.length > 0 || conv.historyLoaded || messages.length === 0) return;
+    for (const m of messages) this.insert(conv, { ...m, cached: true });
+    conv.seeded = true;
+    this.changed(conv);
+  }
+
+  /** Finished messages of a conversation, as they may be cached on the device. */
+  cacheable(conversationId: string): ClientMessage[] {
+    const conv = this.conversations.get(conversationId);
+    if (!conv) return [];
+    return conv.messages.filter((m) => m.status === 'done' || m.status === 'stopped' || (m.status === 'error' && m.role === 'assistant')).map((m) => ({ ...m, cached: undefined }));
+  }
+
+  /** The message with this key (client message id or stream id), if held. */
+  message(conversationId: string, key: string): ClientMessage | undefined {
+    return this.conversations.get(conversationId)?.byKey.get(key);
   }
 
   /** Records a user message before it is sent; it is resent after every reconnect until acknowledged. */
@@ -155,7 +183,7 @@ export class ConversationStore {
   // ───────────── frame handlers ─────────────
 
   private onAck(clientMessageId: string, conversationId: string, messageId: string, streamId: string, duplicate: boolean): void {
-    this.unacked.delete(clientMessageId);
+    if (this.unacked.delete(clientMessageId)) this.events.onSettled?.(clientMessageId);
     const conv = this.get(conversationId);
     const message = conv.byKey.get(clientMessageId);
     if (message) {
@@ -236,11 +264,24 @@ export class ConversationStore {
 
   private onHistory(conversationId: string, messages: ChatMessage[], cursor: string | undefined): void {
     const conv = this.get(conversationId);
+    if (conv.seeded && !conv.historyLoaded) {
+      // The first page from the relay is the truth: cached messages it does not hold are gone (edited away on
+      // another device, say); the cached ones it holds are refreshed below.
+      const keys = new Set(messages.map((m) => m.clientMessageId ?? m.streamId ?? m.id));
+      conv.messages = conv.messages.filter((m) => !m.cached || keys.has(m.key));
+      conv.byKey = new Map(conv.messages.map((m) => [m.key, m]));
+      conv.seeded = false;
+    }
     const older: ClientMessage[] = [];
     for (const m of messages) {
       const key = m.clientMessageId ?? m.streamId ?? m.id;
       const known = conv.byKey.get(key);
       if (known) {
+        if (known.cached) {
+          Object.assign(known, fromStored(m));
+          known.cached = undefined;
+          continue;
+        }
         // A stored answer completes a local one that missed its end (e.g. it ended while we were away).
         if (m.role === 'assistant' && known.status !== 'done' && m.text.length >= known.text.length && !this.streams.get(key)?.resumePending) {
           Object.assign(known, fromStored(m));
@@ -276,10 +317,18 @@ export class ConversationStore {
     if (!message) return;
     const retryable = ERROR_CODES[frame.code].retryable;
     message.error = { code: frame.code, message: frame.message, retryable };
-    // Retryable errors keep the message queued: the next connection resends it. Others are final.
+    // Retryable errors keep the message queued: the next connection resends it, or sooner when the relay said
+    // when (rate limits, a broker outage). Others are final.
     if (!retryable) {
       this.unacked.delete(frame.ref);
       message.status = 'error';
+      this.events.onSettled?.(frame.ref);
+    } else if (frame.retryAfterMs !== undefined) {
+      const ref = frame.ref;
+      setTimeout(() => {
+        const still = this.unacked.get(ref);
+        if (still) this.events.sendFrame(still);
+      }, frame.retryAfterMs);
     }
     this.changed(this.get(pending.conversationId));
   }
@@ -335,7 +384,7 @@ export class ConversationStore {
   private get(conversationId: string): Conversation {
     let conv = this.conversations.get(conversationId);
     if (!conv) {
-      conv = { id: conversationId, messages: [], byKey: new Map(), hasMore: false, historyLoaded: false };
+      conv = { id: conversationId, messages: [], byKey: new Map(), hasMore: false, historyLoaded: false, seeded: false };
       this.conversations.set(conversationId, conv);
     }
     return conv;

@@ -1,7 +1,8 @@
 /**
  * @locallightchat/client — the framework-free browser client.
  */
-export { LlcClient, type LlcClientOptions, type ClientStats } from './client.js';
+export { LlcClient, LlcClientError, type LlcClientOptions, type ClientStats } from './client.js';
+export { IdbLocalStore, MemoryLocalStore, defaultLocalStore, type LocalStore } from './persistence/local-store.js';
 export { Session, type ConnectionStatus, type SessionOptions, type SessionHooks, type StatusDetail } from './session.js';
 export { ConversationStore, type StoreEvents } from './conversation-store.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';

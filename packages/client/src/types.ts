@@ -37,6 +37,8 @@ export interface ClientMessage {
   queuePosition?: number;
   error?: { code: ErrorCode; message: string; retryable: boolean };
   model?: string;
+  /** Shown from the device cache; not yet confirmed by the relay's history. */
+  cached?: boolean;
 }
 
 export interface ConversationSnapshot {
