@@ -8,12 +8,15 @@
  *   `tokens`        detail: { conversationId, message, text, reasoning } — text appended to an answer
  *   `stream-end`    detail: { conversationId, message, metrics }
  *   `notice`        detail: { frame }                                 — errors without a message, go-away…
+ *   `mode`          detail: { mode }                                  — the connection moved (follower → leader…)
  */
 import { newId, type SendFrame, type ServerFrame, type WelcomeFrame } from '@locallightchat/protocol';
 import type { BackoffOptions } from './backoff.js';
 import { ConversationStore } from './conversation-store.js';
 import { defaultLocalStore, MemoryLocalStore, type LocalStore } from './persistence/local-store.js';
-import { Session, type ConnectionStatus, type StatusDetail } from './session.js';
+import { createLink, type ConnectionPreference } from './links/create.js';
+import type { ConnectionMode, Link, TransportChoice } from './links/link.js';
+import type { ConnectionStatus, StatusDetail } from './session.js';
 import type { TransportFactory } from './transports/transport.js';
 import type { ClientMessage, ConversationSnapshot, SendOptions, StreamMetrics } from './types.js';
 
@@ -25,7 +28,21 @@ export interface LlcClientOptions {
    * current one expires. Throwing makes the client retry with backoff.
    */
   getToken: () => string | Promise<string>;
+  /** A custom transport factory (forces the `direct` connection mode: a function cannot be shared). */
   transport?: TransportFactory;
+  /**
+   * The transport the connection uses: `auto` (default) = WebSocket, falling back to SSE + HTTP POST after
+   * WebSocket attempts fail without ever opening; `websocket` or `sse` force one.
+   */
+  transportKind?: TransportChoice;
+  /**
+   * Where the connection lives (default `auto`): a SharedWorker shared by all tabs of the origin when the page
+   * can host one, else one leader tab elected with Web Locks relaying to the others over BroadcastChannel,
+   * else a socket per tab. `client.stats.mode` tells which one runs.
+   */
+  connection?: ConnectionPreference;
+  /** URL of the shared worker script (`@locallightchat/client/shared-worker`), when you host it yourself. */
+  sharedWorkerUrl?: string | URL;
   backoff?: BackoffOptions;
   /** Connect at construction (default true). */
   autoConnect?: boolean;
@@ -48,13 +65,13 @@ export interface ClientStats {
   status: ConnectionStatus;
   reconnects: number;
   /** Where the connection lives. The multi-tab modes (shared worker, leader tab) report themselves here. */
-  mode: 'direct' | 'shared-worker' | 'leader' | 'follower';
+  mode: ConnectionMode;
   lastStream?: StreamMetrics;
   streamsCompleted: number;
 }
 
 export class LlcClient extends EventTarget {
-  private readonly session: Session;
+  private readonly session: Link;
   private readonly store: ConversationStore;
   private status: ConnectionStatus = 'idle';
   private reconnects = 0;
@@ -84,13 +101,28 @@ export class LlcClient extends EventTarget {
         this.emit('stream-end', { conversationId, message, metrics });
       },
     });
-    this.session = new Session(
-      { url: options.url, getToken: options.getToken, transport: options.transport, backoff: options.backoff, clientName: options.clientName },
+    const { random: _random, ...backoff } = options.backoff ?? {};
+    this.session = createLink(
+      {
+        connection: options.connection ?? 'auto',
+        config: {
+          key: options.storageName ?? options.url,
+          url: options.url,
+          ...(options.clientName ? { clientName: options.clientName } : {}),
+          ...(options.backoff ? { backoff: backoff as Omit<BackoffOptions, 'random'> } : {}),
+          ...(options.transportKind ? { transport: options.transportKind } : {}),
+        },
+        getToken: options.getToken,
+        ...(options.transport ? { transport: options.transport } : {}),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        ...(options.sharedWorkerUrl !== undefined ? { sharedWorkerUrl: options.sharedWorkerUrl } : {}),
+      },
       {
         onStatus: (status, detail) => this.onStatus(status, detail),
         onWelcome: (welcome) => void (this.welcome = welcome),
         onFrame: (frame) => this.onFrame(frame),
         resyncFrames: () => this.store.resyncFrames(),
+        onMode: (mode) => this.emit('mode', { mode }),
       },
     );
     this.restored = this.restoreOutbox();
@@ -106,13 +138,18 @@ export class LlcClient extends EventTarget {
     return this.welcome?.userId;
   }
 
+  /** The relay session of the connection (shared by every tab in the shared modes), once connected. */
+  get sessionId(): string | undefined {
+    return this.welcome?.sessionId;
+  }
+
   /** Longest message the relay accepts. */
   get maxTextChars(): number {
     return this.welcome?.maxTextChars ?? 32_000;
   }
 
   get stats(): ClientStats {
-    return { status: this.status, reconnects: this.reconnects, mode: 'direct', lastStream: this.lastStream, streamsCompleted: this.streamsCompleted };
+    return { status: this.status, reconnects: this.reconnects, mode: this.session.mode, lastStream: this.lastStream, streamsCompleted: this.streamsCompleted };
   }
 
   connect(): void {
@@ -213,6 +250,8 @@ export class LlcClient extends EventTarget {
   }
 
   private onFrame(frame: ServerFrame): void {
+    // A shared connection carries every tab's conversations: keep those this tab shows.
+    if ('conversationId' in frame && !this.store.watches(frame.conversationId)) return;
     this.store.apply(frame);
     if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring') this.emit('notice', { frame });
   }

@@ -63,6 +63,10 @@ export class ConversationStore {
     this.get(conversationId);
   }
 
+  watches(conversationId: string): boolean {
+    return this.conversations.has(conversationId);
+  }
+
   watched(): string[] {
     return [...this.conversations.keys()];
   }

@@ -1,0 +1,64 @@
+/**
+ * Chooses the link of a client: a SharedWorker when the page can host one, else a leader tab elected with Web
+ * Locks, else a direct socket.
+ */
+import { Session } from '../session.js';
+import type { TransportFactory } from '../transports/transport.js';
+import { transportFor } from '../transports/select.js';
+import { LeaderLink } from './leader-link.js';
+import type { ConnectionMode, Link, LinkHooks, OwnerConfig } from './link.js';
+import { SharedWorkerLink } from './shared-worker-link.js';
+
+/** `auto`: the best mode the page supports. The others force one (tests, debugging, special pages). */
+export type ConnectionPreference = 'auto' | 'shared-worker' | 'leader' | 'direct';
+
+export interface LinkOptions {
+  connection: ConnectionPreference;
+  config: OwnerConfig;
+  getToken: () => string | Promise<string>;
+  /** A custom transport forces the direct mode (a factory cannot cross to a worker or another tab). */
+  transport?: TransportFactory;
+  backoff?: OwnerConfig['backoff'] & { random?: () => number };
+  /** Where the worker script is served, when not next to this module (self-hosting, bundlers without workers). */
+  sharedWorkerUrl?: string | URL;
+}
+
+class DirectLink extends Session implements Link {
+  readonly mode: ConnectionMode = 'direct';
+}
+
+export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
+  const tab = `tab_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const { config, getToken } = options;
+  const direct = () =>
+    new DirectLink(
+      {
+        url: config.url,
+        getToken,
+        transport: options.transport ?? transportFor(config.transport ?? 'auto'),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        ...(config.clientName ? { clientName: config.clientName } : {}),
+      },
+      hooks,
+    );
+  const canElect = typeof BroadcastChannel !== 'undefined' && typeof navigator !== 'undefined' && navigator.locks !== undefined;
+  const leader = () => (canElect ? new LeaderLink(tab, config, hooks, getToken) : direct());
+  let preference = options.connection;
+  if (options.transport) preference = 'direct';
+  if (preference === 'auto') preference = typeof SharedWorker !== 'undefined' ? 'shared-worker' : 'leader';
+  switch (preference) {
+    case 'direct':
+      return direct();
+    case 'leader':
+      return leader();
+    case 'shared-worker': {
+      if (typeof SharedWorker === 'undefined') return leader();
+      const createWorker = () =>
+        options.sharedWorkerUrl !== undefined
+          ? new SharedWorker(options.sharedWorkerUrl, { type: 'module', name: 'llc-client' })
+          : // Literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
+            new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' });
+      return new SharedWorkerLink(tab, config, hooks, getToken, createWorker, leader);
+    }
+  }
+}
