@@ -1,25 +1,64 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick]`: runs the benchmark scenarios that exist so far and writes their reports to
- * bench/results/<date>/. Quick mode uses small counts and one run (a few minutes); the full mode is what the
- * committed reports come from.
- *
- * Scenarios: idle connections + accept cost (bench/idle/run-idle.mjs). Still to come (see bench/README.md):
- * streaming latency, priority under saturation, reconnect storm, slow consumers, Socket.IO and ws+NATS peers.
+ * `npm run bench [-- --quick] [-- --only idle,latency]`: runs the benchmark scenarios one after another (each in
+ * its own processes, so they do not disturb each other), then writes bench/results/<date>/report.md with the
+ * goals, SVG charts and every scenario's table. `--quick` uses small counts and one run each (a few minutes);
+ * the full run is what the committed report comes from.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const quick = process.argv.includes('--quick');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const scenarios = [
-  { name: 'idle connections and accept cost', argv: [here('idle/run-idle.mjs'), '--connections', quick ? '3000' : '10000', '--runs', quick ? '1' : '3'] },
-];
+const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : here(`results/${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}`);
 
-let failed = 0;
-for (const [i, s] of scenarios.entries()) {
-  process.stderr.write(`[${i + 1}/${scenarios.length}] ${s.name}\n`);
-  const run = spawnSync(process.execPath, s.argv, { stdio: 'inherit' });
-  if (run.status !== 0) failed++;
+const q = (quickValue, fullValue) => String(quick ? quickValue : fullValue);
+const scenarios = [
+  { id: 'idle', name: 'idle connections, memory and accept cost (relay, raw uWS, ws, Socket.IO)', argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)] },
+  { id: 'scale', name: 'connections at scale across relay processes', argv: ['idle/run-scale.mjs', '--connections', q(20000, 100000), '--processes', q(2, 6)] },
+  { id: 'throughput', name: 'send throughput per core', argv: ['stream/run-throughput.mjs', '--sockets', q(500, 2000), '--rounds', q(40, 100), '--runs', q(1, 3)] },
+  // Latency vs load at 20 batches/s per stream, then 10k active streams at 2 batches/s (the 10k-streams goal).
+  ...(quick
+    ? [['nats', 200, 20], ['embedded', 200, 20]]
+    : [500, 1000, 2000, 3000].flatMap((n) => [['nats', n, 20], ['embedded', n, 20]]).concat([['nats', 10000, 2], ['embedded', 10000, 2]])
+  ).map(([mode, streams, rate]) => ({
+    id: 'latency',
+    name: `added latency, ${mode}, ${streams} streams × ${rate}/s`,
+    argv: ['stream/run-latency.mjs', '--mode', mode, '--streams', String(streams), '--rate', String(rate), '--seconds', q(4, 10)],
+  })),
+  { id: 'priority', name: 'first-token priority under saturation', argv: ['stream/run-priority.mjs', '--sockets', q(6, 10), '--busy', '6', '--seconds', q(4, 6), '--runs', q(1, 3)] },
+  { id: 'storm', name: 'reconnect storm', argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'] },
+  { id: 'slow', name: 'slow consumers', argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)] },
+].filter((s) => !only || only.includes(s.id));
+
+function bar(done, total, label) {
+  const width = 24;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\n[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}\n`);
 }
-process.exit(failed ? 1 : 0);
+
+function run(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [here(argv[0]), ...argv.slice(1), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+// Latency rows are appended per run: start the folder's file afresh.
+rmSync(`${out}/stream-latency.md`, { force: true });
+rmSync(`${out}/stream-latency.jsonl`, { force: true });
+const started = Date.now();
+const failed = [];
+for (const [i, s] of scenarios.entries()) {
+  bar(i, scenarios.length, s.name);
+  if ((await run(s.argv)) !== 0) failed.push(s.name);
+}
+bar(scenarios.length, scenarios.length, `done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+await run(['report.mjs']);
+if (failed.length) {
+  console.error(`failed scenarios: ${failed.join('; ')}`);
+  process.exit(1);
+}

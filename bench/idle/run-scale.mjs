@@ -101,6 +101,7 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/scale-connections.md`, lines.join('\n'));
+  writeFileSync(`${OUT}/scale-connections.json`, JSON.stringify({ connections: N, processes: P, held: opened, failed, rampSeconds, acceptsPerSec: opened / rampSeconds, mbPer10k: ((after - before) / opened) * 10_000 / 2 ** 20 }, null, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

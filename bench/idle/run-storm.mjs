@@ -117,6 +117,7 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/reconnect-storm.md`, lines.join('\n'));
+  writeFileSync(`${OUT}/reconnect-storm.json`, JSON.stringify({ connections: N, processes: P, held, dropped, back, seconds, acceptsPerSec: back / seconds }, null, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

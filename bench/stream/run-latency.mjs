@@ -167,6 +167,7 @@ async function main() {
     ].join('\n'));
   }
   appendFileSync(file, row + '\n');
+  appendFileSync(`${OUT}/stream-latency.jsonl`, JSON.stringify({ mode: MODE, streams: S, rate: RATE, perSecond: sent / SECONDS, frames, p50: worst('p50'), p95: worst('p95'), p99: worst('p99'), max: worst('max'), maxGap: worst('maxGap'), cpu: cpu / SECONDS }) + '\n');
   process.stdout.write(row + '\n');
 }
 

@@ -126,6 +126,7 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/slow-consumers.md`, lines.join('\n'));
+  writeFileSync(`${OUT}/slow-consumers.json`, JSON.stringify({ fast: f, slow: s, fastCount: FAST, slowCount: SLOW, baseline, peak, hardLimit: HARD, closes: metric('llc_relay_slow_consumer_closes_total') }, null, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

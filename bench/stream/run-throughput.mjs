@@ -181,7 +181,7 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/send-throughput.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/send-throughput.json`, JSON.stringify(results, null, 2));
+  writeFileSync(`${OUT}/send-throughput.json`, JSON.stringify({ sockets: C, rounds: R, raw, relay, results }, null, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

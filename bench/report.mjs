@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * Builds bench/results/<date>/report.md (+ SVG charts) from the scenario outputs in that folder: the machine,
+ * the goals with the measured figure and a verdict, the charts, then every scenario's own section.
+ *
+ *   node bench/report.mjs [--out bench/results/<date>]
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { barChart, lineChart } from './lib/svg.mjs';
+
+const outAt = process.argv.indexOf('--out');
+const dir = (outAt > 0 ? process.argv[outAt + 1] : process.argv[2]) ?? fileURLToPath(new URL(`./results/${new Date().toISOString().slice(0, 10)}`, import.meta.url));
+const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : undefined);
+const text = (name) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
+const lines = (name) => (text(name) ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const idle = read('idle-connections.json');
+const scale = read('scale-connections.json');
+const storm = read('reconnect-storm.json');
+const throughput = read('send-throughput.json');
+const latency = lines('stream-latency.jsonl');
+const priority = read('priority.json');
+const slow = read('slow-consumers.json');
+
+const goals = [];
+const goal = (what, target, measured, pass) => goals.push(`| ${what} | ${target} | ${measured ?? 'not measured'} | ${measured === undefined ? '—' : pass ? 'met' : '**missed**'} |`);
+const s = idle?.summary;
+if (s) {
+  const relay = s.relay.mbPer10k.median;
+  goal('RSS per 10k idle connections', '≤ 20 MB and ≤ 2× raw uWS', `${relay.toFixed(1)} MB (raw uWS ${s['uws-raw'].mbPer10k.median.toFixed(1)}: ${(relay / s['uws-raw'].mbPer10k.median).toFixed(2)}×)`, relay <= 20 && relay <= 2 * s['uws-raw'].mbPer10k.median);
+  if (s['socket.io']) goal('Less memory than Socket.IO', '≥ 6×', `${(s['socket.io'].mbPer10k.median / relay).toFixed(1)}×`, s['socket.io'].mbPer10k.median / relay >= 6);
+  const cpu = s.relay.usPerAccept.median / s['uws-raw'].usPerAccept.median;
+  goal('CPU per accepted connection incl. JWT', '≤ 2× raw uWS', `${s.relay.usPerAccept.median.toFixed(0)} µs vs ${s['uws-raw'].usPerAccept.median.toFixed(0)} µs (${cpu.toFixed(2)}×)`, cpu <= 2);
+}
+if (scale) goal('Concurrent connections across processes on one port', '≥ 100k', `${scale.held} of ${scale.connections} (${scale.processes} processes)`, scale.held >= 100_000);
+if (throughput) {
+  const ratio = throughput.relay.median / throughput.raw.median;
+  goal('Frames/s per core vs raw uWS send loop', '≥ 80 %', `${(throughput.relay.median / 1000).toFixed(0)}k vs ${(throughput.raw.median / 1000).toFixed(0)}k (${(ratio * 100).toFixed(0)} %)`, ratio >= 0.8);
+}
+for (const mode of ['nats', 'embedded']) {
+  const rows = latency.filter((r) => r.mode === mode && r.streams >= 10_000);
+  const best = rows.sort((a, b) => b.perSecond - a.perSecond)[0];
+  const limit = mode === 'nats' ? 10 : 5;
+  goal(`Added latency p99 at 10k active streams (${mode})`, `≤ ${limit} ms`, best ? `${best.p99.toFixed(1)} ms (${best.streams} streams × ${best.rate}/s)` : undefined, best && best.p99 <= limit);
+}
+const fast = latency.filter((r) => r.rate >= 10);
+if (fast.length) {
+  const worst = Math.max(...fast.map((r) => r.maxGap - 1000 / r.rate));
+  goal('No inter-frame gap over 100 ms beyond the stream\'s own pace', '≤ 100 ms', `${worst.toFixed(0)} ms worst excess (runs at ≥ 10 batches/s)`, worst <= 100);
+}
+if (priority) {
+  const ms = (v) => (v === null ? 'not delivered' : `${v.toFixed(0)} ms`);
+  const pass = priority.p95on !== null && (priority.p95off === null || priority.p95on <= 0.6 * priority.p95off);
+  goal('First-token p95, priority on vs off under saturation', '≥ 40 % lower', `${ms(priority.p95on)} on vs ${ms(priority.p95off)} off`, pass);
+}
+if (storm) goal('Accepts per second in a reconnect storm', '≥ 5,000/s', `${storm.acceptsPerSec.toFixed(0)}/s (${storm.back} of ${storm.dropped} back in ${storm.seconds.toFixed(1)} s)`, storm.acceptsPerSec >= 5000);
+if (slow) goal('Slow consumers: nothing lost', 'every transcript complete', `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`, slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount);
+
+const charts = [];
+const chart = (name, svgText, alt) => {
+  writeFileSync(join(dir, name), svgText);
+  charts.push(`![${alt}](${name})`);
+};
+if (s) {
+  chart('memory.svg', barChart({ title: 'RSS per 10k idle connections (lower is better)', unit: 'MB', bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.mbPer10k.median, highlight: k === 'relay' })) }), 'memory per 10k connections');
+  chart('accept-cpu.svg', barChart({ title: 'CPU per accepted connection (lower is better)', unit: 'µs', bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.usPerAccept.median, highlight: k === 'relay' })) }), 'CPU per accept');
+}
+if (throughput) {
+  chart('throughput.svg', barChart({ title: 'Token frames per second per core (higher is better)', unit: 'k/s', bars: [{ label: 'raw uWS send loop', value: throughput.raw.median / 1000 }, { label: 'llc-relay via NATS', value: throughput.relay.median / 1000, highlight: true }] }), 'frames per second per core');
+}
+if (latency.length) {
+  const series = [];
+  for (const mode of ['nats', 'embedded']) {
+    for (const p of ['p50', 'p99']) {
+      const pts = latency.filter((r) => r.mode === mode && r.rate === 20).map((r) => [r.perSecond / 1000, r[p]]).sort((a, b) => a[0] - b[0]);
+      if (pts.length) series.push({ name: `${mode} ${p}`, points: pts });
+    }
+  }
+  chart('latency.svg', lineChart({ title: 'Added latency vs load (streams × 20 batches/s, publish → socket)', xLabel: 'token batches per second (thousands)', yLabel: 'ms', series }), 'latency percentiles vs load');
+}
+
+const sections = ['idle-connections.md', 'scale-connections.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md']
+  .map(text)
+  .filter(Boolean)
+  .map((t) => t.replace(/^# /, '## '));
+const report = [
+  `# LocalLightChat benchmark report — ${new Date().toISOString().slice(0, 10)}`,
+  '',
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}; a shared`,
+  'machine, so every comparison is made within one run and reported as a ratio. Each section below gives its exact command.',
+  '',
+  '## Goals',
+  '',
+  '| goal | target | measured | verdict |',
+  '|---|---|---|---|',
+  ...goals,
+  '',
+  '## Charts',
+  '',
+  ...charts.flatMap((c) => [c, '']),
+  ...sections,
+].join('\n');
+writeFileSync(join(dir, 'report.md'), report);
+process.stdout.write(`wrote ${join(dir, 'report.md')} (${goals.length} goals, ${charts.length} charts)\n`);
