@@ -66,6 +66,8 @@ export interface ClientStats {
   reconnects: number;
   /** Where the connection lives. The multi-tab modes (shared worker, leader tab) report themselves here. */
   mode: ConnectionMode;
+  /** The transport of the (shared) connection while open. */
+  transport?: 'websocket' | 'sse';
   lastStream?: StreamMetrics;
   streamsCompleted: number;
 }
@@ -74,6 +76,7 @@ export class LlcClient extends EventTarget {
   private readonly session: Link;
   private readonly store: ConversationStore;
   private status: ConnectionStatus = 'idle';
+  private transport?: 'websocket' | 'sse';
   private reconnects = 0;
   private streamsCompleted = 0;
   private lastStream?: StreamMetrics;
@@ -149,7 +152,7 @@ export class LlcClient extends EventTarget {
   }
 
   get stats(): ClientStats {
-    return { status: this.status, reconnects: this.reconnects, mode: this.session.mode, lastStream: this.lastStream, streamsCompleted: this.streamsCompleted };
+    return { status: this.status, reconnects: this.reconnects, mode: this.session.mode, transport: this.transport, lastStream: this.lastStream, streamsCompleted: this.streamsCompleted };
   }
 
   connect(): void {
@@ -246,6 +249,7 @@ export class LlcClient extends EventTarget {
   private onStatus(status: ConnectionStatus, detail: StatusDetail): void {
     if (status === 'open' && this.status !== 'idle' && this.status !== 'connecting') this.reconnects++;
     this.status = status;
+    this.transport = status === 'open' ? detail.transport : undefined;
     this.emit('status', { status, ...detail });
   }
 

@@ -29,6 +29,8 @@ export interface StatusDetail {
   attempt?: number;
   /** Why the last connection ended or failed. */
   reason?: string;
+  /** When `open`: the transport carrying the connection. */
+  transport?: 'websocket' | 'sse';
 }
 
 export interface SessionOptions {
@@ -188,7 +190,7 @@ export class Session {
     this.clearTimer('handshake');
     this.welcome = welcome;
     this.heartbeatMs = welcome.heartbeatMs;
-    this.setStatus('open', {});
+    this.setStatus('open', this.transport?.kind ? { transport: this.transport.kind } : {});
     this.hooks.onWelcome(welcome);
     for (const frame of this.hooks.resyncFrames()) this.send(frame);
     this.scheduleHeartbeat();

@@ -2,6 +2,7 @@
  * The relay server: a uWebSockets.js app with one WebSocket route and a few HTTP routes.
  *
  *   WS   /ws              the protocol (token in `hello`, or at upgrade via `?token=` / `bearer.<jwt>` subprotocol)
+ *   GET  /sse, POST /sse/frames   the same protocol over Server-Sent Events + POST (see http/sse-endpoints.ts)
  *   GET  /healthz         the process is up
  *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
  *   GET  /metrics         Prometheus
@@ -19,6 +20,7 @@ import { resolveConfig, type RelayConfig } from './config.js';
 import type { RelayContext } from './context.js';
 import { ConversationHub } from './conversations/conversation-hub.js';
 import { headersOf, json, readBody, serveAsync, writeReply } from './http/respond.js';
+import { registerSse } from './http/sse-endpoints.js';
 import { StaticFiles } from './http/static-files.js';
 import { consoleLogger, type Logger } from './log.js';
 import { RelayMetrics } from './metrics.js';
@@ -92,6 +94,7 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
   const app = uWS.App();
 
   registerWebSocket(app, ctx, connections, limits, state);
+  const sse = registerSse(app, ctx, connections, limits, state);
   registerHttp(app, ctx, state);
   // One sweep for every socket's deadlines (hello timeout, token expiry) instead of timers per socket.
   const sweep = setInterval(() => {
@@ -134,6 +137,7 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
         conn.close(CloseCode.Draining, 'draining: reconnect and resume');
       }
       clearInterval(sweep);
+      sse.stop();
       await hub.close();
     },
     async close() {
@@ -141,6 +145,7 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
       stopListening();
       for (const conn of [...connections]) conn.close(CloseCode.GoingAway, 'relay closing');
       clearInterval(sweep);
+      sse.stop();
       await hub.close();
     },
   };

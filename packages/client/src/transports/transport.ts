@@ -10,6 +10,8 @@ export interface TransportHandlers {
 }
 
 export interface Transport {
+  /** Which kind of transport this is (reported in the `open` status and in `client.stats`). */
+  readonly kind?: 'websocket' | 'sse';
   /** Bytes accepted but not yet written (WebSocket bufferedAmount). */
   readonly bufferedAmount: number;
   send(frame: Uint8Array): void;

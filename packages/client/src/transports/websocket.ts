@@ -23,6 +23,7 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     if (ws.readyState === WebSocket.CLOSED) closeOnce(1006, 'error');
   };
   return {
+    kind: 'websocket',
     get bufferedAmount() {
       return ws.bufferedAmount;
     },

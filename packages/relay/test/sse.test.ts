@@ -1,0 +1,159 @@
+/**
+ * The SSE-down / POST-up endpoints over real HTTP against the embedded stack: the handshake and a streamed
+ * answer, the connection metric, and bad input (unknown stream, invalid frames, bad tokens) answered clearly.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PROTOCOL_VERSION, decodeServerFrameJson, encodeFrameJson, newId, type ClientFrame, type ServerFrame } from '@locallightchat/protocol';
+import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
+
+let stack: TestStack;
+before(async () => {
+  stack = await startTestStack();
+});
+after(async () => stack.close());
+
+/** A minimal SSE reader over fetch: events as { event, data }. */
+class EventStream {
+  readonly events: { event: string; data: string }[] = [];
+  private readonly abort = new AbortController();
+  private waiters: (() => void)[] = [];
+  ended = false;
+  status = 0;
+
+  static async open(url: string): Promise<EventStream> {
+    const s = new EventStream();
+    const response = await fetch(url, { signal: s.abort.signal });
+    s.status = response.status;
+    if (response.ok && response.body) void s.read(response.body);
+    else s.ended = true;
+    return s;
+  }
+
+  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          this.events.push({ event, data: data.join('\n') });
+          this.wake();
+        }
+      }
+    } catch {
+      // aborted
+    }
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  frames(): ServerFrame[] {
+    return this.events.filter((e) => e.event === 'message').map((e) => {
+      const r = decodeServerFrameJson(e.data);
+      assert.ok(r.ok, 'every data event is a valid server frame');
+      return r.frame;
+    });
+  }
+
+  async until<T>(fn: () => T | undefined, what: string): Promise<T> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const v = fn();
+      if (v !== undefined) return v;
+      if (this.ended || Date.now() > deadline) throw new Error(`no ${what} (events: ${JSON.stringify(this.events).slice(0, 500)})`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+async function post(sid: string, frames: (ClientFrame | string)[]): Promise<Response> {
+  return fetch(`${stack.httpUrl}/sse/frames?sid=${sid}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: frames.map((f) => (typeof f === 'string' ? f : encodeFrameJson(f))).join('\n'),
+  });
+}
+
+async function connections(): Promise<number> {
+  const text = await (await fetch(`${stack.httpUrl}/metrics`)).text();
+  return Number(/^llc_relay_connections (\d+)/m.exec(text)?.[1]);
+}
+
+describe('relay: SSE endpoints', () => {
+  it('runs the protocol over an event stream and POSTs, counted as a connection', async () => {
+    const baseline = await connections();
+    const stream = await EventStream.open(`${stack.httpUrl}/sse`);
+    assert.equal(stream.status, 200);
+    const sid = await stream.until(() => stream.events.find((e) => e.event === 'session'), 'session event').then((e) => (JSON.parse(e.data) as { sid: string }).sid);
+    assert.match(sid, /^sse_/);
+    assert.equal(await connections(), baseline + 1);
+
+    const conversationId = newId('c_');
+    const clientMessageId = newId('cm_');
+    // As on a socket, other frames wait for the welcome.
+    assert.equal((await post(sid, [{ type: 'hello', v: PROTOCOL_VERSION, token: await stack.token('sse-user') }])).status, 204);
+    const welcome = await stream.until(() => stream.frames().find((f) => f.type === 'welcome'), 'welcome');
+    assert.equal(welcome.type === 'welcome' && welcome.userId, 'sse-user');
+    const reply = await post(sid, [
+      { type: 'subscribe', conversationId },
+      { type: 'send', clientMessageId, conversationId, text: 'hello over SSE' },
+    ]);
+    assert.equal(reply.status, 204);
+    const ack = await stream.until(() => stream.frames().find((f) => f.type === 'ack'), 'ack');
+    assert.equal(ack.type === 'ack' && ack.clientMessageId, clientMessageId);
+    const end = await stream.until(() => stream.frames().find((f) => f.type === 'stream-end'), 'stream-end');
+    const tokens = stream.frames().filter((f) => f.type === 'token');
+    assert.ok(tokens.length > 0);
+    assert.equal(end.type === 'stream-end' && end.lastSeq, tokens.at(-1)!.type === 'token' ? (tokens.at(-1) as { seq: number }).seq : -1);
+
+    // Pings are answered with pongs on the stream (the client's heartbeat works as on a socket).
+    await post(sid, [{ type: 'ping', ts: 42 }]);
+    await stream.until(() => stream.frames().find((f) => f.type === 'pong' && f.ts === 42), 'pong');
+
+    stream.close();
+    await stream.until(() => (stream.ended ? true : undefined), 'the end');
+    for (let i = 0; i < 50 && (await connections()) !== baseline; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await connections(), baseline, 'the connection is released when the client goes away');
+  });
+
+  it('answers bad input clearly: unknown stream 404, invalid frames as error frames, bad token 401', async () => {
+    assert.equal((await post('sse_nope', [{ type: 'ping', ts: 1 }])).status, 404);
+
+    const stream = await EventStream.open(`${stack.httpUrl}/sse`);
+    const sid = await stream.until(() => stream.events.find((e) => e.event === 'session'), 'session').then((e) => (JSON.parse(e.data) as { sid: string }).sid);
+    assert.equal((await post(sid, ['{not json', '[999]'])).status, 204);
+    await stream.until(() => (stream.frames().filter((f) => f.type === 'error').length >= 2 ? true : undefined), 'two error frames');
+    const errors = stream.frames().filter((f) => f.type === 'error');
+    assert.deepEqual(errors.map((e) => e.type === 'error' && e.code), ['bad-frame', 'bad-frame']);
+    // Frames before hello are refused, the stream stays up.
+    await post(sid, [{ type: 'subscribe', conversationId: 'c1' }]);
+    await stream.until(() => stream.frames().find((f) => f.type === 'error' && f.code === 'not-ready'), 'not-ready');
+    assert.equal(stream.ended, false);
+    stream.close();
+
+    const refused = await fetch(`${stack.httpUrl}/sse?token=not.a.jwt`);
+    assert.equal(refused.status, 401);
+    assert.match(((await refused.json()) as { error: string }).error, /./);
+  });
+});
