@@ -168,6 +168,9 @@ export class ConversationStore {
         return this.onEnd(frame);
       case 'subscribed':
         for (const s of frame.streams) {
+          // An ended stream we never saw is in the history (if its turn still exists: an edit may have removed
+          // it); only complete answers we hold.
+          if (s.done && !this.conversations.get(frame.conversationId)?.byKey.has(s.streamId)) continue;
           const { message } = this.answer(frame.conversationId, s.streamId, s.replyTo);
           if (message.lastSeq < s.lastSeq || (!s.done && message.status !== 'done')) {
             if (!s.done && message.status === 'pending') message.status = 'streaming';
@@ -276,10 +279,13 @@ export class ConversationStore {
       conv.byKey = new Map(conv.messages.map((m) => [m.key, m]));
       conv.seeded = false;
     }
-    const older: ClientMessage[] = [];
+    const page: ClientMessage[] = [];
+    const pageKeys = new Set<string>();
     for (const m of messages) {
       const key = m.clientMessageId ?? m.streamId ?? m.id;
+      pageKeys.add(key);
       const known = conv.byKey.get(key);
+      if (known) page.push(known);
       if (known) {
         if (known.cached) {
           Object.assign(known, fromStored(m));
@@ -294,11 +300,17 @@ export class ConversationStore {
         known.id ??= m.id;
         continue;
       }
-      older.push(fromStored(m));
+      const stored = fromStored(m);
+      page.push(stored);
+      conv.byKey.set(stored.key, stored);
     }
-    // History pages are older than what we hold (or the first load): put them first, in order.
-    conv.messages = [...older, ...conv.messages];
-    for (const m of older) conv.byKey.set(m.key, m);
+    // A page older than everything held goes first. A page that overlaps what we hold (the newest page, when
+    // messages sent before it arrived are in it) is the server's order: held messages keep their place
+    // before or after the overlap.
+    const firstOverlap = conv.messages.findIndex((m) => pageKeys.has(m.key));
+    const cut = firstOverlap === -1 ? 0 : firstOverlap;
+    const rest = (list: ClientMessage[]) => list.filter((m) => !pageKeys.has(m.key));
+    conv.messages = [...rest(conv.messages.slice(0, cut)), ...page, ...rest(conv.messages.slice(cut))];
     conv.hasMore = cursor !== undefined;
     conv.cursor = cursor;
     conv.historyLoaded = true;

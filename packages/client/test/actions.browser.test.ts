@@ -1,0 +1,101 @@
+/**
+ * Stop, regenerate and edit-and-resend through LlcClient, in real Chromium against the real relay; each result
+ * is checked against the history the relay stored.
+ */
+import { expect } from '@open-wc/testing';
+import { newId } from '@locallightchat/protocol';
+import { LlcClient, LlcClientError, tokenFromEndpoint, type ConversationSnapshot } from '@locallightchat/client';
+
+interface Stack {
+  wsUrl: string;
+  httpUrl: string;
+}
+
+let stack: Stack;
+before(async () => {
+  stack = (await (await fetch('/__llc/stack')).json()) as Stack;
+});
+
+function make(user: string): LlcClient {
+  return new LlcClient({ url: stack.wsUrl, getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }), connection: 'direct', storage: false });
+}
+
+function until(c: LlcClient, conversationId: string, predicate: (s: ConversationSnapshot) => boolean, what: string): Promise<ConversationSnapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.slice(0, 20)]))}`)), 20_000);
+    const check = () => {
+      const s = c.snapshot(conversationId);
+      if (!predicate(s)) return;
+      clearTimeout(timer);
+      c.removeEventListener('conversation', check);
+      resolve(s);
+    };
+    c.addEventListener('conversation', check);
+    check();
+  });
+}
+
+const settled = (s: ConversationSnapshot) => !s.busy && s.messages.some((m) => m.role === 'assistant' && (m.status === 'done' || m.status === 'stopped'));
+
+async function stored(user: string, conversationId: string, count: number): Promise<ConversationSnapshot> {
+  const reader = make(user);
+  reader.open(conversationId);
+  const s = await until(reader, conversationId, (x) => x.messages.length === count && !x.busy, `${count} stored messages`);
+  reader.close();
+  return s;
+}
+
+describe('stop, regenerate, edit-and-resend (real relay)', () => {
+  it('stops an answer mid-stream', async () => {
+    const user = `u${newId().slice(0, 8)}`;
+    const conversationId = newId('c_');
+    const c = make(user);
+    c.open(conversationId);
+    c.send(conversationId, 'Write a long answer about distributed systems.', { maxTokens: 2000 });
+    const streaming = await until(c, conversationId, (s) => s.messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0), 'streaming');
+    const answer = streaming.messages.find((m) => m.role === 'assistant')!;
+    c.stop(conversationId, answer.streamId!);
+    const done = await until(c, conversationId, settled, 'the stop');
+    const stopped = done.messages.find((m) => m.role === 'assistant')!;
+    expect(stopped.status).to.equal('stopped');
+    expect(stopped.finishReason).to.equal('cancelled');
+    const history = await stored(user, conversationId, 2);
+    expect(history.messages[1]!.status).to.equal('stopped');
+    c.close();
+  });
+
+  it('regenerates an answer in place and edits a question, rewriting the conversation', async function () {
+    this.timeout(60_000);
+    const user = `u${newId().slice(0, 8)}`;
+    const conversationId = newId('c_');
+    const c = make(user);
+    c.open(conversationId);
+    c.send(conversationId, 'First question');
+    let s = await until(c, conversationId, settled, 'the first answer');
+    const firstAnswer = s.messages.find((m) => m.role === 'assistant')!;
+    // The relay persists an answer just after its end reaches the clients; rewrite only persisted turns.
+    await stored(user, conversationId, 2);
+
+    c.regenerate(conversationId, firstAnswer.key);
+    s = await until(c, conversationId, (x) => settled(x) && x.messages.every((m) => m.key !== firstAnswer.key), 'the regenerated answer');
+    expect(s.messages.map((m) => [m.role, m.role === 'user' ? m.text : ''])).to.deep.equal([
+      ['user', 'First question'],
+      ['assistant', ''],
+    ]);
+    const question = s.messages[0]!;
+    await stored(user, conversationId, 2);
+
+    c.editAndResend(conversationId, question.key, 'Edited question');
+    s = await until(c, conversationId, (x) => settled(x) && x.messages[0]?.text === 'Edited question', 'the answer to the edit');
+    expect(s.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
+
+    const history = await stored(user, conversationId, 2);
+    expect(history.messages.map((m) => m.text)).to.deep.equal(s.messages.map((m) => m.text));
+    expect(history.messages[0]!.text).to.equal('Edited question');
+
+    // Bad calls fail clearly.
+    expect(() => c.regenerate(conversationId, 'nope')).to.throw(LlcClientError);
+    expect(() => c.editAndResend(conversationId, s.messages[1]!.key, 'x')).to.throw(LlcClientError);
+    c.close();
+  });
+});
