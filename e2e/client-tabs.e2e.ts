@@ -1,0 +1,195 @@
+/**
+ * The client's connection layer as users meet it in the demo (`node demo/start.js`, Debian's Chromium via
+ * playwright-core): tabs of one browser share one relay connection (checked on the relay's
+ * `llc_relay_connections`), the connection moves when its owner tab closes without losing a token, and a
+ * message written offline is delivered exactly once after a reload.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startProcess, type StartedProcess } from '@locallightchat/test-support';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+let demo: StartedProcess;
+let browser: Browser;
+let url: string;
+
+before(async () => {
+  demo = await startProcess(process.execPath, ['demo/start.js'], {
+    cwd: root,
+    env: { LLC_PORT: '0', LLC_SIM_PROFILE: 'fast', LLC_LOG_LEVEL: 'warn' },
+    ready: /^(http:\/\/localhost:\d+\/)$/,
+  });
+  url = demo.match[1]!;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+async function relayConnections(): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  return Number(/^llc_relay_connections (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** Polls until `fn` returns a value (the relay's metrics change asynchronously to the page). */
+async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function openTab(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client?: { connectionStatus: string } }).client?.connectionStatus === 'open');
+  return page;
+}
+
+function stats(page: Page): Promise<{ mode: string; status: string }> {
+  return page.evaluate(() => {
+    const s = (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string; status: string } } }).client.stats;
+    return { mode: s.mode, status: s.status };
+  });
+}
+
+/** The texts of the messages a page shows, as [role, text]. */
+function transcript(page: Page): Promise<[string, string][]> {
+  return page.evaluate(() => {
+    const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string }[] } }; conversationId: string };
+    return chat.client.snapshot(chat.conversationId).messages.map((m) => [m.role, m.text] as [string, string]);
+  });
+}
+
+function answerDone(page: Page): Promise<unknown> {
+  return page.locator('llc-message[role-name="assistant"] article[aria-busy="false"]').last().waitFor({ timeout: 30_000 });
+}
+
+async function ask(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Pages without SharedWorker: the client elects a leader tab with Web Locks. */
+async function leaderContext(): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    delete (globalThis as { SharedWorker?: unknown }).SharedWorker;
+  });
+  return context;
+}
+
+describe('client connection layer in the demo (real Chromium, real stack)', () => {
+  it('shares one relay connection between the tabs of a browser (SharedWorker) and streams one answer into all', async () => {
+    const baseline = await relayConnections();
+    const context = await browser.newContext();
+    const tabs = [await openTab(context), await openTab(context), await openTab(context)];
+    for (const tab of tabs) assert.equal((await stats(tab)).mode, 'shared-worker');
+    await eventually(async () => ((await relayConnections()) === baseline + 1 ? true : undefined), 'one relay connection for three tabs');
+
+    const question = `Shared by every tab ${Date.now()}`;
+    await ask(tabs[0]!, question);
+    for (const tab of tabs) await tab.getByRole('log').getByText(question).waitFor();
+    for (const tab of tabs) await answerDone(tab);
+    const first = await transcript(tabs[0]!);
+    assert.equal(first.at(-1)?.[0], 'assistant');
+    for (const tab of tabs.slice(1)) assert.deepEqual(await transcript(tab), first, 'every tab shows the same answer');
+    assert.equal(await relayConnections(), baseline + 1);
+
+    // The worker outlives the tab that started it.
+    await tabs[0]!.close();
+    await ask(tabs[1]!, `Still connected ${Date.now()}`);
+    await answerDone(tabs[2]!);
+    assert.equal(await relayConnections(), baseline + 1);
+    await context.close();
+    await eventually(async () => ((await relayConnections()) === baseline ? true : undefined), 'the connection to close with the last tab');
+  });
+
+  it('moves the connection to another tab when the leader tab closes mid-answer, losing no token', async () => {
+    const baseline = await relayConnections();
+    const context = await leaderContext();
+    const leader = await openTab(context);
+    const follower = await openTab(context);
+    assert.equal((await stats(leader)).mode, 'leader');
+    assert.equal((await stats(follower)).mode, 'follower');
+    assert.equal(await relayConnections(), baseline + 1);
+
+    await ask(leader, 'Write a long answer about distributed systems.');
+    await follower.locator('llc-message[role-name="assistant"] article[aria-busy="true"]').first().waitFor();
+    await leader.close();
+    await answerDone(follower);
+    assert.equal((await stats(follower)).mode, 'leader');
+    const shown = await transcript(follower);
+    await eventually(async () => ((await relayConnections()) === baseline + 1 ? true : undefined), 'one connection, now owned by the former follower');
+
+    // What the relay stored is exactly what the follower showed: no token lost or doubled across the move.
+    const reader = await openTab(context);
+    await eventually(async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined), 'the stored transcript to equal the shown one');
+    await context.close();
+  });
+
+  it('delivers a message written offline exactly once after a reload', async () => {
+    const context = await leaderContext();
+    const page = await openTab(context);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client.connectionStatus === 'offline');
+
+    const question = `Written offline ${Date.now()}`;
+    await ask(page, question);
+    await page.getByRole('log').getByText(question).waitFor();
+    // Stored in the outbox before anything was sent.
+    await page.waitForFunction(
+      async (q) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const r = indexedDB.open(`llc:ws://${location.host}/ws`);
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        const rows = await new Promise<{ frame: { text: string } }[]>((resolve) => {
+          const r = db.transaction('outbox').objectStore('outbox').getAll();
+          r.onsuccess = () => resolve(r.result as { frame: { text: string } }[]);
+        });
+        db.close();
+        return rows.some((row) => row.frame.text === q);
+      },
+      question,
+      { polling: 100 },
+    );
+
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.reload();
+    await page.getByRole('log').getByText(question).waitFor();
+    await answerDone(page);
+
+    // Exactly once: one copy of the question and one answer to it, in the page and in the relay's history.
+    const count = async (p: Page) => {
+      const messages = await transcript(p);
+      const i = messages.findIndex(([role, text]) => role === 'user' && text === question);
+      return { copies: messages.filter(([role, text]) => role === 'user' && text === question).length, next: messages[i + 1]?.[0], after: messages.length - i - 1 };
+    };
+    assert.deepEqual(await count(page), { copies: 1, next: 'assistant', after: 1 });
+    await page.reload();
+    await page.getByRole('log').getByText(question).waitFor();
+    await answerDone(page);
+    assert.deepEqual(await count(page), { copies: 1, next: 'assistant', after: 1 });
+    await context.close();
+  });
+});
