@@ -37,6 +37,7 @@ export function createMarkdown(): MarkdownIt {
 }
 
 let shared: MarkdownIt | undefined;
+const PURIFY_CONFIG = { ADD_ATTR: ['target', 'loading', 'decoding'], FORBID_TAGS: ['style', 'form', 'input', 'button'] };
 let hooked = false;
 
 /** Sanitises HTML produced by our renderer (a second line of defence after markdown-it's own escaping). */
@@ -52,11 +53,25 @@ export function sanitize(html: string): string {
       if (node instanceof HTMLImageElement && !isSafeUrl(node.getAttribute('src') ?? '')) node.removeAttribute('src');
     });
   }
-  return DOMPurify.sanitize(html, { ADD_ATTR: ['target', 'loading', 'decoding'], FORBID_TAGS: ['style', 'form', 'input', 'button'] });
+  return DOMPurify.sanitize(html, PURIFY_CONFIG);
+}
+
+/** The shared parser instance (created on first use). */
+export function sharedMarkdown(): MarkdownIt {
+  shared ??= createMarkdown();
+  return shared;
 }
 
 /** Renders a whole markdown text to sanitised HTML. */
 export function renderMarkdown(text: string): string {
-  shared ??= createMarkdown();
-  return sanitize(shared.render(text));
+  return sanitize(sharedMarkdown().render(text));
+}
+
+/**
+ * Sanitises HTML into DOM nodes directly (no string → innerHTML sink in our code, so it works under a Trusted
+ * Types policy that forbids string assignments).
+ */
+export function sanitizeToFragment(html: string): DocumentFragment {
+  sanitize(''); // installs the hook once
+  return DOMPurify.sanitize(html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
 }
