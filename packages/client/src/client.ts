@@ -16,7 +16,7 @@ import { ConversationStore } from './conversation-store.js';
 import { defaultLocalStore, MemoryLocalStore, type LocalStore } from './persistence/local-store.js';
 import { createLink, type ConnectionPreference } from './links/create.js';
 import type { ConnectionMode, Link, TransportChoice } from './links/link.js';
-import type { ConnectionStatus, StatusDetail } from './session.js';
+import type { ConnectionStatus, StatusDetail, TokenProvider } from './session.js';
 import type { TransportFactory } from './transports/transport.js';
 import type { ClientMessage, ConversationSnapshot, SendOptions, StreamMetrics } from './types.js';
 
@@ -25,9 +25,10 @@ export interface LlcClientOptions {
   url: string;
   /**
    * Returns a token (JWT) for the relay; called before each connection and when the relay warns that the
-   * current one expires. Throwing makes the client retry with backoff.
+   * current one expires (`request.reason` says why: bypass any cache for `refused` and `expiring`). Throwing
+   * makes the client retry with backoff.
    */
-  getToken: () => string | Promise<string>;
+  getToken: TokenProvider;
   /** A custom transport factory (forces the `direct` connection mode: a function cannot be shared). */
   transport?: TransportFactory;
   /**

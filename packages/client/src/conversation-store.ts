@@ -53,6 +53,8 @@ interface StreamTracking {
 export class ConversationStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly streams = new Map<string, StreamTracking>();
+  /** Ended streams announced by `subscribed` that we never saw, until the history says whether they belong. */
+  private readonly endedUnseen = new Map<string, { conversationId: string; replyTo: string }>();
   /** Send frames not yet acknowledged, in order. */
   private readonly unacked = new Map<string, Extract<ClientFrame, { type: 'send' }>>();
 
@@ -168,9 +170,13 @@ export class ConversationStore {
         return this.onEnd(frame);
       case 'subscribed':
         for (const s of frame.streams) {
-          // An ended stream we never saw is in the history (if its turn still exists: an edit may have removed
-          // it); only complete answers we hold.
-          if (s.done && !this.conversations.get(frame.conversationId)?.byKey.has(s.streamId)) continue;
+          // An ended stream we never saw belongs on screen only if its turn still exists (an edit may have
+          // removed it): decide when the history shows whether the message it answers is there.
+          if (s.done && !this.conversations.get(frame.conversationId)?.byKey.has(s.streamId)) {
+            this.endedUnseen.set(s.streamId, { conversationId: frame.conversationId, replyTo: s.replyTo });
+            this.adoptEnded(frame.conversationId);
+            continue;
+          }
           const { message } = this.answer(frame.conversationId, s.streamId, s.replyTo);
           if (message.lastSeq < s.lastSeq || (!s.done && message.status !== 'done')) {
             if (!s.done && message.status === 'pending') message.status = 'streaming';
@@ -314,6 +320,7 @@ export class ConversationStore {
     conv.hasMore = cursor !== undefined;
     conv.cursor = cursor;
     conv.historyLoaded = true;
+    this.adoptEnded(conversationId);
     this.changed(conv);
   }
 
@@ -350,6 +357,31 @@ export class ConversationStore {
   }
 
   // ───────────── helpers ─────────────
+
+  /**
+   * Ended streams we never saw whose question is held and whose answer is not (e.g. it ended while no relay
+   * could store it): shown and fetched from the relays' retention. Once the history is loaded, the others are
+   * answers of removed turns and are dropped.
+   */
+  private adoptEnded(conversationId: string): void {
+    const conv = this.conversations.get(conversationId);
+    if (!conv) return;
+    for (const [streamId, ended] of this.endedUnseen) {
+      if (ended.conversationId !== conversationId) continue;
+      if (conv.byKey.has(streamId) || conv.messages.some((m) => m.streamId === streamId)) {
+        this.endedUnseen.delete(streamId);
+        continue;
+      }
+      if (!conv.messages.some((m) => m.id === ended.replyTo)) {
+        if (conv.historyLoaded) this.endedUnseen.delete(streamId);
+        continue;
+      }
+      this.endedUnseen.delete(streamId);
+      const { message } = this.answer(conversationId, streamId, ended.replyTo);
+      this.requestResume(conversationId, streamId, message);
+      this.changed(conv);
+    }
+  }
 
   private requestResume(conversationId: string, streamId: string, message: ClientMessage): void {
     const tracking = this.streams.get(streamId);

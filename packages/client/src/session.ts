@@ -33,11 +33,19 @@ export interface StatusDetail {
   transport?: 'websocket' | 'sse';
 }
 
+/** Why a token is asked for: a token provider with a cache must bypass it for `refused` and `expiring`. */
+export interface TokenRequest {
+  reason: 'connect' | 'refused' | 'expiring';
+}
+
+/** Returns a token (a JWT) for the relay. */
+export type TokenProvider = (request?: TokenRequest) => string | Promise<string>;
+
 export interface SessionOptions {
   /** ws(s)://host/ws of a relay. */
   url: string;
   /** Returns a valid token (a JWT); called before every connection and when the server warns of expiry. */
-  getToken: () => string | Promise<string>;
+  getToken: TokenProvider;
   transport?: TransportFactory;
   backoff?: BackoffOptions;
   /** A connection must stay up this long before the backoff resets, ms. */
@@ -67,6 +75,8 @@ export class Session {
   private welcome?: WelcomeFrame;
   private stopped = true;
   private generation = 0;
+  /** The relay refused the last token: the next one must be fresh, not cached. */
+  private refused = false;
   private readonly onlineListener = () => this.onOnline();
   private readonly offlineListener = () => this.onOffline();
 
@@ -134,7 +144,7 @@ export class Session {
     this.setStatus(this.backoff.attempts === 0 && !this.welcome ? 'connecting' : 'reconnecting', { attempt: this.backoff.attempts });
     let token: string;
     try {
-      token = await this.options.getToken();
+      token = await this.options.getToken({ reason: this.refused ? 'refused' : 'connect' });
     } catch (error) {
       return this.retryLater(`could not get a token: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -188,6 +198,7 @@ export class Session {
 
   private onWelcome(welcome: WelcomeFrame): void {
     this.clearTimer('handshake');
+    this.refused = false;
     this.welcome = welcome;
     this.heartbeatMs = welcome.heartbeatMs;
     this.setStatus('open', this.transport?.kind ? { transport: this.transport.kind } : {});
@@ -215,6 +226,7 @@ export class Session {
       return this.setStatus('closed', { reason: reason || 'unsupported protocol version' });
     }
     // 4001 (credentials) is fatal for *this* token: the next attempt asks the provider for a fresh one.
+    if (FATAL_CLOSE_CODES.has(code)) this.refused = true;
     const why = FATAL_CLOSE_CODES.has(code) ? `credentials refused (${reason})` : reason || `closed (${code})`;
     this.retryLater(why);
   }
@@ -239,7 +251,7 @@ export class Session {
 
   private async refreshToken(): Promise<void> {
     try {
-      const token = await this.options.getToken();
+      const token = await this.options.getToken({ reason: 'expiring' });
       this.send({ type: 'auth', token });
     } catch (error) {
       console.warn('[llc-client] token refresh failed; the next connection will ask again', error);

@@ -3,6 +3,8 @@
  * `/auth/dev-token` in dev mode). Tokens are cached until shortly before their `expiresAt`, when the endpoint
  * returns one.
  */
+import type { TokenRequest } from './session.js';
+
 export interface TokenEndpointOptions {
   /** JSON body to post (e.g. `{ user: "alice" }` for dev tokens). */
   body?: unknown;
@@ -12,11 +14,13 @@ export interface TokenEndpointOptions {
   refreshLeadMs?: number;
 }
 
-export function tokenFromEndpoint(url: string, options: TokenEndpointOptions = {}): () => Promise<string> {
+export function tokenFromEndpoint(url: string, options: TokenEndpointOptions = {}): (request?: TokenRequest) => Promise<string> {
   let cached: { token: string; expiresAt?: number } | undefined;
-  return async () => {
+  return async (request) => {
     const lead = options.refreshLeadMs ?? 60_000;
-    if (cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now())) return cached.token;
+    // A refused or expiring token is never handed out again, whatever its stated lifetime.
+    const fresh = request?.reason === 'refused' || request?.reason === 'expiring';
+    if (!fresh && cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now())) return cached.token;
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(options.init?.headers ?? {}) },

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { CloseCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type ServerFrame } from '@locallightchat/protocol';
-import { Session, type ConnectionStatus, type TransportFactory, type TransportHandlers } from '@locallightchat/client';
+import { Session, type ConnectionStatus, type TokenProvider, type TransportFactory, type TransportHandlers } from '@locallightchat/client';
 
 class ScriptedLink {
   handlers!: TransportHandlers;
@@ -25,7 +25,7 @@ class ScriptedLink {
   }
 }
 
-function harness(options: { getToken?: () => Promise<string>; resync?: () => ClientFrame[] } = {}) {
+function harness(options: { getToken?: TokenProvider; resync?: () => ClientFrame[] } = {}) {
   const links: ScriptedLink[] = [];
   const statuses: { status: ConnectionStatus; retryInMs?: number; reason?: string }[] = [];
   const frames: ServerFrame[] = [];
@@ -202,6 +202,30 @@ describe('Session state machine', () => {
     assert.deepEqual(h.last().sent.at(-1), { type: 'auth', token: 'token-2' });
     assert.equal(h.links.length, 1);
     assert.equal(h.session.connectionStatus, 'open');
+  });
+
+  it('asks for a fresh token (bypassing caches) after the relay refused one, and on auth-expiring', async () => {
+    const reasons: (string | undefined)[] = [];
+    const h = harness({
+      getToken: async (request) => {
+        reasons.push(request?.reason);
+        return 't';
+      },
+    });
+    h.session.start();
+    await settle();
+    h.last().handlers.onOpen();
+    h.last().handlers.onClose(CloseCode.Unauthorized, 'token-expired');
+    mock.timers.tick(h.statuses.at(-1)!.retryInMs!);
+    await settle();
+    h.last().handlers.onOpen();
+    h.last().welcome(60_000);
+    h.last().serve({ type: 'auth-expiring', expiresAt: Date.now() + 1000 });
+    await settle();
+    h.last().handlers.onClose(1006, 'lost');
+    mock.timers.tick(h.statuses.at(-1)!.retryInMs!);
+    await settle();
+    assert.deepEqual(reasons, ['connect', 'refused', 'expiring', 'connect']);
   });
 
   it('gives a handshake a bounded time', async () => {

@@ -2,7 +2,7 @@
  * Chooses the link of a client: a SharedWorker when the page can host one, else a leader tab elected with Web
  * Locks, else a direct socket.
  */
-import { Session } from '../session.js';
+import { Session, type TokenProvider } from '../session.js';
 import type { TransportFactory } from '../transports/transport.js';
 import { transportFor } from '../transports/select.js';
 import { LeaderLink } from './leader-link.js';
@@ -15,7 +15,7 @@ export type ConnectionPreference = 'auto' | 'shared-worker' | 'leader' | 'direct
 export interface LinkOptions {
   connection: ConnectionPreference;
   config: OwnerConfig;
-  getToken: () => string | Promise<string>;
+  getToken: TokenProvider;
   /** A custom transport forces the direct mode (a factory cannot cross to a worker or another tab). */
   transport?: TransportFactory;
   backoff?: OwnerConfig['backoff'] & { random?: () => number };

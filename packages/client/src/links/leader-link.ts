@@ -5,6 +5,7 @@
  * opens its own socket, and every tab resyncs and resumes from its own last seq — nothing is lost.
  */
 import type { ClientFrame } from '@locallightchat/protocol';
+import type { TokenProvider } from '../session.js';
 import { ConnectionOwner } from './owner.js';
 import { RemoteLink } from './remote-link.js';
 import { isOwnerMessage, isTabMessage, type ConnectionMode, type Link, type LinkHooks, type OwnerConfig, type OwnerMessage } from './link.js';
@@ -21,7 +22,7 @@ export class LeaderLink implements Link {
     private readonly tab: string,
     private readonly config: OwnerConfig,
     private readonly hooks: LinkHooks,
-    private readonly getToken: () => string | Promise<string>,
+    private readonly getToken: TokenProvider,
   ) {}
 
   get mode(): ConnectionMode {

@@ -13,7 +13,7 @@
  */
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '@locallightchat/protocol';
 import type { BackoffOptions } from '../backoff.js';
-import type { ConnectionStatus, SessionHooks, StatusDetail } from '../session.js';
+import type { ConnectionStatus, SessionHooks, StatusDetail, TokenRequest } from '../session.js';
 
 export type ConnectionMode = 'direct' | 'shared-worker' | 'leader' | 'follower';
 
@@ -56,7 +56,7 @@ export type TabMessage =
 export type OwnerMessage =
   | { t: 'state'; status: ConnectionStatus; detail: StatusDetail; welcome?: WelcomeFrame; to?: string }
   | { t: 'down'; frame: ServerFrame }
-  | { t: 'token?'; id: number; to: string };
+  | { t: 'token?'; id: number; to: string; reason?: TokenRequest['reason'] };
 
 const TAB_TYPES = new Set(['attach', 'up', 'reconnect', 'detach', 'token']);
 const OWNER_TYPES = new Set(['state', 'down', 'token?']);

@@ -5,7 +5,7 @@
  * Tokens come from the tabs (a worker has no token provider of its own): the owner asks the most recently
  * attached tab and, when it does not answer in time (closed, frozen), the next one.
  */
-import { Session, type ConnectionStatus, type StatusDetail } from './../session.js';
+import { Session, type ConnectionStatus, type StatusDetail, type TokenProvider, type TokenRequest } from '../session.js';
 import { transportFor } from '../transports/select.js';
 import type { OwnerConfig, OwnerMessage, TabMessage } from './link.js';
 
@@ -24,12 +24,12 @@ export class ConnectionOwner {
     /** Delivers a message to the tabs (to the one named in `to`, when present). */
     private readonly emit: (message: OwnerMessage) => void,
     /** The leader tab's own provider; without it, tokens are asked from the tabs. */
-    getToken?: () => string | Promise<string>,
+    getToken?: TokenProvider,
   ) {
     this.session = new Session(
       {
         url: config.url,
-        getToken: getToken ?? (() => this.tokenFromTabs()),
+        getToken: getToken ?? ((request) => this.tokenFromTabs(request)),
         transport: transportFor(config.transport ?? 'auto'),
         ...(config.backoff ? { backoff: config.backoff } : {}),
         ...(config.clientName ? { clientName: config.clientName } : {}),
@@ -101,12 +101,12 @@ export class ConnectionOwner {
     if (i >= 0) this.tabs.splice(i, 1);
   }
 
-  private async tokenFromTabs(): Promise<string> {
+  private async tokenFromTabs(request?: TokenRequest): Promise<string> {
     let lastError: Error = new Error('no tab is attached to provide a token');
     // Newest first: the tab that attached last is the most likely to be alive and in the foreground.
     for (const tab of [...this.tabs].reverse()) {
       try {
-        return await this.askTab(tab);
+        return await this.askTab(tab, request);
       } catch (error) {
         lastError = error instanceof Error ? error : new Error(String(error));
       }
@@ -114,7 +114,7 @@ export class ConnectionOwner {
     throw lastError;
   }
 
-  private askTab(tab: string): Promise<string> {
+  private askTab(tab: string, request?: TokenRequest): Promise<string> {
     const id = this.nextTokenId++;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -125,7 +125,7 @@ export class ConnectionOwner {
         resolve: (token) => (clearTimeout(timer), resolve(token)),
         reject: (error) => (clearTimeout(timer), reject(error)),
       });
-      this.emit({ t: 'token?', id, to: tab });
+      this.emit({ t: 'token?', id, to: tab, ...(request ? { reason: request.reason } : {}) });
     });
   }
 }

@@ -3,7 +3,7 @@
  * into the session hooks a direct link would call, resyncing the tab after every (re)connect.
  */
 import type { ClientFrame } from '@locallightchat/protocol';
-import type { ConnectionStatus } from '../session.js';
+import type { ConnectionStatus, TokenProvider, TokenRequest } from '../session.js';
 import type { ConnectionMode, Link, LinkHooks, OwnerConfig, OwnerMessage, TabMessage } from './link.js';
 
 export class RemoteLink implements Link {
@@ -17,7 +17,7 @@ export class RemoteLink implements Link {
     private readonly config: OwnerConfig,
     private readonly post: (message: TabMessage) => void,
     private readonly hooks: LinkHooks,
-    private readonly getToken: () => string | Promise<string>,
+    private readonly getToken: TokenProvider,
   ) {}
 
   start(): void {
@@ -59,7 +59,7 @@ export class RemoteLink implements Link {
       case 'down':
         return this.hooks.onFrame(message.frame);
       case 'token?':
-        void this.answerToken(message.id);
+        void this.answerToken(message.id, message.reason);
         return;
       case 'state': {
         const reopened = message.status === 'open' && message.welcome && (this.status !== 'open' || message.welcome.sessionId !== this.sessionId);
@@ -75,9 +75,9 @@ export class RemoteLink implements Link {
     }
   }
 
-  private async answerToken(id: number): Promise<void> {
+  private async answerToken(id: number, reason: TokenRequest['reason'] | undefined): Promise<void> {
     try {
-      this.post({ t: 'token', tab: this.tab, id, token: await this.getToken() });
+      this.post({ t: 'token', tab: this.tab, id, token: await this.getToken(reason ? { reason } : undefined) });
     } catch (error) {
       this.post({ t: 'token', tab: this.tab, id, error: error instanceof Error ? error.message : String(error) });
     }

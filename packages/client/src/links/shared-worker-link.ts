@@ -3,6 +3,7 @@
  * missing, blocked by CSP, or the browser refuses), the tab falls back to leader election.
  */
 import type { ClientFrame } from '@locallightchat/protocol';
+import type { TokenProvider } from '../session.js';
 import { RemoteLink } from './remote-link.js';
 import { isOwnerMessage, type ConnectionMode, type Link, type LinkHooks, type OwnerConfig } from './link.js';
 
@@ -16,7 +17,7 @@ export class SharedWorkerLink implements Link {
     private readonly tab: string,
     private readonly config: OwnerConfig,
     private readonly hooks: LinkHooks,
-    private readonly getToken: () => string | Promise<string>,
+    private readonly getToken: TokenProvider,
     private readonly createWorker: () => SharedWorker,
     private readonly makeFallback: () => Link,
   ) {}
