@@ -14,6 +14,7 @@ import {
   type StreamEndFrame,
   type TokenFrame,
 } from '@locallightchat/protocol';
+import { fromStored, keyOf, mergeHistoryPage } from './history-merge.js';
 import type { ClientMessage, ConversationSnapshot, StreamMetrics } from './types.js';
 
 export interface StoreEvents {
@@ -214,7 +215,7 @@ export class ConversationStore {
 
   private onMessage(conversationId: string, incoming: ChatMessage): void {
     const conv = this.get(conversationId);
-    const key = incoming.clientMessageId ?? incoming.streamId ?? incoming.id;
+    const key = keyOf(incoming);
     if (conv.byKey.has(key)) return; // our own echo, or already known
     this.insert(conv, fromStored(incoming));
     this.changed(conv);
@@ -277,52 +278,14 @@ export class ConversationStore {
 
   private onHistory(conversationId: string, messages: ChatMessage[], cursor: string | undefined): void {
     const conv = this.get(conversationId);
-    if (conv.seeded && !conv.historyLoaded) {
-      // The first page from the relay is the truth: cached messages it does not hold are gone (edited away on
-      // another device, say); the cached ones it holds are refreshed below.
-      const keys = new Set(messages.map((m) => m.clientMessageId ?? m.streamId ?? m.id));
-      conv.messages = conv.messages.filter((m) => !m.cached || keys.has(m.key));
-      conv.byKey = new Map(conv.messages.map((m) => [m.key, m]));
-      conv.seeded = false;
-    }
-    const page: ClientMessage[] = [];
-    const pageKeys = new Set<string>();
-    for (const m of messages) {
-      const key = m.clientMessageId ?? m.streamId ?? m.id;
-      pageKeys.add(key);
-      const known = conv.byKey.get(key);
-      if (known) page.push(known);
-      if (known) {
-        if (known.cached) {
-          Object.assign(known, fromStored(m));
-          known.cached = undefined;
-          continue;
-        }
-        // A stored answer completes a local one that missed its end (e.g. it ended while we were away).
-        if (m.role === 'assistant' && known.status !== 'done' && m.text.length >= known.text.length && !this.streams.get(key)?.resumePending) {
-          Object.assign(known, fromStored(m));
-          this.streams.delete(key);
-        }
-        known.id ??= m.id;
-        continue;
-      }
-      const stored = fromStored(m);
-      page.push(stored);
-      conv.byKey.set(stored.key, stored);
-    }
-    // A page older than everything held goes first. A page that overlaps what we hold (the newest page, when
-    // messages sent before it arrived are in it) is the server's order: held messages keep their place
-    // before or after the overlap.
-    const firstOverlap = conv.messages.findIndex((m) => pageKeys.has(m.key));
-    const cut = firstOverlap === -1 ? 0 : firstOverlap;
-    const rest = (list: ClientMessage[]) => list.filter((m) => !pageKeys.has(m.key));
-    conv.messages = [...rest(conv.messages.slice(0, cut)), ...page, ...rest(conv.messages.slice(cut))];
+    const completed = mergeHistoryPage(conv, messages, (key) => !this.streams.get(key)?.resumePending);
+    for (const key of completed) this.streams.delete(key);
     conv.hasMore = cursor !== undefined;
     conv.cursor = cursor;
-    conv.historyLoaded = true;
     this.adoptEnded(conversationId);
     this.changed(conv);
   }
+
 
   private onError(frame: ErrorFrame): void {
     if (!frame.ref) return;
@@ -442,21 +405,4 @@ export class ConversationStore {
     conv.snapshot = undefined;
     this.events.onChange(conv.id);
   }
-}
-
-function fromStored(m: ChatMessage): ClientMessage {
-  const message: ClientMessage = {
-    key: m.clientMessageId ?? m.streamId ?? m.id,
-    id: m.id,
-    role: m.role,
-    text: m.text,
-    reasoning: m.reasoning ?? '',
-    createdAt: m.createdAt,
-    status: m.finishReason === 'cancelled' ? 'stopped' : m.finishReason === 'error' ? 'error' : 'done',
-    lastSeq: 0,
-  };
-  if (m.clientMessageId) message.clientMessageId = m.clientMessageId;
-  if (m.streamId) message.streamId = m.streamId;
-  if (m.finishReason) message.finishReason = m.finishReason;
-  return message;
 }

@@ -82,6 +82,13 @@ describe('one connection for all tabs (real relay)', () => {
     b.close();
   });
 
+  it('falls back to leader election when the shared worker script cannot load', async () => {
+    const c = tab(`k-${newId()}`, `u${newId().slice(0, 8)}`, { connection: 'shared-worker', sharedWorkerUrl: '/no-such-worker.js' });
+    await opened(c);
+    expect(c.stats.mode).to.equal('leader');
+    c.close();
+  });
+
   it('elects a leader tab; when it closes mid-stream a follower takes over and nothing is lost', async () => {
     const key = `k-${newId()}`;
     const user = `u${newId().slice(0, 8)}`;

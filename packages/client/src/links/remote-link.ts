@@ -38,6 +38,8 @@ export class RemoteLink implements Link {
   detach(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // Frames are missed from now on: attaching again must resync, even to the same connection.
+    this.sessionId = undefined;
     this.post({ t: 'detach', tab: this.tab });
   }
 
@@ -62,8 +64,9 @@ export class RemoteLink implements Link {
         void this.answerToken(message.id, message.reason);
         return;
       case 'state': {
-        const reopened = message.status === 'open' && message.welcome && (this.status !== 'open' || message.welcome.sessionId !== this.sessionId);
+        const reopened = message.status === 'open' && message.welcome && message.welcome.sessionId !== this.sessionId;
         this.status = message.status;
+        if (message.status !== 'open') this.sessionId = undefined;
         this.hooks.onStatus(message.status, message.detail);
         if (reopened && message.welcome) {
           this.sessionId = message.welcome.sessionId;

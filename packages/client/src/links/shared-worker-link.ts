@@ -7,11 +7,15 @@ import type { TokenProvider } from '../session.js';
 import { RemoteLink } from './remote-link.js';
 import { isOwnerMessage, type ConnectionMode, type Link, type LinkHooks, type OwnerConfig } from './link.js';
 
+/** How long a worker may take to answer a tab's attach before the tab elects a leader instead. */
+const WORKER_ANSWER_MS = 5000;
+
 export class SharedWorkerLink implements Link {
   private link?: RemoteLink;
   private worker?: SharedWorker;
   private fallback?: Link;
   private started = false;
+  private answerTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly tab: string,
@@ -37,8 +41,12 @@ export class SharedWorkerLink implements Link {
       return this.fallBack(error);
     }
     worker.onerror = (event) => this.fallBack(event);
+    // A worker that failed to load earlier in this browser session may be handed out again without a new
+    // `error` event: a worker that does not answer the attach in time counts as failed too.
+    this.answerTimer = setTimeout(() => this.fallBack(new Error('the shared worker did not answer')), WORKER_ANSWER_MS);
     const port = worker.port;
     port.onmessage = (event: MessageEvent) => {
+      clearTimeout(this.answerTimer);
       if (isOwnerMessage(event.data)) this.link?.receive(event.data);
     };
     port.start();
@@ -46,12 +54,15 @@ export class SharedWorkerLink implements Link {
     this.link.start();
     // A closing tab says goodbye so the worker stops asking it for tokens (and closes the socket after the last).
     globalThis.addEventListener?.('pagehide', this.onPageHide);
+    globalThis.addEventListener?.('pageshow', this.onPageShow);
   }
 
   stop(): void {
     if (!this.started) return;
     this.started = false;
     globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    globalThis.removeEventListener?.('pageshow', this.onPageShow);
+    clearTimeout(this.answerTimer);
     if (this.fallback) return this.fallback.stop();
     this.link?.stop();
     this.link = undefined;
@@ -67,9 +78,14 @@ export class SharedWorkerLink implements Link {
   }
 
   private readonly onPageHide = () => this.link?.detach();
+  /** Back from the back/forward cache: attach again (the tab resyncs when it sees the connection open). */
+  private readonly onPageShow = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted) this.link?.start();
+  };
 
   private fallBack(reason: unknown): void {
     if (this.fallback) return;
+    clearTimeout(this.answerTimer);
     console.warn('[llc-client] the shared worker could not start; electing a leader tab instead', reason);
     this.link?.detach();
     this.link = undefined;
