@@ -86,7 +86,11 @@ describe('client: the relay dies mid-answer and comes back', () => {
     await relay!.kill();
     relay = await startRelay();
 
-    await page.locator('llc-message[role-name="assistant"] article[aria-busy="false"]').last().waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => {
+      const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string }[] } }; conversationId: string };
+      const s = chat.client.snapshot(chat.conversationId);
+      return !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
+    }, undefined, { timeout: 60_000 });
     const shown = await answer(page);
     assert.deepEqual(shown.map((m) => [m.role, m.status]), [['user', 'done'], ['assistant', 'done']]);
     assert.ok(shown[1]!.text.length > 100, 'a substantial answer');

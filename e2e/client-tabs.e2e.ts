@@ -77,8 +77,30 @@ function transcript(page: Page): Promise<[string, string][]> {
   });
 }
 
+type ChatElement = { client: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } }; conversationId: string };
+
+/** The last answer finished (read from the client the page's <llc-chat> uses, not from its markup). */
 function answerDone(page: Page): Promise<unknown> {
-  return page.locator('llc-message[role-name="assistant"] article[aria-busy="false"]').last().waitFor({ timeout: 30_000 });
+  return page.waitForFunction(() => {
+    const chat = document.querySelector('llc-chat') as unknown as ChatElement;
+    const s = chat.client.snapshot(chat.conversationId);
+    return !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
+  }, undefined, { timeout: 30_000 });
+}
+
+/** The page's client holds the user message `text` (rendering is the elements' tests' business). */
+function shows(page: Page, text: string): Promise<unknown> {
+  return page.waitForFunction((t) => {
+    const chat = document.querySelector('llc-chat') as unknown as ChatElement;
+    return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'user' && m.text === t);
+  }, text);
+}
+
+function answerStreaming(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => {
+    const chat = document.querySelector('llc-chat') as unknown as ChatElement;
+    return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0);
+  });
 }
 
 async function ask(page: Page, text: string): Promise<void> {
@@ -106,7 +128,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
 
     const question = `Shared by every tab ${Date.now()}`;
     await ask(tabs[0]!, question);
-    for (const tab of tabs) await tab.getByRole('log').getByText(question).waitFor();
+    for (const tab of tabs) await shows(tab, question);
     for (const tab of tabs) await answerDone(tab);
     const first = await transcript(tabs[0]!);
     assert.equal(first.at(-1)?.[0], 'assistant');
@@ -132,7 +154,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     assert.equal(await relayConnections(), baseline + 1);
 
     await ask(leader, 'Write a long answer about distributed systems.');
-    await follower.locator('llc-message[role-name="assistant"] article[aria-busy="true"]').first().waitFor();
+    await answerStreaming(follower);
     await leader.close();
     await answerDone(follower);
     assert.equal((await stats(follower)).mode, 'leader');
@@ -154,7 +176,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
 
     const question = `Written offline ${Date.now()}`;
     await ask(page, question);
-    await page.getByRole('log').getByText(question).waitFor();
+    await shows(page, question);
     // Stored in the outbox before anything was sent.
     await page.waitForFunction(
       async (q) => {
@@ -176,7 +198,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
 
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await page.reload();
-    await page.getByRole('log').getByText(question).waitFor();
+    await shows(page, question);
     await answerDone(page);
 
     // Exactly once: one copy of the question and one answer to it, in the page and in the relay's history.
@@ -187,7 +209,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     };
     assert.deepEqual(await count(page), { copies: 1, next: 'assistant', after: 1 });
     await page.reload();
-    await page.getByRole('log').getByText(question).waitFor();
+    await shows(page, question);
     await answerDone(page);
     assert.deepEqual(await count(page), { copies: 1, next: 'assistant', after: 1 });
     await context.close();

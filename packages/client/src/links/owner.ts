@@ -48,6 +48,10 @@ export class ConnectionOwner {
     return this.tabs.length;
   }
 
+  get started(): boolean {
+    return this.session.connectionStatus !== 'idle';
+  }
+
   start(): void {
     this.session.start();
   }

@@ -32,13 +32,14 @@ function onMessage(port: MessagePort, data: unknown): void {
       };
       group = { owner: new ConnectionOwner(message.config, emit), ports };
       groups.set(message.config.key, group);
-      group.owner.start();
     }
     group.ports.set(message.tab, port);
     groupOfTab.set(message.tab, group);
   }
   if (!group) return;
   group.owner.handle(message);
+  // Started after the first tab attached: the first connection asks that tab for its token.
+  if (message.t === 'attach' && !group.owner.started) group.owner.start();
   if (message.t === 'detach') {
     group.ports.delete(message.tab);
     groupOfTab.delete(message.tab);
