@@ -1,8 +1,8 @@
 /**
  * The client's connection layer as users meet it in the demo (`node demo/start.js`, Debian's Chromium via
  * playwright-core): tabs of one browser share one relay connection (checked on the relay's
- * `llc_relay_connections`), the connection moves when its owner tab closes without losing a token, and a
- * message written offline is delivered exactly once after a reload.
+ * `llc_relay_connections`), the connection moves when its owner tab closes without losing a token, a network
+ * drop mid-answer loses nothing, and a message written offline is delivered exactly once after a reload.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -164,6 +164,30 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     // What the relay stored is exactly what the follower showed: no token lost or doubled across the move.
     const reader = await openTab(context);
     await eventually(async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined), 'the stored transcript to equal the shown one');
+    await context.close();
+  });
+
+  it('loses nothing when the network drops mid-answer and comes back', async () => {
+    const context = await leaderContext();
+    const page = await openTab(context);
+    const cdp = await context.newCDPSession(page);
+    await ask(page, 'Write a long answer about distributed systems.');
+    await answerStreaming(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client.connectionStatus === 'offline');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await answerDone(page);
+    const shown = await transcript(page);
+
+    // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same text from the relay.
+    const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+    const fresh = await browser.newContext();
+    await fresh.addInitScript((entries: Record<string, string>) => {
+      for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
+    }, storage);
+    const reader = await openTab(fresh);
+    await eventually(async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined), 'the same transcript in a fresh browser');
+    await fresh.close();
     await context.close();
   });
 
