@@ -2,15 +2,22 @@ import { provide } from '@lit/context';
 import { LlcClient, tokenFromEndpoint } from '@locallightchat/client';
 import { newId } from '@locallightchat/protocol';
 import { LitElement, css, html } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, query } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
 import './llc-composer.js';
+import type { LlcComposer } from './llc-composer.js';
 import './llc-message-list.js';
+import type { LlcMessageList } from './llc-message-list.js';
 import './llc-status.js';
+import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
+import { themeStyles } from './theme.js';
 
 const CONVERSATION_KEY = 'llc:conversation';
 const DEV_USER_KEY = 'llc:dev-user';
+
+/** Parts of the inner elements, re-exported so `llc-chat::part(name)` reaches them. */
+const MESSAGE_PARTS = 'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
 
 /**
  * A complete chat: transcript, status line and composer, talking to a LocalLightChat relay.
@@ -21,23 +28,49 @@ const DEV_USER_KEY = 'llc:dev-user';
  * Give it a client of your own with the `client` property (then `relay-url`/`token-url` are ignored), or a
  * token function with `getToken`. Without `conversation`, it continues the last conversation of this browser.
  *
+ * Keyboard: Enter sends, Shift+Enter starts a new line, Escape stops the answer being generated (from the
+ * composer or the transcript), and **F6** or **Alt+ArrowUp / Alt+ArrowDown** move focus between the transcript
+ * and the message box. Focus is never moved by incoming messages.
+ *
  * @csspart chat - the outer frame
+ * @csspart header - wrapper of the header slot
+ * @csspart log - the scrolling transcript
+ * @csspart row - one message's row in the transcript
+ * @csspart jump-button - "Jump to latest"
+ * @csspart empty - the empty state's wrapper
+ * @csspart message - a message (also message-user / message-assistant)
+ * @csspart author - a message's author line
+ * @csspart content - a message's body
+ * @csspart status - a message's status line
+ * @csspart code-block - a finished code block; also code-toolbar, code-language, copy-button, code
+ * @csspart status-line - the chat's status region
+ * @csspart form - the composer form; also input, send-button, stop-button
  * @slot header - above the transcript
  * @slot empty - shown while the conversation is empty
  * @cssprop --llc-bg - background
  * @cssprop --llc-fg - text colour
- * @cssprop --llc-accent - buttons and accents
+ * @cssprop --llc-muted - secondary text
+ * @cssprop --llc-accent - buttons and accents (with --llc-accent-fg)
  * @cssprop --llc-border - borders
+ * @cssprop --llc-user-bg - background of the user's messages
+ * @cssprop --llc-code-bg - code block background (with --llc-code-fg)
+ * @cssprop --llc-link - links
+ * @cssprop --llc-error - errors
+ * @cssprop --llc-focus - focus rings
  * @cssprop --llc-radius - corner radius
  * @cssprop --llc-font - font family
+ * @attr theme - `light` or `dark` (default: follows `prefers-color-scheme`)
  */
 @customElement('llc-chat')
 export class LlcChat extends LitElement {
-  static override styles = css`
-    :host { display: block; height: 100%; font-family: var(--llc-font, system-ui, sans-serif); color: var(--llc-fg, #0f172a); background: var(--llc-bg, #fff); }
-    .chat { display: grid; grid-template-rows: auto 1fr auto auto; height: 100%; min-height: 0; }
-    llc-message-list { min-height: 0; }
-  `;
+  static override styles = [
+    themeStyles,
+    css`
+      :host { display: block; height: 100%; font-family: var(--llc-font, system-ui, sans-serif); color: var(--llc-fg); background: var(--llc-bg); }
+      .chat { display: grid; grid-template-rows: auto minmax(0, 1fr) auto auto; height: 100%; min-height: 0; }
+      llc-message-list { min-height: 0; height: 100%; }
+    `,
+  ];
 
   /** WebSocket URL of the relay. Defaults to `/ws` on this page's host. */
   @property({ attribute: 'relay-url' }) relayUrl?: string;
@@ -47,22 +80,31 @@ export class LlcChat extends LitElement {
   @property() user?: string;
   /** The conversation to show. */
   @property({ reflect: true }) conversation?: string;
+  /** `light` or `dark`; unset follows the system. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
   @property({ attribute: false }) getToken?: () => string | Promise<string>;
+  /** User-facing strings (partial overrides of DEFAULT_STRINGS), for i18n. */
   @property({ attribute: false }) strings: Partial<ChatStrings> = {};
+  /** Overridable renderers (`code-block`, `tool-call`). */
+  @property({ attribute: false }) renderers: Renderers = {};
 
   @provide({ context: clientContext }) @property({ attribute: false }) client?: LlcClient;
   @provide({ context: conversationContext }) conversationId?: string;
 
+  @query('llc-message-list') private list?: LlcMessageList;
+  @query('llc-composer') private composer?: LlcComposer;
   private ownsClient = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.client) this.createClient();
     this.conversationId = this.conversation ?? rememberedConversation();
+    this.addEventListener('keydown', this.onKeyDown);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.removeEventListener('keydown', this.onKeyDown);
     if (this.ownsClient) {
       this.client?.close();
       this.client = undefined;
@@ -82,15 +124,34 @@ export class LlcChat extends LitElement {
     return id;
   }
 
+  /** Moves focus to the transcript (`'transcript'`) or the message box (`'composer'`). */
+  focusPart(which: 'transcript' | 'composer'): void {
+    if (which === 'transcript') this.list?.focusTranscript();
+    else this.composer?.focus();
+  }
+
   override render() {
     const strings = { ...DEFAULT_STRINGS, ...this.strings };
     return html`<div class="chat" part="chat">
-      <slot name="header"></slot>
-      <llc-message-list .strings=${strings}><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list>
-      <llc-status .strings=${strings}></llc-status>
-      <llc-composer .strings=${strings}></llc-composer>
+      <div part="header"><slot name="header"></slot></div>
+      <llc-message-list .strings=${strings} .renderers=${this.renderers}
+        exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list>
+      <llc-status .strings=${strings} exportparts="status: status-line"></llc-status>
+      <llc-composer .strings=${strings} exportparts="form, input, send-button, stop-button"></llc-composer>
     </div>`;
   }
+
+  private readonly onKeyDown = (event: KeyboardEvent) => {
+    const toggle = event.key === 'F6' || (event.altKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown'));
+    if (toggle) {
+      event.preventDefault();
+      const inComposer = this.shadowRoot?.activeElement === this.composer;
+      this.focusPart(inComposer ? 'transcript' : 'composer');
+    } else if (event.key === 'Escape' && !event.defaultPrevented) {
+      // The composer handles Escape itself (and marks it handled); this covers the transcript.
+      if (this.composer?.stop()) event.preventDefault();
+    }
+  };
 
   private createClient(): void {
     const url = this.relayUrl ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;

@@ -31,9 +31,10 @@ export class LlcComposer extends LitElement {
     textarea { flex: 1; resize: none; font: inherit; padding: 0.6rem 0.75rem; border-radius: var(--llc-radius, 12px);
       border: 1px solid var(--llc-border, #cbd5e1); background: var(--llc-input-bg, #fff); color: inherit; max-height: 12rem; }
     button { font: inherit; padding: 0.6rem 1rem; border-radius: var(--llc-radius, 12px); border: 0; cursor: pointer;
-      background: var(--llc-accent, #4f46e5); color: var(--llc-accent-fg, #fff); }
+      background: var(--llc-accent, #4338ca); color: var(--llc-accent-fg, #fff); }
     button.stop { background: var(--llc-stop-bg, #e2e8f0); color: var(--llc-stop-fg, #0f172a); }
-    button:disabled { opacity: 0.5; cursor: default; }
+    button:disabled { cursor: default; background: var(--llc-stop-bg, #e2e8f0); color: var(--llc-muted, #475569); }
+    textarea:focus-visible, button:focus-visible { outline: 2px solid var(--llc-focus, #2563eb); outline-offset: 2px; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   `;
 
@@ -83,12 +84,13 @@ export class LlcComposer extends LitElement {
     this.value = '';
   }
 
-  /** Stops the running answer, if any. */
-  stop(): void {
+  /** Stops the running answer, if any; returns whether there was one. */
+  stop(): boolean {
     const streamId = this.runningStream;
-    if (!streamId || !this.client || !this.conversationId) return;
+    if (!streamId || !this.client || !this.conversationId) return false;
     this.client.stop(this.conversationId, streamId);
     this.dispatchEvent(new CustomEvent('llc-stop', { detail: { streamId }, bubbles: true, composed: true }));
+    return true;
   }
 
   override focus(): void {
@@ -107,7 +109,7 @@ export class LlcComposer extends LitElement {
       event.preventDefault();
       this.send();
     } else if (event.key === 'Escape') {
-      this.stop();
+      if (this.stop()) event.preventDefault();
     }
   }
 

@@ -1,70 +1,231 @@
 import { consume } from '@lit/context';
-import type { LlcClient } from '@locallightchat/client';
-import { LitElement, css, html } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import type { ClientMessage, LlcClient } from '@locallightchat/client';
+import { Virtualizer, elementScroll, measureElement, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
+import { LitElement, html, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { styleMap } from 'lit/directives/style-map.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
+import { Announcer } from './controllers/announcer.js';
 import './llc-message.js';
+import type { AnnounceEventDetail } from './llc-message.js';
+import { listStyles } from './llc-message-list.styles.js';
+import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
+/** Distance from the end (px) within which the transcript counts as "at the latest message". */
+const END_THRESHOLD = 24;
+/** Distance from the top (px) at which the next older page is requested. */
+const LOAD_OLDER_AT = 200;
+
 /**
- * The transcript (`role="log"`). It follows the bottom while the user is there and stays put when they
- * scroll up to read.
+ * The transcript: a virtualized `role="log"` (only the rows near the viewport exist in the DOM, measured as
+ * they render, so 10k messages stay cheap). It follows the newest message while the reader is at the end —
+ * also while the last answer grows — and stops as soon as they scroll up; a "Jump to latest" button brings
+ * them back. Older pages load when the reader nears the top, and the message they were reading stays put.
+ *
+ * The log itself is `aria-live="off"`: token-by-token updates and rows mounted by scrolling must not be read
+ * out. Instead a single polite live region announces each finished block of a streaming answer.
  *
  * @csspart log - the scrolling transcript
+ * @csspart row - the wrapper of one message
+ * @csspart jump-button - "Jump to latest"
+ * @csspart announcer - the visually hidden live region
+ * @csspart empty - the empty-state wrapper
  * @slot empty - shown while the conversation has no messages
+ * @fires llc-load-older - the reader reached the top and `messages` is set from outside (with the client, the
+ *   list asks the client itself)
  */
 @customElement('llc-message-list')
 export class LlcMessageList extends LitElement {
-  static override styles = css`
-    :host { display: block; min-height: 0; }
-    .log { height: 100%; overflow-y: auto; padding: 1rem; box-sizing: border-box; display: flex; flex-direction: column; gap: 0.75rem; }
-    .empty { opacity: 0.6; margin: auto; text-align: center; }
-  `;
+  static override styles = listStyles;
 
   @consume({ context: clientContext, subscribe: true }) @property({ attribute: false }) client?: LlcClient;
   @consume({ context: conversationContext, subscribe: true }) @property({ attribute: false }) conversationId?: string;
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
+  @property({ attribute: false }) renderers: Renderers = {};
+  /** Messages to show instead of the client's conversation (for custom data sources and tests). */
+  @property({ attribute: false }) messages?: readonly ClientMessage[];
+  /** With `messages`: whether older history exists (the list fires `llc-load-older` near the top). */
+  @property({ attribute: false }) hasMore = false;
+
+  @state() private atEnd = true;
+  @query('.log') private log?: HTMLElement;
+  @query('.announcer') private announcerRegion?: HTMLElement;
 
   private readonly conversation = new ConversationController(this);
-  private stickToBottom = true;
+  private readonly announcer = new Announcer(() => this.announcerRegion);
+  private virtualizer?: Virtualizer<HTMLElement, Element>;
+  private cleanup?: () => void;
+  private readonly measured = new WeakSet<Element>();
+  private olderRequestedFor?: string;
+  private openAtEnd = false;
+  private jumping = false;
+  /** A gesture of the reader ends a jump in progress (they take over). */
+  private readonly onGesture = () => (this.jumping = false);
+
+  /** The messages shown (from `messages` or the client). */
+  get items(): readonly ClientMessage[] {
+    return this.messages ?? this.conversation.snapshot?.messages ?? [];
+  }
+
+  private get moreAvailable(): boolean {
+    return this.messages ? this.hasMore : (this.conversation.snapshot?.hasMore ?? false);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('llc-announce', this.onAnnounce);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('llc-announce', this.onAnnounce);
+    this.cleanup?.();
+    this.cleanup = undefined;
+    this.virtualizer = undefined;
+  }
 
   override willUpdate(): void {
-    this.conversation.set(this.client, this.conversationId);
+    if (!this.messages) this.conversation.set(this.client, this.conversationId);
+    const items = this.items;
+    const options = {
+      count: items.length,
+      getScrollElement: () => this.log ?? null,
+      estimateSize: () => 96,
+      getItemKey: (i: number) => items[i]?.key ?? i,
+      overscan: 4,
+      paddingStart: 12,
+      paddingEnd: 12,
+      anchorTo: 'end' as const,
+      followOnAppend: true,
+      scrollEndThreshold: END_THRESHOLD,
+      scrollToFn: elementScroll,
+      observeElementRect,
+      observeElementOffset,
+      measureElement,
+      // Measurements land in the next frame, so a re-render they cause never loops inside one ResizeObserver pass.
+      useAnimationFrameWithResizeObserver: true,
+      onChange: () => this.onVirtualizerChange(),
+    };
+    // A conversation that just appeared (first load, or another conversation) opens at its newest message.
+    this.openAtEnd ||= items.length > 0 && (this.virtualizer?.options.count ?? 0) === 0;
+    if (this.virtualizer) this.virtualizer.setOptions(options);
+    else this.virtualizer = new Virtualizer<HTMLElement, Element>(options);
   }
 
   override render() {
-    const messages = this.conversation.snapshot?.messages ?? [];
-    return html`<div class="log" part="log" role="log" aria-label=${this.strings.transcript} tabindex="0" @scroll=${this.onScroll}>
-      ${messages.length === 0
-        ? html`<div class="empty"><slot name="empty">${this.strings.empty}</slot></div>`
-        : repeat(
-            messages,
-            (m) => m.key,
-            (m) => html`<llc-message
-              role-name=${m.role}
-              .text=${m.text}
-              .status=${m.status}
-              .errorMessage=${m.error?.message}
-              .queuePosition=${m.queuePosition}
-              .strings=${this.strings}
-              data-key=${m.key}
-            ></llc-message>`,
-          )}
-    </div>`;
+    const items = this.items;
+    const v = this.virtualizer!;
+    const s = this.strings;
+    return html`<div class="log" part="log" role="log" aria-live="off" aria-label=${s.transcript} tabindex="0" @scroll=${this.onScroll}
+        @wheel=${this.onGesture} @touchstart=${this.onGesture} @keydown=${this.onGesture}>
+        ${items.length === 0
+          ? html`<div class="empty" part="empty"><slot name="empty">${s.empty}</slot></div>`
+          : html`<div class="spacer" style=${styleMap({ height: `${v.getTotalSize()}px` })}>
+              ${repeat(
+                v.getVirtualItems(),
+                (row) => row.key,
+                (row) => {
+                  const m = items[row.index]!;
+                  return html`<div class="row" part="row" data-index=${row.index} style=${styleMap({ transform: `translateY(${row.start}px)` })}>
+                    <llc-message
+                      role-name=${m.role}
+                      message-key=${m.key}
+                      .text=${m.text}
+                      .status=${m.status}
+                      .errorMessage=${m.error?.message}
+                      .queuePosition=${m.queuePosition}
+                      .finishReason=${m.finishReason}
+                      .strings=${s}
+                      .renderers=${this.renderers}
+                      exportparts="message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code"
+                    ></llc-message>
+                  </div>`;
+                },
+              )}
+            </div>`}
+      </div>
+      <button type="button" class="jump" part="jump-button" ?hidden=${this.atEnd || items.length === 0} @click=${() => this.jumpToLatest()}>
+        ${s.jumpToLatest}
+      </button>
+      <div class="announcer" part="announcer" aria-live="polite" aria-atomic="false"></div>`;
   }
 
-  override updated(): void {
-    if (!this.stickToBottom) return;
-    const log = this.renderRoot.querySelector('.log');
-    if (log) log.scrollTop = log.scrollHeight;
+  protected override firstUpdated(): void {
+    this.cleanup = this.virtualizer!._didMount();
   }
 
-  private onScroll(event: Event): void {
-    const log = event.currentTarget as HTMLElement;
-    this.stickToBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    const v = this.virtualizer!;
+    v._willUpdate();
+    for (const row of this.renderRoot.querySelectorAll<HTMLElement>('.row')) {
+      if (this.measured.has(row)) continue;
+      this.measured.add(row);
+      v.measureElement(row);
+    }
+    if (this.openAtEnd) {
+      this.openAtEnd = false;
+      v.scrollToEnd();
+    }
   }
+
+  /** Scrolls to the newest message and follows it again. */
+  jumpToLatest(): void {
+    const reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    this.jumping = true;
+    this.virtualizer?.scrollToEnd({ behavior: reduced ? 'auto' : 'smooth' });
+    this.atEnd = true;
+    this.log?.focus({ preventScroll: true });
+  }
+
+  /** Moves focus to the transcript (it is focusable so keyboard users can scroll it). */
+  focusTranscript(): void {
+    this.log?.focus();
+  }
+
+  /** Whether the view follows the newest message. */
+  get following(): boolean {
+    return this.atEnd;
+  }
+
+  private changePending = false;
+  /** The virtualizer may report changes while we are inside `updated()`; render again right after it. */
+  private onVirtualizerChange(): void {
+    if (this.changePending) return;
+    this.changePending = true;
+    queueMicrotask(() => {
+      this.changePending = false;
+      this.requestUpdate();
+    });
+  }
+
+  private onScroll(): void {
+    const v = this.virtualizer;
+    const log = this.log;
+    if (!v || !log) return;
+    // From the DOM: this listener may run before the virtualizer's own and see its previous offset.
+    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight <= END_THRESHOLD;
+    // During a smooth "jump to latest" the intermediate positions are not the reader leaving the end.
+    if (atEnd || !this.jumping) this.atEnd = atEnd;
+    if (atEnd) this.jumping = false;
+    if (log.scrollTop < LOAD_OLDER_AT && this.moreAvailable) this.requestOlder();
+  }
+
+  private requestOlder(): void {
+    const oldest = this.items[0]?.key;
+    if (!oldest || this.olderRequestedFor === oldest) return;
+    this.olderRequestedFor = oldest;
+    if (this.messages) this.dispatchEvent(new CustomEvent('llc-load-older', { bubbles: true, composed: true }));
+    else if (this.client && this.conversationId) this.client.loadOlder(this.conversationId);
+  }
+
+  private readonly onAnnounce = (event: Event) => {
+    event.stopPropagation();
+    this.announcer.say((event as CustomEvent<AnnounceEventDetail>).detail.text);
+  };
 }
 
 declare global {

@@ -1,58 +1,122 @@
-import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
-import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { MessageStatus } from '@locallightchat/client';
-import type { Role } from '@locallightchat/protocol';
-import { renderMarkdown } from './markdown/render-markdown.js';
+import type { FinishReason, Role } from '@locallightchat/protocol';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
+import { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { messageStyles } from './llc-message.styles.js';
+import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
+/** Detail of `llc-announce`: text for the polite live region (a finished block, never a token). */
+export interface AnnounceEventDetail {
+  text: string;
+}
+
 /**
- * One message of the transcript. Assistant answers render as sanitised markdown; user messages as plain
- * text. While an answer streams, the article is `aria-busy="true"` so screen readers wait for it.
+ * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
+ * IncrementalMarkdown), flushed at most once per animation frame; user messages as plain text. While an
+ * answer streams, the article is `aria-busy="true"`, and each block that finishes is offered for announcement
+ * through a bubbling `llc-announce` event (the transcript's live region speaks it).
  *
- * @csspart message - the article
+ * @csspart message - the article (also `message-user` / `message-assistant`)
  * @csspart author - the author line
  * @csspart content - the message body
  * @csspart status - status line (queued, stopped, failed)
+ * @csspart code-block - a finished code block (toolbar + code)
+ * @csspart code-toolbar - the code block's toolbar
+ * @csspart code-language - the language label
+ * @csspart copy-button - the code block's Copy button
+ * @csspart code - the `<pre>` of a code block
  * @slot actions - per-message actions (copy, regenerate…)
+ * @fires llc-announce - a finished block of a streaming answer, for a live region
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
-  static override styles = css`
-    :host { display: block; }
-    article { padding: var(--llc-message-padding, 0.75rem 1rem); border-radius: var(--llc-radius, 12px); max-width: 100%; }
-    :host([role-name='user']) article { background: var(--llc-user-bg, #eef2ff); color: var(--llc-user-fg, inherit); margin-inline-start: 15%; }
-    :host([role-name='assistant']) article { background: var(--llc-assistant-bg, transparent); color: var(--llc-assistant-fg, inherit); }
-    .author { font-size: 0.75rem; font-weight: 600; opacity: 0.7; margin-bottom: 0.25rem; }
-    .content { line-height: 1.55; overflow-wrap: anywhere; }
-    .plain { white-space: pre-wrap; }
-    .content pre { background: var(--llc-code-bg, #0f172a); color: var(--llc-code-fg, #e2e8f0); padding: 0.75rem; border-radius: 8px; overflow-x: auto; }
-    .content code { font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace); font-size: 0.9em; }
-    .content table { border-collapse: collapse; display: block; overflow-x: auto; }
-    .content th, .content td { border: 1px solid var(--llc-border, #cbd5e1); padding: 0.25rem 0.5rem; }
-    .content a { color: var(--llc-link, #2563eb); }
-    .status { font-size: 0.8rem; opacity: 0.75; margin-top: 0.25rem; }
-    .error { color: var(--llc-error, #b91c1c); }
-  `;
+  static override styles = messageStyles;
 
   @property({ attribute: 'role-name', reflect: true }) roleName: Role = 'assistant';
   @property() text = '';
-  @property() status: MessageStatus = 'done';
+  @property({ reflect: true }) status: MessageStatus = 'done';
   @property({ attribute: false }) errorMessage?: string;
   @property({ attribute: false }) queuePosition?: number;
+  @property({ attribute: false }) finishReason?: FinishReason;
+  /** The message's stable key (passed to renderers and action events). */
+  @property({ attribute: 'message-key' }) messageKey = '';
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
+  @property({ attribute: false }) renderers: Renderers = {};
+
+  @query('.markdown') private markdownHost?: HTMLElement;
+  private stream?: StreamingMarkdown;
+  /** Blocks are announced only for answers that streamed while shown (not for history). */
+  private streamedHere = false;
+
+  /** Whether the answer is still being produced. */
+  get busy(): boolean {
+    return this.status === 'streaming' || this.status === 'queued' || (this.status === 'pending' && this.roleName === 'assistant');
+  }
 
   override render() {
-    const streaming = this.status === 'streaming' || this.status === 'queued' || (this.status === 'pending' && this.roleName === 'assistant');
     const author = this.roleName === 'user' ? this.strings.you : this.strings.assistant;
-    return html`<article part="message message-${this.roleName}" aria-busy=${streaming ? 'true' : 'false'} aria-label=${author}>
+    return html`<article part="message message-${this.roleName}" aria-busy=${this.busy ? 'true' : 'false'} aria-label=${author}>
       <div class="author" part="author">${author}</div>
-      ${this.roleName === 'assistant'
-        ? html`<div class="content" part="content">${unsafeHTML(renderMarkdown(this.text))}</div>`
-        : html`<div class="content plain" part="content">${this.text}</div>`}
-      ${this.renderStatus()}
-      <slot name="actions"></slot>
+      ${this.renderBody()} ${this.renderStatus()}
+      <div class="actions"><slot name="actions"></slot></div>
     </article>`;
+  }
+
+  private renderBody() {
+    const toolCall = this.renderers['tool-call'];
+    if (this.roleName === 'assistant' && toolCall && this.finishReason === 'tool_calls') {
+      return html`<div class="content" part="content">${toolCall({ text: this.text, messageKey: this.messageKey })}</div>`;
+    }
+    if (this.roleName !== 'assistant') return html`<div class="content plain" part="content">${this.text}</div>`;
+    // Children of .markdown belong to the incremental renderer, never to Lit.
+    return html`<div class="content markdown" part="content"></div>`;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const host = this.markdownHost;
+    if (!host) {
+      this.stream?.dispose();
+      this.stream = undefined;
+      return;
+    }
+    if (!this.stream || this.stream.renderer.container !== host) {
+      this.stream?.dispose();
+      this.stream = new StreamingMarkdown(host, { onBlockFrozen: (nodes) => this.onBlockFrozen(nodes) });
+    }
+    if (changed.has('text') || changed.has('status') || changed.has('renderers')) {
+      if (this.busy) this.streamedHere = true;
+      this.stream.set(this.text, !this.busy);
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stream?.flushNow();
+  }
+
+  /** Renders everything received so far right away (instead of at the next animation frame). */
+  flush(): void {
+    this.stream?.flushNow();
+  }
+
+  private onBlockFrozen(nodes: Node[]): Node[] | void {
+    if (this.streamedHere) this.announce(nodes);
+    return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
+  }
+
+  private announce(nodes: Node[]): void {
+    const text = nodes
+      .map((n) => {
+        if (n instanceof HTMLPreElement) return this.strings.codeBlock(/language-(\S+)/.exec(n.querySelector('code')?.className ?? '')?.[1] ?? '');
+        return (n.textContent ?? '').trim();
+      })
+      .filter(Boolean)
+      .join(' ');
+    if (!text) return;
+    this.dispatchEvent(new CustomEvent<AnnounceEventDetail>('llc-announce', { detail: { text }, bubbles: true, composed: true }));
   }
 
   private renderStatus() {

@@ -2,12 +2,14 @@ import { consume } from '@lit/context';
 import type { ConnectionStatus, LlcClient } from '@locallightchat/client';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { clientContext } from './context.js';
+import { clientContext, conversationContext } from './context.js';
+import { ConversationController } from './controllers/conversation-controller.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /**
- * Connection status, in a polite `role="status"` region: connecting, reconnecting (with the countdown's
- * start), offline. Empty while connected, so a screen reader hears only changes that matter.
+ * Status, in a polite `role="status"` region: the connection first (connecting, reconnecting with the
+ * countdown's start, offline), else the state of the latest answer when it needs saying (queued with its
+ * position, stopped, failed). Empty otherwise, so a screen reader hears only changes that matter.
  *
  * @csspart status - the status line
  */
@@ -16,9 +18,11 @@ export class LlcStatus extends LitElement {
   static override styles = css`
     :host { display: block; }
     .status { font-size: 0.85rem; padding: 0 1rem; min-height: 1.25rem; color: var(--llc-status-fg, #475569); }
+    .status:empty { min-height: 1.25rem; }
   `;
 
   @consume({ context: clientContext, subscribe: true }) @property({ attribute: false }) client?: LlcClient;
+  @consume({ context: conversationContext, subscribe: true }) @property({ attribute: false }) conversationId?: string;
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @state() private status: ConnectionStatus = 'idle';
   @state() private retryInMs?: number;
@@ -29,7 +33,10 @@ export class LlcStatus extends LitElement {
     this.retryInMs = detail.retryInMs;
   };
 
+  private readonly conversation = new ConversationController(this);
+
   override willUpdate(): void {
+    this.conversation.set(this.client, this.conversationId);
     if (this.listening === this.client) return;
     this.listening?.removeEventListener('status', this.onStatus);
     this.listening = this.client;
@@ -57,8 +64,19 @@ export class LlcStatus extends LitElement {
       case 'offline':
         return s.offline;
       default:
-        return '';
+        return this.answerText();
     }
+  }
+
+  private answerText(): string {
+    const s = this.strings;
+    const messages = this.conversation.snapshot?.messages ?? [];
+    const last = messages[messages.length - 1];
+    if (!last || last.role !== 'assistant') return '';
+    if (last.status === 'queued') return s.queued(last.queuePosition);
+    if (last.status === 'stopped') return s.answerStopped;
+    if (last.status === 'error') return s.answerFailed(last.error?.message ?? '');
+    return '';
   }
 }
 

@@ -20,6 +20,18 @@ export interface ChatStrings {
   stopped: string;
   failed: (message: string) => string;
   pending: string;
+  /** Copy button text and its accessible label. */
+  copy: string;
+  copyCode: string;
+  copied: string;
+  copyFailed: string;
+  /** The control shown when the user has scrolled up while new content arrives. */
+  jumpToLatest: string;
+  /** Announced instead of reading a finished code block aloud. */
+  codeBlock: (language: string) => string;
+  /** Announced when an answer ends: stopped or failed (the finished text itself is announced block by block). */
+  answerStopped: string;
+  answerFailed: (message: string) => string;
 }
 
 export const DEFAULT_STRINGS: ChatStrings = {
@@ -41,4 +53,12 @@ export const DEFAULT_STRINGS: ChatStrings = {
   stopped: 'Stopped.',
   failed: (m) => `Failed: ${m}`,
   pending: 'Sending…',
+  copy: 'Copy',
+  copyCode: 'Copy code',
+  copied: 'Copied',
+  copyFailed: 'Copy failed',
+  jumpToLatest: 'Jump to latest',
+  codeBlock: (language) => (language ? `Code block, ${language}.` : 'Code block.'),
+  answerStopped: 'Answer stopped.',
+  answerFailed: (m) => `Answer failed: ${m}`,
 };

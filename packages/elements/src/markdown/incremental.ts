@@ -141,10 +141,19 @@ export class IncrementalMarkdown {
   }
 
   private freezeBlock(block: RenderedBlock): void {
-    const replaced = this.options.onBlockFrozen?.(block.nodes, block.html);
-    if (replaced) block = { ...block, nodes: this.swap(block.nodes, replaced) };
-    this.frozen.push(block);
+    this.frozen.push(this.decorate(block));
     this.stats.frozenBlocks++;
+  }
+
+  /** Lets the hook replace a block's nodes (it may move them, so the position is taken first). */
+  private decorate(block: RenderedBlock): RenderedBlock {
+    if (!this.options.onBlockFrozen) return block;
+    const next = block.nodes[block.nodes.length - 1]?.nextSibling ?? null;
+    const replaced = this.options.onBlockFrozen(block.nodes, block.html);
+    if (!replaced) return block;
+    for (const n of block.nodes) if (!replaced.includes(n) && n.parentNode === this.container) this.container.removeChild(n);
+    for (const n of replaced) this.container.insertBefore(n, next && next.parentNode === this.container ? next : null);
+    return { ...block, nodes: replaced };
   }
 
   /** Re-renders the open tail, replacing only blocks whose HTML changed. */
@@ -244,10 +253,7 @@ export class IncrementalMarkdown {
       const shown = this.frozen[i]!;
       if (shown.html === htmls[i]) return;
       this.stats.reconciled++;
-      const rendered = this.renderBlock(tokens, b, env);
-      const replaced = this.options.onBlockFrozen?.(rendered.nodes, rendered.html);
-      rendered.nodes = this.swap(shown.nodes, replaced ?? rendered.nodes);
-      this.frozen[i] = rendered;
+      this.frozen[i] = this.decorate(this.place(this.renderBlock(tokens, b, env), shown));
     });
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * Decorates a closed code fence: a toolbar with the language and a Copy button (accessible label), and
+ * syntax highlighting loaded lazily and applied when the browser is idle. Highlighting runs only on frozen
+ * blocks, i.e. after the fence has closed, never while its text is still arriving.
+ */
+import { sanitizeToFragment } from '../markdown/render-markdown.js';
+import type { ChatStrings } from '../strings.js';
+
+/** What a code-block renderer receives. */
+export interface CodeBlockInfo {
+  code: string;
+  /** The fence's language (first word of the info string), '' if none. */
+  language: string;
+  /** The `<pre>` markdown produced. */
+  pre: HTMLPreElement;
+  strings: ChatStrings;
+}
+
+/** Returns the element to show instead of `info.pre`. */
+export type CodeBlockRenderer = (info: CodeBlockInfo) => Element;
+
+/** Blocks larger than this are left plain (highlighting would be a long task; off-main-thread is future work). */
+export const MAX_HIGHLIGHT_CHARS = 20_000;
+
+let loading: Promise<typeof import('./highlight.js')> | undefined;
+
+/** The default code-block renderer. */
+export const defaultCodeBlock: CodeBlockRenderer = ({ code, language, pre, strings }) => {
+  const figure = document.createElement('div');
+  figure.className = 'code-block';
+  figure.setAttribute('part', 'code-block');
+  const bar = document.createElement('div');
+  bar.className = 'code-toolbar';
+  bar.setAttribute('part', 'code-toolbar');
+  const label = document.createElement('span');
+  label.setAttribute('part', 'code-language');
+  label.textContent = language;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.setAttribute('part', 'copy-button');
+  button.setAttribute('aria-label', strings.copyCode);
+  button.textContent = strings.copy;
+  button.addEventListener('click', () => void copy(code, button, strings));
+  bar.append(label, button);
+  pre.setAttribute('part', 'code');
+  pre.setAttribute('dir', 'ltr');
+  figure.append(bar, pre);
+  const target = pre.querySelector('code');
+  if (target && language && code.length <= MAX_HIGHLIGHT_CHARS) whenIdle(() => void highlightInto(target, code, language));
+  return figure;
+};
+
+async function highlightInto(target: HTMLElement, code: string, language: string): Promise<void> {
+  loading ??= import('./highlight.js');
+  const { highlight } = await loading;
+  const html = highlight(code, language);
+  // The text may have been replaced meanwhile (a reconcile or a reset); only decorate what is still ours.
+  if (html === undefined || target.textContent !== code) return;
+  target.replaceChildren(sanitizeToFragment(html));
+  target.classList.add('hljs');
+}
+
+async function copy(code: string, button: HTMLButtonElement, strings: ChatStrings): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(code);
+    button.textContent = strings.copied;
+  } catch {
+    button.textContent = strings.copyFailed;
+  }
+  setTimeout(() => (button.textContent = strings.copy), 2000);
+}
+
+function whenIdle(task: () => void): void {
+  if ('requestIdleCallback' in globalThis) requestIdleCallback(task, { timeout: 500 });
+  else setTimeout(task, 0);
+}
+
+/** Replaces each `<pre>` among `nodes` with the renderer's element; returns the new node list. */
+export function decorateCodeBlocks(nodes: Node[], render: CodeBlockRenderer, strings: ChatStrings): Node[] | void {
+  if (!nodes.some((n) => n instanceof HTMLPreElement)) return undefined;
+  return nodes.map((node) => {
+    if (!(node instanceof HTMLPreElement)) return node;
+    const code = node.querySelector('code');
+    const language = /(?:^|\s)language-(\S+)/.exec(code?.className ?? '')?.[1] ?? '';
+    return render({ code: code?.textContent ?? '', language, pre: node, strings });
+  });
+}

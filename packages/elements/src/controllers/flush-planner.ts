@@ -1,0 +1,88 @@
+/**
+ * Decides, once per animation frame, how much of a streaming answer to reveal — pure logic (no clock, no DOM)
+ * so it can be tested by simulation.
+ *
+ * - Work per frame stays within a time budget: the planner learns the renderer's throughput (characters per
+ *   millisecond, a moving average of measured flushes) and reveals what fits in `budgetMs`.
+ * - It never falls behind by more than `maxLagFrames`: whatever the budget says, each frame reveals at least
+ *   1/maxLagFrames of the backlog, so a backlog drains geometrically and the display lags the stream by at
+ *   most about that many frames.
+ * - A flush that costs more than the budget (a very large open table, say) spaces the next flush out by up to
+ *   `maxLagFrames` frames, so one expensive tail cannot take every frame; such a spaced flush shows all that
+ *   is pending.
+ */
+export interface FlushPlannerOptions {
+  /** Main-thread time per frame the renderer aims to stay within (ms). Default 5. */
+  budgetMs?: number;
+  /** Largest lag, in frames, the display may have behind the received text. Default 2. */
+  maxLagFrames?: number;
+  /** Throughput assumed before the first measurement (characters per ms). Default 200. */
+  initialCharsPerMs?: number;
+}
+
+export class FlushPlanner {
+  readonly budgetMs: number;
+  readonly maxLagFrames: number;
+  private received = 0;
+  private shown = 0;
+  private charsPerMs: number;
+  private lastCostMs = 0;
+  private framesSinceFlush = 0;
+
+  constructor(options: FlushPlannerOptions = {}) {
+    this.budgetMs = options.budgetMs ?? 5;
+    this.maxLagFrames = Math.max(1, options.maxLagFrames ?? 2);
+    this.charsPerMs = options.initialCharsPerMs ?? 200;
+  }
+
+  /** Characters received but not shown yet. */
+  get pending(): number {
+    return this.received - this.shown;
+  }
+
+  /** Characters shown so far. */
+  get revealed(): number {
+    return this.shown;
+  }
+
+  /** The received text is now `length` characters long (a shorter text restarts: edit or regenerate). */
+  receive(length: number): void {
+    if (length < this.shown) this.shown = 0;
+    this.received = length;
+  }
+
+  /**
+   * Called once per animation frame: how many more characters to show now (0 = skip this frame). The caller
+   * renders them, then reports the cost with `record`.
+   */
+  plan(): number {
+    const pending = this.pending;
+    if (pending <= 0) return 0;
+    this.framesSinceFlush++;
+    const spacing = Math.min(this.maxLagFrames, Math.max(1, Math.ceil(this.lastCostMs / this.budgetMs)));
+    if (this.framesSinceFlush < spacing) return 0;
+    const withinBudget = Math.max(1, Math.floor(this.budgetMs * this.charsPerMs));
+    // A spaced-out flush shows everything: with fewer flushes, each one must catch up fully to keep the lag.
+    const catchUp = spacing > 1 ? pending : Math.ceil(pending / this.maxLagFrames);
+    const count = Math.min(pending, Math.max(withinBudget, catchUp));
+    this.shown += count;
+    this.framesSinceFlush = 0;
+    return count;
+  }
+
+  /** Shows everything at once (the stream ended and the caller wants the final render now). */
+  drain(): number {
+    const count = this.pending;
+    this.shown = this.received;
+    this.framesSinceFlush = 0;
+    return count;
+  }
+
+  /** The flush of `chars` characters took `ms` of main-thread time. */
+  record(chars: number, ms: number): void {
+    this.lastCostMs = ms;
+    if (chars <= 0 || ms <= 0) return;
+    const sample = chars / ms;
+    this.charsPerMs = this.charsPerMs * 0.7 + sample * 0.3;
+  }
+}

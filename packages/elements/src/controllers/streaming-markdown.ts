@@ -1,0 +1,96 @@
+/**
+ * The rendering pipeline of one message: received text is buffered, and once per animation frame the
+ * FlushPlanner decides how much of it to show; the IncrementalMarkdown renderer then re-parses only the open
+ * tail. A finished message that was never streamed (history) is rendered in one go.
+ */
+import { IncrementalMarkdown, type IncrementalOptions } from '../markdown/incremental.js';
+import { FlushPlanner, type FlushPlannerOptions } from './flush-planner.js';
+
+export interface StreamingMarkdownOptions extends IncrementalOptions {
+  planner?: FlushPlannerOptions;
+  /** Called after each frame's flush (e.g. to let a virtualized list re-measure). */
+  onFlush?: () => void;
+}
+
+export class StreamingMarkdown {
+  readonly renderer: IncrementalMarkdown;
+  readonly planner: FlushPlanner;
+  private text = '';
+  private final = false;
+  private handle: number | undefined;
+
+  constructor(
+    container: HTMLElement,
+    private readonly options: StreamingMarkdownOptions = {},
+  ) {
+    this.renderer = new IncrementalMarkdown(container, options);
+    this.planner = new FlushPlanner(options.planner);
+  }
+
+  /** The latest text of the message; `final` once the answer is complete (done, stopped or failed). */
+  set(text: string, final: boolean): void {
+    if (text === this.text && final === this.final) return;
+    const fresh = !text.startsWith(this.text) || this.renderer.isFinished;
+    this.text = text;
+    this.final = final;
+    if (final && (fresh || this.planner.revealed === 0)) {
+      // Nothing of it streamed here: render it at once, no animation.
+      this.cancel();
+      this.planner.receive(text.length);
+      this.planner.drain();
+      this.renderer.finish(text);
+      this.options.onFlush?.();
+      return;
+    }
+    if (fresh && this.renderer.isFinished) this.renderer.reset();
+    this.planner.receive(text.length);
+    this.schedule();
+  }
+
+  /** Renders everything received right now (tests, or before the element is detached). */
+  flushNow(): void {
+    this.cancel();
+    this.planner.drain();
+    this.render();
+  }
+
+  dispose(): void {
+    this.cancel();
+  }
+
+  private schedule(): void {
+    this.handle ??= requestAnimationFrame(() => {
+      this.handle = undefined;
+      this.frame();
+    });
+  }
+
+  private cancel(): void {
+    if (this.handle !== undefined) cancelAnimationFrame(this.handle);
+    this.handle = undefined;
+  }
+
+  private frame(): void {
+    const count = this.planner.plan();
+    if (count > 0 || (this.final && this.planner.pending === 0 && !this.renderer.isFinished)) {
+      const started = performance.now();
+      this.render();
+      this.planner.record(count, performance.now() - started);
+    }
+    if (this.planner.pending > 0 || (this.final && !this.renderer.isFinished)) this.schedule();
+  }
+
+  private render(): void {
+    let end = this.planner.revealed;
+    // Never cut a surrogate pair in half (an emoji would flash as U+FFFD).
+    if (end < this.text.length && isHighSurrogate(this.text.charCodeAt(end - 1))) end++;
+    const visible = this.text.slice(0, end);
+    if (this.final && end >= this.text.length) this.renderer.finish(this.text);
+    else this.renderer.update(visible);
+    this.options.onFlush?.();
+  }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}

@@ -1,0 +1,121 @@
+/**
+ * The frame planner's logic, by simulation (a simulated clock and cost model, no real timing): budget per
+ * frame, catch-up so the display never lags by more than a couple of frames at 1,000 tokens/s, frame spacing
+ * after an expensive flush.
+ */
+import { expect } from '@open-wc/testing';
+import { FlushPlanner } from '../src/controllers/flush-planner.js';
+
+const FRAME_MS = 1000 / 60;
+
+interface Simulation {
+  maxLagFrames: number;
+  flushes: number;
+  frames: number;
+  maxCostMs: number;
+}
+
+/**
+ * Streams `tokens` tokens of `charsPerToken` characters at `tokensPerSecond`, delivered in batches every
+ * `batchMs` (as the relay sends them), and runs one planner decision per frame. `cost(chars)` is the simulated
+ * main-thread time of rendering that many new characters. Lag = age (in frames) of the oldest unshown char.
+ */
+function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens = 10_000, tokensPerSecond = 1000, charsPerToken = 4, batchMs = 20): Simulation {
+  const arrivals: number[] = []; // arrival time of each received char
+  const endMs = (tokens / tokensPerSecond) * 1000;
+  let nextBatch = 0;
+  let received = 0;
+  let result: Simulation = { maxLagFrames: 0, flushes: 0, frames: 0, maxCostMs: 0 };
+  for (let now = 0; now < endMs + 60 * FRAME_MS; now += FRAME_MS) {
+    while (nextBatch <= now && nextBatch < endMs) {
+      const count = Math.round((batchMs / 1000) * tokensPerSecond * charsPerToken);
+      for (let i = 0; i < count; i++) arrivals.push(nextBatch);
+      received += count;
+      nextBatch += batchMs;
+    }
+    planner.receive(received);
+    const count = planner.plan();
+    result.frames++;
+    if (count > 0) {
+      const ms = cost(count);
+      planner.record(count, ms);
+      result.flushes++;
+      result.maxCostMs = Math.max(result.maxCostMs, ms);
+    }
+    const oldest = arrivals[planner.revealed];
+    if (oldest !== undefined) result.maxLagFrames = Math.max(result.maxLagFrames, (now - oldest) / FRAME_MS);
+  }
+  expect(planner.revealed).to.equal(received);
+  return result;
+}
+
+describe('FlushPlanner', () => {
+  it('does nothing while nothing is pending', () => {
+    const planner = new FlushPlanner();
+    expect(planner.plan()).to.equal(0);
+    planner.receive(0);
+    expect(planner.plan()).to.equal(0);
+  });
+
+  it('shows everything at once when it fits the budget', () => {
+    const planner = new FlushPlanner({ budgetMs: 5, initialCharsPerMs: 100 });
+    planner.receive(120);
+    expect(planner.plan()).to.equal(120);
+    expect(planner.pending).to.equal(0);
+  });
+
+  it('caps a frame at the budget, but never below 1/maxLagFrames of the backlog', () => {
+    const planner = new FlushPlanner({ budgetMs: 5, maxLagFrames: 2, initialCharsPerMs: 10 });
+    planner.receive(40);
+    expect(planner.plan()).to.equal(40); // 40 ≤ 50 fits the budget
+    planner.receive(40 + 80);
+    expect(planner.plan()).to.equal(50); // budget: 5 ms × 10 chars/ms
+    planner.receive(120 + 1000);
+    expect(planner.plan()).to.equal(Math.ceil(1030 / 2)); // catch-up beats the budget
+  });
+
+  it('learns the renderer throughput from measured flushes', () => {
+    const planner = new FlushPlanner({ budgetMs: 4, maxLagFrames: 1000, initialCharsPerMs: 1000 });
+    for (let i = 0; i < 20; i++) planner.record(100, 10); // 10 chars/ms measured
+    planner.record(10, 1); // the last flush was cheap: no spacing
+    planner.receive(10_000);
+    expect(planner.plan()).to.be.within(40, 45);
+  });
+
+  it('spaces flushes out after one that cost more than the budget (at most maxLagFrames apart)', () => {
+    const planner = new FlushPlanner({ budgetMs: 5, maxLagFrames: 2 });
+    planner.receive(10);
+    expect(planner.plan()).to.equal(10);
+    planner.record(10, 30); // far over budget
+    planner.receive(2000);
+    expect(planner.plan()).to.equal(0);
+    expect(planner.plan()).to.equal(1990); // the spaced flush shows everything pending
+  });
+
+  it('drain() shows everything; a shorter text (edit, regenerate) starts over', () => {
+    const planner = new FlushPlanner({ budgetMs: 1, initialCharsPerMs: 1 });
+    planner.receive(5000);
+    expect(planner.drain()).to.equal(5000);
+    planner.receive(10);
+    expect(planner.revealed).to.equal(0);
+    expect(planner.plan()).to.equal(5); // the budget allows 1 char; catch-up shows half the backlog
+  });
+
+  it('1,000 tokens/s with a cheap renderer: one flush per frame with new text, lag ≤ 2 frames', () => {
+    const sim = simulate(new FlushPlanner(), (chars) => 0.3 + chars * 0.002);
+    expect(sim.maxLagFrames).to.be.at.most(2);
+    expect(sim.maxCostMs).to.be.below(5);
+  });
+
+  it('1,000 tokens/s with a renderer too slow for the budget: catch-up keeps the lag ≤ 2 frames', () => {
+    // 0.2 ms per character: a 5 ms budget allows 25 chars/frame against ~67 arriving.
+    const sim = simulate(new FlushPlanner({ budgetMs: 5 }), (chars) => 1 + chars * 0.2);
+    expect(sim.maxLagFrames).to.be.at.most(2.5);
+  });
+
+  it('1,000 tokens/s with an expensive tail (12 ms per flush): flushes spaced out, lag still bounded', () => {
+    const sim = simulate(new FlushPlanner({ budgetMs: 5, maxLagFrames: 2 }), () => 12);
+    expect(sim.flushes).to.be.lessThan(sim.frames * 0.6);
+    expect(sim.maxLagFrames).to.be.at.most(3.5);
+  });
+});

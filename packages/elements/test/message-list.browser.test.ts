@@ -1,0 +1,114 @@
+/**
+ * The virtualized transcript: bounded DOM with 10k messages, following the streaming answer only while the
+ * reader is at the end, "Jump to latest", and a stable reading position when older history is prepended.
+ */
+import './support/node-env.js';
+import { expect, fixture, html } from '@open-wc/testing';
+import type { ClientMessage } from '@locallightchat/client';
+import '../src/llc-message-list.js';
+import type { LlcMessageList } from '../src/llc-message-list.js';
+
+function message(i: number, extra: Partial<ClientMessage> = {}): ClientMessage {
+  const role = i % 2 === 0 ? 'user' : 'assistant';
+  const text = role === 'user' ? `Question number ${i}?` : `Answer ${i}.\n\n${'Some words to wrap. '.repeat(1 + (i % 7))}`;
+  return { key: `m${i}`, role, text, reasoning: '', createdAt: i, status: 'done', lastSeq: 0, ...extra };
+}
+
+const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+async function settle(el: LlcMessageList, frames = 6): Promise<void> {
+  for (let i = 0; i < frames; i++) {
+    await el.updateComplete;
+    await frame();
+  }
+  await el.updateComplete;
+}
+
+const parts = (el: LlcMessageList) => {
+  const root = el.shadowRoot!;
+  return {
+    log: root.querySelector<HTMLElement>('.log')!,
+    jump: root.querySelector<HTMLButtonElement>('.jump')!,
+    rendered: () => root.querySelectorAll('llc-message').length,
+    row: (key: string) => root.querySelector(`llc-message[message-key="${key}"]`),
+  };
+};
+
+const distanceFromEnd = (log: HTMLElement) => log.scrollHeight - log.scrollTop - log.clientHeight;
+
+describe('llc-message-list (virtualized)', () => {
+  it('renders 10k messages with a bounded DOM, at the newest message', async () => {
+    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    el.messages = Array.from({ length: 10_000 }, (_, i) => message(i));
+    await settle(el);
+    const { log, rendered, row, jump } = parts(el);
+    expect(rendered()).to.be.greaterThan(0);
+    expect(rendered()).to.be.lessThan(60);
+    expect(row('m9999')).to.not.equal(null);
+    expect(distanceFromEnd(log)).to.be.lessThan(30);
+    expect(jump.hidden).to.equal(true);
+    expect(log.getAttribute('role')).to.equal('log');
+
+    log.scrollTop = log.scrollHeight / 2;
+    await settle(el);
+    expect(rendered()).to.be.lessThan(60);
+    expect(row('m9999')).to.equal(null);
+  });
+
+  it('follows a streaming answer at the end, stops when the reader scrolls up, and jumps back', async () => {
+    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    const history = Array.from({ length: 10_000 }, (_, i) => message(i));
+    el.messages = history;
+    await settle(el);
+    const { log, jump, rendered } = parts(el);
+    let text = '';
+    const stream = async (paragraphs: number) => {
+      for (let p = 0; p < paragraphs; p++) {
+        text += `Paragraph ${p} of the streaming answer, long enough to wrap on a narrow transcript.\n\n`;
+        el.messages = [...history, message(10_000, { role: 'assistant', key: 'live', text, status: 'streaming' })];
+        await settle(el, 3);
+      }
+    };
+    await stream(8);
+    expect(el.following).to.equal(true);
+    expect(distanceFromEnd(log)).to.be.lessThan(30);
+    expect(rendered()).to.be.lessThan(60);
+
+    log.scrollTop -= 1500;
+    await settle(el);
+    const readingAt = log.scrollTop;
+    expect(el.following).to.equal(false);
+    expect(jump.hidden).to.equal(false);
+    await stream(5);
+    expect(log.scrollTop).to.equal(readingAt);
+    expect(distanceFromEnd(log)).to.be.greaterThan(1000);
+
+    jump.click();
+    // A smooth scroll (unless reduced motion is on) takes a few hundred ms: wait for it to land.
+    for (let i = 0; i < 240 && distanceFromEnd(log) >= 30; i++) await settle(el, 1);
+    await settle(el, 2);
+    expect(distanceFromEnd(log)).to.be.lessThan(30);
+    expect(jump.hidden).to.equal(true);
+  });
+
+  it('keeps the message being read in place when older history is prepended', async () => {
+    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    let older = 0;
+    el.addEventListener('llc-load-older', () => older++);
+    const page = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => message(from + i));
+    el.hasMore = true;
+    el.messages = page(500, 600);
+    await settle(el);
+    const { log, row } = parts(el);
+    log.scrollTop = 150;
+    await settle(el);
+    expect(older).to.equal(1);
+    const anchor = [...el.shadowRoot!.querySelectorAll('llc-message')].find((m) => m.getBoundingClientRect().top >= log.getBoundingClientRect().top)!;
+    const key = anchor.getAttribute('message-key')!;
+    const before = anchor.getBoundingClientRect().top;
+
+    el.messages = [...page(450, 500), ...el.messages];
+    await settle(el, 10);
+    const after = row(key)!.getBoundingClientRect().top;
+    expect(Math.abs(after - before)).to.be.lessThan(2);
+  });
+});
