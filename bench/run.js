@@ -17,13 +17,13 @@ const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : here(`res
 
 const q = (quickValue, fullValue) => String(quick ? quickValue : fullValue);
 const scenarios = [
-  { id: 'idle', name: 'idle connections, memory and accept cost (relay, raw uWS, ws, Socket.IO)', argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)] },
+  { id: 'idle', name: 'idle connections, memory and accept cost (relay, raw uWS, ws, ws+NATS, Socket.IO)', argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)] },
   { id: 'scale', name: 'connections at scale across relay processes', argv: ['idle/run-scale.mjs', '--connections', q(20000, 100000), '--processes', q(2, 6)] },
   { id: 'throughput', name: 'send throughput per core', argv: ['stream/run-throughput.mjs', '--sockets', q(500, 2000), '--rounds', q(40, 100), '--runs', q(1, 3)] },
   // Latency vs load at 20 batches/s per stream, then 10k active streams at 2 batches/s (the 10k-streams goal).
   ...(quick
-    ? [['nats', 200, 20], ['embedded', 200, 20]]
-    : [500, 1000, 2000, 3000].flatMap((n) => [['nats', n, 20], ['embedded', n, 20]]).concat([['nats', 10000, 2], ['embedded', 10000, 2]])
+    ? [['nats', 200, 20], ['embedded', 200, 20], ['ws+nats', 200, 20]]
+    : [500, 1000, 2000, 3000].flatMap((n) => [['nats', n, 20], ['embedded', n, 20], ['ws+nats', n, 20]]).concat([['nats', 10000, 2], ['embedded', 10000, 2], ['ws+nats', 10000, 2]])
   ).map(([mode, streams, rate]) => ({
     id: 'latency',
     name: `added latency, ${mode}, ${streams} streams × ${rate}/s`,

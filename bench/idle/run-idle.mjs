@@ -3,6 +3,7 @@
  * Scenario (a) and the accept cost: N idle WebSocket connections held by
  *   - uws-raw   raw uWebSockets.js (the physical floor),
  *   - ws-plain  the `ws` package,
+ *   - ws+nats   `ws` + nats.js, the plain-Node way to build this relay (bench/peers/ws-nats.mjs), same handshake,
  *   - socket.io Socket.IO 4 with the Redis adapter, JWT middleware and a room per user (as its docs recommend),
  *   - relay     llc-relay (embedded default), every connection authenticated with its own HS256 JWT (no verify
  *               cache hits) and completing the protocol handshake (hello → welcome),
@@ -15,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '@locallightchat/test-support';
+import { startNats, startRedis } from '@locallightchat/test-support';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const args = process.argv.slice(2);
@@ -34,6 +35,7 @@ const SETTLE_MS = Number(arg('settle-ms', 10_000));
 const SERVERS = {
   'uws-raw': { argv: [here('servers/uws-raw.mjs')], ready: /ready (ws:\/\/\S+)/ },
   'ws-plain': { argv: [here('servers/ws-plain.mjs')], ready: /ready (ws:\/\/\S+)/ },
+  'ws+nats': { argv: [here('../peers/ws-nats.mjs')], ready: /ready (ws:\/\/\S+)/, auth: true, nats: true },
   'socket.io': { argv: [here('servers/socketio.mjs')], ready: /ready (ws:\/\/\S+)/, auth: true, protocol: 'socketio', redis: true },
   relay: {
     // As `npx llc-relay` runs it: the bin's shebang sets the relay's V8 flags.
@@ -73,7 +75,7 @@ function sample(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(name, spec) {
-  const server = await startChild(spec.argv, spec.ready, spec.redis ? { BENCH_SECRET: SECRET, BENCH_REDIS_URL: redisUrl } : {});
+  const server = await startChild(spec.argv, spec.ready, { BENCH_SECRET: SECRET, BENCH_REDIS_URL: redisUrl, BENCH_NATS_URL: natsUrl });
   const url = server.match[1];
   await sleep(1500);
   const before = sample(server.child.pid);
@@ -107,11 +109,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, d = 1) => x.toFixed(d);
 
 let redisUrl;
+let natsUrl;
 
 async function main() {
   process.stderr.write(`idle connections: ${N} per server, ${RUNS} run(s) each\n`);
-  const redis = await startRedis();
+  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
   redisUrl = redis.url;
+  natsUrl = nats.url;
   const runs = {};
   for (let run = 0; run < RUNS; run++) {
     for (const [name, spec] of Object.entries(SERVERS)) {
@@ -127,7 +131,7 @@ async function main() {
       return [name, { opened: Math.min(...rs.map((r) => r.opened)), failed: Math.max(...rs.map((r) => r.failed)), mbPer10k: pick('mbPer10k'), usPerAccept: pick('usPerAccept'), acceptsPerSec: pick('acceptsPerSec') }];
     }),
   );
-  await redis.stop();
+  await Promise.all([redis.stop(), nats.stop()]);
   const floor = summary['uws-raw'];
   const row = (name, s) =>
     `| ${name} | ${s.opened} | ${fmt(s.mbPer10k.median)} (${fmt(s.mbPer10k.min)}–${fmt(s.mbPer10k.max)}) | ${fmt(s.mbPer10k.median / floor.mbPer10k.median, 2)}× | ` +
@@ -142,7 +146,7 @@ async function main() {
     `Server RSS added per 10k idle connections (after − before, ${SETTLE_MS / 1000} s after the ramp), server CPU time per accepted`,
     'connection during the ramp, and accepts per second seen by the load generator (200 connects in flight). Every',
     'connection does one round trip: the relay verifies a distinct HS256 JWT per connection and answers hello with',
-    'welcome; Socket.IO verifies the same JWT in its connect middleware and joins a room per user; the plain peers',
+    'welcome (so does the ws+nats peer); Socket.IO verifies the same JWT in its connect middleware and joins a room per user; the plain peers',
     'echo a message of the same size. The relay runs as `llc-relay` (its shebang sets',
     '`--max-semi-space-size=1`); the peers run with Node defaults.',
     '',

@@ -5,6 +5,7 @@
  * the largest gap between consecutive frames of a stream.
  *
  *   nats      llc-relay --broker nats://… (separate process); this process publishes as a bridge would.
+ *   ws+nats   the plain-Node peer (`ws` + nats.js, bench/peers/ws-nats.mjs) in front of the same NATS.
  *   embedded  the relay and its in-process broker run in this process (as `llc-relay --simulate` does with its
  *             bridge), publishing through the in-memory broker.
  *
@@ -39,9 +40,9 @@ const cpuOf = (pid) => {
 };
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
-function start(command, argv, ready) {
+function start(command, argv, ready, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env } });
     let out = '';
     const listeners = new Set();
     child.stdout.setEncoding('utf8');
@@ -76,7 +77,19 @@ async function main() {
   let broker;
   let relayPid = process.pid;
   let stop;
-  if (MODE === 'nats') {
+  if (MODE === 'ws+nats') {
+    // The plain-Node peer (bench/peers/ws-nats.mjs) in front of the same NATS, fed the same way.
+    const nats = await startNats();
+    const peer = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url });
+    wsUrl = peer.match[1];
+    relayPid = peer.child.pid;
+    broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
+    stop = async () => {
+      await broker.close();
+      peer.child.kill('SIGKILL');
+      await nats.stop();
+    };
+  } else if (MODE === 'nats') {
     const nats = await startNats();
     const relay = await start(
       here('../../node_modules/.bin/llc-relay'),
