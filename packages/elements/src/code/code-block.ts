@@ -52,8 +52,14 @@ export const defaultCodeBlock: CodeBlockRenderer = ({ code, language, pre, strin
 
 async function highlightInto(target: HTMLElement, code: string, language: string): Promise<void> {
   loading ??= import('./highlight.js');
-  const { highlight } = await loading;
-  const html = highlight(code, language);
+  let html: string | undefined;
+  try {
+    html = (await loading).highlight(code, language);
+  } catch (error) {
+    // Highlighting is decoration: if the highlighter cannot load, the code stays readable as plain text.
+    console.warn('llc: code highlighting unavailable', error);
+    return;
+  }
   // The text may have been replaced meanwhile (a reconcile or a reset); only decorate what is still ours.
   if (html === undefined || target.textContent !== code) return;
   target.replaceChildren(sanitizeToFragment(html));
