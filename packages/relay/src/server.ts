@@ -167,7 +167,8 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
 
     upgrade: (res, req, context) => {
       const headers = headersOf(req, ['sec-websocket-key', 'sec-websocket-protocol', 'sec-websocket-extensions', 'origin']);
-      const queryToken = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
+      const query = req.getQuery();
+      const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
       if (state.draining) return void res.writeStatus('503 Service Unavailable').end('draining');
       if (config.allowedOrigins && headers.origin && !config.allowedOrigins.includes(headers.origin)) {
         return void res.writeStatus('403 Forbidden').end('origin not allowed');
