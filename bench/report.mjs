@@ -20,6 +20,7 @@ const lines = (name) => (text(name) ?? '').split('\n').filter(Boolean).map((l) =
 const idle = read('idle-connections.json');
 const scale = read('scale-connections.json');
 const storm = read('reconnect-storm.json');
+const one = read('scale-one-process.json');
 const throughput = read('send-throughput.json');
 const latency = lines('stream-latency.jsonl');
 const priority = read('priority.json');
@@ -36,6 +37,7 @@ if (s) {
   goal('CPU per accepted connection incl. JWT', '≤ 2× raw uWS', `${s.relay.usPerAccept.median.toFixed(0)} µs vs ${s['uws-raw'].usPerAccept.median.toFixed(0)} µs (${cpu.toFixed(2)}×)`, cpu <= 2);
 }
 if (scale) goal('Concurrent connections across processes on one port', '≥ 100k', `${scale.held} of ${scale.connections} (${scale.processes} processes)`, scale.held >= 100_000);
+if (one) goal('Connections in one relay process', '≥ 19k', `${one.held} of ${one.connections}, ${one.failed} failed (${one.acceptsPerSec.toFixed(0)} accepts/s)`, one.held >= 19_000);
 if (throughput) {
   const ratio = throughput.relay.median / throughput.raw.median;
   goal('Frames/s per core vs raw uWS send loop', '≥ 80 %', `${(throughput.relay.median / 1000).toFixed(0)}k vs ${(throughput.raw.median / 1000).toFixed(0)}k (${(ratio * 100).toFixed(0)} %)`, ratio >= 0.8);
@@ -85,7 +87,7 @@ if (latency.length) {
   chart('latency.svg', lineChart({ title: 'Added latency vs load (streams × 20 batches/s, publish → socket)', xLabel: 'token batches per second (thousands)', yLabel: 'ms', series }), 'latency percentiles vs load');
 }
 
-const sections = ['idle-connections.md', 'scale-connections.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md']
+const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md']
   .map(text)
   .filter(Boolean)
   .map((t) => t.replace(/^# /, '## '));

@@ -19,6 +19,7 @@ const q = (quickValue, fullValue) => String(quick ? quickValue : fullValue);
 const scenarios = [
   { id: 'idle', name: 'idle connections, memory and accept cost (relay, raw uWS, ws, ws+NATS, Socket.IO)', argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)] },
   { id: 'scale', name: 'connections at scale across relay processes', argv: ['idle/run-scale.mjs', '--connections', q(20000, 100000), '--processes', q(2, 6)] },
+  { id: 'scale', name: 'connections in one relay process', argv: ['idle/run-scale.mjs', '--connections', q(5000, 19000), '--processes', '1'] },
   { id: 'throughput', name: 'send throughput per core', argv: ['stream/run-throughput.mjs', '--sockets', q(500, 2000), '--rounds', q(40, 100), '--runs', q(1, 3)] },
   // Latency vs load at 20 batches/s per stream, then 10k active streams at 2 batches/s (the 10k-streams goal).
   ...(quick

@@ -59,7 +59,8 @@ async function main() {
   for (let i = 0; i < 400 && (relay.output().match(/llc-relay listening on/g)?.length ?? 0) < P; i++) await sleep(50);
   const url = relay.match[1];
   await sleep(1000);
-  const pids = childrenOf(relay.child.pid);
+  // With one process there is no supervisor: the relay is the process itself.
+  const pids = P === 1 ? [relay.child.pid] : childrenOf(relay.child.pid);
   const before = pids.reduce((n, pid) => n + rssOf(pid), 0);
   process.stderr.write(`relay: ${pids.length} processes on ${url}; ramping ${N} connections\n`);
 
@@ -100,8 +101,9 @@ async function main() {
     '',
   ];
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(`${OUT}/scale-connections.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/scale-connections.json`, JSON.stringify({ connections: N, processes: P, held: opened, failed, rampSeconds, acceptsPerSec: opened / rampSeconds, mbPer10k: ((after - before) / opened) * 10_000 / 2 ** 20 }, null, 2));
+  const name = P === 1 ? 'scale-one-process' : 'scale-connections';
+  writeFileSync(`${OUT}/${name}.md`, lines.join('\n'));
+  writeFileSync(`${OUT}/${name}.json`, JSON.stringify({ connections: N, processes: P, held: opened, failed, rampSeconds, acceptsPerSec: opened / rampSeconds, mbPer10k: ((after - before) / opened) * 10_000 / 2 ** 20 }, null, 2));
   process.stdout.write(lines.join('\n') + '\n');
 }
 
