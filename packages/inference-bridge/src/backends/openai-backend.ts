@@ -27,6 +27,11 @@ export interface OpenAIBackendOptions {
    * (fetched once and cached), which is what vLLM serves.
    */
   defaultModel?: string;
+  /**
+   * Always this model, whatever the request names: for a cloud fallback, whose model names differ from the
+   * replicas' (requests name the local model).
+   */
+  model?: string;
   /** No first `data:` line within this many ms after sending → the request is aborted with `timeout`. */
   ttftTimeoutMs?: number;
   /** After `[DONE]`, how long to wait for the body to end so the connection can be reused (default 2000). */
@@ -85,7 +90,7 @@ export class OpenAIBackend implements InferenceBackend {
     };
 
     try {
-      const model = request.model ?? this.options.defaultModel ?? (await this.discoverModel(controller.signal));
+      const model = this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(controller.signal));
       let response: Response;
       try {
         response = await this.fetchImpl(this.endpoint, {

@@ -3,12 +3,18 @@
  * `llc-bridge`: inference workers as their own process. They take generation requests from the broker's work
  * queue (any number of bridges share it) and stream answers from OpenAI-compatible servers (vLLM).
  *
- *   llc-bridge --broker nats://nats:4222 --backend-url http://gpu-1:8000/v1,http://gpu-2:8000/v1
+ *   llc-bridge --broker nats://nats:4222 --backend-url http://gpu-1:8000/v1,http://gpu-2:8000/v1 --metrics-port 9464
+ *
+ * Routing is load-aware (each replica's /metrics scraped, plus own in-flight counts), with per-backend circuit
+ * breakers, optional admission control (--target-in-flight) and an optional cloud fallback; see BRIDGE.md.
  */
 import { NatsBroker } from '@locallightchat/broker';
+import { collectDefaultMetrics } from 'prom-client';
 import { OpenAIBackend } from '../backends/index.js';
+import { LoadAwareRouter } from '../routing/load-aware-router.js';
 import { Bridge } from '../worker/bridge.js';
-import { RoundRobinRouter } from '../worker/router.js';
+import { BridgeMetrics } from '../worker/bridge-metrics.js';
+import { serveMetrics } from './metrics-server.js';
 import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from './options.js';
 
 const OPTIONS = {
@@ -19,6 +25,19 @@ const OPTIONS = {
   'max-in-flight': { type: 'number', env: 'LLC_BRIDGE_MAX_IN_FLIGHT', default: 256, help: 'Requests this process generates at once' },
   'batch-window-ms': { type: 'number', env: 'LLC_BRIDGE_BATCH_WINDOW_MS', default: 15, help: 'Later tokens are published at most this often per stream' },
   'batch-max-chars': { type: 'number', env: 'LLC_BRIDGE_BATCH_MAX_CHARS', default: 4096, help: '…or as soon as this many characters are held' },
+  'ttft-timeout-ms': { type: 'number', env: 'LLC_BRIDGE_TTFT_TIMEOUT_MS', default: 30_000, help: 'No first token within this long → fail over (0 = no timeout)' },
+  'target-in-flight': { type: 'number', env: 'LLC_BRIDGE_TARGET_IN_FLIGHT', default: 0, help: 'Requests per replica before requests queue in the bridge (0 = no admission control)' },
+  'max-queue-ms': { type: 'number', env: 'LLC_BRIDGE_MAX_QUEUE_MS', default: 30_000, help: 'Longest wait in the queue before the fallback (or an "overloaded" error)' },
+  'metrics-scrape-ms': { type: 'number', env: 'LLC_BRIDGE_METRICS_SCRAPE_MS', default: 250, help: "Interval for scraping each replica's /metrics (vLLM load)" },
+  'metrics-stale-after': { type: 'number', env: 'LLC_BRIDGE_METRICS_STALE_AFTER', default: 4, help: 'Scrape intervals after which a reading is stale (then only own in-flight counts)' },
+  scrape: { type: 'boolean', env: 'LLC_BRIDGE_SCRAPE', default: true, help: "Scrape each replica's /metrics for load (--no-scrape: own in-flight counts only)" },
+  'cooldown-ms': { type: 'number', env: 'LLC_BRIDGE_COOLDOWN_MS', default: 5000, help: 'First cooldown of a failing backend (doubles per trip; Retry-After honoured)' },
+  'max-cooldown-ms': { type: 'number', env: 'LLC_BRIDGE_MAX_COOLDOWN_MS', default: 60_000, help: 'Longest cooldown' },
+  'fallback-url': { type: 'string', env: 'LLC_FALLBACK_URL', placeholder: 'URL', help: 'OpenAI-compatible cloud fallback, used when no replica can serve, e.g. https://api.openai.com/v1' },
+  'fallback-api-key': { type: 'string', env: 'LLC_FALLBACK_API_KEY', help: 'API key for the fallback' },
+  'fallback-model': { type: 'string', env: 'LLC_FALLBACK_MODEL', help: 'Model requested from the fallback (required with --fallback-url)' },
+  'metrics-port': { type: 'number', env: 'LLC_BRIDGE_METRICS_PORT', help: 'Serve Prometheus metrics on this port at /metrics (0 = a free port)' },
+  'metrics-host': { type: 'string', env: 'LLC_BRIDGE_METRICS_HOST', default: '0.0.0.0', help: 'Address for the metrics endpoint' },
 } satisfies OptionSpecs;
 
 async function main(): Promise<void> {
@@ -30,11 +49,46 @@ async function main(): Promise<void> {
   if (!o.broker?.startsWith('nats://')) throw new CliUsageError('--broker nats://host:port is required (in-process brokers run inside llc-relay)');
   const urls = o['backend-url'] ?? [];
   if (urls.length === 0) throw new CliUsageError('--backend-url is required');
-  const backends = urls.map((baseURL) => new OpenAIBackend({ baseURL, ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}) }));
+  const ttft = o['ttft-timeout-ms'];
+  const backends = urls.map((baseURL) => {
+    if (!/^https?:\/\//.test(baseURL)) throw new CliUsageError(`--backend-url expects http(s) URLs, got "${baseURL}"`);
+    return new OpenAIBackend({ baseURL, ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}), ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}) });
+  });
+  let fallback: OpenAIBackend | undefined;
+  if (o['fallback-url']) {
+    if (!o['fallback-model']) throw new CliUsageError('--fallback-model is required with --fallback-url');
+    fallback = new OpenAIBackend({
+      baseURL: o['fallback-url'],
+      name: `fallback:${new URL(o['fallback-url']).host}`,
+      model: o['fallback-model'],
+      ...(o['fallback-api-key'] ? { apiKey: o['fallback-api-key'] } : {}),
+      ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}),
+    });
+  }
+  for (const key of ['target-in-flight', 'max-queue-ms', 'cooldown-ms', 'max-cooldown-ms'] as const) {
+    if (!(o[key] >= 0)) throw new CliUsageError(`--${key} must be ≥ 0`);
+  }
+  if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0)) throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
+  if (o['max-cooldown-ms'] < o['cooldown-ms']) throw new CliUsageError('--max-cooldown-ms must be ≥ --cooldown-ms');
+  const router = new LoadAwareRouter({
+    // vLLM serves /metrics at the server root, next to /v1.
+    backends: backends.map((backend, i) => ({ backend, ...(!o.scrape ? {} : { metricsUrl: new URL('/metrics', urls[i]).toString() }) })),
+    ...(fallback ? { fallback } : {}),
+    ...(o['target-in-flight'] > 0 ? { targetInFlight: o['target-in-flight'] } : {}),
+    scrapeIntervalMs: o['metrics-scrape-ms'],
+    staleAfterIntervals: o['metrics-stale-after'],
+    breaker: { baseCooldownMs: o['cooldown-ms'], maxCooldownMs: o['max-cooldown-ms'] },
+    onBreakerOpen: (b, ms, e) => console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
+  }).start();
+  const metrics = new BridgeMetrics();
+  collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_process_' });
+  const metricsServer = o['metrics-port'] !== undefined ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host']) : undefined;
   const broker = await NatsBroker.connect({ servers: o.broker.split(','), name: `llc-bridge-${process.pid}` });
   const bridge = new Bridge({
     broker,
-    router: new RoundRobinRouter(backends),
+    router,
+    metrics,
+    admission: { maxWaitMs: o['max-queue-ms'] },
     maxInFlight: o['max-in-flight'],
     batchWindowMs: o['batch-window-ms'],
     batchMaxChars: o['batch-max-chars'],
@@ -42,7 +96,10 @@ async function main(): Promise<void> {
     log: (m, e) => console.error(`[llc-bridge] ${m}`, e ?? ''),
   });
   bridge.start();
-  console.log(`llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}; up to ${o['max-in-flight']} streams`);
+  console.log(
+    `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
+      (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -52,6 +109,10 @@ async function main(): Promise<void> {
     bridge
       .stop(true, 30_000)
       .then(() => broker.close())
+      .then(() => {
+        router.close();
+        return metricsServer?.close();
+      })
       .then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
