@@ -2,7 +2,7 @@ import { provide } from '@lit/context';
 import { LlcClient, tokenFromEndpoint } from '@locallightchat/client';
 import { newId } from '@locallightchat/protocol';
 import { LitElement, css, html } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
 import './llc-composer.js';
 import type { LlcComposer } from './llc-composer.js';
@@ -47,6 +47,11 @@ const MESSAGE_PARTS = 'message, message-user, message-assistant, author, content
  * @csspart form - the composer form; also input, send-button, stop-button
  * @slot header - above the transcript
  * @slot empty - shown while the conversation is empty
+ * @slot message-actions - a `<template>` cloned under each finished answer; clicks on `[data-action]` elements
+ *   in it fire `llc-message-action` with `{ action, messageKey, text }`
+ * @fires llc-message-action - an action of a message was clicked
+ * @fires llc-send - before a message is sent (cancelable)
+ * @fires llc-stop - when the user stops an answer
  * @cssprop --llc-bg - background
  * @cssprop --llc-fg - text colour
  * @cssprop --llc-muted - secondary text
@@ -91,6 +96,7 @@ export class LlcChat extends LitElement {
   @provide({ context: clientContext }) @property({ attribute: false }) client?: LlcClient;
   @provide({ context: conversationContext }) conversationId?: string;
 
+  @state() private actionsTemplate?: HTMLTemplateElement;
   @query('llc-message-list') private list?: LlcMessageList;
   @query('llc-composer') private composer?: LlcComposer;
   private ownsClient = false;
@@ -134,11 +140,17 @@ export class LlcChat extends LitElement {
     const strings = { ...DEFAULT_STRINGS, ...this.strings };
     return html`<div class="chat" part="chat">
       <div part="header"><slot name="header"></slot></div>
-      <llc-message-list .strings=${strings} .renderers=${this.renderers}
+      <slot name="message-actions" hidden @slotchange=${this.onActionsSlot}></slot>
+      <llc-message-list .strings=${strings} .renderers=${this.renderers} .actionsTemplate=${this.actionsTemplate}
         exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list>
       <llc-status .strings=${strings} exportparts="status: status-line"></llc-status>
       <llc-composer .strings=${strings} exportparts="form, input, send-button, stop-button"></llc-composer>
     </div>`;
+  }
+
+  private onActionsSlot(event: Event): void {
+    const assigned = (event.target as HTMLSlotElement).assignedElements();
+    this.actionsTemplate = assigned.find((e): e is HTMLTemplateElement => e instanceof HTMLTemplateElement);
   }
 
   private readonly onKeyDown = (event: KeyboardEvent) => {

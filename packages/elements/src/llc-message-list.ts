@@ -47,6 +47,8 @@ export class LlcMessageList extends LitElement {
   @property({ attribute: false }) renderers: Renderers = {};
   /** Messages to show instead of the client's conversation (for custom data sources and tests). */
   @property({ attribute: false }) messages?: readonly ClientMessage[];
+  /** Cloned into the actions slot of each finished answer (see `<llc-chat>`'s `message-actions` slot). */
+  @property({ attribute: false }) actionsTemplate?: HTMLTemplateElement;
   /** With `messages`: whether older history exists (the list fires `llc-load-older` near the top). */
   @property({ attribute: false }) hasMore = false;
 
@@ -140,6 +142,7 @@ export class LlcMessageList extends LitElement {
                       .finishReason=${m.finishReason}
                       .strings=${s}
                       .renderers=${this.renderers}
+                      .actionsTemplate=${this.actionsTemplate}
                       exportparts="message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code"
                     ></llc-message>
                   </div>`;

@@ -30,6 +30,7 @@ export interface AnnounceEventDetail {
  * @csspart code - the `<pre>` of a code block
  * @slot actions - per-message actions (copy, regenerate…)
  * @fires llc-announce - a finished block of a streaming answer, for a live region
+ * @fires llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
@@ -45,6 +46,11 @@ export class LlcMessage extends LitElement {
   @property({ attribute: 'message-key' }) messageKey = '';
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @property({ attribute: false }) renderers: Renderers = {};
+  /**
+   * A `<template>` cloned into the `actions` slot of finished answers (what `<llc-chat>` does with its
+   * `message-actions` slot). A click on an element with `data-action` inside fires `llc-message-action`.
+   */
+  @property({ attribute: false }) actionsTemplate?: HTMLTemplateElement;
 
   @query('.markdown') private markdownHost?: HTMLElement;
   private stream?: StreamingMarkdown;
@@ -75,7 +81,35 @@ export class LlcMessage extends LitElement {
     return html`<div class="content markdown" part="content"></div>`;
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('click', this.onActionClick);
+  }
+
+  private readonly onActionClick = (event: Event) => {
+    const target = event.composedPath().find((n): n is HTMLElement => n instanceof HTMLElement && n.hasAttribute('data-action'));
+    if (!target || !this.contains(target)) return;
+    const detail = { action: target.getAttribute('data-action')!, messageKey: this.messageKey, text: this.text };
+    this.dispatchEvent(new CustomEvent('llc-message-action', { detail, bubbles: true, composed: true }));
+  };
+
+  /** Clones the actions template into the light DOM (slot `actions`) of a finished answer. */
+  private syncActions(): void {
+    const want = this.roleName === 'assistant' && !this.busy ? this.actionsTemplate : undefined;
+    const current = this.querySelector(':scope > [data-llc-actions]');
+    if (current && (current as HTMLElement & { template?: HTMLTemplateElement }).template === want) return;
+    current?.remove();
+    if (!want) return;
+    const holder = document.createElement('div') as HTMLDivElement & { template?: HTMLTemplateElement };
+    holder.slot = 'actions';
+    holder.setAttribute('data-llc-actions', '');
+    holder.template = want;
+    holder.append(want.content.cloneNode(true));
+    this.append(holder);
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('actionsTemplate') || changed.has('status') || changed.has('roleName')) this.syncActions();
     const host = this.markdownHost;
     if (!host) {
       this.stream?.dispose();

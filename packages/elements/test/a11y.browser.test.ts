@@ -107,7 +107,8 @@ describe('accessibility', () => {
     expect(await axe(list)).to.deep.equal([]);
   });
 
-  it('axe: no violations idle and while streaming, on the real stack; keyboard: Enter, Shift+Enter, F6, Escape', async () => {
+  it('axe: no violations idle and while streaming, on the real stack; keyboard: Enter, Shift+Enter, F6, Escape', async function () {
+    this.timeout(60_000);
     const chat = await fixture<LlcChat>(html`<llc-chat style="display:block;height:600px;width:700px" .client=${client()}></llc-chat>`);
     await until('connected', () => chat.client!.connectionStatus === 'open');
     expect(await axe(chat)).to.deep.equal([]);
@@ -129,12 +130,16 @@ describe('accessibility', () => {
     expect(textarea.value).to.equal('');
 
     const busy = () => list.shadowRoot!.querySelector('llc-message[role-name="assistant"]')?.shadowRoot?.querySelector('article[aria-busy="true"]');
-    await until('a streaming answer', () => !!busy());
+    // Streaming proper (tokens arriving, so there is a stream to stop), not only queued.
+    await until('a streaming answer', () => !!busy() && !!list.shadowRoot!.querySelector('llc-message[role-name="assistant"][status="streaming"]'));
     expect(await axe(chat)).to.deep.equal([]);
     // Escape from the transcript stops the answer.
     await sendKeys({ press: 'F6' });
     await sendKeys({ press: 'Escape' });
-    await until('the answer to stop or end', () => !busy());
+    const state = () => JSON.stringify(chat.client!.snapshot(chat.conversationId!).messages.map((m) => [m.role, m.status, m.streamId, m.text.length]));
+    await until('the answer to stop or end', () => !busy()).catch((error: Error) => {
+      throw new Error(`${error.message}: ${state()} focus=${chat.shadowRoot!.activeElement?.localName}`);
+    });
     // Incoming content never moved the focus.
     expect(chat.shadowRoot!.activeElement).to.equal(list);
     chat.client!.close();
