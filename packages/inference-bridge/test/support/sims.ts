@@ -44,8 +44,11 @@ export async function holdLoad(sim: RunningSimulator, count: number): Promise<()
       body: JSON.stringify({ messages: [{ role: 'user', content: `background load ${i}` }], max_tokens: 4000, ignore_eos: true, stream: true }),
       signal: controller.signal,
     })
-      // The body is left unread (not cancelled): cancelling would close the connection and abort the sequence.
-      .then(() => undefined)
+      // Read to the end (until aborted): an unreferenced body may be collected by undici, which closes the
+      // connection and so aborts the sequence.
+      .then(async (res) => {
+        for await (const _ of res.body ?? []) void _;
+      })
       .catch(() => undefined),
   );
   await eventually(() => sim.engine.stats().running + sim.engine.stats().waiting >= count, `${count} background streams on ${sim.port}`);
