@@ -19,6 +19,14 @@ import { sanitizeToFragment, sharedMarkdown } from './render-markdown.js';
 
 type Token = ReturnType<MarkdownIt['parse']>[number];
 type References = Record<string, unknown>;
+interface Parsed {
+  tokens: Token[];
+  env: { references: References };
+}
+/** A parse of the open tail, reusable by the next step when nothing was frozen in between. */
+interface TailParse extends Parsed {
+  src: string;
+}
 
 interface RenderedBlock {
   html: string;
@@ -79,8 +87,7 @@ export class IncrementalMarkdown {
     const normalized = normalize(text);
     if (!normalized.startsWith(this.text) || this.finished) this.reset();
     this.text = normalized;
-    this.freezeSettled(false);
-    this.renderOpen(false);
+    this.renderOpen(false, this.freezeSettled(false));
   }
 
   /** The text is complete: freeze everything and make the DOM equal to a one-shot render. */
@@ -88,8 +95,7 @@ export class IncrementalMarkdown {
     const normalized = normalize(text);
     if (!normalized.startsWith(this.text) || this.finished) this.reset();
     this.text = normalized;
-    this.freezeSettled(true);
-    this.renderOpen(true);
+    this.renderOpen(true, this.freezeSettled(true));
     this.reconcile();
     this.finished = true;
   }
@@ -105,7 +111,7 @@ export class IncrementalMarkdown {
     this.finished = false;
   }
 
-  private parse(src: string, refs: References): { tokens: Token[]; env: { references: References } } {
+  private parse(src: string, refs: References): Parsed {
     const env = { references: { ...refs } };
     return { tokens: this.md.parse(src, env), env };
   }
@@ -118,13 +124,13 @@ export class IncrementalMarkdown {
     return { html, nodes: [...sanitizeToFragment(html).childNodes], ...(fence ? { fence } : {}) };
   }
 
-  /** Freezes the blocks that can no longer change (all of them when `all`). */
-  private freezeSettled(all: boolean): void {
+  /** Freezes the blocks that can no longer change (all of them when `all`); returns the tail's parse if still valid. */
+  private freezeSettled(all: boolean): TailParse | undefined {
     const tail = this.text.slice(this.frozenLength);
-    const { tokens } = this.parse(tail, this.frozenRefs);
-    const blocks = topLevelBlocks(tokens);
+    const parsed = this.parse(tail, this.frozenRefs);
+    const blocks = topLevelBlocks(parsed.tokens);
     const keepOpen = all ? 0 : 2;
-    if (blocks.length <= keepOpen) return;
+    if (blocks.length <= keepOpen) return { ...parsed, src: tail };
     const cut = all ? tail.length : offsetOfLine(lineStarts(tail), blocks[blocks.length - keepOpen]!.startLine, tail.length);
     // Parse the settled part on its own: it yields exactly its blocks and the reference definitions it holds.
     const settled = this.parse(tail.slice(0, cut), this.frozenRefs);
@@ -138,6 +144,7 @@ export class IncrementalMarkdown {
     this.open = this.open.slice(settledBlocks.length);
     this.frozenLength += cut;
     this.frozenRefs = settled.env.references;
+    return undefined;
   }
 
   private freezeBlock(block: RenderedBlock): void {
@@ -157,10 +164,11 @@ export class IncrementalMarkdown {
   }
 
   /** Re-renders the open tail, replacing only blocks whose HTML changed. */
-  private renderOpen(final: boolean): void {
-    let src = this.text.slice(this.frozenLength);
-    if (!final && src !== '') src = this.repaired(src);
-    const { tokens, env } = this.parse(src, this.frozenRefs);
+  private renderOpen(final: boolean, reuse: TailParse | undefined): void {
+    const raw = this.text.slice(this.frozenLength);
+    const parsedRaw = reuse && reuse.src === raw ? reuse : undefined;
+    const src = !final && raw !== '' ? this.repaired(raw, parsedRaw) : raw;
+    const { tokens, env } = parsedRaw && src === raw ? parsedRaw : this.parse(src, this.frozenRefs);
     const blocks = topLevelBlocks(tokens);
     const next: RenderedBlock[] = [];
     for (let i = 0; i < Math.max(blocks.length, this.open.length); i++) {
@@ -188,8 +196,8 @@ export class IncrementalMarkdown {
   }
 
   /** The tail as it should look mid-stream (half-written syntax hidden), unless it ends in an open fence. */
-  private repaired(src: string): string {
-    const { tokens } = this.parse(src, this.frozenRefs);
+  private repaired(src: string, parsed: Parsed | undefined): string {
+    const { tokens } = parsed ?? this.parse(src, this.frozenRefs);
     const blocks = topLevelBlocks(tokens);
     const last = blocks[blocks.length - 1];
     if (!last) return src;

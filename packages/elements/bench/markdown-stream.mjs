@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * Browser benchmark: a 10k-token markdown answer (prose, lists, a table, a long code fence) streamed at
+ * 1,000 tokens/s in headless Chromium (Debian's, /usr/bin/chromium), rendered (a) by the elements' pipeline —
+ * frame-budgeted, block-incremental — and (b) by a full re-parse + innerHTML per chunk, alternating in the same
+ * run (plus a baseline that streams without rendering). Reports main-thread task time (CDP Performance.getMetrics TaskDuration delta), script time, the time in
+ * render calls, long tasks (> 50 ms) and the ratio.
+ *
+ *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N)
+ */
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const rounds = arg('rounds', 2);
+const tokenCount = arg('tokens', 10_000);
+const tokensPerSecond = arg('tps', 1000);
+
+/** A deterministic answer of about `count` tokens (~4 characters each). */
+function answer(count) {
+  const words = 'the relay streams tokens from the model server to every open tab while the client renders markdown'.split(' ');
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const sentence = () => Array.from({ length: 8 + Math.floor(rand() * 10) }, () => words[Math.floor(rand() * words.length)]).join(' ') + '.';
+  const parts = ['# Streaming report', ''];
+  const code = ['```ts', ...Array.from({ length: 400 }, (_, i) => `const value${i} = compute(${i}, "${words[i % words.length]}"); // step ${i}`), '```', ''];
+  const table = ['| step | tokens | latency |', '|---|---:|---:|', ...Array.from({ length: 30 }, (_, i) => `| ${i} | ${i * 37} | ${(i * 1.7).toFixed(1)} ms |`), ''];
+  let section = 0;
+  while (parts.join('\n').length < count * 4) {
+    section++;
+    parts.push(`## Section ${section}`, '', `${sentence()} **${sentence()}** ${sentence()} [docs](https://example.com/${section}).`, '');
+    parts.push(...Array.from({ length: 5 }, () => `- ${sentence()} \`inline ${section}\``), '');
+    if (section === 3) parts.push(...table);
+    if (section === 5) parts.push(...code);
+    parts.push(`> ${sentence()}`, '');
+  }
+  const text = parts.join('\n');
+  return text.match(/[\s\S]{1,4}/g).slice(0, count);
+}
+
+const bundle = await build({
+  entryPoints: [join(here, 'page.ts')],
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  write: false,
+  conditions: ['llc-source'],
+  define: { 'process.env.NODE_ENV': '"production"' },
+  tsconfig: join(here, '..', 'tsconfig.json'),
+  logLevel: 'error',
+});
+
+const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
+await page.setContent('<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse}</style></head><body></body></html>');
+await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });
+await page.waitForFunction(() => 'llcBench' in globalThis);
+await page.evaluate(() => {
+  globalThis.__long = [];
+  new PerformanceObserver((list) => globalThis.__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: false });
+});
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+
+const tokens = answer(tokenCount);
+const results = { none: [], incremental: [], full: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const strategy of round % 2 === 0 ? ['none', 'incremental', 'full'] : ['full', 'incremental', 'none']) {
+    await page.evaluate(() => (globalThis.__long = []));
+    const before = await metrics();
+    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs: 10 });
+    const after = await metrics();
+    const longTasks = await page.evaluate(() => globalThis.__long);
+    results[strategy].push({
+      ...r,
+      taskMs: (after.TaskDuration - before.TaskDuration) * 1000,
+      scriptMs: (after.ScriptDuration - before.ScriptDuration) * 1000,
+      layoutMs: (after.LayoutDuration - before.LayoutDuration) * 1000,
+      longTasks: longTasks.length,
+      longestTaskMs: Math.max(0, ...longTasks),
+    });
+  }
+}
+await browser.close();
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const summary = Object.fromEntries(
+  Object.entries(results).map(([k, rs]) => [
+    k,
+    {
+      taskMs: Math.round(mean(rs.map((r) => r.taskMs))),
+      layoutMs: Math.round(mean(rs.map((r) => r.layoutMs))),
+      scriptMs: Math.round(mean(rs.map((r) => r.scriptMs))),
+      renderMs: Math.round(mean(rs.map((r) => r.renderMs))),
+      renders: Math.round(mean(rs.map((r) => r.renders))),
+      longestRenderMs: +mean(rs.map((r) => r.longestRenderMs)).toFixed(1),
+      longTasks: Math.max(...rs.map((r) => r.longTasks)),
+      longestTaskMs: Math.round(Math.max(...rs.map((r) => r.longestTaskMs))),
+      wallMs: Math.round(mean(rs.map((r) => r.wallMs))),
+      sameFinalHtml: rs.every((r) => r.finalHtmlLength === results.incremental[0].finalHtmlLength),
+    },
+  ]),
+);
+console.log(JSON.stringify({ tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, rounds, ...summary }, null, 2));
+const net = (k) => summary[k].taskMs - summary.none.taskMs;
+console.log(`main-thread task time, full re-parse ÷ incremental: ${(summary.full.taskMs / summary.incremental.taskMs).toFixed(1)}× gross, ${(net('full') / net('incremental')).toFixed(1)}× net of the harness baseline (${summary.none.taskMs} ms); time in render calls: ${(summary.full.renderMs / summary.incremental.renderMs).toFixed(1)}×`);

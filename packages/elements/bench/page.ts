@@ -1,0 +1,80 @@
+/**
+ * Runs in the benchmark page: streams a markdown answer token by token in real time and renders it either
+ * with the elements' pipeline (frame-budgeted, block-incremental) or by a full re-parse per chunk (what
+ * renderers without incremental parsing do), and reports the main-thread time spent rendering.
+ */
+import { StreamingMarkdown } from '../src/controllers/streaming-markdown.js';
+import { renderMarkdown } from '../src/markdown/render-markdown.js';
+
+export interface RunOptions {
+  /** `none` streams without rendering: the harness's own cost (timers, frames), subtracted as a baseline. */
+  strategy: 'incremental' | 'full' | 'none';
+  tokens: string[];
+  tokensPerSecond: number;
+  /** How often a chunk of tokens arrives (ms), as a relay batches them. */
+  chunkMs: number;
+}
+
+export interface RunResult {
+  strategy: string;
+  /** Time inside our render calls (parse + DOM), ms. */
+  renderMs: number;
+  renders: number;
+  longestRenderMs: number;
+  wallMs: number;
+  finalHtmlLength: number;
+}
+
+const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+
+async function run(options: RunOptions): Promise<RunResult> {
+  const container = document.createElement('div');
+  container.className = 'answer';
+  document.body.replaceChildren(container);
+  let renderMs = 0;
+  let renders = 0;
+  let longest = 0;
+  const timed = (fn: () => void) => {
+    const t0 = performance.now();
+    fn();
+    const ms = performance.now() - t0;
+    renderMs += ms;
+    renders++;
+    longest = Math.max(longest, ms);
+  };
+
+  let stream: StreamingMarkdown | undefined;
+  if (options.strategy === 'incremental') {
+    stream = new StreamingMarkdown(container, {});
+    // Measure each frame's flush: wrap the renderer's update/finish.
+    const renderer = stream.renderer;
+    const update = renderer.update.bind(renderer);
+    const finish = renderer.finish.bind(renderer);
+    renderer.update = (text: string) => timed(() => update(text));
+    renderer.finish = (text?: string) => timed(() => finish(text));
+  }
+
+  const started = performance.now();
+  let text = '';
+  let next = 0;
+  const perChunk = Math.max(1, Math.round((options.tokensPerSecond * options.chunkMs) / 1000));
+  while (next < options.tokens.length) {
+    const due = started + (next / options.tokensPerSecond) * 1000;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const chunk = options.tokens.slice(next, next + perChunk).join('');
+    next += perChunk;
+    text += chunk;
+    if (stream) stream.set(text, false);
+    else if (options.strategy === 'full') timed(() => (container.innerHTML = renderMarkdown(text)));
+  }
+  if (stream) {
+    stream.set(text, true);
+    while (!stream.renderer.isFinished) await frame();
+  }
+  if (options.strategy === 'none') container.innerHTML = renderMarkdown(text);
+  await frame();
+  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length };
+}
+
+(globalThis as { llcBench?: typeof run }).llcBench = run;
