@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     onBreakerOpen: (b, ms, e) => console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
   }).start();
   const metrics = new BridgeMetrics();
-  collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_process_' });
+  collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
   const metricsServer = o['metrics-port'] !== undefined ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host']) : undefined;
   const broker = await NatsBroker.connect({ servers: o.broker.split(','), name: `llc-bridge-${process.pid}` });
   const bridge = new Bridge({
