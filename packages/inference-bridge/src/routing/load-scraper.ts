@@ -30,7 +30,10 @@ export interface LoadScraperOptions {
   intervalMs: number;
   /** A reading older than this many intervals is stale. */
   staleAfterIntervals: number;
-  /** Per-scrape timeout; default the interval (a scrape never overlaps the next). */
+  /**
+   * Per-scrape timeout; default the longer of the interval and 2 s (a loaded vLLM can be slow to answer
+   * `/metrics`; scrapes never overlap — ticks during a slow one are skipped).
+   */
   timeoutMs?: number;
   /** The caller's in-flight count for this replica, sampled when a scrape starts. */
   ownInFlight: () => number;
@@ -93,7 +96,7 @@ export class LoadScraper {
     const at = this.now();
     const ownInFlightAtScrape = this.options.ownInFlight();
     try {
-      const response = await this.fetchImpl(this.options.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? this.options.intervalMs) });
+      const response = await this.fetchImpl(this.options.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? Math.max(this.options.intervalMs, 2000)) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const sums = sumSamples(await response.text(), WANTED);
       const waiting = finite(sums.get(VLLM_LOAD_METRICS.waiting)?.sum);
