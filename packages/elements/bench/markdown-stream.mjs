@@ -4,7 +4,8 @@
  * 1,000 tokens/s in headless Chromium (Debian's, /usr/bin/chromium), rendered (a) by the elements' pipeline —
  * frame-budgeted, block-incremental — and (b) by a full re-parse + innerHTML per chunk, alternating in the same
  * run (plus a baseline that streams without rendering). Reports main-thread task time (CDP Performance.getMetrics TaskDuration delta), script time, the time in
- * render calls, long tasks (> 50 ms) and the ratio.
+ * render calls, long tasks (> 50 ms) and the ratio. The page gives both strategies the CSS `<llc-message>` uses
+ * while streaming (off-screen blocks `content-visibility: auto`).
  *
  *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N)
  */
@@ -58,7 +59,7 @@ const bundle = await build({
 
 const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
-await page.setContent('<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse}</style></head><body></body></html>');
+await page.setContent('<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse} .answer > *{content-visibility:auto;contain-intrinsic-size:auto 1.5em}</style></head><body></body></html>');
 await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });
 await page.waitForFunction(() => 'llcBench' in globalThis);
 await page.evaluate(() => {
@@ -83,6 +84,7 @@ for (let round = 0; round < rounds; round++) {
       taskMs: (after.TaskDuration - before.TaskDuration) * 1000,
       scriptMs: (after.ScriptDuration - before.ScriptDuration) * 1000,
       layoutMs: (after.LayoutDuration - before.LayoutDuration) * 1000,
+      styleMs: (after.RecalcStyleDuration - before.RecalcStyleDuration) * 1000,
       longTasks: longTasks.length,
       longestTaskMs: Math.max(0, ...longTasks),
     });
@@ -97,6 +99,7 @@ const summary = Object.fromEntries(
     {
       taskMs: Math.round(mean(rs.map((r) => r.taskMs))),
       layoutMs: Math.round(mean(rs.map((r) => r.layoutMs))),
+      styleMs: Math.round(mean(rs.map((r) => r.styleMs))),
       scriptMs: Math.round(mean(rs.map((r) => r.scriptMs))),
       renderMs: Math.round(mean(rs.map((r) => r.renderMs))),
       renders: Math.round(mean(rs.map((r) => r.renders))),

@@ -13,6 +13,9 @@ export const messageStyles = css`
   .author { font-size: 0.75rem; font-weight: 600; color: var(--llc-muted, #475569); margin-bottom: 0.25rem; }
   .content { line-height: 1.55; overflow-wrap: anywhere; }
   .plain { white-space: pre-wrap; }
+  /* While an answer streams, its blocks that are off screen skip layout and paint every frame (they stay in
+     the accessibility tree). Only while streaming: the transcript measures finished rows at their real size. */
+  :host([status='streaming']) .markdown > * { content-visibility: auto; contain-intrinsic-size: auto 1.5em; }
   .content pre { background: var(--llc-code-bg, #0f172a); color: var(--llc-code-fg, #e2e8f0); padding: 0.75rem; border-radius: 8px; overflow-x: auto; direction: ltr; text-align: left; margin: 0; }
   .content code { font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace); font-size: 0.9em; }
   .content table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; }

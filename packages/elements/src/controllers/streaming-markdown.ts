@@ -30,7 +30,7 @@ export class StreamingMarkdown {
   /** The latest text of the message; `final` once the answer is complete (done, stopped or failed). */
   set(text: string, final: boolean): void {
     if (text === this.text && final === this.final) return;
-    const fresh = !text.startsWith(this.text) || this.renderer.isFinished;
+    const fresh = !extends_(text, this.text) || this.renderer.isFinished;
     this.text = text;
     this.final = final;
     if (final && (fresh || this.planner.revealed === 0)) {
@@ -89,6 +89,17 @@ export class StreamingMarkdown {
     else this.renderer.update(visible);
     this.options.onFlush?.();
   }
+}
+
+/**
+ * Whether `text` continues `previous`. An answer only grows, so comparing the length and the last stretch of
+ * the previous text is enough, and keeps this O(1) instead of O(length) per chunk (a full prefix comparison
+ * made streaming quadratic). A replaced text (another answer) differs in that stretch.
+ */
+function extends_(text: string, previous: string): boolean {
+  if (text.length < previous.length) return false;
+  const from = Math.max(0, previous.length - 256);
+  return text.startsWith(previous.slice(from), from);
 }
 
 function isHighSurrogate(code: number): boolean {

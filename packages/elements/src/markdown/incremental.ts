@@ -268,5 +268,5 @@ export class IncrementalMarkdown {
 
 /** markdown-it normalises line endings; doing it first keeps line numbers and offsets in step. */
 function normalize(text: string): string {
-  return text.replace(/\r\n?/g, '\n');
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
