@@ -84,6 +84,7 @@ export class LlcMessage extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener('click', this.onActionClick);
+    this.stream?.resume();
   }
 
   private readonly onActionClick = (event: Event) => {
@@ -128,7 +129,8 @@ export class LlcMessage extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.stream?.flushNow();
+    // Detached (scrolled out of the virtualized window, or moved): no frames for an invisible message.
+    this.stream?.dispose();
   }
 
   /** Renders everything received so far right away (instead of at the next animation frame). */

@@ -6,7 +6,8 @@ import './support/node-env.js';
 import { expect, fixture, html } from '@open-wc/testing';
 import { LlcClient, type ClientMessage } from '@locallightchat/client';
 import '../src/index.js';
-import type { LlcChat, LlcMessageList } from '../src/index.js';
+import type { LlcChat, LlcMessageList, LlcProvider } from '../src/index.js';
+import { sendKeys } from '@web/test-runner-commands';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 async function until(what: string, predicate: () => boolean, frames = 600): Promise<void> {
@@ -93,5 +94,26 @@ describe('extension points', () => {
     list.addEventListener('llc-message-action', (e) => (detail = (e as CustomEvent).detail));
     list.shadowRoot!.querySelector<HTMLButtonElement>('llc-message[message-key="a1"] [data-action]')!.click();
     expect(detail).to.include({ action: 'regenerate', messageKey: 'a1' });
+  });
+
+  it('<llc-provider> gives a layout of your own the client and conversation (via @lit/context)', async () => {
+    const client = offlineClient();
+    const provider = await fixture<LlcProvider>(html`<llc-provider conversation="c_custom" .client=${client}>
+      <section style="display:grid;grid-template-rows:300px auto">
+        <llc-message-list></llc-message-list>
+        <llc-composer></llc-composer>
+      </section>
+    </llc-provider>`);
+    const list = provider.querySelector('llc-message-list')!;
+    const composer = provider.querySelector('llc-composer')!;
+    await composer.updateComplete;
+    composer.shadowRoot!.querySelector('textarea')!.focus();
+    await sendKeys({ type: 'Hello from my own layout' });
+    await sendKeys({ press: 'Enter' });
+    await until('the message in the list', () => !!list.shadowRoot!.querySelector('llc-message[role-name="user"]'));
+    const shown = list.shadowRoot!.querySelector('llc-message[role-name="user"]')!;
+    expect(shown.shadowRoot!.querySelector('.content')!.textContent).to.equal('Hello from my own layout');
+    expect(client.snapshot('c_custom').messages[0]?.text).to.equal('Hello from my own layout');
+    client.close();
   });
 });

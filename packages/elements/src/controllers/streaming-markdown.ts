@@ -54,8 +54,14 @@ export class StreamingMarkdown {
     this.render();
   }
 
+  /** Stops scheduling frames (the element left the document); `resume()` picks up where it stopped. */
   dispose(): void {
     this.cancel();
+  }
+
+  /** Schedules the next flush again if anything is left to show. */
+  resume(): void {
+    if (this.planner.pending > 0 || (this.final && !this.renderer.isFinished)) this.schedule();
   }
 
   private schedule(): void {
