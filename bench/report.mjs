@@ -25,6 +25,7 @@ const throughput = read('send-throughput.json');
 const latency = lines('stream-latency.jsonl');
 const priority = read('priority.json');
 const slow = read('slow-consumers.json');
+const bridge = read('bridge.json');
 
 const goals = [];
 const goal = (what, target, measured, pass) => goals.push(`| ${what} | ${target} | ${measured ?? 'not measured'} | ${measured === undefined ? '—' : pass ? 'met' : '**missed**'} |`);
@@ -62,6 +63,10 @@ if (priority) {
   goal('First-token p95, priority on vs off under saturation', '≥ 40 % lower', `${ms(priority.p95on)} on vs ${ms(priority.p95off)} off`, pass);
 }
 if (storm) goal('Accepts per second in a reconnect storm', '≥ 5,000/s', `${storm.acceptsPerSec.toFixed(0)}/s (${storm.back} of ${storm.dropped} back in ${storm.seconds.toFixed(1)} s)`, storm.acceptsPerSec >= 5000);
+if (bridge) {
+  goal('One bridge process, concurrent streams', '≥ 5,000 with CPU to spare', `${bridge.ended}/${bridge.streams} ended, ${bridge.failed} failed, peak ${bridge.peakConcurrent} concurrent, bridge CPU ${bridge.bridgeCpuPercent.toFixed(0)} % of a core`, bridge.peakConcurrent >= 5000 && bridge.failed === 0 && bridge.bridgeCpuPercent < 100);
+  goal('p95 TTFT spread across equal replicas', '≤ 20 %', Number.isFinite(bridge.spread) ? `${(bridge.spread * 100).toFixed(0)} % (histogram bucket resolution)` : undefined, bridge.spread <= 0.2);
+}
 if (slow) goal('Slow consumers: nothing lost', 'every transcript complete', `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`, slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount);
 
 const charts = [];
@@ -87,7 +92,7 @@ if (latency.length) {
   chart('latency.svg', lineChart({ title: 'Added latency vs load (streams × 20 batches/s, publish → socket)', xLabel: 'token batches per second (thousands)', yLabel: 'ms', series }), 'latency percentiles vs load');
 }
 
-const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md']
+const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md', 'bridge.md']
   .map(text)
   .filter(Boolean)
   .map((t) => t.replace(/^# /, '## '));

@@ -30,6 +30,7 @@ const scenarios = [
     name: `added latency, ${mode}, ${streams} streams × ${rate}/s`,
     argv: ['stream/run-latency.mjs', '--mode', mode, '--streams', String(streams), '--rate', String(rate), '--seconds', q(4, 10)],
   })),
+  { id: 'bridge', name: 'one bridge process under many concurrent streams', argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'] },
   { id: 'priority', name: 'first-token priority under saturation', argv: ['stream/run-priority.mjs', '--sockets', q(6, 10), '--busy', '6', '--seconds', q(4, 6), '--runs', q(1, 3)] },
   { id: 'storm', name: 'reconnect storm', argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'] },
   { id: 'slow', name: 'slow consumers', argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)] },

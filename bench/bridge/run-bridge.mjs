@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * One `llc-bridge` process under many concurrent streams: N generation requests submitted at once through a
+ * hermetic NATS work queue, served by R equal simulator replicas (`llc-vllm-sim`, separate processes, batches
+ * large enough to run every sequence at once). Measured: streams completed, the bridge process's CPU (% of one
+ * core, from /proc — the "CPU to spare"), and the p95 TTFT per replica from the bridge's own histogram, whose
+ * spread across equal replicas shows whether routing balances them.
+ *
+ *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { NatsBroker, decodeEvent } from '@locallightchat/broker';
+import { startNats } from '@locallightchat/test-support';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const N = Number(arg('streams', 5000));
+const R = Number(arg('replicas', 2));
+const MAX_TOKENS = Number(arg('max-tokens', 300));
+const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const cpuOf = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+};
+
+function start(command, argv, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) resolve({ child, match: m });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
+    child.once('exit', (code) => reject(new Error(`${argv[0]} exited (${code}): ${out.slice(-1500)}`)));
+  });
+}
+
+/** p95 from a Prometheus histogram's cumulative buckets for one backend label. */
+function histogramP95(metrics, name, backend) {
+  const buckets = [];
+  for (const line of metrics.split('\n')) {
+    const m = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)`).exec(line);
+    if (!m || !m[1].includes(`backend="${backend}"`)) continue;
+    const le = /le="([^"]+)"/.exec(m[1])[1];
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(m[2])]);
+  }
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const hit = buckets.find(([, c]) => c >= 0.95 * total);
+  return { count: total, p95: hit ? hit[0] : NaN };
+}
+
+async function main() {
+  const nats = await startNats();
+  const sims = await Promise.all(
+    Array.from({ length: R }, () =>
+      start(process.execPath, [here('../../packages/inference-bridge/dist/cli/sim-cli.js'), '--port', '0', '--profile', '8b-h100', '--max-num-seqs', '8192', '--kv-cache-tokens', '4000000', '--max-num-batched-tokens', '65536'], /listening on (http:\/\/\S+)/),
+    ),
+  );
+  const urls = sims.map((s) => s.match[1]);
+  const bridge = await start(
+    process.execPath,
+    [here('../../packages/inference-bridge/dist/cli/bridge-cli.js'), '--broker', nats.url, '--backend-url', urls.join(','), '--max-in-flight', String(N + 100), '--metrics-port', '0', '--metrics-host', '127.0.0.1'],
+    /metrics on :(\d+)\/metrics/,
+  );
+  const metricsUrl = `http://127.0.0.1:${bridge.match[1]}/metrics`;
+  const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
+  const nc = await connect({ servers: nats.url });
+  const nonce = Math.random().toString(36).slice(2, 7);
+  let ended = 0;
+  let failed = 0;
+  let started = 0;
+  nc.subscribe('llc.conv.>', {
+    callback: (_e, msg) => {
+      let event;
+      try {
+        event = decodeEvent(msg.data);
+      } catch {
+        return;
+      }
+      if (event.type === 'stream-start') started++;
+      if (event.type === 'stream-end') {
+        ended++;
+        if (event.finishReason === 'error') failed++;
+      }
+    },
+  });
+  await nc.flush();
+  await sleep(1000);
+
+  const cpu0 = cpuOf(bridge.child.pid);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    await broker.submit({
+      requestId: `r${nonce}${i}`,
+      streamId: `s${nonce}${i}`,
+      conversationId: `c${nonce}${i}`,
+      userId: `u${i}`,
+      replyTo: `m${i}`,
+      messages: [{ role: 'user', content: `Question number ${i} about streaming systems.` }],
+      maxTokens: MAX_TOKENS,
+      priority: 0,
+      createdAt: Date.now(),
+    });
+  }
+  const submitted = (performance.now() - t0) / 1000;
+  let peakConcurrent = 0;
+  const deadline = Date.now() + 300_000;
+  while (ended < N && Date.now() < deadline) {
+    peakConcurrent = Math.max(peakConcurrent, started - ended);
+    await sleep(200);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuOf(bridge.child.pid) - cpu0;
+  const metrics = await (await fetch(metricsUrl)).text();
+  const names = urls.map((u) => new URL(u).host);
+  const ttft = names.map((n) => ({ backend: n, ...histogramP95(metrics, 'llc_bridge_ttft_seconds', n) }));
+  await nc.close();
+  await broker.close();
+  bridge.child.kill('SIGTERM');
+  for (const s of sims) s.child.kill('SIGTERM');
+  await nats.stop();
+
+  const p95s = ttft.map((t) => t.p95).filter(Number.isFinite);
+  const spread = p95s.length > 1 ? (Math.max(...p95s) - Math.min(...p95s)) / Math.max(...p95s) : NaN;
+  const result = { streams: N, replicas: R, ended, failed, peakConcurrent, seconds, submitSeconds: submitted, bridgeCpuPercent: (cpu / seconds) * 100, ttft, spread };
+  const lines = [
+    `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
+    '',
+    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}\``,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
+    '',
+    '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) |',
+    '|---|---|---|---|---|---|',
+    `| ${N} | ${ended} | ${failed} | ${peakConcurrent} | ${seconds.toFixed(1)} s | ${result.bridgeCpuPercent.toFixed(0)} % |`,
+    '',
+    '| replica | requests | p95 TTFT (histogram bucket) |',
+    '|---|---|---|',
+    ...ttft.map((t) => `| ${t.backend} | ${t.count} | ≤ ${t.p95} s |`),
+    '',
+    `p95 TTFT spread across the replicas: ${Number.isFinite(spread) ? `${(spread * 100).toFixed(0)} %` : 'n/a'} (bucket resolution: the histogram's bounds).`,
+    '',
+  ];
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/bridge.md`, lines.join('\n'));
+  writeFileSync(`${OUT}/bridge.json`, JSON.stringify(result, null, 2));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
