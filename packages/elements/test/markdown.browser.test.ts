@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
-import { isSafeUrl, renderMarkdown } from '../src/markdown/render-markdown.js';
+import DOMPurify from 'dompurify';
+import { isSafeUrl, renderMarkdown, sanitizeToFragment } from '../src/markdown/render-markdown.js';
 
 function fragment(html: string): HTMLElement {
   const div = document.createElement('div');
@@ -45,5 +46,17 @@ describe('renderMarkdown (safe by default)', () => {
     expect(isSafeUrl('JaVaScRiPt:alert(1)')).to.equal(false);
     expect(isSafeUrl(' data:text/html,x')).to.equal(false);
     expect(isSafeUrl('vbscript:x')).to.equal(false);
+  });
+
+  it('uses private sanitiser instances: the page\'s own DOMPurify keeps its behaviour', () => {
+    renderMarkdown('[a](https://example.com)');
+    sanitizeToFragment('<p>x</p>');
+    const div = fragment(DOMPurify.sanitize('<a href="javascript:alert(1)">x</a><a href="https://example.com">y</a>'));
+    expect(div.querySelector('a[href^="https"]')!.hasAttribute('target')).to.equal(false);
+    const ours = sanitizeToFragment('<a href="javascript:alert(1)">x</a><img src="data:image/png;base64,AA" onerror="alert(1)">');
+    expect(ours.querySelector('a')!.hasAttribute('href')).to.equal(false);
+    expect(ours.querySelector('a')!.getAttribute('rel')).to.equal('noopener noreferrer');
+    expect(ours.querySelector('img')!.hasAttribute('src')).to.equal(false);
+    expect(ours.querySelector('img')!.hasAttribute('onerror')).to.equal(false);
   });
 });

@@ -38,22 +38,34 @@ export function createMarkdown(): MarkdownIt {
 
 let shared: MarkdownIt | undefined;
 const PURIFY_CONFIG = { ADD_ATTR: ['target', 'loading', 'decoding'], FORBID_TAGS: ['style', 'form', 'input', 'button'] };
-let hooked = false;
+
+type Purifier = ReturnType<typeof DOMPurify>;
+let stringPurifier: Purifier | undefined;
+let fragmentPurifier: Purifier | undefined;
+
+/**
+ * A private DOMPurify instance with our hook and a fixed config: the page's own global DOMPurify is left
+ * alone (our link rules must not apply to the app's sanitising), and the config is parsed once instead of on
+ * every call (that was a measurable share of each streamed frame).
+ */
+function purifier(fragment: boolean): Purifier {
+  const purify = DOMPurify(window);
+  purify.addHook('afterSanitizeAttributes', (node) => {
+    if (node instanceof HTMLAnchorElement) {
+      if (!isSafeUrl(node.getAttribute('href') ?? '')) node.removeAttribute('href');
+      node.setAttribute('target', '_blank');
+      node.setAttribute('rel', 'noopener noreferrer');
+    }
+    if (node instanceof HTMLImageElement && !isSafeUrl(node.getAttribute('src') ?? '')) node.removeAttribute('src');
+  });
+  purify.setConfig(fragment ? { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true } : PURIFY_CONFIG);
+  return purify;
+}
 
 /** Sanitises HTML produced by our renderer (a second line of defence after markdown-it's own escaping). */
 export function sanitize(html: string): string {
-  if (!hooked) {
-    hooked = true;
-    DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-      if (node instanceof HTMLAnchorElement) {
-        if (!isSafeUrl(node.getAttribute('href') ?? '')) node.removeAttribute('href');
-        node.setAttribute('target', '_blank');
-        node.setAttribute('rel', 'noopener noreferrer');
-      }
-      if (node instanceof HTMLImageElement && !isSafeUrl(node.getAttribute('src') ?? '')) node.removeAttribute('src');
-    });
-  }
-  return DOMPurify.sanitize(html, PURIFY_CONFIG);
+  stringPurifier ??= purifier(false);
+  return stringPurifier.sanitize(html) as unknown as string;
 }
 
 /** The shared parser instance (created on first use). */
@@ -72,6 +84,6 @@ export function renderMarkdown(text: string): string {
  * Types policy that forbids string assignments).
  */
 export function sanitizeToFragment(html: string): DocumentFragment {
-  sanitize(''); // installs the hook once
-  return DOMPurify.sanitize(html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
+  fragmentPurifier ??= purifier(true);
+  return fragmentPurifier.sanitize(html) as unknown as DocumentFragment;
 }
