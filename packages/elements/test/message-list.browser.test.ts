@@ -4,6 +4,7 @@
  */
 import './support/node-env.js';
 import { expect, fixture, html } from '@open-wc/testing';
+import { emulateMedia } from '@web/test-runner-commands';
 import type { ClientMessage } from '@locallightchat/client';
 import '../src/llc-message-list.js';
 import type { LlcMessageList } from '../src/llc-message-list.js';
@@ -110,5 +111,22 @@ describe('llc-message-list (virtualized)', () => {
     await settle(el, 10);
     const after = row(key)!.getBoundingClientRect().top;
     expect(Math.abs(after - before)).to.be.lessThan(2);
+  });
+
+  it('with prefers-reduced-motion, "Jump to latest" lands at once (no smooth scroll)', async () => {
+    await emulateMedia({ reducedMotion: 'reduce' });
+    try {
+      const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+      el.messages = Array.from({ length: 300 }, (_, i) => message(i));
+      await settle(el);
+      const { log, jump } = parts(el);
+      log.scrollTop -= 3000;
+      await settle(el);
+      expect(jump.hidden).to.equal(false);
+      jump.click();
+      expect(distanceFromEnd(log)).to.be.lessThan(30);
+    } finally {
+      await emulateMedia({ reducedMotion: 'no-preference' });
+    }
   });
 });
