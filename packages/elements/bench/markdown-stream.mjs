@@ -7,7 +7,7 @@
  * render calls, long tasks (> 50 ms) and the ratio. The page gives both strategies the CSS `<llc-message>` uses
  * while streaming (off-screen blocks `content-visibility: auto`).
  *
- *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N)
+ *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N, --chunk-ms N)
  */
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
@@ -22,6 +22,8 @@ const arg = (name, fallback) => {
 const rounds = arg('rounds', 2);
 const tokenCount = arg('tokens', 10_000);
 const tokensPerSecond = arg('tps', 1000);
+/** A chunk every `chunk-ms` (10 ms = 10 tokens per chunk at 1,000 tok/s; 1 ms = one token per chunk). */
+const chunkMs = arg('chunk-ms', 10);
 
 /** A deterministic answer of about `count` tokens (~4 characters each). */
 function answer(count) {
@@ -76,7 +78,7 @@ for (let round = 0; round < rounds; round++) {
   for (const strategy of round % 2 === 0 ? ['none', 'incremental', 'full'] : ['full', 'incremental', 'none']) {
     await page.evaluate(() => (globalThis.__long = []));
     const before = await metrics();
-    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs: 10 });
+    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs });
     const after = await metrics();
     const longTasks = await page.evaluate(() => globalThis.__long);
     results[strategy].push({
@@ -111,6 +113,6 @@ const summary = Object.fromEntries(
     },
   ]),
 );
-console.log(JSON.stringify({ tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, rounds, ...summary }, null, 2));
+console.log(JSON.stringify({ tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, chunkMs, rounds, ...summary }, null, 2));
 const net = (k) => summary[k].taskMs - summary.none.taskMs;
 console.log(`main-thread task time, full re-parse ÷ incremental: ${(summary.full.taskMs / summary.incremental.taskMs).toFixed(1)}× gross, ${(net('full') / net('incremental')).toFixed(1)}× net of the harness baseline (${summary.none.taskMs} ms); time in render calls: ${(summary.full.renderMs / summary.incremental.renderMs).toFixed(1)}×`);
