@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
 /**
  * `llc-relay`: the relay, configured by flags or LLC_* environment variables (`llc-relay --help`).
  *
@@ -6,9 +6,9 @@
  *   llc-relay --dev --backend-url http://gpu:8000/v1   one process in front of your vLLM
  *   llc-relay --broker nats://nats:4222 --store redis://redis:6379 --auth-jwks-url https://…   (production)
  *
- * The shebang caps V8's young generation at 1 MB per semi-space: with the default (up to 16 MB, grown under the
- * garbage of a connection burst and never given back) an idle socket costs ~3.3 KB of RSS instead of ~1 KB
- * (bench/idle). Run `node --max-semi-space-size=… dist/cli/relay-cli.js` to choose otherwise.
+ * The `llc-relay` command is bin/llc-relay.js, which runs this with V8's young generation capped at 1 MB per
+ * semi-space: with the default (up to 16 MB, grown under the garbage of a connection burst and never given back)
+ * an idle socket costs ~3.3 KB of RSS instead of ~1.3 KB (bench/idle).
  */
 import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
 import { Registry } from 'prom-client';
