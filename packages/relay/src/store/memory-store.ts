@@ -123,10 +123,15 @@ export class MemoryStore implements Store {
     this.closed = true;
   }
 
-  /** A full bucket is the same as none, so full ones are forgotten (memory stays proportional to active users). */
+  /**
+   * A full bucket is the same as none, so full ones are forgotten; past `maxConversations` buckets the least
+   * recently used go too (a forgotten bucket counts as full: lenient, and memory stays bounded).
+   */
   private setBucket(userId: string, state: BucketState, policy: TokenBucketPolicy): void {
-    if (state.level >= policy.capacity) this.buckets.delete(userId);
-    else this.buckets.set(userId, state);
+    this.buckets.delete(userId);
+    if (state.level >= policy.capacity) return;
+    this.buckets.set(userId, state);
+    if (this.buckets.size > this.maxConversations) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
   /** Looks a conversation up and marks it recently used. */
