@@ -58,7 +58,8 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
       const recent = (crashes[slot] = [...crashes[slot]!.filter((t) => now - t < 60_000), now]);
       const delay = Math.min(30_000, 1000 * 2 ** (recent.length - 1));
       log.warn(`relay process ${slot} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
-      setTimeout(() => !stopping && start(slot), delay).unref();
+      // Not unref'd: when every child is down, this timer is what keeps the supervisor alive to restart them.
+      setTimeout(() => !stopping && start(slot), delay);
     });
   };
   for (let slot = 0; slot < options.processes; slot++) start(slot);
