@@ -101,8 +101,9 @@ async function main() {
 
   const cpu0 = cpuOf(bridge.child.pid);
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    await broker.submit({
+  // Submitted 200 at a time (JetStream acknowledges each), so all N are in flight together.
+  const submit = (i) =>
+    broker.submit({
       requestId: `r${nonce}${i}`,
       streamId: `s${nonce}${i}`,
       conversationId: `c${nonce}${i}`,
@@ -113,7 +114,7 @@ async function main() {
       priority: 0,
       createdAt: Date.now(),
     });
-  }
+  for (let i = 0; i < N; i += 200) await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => submit(i + k)));
   const submitted = (performance.now() - t0) / 1000;
   let peakConcurrent = 0;
   const deadline = Date.now() + 300_000;
