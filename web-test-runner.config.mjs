@@ -28,6 +28,18 @@ const tsJsResolver = {
   },
 };
 
+/**
+ * Serves `x.ts` for a request of a missing `x.js` next to it: module workers are created from
+ * `new URL('./worker.js', import.meta.url)`, which the import resolver above never sees.
+ */
+async function tsForMissingJs(ctx, next) {
+  if (ctx.path.startsWith('/packages/') && ctx.path.endsWith('.js')) {
+    const file = join(root, ctx.path);
+    if (!existsSync(file) && existsSync(file.replace(/\.js$/, '.ts'))) ctx.url = ctx.url.replace(/\.js(?=$|\?)/, '.ts');
+  }
+  return next();
+}
+
 /** Writes { passed, failed, skipped } for the summary line of `npm test`. */
 function summaryReporter() {
   return {
@@ -106,6 +118,7 @@ export default {
       },
     }),
   ],
+  middleware: [tsForMissingJs],
   plugins: [
     tsJsResolver,
     stackPlugin(),

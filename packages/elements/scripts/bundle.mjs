@@ -2,7 +2,10 @@
 /**
  * Single-file ESM bundle of the client + elements for a plain `<script type="module">`:
  *   dist-bundle/llc-elements.min.js   everything, highlighter included (loaded lazily at run time)
- * and prints min and min+gzip sizes, also of a build without the highlighter (the size budget excludes it).
+ * and, beside it, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
+ *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
+ *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 20k chars)
+ * Prints min and min+gzip sizes, also of a build without the highlighter (the size budget excludes it).
  *
  *   npm run bundle -w @locallightchat/elements
  */
@@ -17,6 +20,17 @@ const root = join(here, '..');
 const outdir = join(root, 'dist-bundle');
 mkdirSync(outdir, { recursive: true });
 
+/**
+ * markdown-it imports two decoders from `entities`, whose index also builds the encoding tables at load time
+ * (so they cannot be tree-shaken); its decode module has both decoders and nothing else.
+ */
+const entitiesDecodeOnly = {
+  name: 'entities-decode-only',
+  setup(b) {
+    b.onResolve({ filter: /^entities$/ }, (args) => b.resolve('entities/lib/decode.js', { kind: args.kind, resolveDir: args.resolveDir }));
+  },
+};
+
 const common = {
   entryPoints: [join(root, 'src/index.ts')],
   bundle: true,
@@ -29,6 +43,7 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
   tsconfig: join(root, 'tsconfig.json'),
   legalComments: 'eof',
+  plugins: [entitiesDecodeOnly],
   write: false,
   logLevel: 'warning',
 };
@@ -49,10 +64,22 @@ function sizes(bytes) {
 const full = await build({ ...common });
 const file = join(outdir, 'llc-elements.min.js');
 writeFileSync(file, full.outputFiles[0].contents);
-const lean = await build({ ...common, plugins: [noHighlighter] });
+const lean = await build({ ...common, plugins: [entitiesDecodeOnly, noHighlighter] });
+const workers = {
+  'shared-worker.js': join(root, '../client/src/links/shared-worker.ts'),
+  'highlight-worker.js': join(root, 'src/code/highlight-worker.ts'),
+};
+for (const [name, entry] of Object.entries(workers)) {
+  const out = await build({ ...common, entryPoints: [entry] });
+  writeFileSync(join(outdir, name), out.outputFiles[0].contents);
+}
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const a = sizes(readFileSync(file));
 const b = sizes(lean.outputFiles[0].contents);
 console.log(`llc-elements.min.js (client + elements, with highlighter): ${kb(a.min)} min, ${kb(a.gzip)} min+gzip`);
 console.log(`without the highlighter:                                   ${kb(b.min)} min, ${kb(b.gzip)} min+gzip`);
+for (const name of Object.keys(workers)) {
+  const w = sizes(readFileSync(join(outdir, name)));
+  console.log(`${name.padEnd(58)} ${kb(w.min)} min, ${kb(w.gzip)} min+gzip (loaded only when used)`);
+}

@@ -11,6 +11,7 @@ export { LlcProvider } from './llc-provider.js';
 export type { AnnounceEventDetail } from './llc-message.js';
 export type { Renderers, ToolCallInfo, CodeBlockInfo, CodeBlockRenderer } from './renderers.js';
 export { defaultCodeBlock } from './code/code-block.js';
+export { configureHighlighting, highlightStats, type HighlightOptions } from './code/highlighter.js';
 export { StreamingMarkdown, type StreamingMarkdownOptions } from './controllers/streaming-markdown.js';
 export { FlushPlanner, type FlushPlannerOptions } from './controllers/flush-planner.js';
 export { clientContext, conversationContext } from './context.js';

@@ -5,6 +5,9 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../src/llc-message.js';
 import type { LlcMessage } from '../src/llc-message.js';
+import { configureHighlighting, highlightStats } from '../src/code/highlighter.js';
+import { highlight } from '../src/code/highlight.js';
+import { segmentsFromHighlightHtml, segmentsText } from '../src/code/segments.js';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 async function until(what: string, predicate: () => boolean, frames = 600): Promise<void> {
@@ -67,5 +70,72 @@ describe('code blocks', () => {
       .text=${'get_weather(paris)'}
     ></llc-message>`);
     expect(tool.shadowRoot!.querySelector('.tool')!.textContent).to.equal('GET_WEATHER(PARIS)');
+  });
+
+  describe('large blocks', () => {
+    /** About `chars` characters of JavaScript, different each call (so no cache can answer). */
+    const program = (chars: number, tag: string) =>
+      Array.from({ length: Math.ceil(chars / 60) }, (_, i) => `const ${tag}${i} = await fetch("/api/${i}") && 'x' < 2; // #${i}\n`).join('');
+    const closedFence = (code: string) => `Here:\n\n\`\`\`js\n${code}\`\`\`\n`;
+    afterEach(() => configureHighlighting({ inlineMaxChars: 5_000, workerUrl: undefined }));
+
+    it('are highlighted in a worker, with the same result as on the main thread', async () => {
+      configureHighlighting({ inlineMaxChars: 1_000 });
+      const before = { ...highlightStats };
+      const code = program(30_000, 'w');
+      const el = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(code)}></llc-message>`);
+      const root = el.shadowRoot!;
+      await until('worker highlighting', () => !!root.querySelector('code.hljs .hljs-keyword'), 1200);
+      // 30,000 characters is past the inline fallback limit: only the worker could have highlighted it.
+      expect(highlightStats.worker).to.equal(before.worker + 1);
+      expect(highlightStats.inline).to.equal(before.inline);
+      const shown = root.querySelector('code.hljs')!;
+      expect(shown.textContent).to.equal(code);
+      const reference = document.createElement('template');
+      reference.innerHTML = highlight(code, 'js')!;
+      expect(shown.innerHTML).to.equal(reference.innerHTML);
+    });
+
+    it('fall back when the worker cannot start: inline up to the fallback limit, plain beyond it', async () => {
+      configureHighlighting({ inlineMaxChars: 100, workerUrl: '/no-such-highlight-worker.js' });
+      const before = { ...highlightStats };
+      const small = program(600, 's');
+      const el = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(small)}></llc-message>`);
+      await until('inline highlighting', () => !!el.shadowRoot!.querySelector('code.hljs .hljs-keyword'), 1200);
+      expect(highlightStats.workerFailures).to.equal(before.workerFailures + 1);
+      expect(highlightStats.inline).to.equal(before.inline + 1);
+
+      const huge = program(25_000, 'h');
+      const big = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(huge)}></llc-message>`);
+      await until('the decision to leave it plain', () => highlightStats.plain === before.plain + 1, 1200);
+      // The broken worker is not retried for every block.
+      expect(highlightStats.workerFailures).to.equal(before.workerFailures + 1);
+      expect(big.shadowRoot!.querySelector('code.hljs')).to.equal(null);
+      expect(big.shadowRoot!.querySelector('pre code')!.textContent).to.equal(huge);
+      expect(big.shadowRoot!.querySelector('[part="copy-button"]')).to.not.equal(null);
+    });
+  });
+
+  describe('highlighted segments', () => {
+    it('parse highlight.js output, nested spans and escapes included', () => {
+      const segments = segmentsFromHighlightHtml('<span class="hljs-title function_">f</span>(<span class="hljs-string">&quot;a&amp;b&#x27;&lt;&gt;&quot;</span>)');
+      expect(segments).to.deep.equal([{ open: 'hljs-title function_' }, 'f', 0, '(', { open: 'hljs-string' }, '"a&b\'<>"', 0, ')']);
+      expect(segmentsText(segments!)).to.equal('f("a&b\'<>")');
+      const nested = segmentsFromHighlightHtml('<span class="a"><span class="b">x</span>y</span>');
+      expect(nested).to.deep.equal([{ open: 'a' }, { open: 'b' }, 'x', 0, 'y', 0]);
+    });
+
+    it('refuse anything highlight.js does not produce', () => {
+      for (const bad of [
+        '<img src=x onerror="alert(1)">',
+        '<span class="a" onclick="x()">y</span>',
+        '<span class="a">unclosed',
+        'stray</span>',
+        'a &nbsp; b',
+        '<a href="javascript:alert(1)">x</a>',
+      ]) {
+        expect(segmentsFromHighlightHtml(bad), bad).to.equal(undefined);
+      }
+    });
   });
 });

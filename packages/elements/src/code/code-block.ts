@@ -1,9 +1,11 @@
 /**
  * Decorates a closed code fence: a toolbar with the language and a Copy button (accessible label), and
  * syntax highlighting loaded lazily and applied when the browser is idle. Highlighting runs only on frozen
- * blocks, i.e. after the fence has closed, never while its text is still arriving.
+ * blocks, i.e. after the fence has closed, never while its text is still arriving; large blocks are
+ * highlighted in a worker (highlighter.ts) and their spans built here in idle-time slices.
  */
-import { sanitizeToFragment } from '../markdown/render-markdown.js';
+import { highlightSegments } from './highlighter.js';
+import { buildSegments } from './segments.js';
 import type { ChatStrings } from '../strings.js';
 
 /** What a code-block renderer receives. */
@@ -18,11 +20,6 @@ export interface CodeBlockInfo {
 
 /** Returns the element to show instead of `info.pre`. */
 export type CodeBlockRenderer = (info: CodeBlockInfo) => Element;
-
-/** Blocks larger than this are left plain (highlighting would be a long task; off-main-thread is future work). */
-export const MAX_HIGHLIGHT_CHARS = 20_000;
-
-let loading: Promise<typeof import('./highlight.js')> | undefined;
 
 /** The default code-block renderer. */
 export const defaultCodeBlock: CodeBlockRenderer = ({ code, language, pre, strings }) => {
@@ -46,25 +43,38 @@ export const defaultCodeBlock: CodeBlockRenderer = ({ code, language, pre, strin
   pre.setAttribute('dir', 'ltr');
   figure.append(bar, pre);
   const target = pre.querySelector('code');
-  if (target && language && code.length <= MAX_HIGHLIGHT_CHARS) whenIdle(() => void highlightInto(target, code, language));
+  if (target && language) whenIdle(() => void highlightInto(target, code, language));
   return figure;
 };
 
 async function highlightInto(target: HTMLElement, code: string, language: string): Promise<void> {
-  loading ??= import('./highlight.js');
-  let html: string | undefined;
   try {
-    html = (await loading).highlight(code, language);
+    const segments = await highlightSegments(code, language);
+    // The text may have been replaced meanwhile (a reconcile or a reset); only decorate what is still ours.
+    if (!segments || target.textContent !== code) return;
+    let sliceStart = performance.now();
+    const fragment = await buildSegments(
+      segments,
+      () => performance.now() - sliceStart > SLICE_MS,
+      () =>
+        new Promise<void>((resolve) =>
+          whenIdle(() => {
+            sliceStart = performance.now();
+            resolve();
+          }),
+        ),
+    );
+    if (target.textContent !== code) return;
+    target.replaceChildren(fragment);
+    target.classList.add('hljs');
   } catch (error) {
     // Highlighting is decoration: if the highlighter cannot load, the code stays readable as plain text.
     console.warn('llc: code highlighting unavailable', error);
-    return;
   }
-  // The text may have been replaced meanwhile (a reconcile or a reset); only decorate what is still ours.
-  if (html === undefined || target.textContent !== code) return;
-  target.replaceChildren(sanitizeToFragment(html));
-  target.classList.add('hljs');
 }
+
+/** Main-thread time spent building spans before yielding to input and rendering. */
+const SLICE_MS = 8;
 
 async function copy(code: string, button: HTMLButtonElement, strings: ChatStrings): Promise<void> {
   try {
