@@ -8,11 +8,14 @@
  * while streaming (off-screen blocks `content-visibility: auto`).
  *
  *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N, --chunk-ms N)
+ *   … -- --profile FILE    also writes a CPU profile of the incremental runs (unminified) and prints its top
+ *                          self-time functions, to see where the incremental path spends its time
  */
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createProfiler, summariseTrace } from './profile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
@@ -24,6 +27,14 @@ const tokenCount = arg('tokens', 10_000);
 const tokensPerSecond = arg('tps', 1000);
 /** A chunk every `chunk-ms` (10 ms = 10 tokens per chunk at 1,000 tok/s; 1 ms = one token per chunk). */
 const chunkMs = arg('chunk-ms', 10);
+/** `--only incremental` runs one strategy (with `--profile`, to iterate faster); the ratio needs all three. */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1];
+/** `--trace FILE`: a Chromium trace of the first incremental run, summarised by main-thread event (paint, layout…). */
+const traceIndex = process.argv.indexOf('--trace');
+const traceFile = traceIndex === -1 ? undefined : process.argv[traceIndex + 1];
+const profileIndex = process.argv.indexOf('--profile');
+const profileFile = profileIndex === -1 ? undefined : process.argv[profileIndex + 1];
 
 /** A deterministic answer of about `count` tokens (~4 characters each). */
 function answer(count) {
@@ -51,7 +62,7 @@ const bundle = await build({
   entryPoints: [join(here, 'page.ts')],
   bundle: true,
   format: 'esm',
-  minify: true,
+  minify: !profileFile,
   write: false,
   conditions: ['llc-source'],
   define: { 'process.env.NODE_ENV': '"production"' },
@@ -72,14 +83,22 @@ const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
 const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 
+const profiler = createProfiler(cdp);
 const tokens = answer(tokenCount);
 const results = { none: [], incremental: [], full: [] };
 for (let round = 0; round < rounds; round++) {
   for (const strategy of round % 2 === 0 ? ['none', 'incremental', 'full'] : ['full', 'incremental', 'none']) {
+    if (only && strategy !== only) continue;
     await page.evaluate(() => (globalThis.__long = []));
+    const profiling = profileFile && strategy === 'incremental';
+    if (profiling) await profiler.start();
+    const tracing = traceFile && strategy === 'incremental' && round === 0;
+    if (tracing) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const before = await metrics();
     const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs });
     const after = await metrics();
+    if (profiling) await profiler.stop();
+    if (tracing) await browser.stopTracing();
     const longTasks = await page.evaluate(() => globalThis.__long);
     results[strategy].push({
       ...r,
@@ -93,10 +112,12 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 await browser.close();
+if (profileFile) await profiler.report(profileFile);
+if (traceFile) await summariseTrace(traceFile);
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = Object.fromEntries(
-  Object.entries(results).map(([k, rs]) => [
+  Object.entries(results).filter(([, rs]) => rs.length > 0).map(([k, rs]) => [
     k,
     {
       taskMs: Math.round(mean(rs.map((r) => r.taskMs))),
@@ -114,5 +135,6 @@ const summary = Object.fromEntries(
   ]),
 );
 console.log(JSON.stringify({ tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, chunkMs, rounds, ...summary }, null, 2));
+if (only) process.exit(0);
 const net = (k) => summary[k].taskMs - summary.none.taskMs;
 console.log(`main-thread task time, full re-parse ÷ incremental: ${(summary.full.taskMs / summary.incremental.taskMs).toFixed(1)}× gross, ${(net('full') / net('incremental')).toFixed(1)}× net of the harness baseline (${summary.none.taskMs} ms); time in render calls: ${(summary.full.renderMs / summary.incremental.renderMs).toFixed(1)}×`);
