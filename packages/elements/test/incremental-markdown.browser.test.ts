@@ -42,6 +42,13 @@ function oneShot(text: string): string {
   return div.innerHTML;
 }
 
+/** What the renderer shows for `text` when it gets it in one update (no streaming history, no fast path). */
+function fresh(text: string): string {
+  const renderer = new IncrementalMarkdown(document.createElement('div'));
+  renderer.update(text);
+  return renderer.container.innerHTML;
+}
+
 function stream(text: string, random: () => number, maxChunk: number): IncrementalMarkdown {
   const renderer = new IncrementalMarkdown(document.createElement('div'));
   let at = 0;
@@ -111,6 +118,51 @@ describe('IncrementalMarkdown', () => {
     expect(code.textContent).to.equal(Array.from({ length: 39 }, (_, i) => `print(${i + 1})\n`).join(''));
     expect(changes.every((c) => c.target === code && c.removedNodes.length === 0)).to.equal(true);
     expect(renderer.stats.fenceAppends).to.equal(38);
+    expect(renderer.stats.fenceFastAppends).to.equal(38);
+  });
+
+  it('a fence streamed line by line: the closing fence arriving in pieces never shows as code', () => {
+    const lines = ['Intro', '', '```ts', ...Array.from({ length: 30 }, (_, i) => `const v${i} = ${i}; // \`${i}\``), '``', '`` not a closer', '    ```', '~~~', '```ts'];
+    const text = lines.join('\n') + '\n```\n\nAfter.\n';
+    const container = document.createElement('div');
+    const renderer = new IncrementalMarkdown(container);
+    let code: Element | null = null;
+    // Line by line, then from the `\`\`` line on character by character (`\``, `\`\``, `\`\`\``…).
+    const cuts = lines.slice(0, 33).map((_, i) => lines.slice(0, i + 1).join('\n').length + 1);
+    for (let at = cuts[cuts.length - 1]! + 1; at <= text.length; at++) cuts.push(at);
+    for (const at of cuts) {
+      const prefix = text.slice(0, at);
+      renderer.update(prefix);
+      code ??= container.querySelector('pre code');
+      const shown = container.querySelector('pre code')?.textContent ?? '';
+      expect(shown.split('\n').some((line) => /^ {0,3}`{3,}\s*$/.test(line)), `closing backticks shown at ${at}`).to.equal(false);
+      expect(container.innerHTML, `at ${at}`).to.equal(fresh(prefix));
+    }
+    expect(container.querySelector('pre code')).to.equal(code);
+    expect(renderer.stats.fenceAppends).to.be.greaterThan(30);
+    expect(renderer.stats.fenceFastAppends).to.be.greaterThan(30);
+    renderer.finish();
+    expect(container.innerHTML).to.equal(oneShot(text));
+    expect(renderer.stats.reconciled).to.equal(0);
+  });
+
+  it('open fences streamed in random chunks show what a fresh render of the same text shows', () => {
+    const random = prng(0xfe7);
+    const pieces = ['```', '````', '~~~', '``', '   ```', '    ```', '\t```', '``` x', '```  ', 'code `x`', 'a\u0000b', '', '- item', '> quote', '# head'];
+    for (let doc = 0; doc < 40; doc++) {
+      const lines = ['Text', '', random() < 0.5 ? '```js' : '~~~~'];
+      for (let i = 0; i < 25; i++) lines.push(pieces[Math.floor(random() * pieces.length)]!);
+      const text = lines.join('\n') + (random() < 0.5 ? '\n' : '');
+      const container = document.createElement('div');
+      const renderer = new IncrementalMarkdown(container);
+      for (let at = 0; at < text.length; ) {
+        at = Math.min(text.length, at + 1 + Math.floor(random() * 6));
+        renderer.update(text.slice(0, at));
+        expect(container.innerHTML, `doc ${doc} at ${at}: ${JSON.stringify(text.slice(0, at))}`).to.equal(fresh(text.slice(0, at)));
+      }
+      renderer.finish();
+      expect(container.innerHTML, `doc ${doc}`).to.equal(oneShot(text));
+    }
   });
 
   it('hides half-written links, emphasis, code spans and tables while streaming', () => {

@@ -46,6 +46,11 @@ export function offsetOfLine(starts: readonly number[], line: number, length: nu
   return line < starts.length ? starts[line]! : length;
 }
 
+/** How many lines markdown-it sees in `src` (a final newline does not start another line). */
+export function lineCount(src: string, starts: readonly number[]): number {
+  return src.endsWith('\n') || src === '' ? starts.length - 1 : starts.length;
+}
+
 /** Whether the block ends in a code fence that runs to the end of the text (an open fence). */
 export function endsInOpenFence(tokens: readonly Token[], block: TopBlock, totalLines: number): boolean {
   for (let i = block.to - 1; i >= block.from; i--) {
@@ -55,12 +60,34 @@ export function endsInOpenFence(tokens: readonly Token[], block: TopBlock, total
   return false;
 }
 
-/** markdown-it records the closing fence in `token.markup` only by length; an unclosed fence has no closing line. */
+/** Whether a fence token ends in a closing fence line (an unclosed fence runs to the end of its container). */
 function closesFence(token: Token): boolean {
-  // markdown-it sets the block's end line past the closing fence when it finds one; an unclosed fence stops at
-  // the end of the document with content up to there. The content of a closed fence ends before the closing
-  // line, so a closed fence's map covers one more line than its content plus the opening line.
+  // markdown-it's map covers the opening line, the content lines and, when there is one, the closing line;
+  // the content of an unclosed fence may end in a partial line (no newline yet), which is a line too.
   const lines = token.map ? token.map[1] - token.map[0] : 0;
-  const contentLines = token.content === '' ? 0 : token.content.split('\n').length - 1;
+  const content = token.content;
+  const newlines = content.split('\n').length - 1;
+  const contentLines = content === '' ? 0 : newlines + (content.endsWith('\n') ? 0 : 1);
   return lines >= contentLines + 2;
+}
+
+/**
+ * Whether `token` is an unclosed top-level fence running to the end of `src`, opened without indentation
+ * (so its content is the text after the opening line, verbatim). `starts` are `src`'s line starts.
+ */
+export function isOpenFence(token: Token, src: string, starts: readonly number[]): boolean {
+  if (token.type !== 'fence' || !token.map || token.map[1] < lineCount(src, starts) || closesFence(token)) return false;
+  return src.charCodeAt(starts[token.map[0]] ?? -1) === token.markup.charCodeAt(0);
+}
+
+/** Matches a complete line (in multi-line text) that closes a fence opened with `length` × `marker`. */
+export function closingFenceLine(marker: string, length: number): RegExp {
+  return new RegExp(`^ {0,3}${marker}{${length},}[ \\t]*$`, 'm');
+}
+
+const CLOSER_PREFIX: Record<string, RegExp> = { '`': /^ {0,3}`*[ \t]*$/, '~': /^ {0,3}~*[ \t]*$/ };
+
+/** Whether a partial last line may still become a closing fence for `marker` (so it should not show yet). */
+export function couldCloseFence(line: string, marker: string): boolean {
+  return CLOSER_PREFIX[marker]?.test(line) ?? false;
 }

@@ -13,7 +13,7 @@
  * link reference definition arrives after the link that uses it). `stats` counts such replacements.
  */
 import type MarkdownIt from 'markdown-it';
-import { endsInOpenFence, lineStarts, offsetOfLine, topLevelBlocks, type TopBlock } from './blocks.js';
+import { closingFenceLine, couldCloseFence, endsInOpenFence, isOpenFence, lineCount, lineStarts, offsetOfLine, topLevelBlocks, type TopBlock } from './blocks.js';
 import { repairTail } from './repair.js';
 import { sanitizeToFragment, sharedMarkdown } from './render-markdown.js';
 
@@ -29,10 +29,37 @@ interface TailParse extends Parsed {
 }
 
 interface RenderedBlock {
+  /** Read it through `htmlOf`: after appends to a fence it lags until asked for. */
   html: string;
   nodes: Node[];
-  /** Set for a top-level code fence: its info string and content, for the append-only fast path. */
-  fence?: { info: string; content: string };
+  /** Set for a top-level code fence, for the append-only paths. */
+  fence?: FenceState;
+}
+
+/**
+ * A fence's HTML depends only on its info string and content, so appended text is compared and shown without
+ * rendering: `html` is re-rendered from `token` (with the current content) only when someone needs it.
+ */
+interface FenceState {
+  info: string;
+  content: string;
+  token: Token;
+  /** `html` was rendered from an older content. */
+  stale: boolean;
+}
+
+/**
+ * The open tail ends in an unclosed top-level fence (opener not indented) whose content is the text from
+ * its content start on: new text that cannot close it is appended without parsing anything.
+ */
+interface OpenFence {
+  block: RenderedBlock;
+  code: Element;
+  /** Matches a complete line that closes this fence. */
+  closer: RegExp;
+  marker: string;
+  /** Text offset where the shown content ends (a partial line that may still close the fence waits after it). */
+  shownTo: number;
 }
 
 /** Called with a block's nodes when it is frozen; may return replacement nodes (e.g. a decorated code block). */
@@ -51,6 +78,8 @@ export interface IncrementalStats {
   tailRenders: number;
   /** Times an open code fence was extended by appending text only. */
   fenceAppends: number;
+  /** Of those, appends made without parsing anything (the open-fence fast path). */
+  fenceFastAppends: number;
   /** Blocks `finish()` had to replace to match the one-shot render. */
   reconciled: number;
 }
@@ -63,8 +92,9 @@ export class IncrementalMarkdown {
   private frozenRefs: References = {};
   private readonly frozen: RenderedBlock[] = [];
   private open: RenderedBlock[] = [];
+  private openFence: OpenFence | undefined;
   private finished = false;
-  readonly stats: IncrementalStats = { frozenBlocks: 0, tailRenders: 0, fenceAppends: 0, reconciled: 0 };
+  readonly stats: IncrementalStats = { frozenBlocks: 0, tailRenders: 0, fenceAppends: 0, fenceFastAppends: 0, reconciled: 0 };
 
   constructor(
     readonly container: HTMLElement,
@@ -86,8 +116,9 @@ export class IncrementalMarkdown {
   update(text: string): void {
     const normalized = normalize(text);
     if (!normalized.startsWith(this.text) || this.finished) this.reset();
+    const appended = this.appendToOpenFence(normalized);
     this.text = normalized;
-    this.renderOpen(false, this.freezeSettled(false));
+    if (!appended) this.renderOpen(false, this.freezeSettled(false));
   }
 
   /** The text is complete: freeze everything and make the DOM equal to a one-shot render. */
@@ -108,6 +139,7 @@ export class IncrementalMarkdown {
     this.frozenRefs = {};
     this.frozen.length = 0;
     this.open = [];
+    this.openFence = undefined;
     this.finished = false;
   }
 
@@ -116,12 +148,25 @@ export class IncrementalMarkdown {
     return { tokens: this.md.parse(src, env), env };
   }
 
-  private renderBlock(tokens: Token[], block: TopBlock, env: object): RenderedBlock {
-    const slice = tokens.slice(block.from, block.to);
-    const html = this.md.renderer.render(slice, this.md.options, env);
-    const first = slice[0]!;
-    const fence = slice.length === 1 && first.type === 'fence' ? { info: first.info, content: first.content } : undefined;
+  private renderHtml(tokens: Token[], block: TopBlock, env: object): string {
+    return this.md.renderer.render(tokens.slice(block.from, block.to), this.md.options, env);
+  }
+
+  /** Builds a block's nodes (sanitised) from its HTML, rendered here unless the caller already has it. */
+  private renderBlock(tokens: Token[], block: TopBlock, env: object, html = this.renderHtml(tokens, block, env)): RenderedBlock {
+    const first = tokens[block.from]!;
+    const fence = block.to - block.from === 1 && first.type === 'fence' ? { info: first.info, content: first.content, token: first, stale: false } : undefined;
     return { html, nodes: [...sanitizeToFragment(html).childNodes], ...(fence ? { fence } : {}) };
+  }
+
+  private htmlOf(block: RenderedBlock): string {
+    const fence = block.fence;
+    if (fence?.stale) {
+      const token = Object.assign(Object.create(Object.getPrototypeOf(fence.token) as object) as Token, fence.token, { content: fence.content });
+      block.html = this.md.renderer.render([token], this.md.options, {});
+      fence.stale = false;
+    }
+    return block.html;
   }
 
   /** Freezes the blocks that can no longer change (all of them when `all`); returns the tail's parse if still valid. */
@@ -136,9 +181,10 @@ export class IncrementalMarkdown {
     const settled = this.parse(tail.slice(0, cut), this.frozenRefs);
     const settledBlocks = topLevelBlocks(settled.tokens);
     settledBlocks.forEach((block, i) => {
-      const rendered = this.renderBlock(settled.tokens, block, settled.env);
+      const html = this.renderHtml(settled.tokens, block, settled.env);
       const shown = this.open[i];
-      const keep = shown && shown.html === rendered.html ? shown : this.place(rendered, shown);
+      // Sanitising is a large share of a render: only a block that changed is built again.
+      const keep = shown && this.htmlOf(shown) === html ? shown : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
       this.freezeBlock(keep);
     });
     this.open = this.open.slice(settledBlocks.length);
@@ -156,7 +202,7 @@ export class IncrementalMarkdown {
   private decorate(block: RenderedBlock): RenderedBlock {
     if (!this.options.onBlockFrozen) return block;
     const next = block.nodes[block.nodes.length - 1]?.nextSibling ?? null;
-    const replaced = this.options.onBlockFrozen(block.nodes, block.html);
+    const replaced = this.options.onBlockFrozen(block.nodes, this.htmlOf(block));
     if (!replaced) return block;
     for (const n of block.nodes) if (!replaced.includes(n) && n.parentNode === this.container) this.container.removeChild(n);
     for (const n of replaced) this.container.insertBefore(n, next && next.parentNode === this.container ? next : null);
@@ -178,21 +224,66 @@ export class IncrementalMarkdown {
         if (shown) this.remove(shown);
         continue;
       }
-      const slice = tokens.slice(block.from, block.to);
-      const html = this.md.renderer.render(slice, this.md.options, env);
-      if (shown && shown.html === html) {
+      const first = tokens[block.from]!;
+      if (shown?.fence && block.to - block.from === 1 && first.type === 'fence' && this.extendFence(shown, first)) {
         next.push(shown);
         continue;
       }
-      const first = slice[0]!;
-      if (shown?.fence && slice.length === 1 && first.type === 'fence' && this.appendToFence(shown, first, html)) {
+      const html = this.renderHtml(tokens, block, env);
+      if (shown && this.htmlOf(shown) === html) {
         next.push(shown);
         continue;
       }
-      next.push(this.place(this.renderBlock(tokens, block, env), shown));
+      next.push(this.place(this.renderBlock(tokens, block, env, html), shown));
       this.stats.tailRenders++;
     }
     this.open = next;
+    this.openFence = final ? undefined : this.findOpenFence(src, tokens, blocks);
+  }
+
+  /** Sets up the append-only path when the tail ends in an unclosed, unindented top-level fence. */
+  private findOpenFence(src: string, tokens: Token[], blocks: TopBlock[]): OpenFence | undefined {
+    const last = blocks[blocks.length - 1];
+    const shown = this.open[blocks.length - 1];
+    if (!last || !shown?.fence || last.to - last.from !== 1) return undefined;
+    const token = tokens[last.from]!;
+    const starts = lineStarts(src);
+    if (!isOpenFence(token, src, starts)) return undefined;
+    const contentStart = this.frozenLength + offsetOfLine(starts, last.startLine + 1, Infinity);
+    const code = shown.nodes.find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')?.querySelector('code');
+    // The content must be the text verbatim (it is not when markdown-it replaced a NUL character, say).
+    if (contentStart > this.text.length || !code || !this.text.startsWith(shown.fence.content, contentStart)) return undefined;
+    const marker = token.markup[0]!;
+    return { block: shown, code, closer: closingFenceLine(marker, token.markup.length), marker, shownTo: contentStart + shown.fence.content.length };
+  }
+
+  /**
+   * The fast path for an open fence: appends what arrived after the shown content when no line of it can
+   * close the fence, holding back a last partial line that still could (so closing backticks never show as
+   * code). False when the tail must be parsed (a closing line, a NUL character).
+   */
+  private appendToOpenFence(text: string): boolean {
+    const open = this.openFence;
+    if (!open || this.finished) return false;
+    const from = open.shownTo;
+    const lastLineStart = text.lastIndexOf('\n') + 1;
+    if (lastLineStart > from) {
+      // Complete lines arrived. The first may be the rest of a line already shown, which cannot close the fence.
+      const firstLineStart = text.charCodeAt(from - 1) === 10 ? from : text.indexOf('\n', from) + 1;
+      if (firstLineStart < lastLineStart && open.closer.test(text.slice(firstLineStart, lastLineStart - 1))) return false;
+    }
+    const showTo = lastLineStart >= from && couldCloseFence(text.slice(lastLineStart), open.marker) ? lastLineStart : text.length;
+    const added = text.slice(from, showTo);
+    if (added.includes('\0')) return false;
+    if (added) {
+      open.code.append(added);
+      open.block.fence!.content += added;
+      open.block.fence!.stale = true;
+      open.shownTo = showTo;
+      this.stats.fenceAppends++;
+      this.stats.fenceFastAppends++;
+    }
+    return true;
   }
 
   /** The tail as it should look mid-stream (half-written syntax hidden), unless it ends in an open fence. */
@@ -202,21 +293,27 @@ export class IncrementalMarkdown {
     const last = blocks[blocks.length - 1];
     if (!last) return src;
     const starts = lineStarts(src);
-    if (last.type === 'fence' || last.type === 'code_block' || endsInOpenFence(tokens, last, starts.length)) return src;
+    if (last.type === 'fence') {
+      // A last line that may yet close the fence is held back rather than shown as code.
+      const lastLineStart = src.lastIndexOf('\n') + 1;
+      const token = tokens[last.from]!;
+      const holdBack = last.startLine < starts.length - 1 && isOpenFence(token, src, starts) && couldCloseFence(src.slice(lastLineStart), token.markup[0]!);
+      return holdBack ? src.slice(0, lastLineStart) : src;
+    }
+    if (last.type === 'code_block' || endsInOpenFence(tokens, last, lineCount(src, starts))) return src;
     const at = offsetOfLine(starts, last.startLine, src.length);
     return src.slice(0, at) + repairTail(src.slice(at), last.type === 'paragraph_open');
   }
 
-  /** Appends the new part of an open fence's content as text; false when it is not a pure extension. */
-  private appendToFence(shown: RenderedBlock, token: Token, html: string): boolean {
+  /** Shows a fence's new content by appending text (no render); false when it is not a pure extension. */
+  private extendFence(shown: RenderedBlock, token: Token): boolean {
     const fence = shown.fence!;
     if (token.info !== fence.info || !token.content.startsWith(fence.content)) return false;
+    if (token.content.length === fence.content.length) return true;
     const code = shown.nodes.find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')?.querySelector('code');
     if (!code) return false;
-    const added = token.content.slice(fence.content.length);
-    if (added) code.append(added);
-    shown.fence = { info: token.info, content: token.content };
-    shown.html = html;
+    code.append(token.content.slice(fence.content.length));
+    shown.fence = { info: token.info, content: token.content, token, stale: true };
     this.stats.fenceAppends++;
     return true;
   }
@@ -247,8 +344,8 @@ export class IncrementalMarkdown {
   private reconcile(): void {
     const { tokens, env } = this.parse(this.text, {});
     const whole = topLevelBlocks(tokens);
-    const htmls = whole.map((b) => this.md.renderer.render(tokens.slice(b.from, b.to), this.md.options, env));
-    if (whole.length === this.frozen.length && htmls.every((h, i) => h === this.frozen[i]!.html)) return;
+    const htmls = whole.map((b) => this.renderHtml(tokens, b, env));
+    if (whole.length === this.frozen.length && htmls.every((h, i) => h === this.htmlOf(this.frozen[i]!))) return;
     if (whole.length !== this.frozen.length) {
       for (const block of this.frozen) this.remove(block);
       this.container.replaceChildren();
@@ -259,9 +356,9 @@ export class IncrementalMarkdown {
     }
     whole.forEach((b, i) => {
       const shown = this.frozen[i]!;
-      if (shown.html === htmls[i]) return;
+      if (this.htmlOf(shown) === htmls[i]) return;
       this.stats.reconciled++;
-      this.frozen[i] = this.decorate(this.place(this.renderBlock(tokens, b, env), shown));
+      this.frozen[i] = this.decorate(this.place(this.renderBlock(tokens, b, env, htmls[i]), shown));
     });
   }
 }
