@@ -20,7 +20,7 @@ interface Simulation {
  * `batchMs` (as the relay sends them), and runs one planner decision per frame. `cost(chars)` is the simulated
  * main-thread time of rendering that many new characters. Lag = age (in frames) of the oldest unshown char.
  */
-function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens = 10_000, tokensPerSecond = 1000, charsPerToken = 4, batchMs = 20): Simulation {
+function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens = 10_000, tokensPerSecond = 1000, charsPerToken = 4, batchMs = 20, timed = false): Simulation {
   const arrivals: number[] = []; // arrival time of each received char
   const endMs = (tokens / tokensPerSecond) * 1000;
   let nextBatch = 0;
@@ -34,7 +34,7 @@ function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens
       nextBatch += batchMs;
     }
     planner.receive(received);
-    const count = planner.plan();
+    const count = planner.plan(timed ? now : undefined);
     result.frames++;
     if (count > 0) {
       const ms = cost(count);
@@ -105,6 +105,29 @@ describe('FlushPlanner', () => {
     const sim = simulate(new FlushPlanner(), (chars) => 0.3 + chars * 0.002);
     expect(sim.maxLagFrames).to.be.at.most(2);
     expect(sim.maxCostMs).to.be.below(5);
+  });
+
+  it('given the frame time: every other frame at 60 Hz, each showing all that is pending, lag ≤ 2 frames', () => {
+    for (const batchMs of [1, 10, 20, 50]) {
+      const sim = simulate(new FlushPlanner(), (chars) => 0.3 + chars * 0.002, 10_000, 1000, 4, batchMs, true);
+      // Batches 50 ms apart arrive less often than every other frame: one flush each.
+      const expected = batchMs > 2 * FRAME_MS ? 10_000 / batchMs : sim.frames / 2;
+      expect(sim.flushes, `batches every ${batchMs} ms`).to.be.within(expected * 0.9, expected * 1.1);
+      expect(sim.maxLagFrames, `batches every ${batchMs} ms`).to.be.at.most(2);
+    }
+    const everyFrame = simulate(new FlushPlanner({ minIntervalMs: 0 }), (chars) => 0.3 + chars * 0.002, 10_000, 1000, 4, 1, true);
+    expect(everyFrame.flushes).to.be.greaterThan(everyFrame.frames * 0.9);
+  });
+
+  it('given the frame time: text after a pause shows on the next frame', () => {
+    const planner = new FlushPlanner();
+    planner.receive(10);
+    expect(planner.plan(1000)).to.equal(10);
+    planner.receive(20);
+    expect(planner.plan(1000 + FRAME_MS)).to.equal(0);
+    expect(planner.plan(1000 + 2 * FRAME_MS)).to.equal(10);
+    planner.receive(30);
+    expect(planner.plan(2000)).to.equal(10);
   });
 
   it('1,000 tokens/s with a renderer too slow for the budget: catch-up keeps the lag ≤ 2 frames', () => {

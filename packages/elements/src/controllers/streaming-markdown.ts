@@ -65,9 +65,9 @@ export class StreamingMarkdown {
   }
 
   private schedule(): void {
-    this.handle ??= requestAnimationFrame(() => {
+    this.handle ??= requestAnimationFrame((time) => {
       this.handle = undefined;
-      this.frame();
+      this.frame(time);
     });
   }
 
@@ -76,8 +76,8 @@ export class StreamingMarkdown {
     this.handle = undefined;
   }
 
-  private frame(): void {
-    const count = this.planner.plan();
+  private frame(time: number): void {
+    const count = this.planner.plan(time);
     if (count > 0 || (this.final && this.planner.pending === 0 && !this.renderer.isFinished)) {
       const started = performance.now();
       this.render();
