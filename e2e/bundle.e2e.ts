@@ -95,7 +95,7 @@ describe('single-file bundle in a plain HTML page', () => {
       }
       return { chars: code.length, text: message.shadowRoot!.querySelector('code.hljs')!.textContent === code, stats: { ...llc.highlightStats } };
     });
-    assert.ok(result.chars > 20_000, 'past the inline fallback limit: only the worker can highlight it');
+    assert.ok(result.chars > 8_000, 'past the inline fallback limit: only the worker can highlight it');
     assert.equal(result.text, true, 'the highlighted text is the code');
     assert.equal(result.stats.worker, 1);
     assert.ok(requested.includes('/highlight-worker.js'), 'the highlight worker script was loaded from beside the bundle');

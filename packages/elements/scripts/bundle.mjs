@@ -4,7 +4,7 @@
  *   dist-bundle/llc-elements.min.js   everything, highlighter included (loaded lazily at run time)
  * and, beside it, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
- *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 20k chars)
+ *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)
  * Prints min and min+gzip sizes, also of a build without the highlighter (the size budget excludes it).
  *
  *   npm run bundle -w @locallightchat/elements

@@ -28,6 +28,10 @@ export const messageStyles = css`
   .code-toolbar button { font: inherit; color: inherit; background: transparent; border: 1px solid currentColor; border-radius: 6px; padding: 0.1rem 0.5rem; cursor: pointer; }
   .code-toolbar button:focus-visible { outline: 2px solid var(--llc-focus, #60a5fa); outline-offset: 2px; }
   .code-block pre { border-radius: 0; }
+  /* Highlighted code comes in blocks of 40 lines; those off screen skip layout and paint (see code/highlighted-code.ts).
+     As wide as their longest line, so long lines scroll with the <pre> instead of being clipped. */
+  .code-chunk { display: block; width: max-content; min-width: 100%; content-visibility: auto;
+    contain-intrinsic-block-size: auto calc(var(--llc-chunk-lines, 40) * 1lh); }
   .status { font-size: 0.8rem; color: var(--llc-muted, #475569); margin-top: 0.25rem; }
   .error { color: var(--llc-error, #b91c1c); }
   .actions:empty { display: none; }

@@ -7,7 +7,7 @@ import '../src/llc-message.js';
 import type { LlcMessage } from '../src/llc-message.js';
 import { configureHighlighting, highlightStats } from '../src/code/highlighter.js';
 import { highlight } from '../src/code/highlight.js';
-import { segmentsFromHighlightHtml, segmentsText } from '../src/code/segments.js';
+import { buildChunks, parseHighlightHtml, plainChunks, type Highlighted } from '../src/code/highlighted-code.js';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 async function until(what: string, predicate: () => boolean, frames = 600): Promise<void> {
@@ -16,6 +16,23 @@ async function until(what: string, predicate: () => boolean, frames = 600): Prom
     await frame();
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Text runs with the class names of their enclosing highlight spans (chunk wrappers left out), merged. */
+function classedRuns(root: Node): [string, string][] {
+  const runs: [string, string][] = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const classes: string[] = [];
+    for (let el = node.parentElement; el && el !== root && el.localName === 'span'; el = el.parentElement) {
+      if (!el.classList.contains('code-chunk')) classes.unshift(el.className);
+    }
+    const key = classes.join('>');
+    const last = runs[runs.length - 1];
+    if (last && last[1] === key) last[0] += node.textContent;
+    else runs.push([node.textContent ?? '', key]);
+  }
+  return runs;
 }
 
 describe('code blocks', () => {
@@ -77,7 +94,7 @@ describe('code blocks', () => {
     const program = (chars: number, tag: string) =>
       Array.from({ length: Math.ceil(chars / 60) }, (_, i) => `const ${tag}${i} = await fetch("/api/${i}") && 'x' < 2; // #${i}\n`).join('');
     const closedFence = (code: string) => `Here:\n\n\`\`\`js\n${code}\`\`\`\n`;
-    afterEach(() => configureHighlighting({ inlineMaxChars: 5_000, workerUrl: undefined }));
+    afterEach(() => configureHighlighting({ inlineMaxChars: 2_000, workerUrl: undefined }));
 
     it('are highlighted in a worker, with the same result as on the main thread', async () => {
       configureHighlighting({ inlineMaxChars: 1_000 });
@@ -93,7 +110,11 @@ describe('code blocks', () => {
       expect(shown.textContent).to.equal(code);
       const reference = document.createElement('template');
       reference.innerHTML = highlight(code, 'js')!;
-      expect(shown.innerHTML).to.equal(reference.innerHTML);
+      // Same text with the same classes at every character; only split into 40-line chunks.
+      expect(classedRuns(shown)).to.deep.equal(classedRuns(reference.content));
+      const chunks = shown.querySelectorAll(':scope > .code-chunk');
+      expect(chunks.length).to.equal(Math.ceil(code.split('\n').length / 40));
+      expect(getComputedStyle(chunks[0]!).contentVisibility).to.equal('auto');
     });
 
     it('fall back when the worker cannot start: inline up to the fallback limit, plain beyond it', async () => {
@@ -116,16 +137,21 @@ describe('code blocks', () => {
     });
   });
 
-  describe('highlighted segments', () => {
-    it('parse highlight.js output, nested spans and escapes included', () => {
-      const segments = segmentsFromHighlightHtml('<span class="hljs-title function_">f</span>(<span class="hljs-string">&quot;a&amp;b&#x27;&lt;&gt;&quot;</span>)');
-      expect(segments).to.deep.equal([{ open: 'hljs-title function_' }, 'f', 0, '(', { open: 'hljs-string' }, '"a&b\'<>"', 0, ')']);
-      expect(segmentsText(segments!)).to.equal('f("a&b\'<>")');
-      const nested = segmentsFromHighlightHtml('<span class="a"><span class="b">x</span>y</span>');
-      expect(nested).to.deep.equal([{ open: 'a' }, { open: 'b' }, 'x', 0, 'y', 0]);
+  describe('highlighted code', () => {
+    /** The parse as [offset, class or '/' for a close] pairs, for readable expectations. */
+    const marks = (h: Highlighted) => Array.from({ length: h.marks.length / 2 }, (_, i) => [h.marks[2 * i]!, h.marks[2 * i + 1] ? h.classes[h.marks[2 * i + 1]! - 1]! : '/']);
+
+    it('parses highlight.js output, nested spans and escapes included', () => {
+      const h = parseHighlightHtml('<span class="hljs-title function_">f</span>(<span class="hljs-string">&quot;a&amp;b&#x27;&lt;&gt;&quot;</span>)')!;
+      expect(h.text).to.equal('f("a&b\'<>")');
+      expect(marks(h)).to.deep.equal([[0, 'hljs-title function_'], [1, '/'], [2, 'hljs-string'], [10, '/']]);
+      const nested = parseHighlightHtml('<span class="a"><span class="b">x</span>y</span><span class="a">z</span>')!;
+      expect(nested.text).to.equal('xyz');
+      expect(marks(nested)).to.deep.equal([[0, 'a'], [0, 'b'], [1, '/'], [2, '/'], [2, 'a'], [3, '/']]);
+      expect(nested.classes).to.deep.equal(['a', 'b']);
     });
 
-    it('refuse anything highlight.js does not produce', () => {
+    it('refuses anything highlight.js does not produce', () => {
       for (const bad of [
         '<img src=x onerror="alert(1)">',
         '<span class="a" onclick="x()">y</span>',
@@ -134,8 +160,21 @@ describe('code blocks', () => {
         'a &nbsp; b',
         '<a href="javascript:alert(1)">x</a>',
       ]) {
-        expect(segmentsFromHighlightHtml(bad), bad).to.equal(undefined);
+        expect(parseHighlightHtml(bad), bad).to.equal(undefined);
       }
+    });
+
+    it('builds 40-line chunks, reopening spans that cross a chunk boundary', async () => {
+      const comment = Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('');
+      const chunks = await buildChunks(parseHighlightHtml(`<span class="hljs-comment">${comment}</span>tail`)!, () => false, async () => undefined);
+      expect(chunks.map((c) => c.className)).to.deep.equal(['code-chunk', 'code-chunk']);
+      expect(chunks[0]!.innerHTML).to.equal(`<span class="hljs-comment">${comment.split('\n').slice(0, 40).join('\n')}\n</span>`);
+      expect(chunks[1]!.innerHTML).to.equal(`<span class="hljs-comment">${comment.split('\n').slice(40).join('\n')}</span>tail`);
+      expect(chunks[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
+      // The plain text is cut at the same places (it is shown until each highlighted chunk replaces it).
+      const plain = plainChunks(comment + 'tail');
+      expect(plain.map((c) => c.textContent)).to.deep.equal(chunks.map((c) => c.textContent));
+      expect(plain[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
     });
   });
 });

@@ -4,8 +4,8 @@
  * blocks, i.e. after the fence has closed, never while its text is still arriving; large blocks are
  * highlighted in a worker (highlighter.ts) and their spans built here in idle-time slices.
  */
-import { highlightSegments } from './highlighter.js';
-import { buildSegments } from './segments.js';
+import { highlightCode } from './highlighter.js';
+import { buildChunks, plainChunks } from './highlighted-code.js';
 import type { ChatStrings } from '../strings.js';
 
 /** What a code-block renderer receives. */
@@ -49,12 +49,12 @@ export const defaultCodeBlock: CodeBlockRenderer = ({ code, language, pre, strin
 
 async function highlightInto(target: HTMLElement, code: string, language: string): Promise<void> {
   try {
-    const segments = await highlightSegments(code, language);
+    const highlighted = await highlightCode(code, language);
     // The text may have been replaced meanwhile (a reconcile or a reset); only decorate what is still ours.
-    if (!segments || target.textContent !== code) return;
+    if (!highlighted || highlighted.text !== code || target.textContent !== code) return;
     let sliceStart = performance.now();
-    const fragment = await buildSegments(
-      segments,
+    const chunks = await buildChunks(
+      highlighted,
       () => performance.now() - sliceStart > SLICE_MS,
       () =>
         new Promise<void>((resolve) =>
@@ -65,7 +65,16 @@ async function highlightInto(target: HTMLElement, code: string, language: string
         ),
     );
     if (target.textContent !== code) return;
-    target.replaceChildren(fragment);
+    // Same text, cut where the highlighted chunks are cut; then one highlighted chunk per frame, so styling
+    // the spans never stalls the page (a chunk is 40 lines: a few ms).
+    const plain = plainChunks(code);
+    if (plain.length !== chunks.length) return;
+    target.replaceChildren(...plain);
+    for (let k = 0; k < chunks.length; k++) {
+      if (plain[k]!.parentNode !== target) return;
+      plain[k]!.replaceWith(chunks[k]!);
+      if (k + 1 < chunks.length) await nextFrame();
+    }
     target.classList.add('hljs');
   } catch (error) {
     // Highlighting is decoration: if the highlighter cannot load, the code stays readable as plain text.
@@ -75,6 +84,8 @@ async function highlightInto(target: HTMLElement, code: string, language: string
 
 /** Main-thread time spent building spans before yielding to input and rendering. */
 const SLICE_MS = 8;
+
+const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 
 async function copy(code: string, button: HTMLButtonElement, strings: ChatStrings): Promise<void> {
   try {

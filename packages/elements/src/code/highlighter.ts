@@ -5,12 +5,15 @@
  * If the worker cannot start (no Worker, a CSP that forbids it, its script not hosted), large blocks up to
  * {@link FALLBACK_INLINE_MAX_CHARS} are highlighted inline and bigger ones stay plain, readable text.
  */
-import { segmentsFromHighlightHtml, type Segment } from './segments.js';
+import { parseHighlightHtml, type Highlighted } from './highlighted-code.js';
 import type { HighlightReply, HighlightRequest } from './worker-messages.js';
 
 /** Tuning for {@link configureHighlighting}. */
 export interface HighlightOptions {
-  /** Blocks up to this many characters are highlighted on the main thread, when idle. Default 5,000. */
+  /**
+   * Blocks up to this many characters are highlighted on the main thread, when idle. Default 2,000 (about
+   * 10 ms of highlight.js on a slow core; 20,000 characters took 117 ms in `npm run bench:ui`).
+   */
   inlineMaxChars: number;
   /** Blocks up to this many characters are highlighted in the worker; larger ones stay plain. Default 500,000. */
   maxChars: number;
@@ -24,10 +27,10 @@ export interface HighlightOptions {
   workerIdleMs: number;
 }
 
-/** Without a worker, blocks up to this size are still highlighted inline (a few tens of ms when idle). */
-export const FALLBACK_INLINE_MAX_CHARS = 20_000;
+/** Without a worker, blocks up to this size are still highlighted inline (up to ~45 ms, under a long task). */
+export const FALLBACK_INLINE_MAX_CHARS = 8_000;
 
-const options: HighlightOptions = { inlineMaxChars: 5_000, maxChars: 500_000, workerUrl: undefined, workerIdleMs: 30_000 };
+const options: HighlightOptions = { inlineMaxChars: 2_000, maxChars: 500_000, workerUrl: undefined, workerIdleMs: 30_000 };
 
 /** How blocks were highlighted so far (for tests and diagnostics). */
 export const highlightStats = { inline: 0, worker: 0, plain: 0, workerFailures: 0 };
@@ -39,14 +42,14 @@ export function configureHighlighting(changes: Partial<HighlightOptions>): void 
   workerBroken = false;
 }
 
-/** Highlighted segments for `code`, or undefined when it stays plain (unknown language, too large). */
-export async function highlightSegments(code: string, language: string): Promise<Segment[] | undefined> {
+/** `code` highlighted, or undefined when it stays plain (unknown language, too large). */
+export async function highlightCode(code: string, language: string): Promise<Highlighted | undefined> {
   if (code.length > options.maxChars) return plain();
   if (code.length > options.inlineMaxChars && options.workerUrl !== null && !workerBroken) {
     try {
-      const segments = await inWorker(code, language);
+      const highlighted = await inWorker(code, language);
       highlightStats.worker++;
-      return segments;
+      return highlighted;
     } catch (error) {
       highlightStats.workerFailures++;
       console.warn('llc: the highlight worker is unavailable; large code blocks are highlighted inline or left plain', error);
@@ -55,7 +58,7 @@ export async function highlightSegments(code: string, language: string): Promise
   if (code.length > Math.max(options.inlineMaxChars, FALLBACK_INLINE_MAX_CHARS)) return plain();
   const html = (await loadInline()).highlight(code, language);
   highlightStats.inline++;
-  return html === undefined ? undefined : segmentsFromHighlightHtml(html);
+  return html === undefined ? undefined : parseHighlightHtml(html);
 }
 
 function plain(): undefined {
@@ -73,9 +76,9 @@ let worker: Worker | undefined;
 let workerBroken = false;
 let nextId = 1;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
-const pending = new Map<number, { resolve: (s: Segment[] | undefined) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: (s: Highlighted | undefined) => void; reject: (e: Error) => void }>();
 
-function inWorker(code: string, language: string): Promise<Segment[] | undefined> {
+function inWorker(code: string, language: string): Promise<Highlighted | undefined> {
   const w = startWorker();
   clearTimeout(idleTimer);
   const id = nextId++;
@@ -105,7 +108,7 @@ function startWorker(): Worker {
     if (!request) return;
     pending.delete(data.id);
     if (data.error !== undefined) request.reject(new Error(`highlighting failed: ${data.error}`));
-    else request.resolve(data.segments);
+    else request.resolve(data.highlighted);
     if (pending.size === 0) idleTimer = setTimeout(() => closeWorker(), options.workerIdleMs);
   };
   // A script that fails to load or evaluate: every waiting block falls back, and the worker is not retried.

@@ -1,5 +1,5 @@
 /** Messages between the page and the highlight worker. */
-import type { Segment } from './segments.js';
+import type { Highlighted } from './highlighted-code.js';
 
 export interface HighlightRequest {
   id: number;
@@ -7,9 +7,9 @@ export interface HighlightRequest {
   language: string;
 }
 
-/** `segments` absent: the language is unknown (or the output unexpected); `error`: the highlighter threw. */
+/** `highlighted` absent: the language is unknown (or the output unexpected); `error`: the highlighter threw. */
 export interface HighlightReply {
   id: number;
-  segments?: Segment[];
+  highlighted?: Highlighted;
   error?: string;
 }
