@@ -64,7 +64,7 @@ function sizes(bytes) {
 const full = await build({ ...common });
 const file = join(outdir, 'llc-elements.min.js');
 writeFileSync(file, full.outputFiles[0].contents);
-const lean = await build({ ...common, plugins: [entitiesDecodeOnly, noHighlighter] });
+const lean = await build({ ...common, plugins: [entitiesDecodeOnly, noHighlighter], metafile: true });
 const workers = {
   'shared-worker.js': join(root, '../client/src/links/shared-worker.ts'),
   'highlight-worker.js': join(root, 'src/code/highlight-worker.ts'),
@@ -83,3 +83,28 @@ for (const name of Object.keys(workers)) {
   const w = sizes(readFileSync(join(outdir, name)));
   console.log(`${name.padEnd(58)} ${kb(w.min)} min, ${kb(w.gzip)} min+gzip (loaded only when used)`);
 }
+
+// Where the bytes are (minified, before gzip), by package or by our source folder.
+const parts = new Map();
+for (const [path, input] of Object.entries(Object.values(lean.metafile.outputs)[0].inputs)) {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? `ours: ${path.replace(/^(\.\.\/)+/, '').split('/').slice(0, 2).join('/')}`;
+  parts.set(pkg, (parts.get(pkg) ?? 0) + input.bytesInOutput);
+}
+console.log('\nwithout the highlighter, by part (minified):');
+for (const [name, bytes] of [...parts].sort((x, y) => y[1] - x[1])) if (bytes >= 1024) console.log(`  ${kb(bytes).padStart(9)}  ${name}`);
+
+// The floor: only the libraries the design prescribes (Lit + @lit/context for the components, DOMPurify for
+// sanitising, @tanstack/virtual-core for the history, msgpackr for the wire codec, idb for the outbox), each
+// imported as our code imports it, and nothing of ours, no markdown parser.
+const floorSource = [
+  "export { LitElement, html, css, nothing } from 'lit';",
+  "export { customElement, property, state, query } from 'lit/decorators.js';",
+  "export { ContextProvider, ContextConsumer, createContext, consume, provide } from '@lit/context';",
+  "export { default as DOMPurify } from 'dompurify';",
+  "export { Virtualizer, elementScroll, observeElementRect, observeElementOffset } from '@tanstack/virtual-core';",
+  "export { Packr, Unpackr } from 'msgpackr';",
+  "export { openDB } from 'idb';",
+].join('\n');
+const floor = await build({ ...common, entryPoints: undefined, stdin: { contents: floorSource, resolveDir: root, loader: 'js' }, plugins: [] });
+const f = sizes(floor.outputFiles[0].contents);
+console.log(`\nthe prescribed libraries alone (Lit, @lit/context, DOMPurify, virtual-core, msgpackr, idb): ${kb(f.min)} min, ${kb(f.gzip)} min+gzip`);
