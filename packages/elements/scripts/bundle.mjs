@@ -108,3 +108,14 @@ const floorSource = [
 const floor = await build({ ...common, entryPoints: undefined, stdin: { contents: floorSource, resolveDir: root, loader: 'js' }, plugins: [] });
 const f = sizes(floor.outputFiles[0].contents);
 console.log(`\nthe prescribed libraries alone (Lit, @lit/context, DOMPurify, virtual-core, msgpackr, idb): ${kb(f.min)} min, ${kb(f.gzip)} min+gzip`);
+
+// Our code alone: client + protocol + elements with every third-party package left external.
+const externalLibraries = {
+  name: 'external-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@locallightchat/') ? undefined : { path: args.path, external: true }));
+  },
+};
+const own = await build({ ...common, plugins: [noHighlighter, externalLibraries] });
+const o = sizes(own.outputFiles[0].contents);
+console.log(`our code alone (client, protocol, elements; libraries external):                     ${kb(o.min)} min, ${kb(o.gzip)} min+gzip`);
