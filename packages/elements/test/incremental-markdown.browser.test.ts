@@ -82,6 +82,29 @@ describe('IncrementalMarkdown', () => {
     expect(frozen).to.be.greaterThan(2000);
   });
 
+  it('every step shows what a fresh render of the same text shows (spec examples, random chunks)', async () => {
+    const examples = await specExamples();
+    const random = prng(0x5e9);
+    const mismatches: string[] = [];
+    let inserts = 0;
+    for (const example of examples) {
+      const container = document.createElement('div');
+      const renderer = new IncrementalMarkdown(container);
+      for (let at = 0; at < example.markdown.length; ) {
+        at = Math.min(example.markdown.length, at + 1 + Math.floor(random() * 4));
+        const prefix = example.markdown.slice(0, at);
+        renderer.update(prefix);
+        if (container.innerHTML !== fresh(prefix)) {
+          mismatches.push(`#${example.number} at ${at}: ${JSON.stringify(prefix)}`);
+          break;
+        }
+      }
+      inserts += renderer.stats.textInserts;
+    }
+    expect(mismatches).to.deep.equal([]);
+    expect(inserts).to.be.greaterThan(500);
+  });
+
   it('a long answer: finished blocks are frozen (same nodes), the final check replaces nothing', () => {
     const text = ['# Report', 'First paragraph with **bold** and a [link](https://example.com).', '- one\n- two\n- three', '| a | b |\n|---|---|\n| 1 | 2 |', '```js\nconst x = 1;\nconsole.log(x);\n```', 'Closing words.'].join('\n\n') + '\n';
     const container = document.createElement('div');

@@ -16,6 +16,7 @@ import type MarkdownIt from 'markdown-it';
 import { closingFenceLine, couldCloseFence, endsInOpenFence, isOpenFence, lineCount, lineStarts, offsetOfLine, topLevelBlocks, type TopBlock } from './blocks.js';
 import { repairTail } from './repair.js';
 import { sanitizeToFragment, sharedMarkdown } from './render-markdown.js';
+import { applyTextInsertion, findTextInsertion } from './text-patch.js';
 
 type Token = ReturnType<MarkdownIt['parse']>[number];
 type References = Record<string, unknown>;
@@ -76,6 +77,8 @@ export interface IncrementalStats {
   frozenBlocks: number;
   /** Open-tail blocks re-rendered (replaced in the DOM) across updates. */
   tailRenders: number;
+  /** Open blocks updated by inserting text into one of their text nodes instead of a new render. */
+  textInserts: number;
   /** Times an open code fence was extended by appending text only. */
   fenceAppends: number;
   /** Of those, appends made without parsing anything (the open-fence fast path). */
@@ -94,7 +97,7 @@ export class IncrementalMarkdown {
   private open: RenderedBlock[] = [];
   private openFence: OpenFence | undefined;
   private finished = false;
-  readonly stats: IncrementalStats = { frozenBlocks: 0, tailRenders: 0, fenceAppends: 0, fenceFastAppends: 0, reconciled: 0 };
+  readonly stats: IncrementalStats = { frozenBlocks: 0, tailRenders: 0, textInserts: 0, fenceAppends: 0, fenceFastAppends: 0, reconciled: 0 };
 
   constructor(
     readonly container: HTMLElement,
@@ -184,7 +187,7 @@ export class IncrementalMarkdown {
       const html = this.renderHtml(settled.tokens, block, settled.env);
       const shown = this.open[i];
       // Sanitising is a large share of a render: only a block that changed is built again.
-      const keep = shown && this.htmlOf(shown) === html ? shown : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
+      const keep = shown && (this.htmlOf(shown) === html || this.insertText(shown, html)) ? shown : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
       this.freezeBlock(keep);
     });
     this.open = this.open.slice(settledBlocks.length);
@@ -230,7 +233,7 @@ export class IncrementalMarkdown {
         continue;
       }
       const html = this.renderHtml(tokens, block, env);
-      if (shown && this.htmlOf(shown) === html) {
+      if (shown && (this.htmlOf(shown) === html || this.insertText(shown, html))) {
         next.push(shown);
         continue;
       }
@@ -303,6 +306,16 @@ export class IncrementalMarkdown {
     if (last.type === 'code_block' || endsInOpenFence(tokens, last, lineCount(src, starts))) return src;
     const at = offsetOfLine(starts, last.startLine, src.length);
     return src.slice(0, at) + repairTail(src.slice(at), last.type === 'paragraph_open');
+  }
+
+  /** Updates a block whose new HTML only adds text to one of its text nodes, in place; false otherwise. */
+  private insertText(shown: RenderedBlock, html: string): boolean {
+    if (shown.fence) return false;
+    const insertion = findTextInsertion(shown.html, html);
+    if (!insertion || !applyTextInsertion(shown.nodes, insertion)) return false;
+    shown.html = html;
+    this.stats.textInserts++;
+    return true;
   }
 
   /** Shows a fence's new content by appending text (no render); false when it is not a pure extension. */
