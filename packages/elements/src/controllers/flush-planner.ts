@@ -57,6 +57,11 @@ export class FlushPlanner {
     return this.shown;
   }
 
+  /** The earliest frame time at which `plan(now)` may flush again (a caller can sleep until shortly before). */
+  get nextFlushAt(): number {
+    return this.lastFlushAt + this.minIntervalMs;
+  }
+
   /** The received text is now `length` characters long (a shorter text restarts: edit or regenerate). */
   receive(length: number): void {
     if (length < this.shown) this.shown = 0;

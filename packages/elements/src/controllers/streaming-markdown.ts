@@ -18,6 +18,7 @@ export class StreamingMarkdown {
   private text = '';
   private final = false;
   private handle: number | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     container: HTMLElement,
@@ -64,8 +65,22 @@ export class StreamingMarkdown {
     if (this.planner.pending > 0 || (this.final && !this.renderer.isFinished)) this.schedule();
   }
 
+  /**
+   * Asks for the next frame, or, while the planner would skip it (the last flush was too recent), first sleeps
+   * until shortly before the frame that may flush: a frame requested only to be skipped still costs the browser
+   * a commit, and that was a tenth of a stream's main-thread time.
+   */
   private schedule(): void {
-    this.handle ??= requestAnimationFrame((time) => {
+    if (this.handle !== undefined || this.timer !== undefined) return;
+    const wait = this.planner.nextFlushAt - performance.now() - FRAME_SLACK_MS;
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, wait);
+      return;
+    }
+    this.handle = requestAnimationFrame((time) => {
       this.handle = undefined;
       this.frame(time);
     });
@@ -73,7 +88,9 @@ export class StreamingMarkdown {
 
   private cancel(): void {
     if (this.handle !== undefined) cancelAnimationFrame(this.handle);
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.handle = undefined;
+    this.timer = undefined;
   }
 
   private frame(time: number): void {
@@ -107,6 +124,9 @@ function extends_(text: string, previous: string): boolean {
   const from = Math.max(0, previous.length - 256);
   return text.startsWith(previous.slice(from), from);
 }
+
+/** How long before a flush may happen the frame is requested: half a frame at 60 Hz covers timer jitter. */
+const FRAME_SLACK_MS = 8;
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
