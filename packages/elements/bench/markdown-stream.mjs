@@ -92,7 +92,7 @@ for (let round = 0; round < rounds; round++) {
     await page.evaluate(() => (globalThis.__long = []));
     const profiling = profileFile && strategy === 'incremental';
     if (profiling) await profiler.start();
-    const tracing = traceFile && strategy === 'incremental' && round === 0;
+    const tracing = traceFile && strategy === (only ?? 'incremental') && round === 0;
     if (tracing) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const before = await metrics();
     const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs });
@@ -131,6 +131,7 @@ const summary = Object.fromEntries(
       longestTaskMs: Math.round(Math.max(...rs.map((r) => r.longestTaskMs))),
       wallMs: Math.round(mean(rs.map((r) => r.wallMs))),
       sameFinalHtml: rs.every((r) => r.finalHtmlLength === results.incremental[0].finalHtmlLength),
+      ...(rs[0].stats ? { stats: rs[0].stats } : {}),
     },
   ]),
 );

@@ -23,6 +23,8 @@ export interface RunResult {
   longestRenderMs: number;
   wallMs: number;
   finalHtmlLength: number;
+  /** The incremental renderer's counters (what each update did). */
+  stats?: Record<string, number>;
 }
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
@@ -82,7 +84,7 @@ async function run(options: RunOptions): Promise<RunResult> {
   }
   if (options.strategy === 'none') container.innerHTML = renderMarkdown(text);
   await frame();
-  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length };
+  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
 }
 
 (globalThis as { llcBench?: typeof run }).llcBench = run;

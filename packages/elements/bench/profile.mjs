@@ -73,6 +73,6 @@ export async function summariseTrace(file) {
   }
   const counts = new Map();
   for (const e of events) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
-  console.log(`\nmain-thread self time by trace event (first incremental run, ${file}):`);
+  console.log(`\nmain-thread self time by trace event (first traced run, ${file}):`);
   for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(0).padStart(6)} ms  ${String(counts.get(name)).padStart(6)}×  ${name}`);
 }
