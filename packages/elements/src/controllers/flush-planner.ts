@@ -10,7 +10,7 @@
  * - A flush that costs more than the budget (a very large open table, say) spaces the next flush out by up to
  *   `maxLagFrames` frames, so one expensive tail cannot take every frame; such a spaced flush shows all that
  *   is pending.
- * - Given the frame time, flushes are at least `minIntervalMs` apart (every other frame at 60 Hz). Each flush
+ * - Given the time, flushes are at least `minIntervalMs` apart (every other frame at 60 Hz). Each flush
  *   costs the browser a style/layout/paint pass and the renderer a re-parse and re-sanitise of the open block
  *   whatever its size, so half as many flushes, each showing all that is pending, roughly halve the
  *   main-thread time of a stream; the lag stays within two frames.
@@ -23,8 +23,9 @@ export interface FlushPlannerOptions {
   /** Throughput assumed before the first measurement (characters per ms). Default 200. */
   initialCharsPerMs?: number;
   /**
-   * Shortest time between two flushes when `plan` gets the frame time (ms). Default 25: every other frame at
-   * 60 Hz, every third at 120 Hz. 0 flushes on every frame.
+   * Shortest time between two flushes when `plan` gets the time (ms). Default 20: every other frame at 60 Hz
+   * (the frame after a flush comes 16.7 ms later, the one after that 33.3 ms), every third at 120 Hz. 0 flushes
+   * on every frame.
    */
   minIntervalMs?: number;
 }
@@ -44,7 +45,7 @@ export class FlushPlanner {
     this.budgetMs = options.budgetMs ?? 5;
     this.maxLagFrames = Math.max(1, options.maxLagFrames ?? 2);
     this.charsPerMs = options.initialCharsPerMs ?? 200;
-    this.minIntervalMs = options.minIntervalMs ?? 25;
+    this.minIntervalMs = options.minIntervalMs ?? 20;
   }
 
   /** Characters received but not shown yet. */

@@ -67,12 +67,13 @@ export class StreamingMarkdown {
 
   /**
    * Asks for the next frame, or, while the planner would skip it (the last flush was too recent), first sleeps
-   * until shortly before the frame that may flush: a frame requested only to be skipped still costs the browser
-   * a commit, and that was a tenth of a stream's main-thread time.
+   * until the planner may flush again: a frame requested only to be skipped still costs the browser a commit,
+   * and that was a tenth of a stream's main-thread time. At 60 Hz the planner's 20 ms fall between the frame
+   * after a flush and the one after that, so the stream wakes after the first and flushes in the second.
    */
   private schedule(): void {
     if (this.handle !== undefined || this.timer !== undefined) return;
-    const wait = this.planner.nextFlushAt - performance.now() - FRAME_SLACK_MS;
+    const wait = this.planner.nextFlushAt - performance.now();
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -80,9 +81,9 @@ export class StreamingMarkdown {
       }, wait);
       return;
     }
-    this.handle = requestAnimationFrame((time) => {
+    this.handle = requestAnimationFrame(() => {
       this.handle = undefined;
-      this.frame(time);
+      this.frame();
     });
   }
 
@@ -93,8 +94,9 @@ export class StreamingMarkdown {
     this.timer = undefined;
   }
 
-  private frame(time: number): void {
-    const count = this.planner.plan(time);
+  private frame(): void {
+    // The clock of `schedule`, not the frame's timestamp: that can be a vsync time from before the timer fired.
+    const count = this.planner.plan(performance.now());
     if (count > 0 || (this.final && this.planner.pending === 0 && !this.renderer.isFinished)) {
       const started = performance.now();
       this.render();
@@ -124,9 +126,6 @@ function extends_(text: string, previous: string): boolean {
   const from = Math.max(0, previous.length - 256);
   return text.startsWith(previous.slice(from), from);
 }
-
-/** How long before a flush may happen the frame is requested: half a frame at 60 Hz covers timer jitter. */
-const FRAME_SLACK_MS = 8;
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
