@@ -8,6 +8,7 @@
  * while streaming (off-screen blocks `content-visibility: auto`).
  *
  *   npm run bench:browser -w @locallightchat/elements        (options: --rounds N, --tokens N, --tps N, --chunk-ms N)
+ *   … -- --min-interval MS  the flush planner's shortest interval between flushes (0: every frame)
  *   … -- --profile FILE    also writes a CPU profile of the incremental runs (unminified) and prints its top
  *                          self-time functions, to see where the incremental path spends its time
  */
@@ -27,6 +28,8 @@ const tokenCount = arg('tokens', 10_000);
 const tokensPerSecond = arg('tps', 1000);
 /** A chunk every `chunk-ms` (10 ms = 10 tokens per chunk at 1,000 tok/s; 1 ms = one token per chunk). */
 const chunkMs = arg('chunk-ms', 10);
+/** `--min-interval N`: the flush planner's shortest interval between flushes (0 = every frame), to see the trade-off. */
+const minIntervalMs = arg('min-interval', undefined);
 /** `--only incremental` runs one strategy (with `--profile`, to iterate faster); the ratio needs all three. */
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1];
@@ -95,7 +98,7 @@ for (let round = 0; round < rounds; round++) {
     const tracing = traceFile && strategy === (only ?? 'incremental') && round === 0;
     if (tracing) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const before = await metrics();
-    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs });
+    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs, minIntervalMs });
     const after = await metrics();
     if (profiling) await profiler.stop();
     if (tracing) await browser.stopTracing();
@@ -130,6 +133,8 @@ const summary = Object.fromEntries(
       longTasks: Math.max(...rs.map((r) => r.longTasks)),
       longestTaskMs: Math.round(Math.max(...rs.map((r) => r.longestTaskMs))),
       wallMs: Math.round(mean(rs.map((r) => r.wallMs))),
+      maxLagMs: Math.round(Math.max(...rs.map((r) => r.maxLagMs))),
+      meanLagMs: +mean(rs.map((r) => r.meanLagMs)).toFixed(1),
       sameFinalHtml: rs.every((r) => r.finalHtmlLength === results.incremental[0].finalHtmlLength),
       ...(rs[0].stats ? { stats: rs[0].stats } : {}),
     },

@@ -13,6 +13,8 @@ export interface RunOptions {
   tokensPerSecond: number;
   /** How often a chunk of tokens arrives (ms), as a relay batches them. */
   chunkMs: number;
+  /** The flush planner's shortest interval between flushes (ms); its default when absent. */
+  minIntervalMs?: number;
 }
 
 export interface RunResult {
@@ -23,6 +25,9 @@ export interface RunResult {
   longestRenderMs: number;
   wallMs: number;
   finalHtmlLength: number;
+  /** Delay from a chunk's arrival to the end of the render that shows it (ms): the worst and the mean. */
+  maxLagMs: number;
+  meanLagMs: number;
   /** The incremental renderer's counters (what each update did). */
   stats?: Record<string, number>;
 }
@@ -43,24 +48,35 @@ async function run(options: RunOptions): Promise<RunResult> {
   let renderMs = 0;
   let renders = 0;
   let longest = 0;
-  const timed = (fn: () => void) => {
+  /** Each chunk's arrival time and the text length once it arrived; `shownUpTo` marks those rendered so far. */
+  const arrivals: { at: number; length: number }[] = [];
+  let shownUpTo = 0;
+  let maxLag = 0;
+  let lagSum = 0;
+  const timed = (fn: () => void, shownLength: number) => {
     const t0 = performance.now();
     fn();
-    const ms = performance.now() - t0;
+    const end = performance.now();
+    const ms = end - t0;
     renderMs += ms;
     renders++;
     longest = Math.max(longest, ms);
+    for (; shownUpTo < arrivals.length && arrivals[shownUpTo]!.length <= shownLength; shownUpTo++) {
+      const lag = end - arrivals[shownUpTo]!.at;
+      maxLag = Math.max(maxLag, lag);
+      lagSum += lag;
+    }
   };
 
   let stream: StreamingMarkdown | undefined;
   if (options.strategy === 'incremental') {
-    stream = new StreamingMarkdown(container, {});
+    stream = new StreamingMarkdown(container, options.minIntervalMs === undefined ? {} : { planner: { minIntervalMs: options.minIntervalMs } });
     // Measure each frame's flush: wrap the renderer's update/finish.
     const renderer = stream.renderer;
     const update = renderer.update.bind(renderer);
     const finish = renderer.finish.bind(renderer);
-    renderer.update = (text: string) => timed(() => update(text));
-    renderer.finish = (text?: string) => timed(() => finish(text));
+    renderer.update = (text: string) => timed(() => update(text), text.length);
+    renderer.finish = (text?: string) => timed(() => finish(text), Infinity);
   }
 
   const started = performance.now();
@@ -75,8 +91,9 @@ async function run(options: RunOptions): Promise<RunResult> {
     const chunk = options.tokens.slice(next, next + perChunk).join('');
     next += perChunk;
     text += chunk;
+    arrivals.push({ at: performance.now(), length: text.length });
     if (stream) stream.set(text, false);
-    else if (options.strategy === 'full') timed(() => (container.innerHTML = renderMarkdown(text)));
+    else if (options.strategy === 'full') timed(() => (container.innerHTML = renderMarkdown(text)), text.length);
   }
   if (stream) {
     stream.set(text, true);
@@ -84,7 +101,9 @@ async function run(options: RunOptions): Promise<RunResult> {
   }
   if (options.strategy === 'none') container.innerHTML = renderMarkdown(text);
   await frame();
-  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
+  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length,
+    maxLagMs: maxLag,
+    meanLagMs: shownUpTo > 0 ? lagSum / shownUpTo : 0, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
 }
 
 (globalThis as { llcBench?: typeof run }).llcBench = run;
