@@ -34,7 +34,8 @@ function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens
       nextBatch += batchMs;
     }
     planner.receive(received);
-    const count = planner.plan(timed ? now : undefined);
+    // Given the time, the stream asks for a frame only once a flush is due (it sleeps until then).
+    const count = !timed ? planner.plan() : now >= planner.nextFlushAt ? planner.plan(now) : 0;
     result.frames++;
     if (count > 0) {
       const ms = cost(count);
@@ -117,6 +118,14 @@ describe('FlushPlanner', () => {
     }
     const everyFrame = simulate(new FlushPlanner({ minIntervalMs: 0 }), (chars) => 0.3 + chars * 0.002, 10_000, 1000, 4, 1, true);
     expect(everyFrame.flushes).to.be.greaterThan(everyFrame.frames * 0.9);
+  });
+
+  it('given the time, a renderer too slow for the budget or an expensive tail: lag still ≤ 2 frames', () => {
+    // Flushes only when due, as the stream's scheduler asks for a frame only then.
+    const slow = simulate(new FlushPlanner({ budgetMs: 5 }), (chars) => 1 + chars * 0.2, 10_000, 1000, 4, 10, true);
+    expect(slow.maxLagFrames).to.be.at.most(2);
+    const expensive = simulate(new FlushPlanner({ budgetMs: 5 }), () => 12, 10_000, 1000, 4, 10, true);
+    expect(expensive.maxLagFrames).to.be.at.most(2);
   });
 
   it('given the frame time: text after a pause shows on the next frame', () => {

@@ -82,8 +82,10 @@ export class FlushPlanner {
     if (this.framesSinceFlush < spacing) return 0;
     if (now !== undefined && now - this.lastFlushAt < this.minIntervalMs) return 0;
     const withinBudget = Math.max(1, Math.floor(this.budgetMs * this.charsPerMs));
-    // A flush after skipped frames shows everything: with fewer flushes, each one must catch up fully to keep the lag.
-    const catchUp = spacing > 1 || this.framesSinceFlush > 1 ? pending : Math.ceil(pending / this.maxLagFrames);
+    // A flush after skipped frames (or, given the time, after the interval: the frame in between was skipped, if
+    // only by not being requested) shows everything: with fewer flushes, each must catch up fully to keep the lag.
+    const skipped = spacing > 1 || this.framesSinceFlush > 1 || (now !== undefined && this.minIntervalMs > 0);
+    const catchUp = skipped ? pending : Math.ceil(pending / this.maxLagFrames);
     const count = Math.min(pending, Math.max(withinBudget, catchUp));
     this.shown += count;
     this.framesSinceFlush = 0;
