@@ -61,6 +61,7 @@ const files = {
   '/highlight-worker.js': ['text/javascript', workerCode],
 };
 const server = createServer((req, res) => {
+  if (req.url === '/favicon.ico') return void res.writeHead(204).end();
   const file = files[req.url];
   res.writeHead(file ? 200 : 404, { 'content-type': file?.[0] ?? 'text/plain' }).end(file?.[1] ?? 'not found');
 });
