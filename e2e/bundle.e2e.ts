@@ -20,22 +20,40 @@ const site = mkdtempSync(join(tmpdir(), 'llc-bundle-'));
 let stack: TestStack;
 let browser: Browser;
 
-const PAGE = `<!doctype html>
+/** The README's plain-HTML example; `head` adds to it (the CSP test's policy). */
+const pageHtml = (head = '') => `<!doctype html>
 <html lang="en">
-  <head><meta charset="utf-8" /><title>LocalLightChat from the bundle</title></head>
+  <head>
+    <meta charset="utf-8" />${head}
+    <title>LocalLightChat from the bundle</title>
+    <link rel="stylesheet" href="./page.css" />
+  </head>
   <body>
     <script type="module" src="./llc-elements.min.js"></script>
-    <llc-chat token-url="/auth/dev-token" style="height: 90vh"></llc-chat>
+    <llc-chat token-url="/auth/dev-token"></llc-chat>
   </body>
 </html>
 `;
+
+/** A strict policy: nothing inline, same-origin only, and Trusted Types enforced for every script sink. */
+const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "require-trusted-types-for 'script'",
+].join('; ');
 
 before(async () => {
   execFileSync(process.execPath, ['packages/elements/scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
   for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js']) {
     copyFileSync(join(root, 'packages/elements/dist-bundle', file), join(site, file));
   }
-  writeFileSync(join(site, 'index.html'), PAGE);
+  writeFileSync(join(site, 'index.html'), pageHtml());
+  writeFileSync(join(site, 'strict.html'), pageHtml(`\n    <meta http-equiv="Content-Security-Policy" content="${STRICT_CSP}" />`));
+  writeFileSync(join(site, 'page.css'), 'llc-chat { display: block; height: 90vh; }\n');
   stack = await startTestStack({ staticDir: site });
   browser = await chromium.launch({
     executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
@@ -49,13 +67,19 @@ after(async () => {
   rmSync(site, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ page: Page; requested: string[] }> {
+async function open(path = '/'): Promise<{ page: Page; requested: string[]; violations: () => Promise<string[]> }> {
   const page = await browser.newPage();
   const requested: string[] = [];
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   page.on('request', (request) => requested.push(new URL(request.url()).pathname));
-  await page.goto(stack.httpUrl + '/');
-  return { page, requested };
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (globalThis as { __violations?: string[] }).__violations = seen;
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective}: ${e.blockedURI} ${e.sample}`));
+  });
+  await page.goto(stack.httpUrl + path);
+  const violations = () => page.evaluate(() => (globalThis as { __violations?: string[] }).__violations ?? []);
+  return { page, requested, violations };
 }
 
 describe('single-file bundle in a plain HTML page', () => {
@@ -99,6 +123,50 @@ describe('single-file bundle in a plain HTML page', () => {
     assert.equal(result.text, true, 'the highlighted text is the code');
     assert.equal(result.stats.worker, 1);
     assert.ok(requested.includes('/highlight-worker.js'), 'the highlight worker script was loaded from beside the bundle');
+    await page.close();
+  });
+
+  it('runs under a strict CSP with Trusted Types enforced: no violation while chatting, rendering markdown and highlighting', async () => {
+    const { page, requested, violations } = await open('/strict.html');
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('Explain with a list and a code example.');
+    await box.press('Enter');
+    const answer = page.locator('llc-message[role-name="assistant"]').first();
+    await answer.locator('article[aria-busy="false"]').waitFor({ timeout: 30_000 });
+    const rendered = await page.evaluate(async () => {
+      const llc = (await import('/llc-elements.min.js' as string)) as {
+        configureHighlighting(o: { inlineMaxChars: number }): void;
+        highlightStats: { worker: number };
+      };
+      llc.configureHighlighting({ inlineMaxChars: 1_000 });
+      const code = Array.from({ length: 300 }, (_, i) => `let v${i} = "<b>${i}</b>"; // ${i}\n`).join('');
+      const message = document.createElement('llc-message') as HTMLElement & { text: string };
+      message.setAttribute('role-name', 'assistant');
+      message.text = `# Title\n\nSome **bold** [ok](https://example.com) [bad](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n\`\`\`js\n${code}\`\`\`\n\n\`\`\`js\nlet small = 1;\n\`\`\`\n`;
+      document.body.append(message);
+      const deadline = Date.now() + 20_000;
+      while ((message.shadowRoot?.querySelectorAll('code.hljs').length ?? 0) < 2) {
+        if (Date.now() > deadline) throw new Error('the blocks were not highlighted');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const shadow = message.shadowRoot!;
+      return {
+        h1: shadow.querySelector('h1')?.textContent,
+        links: [...shadow.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+        img: shadow.querySelectorAll('img').length,
+        stats: { ...llc.highlightStats },
+      };
+    });
+    assert.equal(rendered.h1, 'Title');
+    assert.deepEqual(rendered.links, ['https://example.com'], 'the javascript: link is not made a link');
+    assert.equal(rendered.img, 0, 'raw HTML from the model is not rendered');
+    assert.equal(rendered.stats.worker, 1, 'the large block was highlighted in the worker (a TrustedScriptURL)');
+    assert.deepEqual(await violations(), [], 'no CSP or Trusted Types violation');
+    const mode = await page.evaluate(() => (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode);
+    assert.equal(mode, 'shared-worker', 'the shared worker started under Trusted Types');
+    assert.ok(requested.includes('/highlight-worker.js'));
+    const text = await answer.evaluate((el) => el.shadowRoot!.querySelector('.content')!.textContent ?? '');
+    assert.ok(text.trim().length > 20, 'the answer streamed under the policy');
     await page.close();
   });
 });

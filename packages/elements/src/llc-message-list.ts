@@ -4,10 +4,10 @@ import { Virtualizer, elementScroll, measureElement, observeElementOffset, obser
 import { LitElement, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { Announcer } from './controllers/announcer.js';
+import { cssProps } from './directives/css-props.js';
 import './llc-message.js';
 import type { AnnounceEventDetail } from './llc-message.js';
 import { listStyles } from './llc-message-list.styles.js';
@@ -125,13 +125,13 @@ export class LlcMessageList extends LitElement {
         @wheel=${this.onGesture} @touchstart=${this.onGesture} @keydown=${this.onGesture}>
         ${items.length === 0
           ? html`<div class="empty" part="empty"><slot name="empty">${s.empty}</slot></div>`
-          : html`<div class="spacer" style=${styleMap({ height: `${v.getTotalSize()}px` })}>
+          : html`<div class="spacer" ${cssProps({ height: `${v.getTotalSize()}px` })}>
               ${repeat(
                 v.getVirtualItems(),
                 (row) => row.key,
                 (row) => {
                   const m = items[row.index]!;
-                  return html`<div class="row" part="row" data-index=${row.index} style=${styleMap({ transform: `translateY(${row.start}px)` })}>
+                  return html`<div class="row" part="row" data-index=${row.index} ${cssProps({ transform: `translateY(${row.start}px)` })}>
                     <llc-message
                       role-name=${m.role}
                       message-key=${m.key}

@@ -8,6 +8,7 @@ import { transportFor } from '../transports/select.js';
 import { LeaderLink } from './leader-link.js';
 import type { ConnectionMode, Link, LinkHooks, OwnerConfig } from './link.js';
 import { SharedWorkerLink } from './shared-worker-link.js';
+import { isTrustedTypesError, trustedTypesEnforced, workerScriptUrl } from './worker-script-url.js';
 
 /** `auto`: the best mode the page supports. The others force one (tests, debugging, special pages). */
 export type ConnectionPreference = 'auto' | 'shared-worker' | 'leader' | 'direct';
@@ -22,6 +23,9 @@ export interface LinkOptions {
   /** Where the worker script is served, when not next to this module (self-hosting, bundlers without workers). */
   sharedWorkerUrl?: string | URL;
 }
+
+/** The shared worker's file, beside this module once built (see the Trusted Types fallback below). */
+const SHARED_WORKER_FILE = './shared-worker.js';
 
 class DirectLink extends Session implements Link {
   readonly mode: ConnectionMode = 'direct';
@@ -53,11 +57,21 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
       return leader();
     case 'shared-worker': {
       if (typeof SharedWorker === 'undefined') return leader();
-      const createWorker = () =>
-        options.sharedWorkerUrl !== undefined
-          ? new SharedWorker(options.sharedWorkerUrl, { type: 'module', name: 'llc-client' })
-          : // Literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
-            new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' });
+      const workerOptions: WorkerOptions = { type: 'module', name: 'llc-client' };
+      const createWorker = (): SharedWorker => {
+        if (options.sharedWorkerUrl !== undefined) return new SharedWorker(workerScriptUrl(options.sharedWorkerUrl), workerOptions);
+        // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
+        // package have it), made trusted. A variable path, so bundlers leave this one alone.
+        const trusted = () => new SharedWorker(workerScriptUrl(new URL(SHARED_WORKER_FILE, import.meta.url)), workerOptions);
+        if (trustedTypesEnforced()) return trusted();
+        try {
+          // Literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
+          return new SharedWorker(new URL('./shared-worker.js', import.meta.url), workerOptions);
+        } catch (error) {
+          if (!isTrustedTypesError(error)) throw error;
+          return trusted();
+        }
+      };
       return new SharedWorkerLink(tab, config, hooks, getToken, createWorker, leader);
     }
   }

@@ -5,6 +5,7 @@
  * If the worker cannot start (no Worker, a CSP that forbids it, its script not hosted), large blocks up to
  * {@link FALLBACK_INLINE_MAX_CHARS} are highlighted inline and bigger ones stay plain, readable text.
  */
+import { isTrustedTypesError, trustedTypesEnforced, workerScriptUrl } from '@locallightchat/client';
 import { parseHighlightHtml, type Highlighted } from './highlighted-code.js';
 import type { HighlightReply, HighlightRequest } from './worker-messages.js';
 
@@ -91,13 +92,9 @@ function inWorker(code: string, language: string): Promise<Highlighted | undefin
 
 function startWorker(): Worker {
   if (worker) return worker;
-  const url = options.workerUrl;
   let w: Worker;
   try {
-    w = url
-      ? new Worker(url, { type: 'module', name: 'llc-highlight' })
-      : // The literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
-        new Worker(new URL('./highlight-worker.js', import.meta.url), { type: 'module', name: 'llc-highlight' });
+    w = createWorker(options.workerUrl);
   } catch (error) {
     // No Worker, or a CSP that forbids it: do not try again for every block.
     workerBroken = true;
@@ -119,6 +116,25 @@ function startWorker(): Worker {
   };
   worker = w;
   return w;
+}
+
+/** The worker script beside this module once built (the Trusted Types fallback below resolves it). */
+const WORKER_FILE = './highlight-worker.js';
+const WORKER_OPTIONS: WorkerOptions = { type: 'module', name: 'llc-highlight' };
+
+function createWorker(url: string | URL | null | undefined): Worker {
+  if (url) return new Worker(workerScriptUrl(url), WORKER_OPTIONS);
+  // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
+  // package have it), made trusted. A variable path, so bundlers leave this one alone.
+  const trusted = () => new Worker(workerScriptUrl(new URL(WORKER_FILE, import.meta.url)), WORKER_OPTIONS);
+  if (trustedTypesEnforced()) return trusted();
+  try {
+    // The literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
+    return new Worker(new URL('./highlight-worker.js', import.meta.url), WORKER_OPTIONS);
+  } catch (error) {
+    if (!isTrustedTypesError(error)) throw error;
+    return trusted();
+  }
 }
 
 function closeWorker(reason?: Error): void {
