@@ -65,8 +65,9 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
         const trusted = () => new SharedWorker(workerScriptUrl(new URL(SHARED_WORKER_FILE, import.meta.url)), workerOptions);
         if (trustedTypesEnforced()) return trusted();
         try {
-          // Literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
-          return new SharedWorker(new URL('./shared-worker.js', import.meta.url), workerOptions);
+          // Literal form (options too: vite reads them), so bundlers (vite, webpack 5, parcel) emit the worker
+          // script with the app.
+          return new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' });
         } catch (error) {
           if (!isTrustedTypesError(error)) throw error;
           return trusted();

@@ -129,8 +129,9 @@ function createWorker(url: string | URL | null | undefined): Worker {
   const trusted = () => new Worker(workerScriptUrl(new URL(WORKER_FILE, import.meta.url)), WORKER_OPTIONS);
   if (trustedTypesEnforced()) return trusted();
   try {
-    // The literal form, so bundlers (vite, webpack 5, parcel) emit the worker script with the app.
-    return new Worker(new URL('./highlight-worker.js', import.meta.url), WORKER_OPTIONS);
+    // The literal form (options too: vite reads them), so bundlers (vite, webpack 5, parcel) emit the worker
+    // script with the app.
+    return new Worker(new URL('./highlight-worker.js', import.meta.url), { type: 'module', name: 'llc-highlight' });
   } catch (error) {
     if (!isTrustedTypesError(error)) throw error;
     return trusted();
