@@ -12,17 +12,9 @@
  *   … -- --profile FILE    also writes a CPU profile of the incremental runs (unminified) and prints its top
  *                          self-time functions, to see where the incremental path spends its time
  */
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundleForPage, launchChromium, numberArg as arg } from './harness.mjs';
 import { createProfiler, summariseTrace } from './profile.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
 const rounds = arg('rounds', 2);
 const tokenCount = arg('tokens', 10_000);
 const tokensPerSecond = arg('tps', 1000);
@@ -61,22 +53,12 @@ function answer(count) {
   return text.match(/[\s\S]{1,4}/g).slice(0, count);
 }
 
-const bundle = await build({
-  entryPoints: [join(here, 'page.ts')],
-  bundle: true,
-  format: 'esm',
-  minify: !profileFile,
-  write: false,
-  conditions: ['llc-source'],
-  define: { 'process.env.NODE_ENV': '"production"' },
-  tsconfig: join(here, '..', 'tsconfig.json'),
-  logLevel: 'error',
-});
+const bundle = await bundleForPage('page.ts', { minify: !profileFile });
 
-const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
 await page.setContent('<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse} .answer > *{content-visibility:auto;contain-intrinsic-size:auto 1.5em}</style></head><body></body></html>');
-await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });
+await page.addScriptTag({ content: bundle, type: 'module' });
 await page.waitForFunction(() => 'llcBench' in globalThis);
 await page.evaluate(() => {
   globalThis.__long = [];

@@ -9,34 +9,14 @@
  *
  *   npm run bench:ui -w @locallightchat/elements      (options: --rounds N, --chars N, --seconds N)
  */
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundleForPage, launchChromium, numberArg as arg } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
 const rounds = arg('rounds', 2);
 const chars = arg('chars', 150_000);
 const seconds = arg('seconds', 6);
 
-const bundle = (entry) =>
-  build({
-    entryPoints: [join(here, entry)],
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    write: false,
-    conditions: ['llc-source'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-    tsconfig: join(here, '..', 'tsconfig.json'),
-    logLevel: 'error',
-  }).then((r) => r.outputFiles[0].text);
-const [pageCode, workerCode] = await Promise.all([bundle('ui-page.ts'), bundle('../src/code/highlight-worker.ts')]);
+const [pageCode, workerCode] = await Promise.all([bundleForPage('ui-page.ts'), bundleForPage('../src/code/highlight-worker.ts')]);
 
 /** ~4-character tokens of a markdown answer with prose and a list (what streams into the transcript). */
 function tokens(count) {
@@ -49,7 +29,7 @@ function tokens(count) {
   return text.match(/[\s\S]{1,4}/g).slice(0, count);
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
 page.on('pageerror', (e) => console.error('page error:', e.message));
 page.on('crash', () => console.error('page crashed'));

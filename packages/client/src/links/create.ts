@@ -8,7 +8,7 @@ import { transportFor } from '../transports/select.js';
 import { LeaderLink } from './leader-link.js';
 import type { ConnectionMode, Link, LinkHooks, OwnerConfig } from './link.js';
 import { SharedWorkerLink } from './shared-worker-link.js';
-import { isTrustedTypesError, trustedTypesEnforced, workerScriptUrl } from './worker-script-url.js';
+import { constructWorker, workerScriptUrl } from './worker-script-url.js';
 
 /** `auto`: the best mode the page supports. The others force one (tests, debugging, special pages). */
 export type ConnectionPreference = 'auto' | 'shared-worker' | 'leader' | 'direct';
@@ -60,18 +60,14 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
       const workerOptions: WorkerOptions = { type: 'module', name: 'llc-client' };
       const createWorker = (): SharedWorker => {
         if (options.sharedWorkerUrl !== undefined) return new SharedWorker(workerScriptUrl(options.sharedWorkerUrl), workerOptions);
-        // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
-        // package have it), made trusted. A variable path, so bundlers leave this one alone.
-        const trusted = () => new SharedWorker(workerScriptUrl(new URL(SHARED_WORKER_FILE, import.meta.url)), workerOptions);
-        if (trustedTypesEnforced()) return trusted();
-        try {
+        return constructWorker(
           // Literal form (options too: vite reads them), so bundlers (vite, webpack 5, parcel) emit the worker
           // script with the app.
-          return new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' });
-        } catch (error) {
-          if (!isTrustedTypesError(error)) throw error;
-          return trusted();
-        }
+          () => new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' }),
+          // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
+          // package have it), made trusted. A variable path, so bundlers leave this one alone.
+          () => new SharedWorker(workerScriptUrl(new URL(SHARED_WORKER_FILE, import.meta.url)), workerOptions),
+        );
       };
       return new SharedWorkerLink(tab, config, hooks, getToken, createWorker, leader);
     }

@@ -67,3 +67,18 @@ export function isTrustedTypesError(error: unknown): boolean {
   if (is) enforcedSeen = true;
   return is;
 }
+
+/**
+ * Creates a worker the way bundlers and Trusted Types both accept: `literal` is the
+ * `new Worker(new URL('./x.js', import.meta.url), { … })` form bundlers rewrite; `trusted` builds the same
+ * worker from {@link workerScriptUrl}. The trusted form is used where Trusted Types are enforced.
+ */
+export function constructWorker<T>(literal: () => T, trusted: () => T): T {
+  if (trustedTypesEnforced()) return trusted();
+  try {
+    return literal();
+  } catch (error) {
+    if (!isTrustedTypesError(error)) throw error;
+    return trusted();
+  }
+}

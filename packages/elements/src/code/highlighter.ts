@@ -5,7 +5,7 @@
  * If the worker cannot start (no Worker, a CSP that forbids it, its script not hosted), large blocks up to
  * {@link FALLBACK_INLINE_MAX_CHARS} are highlighted inline and bigger ones stay plain, readable text.
  */
-import { isTrustedTypesError, trustedTypesEnforced, workerScriptUrl } from '@locallightchat/client';
+import { constructWorker, workerScriptUrl } from '@locallightchat/client';
 import { parseHighlightHtml, type Highlighted } from './highlighted-code.js';
 import type { HighlightReply, HighlightRequest } from './worker-messages.js';
 
@@ -124,18 +124,14 @@ const WORKER_OPTIONS: WorkerOptions = { type: 'module', name: 'llc-highlight' };
 
 function createWorker(url: string | URL | null | undefined): Worker {
   if (url) return new Worker(workerScriptUrl(url), WORKER_OPTIONS);
-  // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
-  // package have it), made trusted. A variable path, so bundlers leave this one alone.
-  const trusted = () => new Worker(workerScriptUrl(new URL(WORKER_FILE, import.meta.url)), WORKER_OPTIONS);
-  if (trustedTypesEnforced()) return trusted();
-  try {
+  return constructWorker(
     // The literal form (options too: vite reads them), so bundlers (vite, webpack 5, parcel) emit the worker
     // script with the app.
-    return new Worker(new URL('./highlight-worker.js', import.meta.url), { type: 'module', name: 'llc-highlight' });
-  } catch (error) {
-    if (!isTrustedTypesError(error)) throw error;
-    return trusted();
-  }
+    () => new Worker(new URL('./highlight-worker.js', import.meta.url), { type: 'module', name: 'llc-highlight' }),
+    // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
+    // package have it), made trusted. A variable path, so bundlers leave this one alone.
+    () => new Worker(workerScriptUrl(new URL(WORKER_FILE, import.meta.url)), WORKER_OPTIONS),
+  );
 }
 
 function closeWorker(reason?: Error): void {
