@@ -3,7 +3,8 @@
  * `npm start`: the whole stack in one process on the embedded default — vLLM simulator → bridge → in-memory
  * broker → relay — serving the built demo page from the relay itself (one origin). Prints the URL on its own
  * line. Environment: LLC_PORT (default 8787; a free port if taken), LLC_HOST (default 127.0.0.1),
- * LLC_SIM_PROFILE (default 8b-h100), LLC_BACKEND_URL (use a real vLLM instead of the simulator).
+ * LLC_SIM_PROFILE (default 8b-h100), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
+ * LLC_DEMO_HISTORY (messages in the sample long conversation, default 10000; 0 for none).
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedStack, consoleLogger } from '@locallightchat/relay';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
 import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+import { SAMPLE_CONVERSATION, SAMPLE_USER, seedSampleHistory } from './sample-history.js';
 
 const staticDir = fileURLToPath(new URL('./dist/', import.meta.url));
 if (!existsSync(staticDir)) {
@@ -46,9 +48,15 @@ const stack = await startEmbeddedStack({
   log,
 });
 
+const historyCount = Number(process.env.LLC_DEMO_HISTORY ?? 10_000);
+if (historyCount > 0) await seedSampleHistory(stack.store, historyCount);
+
 const shown = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
 console.log(`LocalLightChat demo (relay + bridge + ${sim ? 'vLLM simulator' : backendUrl}), open:`);
 console.log(`http://${shown}:${stack.relay.port}/`);
+if (historyCount > 0) {
+  console.log(`A ${historyCount.toLocaleString('en')}-message conversation to scroll while answers stream (also linked on the page): http://${shown}:${stack.relay.port}/?user=${SAMPLE_USER}&conversation=${SAMPLE_CONVERSATION}`);
+}
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {

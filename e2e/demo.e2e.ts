@@ -31,12 +31,44 @@ after(async () => {
   await demo?.stop();
 });
 
-async function openChat(): Promise<Page> {
+async function openChat(path = ''): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-  await page.goto(url);
+  await page.goto(url + path);
   return page;
 }
+
+interface ListState {
+  rows: number;
+  loaded: number;
+  firstKey: string | null;
+  lastKey: string | null;
+  following: boolean;
+  jumpHidden: boolean;
+}
+
+/** The transcript as the reader sees it: rows in the DOM, messages the client holds, the follow state. */
+function listState(page: Page): Promise<ListState> {
+  return page.evaluate(() => {
+    const chat = document.querySelector('llc-chat') as unknown as HTMLElement & { conversationId: string; client: { snapshot(id: string): { messages: unknown[] } } };
+    const list = chat.shadowRoot!.querySelector('llc-message-list') as unknown as HTMLElement & { following: boolean };
+    const rows = [...list.shadowRoot!.querySelectorAll('llc-message')];
+    return {
+      rows: rows.length,
+      loaded: chat.client.snapshot(chat.conversationId).messages.length,
+      firstKey: rows[0]?.getAttribute('message-key') ?? null,
+      lastKey: rows.at(-1)?.getAttribute('message-key') ?? null,
+      following: list.following,
+      jumpHidden: list.shadowRoot!.querySelector<HTMLButtonElement>('.jump')!.hidden === true,
+    };
+  });
+}
+
+const scrollLog = (page: Page, by: number) =>
+  page.evaluate((delta) => {
+    const list = document.querySelector('llc-chat')!.shadowRoot!.querySelector('llc-message-list')!;
+    list.shadowRoot!.querySelector<HTMLElement>('.log')!.scrollTop += delta;
+  }, by);
 
 describe('demo end to end (real Chromium, real stack)', () => {
   it('serves the page and streams a markdown answer to a typed message', async () => {
@@ -84,6 +116,48 @@ describe('demo end to end (real Chromium, real stack)', () => {
     await page.locator('llc-message[role-name="assistant"] article[aria-busy="false"]').last().waitFor({ timeout: 30_000 });
     await page.reload();
     await page.getByRole('log').getByText(question).waitFor();
+    await page.close();
+  });
+
+  it('a 10,000-message conversation: older pages load while scrolling up, the DOM stays small, a new answer streams without moving the reader', async () => {
+    const page = await openChat('?user=sample-reader&conversation=c_sample_history');
+    await page.getByRole('log').getByText('Question 5000:').waitFor({ timeout: 20_000 });
+    const start = await listState(page);
+    assert.equal(start.lastKey, 'sample-9999', 'opens at the newest message');
+    assert.ok(start.loaded < 200, `only the newest page is loaded at first (${start.loaded})`);
+
+    // Scroll up through the history: older pages come in from the relay as the reader nears the top.
+    let state = start;
+    for (let i = 0; i < 60 && state.loaded < 1000; i++) {
+      await scrollLog(page, -4000);
+      await page.waitForTimeout(60);
+      state = await listState(page);
+      assert.ok(state.rows < 60, `a bounded DOM (${state.rows} rows)`);
+    }
+    assert.ok(state.loaded >= 1000, `older history paged in (${state.loaded} messages loaded)`);
+    assert.equal(state.following, false);
+    assert.equal(state.jumpHidden, false, '"Jump to latest" is offered');
+
+    // A question from up here: its answer streams at the end while the reader stays where they are.
+    const reading = state.firstKey;
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('A question asked while reading old answers.');
+    await box.press('Enter');
+    await page.waitForFunction(() => {
+      const chat = document.querySelector('llc-chat') as unknown as { conversationId: string; client: { snapshot(id: string): { messages: { role: string; status: string }[] } } };
+      const last = chat.client.snapshot(chat.conversationId).messages.at(-1);
+      return last?.role === 'assistant' && last.status === 'done';
+    }, undefined, { timeout: 30_000 });
+    const after = await listState(page);
+    assert.equal(after.firstKey, reading, 'the reader was not moved');
+    assert.equal(after.following, false);
+
+    await page.getByRole('button', { name: 'Jump to latest' }).click();
+    await page.waitForFunction(() => {
+      const list = document.querySelector('llc-chat')!.shadowRoot!.querySelector('llc-message-list') as unknown as { following: boolean };
+      return list.following;
+    }, undefined, { timeout: 10_000 });
+    await page.getByRole('log').getByText('A question asked while reading old answers.').waitFor();
     await page.close();
   });
 });

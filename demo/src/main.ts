@@ -1,14 +1,26 @@
 /**
  * The demo page: one <llc-chat> against the relay that served this page, plus a line of live latency figures.
+ * `?user=…&conversation=…` opens a given conversation as a given dev user (the page links the seeded
+ * 10,000-message one); they are set before the element upgrades, so it connects as that user right away.
  */
-import '@locallightchat/elements';
 import type { LlcChat } from '@locallightchat/elements';
 import type { StreamMetrics } from '@locallightchat/client';
 
 const chat = document.querySelector<LlcChat>('#chat')!;
+const params = new URLSearchParams(location.search);
+for (const name of ['user', 'conversation'] as const) {
+  const value = params.get(name);
+  if (value) chat.setAttribute(name, value);
+}
+document.querySelector<HTMLAnchorElement>('#sample-history')!.hidden = params.has('conversation');
+document.querySelector<HTMLAnchorElement>('#own-conversation')!.hidden = !params.has('conversation');
+await import('@locallightchat/elements');
 const stats = document.querySelector<HTMLOutputElement>('#stats')!;
 
-document.querySelector('#new-conversation')!.addEventListener('click', () => chat.newConversation());
+document.querySelector('#new-conversation')!.addEventListener('click', () => {
+  if (params.has('conversation')) location.href = '/';
+  else chat.newConversation();
+});
 
 chat.client?.addEventListener('stream-end', (event) => {
   const m = (event as CustomEvent<{ metrics: StreamMetrics }>).detail.metrics;
