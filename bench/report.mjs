@@ -26,6 +26,9 @@ const latency = lines('stream-latency.jsonl');
 const priority = read('priority.json');
 const slow = read('slow-consumers.json');
 const bridge = read('bridge.json');
+const markdown = read('browser-markdown.json');
+const ui = read('browser-ui.json');
+const bundle = read('bundle-size.json');
 
 const goals = [];
 const goal = (what, target, measured, pass) => goals.push(`| ${what} | ${target} | ${measured ?? 'not measured'} | ${measured === undefined ? '—' : pass ? 'met' : '**missed**'} |`);
@@ -68,6 +71,18 @@ if (bridge) {
   goal('p95 TTFT spread across equal replicas', '≤ 20 %', Number.isFinite(bridge.spread) ? `${(bridge.spread * 100).toFixed(0)} % (histogram bucket resolution)` : undefined, bridge.spread <= 0.2);
 }
 if (slow) goal('Slow consumers: nothing lost', 'every transcript complete', `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`, slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount);
+if (markdown) {
+  goal('Streaming markdown: main-thread time vs full re-parse', '≥ 10× less', `${markdown.summary.incremental.taskMs} vs ${markdown.summary.full.taskMs} ms (${markdown.gross.toFixed(1)}× gross)`, markdown.gross >= 10);
+  goal('Streaming markdown: long tasks', 'none over 50 ms', `${markdown.summary.incremental.longTasks} (longest ${markdown.summary.incremental.longestTaskMs} ms)`, markdown.summary.incremental.longTasks === 0);
+}
+if (ui) {
+  goal('Highlighting a large code block: longest stall', '≤ 50 ms', `${ui.highlight.worker.longestFrameGapMs} ms in the worker vs ${ui.highlight.inline.longestFrameGapMs} ms on the main thread (${ui.highlight.worker.chars.toLocaleString('en')} chars)`, ui.highlight.worker.longestFrameGapMs <= 50);
+  goal('10k-message history scrolled while streaming', 'no frame over 50 ms, bounded DOM', `p99 ${ui.history.streaming.p99} ms (no stream ${ui.history.scrolling.p99}), ${ui.history.streaming.framesOver50Ms} over 50 ms, ≤ ${ui.history.streaming.maxRenderedRows} rows`, ui.history.streaming.framesOver50Ms === 0 && ui.history.streaming.maxRenderedRows < 60);
+}
+if (bundle) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  goal('Client + elements bundle, without the highlighter', '≤ 30 KB min+gzip', `${kb(bundle.lean.gzip)} (prescribed libraries alone ${kb(bundle.floor.gzip)}; our code ${kb(bundle.own.gzip)})`, bundle.lean.gzip <= 30 * 1024);
+}
 
 const charts = [];
 const chart = (name, svgText, alt) => {
@@ -81,6 +96,10 @@ if (s) {
 if (throughput) {
   chart('throughput.svg', barChart({ title: 'Token frames per second per core (higher is better)', unit: 'k/s', bars: [{ label: 'raw uWS send loop', value: throughput.raw.median / 1000 }, { label: 'llc-relay via NATS', value: throughput.relay.median / 1000, highlight: true }] }), 'frames per second per core');
 }
+if (markdown) {
+  const bars = [['full re-parse per chunk', 'full'], ['incremental (ours)', 'incremental'], ['no rendering (harness)', 'none']];
+  chart('markdown.svg', barChart({ title: 'Main-thread time, 10k-token markdown answer at 1,000 tokens/s (lower is better)', unit: 's', bars: bars.map(([label, k]) => ({ label, value: markdown.summary[k].taskMs / 1000, highlight: k === 'incremental' })) }), 'main-thread time streaming markdown');
+}
 if (latency.length) {
   const series = [];
   for (const mode of ['nats', 'embedded', 'ws+nats']) {
@@ -92,7 +111,7 @@ if (latency.length) {
   chart('latency.svg', lineChart({ title: 'Added latency vs load (streams × 20 batches/s, publish → socket)', xLabel: 'token batches per second (thousands)', yLabel: 'ms', series }), 'latency percentiles vs load');
 }
 
-const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md', 'bridge.md']
+const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md', 'bridge.md', 'browser-markdown.md', 'browser-ui.md', 'bundle-size.md']
   .map(text)
   .filter(Boolean)
   .map((t) => t.replace(/^# /, '## '));

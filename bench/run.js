@@ -34,6 +34,10 @@ const scenarios = [
   { id: 'priority', name: 'first-token priority under saturation', argv: ['stream/run-priority.mjs', '--sockets', q(6, 10), '--busy', '6', '--seconds', q(4, 6), '--runs', q(1, 3)] },
   { id: 'storm', name: 'reconnect storm', argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'] },
   { id: 'slow', name: 'slow consumers', argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)] },
+  // The browser side, in Debian's Chromium: streaming markdown, highlighting and history, and the bundle.
+  { id: 'browser', name: 'streaming markdown in the browser, incremental vs full re-parse', argv: ['../packages/elements/bench/markdown-stream.mjs', '--rounds', q(1, 2)] },
+  { id: 'browser', name: 'highlighting a large code block, scrolling 10k messages while streaming', argv: ['../packages/elements/bench/ui-responsiveness.mjs', '--rounds', q(1, 2), '--seconds', q(3, 6)] },
+  { id: 'browser', name: 'client + elements bundle size', argv: ['../packages/elements/scripts/bundle.mjs'] },
 ].filter((s) => !only || only.includes(s.id));
 
 function bar(done, total, label) {

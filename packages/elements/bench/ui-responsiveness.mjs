@@ -10,7 +10,7 @@
  *   npm run bench:ui -w @locallightchat/elements      (options: --rounds N, --chars N, --seconds N)
  */
 import { createServer } from 'node:http';
-import { bundleForPage, launchChromium, numberArg as arg } from './harness.mjs';
+import { bundleForPage, launchChromium, numberArg as arg, writeResult } from './harness.mjs';
 
 const rounds = arg('rounds', 2);
 const chars = arg('chars', 150_000);
@@ -99,3 +99,20 @@ console.log(
   `10k-message history scrolled while streaming at 1,000 tok/s: frame p95 ${hs.streaming.p95} ms (no stream: ${hs.scrolling.p95} ms), p99 ${hs.streaming.p99} ms (${hs.scrolling.p99}), ` +
     `frames over 50 ms ${hs.streaming.framesOver50Ms} (${hs.scrolling.framesOver50Ms}), at most ${hs.streaming.maxRenderedRows} rows in the DOM`,
 );
+writeResult('browser-ui', {
+  title: 'What a reader feels: highlighting and history',
+  command: `node packages/elements/bench/ui-responsiveness.mjs --rounds ${rounds} --chars ${chars} --seconds ${seconds}`,
+  json: { rounds, highlight: hl, history: hs },
+  body: [
+    `A ${hl.worker.chars.toLocaleString('en')}-character code block closes and gets highlighted: on the main thread vs in the highlight worker (longest gap between frames from the plain block to a few frames after it is highlighted, i.e. the longest stall a reader feels). Then a 10,000-message transcript is scrolled 60 px per frame (up for half of ${seconds} s, then down) while an answer streams into it at 1,000 tokens/s, vs the same scrolling with no stream. Alternating order over ${rounds} round(s).`,
+    '',
+    '| code block | longest stall, ms | frames over 50 ms | highlighted after, ms |',
+    '|---|---|---|---|',
+    `| on the main thread | ${hl.inline.longestFrameGapMs} | ${hl.inline.framesOver50Ms} | ${hl.inline.msToHighlighted} |`,
+    `| in the worker (ours) | ${hl.worker.longestFrameGapMs} | ${hl.worker.framesOver50Ms} | ${hl.worker.msToHighlighted} |`,
+    '',
+    '| 10k-message history | frames | p50 ms | p95 ms | p99 ms | max ms | frames over 50 ms | most rows in the DOM |',
+    '|---|---|---|---|---|---|---|---|',
+    ...[['scrolling', 'scrolling, no stream'], ['streaming', 'scrolling while streaming']].map(([k, label]) => `| ${label} | ${hs[k].frames} | ${hs[k].p50} | ${hs[k].p95} | ${hs[k].p99} | ${hs[k].maxFrameMs} | ${hs[k].framesOver50Ms} | ${hs[k].maxRenderedRows} |`),
+  ].join('\n'),
+});
