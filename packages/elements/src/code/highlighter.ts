@@ -13,15 +13,16 @@ import type { HighlightReply, HighlightRequest } from './worker-messages.js';
 export interface HighlightOptions {
   /**
    * Blocks up to this many characters are highlighted on the main thread, when idle. Default 2,000 (about
-   * 10 ms of highlight.js on a slow core; 20,000 characters took 117 ms in `npm run bench:ui`).
+   * 10 ms of highlight.js on a slow core: 20,000 characters stalled the page for 117 ms in a run of
+   * `npm run bench:ui -- --chars 20000`).
    */
   inlineMaxChars: number;
   /** Blocks up to this many characters are highlighted in the worker; larger ones stay plain. Default 500,000. */
   maxChars: number;
   /**
-   * The worker script (`@locallightchat/elements` dist/code/highlight-worker.js, or llc-highlight-worker.js next
-   * to the single-file bundle). Default: resolved next to this module, which bundlers that understand
-   * `new Worker(new URL(…, import.meta.url))` handle (undefined). `null` turns the worker off.
+   * The worker script (`@locallightchat/elements` dist/code/highlight-worker.js, or highlight-worker.js next to
+   * the single-file bundle). Default (undefined): resolved next to this module, which bundlers that understand
+   * `new Worker(new URL(…, import.meta.url))` handle. `null` turns the worker off.
    */
   workerUrl: string | URL | null | undefined;
   /** A worker with nothing to do is closed after this many milliseconds (it holds the grammars). Default 30,000. */
