@@ -15,6 +15,8 @@ export interface MemoryStoreOptions {
 interface Conversation {
   owner: string;
   messages: ChatMessage[];
+  /** The ids in `messages`: the duplicate check of every append stays O(1) in a long conversation. */
+  ids: Set<string>;
   submitted: Set<string>;
 }
 
@@ -41,7 +43,7 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const existing = this.touch(conversationId);
     if (existing) return existing.owner;
-    this.conversations.set(conversationId, { owner: userId, messages: [], submitted: new Set() });
+    this.conversations.set(conversationId, { owner: userId, messages: [], ids: new Set(), submitted: new Set() });
     if (this.conversations.size > this.maxConversations) {
       const oldest = this.conversations.keys().next().value;
       if (oldest !== undefined) this.conversations.delete(oldest);
@@ -51,13 +53,17 @@ export class MemoryStore implements Store {
 
   async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
     const conv = this.require(conversationId);
-    if (conv.messages.some((m) => m.id === message.id)) {
+    if (conv.ids.has(message.id)) {
       return { inserted: false, submitted: conv.submitted.has(message.id) };
     }
     conv.messages.push({ ...message });
+    conv.ids.add(message.id);
     if (conv.messages.length > this.maxMessages) {
       const dropped = conv.messages.shift();
-      if (dropped) conv.submitted.delete(dropped.id);
+      if (dropped) {
+        conv.ids.delete(dropped.id);
+        conv.submitted.delete(dropped.id);
+      }
     }
     return { inserted: true, submitted: false };
   }
@@ -85,7 +91,10 @@ export class MemoryStore implements Store {
     const index = conv.messages.findIndex((m) => m.id === messageId);
     if (index === -1) return 0;
     const removed = conv.messages.splice(index);
-    for (const m of removed) conv.submitted.delete(m.id);
+    for (const m of removed) {
+      conv.ids.delete(m.id);
+      conv.submitted.delete(m.id);
+    }
     return removed.length;
   }
 
