@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { chromiumLaunchOptions } from '@locallightchat/test-support';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
 
@@ -55,10 +56,7 @@ before(async () => {
   writeFileSync(join(site, 'strict.html'), pageHtml(`\n    <meta http-equiv="Content-Security-Policy" content="${STRICT_CSP}" />`));
   writeFileSync(join(site, 'page.css'), 'llc-chat { display: block; height: 90vh; }\n');
   stack = await startTestStack({ staticDir: site });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions);
 });
 
 after(async () => {
@@ -162,6 +160,21 @@ describe('single-file bundle in a plain HTML page', () => {
     assert.equal(rendered.img, 0, 'raw HTML from the model is not rendered');
     assert.equal(rendered.stats.worker, 1, 'the large block was highlighted in the worker (a TrustedScriptURL)');
     assert.deepEqual(await violations(), [], 'no CSP or Trusted Types violation');
+    // The policy really is in force (so "no violation" means something): an HTML string sink and an inline
+    // style are both refused on this page.
+    const enforced = await page.evaluate(() => {
+      const div = document.createElement('div');
+      let sinkRefused = false;
+      try {
+        div.innerHTML = '<b>x</b>';
+      } catch {
+        sinkRefused = true;
+      }
+      div.setAttribute('style', 'color: red');
+      document.body.append(div);
+      return { sinkRefused, inlineStyleApplied: getComputedStyle(div).color === 'rgb(255, 0, 0)' };
+    });
+    assert.deepEqual(enforced, { sinkRefused: true, inlineStyleApplied: false });
     const mode = await page.evaluate(() => (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode);
     assert.equal(mode, 'shared-worker', 'the shared worker started under Trusted Types');
     assert.ok(requested.includes('/highlight-worker.js'));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { freePort, startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
+import { chromiumLaunchOptions, freePort, startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const relayCli = `${root}packages/relay/dist/cli/relay-cli.js`;
@@ -41,10 +41,7 @@ before(async () => {
   bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], { ready: /llc-bridge ready/ });
   port = await freePort();
   relay = await startRelay();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions);
 });
 
 after(async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let demo: StartedProcess;
@@ -20,10 +20,7 @@ before(async () => {
     ready: /^(http:\/\/localhost:\d+\/)$/,
   });
   url = demo.match[1]!;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions);
 });
 
 after(async () => {

@@ -1,3 +1,4 @@
-/** Light helpers (servers, processes). Heavier ones have their own entry points: ./client, ./stack. */
+/** Light helpers (servers, processes, the browser's launch options). Heavier ones have their own entry points: ./client, ./stack. */
 export * from './servers.js';
 export * from './processes.js';
+export * from './chromium.js';

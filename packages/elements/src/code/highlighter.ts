@@ -12,9 +12,9 @@ import type { HighlightReply, HighlightRequest } from './worker-messages.js';
 /** Tuning for {@link configureHighlighting}. */
 export interface HighlightOptions {
   /**
-   * Blocks up to this many characters are highlighted on the main thread, when idle. Default 2,000 (about
-   * 10 ms of highlight.js on a slow core: 20,000 characters stalled the page for 117 ms in a run of
-   * `npm run bench:ui -- --chars 20000`).
+   * Blocks up to this many characters are highlighted on the main thread, when idle. Default 2,000: a few ms
+   * (a 150,000-character block highlighted inline stalled the page 333–450 ms in `npm run bench:ui`, about
+   * 2–3 ms per 1,000 characters).
    */
   inlineMaxChars: number;
   /** Blocks up to this many characters are highlighted in the worker; larger ones stay plain. Default 500,000. */
@@ -29,7 +29,7 @@ export interface HighlightOptions {
   workerIdleMs: number;
 }
 
-/** Without a worker, blocks up to this size are still highlighted inline (up to ~45 ms, under a long task). */
+/** Without a worker, blocks up to this size are still highlighted inline (~25 ms at the rate above, under a long task). */
 export const FALLBACK_INLINE_MAX_CHARS = 8_000;
 
 const options: HighlightOptions = { inlineMaxChars: 2_000, maxChars: 500_000, workerUrl: undefined, workerIdleMs: 30_000 };
