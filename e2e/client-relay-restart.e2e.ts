@@ -57,6 +57,9 @@ async function openChat(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   await page.goto(`http://127.0.0.1:${port}/`);
+  // The demo imports the elements after reading its query (so <llc-chat> upgrades as the right user): the load
+  // event does not wait for that import, so a fresh page has no client for a moment.
+  await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client?: unknown }).client !== undefined);
   return page;
 }
 

@@ -74,14 +74,14 @@ function transcript(page: Page): Promise<[string, string][]> {
   });
 }
 
-type ChatElement = { client: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } }; conversationId: string };
+type ChatElement = { client?: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } }; conversationId: string };
 
 /** The last answer finished (read from the client the page's <llc-chat> uses, not from its markup). */
 function answerDone(page: Page): Promise<unknown> {
   return page.waitForFunction(() => {
     const chat = document.querySelector('llc-chat') as unknown as ChatElement;
-    const s = chat.client.snapshot(chat.conversationId);
-    return !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
+    const s = chat.client?.snapshot(chat.conversationId);
+    return s !== undefined && !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
   }, undefined, { timeout: 30_000 });
 }
 
@@ -89,14 +89,15 @@ function answerDone(page: Page): Promise<unknown> {
 function shows(page: Page, text: string): Promise<unknown> {
   return page.waitForFunction((t) => {
     const chat = document.querySelector('llc-chat') as unknown as ChatElement;
-    return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'user' && m.text === t);
+    // After a reload the page has no client until the demo's import of the elements has run.
+    return chat.client?.snapshot(chat.conversationId).messages.some((m) => m.role === 'user' && m.text === t) ?? false;
   }, text);
 }
 
 function answerStreaming(page: Page): Promise<unknown> {
   return page.waitForFunction(() => {
     const chat = document.querySelector('llc-chat') as unknown as ChatElement;
-    return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0);
+    return chat.client?.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0) ?? false;
   });
 }
 

@@ -32,6 +32,9 @@ async function openChat(path = ''): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   await page.goto(url + path);
+  // The demo imports the elements after reading its query (so <llc-chat> upgrades as the right user): the load
+  // event does not wait for that import, the composer showing does.
+  await page.getByRole('textbox', { name: 'Message' }).waitFor();
   return page;
 }
 
