@@ -140,7 +140,7 @@ describe('single-file bundle in a plain HTML page', () => {
       const code = Array.from({ length: 300 }, (_, i) => `let v${i} = "<b>${i}</b>"; // ${i}\n`).join('');
       const message = document.createElement('llc-message') as HTMLElement & { text: string };
       message.setAttribute('role-name', 'assistant');
-      message.text = `# Title\n\nSome **bold** [ok](https://example.com) [bad](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n\`\`\`js\n${code}\`\`\`\n\n\`\`\`js\nlet small = 1;\n\`\`\`\n`;
+      message.text = `# Title\n\nSome **bold** [ok](https://example.com) [bad](javascript:alert(1)) <img src=x onerror=alert(1)>\n\nEntities: &copy; &notit; &amp &#x2014; &MadeUp; [q](https://example.com/?a=1&amp;b=2)\n\n\`\`\`js\n${code}\`\`\`\n\n\`\`\`js\nlet small = 1;\n\`\`\`\n`;
       document.body.append(message);
       const deadline = Date.now() + 20_000;
       while ((message.shadowRoot?.querySelectorAll('code.hljs').length ?? 0) < 2) {
@@ -152,11 +152,15 @@ describe('single-file bundle in a plain HTML page', () => {
         h1: shadow.querySelector('h1')?.textContent,
         links: [...shadow.querySelectorAll('a')].map((a) => a.getAttribute('href')),
         img: shadow.querySelectorAll('img').length,
+        entities: [...shadow.querySelectorAll('p')].find((p) => p.textContent!.startsWith('Entities:'))?.textContent,
         stats: { ...llc.highlightStats },
       };
     });
     assert.equal(rendered.h1, 'Title');
-    assert.deepEqual(rendered.links, ['https://example.com'], 'the javascript: link is not made a link');
+    assert.deepEqual(rendered.links, ['https://example.com', 'https://example.com/?a=1&b=2'], 'the javascript: link is not made a link');
+    // The bundle decodes entities with the browser's parser instead of a table, as markdown-it would with one:
+    // complete references only, in text and in link destinations.
+    assert.equal(rendered.entities, 'Entities: © &notit; &amp — &MadeUp; q');
     assert.equal(rendered.img, 0, 'raw HTML from the model is not rendered');
     assert.equal(rendered.stats.worker, 1, 'the large block was highlighted in the worker (a TrustedScriptURL)');
     assert.deepEqual(await violations(), [], 'no CSP or Trusted Types violation');
