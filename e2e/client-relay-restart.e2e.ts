@@ -83,6 +83,7 @@ describe('client: the relay dies mid-answer and comes back', () => {
       const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } }; conversationId: string };
       return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0);
     });
+    const atKill = (await answer(page)).at(-1)!.text.length;
     await relay!.kill();
     relay = await startRelay();
 
@@ -94,6 +95,7 @@ describe('client: the relay dies mid-answer and comes back', () => {
     const shown = await answer(page);
     assert.deepEqual(shown.map((m) => [m.role, m.status]), [['user', 'done'], ['assistant', 'done']]);
     assert.ok(shown[1]!.text.length > 100, 'a substantial answer');
+    assert.ok(shown[1]!.text.length > atKill, `the answer went on after the relay came back (${atKill} → ${shown[1]!.text.length} chars)`);
 
     // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same transcript from the relay.
     const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));

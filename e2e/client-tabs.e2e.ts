@@ -18,7 +18,9 @@ let url: string;
 before(async () => {
   demo = await startProcess(process.execPath, ['demo/start.js'], {
     cwd: root,
-    env: { LLC_PORT: '0', LLC_SIM_PROFILE: 'fast', LLC_LOG_LEVEL: 'warn' },
+    // The simulator's default profile, as `npm start` has it: an answer streams for seconds, so the "mid-answer"
+    // tests below really act mid-answer (each checks that text kept arriving after its disruption).
+    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn' },
     ready: /^(http:\/\/localhost:\d+\/)$/,
   });
   url = demo.match[1]!;
@@ -72,6 +74,12 @@ function transcript(page: Page): Promise<[string, string][]> {
     const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string }[] } }; conversationId: string };
     return chat.client.snapshot(chat.conversationId).messages.map((m) => [m.role, m.text] as [string, string]);
   });
+}
+
+/** Characters of the last answer in a transcript (0 when there is none yet). */
+function answerLength(messages: [string, string][]): number {
+  const last = messages.at(-1);
+  return last?.[0] === 'assistant' ? last[1].length : 0;
 }
 
 type ChatElement = { client?: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } }; conversationId: string };
@@ -153,10 +161,12 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
 
     await ask(leader, 'Write a long answer about distributed systems.');
     await answerStreaming(follower);
+    const atClose = answerLength(await transcript(follower));
     await leader.close();
     await answerDone(follower);
     assert.equal((await stats(follower)).mode, 'leader');
     const shown = await transcript(follower);
+    assert.ok(answerLength(shown) > atClose, `the answer went on after the leader closed (${atClose} → ${answerLength(shown)} chars)`);
     await eventually(async () => ((await relayConnections()) === baseline + 1 ? true : undefined), 'one connection, now owned by the former follower');
 
     // What the relay stored is exactly what the follower showed: no token lost or doubled across the move.
@@ -173,9 +183,11 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     await answerStreaming(page);
     await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client.connectionStatus === 'offline');
+    const offline = answerLength(await transcript(page));
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await answerDone(page);
     const shown = await transcript(page);
+    assert.ok(answerLength(shown) > offline, `the rest of the answer came after the network returned (${offline} → ${answerLength(shown)} chars)`);
 
     // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same text from the relay.
     const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));

@@ -16,7 +16,9 @@ let url: string;
 before(async () => {
   demo = await startProcess(process.execPath, ['demo/start.js'], {
     cwd: root,
-    env: { LLC_PORT: '0', LLC_SIM_PROFILE: 'fast', LLC_LOG_LEVEL: 'warn' },
+    // The simulator's default profile, as `npm start` has it: answers stream for seconds, so "Stop generating"
+    // is clicked mid-answer even on a slow, loaded machine (with the 'fast' profile an answer could end first).
+    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn' },
     ready: /^(http:\/\/localhost:\d+\/)$/,
   });
   url = demo.match[1]!;
