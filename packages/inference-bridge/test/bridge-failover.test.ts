@@ -64,7 +64,8 @@ describe('Bridge failover over simulator replicas', () => {
 
   it('fails over invisibly when the first replica is down', async () => {
     await a.close();
-    const h = start();
+    // A cooldown no loaded machine outlasts before the breaker's state is read below (200 ms once did).
+    const h = start({ breaker: { baseCooldownMs: 60_000, maxCooldownMs: 60_000 } });
     const answer = await h.submit();
     const end = await answer.ended;
     assertAnswered(end);
@@ -118,7 +119,8 @@ describe('Bridge failover over simulator replicas', () => {
   });
 
   it('opens the breaker on a 429 storm (honouring Retry-After) and moves traffic; a probe closes it again', async () => {
-    await setFaults(a, { rejectNext: -1, rejectStatus: 429, retryAfterSeconds: 1 });
+    // Retry-After 3 s: long enough that ten answers from B fit in the cooldown on a slow, loaded machine.
+    await setFaults(a, { rejectNext: -1, rejectStatus: 429, retryAfterSeconds: 3 });
     const h = start();
     for (let i = 0; i < 10; i++) {
       const end = await (await h.submit()).ended;
@@ -126,7 +128,7 @@ describe('Bridge failover over simulator replicas', () => {
     }
     assert.equal(await h.metric('llc_bridge_requests_total', { backend: 'A', outcome: 'failover' }), 1, 'A was tried once, then cooled down');
     assert.equal(await h.metric('llc_bridge_requests_total', { backend: 'B', outcome: 'ok' }), 10);
-    assert.deepEqual(opened, [{ backend: 'A', cooldownMs: 1000 }], 'Retry-After (1 s) beats the 200 ms base cooldown');
+    assert.deepEqual(opened, [{ backend: 'A', cooldownMs: 3000 }], 'Retry-After (3 s) beats the 200 ms base cooldown');
     // The storm ends; after the cooldown one probe goes to A and closes the breaker.
     await setFaults(a, { reset: true });
     await eventually(() => router!.status()[0]!.breaker === 'half-open', 'the cooldown to end');
