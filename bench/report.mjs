@@ -73,6 +73,11 @@ if (bridge) {
 if (slow) goal('Slow consumers: nothing lost', 'every transcript complete', `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`, slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount);
 if (markdown) {
   goal('Streaming markdown: main-thread time vs full re-parse', '≥ 10× less', `${markdown.summary.incremental.taskMs} vs ${markdown.summary.full.taskMs} ms (${markdown.gross.toFixed(1)}× gross)`, markdown.gross >= 10);
+  {
+    const inc = markdown.summary.incremental;
+    const floor = markdown.summary.none.maxFrameGapMs === undefined ? '' : `; with no rendering, frames up to ${markdown.summary.none.maxFrameGapMs} ms apart and chunks up to ${markdown.summary.none.maxLateMs} ms late`;
+    goal('Streaming markdown: display lag behind the stream', 'a frame or two (≤ 34 ms)', `mean ${inc.meanLagMs} ms, worst ${inc.maxLagMs} ms${floor}`, inc.maxLagMs <= 34);
+  }
   goal('Streaming markdown: long tasks', 'none over 50 ms', `${markdown.summary.incremental.longTasks} (longest ${markdown.summary.incremental.longestTaskMs} ms)`, markdown.summary.incremental.longTasks === 0);
 }
 if (ui) {

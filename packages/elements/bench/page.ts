@@ -28,6 +28,14 @@ export interface RunResult {
   /** Delay from a chunk's arrival to the end of the render that shows it (ms): the worst and the mean. */
   maxLagMs: number;
   meanLagMs: number;
+  /**
+   * How late the harness delivered chunks: the task that hands a chunk over runs after its due time (timer
+   * and scheduling delay). In the no-render run this is the machine's own floor for the lag above.
+   */
+  maxLateMs: number;
+  meanLateMs: number;
+  /** The longest gap between two animation frames during the run (ms): 16.7 at 60 Hz when nothing stalls. */
+  maxFrameGapMs: number;
   /** The incremental renderer's counters (what each update did). */
   stats?: Record<string, number>;
 }
@@ -53,6 +61,8 @@ async function run(options: RunOptions): Promise<RunResult> {
   let shownUpTo = 0;
   let maxLag = 0;
   let lagSum = 0;
+  let maxLate = 0;
+  let lateSum = 0;
   const timed = (fn: () => void, shownLength: number) => {
     const t0 = performance.now();
     fn();
@@ -79,6 +89,17 @@ async function run(options: RunOptions): Promise<RunResult> {
     renderer.finish = (text?: string) => timed(() => finish(text), Infinity);
   }
 
+  // Frames keep coming while the stream runs: their longest gap is the display's own floor under the lag.
+  let maxFrameGap = 0;
+  let lastFrame = performance.now();
+  let watching = true;
+  const watchFrames = (now: number): void => {
+    maxFrameGap = Math.max(maxFrameGap, now - lastFrame);
+    lastFrame = now;
+    if (watching) requestAnimationFrame(watchFrames);
+  };
+  requestAnimationFrame(watchFrames);
+
   const started = performance.now();
   let text = '';
   let next = 0;
@@ -88,6 +109,9 @@ async function run(options: RunOptions): Promise<RunResult> {
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     else await yieldTask();
+    const late = Math.max(0, performance.now() - due);
+    maxLate = Math.max(maxLate, late);
+    lateSum += late;
     const chunk = options.tokens.slice(next, next + perChunk).join('');
     next += perChunk;
     text += chunk;
@@ -102,9 +126,10 @@ async function run(options: RunOptions): Promise<RunResult> {
   }
   if (options.strategy === 'none') container.innerHTML = renderMarkdown(text);
   await frame();
+  watching = false;
   return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length,
     maxLagMs: maxLag,
-    meanLagMs: shownUpTo > 0 ? lagSum / shownUpTo : 0, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
+    meanLagMs: shownUpTo > 0 ? lagSum / shownUpTo : 0, maxLateMs: maxLate, maxFrameGapMs: maxFrameGap, meanLateMs: arrivals.length > 0 ? lateSum / arrivals.length : 0, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
 }
 
 (globalThis as { llcBench?: typeof run }).llcBench = run;
