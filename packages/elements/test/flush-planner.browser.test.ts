@@ -139,6 +139,37 @@ describe('FlushPlanner', () => {
     expect(planner.plan(2000)).to.equal(10);
   });
 
+  it('given the time, frames slept through count toward the spacing after an expensive flush', () => {
+    // The stream sleeps until the interval has passed and asks for no frame in between. A flush over the
+    // budget asks for two frames of spacing; by the next frame after the interval, two frames have passed.
+    const planner = new FlushPlanner({ budgetMs: 5 });
+    planner.receive(100);
+    expect(planner.plan(1000)).to.equal(100);
+    planner.record(100, 5.5);
+    planner.receive(200);
+    expect(planner.plan(1000 + 2 * FRAME_MS - 0.5)).to.equal(100);
+    // Without the time, frames are counted as asked for: the spaced flush waits for its second frame.
+    const counting = new FlushPlanner({ budgetMs: 5 });
+    counting.receive(100);
+    expect(counting.plan()).to.equal(100);
+    counting.record(100, 5.5);
+    counting.receive(200);
+    expect(counting.plan()).to.equal(0);
+    expect(counting.plan()).to.equal(100);
+  });
+
+  it('given the time, a flush due within a millisecond counts as due (timers round their delay)', () => {
+    const planner = new FlushPlanner();
+    planner.receive(10);
+    expect(planner.plan(1000)).to.equal(10);
+    planner.receive(20);
+    const last = 1000 + planner.minIntervalMs - 0.6;
+    expect(planner.plan(last)).to.equal(10);
+    planner.receive(30);
+    expect(planner.plan(last + FRAME_MS), 'the next frame is still too early').to.equal(0);
+    expect(planner.plan(last + 2 * FRAME_MS)).to.equal(10);
+  });
+
   it('1,000 tokens/s with a renderer too slow for the budget: catch-up keeps the lag ≤ 2 frames', () => {
     // 0.2 ms per character: a 5 ms budget allows 25 chars/frame against ~67 arriving.
     const sim = simulate(new FlushPlanner({ budgetMs: 5 }), (chars) => 1 + chars * 0.2);

@@ -4,7 +4,7 @@
  * tail. A finished message that was never streamed (history) is rendered in one go.
  */
 import { IncrementalMarkdown, type IncrementalOptions } from '../markdown/incremental.js';
-import { FlushPlanner, type FlushPlannerOptions } from './flush-planner.js';
+import { FLUSH_EARLY_MS, FlushPlanner, type FlushPlannerOptions } from './flush-planner.js';
 
 export interface StreamingMarkdownOptions extends IncrementalOptions {
   planner?: FlushPlannerOptions;
@@ -74,7 +74,8 @@ export class StreamingMarkdown {
   private schedule(): void {
     if (this.handle !== undefined || this.timer !== undefined) return;
     const wait = this.planner.nextFlushAt - performance.now();
-    if (wait > 0) {
+    // Within a millisecond the flush counts as due: a shorter timer fires at once (or 4 ms late, once nested).
+    if (wait > FLUSH_EARLY_MS) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.schedule();
