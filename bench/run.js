@@ -53,9 +53,12 @@ function run(argv) {
   });
 }
 
-// Latency rows are appended per run: start the folder's file afresh.
-rmSync(`${out}/stream-latency.md`, { force: true });
-rmSync(`${out}/stream-latency.jsonl`, { force: true });
+// Latency rows are appended per run: start the folder's file afresh when the latency scenario runs (an
+// `--only` run of other scenarios keeps the folder's latency results, and the report still shows them).
+if (scenarios.some((s) => s.id === 'latency')) {
+  rmSync(`${out}/stream-latency.md`, { force: true });
+  rmSync(`${out}/stream-latency.jsonl`, { force: true });
+}
 const started = Date.now();
 const failed = [];
 for (const [i, s] of scenarios.entries()) {
