@@ -24,6 +24,8 @@ const TERMINATED_REFERENCE = /&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+
 
 let purify: ReturnType<typeof DOMPurify> | undefined;
 const decoded = new Map<string, string>();
+/** Bounds the cache: a model writing endless made-up references must not grow it forever. */
+const MAX_CACHED = 4096;
 
 /** What the HTML parser makes of `reference` in text: its character(s), or the reference as written. */
 function parse(reference: string): string {
@@ -31,6 +33,7 @@ function parse(reference: string): string {
   if (text === undefined) {
     purify ??= DOMPurify(window);
     text = purify.sanitize(reference, { RETURN_DOM_FRAGMENT: true }).textContent ?? reference;
+    if (decoded.size >= MAX_CACHED) decoded.clear();
     decoded.set(reference, text);
   }
   return text;
