@@ -9,9 +9,10 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedStack, consoleLogger } from '@locallightchat/relay';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
-import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+import { consoleLogger } from '@locallightchat/relay';
+import { startEmbeddedStack } from '@locallightchat/stack';
+import { startSimulator } from '@locallightchat/vllm-sim';
 import { SAMPLE_CONVERSATION, SAMPLE_USER, seedSampleHistory } from './sample-history.js';
 
 const staticDir = fileURLToPath(new URL('./dist/', import.meta.url));

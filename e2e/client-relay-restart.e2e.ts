@@ -12,9 +12,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { chromiumLaunchOptions, freePort, startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const relayCli = `${root}packages/relay/dist/cli/relay-cli.js`;
+const relayCli = `${root}packages/stack/dist/cli/relay-cli.js`;
 const bridgeCli = `${root}packages/inference-bridge/dist/cli/bridge-cli.js`;
-const simCli = `${root}packages/inference-bridge/dist/cli/sim-cli.js`;
+const simCli = `${root}packages/vllm-sim/dist/cli/sim-cli.js`;
 const SECRET = 'client-relay-restart-secret-of-32-chars-or-more';
 
 let nats: RunningServer;

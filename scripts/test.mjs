@@ -113,6 +113,7 @@ if (wants('node')) {
     ...findTests(join(root, 'packages'), NODE_TEST),
     ...findTests(join(root, 'test-support'), NODE_TEST),
     ...findTests(join(root, 'bench', 'test'), NODE_TEST),
+    ...findTests(join(root, 'scripts', 'test'), NODE_TEST),
   ];
   await nodeStage('node', files, 2);
 }

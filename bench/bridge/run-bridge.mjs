@@ -65,7 +65,7 @@ async function main() {
   const nats = await startNats();
   const sims = await Promise.all(
     Array.from({ length: R }, () =>
-      start(process.execPath, [here('../../packages/inference-bridge/dist/cli/sim-cli.js'), '--port', '0', '--profile', '8b-h100', '--max-num-seqs', '8192', '--kv-cache-tokens', '4000000', '--max-num-batched-tokens', '65536'], /listening on (http:\/\/\S+)/),
+      start(process.execPath, [here('../../packages/vllm-sim/dist/cli/sim-cli.js'), '--port', '0', '--profile', '8b-h100', '--max-num-seqs', '8192', '--kv-cache-tokens', '4000000', '--max-num-batched-tokens', '65536'], /listening on (http:\/\/\S+)/),
     ),
   );
   const urls = sims.map((s) => s.match[1]);

@@ -2,9 +2,10 @@
  * The real embedded stack for tests: vLLM simulator (HTTP, on a free port) → bridge → in-memory broker →
  * relay (dev auth, free port). Tests talk to it over real sockets.
  */
-import { startEmbeddedStack, type AuthConfig, type EmbeddedStack, type RelayConfig } from '@locallightchat/relay';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
-import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+import type { AuthConfig, RelayConfig } from '@locallightchat/relay';
+import { startEmbeddedStack, type EmbeddedStack } from '@locallightchat/stack';
+import { startSimulator } from '@locallightchat/vllm-sim';
 
 export interface TestStack {
   wsUrl: string;

@@ -1,12 +1,13 @@
 /**
  * @locallightchat/inference-bridge — generation workers between the broker and vLLM-compatible servers.
  *
- * - backend.ts: the InferenceBackend port (OpenAIBackend over HTTP, SimulatorBackend in-process)
+ * - backend.ts: the InferenceBackend port; backends/: its OpenAI-compatible HTTP adapter (OpenAIBackend)
  * - worker/: the Bridge (work-queue consumer, batching, failover before the first token), the Router port and
  *   the bridge's Prometheus metrics
  * - routing/: LoadAwareRouter (scraped vLLM load + own in-flight, power of two choices, circuit breakers, cloud
  *   fallback) and the AdmissionQueue (priority queue with queue positions)
- * - simulator/: a vLLM-faithful simulator (separate export: `@locallightchat/inference-bridge/simulator`)
+ *
+ * The vLLM simulator and its in-process backend are a package of their own, `@locallightchat/vllm-sim`.
  */
 export * from './backend.js';
 export * from './backends/index.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { OpenAIBackend } from '../src/backends/index.js';
 import { LoadAwareRouter } from '../src/routing/load-aware-router.js';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../src/simulator/index.js';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '@locallightchat/vllm-sim';
 import { RoundRobinRouter } from '../src/worker/router.js';
 import { BridgeHarness, type Answer } from './support/bridge-harness.js';
 import { eventually, simFinished } from './support/sims.js';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { NatsBroker } from '@locallightchat/broker';
 import type { StreamEndFrame } from '@locallightchat/protocol';
 import { startNats, startProcess } from '@locallightchat/test-support';
-import { startSimulator } from '../src/simulator/index.js';
+import { startSimulator } from '@locallightchat/vllm-sim';
 import { generationRequest } from './support/bridge-harness.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -13,7 +13,7 @@ import type { StreamEndFrame } from '@locallightchat/protocol';
 import type { InferenceBackend } from '../src/backend.js';
 import { OpenAIBackend } from '../src/backends/index.js';
 import { LoadAwareRouter, type LoadAwareRouterOptions } from '../src/routing/load-aware-router.js';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startSimulator, type RunningSimulator } from '@locallightchat/vllm-sim';
 import { BridgeHarness } from './support/bridge-harness.js';
 import { eventually, setFaults, simFinished } from './support/sims.js';
 

@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import { InferenceError } from '../src/backend.js';
 import { OpenAIBackend, parseRetryAfter } from '../src/backends/index.js';
 import { collectStream, sampleInferenceRequest } from '../src/backends/conformance.js';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startSimulator, type RunningSimulator } from '@locallightchat/vllm-sim';
 
 function asInferenceError(error: unknown): InferenceError {
   assert.ok(error instanceof InferenceError, `expected an InferenceError, got ${String(error)}`);

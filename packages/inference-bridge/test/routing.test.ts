@@ -10,7 +10,7 @@ import { CircuitBreaker } from '../src/routing/circuit-breaker.js';
 import { LoadAwareRouter } from '../src/routing/load-aware-router.js';
 import { PrometheusParseError, sumSamples } from '../src/routing/prometheus-text.js';
 import { sampleInferenceRequest } from '../src/backends/conformance.js';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startSimulator, type RunningSimulator } from '@locallightchat/vllm-sim';
 import { holdLoad } from './support/sims.js';
 
 describe('Prometheus text reader', () => {

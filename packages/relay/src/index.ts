@@ -12,4 +12,3 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { assertNativeUws, NativeUwsMissingError } from './uws.js';
 export { idsForSend, assistantMessageId } from './conversations/ids.js';
-export { startEmbeddedStack, type EmbeddedStack, type EmbeddedStackOptions } from './embedded.js';

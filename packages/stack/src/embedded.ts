@@ -5,14 +5,18 @@
  */
 import { MemoryBroker, type Broker } from '@locallightchat/broker';
 import { Bridge, RoundRobinRouter, type BridgeOptions, type InferenceBackend, type Router } from '@locallightchat/inference-bridge';
-import { Authenticator, type AuthConfig } from './auth/authenticator.js';
-import type { RelayConfig } from './config.js';
-import type { Logger } from './log.js';
-import { consoleLogger } from './log.js';
-import { RelayMetrics } from './metrics.js';
-import { startRelay, type Relay } from './server.js';
-import { MemoryStore } from './store/memory-store.js';
-import type { Store } from './store/store.js';
+import {
+  Authenticator,
+  consoleLogger,
+  MemoryStore,
+  RelayMetrics,
+  startRelay,
+  type AuthConfig,
+  type Logger,
+  type Relay,
+  type RelayConfig,
+  type Store,
+} from '@locallightchat/relay';
 
 export interface EmbeddedStackOptions {
   relay?: Partial<RelayConfig>;

@@ -3,11 +3,17 @@
  * event semantics as `OpenAIBackend` against `llc-vllm-sim` — the shared conformance suite checks that — but
  * no sockets, so thousands of streams cost only the engine's bookkeeping.
  */
-import { InferenceError, type InferenceBackend, type InferenceErrorKind, type InferenceEvent, type InferenceRequest } from '../backend.js';
-import { SimulatorCore, type SimulatorCoreOptions } from '../simulator/core.js';
-import type { FinishReason, SequenceResult } from '../simulator/sequence.js';
-import { SimApiError, prepareChat, type PreparedRequest } from '../simulator/requests.js';
-import { kindForStatus } from './openai-errors.js';
+import {
+  InferenceError,
+  kindForStatus,
+  type InferenceBackend,
+  type InferenceErrorKind,
+  type InferenceEvent,
+  type InferenceRequest,
+} from '@locallightchat/inference-bridge';
+import { SimulatorCore, type SimulatorCoreOptions } from '../core.js';
+import type { FinishReason, SequenceResult } from '../sequence.js';
+import { SimApiError, prepareChat, type PreparedRequest } from '../requests.js';
 
 export interface SimulatorBackendOptions extends SimulatorCoreOptions {
   /** Use an existing simulator (e.g. one also served over HTTP); otherwise one is created from the options. */

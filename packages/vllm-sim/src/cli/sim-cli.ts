@@ -7,10 +7,10 @@
  *   → llc-vllm-sim listening on http://127.0.0.1:41234/v1
  *
  * The ready line is the only line written to stdout (tests and scripts wait for it); notes go to stderr.
- * See packages/inference-bridge/SIMULATOR.md.
+ * See packages/vllm-sim/README.md.
  */
-import { FaultConfigError, UnknownProfileError, listProfiles, startSimulator, type FaultConfig, type SimulatorOptions } from '../simulator/index.js';
-import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from './options.js';
+import { FaultConfigError, UnknownProfileError, listProfiles, startSimulator, type FaultConfig, type SimulatorOptions } from '../index.js';
+import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
 
 const OPTIONS = {
   port: { type: 'number', env: 'LLC_SIM_PORT', default: 8000, help: 'Port to listen on; 0 picks a free one (printed in the ready line)' },

@@ -13,7 +13,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { Logger } from '../log.js';
+import type { Logger } from '@locallightchat/relay';
 
 /** Set in children: which slot (0…N-1) a child fills, for logs. */
 export const SLOT_ENV = 'LLC_PROCESS_SLOT';

@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OpenAIBackend, SimulatorBackend } from '../src/backends/index.js';
-import { collectStream, runBackendConformance, sampleInferenceRequest } from '../src/backends/conformance.js';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { OpenAIBackend } from '@locallightchat/inference-bridge';
+import { collectStream, runBackendConformance, sampleInferenceRequest } from '@locallightchat/inference-bridge/conformance';
+import { SimulatorBackend } from '../src/backend/simulator-backend.js';
+import { startSimulator, type RunningSimulator } from '../src/index.js';
 
 runBackendConformance('OpenAIBackend → llc-vllm-sim (HTTP)', async () => {
   const sim = await startSimulator({ profile: 'fast', maxModelLen: 2048, kvCacheTokens: 200_000 });

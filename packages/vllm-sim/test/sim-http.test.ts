@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { APIError } from 'openai';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startSimulator, type RunningSimulator } from '../src/index.js';
 
 /**
  * The example stream of shared/research/vllm-chat-stream.example.sse (in the shape of real vLLM captures, vLLM

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Engine, resolveProfile, type FinishReason, type SequenceResult, type SimProfile, type StepRecord, type TokenSource } from '../src/simulator/index.js';
+import { Engine, resolveProfile, type FinishReason, type SequenceResult, type SimProfile, type StepRecord, type TokenSource } from '../src/index.js';
 
 const BASE: SimProfile = resolveProfile('fast', { t0: 10, a: 0.5, b: 0.01, maxNumSeqs: 16, maxNumBatchedTokens: 2048, kvCacheTokens: 1_000_000, maxModelLen: 16_384 });
 

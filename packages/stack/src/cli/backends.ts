@@ -2,8 +2,8 @@
  * Backends of the embedded bridge: OpenAI-compatible URLs (vLLM), or a simulator started in-process.
  */
 import { OpenAIBackend, type InferenceBackend } from '@locallightchat/inference-bridge';
-import { startSimulator } from '@locallightchat/inference-bridge/simulator';
-import { CliUsageError } from '@locallightchat/inference-bridge/cli-options';
+import { CliUsageError } from '@locallightchat/cli-kit';
+import { startSimulator } from '@locallightchat/vllm-sim';
 
 export interface EmbeddedBackendOptions {
   urls: string[];

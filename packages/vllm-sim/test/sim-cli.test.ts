@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { startProcess } from '@locallightchat/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = ['--conditions=llc-source', '--import', 'tsx', 'packages/inference-bridge/src/cli/sim-cli.ts'];
+const CLI = ['--conditions=llc-source', '--import', 'tsx', 'packages/vllm-sim/src/cli/sim-cli.ts'];
 const READY = /^llc-vllm-sim listening on (http:\/\/127\.0\.0\.1:(\d+)\/v1)$/;
 const run = promisify(execFile);
 

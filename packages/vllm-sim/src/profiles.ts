@@ -10,7 +10,7 @@
 export interface SimProfile {
   /** Profile name, as accepted by `--profile`. */
   readonly name: string;
-  /** One line for `--help` and SIMULATOR.md. */
+  /** One line for `--help` and the README. */
   readonly description: string;
   /** Fixed cost of one engine step, ms. */
   readonly t0: number;

@@ -11,25 +11,25 @@
  * an idle socket costs ~3.3 KB of RSS instead of ~1.3 KB (bench/idle).
  */
 import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
+import { CliUsageError, formatHelp, freePort, parseOptions, runCli, type ParsedOptions } from '@locallightchat/cli-kit';
+import {
+  assertNativeUws,
+  AuthConfigError,
+  Authenticator,
+  consoleLogger,
+  MemoryStore,
+  RedisStore,
+  startRelay,
+  type AuthConfig,
+  type RelayConfig,
+  type Store,
+} from '@locallightchat/relay';
 import { Registry } from 'prom-client';
-import { CliUsageError, formatHelp, parseOptions, runCli, type ParsedOptions } from '@locallightchat/inference-bridge/cli-options';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
-import { AuthConfigError, type AuthConfig } from '../auth/authenticator.js';
-import type { RelayConfig } from '../config.js';
-import { consoleLogger } from '../log.js';
-import { MemoryStore } from '../store/memory-store.js';
-import { RedisStore } from '../store/redis-store.js';
-import type { Store } from '../store/store.js';
-import { assertNativeUws } from '../uws.js';
-import { startEmbeddedBackends } from './backends.js';
 import { RELAY_OPTIONS } from './relay-options.js';
-import { Authenticator } from '../auth/authenticator.js';
-import { startEmbeddedStack } from '../embedded.js';
-import { startRelay } from '../server.js';
 import { isSupervisedChild, shareMetricsWithSupervisor, superviseRelays } from './supervisor.js';
-import { freePort } from './free-port.js';
 
 type Options = ParsedOptions<typeof RELAY_OPTIONS>;
 
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
   let url: string;
   let wsUrl: string;
   if (embedded) {
+    // Loaded only in this mode, so a relay in front of NATS never loads the bridge or the simulator.
+    const [{ startEmbeddedBackends }, { startEmbeddedStack }] = await Promise.all([import('./backends.js'), import('../embedded.js')]);
     const backends = await startEmbeddedBackends({
       urls: o['backend-url'] ?? [],
       apiKey: o['backend-api-key'],

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerText, countChatPromptTokens, createAnswer, prepareChat, tokenize, topicOf, type ServingConfig } from '../src/simulator/index.js';
+import { answerText, countChatPromptTokens, createAnswer, prepareChat, tokenize, topicOf, type ServingConfig } from '../src/index.js';
 
 describe('simulator tokenizer', () => {
   const samples = [

@@ -1,8 +1,8 @@
 /**
  * Every `llc-relay` setting: flag, environment variable, default and help, in one table.
  */
-import type { OptionSpecs } from '@locallightchat/inference-bridge/cli-options';
-import { DEFAULT_CONFIG } from '../config.js';
+import type { OptionSpecs } from '@locallightchat/cli-kit';
+import { DEFAULT_CONFIG } from '@locallightchat/relay';
 
 export const RELAY_OPTIONS = {
   host: { type: 'string', env: 'LLC_HOST', default: DEFAULT_CONFIG.host, help: 'Interface to listen on (0.0.0.0 for all)' },
