@@ -5,8 +5,9 @@
  *   node   unit + integration tests (node:test, TypeScript sources via tsx), incl. real nats-server/redis-server
  *   browser  component tests in Debian's Chromium (@web/test-runner)
  *   e2e    the demo stack driven from a real Chromium page (playwright-core)
+ *   lint   formatting (Prettier), typescript-eslint, and the package layers (scripts/lint.mjs)
  *
- * Options: --only node|browser|e2e (repeatable), --skip-build, plus LLC_TEST_FILTER=<substring of a path>.
+ * Options: --only lint|node|browser|e2e (repeatable), --skip-build, plus LLC_TEST_FILTER=<substring of a path>.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -108,6 +109,10 @@ if (!args.includes('--skip-build')) {
   }
 }
 
+if (wants('lint') && !filter) {
+  const code = await run(process.execPath, ['scripts/lint.mjs']);
+  stages.push({ name: 'lint', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, code });
+}
 if (wants('node')) {
   const files = [
     ...findTests(join(root, 'packages'), NODE_TEST),
