@@ -69,7 +69,8 @@ function browserTestsMatching(filter) {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.browser.test.ts') && relative(root, path).includes(filter)) found.push(relative(root, path));
+      else if (name.endsWith('.browser.test.ts') && relative(root, path).includes(filter))
+        found.push(relative(root, path));
     }
   };
   for (const pkg of readdirSync(join(root, 'packages'))) {
@@ -103,7 +104,8 @@ function stackPlugin() {
 export default {
   rootDir: root,
   files: [`packages/*/test/**/*.browser.test.ts`].map((g) => g),
-  filterBrowserLogs: ({ type, args }) => (type === 'error' || type === 'warn') && !String(args?.[0] ?? '').includes('Lit is in dev mode'),
+  filterBrowserLogs: ({ type, args }) =>
+    (type === 'error' || type === 'warn') && !String(args?.[0] ?? '').includes('Lit is in dev mode'),
   nodeResolve: { exportConditions: ['llc-source', 'browser', 'development'] },
   concurrency: 1,
   testFramework: { config: { timeout: 20000 } },
@@ -114,7 +116,14 @@ export default {
       launchOptions: {
         executablePath: chromium,
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-dev-shm-usage',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
       },
     }),
   ],

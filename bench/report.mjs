@@ -12,10 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { barChart, lineChart } from './lib/svg.mjs';
 
 const outAt = process.argv.indexOf('--out');
-const dir = (outAt > 0 ? process.argv[outAt + 1] : process.argv[2]) ?? fileURLToPath(new URL(`./results/${new Date().toISOString().slice(0, 10)}`, import.meta.url));
+const dir =
+  (outAt > 0 ? process.argv[outAt + 1] : process.argv[2]) ??
+  fileURLToPath(new URL(`./results/${new Date().toISOString().slice(0, 10)}`, import.meta.url));
 const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : undefined);
 const text = (name) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
-const lines = (name) => (text(name) ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = (name) =>
+  (text(name) ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 const idle = read('idle-connections.json');
 const scale = read('scale-connections.json');
@@ -31,62 +37,174 @@ const ui = read('browser-ui.json');
 const bundle = read('bundle-size.json');
 
 const goals = [];
-const goal = (what, target, measured, pass) => goals.push(`| ${what} | ${target} | ${measured ?? 'not measured'} | ${measured === undefined ? '—' : pass ? 'met' : '**missed**'} |`);
+const goal = (what, target, measured, pass) =>
+  goals.push(
+    `| ${what} | ${target} | ${measured ?? 'not measured'} | ${measured === undefined ? '—' : pass ? 'met' : '**missed**'} |`,
+  );
 const s = idle?.summary;
 if (s) {
   const relay = s.relay.mbPer10k.median;
-  goal('RSS per 10k idle connections', '≤ 20 MB and ≤ 2× raw uWS', `${relay.toFixed(1)} MB (raw uWS ${s['uws-raw'].mbPer10k.median.toFixed(1)}: ${(relay / s['uws-raw'].mbPer10k.median).toFixed(2)}×)`, relay <= 20 && relay <= 2 * s['uws-raw'].mbPer10k.median);
-  if (s['socket.io']) goal('Less memory than Socket.IO', '≥ 6×', `${(s['socket.io'].mbPer10k.median / relay).toFixed(1)}×`, s['socket.io'].mbPer10k.median / relay >= 6);
+  goal(
+    'RSS per 10k idle connections',
+    '≤ 20 MB and ≤ 2× raw uWS',
+    `${relay.toFixed(1)} MB (raw uWS ${s['uws-raw'].mbPer10k.median.toFixed(1)}: ${(relay / s['uws-raw'].mbPer10k.median).toFixed(2)}×)`,
+    relay <= 20 && relay <= 2 * s['uws-raw'].mbPer10k.median,
+  );
+  if (s['socket.io'])
+    goal(
+      'Less memory than Socket.IO',
+      '≥ 6×',
+      `${(s['socket.io'].mbPer10k.median / relay).toFixed(1)}×`,
+      s['socket.io'].mbPer10k.median / relay >= 6,
+    );
   const cpu = s.relay.usPerAccept.median / s['uws-raw'].usPerAccept.median;
-  goal('CPU per accepted connection incl. JWT', '≤ 2× raw uWS', `${s.relay.usPerAccept.median.toFixed(0)} µs vs ${s['uws-raw'].usPerAccept.median.toFixed(0)} µs (${cpu.toFixed(2)}×)`, cpu <= 2);
+  goal(
+    'CPU per accepted connection incl. JWT',
+    '≤ 2× raw uWS',
+    `${s.relay.usPerAccept.median.toFixed(0)} µs vs ${s['uws-raw'].usPerAccept.median.toFixed(0)} µs (${cpu.toFixed(2)}×)`,
+    cpu <= 2,
+  );
 }
-if (scale) goal('Concurrent connections across processes on one port', '≥ 100k', `${scale.held} of ${scale.connections} (${scale.processes} processes)`, scale.held >= 100_000);
-if (one) goal('Connections in one relay process', '≥ 19k', `${one.held} of ${one.connections}, ${one.failed} failed (${one.acceptsPerSec.toFixed(0)} accepts/s)`, one.held >= 19_000);
+if (scale)
+  goal(
+    'Concurrent connections across processes on one port',
+    '≥ 100k',
+    `${scale.held} of ${scale.connections} (${scale.processes} processes)`,
+    scale.held >= 100_000,
+  );
+if (one)
+  goal(
+    'Connections in one relay process',
+    '≥ 19k',
+    `${one.held} of ${one.connections}, ${one.failed} failed (${one.acceptsPerSec.toFixed(0)} accepts/s)`,
+    one.held >= 19_000,
+  );
 if (throughput) {
   const ratio = throughput.relay.median / throughput.raw.median;
-  goal('Frames/s per core vs raw uWS send loop', '≥ 80 %', `${(throughput.relay.median / 1000).toFixed(0)}k vs ${(throughput.raw.median / 1000).toFixed(0)}k (${(ratio * 100).toFixed(0)} %)`, ratio >= 0.8);
+  goal(
+    'Frames/s per core vs raw uWS send loop',
+    '≥ 80 %',
+    `${(throughput.relay.median / 1000).toFixed(0)}k vs ${(throughput.raw.median / 1000).toFixed(0)}k (${(ratio * 100).toFixed(0)} %)`,
+    ratio >= 0.8,
+  );
 }
 for (const mode of ['nats', 'embedded']) {
   const rows = latency.filter((r) => r.mode === mode && r.streams >= 10_000);
   const best = rows.sort((a, b) => b.perSecond - a.perSecond)[0];
   const limit = mode === 'nats' ? 10 : 5;
-  goal(`Added latency p99 at 10k active streams (${mode})`, `≤ ${limit} ms`, best ? `${best.p99.toFixed(1)} ms (${best.streams} streams × ${best.rate}/s)` : undefined, best && best.p99 <= limit);
+  goal(
+    `Added latency p99 at 10k active streams (${mode})`,
+    `≤ ${limit} ms`,
+    best ? `${best.p99.toFixed(1)} ms (${best.streams} streams × ${best.rate}/s)` : undefined,
+    best && best.p99 <= limit,
+  );
 }
 const fast = latency.filter((r) => r.rate >= 10 && r.mode !== 'ws+nats');
 const peerAt10k = latency.find((r) => r.mode === 'ws+nats' && r.streams >= 10_000);
 const relayAt10k = latency.find((r) => r.mode === 'nats' && r.streams >= 10_000);
-if (peerAt10k && relayAt10k) goal('Added latency p99 at 10k streams vs ws + NATS peer', 'lower than the peer', `${relayAt10k.p99.toFixed(1)} vs ${peerAt10k.p99.toFixed(1)} ms`, relayAt10k.p99 <= peerAt10k.p99);
+if (peerAt10k && relayAt10k)
+  goal(
+    'Added latency p99 at 10k streams vs ws + NATS peer',
+    'lower than the peer',
+    `${relayAt10k.p99.toFixed(1)} vs ${peerAt10k.p99.toFixed(1)} ms`,
+    relayAt10k.p99 <= peerAt10k.p99,
+  );
 if (fast.length) {
   const worst = Math.max(...fast.map((r) => r.maxGap - 1000 / r.rate));
-  goal('No inter-frame gap over 100 ms beyond the stream\'s own pace', '≤ 100 ms', `${worst.toFixed(0)} ms worst excess (runs at ≥ 10 batches/s)`, worst <= 100);
+  goal(
+    "No inter-frame gap over 100 ms beyond the stream's own pace",
+    '≤ 100 ms',
+    `${worst.toFixed(0)} ms worst excess (runs at ≥ 10 batches/s)`,
+    worst <= 100,
+  );
 }
 if (priority) {
   const ms = (v) => (v === null ? 'not delivered' : `${v.toFixed(0)} ms`);
   const pass = priority.p95on !== null && (priority.p95off === null || priority.p95on <= 0.6 * priority.p95off);
-  goal('First-token p95, priority on vs off under saturation', '≥ 40 % lower', `${ms(priority.p95on)} on vs ${ms(priority.p95off)} off`, pass);
+  goal(
+    'First-token p95, priority on vs off under saturation',
+    '≥ 40 % lower',
+    `${ms(priority.p95on)} on vs ${ms(priority.p95off)} off`,
+    pass,
+  );
 }
-if (storm) goal('Accepts per second in a reconnect storm', '≥ 5,000/s', `${storm.acceptsPerSec.toFixed(0)}/s (${storm.back} of ${storm.dropped} back in ${storm.seconds.toFixed(1)} s)`, storm.acceptsPerSec >= 5000);
+if (storm)
+  goal(
+    'Accepts per second in a reconnect storm',
+    '≥ 5,000/s',
+    `${storm.acceptsPerSec.toFixed(0)}/s (${storm.back} of ${storm.dropped} back in ${storm.seconds.toFixed(1)} s)`,
+    storm.acceptsPerSec >= 5000,
+  );
 if (bridge) {
-  goal('One bridge process, concurrent streams', '≥ 5,000 with CPU to spare', `${bridge.ended}/${bridge.streams} ended, ${bridge.failed} failed, peak ${bridge.peakConcurrent} concurrent, bridge CPU ${bridge.bridgeCpuPercent.toFixed(0)} % of a core`, bridge.peakConcurrent >= 5000 && bridge.failed === 0 && bridge.bridgeCpuPercent < 100);
-  goal('p95 TTFT spread across equal replicas', '≤ 20 %', Number.isFinite(bridge.spread) ? `${(bridge.spread * 100).toFixed(0)} % (histogram bucket resolution)` : undefined, bridge.spread <= 0.2);
+  goal(
+    'One bridge process, concurrent streams',
+    '≥ 5,000 with CPU to spare',
+    `${bridge.ended}/${bridge.streams} ended, ${bridge.failed} failed, peak ${bridge.peakConcurrent} concurrent, bridge CPU ${bridge.bridgeCpuPercent.toFixed(0)} % of a core`,
+    bridge.peakConcurrent >= 5000 && bridge.failed === 0 && bridge.bridgeCpuPercent < 100,
+  );
+  goal(
+    'p95 TTFT spread across equal replicas',
+    '≤ 20 %',
+    Number.isFinite(bridge.spread) ? `${(bridge.spread * 100).toFixed(0)} % (histogram bucket resolution)` : undefined,
+    bridge.spread <= 0.2,
+  );
 }
-if (slow) goal('Slow consumers: nothing lost', 'every transcript complete', `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`, slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount);
+if (slow)
+  goal(
+    'Slow consumers: nothing lost',
+    'every transcript complete',
+    `${slow.fast.complete}/${slow.fastCount} fast, ${slow.slow.complete}/${slow.slowCount} slow (${slow.closes} resumable closes)`,
+    slow.fast.complete === slow.fastCount && slow.slow.complete === slow.slowCount,
+  );
 if (markdown) {
-  goal('Streaming markdown: main-thread time vs full re-parse', '≥ 10× less', `${markdown.summary.incremental.taskMs} vs ${markdown.summary.full.taskMs} ms (${markdown.gross.toFixed(1)}× gross)`, markdown.gross >= 10);
+  goal(
+    'Streaming markdown: main-thread time vs full re-parse',
+    '≥ 10× less',
+    `${markdown.summary.incremental.taskMs} vs ${markdown.summary.full.taskMs} ms (${markdown.gross.toFixed(1)}× gross)`,
+    markdown.gross >= 10,
+  );
   {
     const inc = markdown.summary.incremental;
-    const floor = markdown.summary.none.maxFrameGapMs === undefined ? '' : `; with no rendering, frame callbacks up to ${markdown.summary.none.maxFrameGapMs} ms apart and chunks up to ${markdown.summary.none.maxLateMs} ms late`;
-    goal('Streaming markdown: display lag behind the stream', 'a frame or two (≤ 34 ms)', `mean ${inc.meanLagMs} ms, worst ${inc.maxLagMs} ms${floor}`, inc.maxLagMs <= 34);
+    const floor =
+      markdown.summary.none.maxFrameGapMs === undefined
+        ? ''
+        : `; with no rendering, frame callbacks up to ${markdown.summary.none.maxFrameGapMs} ms apart and chunks up to ${markdown.summary.none.maxLateMs} ms late`;
+    goal(
+      'Streaming markdown: display lag behind the stream',
+      'a frame or two (≤ 34 ms)',
+      `mean ${inc.meanLagMs} ms, worst ${inc.maxLagMs} ms${floor}`,
+      inc.maxLagMs <= 34,
+    );
   }
-  goal('Streaming markdown: long tasks', 'none over 50 ms', `${markdown.summary.incremental.longTasks} (longest ${markdown.summary.incremental.longestTaskMs} ms)`, markdown.summary.incremental.longTasks === 0);
+  goal(
+    'Streaming markdown: long tasks',
+    'none over 50 ms',
+    `${markdown.summary.incremental.longTasks} (longest ${markdown.summary.incremental.longestTaskMs} ms)`,
+    markdown.summary.incremental.longTasks === 0,
+  );
 }
 if (ui) {
-  goal('Highlighting a large code block: longest stall', '≤ 50 ms', `${ui.highlight.worker.longestFrameGapMs} ms in the worker vs ${ui.highlight.inline.longestFrameGapMs} ms on the main thread (${ui.highlight.worker.chars.toLocaleString('en')} chars)`, ui.highlight.worker.longestFrameGapMs <= 50);
-  goal('10k-message history scrolled while streaming', 'no frame over 50 ms, bounded DOM', `p99 ${ui.history.streaming.p99} ms (no stream ${ui.history.scrolling.p99}), ${ui.history.streaming.framesOver50Ms} over 50 ms, ≤ ${ui.history.streaming.maxRenderedRows} rows`, ui.history.streaming.framesOver50Ms === 0 && ui.history.streaming.maxRenderedRows < 60);
+  goal(
+    'Highlighting a large code block: longest stall',
+    '≤ 50 ms',
+    `${ui.highlight.worker.longestFrameGapMs} ms in the worker vs ${ui.highlight.inline.longestFrameGapMs} ms on the main thread (${ui.highlight.worker.chars.toLocaleString('en')} chars)`,
+    ui.highlight.worker.longestFrameGapMs <= 50,
+  );
+  goal(
+    '10k-message history scrolled while streaming',
+    'no frame over 50 ms, bounded DOM',
+    `p99 ${ui.history.streaming.p99} ms (no stream ${ui.history.scrolling.p99}), ${ui.history.streaming.framesOver50Ms} over 50 ms, ≤ ${ui.history.streaming.maxRenderedRows} rows`,
+    ui.history.streaming.framesOver50Ms === 0 && ui.history.streaming.maxRenderedRows < 60,
+  );
 }
 if (bundle) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-  goal('Client + elements bundle, without the highlighter', '≤ 30 KB min+gzip', `${kb(bundle.lean.gzip)} (prescribed libraries alone ${kb(bundle.floor.gzip)}; our code ${kb(bundle.own.gzip)})`, bundle.lean.gzip <= 30 * 1024);
+  goal(
+    'Client + elements bundle, without the highlighter',
+    '≤ 30 KB min+gzip',
+    `${kb(bundle.lean.gzip)} (prescribed libraries alone ${kb(bundle.floor.gzip)}; our code ${kb(bundle.own.gzip)})`,
+    bundle.lean.gzip <= 30 * 1024,
+  );
 }
 
 const charts = [];
@@ -95,28 +213,96 @@ const chart = (name, svgText, alt) => {
   charts.push(`![${alt}](${name})`);
 };
 if (s) {
-  chart('memory.svg', barChart({ title: 'RSS per 10k idle connections (lower is better)', unit: 'MB', bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.mbPer10k.median, highlight: k === 'relay' })) }), 'memory per 10k connections');
-  chart('accept-cpu.svg', barChart({ title: 'CPU per accepted connection (lower is better)', unit: 'µs', bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.usPerAccept.median, highlight: k === 'relay' })) }), 'CPU per accept');
+  chart(
+    'memory.svg',
+    barChart({
+      title: 'RSS per 10k idle connections (lower is better)',
+      unit: 'MB',
+      bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.mbPer10k.median, highlight: k === 'relay' })),
+    }),
+    'memory per 10k connections',
+  );
+  chart(
+    'accept-cpu.svg',
+    barChart({
+      title: 'CPU per accepted connection (lower is better)',
+      unit: 'µs',
+      bars: Object.entries(s).map(([k, v]) => ({ label: k, value: v.usPerAccept.median, highlight: k === 'relay' })),
+    }),
+    'CPU per accept',
+  );
 }
 if (throughput) {
-  chart('throughput.svg', barChart({ title: 'Token frames per second per core (higher is better)', unit: 'k/s', bars: [{ label: 'raw uWS send loop', value: throughput.raw.median / 1000 }, { label: 'llc-relay via NATS', value: throughput.relay.median / 1000, highlight: true }] }), 'frames per second per core');
+  chart(
+    'throughput.svg',
+    barChart({
+      title: 'Token frames per second per core (higher is better)',
+      unit: 'k/s',
+      bars: [
+        { label: 'raw uWS send loop', value: throughput.raw.median / 1000 },
+        { label: 'llc-relay via NATS', value: throughput.relay.median / 1000, highlight: true },
+      ],
+    }),
+    'frames per second per core',
+  );
 }
 if (markdown) {
-  const bars = [['full re-parse', 'full'], ['incremental', 'incremental'], ['no rendering', 'none']];
-  chart('markdown.svg', barChart({ title: 'Main-thread time, streaming 10k tokens of markdown (lower is better)', unit: 's', bars: bars.map(([label, k]) => ({ label, value: markdown.summary[k].taskMs / 1000, highlight: k === 'incremental' })) }), 'main-thread time streaming markdown');
+  const bars = [
+    ['full re-parse', 'full'],
+    ['incremental', 'incremental'],
+    ['no rendering', 'none'],
+  ];
+  chart(
+    'markdown.svg',
+    barChart({
+      title: 'Main-thread time, streaming 10k tokens of markdown (lower is better)',
+      unit: 's',
+      bars: bars.map(([label, k]) => ({
+        label,
+        value: markdown.summary[k].taskMs / 1000,
+        highlight: k === 'incremental',
+      })),
+    }),
+    'main-thread time streaming markdown',
+  );
 }
 if (latency.length) {
   const series = [];
   for (const mode of ['nats', 'embedded', 'ws+nats']) {
     for (const p of ['p50', 'p99']) {
-      const pts = latency.filter((r) => r.mode === mode && r.rate === 20).map((r) => [r.perSecond / 1000, r[p]]).sort((a, b) => a[0] - b[0]);
+      const pts = latency
+        .filter((r) => r.mode === mode && r.rate === 20)
+        .map((r) => [r.perSecond / 1000, r[p]])
+        .sort((a, b) => a[0] - b[0]);
       if (pts.length) series.push({ name: `${mode} ${p}`, points: pts });
     }
   }
-  chart('latency.svg', lineChart({ title: 'Added latency vs load (streams × 20 batches/s, publish → socket)', xLabel: 'token batches per second (thousands)', yLabel: 'ms', series }), 'latency percentiles vs load');
+  chart(
+    'latency.svg',
+    lineChart({
+      title: 'Added latency vs load (streams × 20 batches/s, publish → socket)',
+      xLabel: 'token batches per second (thousands)',
+      yLabel: 'ms',
+      series,
+    }),
+    'latency percentiles vs load',
+  );
 }
 
-const sections = ['idle-connections.md', 'scale-connections.md', 'scale-one-process.md', 'send-throughput.md', 'stream-latency.md', 'priority.md', 'reconnect-storm.md', 'slow-consumers.md', 'bridge.md', 'browser-markdown.md', 'browser-ui.md', 'bundle-size.md']
+const sections = [
+  'idle-connections.md',
+  'scale-connections.md',
+  'scale-one-process.md',
+  'send-throughput.md',
+  'stream-latency.md',
+  'priority.md',
+  'reconnect-storm.md',
+  'slow-consumers.md',
+  'bridge.md',
+  'browser-markdown.md',
+  'browser-ui.md',
+  'bundle-size.md',
+]
   .map(text)
   .filter(Boolean)
   .map((t) => t.replace(/^# /, '## '));

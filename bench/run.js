@@ -13,30 +13,96 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : here(`results/${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}`);
+const out = args.includes('--out')
+  ? args[args.indexOf('--out') + 1]
+  : here(`results/${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}`);
 
 const q = (quickValue, fullValue) => String(quick ? quickValue : fullValue);
 const scenarios = [
-  { id: 'idle', name: 'idle connections, memory and accept cost (relay, raw uWS, ws, ws+NATS, Socket.IO)', argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)] },
-  { id: 'scale', name: 'connections at scale across relay processes', argv: ['idle/run-scale.mjs', '--connections', q(20000, 100000), '--processes', q(2, 6)] },
-  { id: 'scale', name: 'connections in one relay process', argv: ['idle/run-scale.mjs', '--connections', q(5000, 19000), '--processes', '1'] },
-  { id: 'throughput', name: 'send throughput per core', argv: ['stream/run-throughput.mjs', '--sockets', q(500, 2000), '--rounds', q(40, 100), '--runs', q(1, 3)] },
+  {
+    id: 'idle',
+    name: 'idle connections, memory and accept cost (relay, raw uWS, ws, ws+NATS, Socket.IO)',
+    argv: ['idle/run-idle.mjs', '--connections', q(3000, 10000), '--runs', q(1, 3)],
+  },
+  {
+    id: 'scale',
+    name: 'connections at scale across relay processes',
+    argv: ['idle/run-scale.mjs', '--connections', q(20000, 100000), '--processes', q(2, 6)],
+  },
+  {
+    id: 'scale',
+    name: 'connections in one relay process',
+    argv: ['idle/run-scale.mjs', '--connections', q(5000, 19000), '--processes', '1'],
+  },
+  {
+    id: 'throughput',
+    name: 'send throughput per core',
+    argv: ['stream/run-throughput.mjs', '--sockets', q(500, 2000), '--rounds', q(40, 100), '--runs', q(1, 3)],
+  },
   // Latency vs load at 20 batches/s per stream, then 10k active streams at 2 batches/s (the 10k-streams goal).
   ...(quick
-    ? [['nats', 200, 20], ['embedded', 200, 20], ['ws+nats', 200, 20]]
-    : [500, 1000, 2000, 3000].flatMap((n) => [['nats', n, 20], ['embedded', n, 20], ['ws+nats', n, 20]]).concat([['nats', 10000, 2], ['embedded', 10000, 2], ['ws+nats', 10000, 2]])
+    ? [
+        ['nats', 200, 20],
+        ['embedded', 200, 20],
+        ['ws+nats', 200, 20],
+      ]
+    : [500, 1000, 2000, 3000]
+        .flatMap((n) => [
+          ['nats', n, 20],
+          ['embedded', n, 20],
+          ['ws+nats', n, 20],
+        ])
+        .concat([
+          ['nats', 10000, 2],
+          ['embedded', 10000, 2],
+          ['ws+nats', 10000, 2],
+        ])
   ).map(([mode, streams, rate]) => ({
     id: 'latency',
     name: `added latency, ${mode}, ${streams} streams × ${rate}/s`,
-    argv: ['stream/run-latency.mjs', '--mode', mode, '--streams', String(streams), '--rate', String(rate), '--seconds', q(4, 10)],
+    argv: [
+      'stream/run-latency.mjs',
+      '--mode',
+      mode,
+      '--streams',
+      String(streams),
+      '--rate',
+      String(rate),
+      '--seconds',
+      q(4, 10),
+    ],
   })),
-  { id: 'bridge', name: 'one bridge process under many concurrent streams', argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'] },
-  { id: 'priority', name: 'first-token priority under saturation', argv: ['stream/run-priority.mjs', '--sockets', q(6, 10), '--busy', '6', '--seconds', q(4, 6), '--runs', q(1, 3)] },
-  { id: 'storm', name: 'reconnect storm', argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'] },
-  { id: 'slow', name: 'slow consumers', argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)] },
+  {
+    id: 'bridge',
+    name: 'one bridge process under many concurrent streams',
+    argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'],
+  },
+  {
+    id: 'priority',
+    name: 'first-token priority under saturation',
+    argv: ['stream/run-priority.mjs', '--sockets', q(6, 10), '--busy', '6', '--seconds', q(4, 6), '--runs', q(1, 3)],
+  },
+  {
+    id: 'storm',
+    name: 'reconnect storm',
+    argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'],
+  },
+  {
+    id: 'slow',
+    name: 'slow consumers',
+    argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)],
+  },
   // The browser side, in Debian's Chromium: streaming markdown, highlighting and history, and the bundle.
-  { id: 'browser', name: 'streaming markdown in the browser, incremental vs full re-parse', argv: ['../packages/elements/bench/markdown-stream.mjs', '--rounds', q(1, 2)] },
-  { id: 'browser', name: 'highlighting a large code block, scrolling 10k messages while streaming', argv: ['../packages/elements/bench/ui-responsiveness.mjs', '--rounds', q(1, 2), '--seconds', q(3, 6)] },
+  {
+    id: 'browser',
+    name: 'streaming markdown in the browser, incremental vs full re-parse',
+    argv: ['../packages/elements/bench/markdown-stream.mjs', '--rounds', q(1, 2)],
+  },
+  {
+    id: 'browser',
+    name: 'highlighting a large code block, scrolling 10k messages while streaming',
+    argv: ['../packages/elements/bench/ui-responsiveness.mjs', '--rounds', q(1, 2), '--seconds', q(3, 6)],
+  },
   { id: 'browser', name: 'client + elements bundle size', argv: ['../packages/elements/scripts/bundle.mjs'] },
 ].filter((s) => !only || only.includes(s.id));
 
@@ -48,7 +114,9 @@ function bar(done, total, label) {
 
 function run(argv) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [here(argv[0]), ...argv.slice(1), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [here(argv[0]), ...argv.slice(1), '--out', out], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }

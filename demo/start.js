@@ -56,7 +56,9 @@ const shown = host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host;
 console.log(`LocalLightChat demo (relay + bridge + ${sim ? 'vLLM simulator' : backendUrl}), open:`);
 console.log(`http://${shown}:${stack.relay.port}/`);
 if (historyCount > 0) {
-  console.log(`A ${historyCount.toLocaleString('en')}-message conversation to scroll while answers stream (also linked on the page): http://${shown}:${stack.relay.port}/?user=${SAMPLE_USER}&conversation=${SAMPLE_CONVERSATION}`);
+  console.log(
+    `A ${historyCount.toLocaleString('en')}-message conversation to scroll while answers stream (also linked on the page): http://${shown}:${stack.relay.port}/?user=${SAMPLE_USER}&conversation=${SAMPLE_CONVERSATION}`,
+  );
 }
 
 let stopping = false;

@@ -53,7 +53,10 @@ before(async () => {
     copyFileSync(join(root, 'packages/elements/dist-bundle', file), join(site, file));
   }
   writeFileSync(join(site, 'index.html'), pageHtml());
-  writeFileSync(join(site, 'strict.html'), pageHtml(`\n    <meta http-equiv="Content-Security-Policy" content="${STRICT_CSP}" />`));
+  writeFileSync(
+    join(site, 'strict.html'),
+    pageHtml(`\n    <meta http-equiv="Content-Security-Policy" content="${STRICT_CSP}" />`),
+  );
   writeFileSync(join(site, 'page.css'), 'llc-chat { display: block; height: 90vh; }\n');
   stack = await startTestStack({ staticDir: site });
   browser = await chromium.launch(chromiumLaunchOptions);
@@ -73,7 +76,9 @@ async function open(path = '/'): Promise<{ page: Page; requested: string[]; viol
   await page.addInitScript(() => {
     const seen: string[] = [];
     (globalThis as { __violations?: string[] }).__violations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective}: ${e.blockedURI} ${e.sample}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.violatedDirective}: ${e.blockedURI} ${e.sample}`),
+    );
   });
   await page.goto(stack.httpUrl + path);
   const violations = () => page.evaluate(() => (globalThis as { __violations?: string[] }).__violations ?? []);
@@ -90,7 +95,10 @@ describe('single-file bundle in a plain HTML page', () => {
     await answer.locator('article[aria-busy="false"]').waitFor({ timeout: 30_000 });
     const text = await answer.evaluate((el) => el.shadowRoot!.querySelector('.content')!.textContent ?? '');
     assert.ok(text.trim().length > 20, `a real answer, got ${JSON.stringify(text)}`);
-    const mode = await page.evaluate(() => (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode);
+    const mode = await page.evaluate(
+      () =>
+        (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode,
+    );
     assert.equal(mode, 'shared-worker');
     assert.ok(requested.includes('/shared-worker.js'), 'the shared worker script was loaded from beside the bundle');
     await page.close();
@@ -115,12 +123,19 @@ describe('single-file bundle in a plain HTML page', () => {
         if (Date.now() > deadline) throw new Error('the block was not highlighted');
         await new Promise((r) => setTimeout(r, 50));
       }
-      return { chars: code.length, text: message.shadowRoot!.querySelector('code.hljs')!.textContent === code, stats: { ...llc.highlightStats } };
+      return {
+        chars: code.length,
+        text: message.shadowRoot!.querySelector('code.hljs')!.textContent === code,
+        stats: { ...llc.highlightStats },
+      };
     });
     assert.ok(result.chars > 8_000, 'past the inline fallback limit: only the worker can highlight it');
     assert.equal(result.text, true, 'the highlighted text is the code');
     assert.equal(result.stats.worker, 1);
-    assert.ok(requested.includes('/highlight-worker.js'), 'the highlight worker script was loaded from beside the bundle');
+    assert.ok(
+      requested.includes('/highlight-worker.js'),
+      'the highlight worker script was loaded from beside the bundle',
+    );
     await page.close();
   });
 
@@ -157,7 +172,11 @@ describe('single-file bundle in a plain HTML page', () => {
       };
     });
     assert.equal(rendered.h1, 'Title');
-    assert.deepEqual(rendered.links, ['https://example.com', 'https://example.com/?a=1&b=2'], 'the javascript: link is not made a link');
+    assert.deepEqual(
+      rendered.links,
+      ['https://example.com', 'https://example.com/?a=1&b=2'],
+      'the javascript: link is not made a link',
+    );
     // The bundle decodes entities with the browser's parser instead of a table, as markdown-it would with one:
     // complete references only, in text and in link destinations.
     assert.equal(rendered.entities, 'Entities: © &notit; &amp — &MadeUp; q');
@@ -179,7 +198,10 @@ describe('single-file bundle in a plain HTML page', () => {
       return { sinkRefused, inlineStyleApplied: getComputedStyle(div).color === 'rgb(255, 0, 0)' };
     });
     assert.deepEqual(enforced, { sinkRefused: true, inlineStyleApplied: false });
-    const mode = await page.evaluate(() => (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode);
+    const mode = await page.evaluate(
+      () =>
+        (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string } } }).client.stats.mode,
+    );
     assert.equal(mode, 'shared-worker', 'the shared worker started under Trusted Types');
     assert.ok(requested.includes('/highlight-worker.js'));
     const text = await answer.evaluate((el) => el.shadowRoot!.querySelector('.content')!.textContent ?? '');

@@ -9,7 +9,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, freePort, startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
+import {
+  chromiumLaunchOptions,
+  freePort,
+  startNats,
+  startProcess,
+  startRedis,
+  type RunningServer,
+  type StartedProcess,
+} from '@locallightchat/test-support';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const relayCli = `${root}packages/stack/dist/cli/relay-cli.js`;
@@ -29,7 +37,24 @@ async function startRelay(): Promise<StartedProcess> {
   return startProcess(
     process.execPath,
     // Dev tokens signed with a fixed secret, so tokens outlive the process like production keys do.
-    [relayCli, '--dev', '--auth-jwt-secret', SECRET, '--port', String(port), '--broker', nats.url, '--store', redis.url, '--bridge', 'none', '--processes', '1', '--static', `${root}demo/dist`],
+    [
+      relayCli,
+      '--dev',
+      '--auth-jwt-secret',
+      SECRET,
+      '--port',
+      String(port),
+      '--broker',
+      nats.url,
+      '--store',
+      redis.url,
+      '--bridge',
+      'none',
+      '--processes',
+      '1',
+      '--static',
+      `${root}demo/dist`,
+    ],
     { ready: /llc-relay listening on/, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
   );
 }
@@ -37,8 +62,12 @@ async function startRelay(): Promise<StartedProcess> {
 before(async () => {
   [nats, redis] = await Promise.all([startNats(), startRedis()]);
   // A realistic speed, so an answer lasts long enough to kill the relay in the middle of it.
-  sim = await startProcess(process.execPath, [simCli, '--port', '0', '--profile', '8b-h100'], { ready: /listening on (http:\/\/\S+)/ });
-  bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], { ready: /llc-bridge ready/ });
+  sim = await startProcess(process.execPath, [simCli, '--port', '0', '--profile', '8b-h100'], {
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], {
+    ready: /llc-bridge ready/,
+  });
   port = await freePort();
   relay = await startRelay();
   browser = await chromium.launch(chromiumLaunchOptions);
@@ -59,14 +88,21 @@ async function openChat(context: BrowserContext): Promise<Page> {
   await page.goto(`http://127.0.0.1:${port}/`);
   // The demo imports the elements after reading its query (so <llc-chat> upgrades as the right user): the load
   // event does not wait for that import, so a fresh page has no client for a moment.
-  await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client?: unknown }).client !== undefined);
+  await page.waitForFunction(
+    () => (document.querySelector('llc-chat') as unknown as { client?: unknown }).client !== undefined,
+  );
   return page;
 }
 
 function answer(page: Page): Promise<{ role: string; text: string; status: string }[]> {
   return page.evaluate(() => {
-    const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } }; conversationId: string };
-    return chat.client.snapshot(chat.conversationId).messages.map((m) => ({ role: m.role, text: m.text, status: m.status }));
+    const chat = document.querySelector('llc-chat') as unknown as {
+      client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } };
+      conversationId: string;
+    };
+    return chat.client
+      .snapshot(chat.conversationId)
+      .messages.map((m) => ({ role: m.role, text: m.text, status: m.status }));
   });
 }
 
@@ -80,22 +116,43 @@ describe('client: the relay dies mid-answer and comes back', () => {
 
     // Streaming: some text is on screen and more is coming.
     await page.waitForFunction(() => {
-      const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } }; conversationId: string };
-      return chat.client.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0);
+      const chat = document.querySelector('llc-chat') as unknown as {
+        client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } };
+        conversationId: string;
+      };
+      return chat.client
+        .snapshot(chat.conversationId)
+        .messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0);
     });
     const atKill = (await answer(page)).at(-1)!.text.length;
     await relay!.kill();
     relay = await startRelay();
 
-    await page.waitForFunction(() => {
-      const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string }[] } }; conversationId: string };
-      const s = chat.client.snapshot(chat.conversationId);
-      return !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const chat = document.querySelector('llc-chat') as unknown as {
+          client: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string }[] } };
+          conversationId: string;
+        };
+        const s = chat.client.snapshot(chat.conversationId);
+        return !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     const shown = await answer(page);
-    assert.deepEqual(shown.map((m) => [m.role, m.status]), [['user', 'done'], ['assistant', 'done']]);
+    assert.deepEqual(
+      shown.map((m) => [m.role, m.status]),
+      [
+        ['user', 'done'],
+        ['assistant', 'done'],
+      ],
+    );
     assert.ok(shown[1]!.text.length > 100, 'a substantial answer');
-    assert.ok(shown[1]!.text.length > atKill, `the answer went on after the relay came back (${atKill} → ${shown[1]!.text.length} chars)`);
+    assert.ok(
+      shown[1]!.text.length > atKill,
+      `the answer went on after the relay came back (${atKill} → ${shown[1]!.text.length} chars)`,
+    );
 
     // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same transcript from the relay.
     const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
@@ -106,7 +163,10 @@ describe('client: the relay dies mid-answer and comes back', () => {
     const reader = await openChat(fresh);
     await reader.waitForFunction(
       (expected) => {
-        const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } }; conversationId: string };
+        const chat = document.querySelector('llc-chat') as unknown as {
+          client: { snapshot(id: string): { messages: { role: string; text: string; status: string }[] } };
+          conversationId: string;
+        };
         const got = chat.client.snapshot(chat.conversationId).messages.map((m) => [m.role, m.text, m.status]);
         return JSON.stringify(got) === expected;
       },

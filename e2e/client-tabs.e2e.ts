@@ -57,13 +57,18 @@ async function openTab(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client?: { connectionStatus: string } }).client?.connectionStatus === 'open');
+  await page.waitForFunction(
+    () =>
+      (document.querySelector('llc-chat') as unknown as { client?: { connectionStatus: string } }).client
+        ?.connectionStatus === 'open',
+  );
   return page;
 }
 
 function stats(page: Page): Promise<{ mode: string; status: string }> {
   return page.evaluate(() => {
-    const s = (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string; status: string } } }).client.stats;
+    const s = (document.querySelector('llc-chat') as unknown as { client: { stats: { mode: string; status: string } } })
+      .client.stats;
     return { mode: s.mode, status: s.status };
   });
 }
@@ -71,7 +76,10 @@ function stats(page: Page): Promise<{ mode: string; status: string }> {
 /** The texts of the messages a page shows, as [role, text]. */
 function transcript(page: Page): Promise<[string, string][]> {
   return page.evaluate(() => {
-    const chat = document.querySelector('llc-chat') as unknown as { client: { snapshot(id: string): { messages: { role: string; text: string }[] } }; conversationId: string };
+    const chat = document.querySelector('llc-chat') as unknown as {
+      client: { snapshot(id: string): { messages: { role: string; text: string }[] } };
+      conversationId: string;
+    };
     return chat.client.snapshot(chat.conversationId).messages.map((m) => [m.role, m.text] as [string, string]);
   });
 }
@@ -82,15 +90,24 @@ function answerLength(messages: [string, string][]): number {
   return last?.[0] === 'assistant' ? last[1].length : 0;
 }
 
-type ChatElement = { client?: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } }; conversationId: string };
+type ChatElement = {
+  client?: { snapshot(id: string): { busy: boolean; messages: { role: string; status: string; text: string }[] } };
+  conversationId: string;
+};
 
 /** The last answer finished (read from the client the page's <llc-chat> uses, not from its markup). */
 function answerDone(page: Page): Promise<unknown> {
-  return page.waitForFunction(() => {
-    const chat = document.querySelector('llc-chat') as unknown as ChatElement;
-    const s = chat.client?.snapshot(chat.conversationId);
-    return s !== undefined && !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done';
-  }, undefined, { timeout: 30_000 });
+  return page.waitForFunction(
+    () => {
+      const chat = document.querySelector('llc-chat') as unknown as ChatElement;
+      const s = chat.client?.snapshot(chat.conversationId);
+      return (
+        s !== undefined && !s.busy && s.messages.at(-1)?.role === 'assistant' && s.messages.at(-1)?.status === 'done'
+      );
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
 }
 
 /** The page's client holds the user message `text` (rendering is the elements' tests' business). */
@@ -105,7 +122,11 @@ function shows(page: Page, text: string): Promise<unknown> {
 function answerStreaming(page: Page): Promise<unknown> {
   return page.waitForFunction(() => {
     const chat = document.querySelector('llc-chat') as unknown as ChatElement;
-    return chat.client?.snapshot(chat.conversationId).messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0) ?? false;
+    return (
+      chat.client
+        ?.snapshot(chat.conversationId)
+        .messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0) ?? false
+    );
   });
 }
 
@@ -130,7 +151,10 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     const context = await browser.newContext();
     const tabs = [await openTab(context), await openTab(context), await openTab(context)];
     for (const tab of tabs) assert.equal((await stats(tab)).mode, 'shared-worker');
-    await eventually(async () => ((await relayConnections()) === baseline + 1 ? true : undefined), 'one relay connection for three tabs');
+    await eventually(
+      async () => ((await relayConnections()) === baseline + 1 ? true : undefined),
+      'one relay connection for three tabs',
+    );
 
     const question = `Shared by every tab ${Date.now()}`;
     await ask(tabs[0]!, question);
@@ -147,7 +171,10 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     await answerDone(tabs[2]!);
     assert.equal(await relayConnections(), baseline + 1);
     await context.close();
-    await eventually(async () => ((await relayConnections()) === baseline ? true : undefined), 'the connection to close with the last tab');
+    await eventually(
+      async () => ((await relayConnections()) === baseline ? true : undefined),
+      'the connection to close with the last tab',
+    );
   });
 
   it('moves the connection to another tab when the leader tab closes mid-answer, losing no token', async () => {
@@ -166,12 +193,21 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     await answerDone(follower);
     assert.equal((await stats(follower)).mode, 'leader');
     const shown = await transcript(follower);
-    assert.ok(answerLength(shown) > atClose, `the answer went on after the leader closed (${atClose} → ${answerLength(shown)} chars)`);
-    await eventually(async () => ((await relayConnections()) === baseline + 1 ? true : undefined), 'one connection, now owned by the former follower');
+    assert.ok(
+      answerLength(shown) > atClose,
+      `the answer went on after the leader closed (${atClose} → ${answerLength(shown)} chars)`,
+    );
+    await eventually(
+      async () => ((await relayConnections()) === baseline + 1 ? true : undefined),
+      'one connection, now owned by the former follower',
+    );
 
     // What the relay stored is exactly what the follower showed: no token lost or doubled across the move.
     const reader = await openTab(context);
-    await eventually(async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined), 'the stored transcript to equal the shown one');
+    await eventually(
+      async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined),
+      'the stored transcript to equal the shown one',
+    );
     await context.close();
   });
 
@@ -181,13 +217,30 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     const cdp = await context.newCDPSession(page);
     await ask(page, 'Write a long answer about distributed systems.');
     await answerStreaming(page);
-    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client.connectionStatus === 'offline');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: true,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client
+          .connectionStatus === 'offline',
+    );
     const offline = answerLength(await transcript(page));
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await answerDone(page);
     const shown = await transcript(page);
-    assert.ok(answerLength(shown) > offline, `the rest of the answer came after the network returned (${offline} → ${answerLength(shown)} chars)`);
+    assert.ok(
+      answerLength(shown) > offline,
+      `the rest of the answer came after the network returned (${offline} → ${answerLength(shown)} chars)`,
+    );
 
     // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same text from the relay.
     const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
@@ -196,7 +249,10 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
       for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
     }, storage);
     const reader = await openTab(fresh);
-    await eventually(async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined), 'the same transcript in a fresh browser');
+    await eventually(
+      async () => (JSON.stringify(await transcript(reader)) === JSON.stringify(shown) ? true : undefined),
+      'the same transcript in a fresh browser',
+    );
     await fresh.close();
     await context.close();
   });
@@ -205,8 +261,17 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     const context = await leaderContext();
     const page = await openTab(context);
     const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    await page.waitForFunction(() => (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client.connectionStatus === 'offline');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: true,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('llc-chat') as unknown as { client: { connectionStatus: string } }).client
+          .connectionStatus === 'offline',
+    );
 
     const question = `Written offline ${Date.now()}`;
     await ask(page, question);
@@ -230,7 +295,12 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
       { polling: 100 },
     );
 
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await page.reload();
     await shows(page, question);
     await answerDone(page);
@@ -239,7 +309,11 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
     const count = async (p: Page) => {
       const messages = await transcript(p);
       const i = messages.findIndex(([role, text]) => role === 'user' && text === question);
-      return { copies: messages.filter(([role, text]) => role === 'user' && text === question).length, next: messages[i + 1]?.[0], after: messages.length - i - 1 };
+      return {
+        copies: messages.filter(([role, text]) => role === 'user' && text === question).length,
+        next: messages[i + 1]?.[0],
+        after: messages.length - i - 1,
+      };
     };
     assert.deepEqual(await count(page), { copies: 1, next: 'assistant', after: 1 });
     await page.reload();

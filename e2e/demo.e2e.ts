@@ -52,7 +52,10 @@ interface ListState {
 /** The transcript as the reader sees it: rows in the DOM, messages the client holds, the follow state. */
 function listState(page: Page): Promise<ListState> {
   return page.evaluate(() => {
-    const chat = document.querySelector('llc-chat') as unknown as HTMLElement & { conversationId: string; client: { snapshot(id: string): { messages: unknown[] } } };
+    const chat = document.querySelector('llc-chat') as unknown as HTMLElement & {
+      conversationId: string;
+      client: { snapshot(id: string): { messages: unknown[] } };
+    };
     const list = chat.shadowRoot!.querySelector('llc-message-list') as unknown as HTMLElement & { following: boolean };
     const rows = [...list.shadowRoot!.querySelectorAll('llc-message')];
     return {
@@ -115,7 +118,10 @@ describe('demo end to end (real Chromium, real stack)', () => {
     const question = `Remember this: ${Date.now()}`;
     await box.fill(question);
     await box.press('Enter');
-    await page.locator('llc-message[role-name="assistant"] article[aria-busy="false"]').last().waitFor({ timeout: 30_000 });
+    await page
+      .locator('llc-message[role-name="assistant"] article[aria-busy="false"]')
+      .last()
+      .waitFor({ timeout: 30_000 });
     await page.reload();
     await page.getByRole('log').getByText(question).waitFor();
     await page.close();
@@ -145,20 +151,33 @@ describe('demo end to end (real Chromium, real stack)', () => {
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.fill('A question asked while reading old answers.');
     await box.press('Enter');
-    await page.waitForFunction(() => {
-      const chat = document.querySelector('llc-chat') as unknown as { conversationId: string; client: { snapshot(id: string): { messages: { role: string; status: string }[] } } };
-      const last = chat.client.snapshot(chat.conversationId).messages.at(-1);
-      return last?.role === 'assistant' && last.status === 'done';
-    }, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const chat = document.querySelector('llc-chat') as unknown as {
+          conversationId: string;
+          client: { snapshot(id: string): { messages: { role: string; status: string }[] } };
+        };
+        const last = chat.client.snapshot(chat.conversationId).messages.at(-1);
+        return last?.role === 'assistant' && last.status === 'done';
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
     const after = await listState(page);
     assert.equal(after.firstKey, reading, 'the reader was not moved');
     assert.equal(after.following, false);
 
     await page.getByRole('button', { name: 'Jump to latest' }).click();
-    await page.waitForFunction(() => {
-      const list = document.querySelector('llc-chat')!.shadowRoot!.querySelector('llc-message-list') as unknown as { following: boolean };
-      return list.following;
-    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => {
+        const list = document.querySelector('llc-chat')!.shadowRoot!.querySelector('llc-message-list') as unknown as {
+          following: boolean;
+        };
+        return list.following;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
     await page.getByRole('log').getByText('A question asked while reading old answers.').waitFor();
     await page.close();
   });

@@ -8,5 +8,8 @@ export interface PackageInfo {
 }
 export function importsOf(text: string): string[];
 export function readPackages(root: string): Map<string, PackageInfo>;
-export function checkGraph(packages: Map<string, PackageInfo>): { edges: Map<string, Set<string>>; violations: string[] };
+export function checkGraph(packages: Map<string, PackageInfo>): {
+  edges: Map<string, Set<string>>;
+  violations: string[];
+};
 export function layers(edges: Map<string, Set<string>>): string[][];

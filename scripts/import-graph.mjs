@@ -24,7 +24,8 @@ const COMPOSITION_ONLY = new Set(['stack', 'vllm-sim']);
 /** Pairs that must stay unconnected in both directions. */
 const SEPARATED = [['relay', 'inference-bridge']];
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 function sourceFiles(dir, out = []) {
   if (!existsSync(dir)) return out;
@@ -52,11 +53,18 @@ export function readPackages(root) {
     const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
     const short = pkg.name.startsWith(SCOPE) ? pkg.name.slice(SCOPE.length) : pkg.name;
     const srcDir = join(packagesDir, folder, 'src');
-    const files = sourceFiles(srcDir).map((file) => ({ file: relative(root, file), specifiers: importsOf(readFileSync(file, 'utf8')) }));
+    const files = sourceFiles(srcDir).map((file) => ({
+      file: relative(root, file),
+      specifiers: importsOf(readFileSync(file, 'utf8')),
+    }));
     packages.set(short, {
       name: short,
       dir: join(packagesDir, folder),
-      dependencies: new Set(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith(SCOPE)).map((d) => d.slice(SCOPE.length))),
+      dependencies: new Set(
+        Object.keys(pkg.dependencies ?? {})
+          .filter((d) => d.startsWith(SCOPE))
+          .map((d) => d.slice(SCOPE.length)),
+      ),
       exports: new Set(Object.keys(pkg.exports ?? { '.': '' })),
       files,
     });
@@ -73,7 +81,8 @@ export function checkGraph(packages) {
       for (const spec of specifiers) {
         if (spec.startsWith('.')) {
           const target = resolve(dirname(join(pkg.dir, '..', '..', file)), spec);
-          if (!target.startsWith(pkg.dir + '/')) violations.push(`${file}: "${spec}" reaches out of the package folder`);
+          if (!target.startsWith(pkg.dir + '/'))
+            violations.push(`${file}: "${spec}" reaches out of the package folder`);
           continue;
         }
         if (!spec.startsWith(SCOPE)) continue;
@@ -86,10 +95,16 @@ export function checkGraph(packages) {
         edges.get(pkg.name)?.add(name);
         const target = packages.get(name);
         if (!target) continue; // test-support and other private workspaces are not packages of the product
-        if (!pkg.dependencies.has(name)) violations.push(`${file}: imports ${SCOPE}${name}, which ${pkg.name}/package.json does not declare`);
-        if (!target.exports.has(subpath)) violations.push(`${file}: "${spec}" is not a public entry of ${name} (its exports: ${[...target.exports].join(', ')})`);
+        if (!pkg.dependencies.has(name))
+          violations.push(`${file}: imports ${SCOPE}${name}, which ${pkg.name}/package.json does not declare`);
+        if (!target.exports.has(subpath))
+          violations.push(
+            `${file}: "${spec}" is not a public entry of ${name} (its exports: ${[...target.exports].join(', ')})`,
+          );
         if (COMPOSITION_ONLY.has(name) && pkg.name !== 'stack') {
-          violations.push(`${file}: ${pkg.name} imports ${name}, which only the stack, tests, bench and the demo may import`);
+          violations.push(
+            `${file}: ${pkg.name} imports ${name}, which only the stack, tests, bench and the demo may import`,
+          );
         }
       }
     }
@@ -106,8 +121,10 @@ export function checkGraph(packages) {
     return seen;
   };
   for (const [a, b] of SEPARATED) {
-    if (reach(a).has(b)) violations.push(`${a} reaches ${b} through its imports: the two meet only through the broker and the protocol`);
-    if (reach(b).has(a)) violations.push(`${b} reaches ${a} through its imports: the two meet only through the broker and the protocol`);
+    if (reach(a).has(b))
+      violations.push(`${a} reaches ${b} through its imports: the two meet only through the broker and the protocol`);
+    if (reach(b).has(a))
+      violations.push(`${b} reaches ${a} through its imports: the two meet only through the broker and the protocol`);
   }
   for (const name of edges.keys()) if (reach(name).has(name)) violations.push(`${name} imports itself through a cycle`);
   return { edges, violations };
@@ -137,10 +154,13 @@ function main() {
   const args = process.argv.slice(2);
   if (args.includes('--mermaid')) {
     console.log('flowchart BT');
-    for (const [from, tos] of edges) for (const to of [...tos].sort()) console.log(`  ${from.replace(/-/g, '_')}[${from}] --> ${to.replace(/-/g, '_')}[${to}]`);
+    for (const [from, tos] of edges)
+      for (const to of [...tos].sort())
+        console.log(`  ${from.replace(/-/g, '_')}[${from}] --> ${to.replace(/-/g, '_')}[${to}]`);
   } else if (args.includes('--print')) {
     layers(edges).forEach((names, i) => {
-      for (const name of names) console.log(`layer ${i}  ${name.padEnd(17)} → ${[...edges.get(name)].sort().join(', ') || '—'}`);
+      for (const name of names)
+        console.log(`layer ${i}  ${name.padEnd(17)} → ${[...edges.get(name)].sort().join(', ') || '—'}`);
     });
   }
   if (violations.length) {
@@ -148,7 +168,9 @@ function main() {
     for (const v of violations) console.error(`  ${v}`);
     process.exit(1);
   }
-  console.log(`import graph: ${edges.size} packages, ${[...edges.values()].reduce((n, s) => n + s.size, 0)} edges, rules kept`);
+  console.log(
+    `import graph: ${edges.size} packages, ${[...edges.values()].reduce((n, s) => n + s.size, 0)} edges, rules kept`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -27,7 +27,17 @@ function run(command, argv) {
 
 const eslint = join(root, 'tools/lint/node_modules/.bin/eslint');
 const steps = [
-  ['format', () => run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', fix ? '--write' : '--check', '--log-level', 'warn', '.'])],
+  [
+    'format',
+    () =>
+      run(process.execPath, [
+        'node_modules/prettier/bin/prettier.cjs',
+        fix ? '--write' : '--check',
+        '--log-level',
+        'warn',
+        '.',
+      ]),
+  ],
   [
     'eslint',
     () => {
@@ -47,7 +57,9 @@ for (const [name, step] of steps) {
   if (!wants(name)) continue;
   const started = Date.now();
   const code = await step();
-  console.log(`lint ${name.padEnd(8)} ${code === 0 ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `lint ${name.padEnd(8)} ${code === 0 ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   if (code !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

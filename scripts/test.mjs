@@ -63,13 +63,16 @@ async function nodeStage(name, files, concurrency) {
   const tap = join(scratch, `${name}.tap`);
   const code = await run(process.execPath, [
     '--conditions=llc-source',
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     '--enable-source-maps',
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-timeout=180000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
     ...files,
   ]);
   const counts = tapCounts(tap);
@@ -80,10 +83,14 @@ async function nodeStage(name, files, concurrency) {
 
 async function browserStage() {
   const summary = join(scratch, 'browser.json');
-  const code = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js', '--config', 'web-test-runner.config.mjs'], {
-    LLC_WTR_SUMMARY: summary,
-    CHROME_PATH: chromium,
-  });
+  const code = await run(
+    process.execPath,
+    ['node_modules/@web/test-runner/dist/bin.js', '--config', 'web-test-runner.config.mjs'],
+    {
+      LLC_WTR_SUMMARY: summary,
+      CHROME_PATH: chromium,
+    },
+  );
   const counts = existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1;
   stages.push({ name: 'browser', ...counts, code });

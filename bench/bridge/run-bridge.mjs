@@ -65,13 +65,41 @@ async function main() {
   const nats = await startNats();
   const sims = await Promise.all(
     Array.from({ length: R }, () =>
-      start(process.execPath, [here('../../packages/vllm-sim/dist/cli/sim-cli.js'), '--port', '0', '--profile', '8b-h100', '--max-num-seqs', '8192', '--kv-cache-tokens', '4000000', '--max-num-batched-tokens', '65536'], /listening on (http:\/\/\S+)/),
+      start(
+        process.execPath,
+        [
+          here('../../packages/vllm-sim/dist/cli/sim-cli.js'),
+          '--port',
+          '0',
+          '--profile',
+          '8b-h100',
+          '--max-num-seqs',
+          '8192',
+          '--kv-cache-tokens',
+          '4000000',
+          '--max-num-batched-tokens',
+          '65536',
+        ],
+        /listening on (http:\/\/\S+)/,
+      ),
     ),
   );
   const urls = sims.map((s) => s.match[1]);
   const bridge = await start(
     process.execPath,
-    [here('../../packages/inference-bridge/dist/cli/bridge-cli.js'), '--broker', nats.url, '--backend-url', urls.join(','), '--max-in-flight', String(N + 100), '--metrics-port', '0', '--metrics-host', '127.0.0.1'],
+    [
+      here('../../packages/inference-bridge/dist/cli/bridge-cli.js'),
+      '--broker',
+      nats.url,
+      '--backend-url',
+      urls.join(','),
+      '--max-in-flight',
+      String(N + 100),
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+    ],
     /metrics on :(\d+)\/metrics/,
   );
   const metricsUrl = `http://127.0.0.1:${bridge.match[1]}/metrics`;
@@ -114,7 +142,8 @@ async function main() {
       priority: 0,
       createdAt: Date.now(),
     });
-  for (let i = 0; i < N; i += 200) await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => submit(i + k)));
+  for (let i = 0; i < N; i += 200)
+    await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) => submit(i + k)));
   const submitted = (performance.now() - t0) / 1000;
   let peakConcurrent = 0;
   const deadline = Date.now() + 300_000;
@@ -135,7 +164,18 @@ async function main() {
 
   const p95s = ttft.map((t) => t.p95).filter(Number.isFinite);
   const spread = p95s.length > 1 ? (Math.max(...p95s) - Math.min(...p95s)) / Math.max(...p95s) : NaN;
-  const result = { streams: N, replicas: R, ended, failed, peakConcurrent, seconds, submitSeconds: submitted, bridgeCpuPercent: (cpu / seconds) * 100, ttft, spread };
+  const result = {
+    streams: N,
+    replicas: R,
+    ended,
+    failed,
+    peakConcurrent,
+    seconds,
+    submitSeconds: submitted,
+    bridgeCpuPercent: (cpu / seconds) * 100,
+    ttft,
+    spread,
+  };
   const lines = [
     `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
     '',

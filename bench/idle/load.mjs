@@ -8,14 +8,30 @@ import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
 
-const { url, count, firstAddress, secret, firstUser, protocol = secret ? 'llc' : 'echo', reconnect = false, jitterMs = 1000 } = JSON.parse(process.argv[2]);
+const {
+  url,
+  count,
+  firstAddress,
+  secret,
+  firstUser,
+  protocol = secret ? 'llc' : 'echo',
+  reconnect = false,
+  jitterMs = 1000,
+} = JSON.parse(process.argv[2]);
 const storm = { dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0 };
 // One distinct token per connection (signed before the clock starts), so the server verifies every one.
 const tokens = secret ? [] : undefined;
 if (secret) {
   const key = new TextEncoder().encode(secret);
   for (let i = 0; i < count; i++) {
-    tokens.push(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`bench-${firstUser + i}`).setIssuedAt().setExpirationTime('2h').sign(key));
+    tokens.push(
+      await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`bench-${firstUser + i}`)
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(key),
+    );
   }
 }
 const PER_ADDRESS = 500;
@@ -48,7 +64,10 @@ function retry(i, attempt) {
 function connectOnce(i) {
   return new Promise((resolve) => {
     const address = `127.0.${Math.floor((firstAddress + Math.floor(i / PER_ADDRESS)) / 250) + 1}.${((firstAddress + Math.floor(i / PER_ADDRESS)) % 250) + 1}`;
-    const ws = new WebSocket(url, protocol === 'llc' ? ['llc.v1'] : [], { localAddress: address, perMessageDeflate: false });
+    const ws = new WebSocket(url, protocol === 'llc' ? ['llc.v1'] : [], {
+      localAddress: address,
+      perMessageDeflate: false,
+    });
     let settled = false;
     // A handshake that never completes counts as failed (and, with `reconnect`, is retried).
     const timer = setTimeout(() => done(false), 10_000);

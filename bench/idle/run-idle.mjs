@@ -36,10 +36,29 @@ const SERVERS = {
   'uws-raw': { argv: [here('servers/uws-raw.mjs')], ready: /ready (ws:\/\/\S+)/ },
   'ws-plain': { argv: [here('servers/ws-plain.mjs')], ready: /ready (ws:\/\/\S+)/ },
   'ws+nats': { argv: [here('../peers/ws-nats.mjs')], ready: /ready (ws:\/\/\S+)/, auth: true, nats: true },
-  'socket.io': { argv: [here('servers/socketio.mjs')], ready: /ready (ws:\/\/\S+)/, auth: true, protocol: 'socketio', redis: true },
+  'socket.io': {
+    argv: [here('servers/socketio.mjs')],
+    ready: /ready (ws:\/\/\S+)/,
+    auth: true,
+    protocol: 'socketio',
+    redis: true,
+  },
   relay: {
     // As `npx llc-relay` runs it: the bin's shebang sets the relay's V8 flags.
-    argv: [here('../../node_modules/.bin/llc-relay'), '--port', '0', '--simulate', '--sim-profile', 'fast', '--auth-jwt-secret', SECRET, '--processes', '1', '--heartbeat-ms', '300000'],
+    argv: [
+      here('../../node_modules/.bin/llc-relay'),
+      '--port',
+      '0',
+      '--simulate',
+      '--sim-profile',
+      'fast',
+      '--auth-jwt-secret',
+      SECRET,
+      '--processes',
+      '1',
+      '--heartbeat-ms',
+      '300000',
+    ],
     ready: /WebSocket (ws:\/\/\S+);/,
     auth: true,
   },
@@ -48,7 +67,10 @@ const SERVERS = {
 function startChild(argv, ready, env = {}) {
   return new Promise((resolve, reject) => {
     const [command, ...rest] = argv[0].endsWith('/.bin/llc-relay') ? argv : [process.execPath, ...argv];
-    const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env } });
+    const child = spawn(command, rest, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env },
+    });
     let out = '';
     const onData = (d) => {
       out += d;
@@ -75,14 +97,25 @@ function sample(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(name, spec) {
-  const server = await startChild(spec.argv, spec.ready, { BENCH_SECRET: SECRET, BENCH_REDIS_URL: redisUrl, BENCH_NATS_URL: natsUrl });
+  const server = await startChild(spec.argv, spec.ready, {
+    BENCH_SECRET: SECRET,
+    BENCH_REDIS_URL: redisUrl,
+    BENCH_NATS_URL: natsUrl,
+  });
   const url = server.match[1];
   await sleep(1500);
   const before = sample(server.child.pid);
   const loaders = [];
   for (let start = 0, slot = 0; start < N; start += PER_CHILD, slot++) {
     const count = Math.min(PER_CHILD, N - start);
-    const config = { url, count, firstAddress: slot * Math.ceil(PER_CHILD / 500), firstUser: start, secret: spec.auth ? SECRET : undefined, protocol: spec.protocol };
+    const config = {
+      url,
+      count,
+      firstAddress: slot * Math.ceil(PER_CHILD / 500),
+      firstUser: start,
+      secret: spec.auth ? SECRET : undefined,
+      protocol: spec.protocol,
+    };
     loaders.push(startChild([here('load.mjs'), JSON.stringify(config)], /(\{.*\})/));
   }
   const results = await Promise.all(loaders);
@@ -99,7 +132,7 @@ async function measure(name, spec) {
     name,
     opened,
     failed: reports.reduce((n, r) => n + r.failed, 0),
-    mbPer10k: ((after.rss - before.rss) / opened) * 10_000 / 2 ** 20,
+    mbPer10k: (((after.rss - before.rss) / opened) * 10_000) / 2 ** 20,
     usPerAccept: ((ramp.cpu - before.cpu) / opened) * 1e6,
     acceptsPerSec: opened / seconds,
   };
@@ -127,8 +160,21 @@ async function main() {
   }
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, rs]) => {
-      const pick = (k) => ({ median: median(rs.map((r) => r[k])), min: Math.min(...rs.map((r) => r[k])), max: Math.max(...rs.map((r) => r[k])) });
-      return [name, { opened: Math.min(...rs.map((r) => r.opened)), failed: Math.max(...rs.map((r) => r.failed)), mbPer10k: pick('mbPer10k'), usPerAccept: pick('usPerAccept'), acceptsPerSec: pick('acceptsPerSec') }];
+      const pick = (k) => ({
+        median: median(rs.map((r) => r[k])),
+        min: Math.min(...rs.map((r) => r[k])),
+        max: Math.max(...rs.map((r) => r[k])),
+      });
+      return [
+        name,
+        {
+          opened: Math.min(...rs.map((r) => r.opened)),
+          failed: Math.max(...rs.map((r) => r.failed)),
+          mbPer10k: pick('mbPer10k'),
+          usPerAccept: pick('usPerAccept'),
+          acceptsPerSec: pick('acceptsPerSec'),
+        },
+      ];
     }),
   );
   await Promise.all([redis.stop(), nats.stop()]);

@@ -30,7 +30,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function start(command, argv, ready) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    const child = spawn(command, argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LLC_LOG_LEVEL: 'error' },
+    });
     let out = '';
     const onData = (d) => {
       out += d;
@@ -47,13 +50,34 @@ function start(command, argv, ready) {
 }
 
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-const childrenOf = (pid) => execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+const childrenOf = (pid) =>
+  execFileSync('pgrep', ['-P', String(pid)])
+    .toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
 
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   const relay = await start(
     here('../../node_modules/.bin/llc-relay'),
-    ['--port', '0', '--processes', String(P), '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--heartbeat-ms', '300000'],
+    [
+      '--port',
+      '0',
+      '--processes',
+      String(P),
+      '--broker',
+      nats.url,
+      '--store',
+      redis.url,
+      '--auth-jwt-secret',
+      SECRET,
+      '--bridge',
+      'none',
+      '--heartbeat-ms',
+      '300000',
+    ],
     /WebSocket (ws:\/\/\S+);/,
   );
   for (let i = 0; i < 400 && (relay.output().match(/llc-relay listening on/g)?.length ?? 0) < P; i++) await sleep(50);
@@ -78,7 +102,11 @@ async function main() {
   await sleep(3000);
   const perProcess = pids.map((pid) => rssOf(pid));
   const after = perProcess.reduce((a, b) => a + b, 0);
-  const metrics = await (await fetch(url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics'))).text().catch(() => '');
+  const metrics = await (
+    await fetch(url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics'))
+  )
+    .text()
+    .catch(() => '');
   for (const r of reports) r.child.stdin.end();
   relay.child.kill('SIGTERM');
   await new Promise((r) => relay.child.once('exit', r));
@@ -95,7 +123,7 @@ async function main() {
     '| connections asked | held | failed | ramp time | accepts/s | relay RSS added | per 10k | per process (RSS) |',
     '|---|---|---|---|---|---|---|---|',
     `| ${N} | ${opened} | ${failed} | ${rampSeconds.toFixed(1)} s | ${(opened / rampSeconds).toFixed(0)} | ${((after - before) / 2 ** 20).toFixed(0)} MB | ` +
-      `${(((after - before) / opened) * 10_000 / 2 ** 20).toFixed(1)} MB | ${perProcess.map((b) => (b / 2 ** 20).toFixed(0)).join(' / ')} MB |`,
+      `${((((after - before) / opened) * 10_000) / 2 ** 20).toFixed(1)} MB | ${perProcess.map((b) => (b / 2 ** 20).toFixed(0)).join(' / ')} MB |`,
     '',
     `One process's own /metrics during the hold: \`${/^llc_relay_connections \d+/m.exec(metrics)?.[0] ?? 'n/a'}\` (the kernel spreads connections over the processes).`,
     '',
@@ -103,13 +131,30 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const name = P === 1 ? 'scale-one-process' : 'scale-connections';
   writeFileSync(`${OUT}/${name}.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/${name}.json`, JSON.stringify({ connections: N, processes: P, held: opened, failed, rampSeconds, acceptsPerSec: opened / rampSeconds, mbPer10k: ((after - before) / opened) * 10_000 / 2 ** 20 }, null, 2));
+  writeFileSync(
+    `${OUT}/${name}.json`,
+    JSON.stringify(
+      {
+        connections: N,
+        processes: P,
+        held: opened,
+        failed,
+        rampSeconds,
+        acceptsPerSec: opened / rampSeconds,
+        mbPer10k: (((after - before) / opened) * 10_000) / 2 ** 20,
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 function startLoader(config) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here('load.mjs'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [here('load.mjs'), JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

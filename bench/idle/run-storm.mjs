@@ -28,7 +28,10 @@ const JITTER_MS = Number(arg('jitter-ms', 250));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function start(command, argv) {
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+  const child = spawn(command, argv, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, LLC_LOG_LEVEL: 'error' },
+  });
   let out = '';
   const listeners = new Set();
   child.stdout.setEncoding('utf8');
@@ -39,7 +42,10 @@ function start(command, argv) {
   child.stderr.on('data', (d) => (out += d));
   const waitFor = (re, timeoutMs = 120_000) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} from ${command}: ${out.slice(-500)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${re} from ${command}: ${out.slice(-500)}`)),
+        timeoutMs,
+      );
       const check = () => {
         const m = re.exec(out);
         if (!m) return;
@@ -57,7 +63,20 @@ function start(command, argv) {
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   const relay = start(here('../../node_modules/.bin/llc-relay'), [
-    '--port', '0', '--processes', String(P), '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--heartbeat-ms', '300000',
+    '--port',
+    '0',
+    '--processes',
+    String(P),
+    '--broker',
+    nats.url,
+    '--store',
+    redis.url,
+    '--auth-jwt-secret',
+    SECRET,
+    '--bridge',
+    'none',
+    '--heartbeat-ms',
+    '300000',
   ]);
   const url = (await relay.waitFor(/WebSocket (ws:\/\/\S+);/))[1];
   let listening = 1;
@@ -68,7 +87,15 @@ async function main() {
   const loaders = [];
   for (let first = 0, slot = 0; first < N; first += PER_CHILD, slot++) {
     const count = Math.min(PER_CHILD, N - first);
-    const config = { url, count, firstAddress: slot * Math.ceil(PER_CHILD / 500), firstUser: first, secret: SECRET, reconnect: true, jitterMs: JITTER_MS };
+    const config = {
+      url,
+      count,
+      firstAddress: slot * Math.ceil(PER_CHILD / 500),
+      firstUser: first,
+      secret: SECRET,
+      reconnect: true,
+      jitterMs: JITTER_MS,
+    };
     loaders.push(start(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
   }
   const ramp = await Promise.all(loaders.map(async (l) => JSON.parse((await l.waitFor(/\{"open".*\}/))[0])));
@@ -76,17 +103,23 @@ async function main() {
   process.stderr.write(`storm: ${held} connections held over ${P} relay processes; killing one\n`);
   await sleep(1000);
 
-  const victim = execFileSync('pgrep', ['-P', String(relay.child.pid)]).toString().trim().split('\n').map(Number)[0];
+  const victim = execFileSync('pgrep', ['-P', String(relay.child.pid)])
+    .toString()
+    .trim()
+    .split('\n')
+    .map(Number)[0];
   const killedAt = Date.now();
   process.kill(victim, 'SIGKILL');
   let stats;
   const deadline = Date.now() + 90_000;
   for (;;) {
     await sleep(500);
-    stats = await Promise.all(loaders.map(async (l) => {
-      l.child.stdin.write('?\n');
-      return JSON.parse((await l.waitFor(/\{"dropped".*\}/))[0]);
-    }));
+    stats = await Promise.all(
+      loaders.map(async (l) => {
+        l.child.stdin.write('?\n');
+        return JSON.parse((await l.waitFor(/\{"dropped".*\}/))[0]);
+      }),
+    );
     const dropped = stats.reduce((n, s) => n + s.dropped, 0);
     const back = stats.reduce((n, s) => n + s.back, 0);
     if ((dropped > 0 && back >= dropped) || Date.now() > deadline) break;
@@ -117,7 +150,14 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/reconnect-storm.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/reconnect-storm.json`, JSON.stringify({ connections: N, processes: P, held, dropped, back, seconds, acceptsPerSec: back / seconds }, null, 2));
+  writeFileSync(
+    `${OUT}/reconnect-storm.json`,
+    JSON.stringify(
+      { connections: N, processes: P, held, dropped, back, seconds, acceptsPerSec: back / seconds },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

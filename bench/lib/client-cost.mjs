@@ -18,26 +18,40 @@ async function measure(open) {
   const sockets = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < n; i += 100) sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => open(i + k)))));
+  for (let i = 0; i < n; i += 100)
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => open(i + k)))));
   const cpu = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   for (const s of sockets) s.close();
   return { usPerConnection: (cpu.user + cpu.system) / n, connectionsPerSecond: n / seconds };
 }
 
-const raw = await measure((i) => new Promise((resolve, reject) => {
-  let s;
-  openRaw({ host: url.hostname, port: Number(url.port), localAddress: address(i), onMessage: () => resolve(s) }).then((ws) => {
-    s = ws;
-    ws.send(probe);
-  }, reject);
-}));
-const wsLib = await measure((i) => new Promise((resolve, reject) => {
-  const s = new WebSocket(url, { localAddress: address(n + i), perMessageDeflate: false });
-  s.once('open', () => s.send(probe));
-  s.once('message', () => resolve(s));
-  s.once('error', reject);
-}));
+const raw = await measure(
+  (i) =>
+    new Promise((resolve, reject) => {
+      let s;
+      openRaw({
+        host: url.hostname,
+        port: Number(url.port),
+        localAddress: address(i),
+        onMessage: () => resolve(s),
+      }).then((ws) => {
+        s = ws;
+        ws.send(probe);
+      }, reject);
+    }),
+);
+const wsLib = await measure(
+  (i) =>
+    new Promise((resolve, reject) => {
+      const s = new WebSocket(url, { localAddress: address(n + i), perMessageDeflate: false });
+      s.once('open', () => s.send(probe));
+      s.once('message', () => resolve(s));
+      s.once('error', reject);
+    }),
+);
 await server.stop();
-process.stdout.write(`${JSON.stringify({ connections: n, raw, ws: wsLib, ratio: wsLib.usPerConnection / raw.usPerConnection })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ connections: n, raw, ws: wsLib, ratio: wsLib.usPerConnection / raw.usPerConnection })}\n`,
+);
 process.exit(0);

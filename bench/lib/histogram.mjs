@@ -4,7 +4,7 @@
 
 const MIN = 0.001; // ms
 const GROWTH = 1.01;
-const BUCKETS = Math.ceil(Math.log(30 * 60_000 / MIN) / Math.log(GROWTH)) + 1;
+const BUCKETS = Math.ceil(Math.log((30 * 60_000) / MIN) / Math.log(GROWTH)) + 1;
 const LOG = Math.log(GROWTH);
 
 export class Histogram {
@@ -42,7 +42,14 @@ export class Histogram {
   }
 
   summary() {
-    return { n: this.n, p50: this.percentile(50), p95: this.percentile(95), p99: this.percentile(99), p999: this.percentile(99.9), max: this.max };
+    return {
+      n: this.n,
+      p50: this.percentile(50),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      p999: this.percentile(99.9),
+      max: this.max,
+    };
   }
 
   /** A compact form for IPC: [index, count] pairs of the non-empty buckets, and the max. */

@@ -17,7 +17,16 @@ import { openRaw } from './raw-ws.mjs';
 import { Histogram } from './histogram.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
-const { kind, count, firstSlot = 0, perAddress = 500, concurrency = 200, userPrefix = 'u', convPrefix = 'c', first = 0 } = cfg;
+const {
+  kind,
+  count,
+  firstSlot = 0,
+  perAddress = 500,
+  concurrency = 200,
+  userPrefix = 'u',
+  convPrefix = 'c',
+  first = 0,
+} = cfg;
 const url = new URL(cfg.url);
 const host = url.hostname;
 const port = Number(url.port);
@@ -30,7 +39,17 @@ const conns = new Array(count);
 let tokens;
 let stats = fresh();
 function fresh() {
-  return { latency: new Histogram(), gap: new Histogram(), ttft: new Histogram(), frames: 0, tokens: 0, ended: 0, errors: {}, closes: {}, streams: 0 };
+  return {
+    latency: new Histogram(),
+    gap: new Histogram(),
+    ttft: new Histogram(),
+    frames: 0,
+    tokens: 0,
+    ended: 0,
+    errors: {},
+    closes: {},
+    streams: 0,
+  };
 }
 const storm = { watching: false, dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0 };
 
@@ -39,10 +58,22 @@ async function credentials() {
   tokens = [];
   if (cfg.secret) {
     const key = new TextEncoder().encode(cfg.secret);
-    for (let i = 0; i < count; i++) tokens.push(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`${userPrefix}${first + i}`).setIssuedAt().setExpirationTime('2h').sign(key));
+    for (let i = 0; i < count; i++)
+      tokens.push(
+        await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(`${userPrefix}${first + i}`)
+          .setIssuedAt()
+          .setExpirationTime('2h')
+          .sign(key),
+      );
   } else if (cfg.devTokenUrl) {
     for (let i = 0; i < count; i++) {
-      const r = await fetch(cfg.devTokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `${userPrefix}${first + i}` }) });
+      const r = await fetch(cfg.devTokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: `${userPrefix}${first + i}` }),
+      });
       if (!r.ok) throw new Error(`dev token refused: ${r.status} ${await r.text()}`);
       tokens.push((await r.json()).token);
     }
@@ -127,7 +158,11 @@ function connectOnce(i) {
     };
     c.ready = done;
     openRaw({
-      host, port, path, localAddress: addressOf(i), protocol: kind === 'llc' ? 'llc.v1' : undefined,
+      host,
+      port,
+      path,
+      localAddress: addressOf(i),
+      protocol: kind === 'llc' ? 'llc.v1' : undefined,
       onMessage: handlerFor(c),
       onClose: (code) => {
         stats.closes[code] = (stats.closes[code] ?? 0) + 1;
@@ -140,22 +175,28 @@ function connectOnce(i) {
           retry(i, 0);
         }
       },
-    }).then((ws) => {
-      c.ws = ws;
-      if (kind === 'llc') ws.send(encodeFrame({ type: 'hello', v: 1, token: tokens[i], client: 'bench' }));
-      else if (kind === 'echo') ws.send(new Uint8Array(160).fill(42));
-      else if (kind === 'floor') done(true);
-    }, () => done(false));
+    }).then(
+      (ws) => {
+        c.ws = ws;
+        if (kind === 'llc') ws.send(encodeFrame({ type: 'hello', v: 1, token: tokens[i], client: 'bench' }));
+        else if (kind === 'echo') ws.send(new Uint8Array(160).fill(42));
+        else if (kind === 'floor') done(true);
+      },
+      () => done(false),
+    );
   });
 }
 
 /** Reconnect with full jitter, doubling on failure (what the browser client does after a node dies). */
 function retry(i, attempt) {
-  setTimeout(async () => {
-    if (!(await connectOnce(i))) return retry(i, attempt + 1);
-    storm.back++;
-    storm.lastBackAt = Date.now();
-  }, Math.random() * Math.min(5000, (cfg.jitterMs ?? 250) * 2 ** attempt));
+  setTimeout(
+    async () => {
+      if (!(await connectOnce(i))) return retry(i, attempt + 1);
+      storm.back++;
+      storm.lastBackAt = Date.now();
+    },
+    Math.random() * Math.min(5000, (cfg.jitterMs ?? 250) * 2 ** attempt),
+  );
 }
 
 /** Runs `fn(i)` over the open connections with `concurrency` in flight; resolves with how many succeeded. */
@@ -195,7 +236,15 @@ function send(i, { maxTokens, text, timeoutMs }) {
   stats.streams++;
   c.sending = true;
   c.sentAt = now();
-  c.ws.send(encodeFrame({ type: 'send', clientMessageId: `m${process.pid}-${i}-${Date.now()}`, conversationId: `${convPrefix}${first + i}`, text, maxTokens }));
+  c.ws.send(
+    encodeFrame({
+      type: 'send',
+      clientMessageId: `m${process.pid}-${i}-${Date.now()}`,
+      conversationId: `${convPrefix}${first + i}`,
+      text,
+      maxTokens,
+    }),
+  );
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       stats.errors.timeout = (stats.errors.timeout ?? 0) + 1;
@@ -232,7 +281,13 @@ const handlers = {
     return { streams: n, ended: done, seconds: (performance.now() - started) / 1000 };
   },
   stats(m) {
-    const out = { ...stats, latency: stats.latency.toJSON(), gap: stats.gap.toJSON(), ttft: stats.ttft.toJSON(), open: conns.filter((c) => c?.open).length };
+    const out = {
+      ...stats,
+      latency: stats.latency.toJSON(),
+      gap: stats.gap.toJSON(),
+      ttft: stats.ttft.toJSON(),
+      open: conns.filter((c) => c?.open).length,
+    };
     if (m.reset) {
       stats = fresh();
       for (const c of conns) if (c) c.lastStream = undefined;

@@ -27,33 +27,50 @@ export async function startLoad(options) {
     const first = p * perProcess;
     const count = Math.min(perProcess, options.connections - first);
     const { connections: _c, perProcess: _p, ...rest } = options;
-    const child = fork(WORKER, [JSON.stringify({ ...rest, count, first, firstSlot: slot, perAddress: PER_ADDRESS })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [JSON.stringify({ ...rest, count, first, firstSlot: slot, perAddress: PER_ADDRESS })], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     slot += Math.ceil(count / PER_ADDRESS);
     children.push(child);
   }
-  await Promise.all(children.map((c) => new Promise((resolve, reject) => {
-    c.once('message', resolve);
-    c.once('exit', (code) => reject(new Error(`load process exited (${code}) before it was ready`)));
-  })));
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve, reject) => {
+          c.once('message', resolve);
+          c.once('exit', (code) => reject(new Error(`load process exited (${code}) before it was ready`)));
+        }),
+    ),
+  );
   let nextId = 1;
-  const ask = (child, op, extra = {}) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    const onMessage = (m) => {
-      if (m.id !== id) return;
-      child.off('message', onMessage);
-      if (m.ok) resolve(m);
-      else reject(new Error(`load ${op}: ${m.error}`));
-    };
-    child.on('message', onMessage);
-    child.send({ id, op, ...extra });
-  });
+  const ask = (child, op, extra = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const onMessage = (m) => {
+        if (m.id !== id) return;
+        child.off('message', onMessage);
+        if (m.ok) resolve(m);
+        else reject(new Error(`load ${op}: ${m.error}`));
+      };
+      child.on('message', onMessage);
+      child.send({ id, op, ...extra });
+    });
   const sum = (answers) => {
     const out = {};
     for (const a of answers) {
       for (const [k, v] of Object.entries(a)) {
         if (k === 'id' || k === 'ok') continue;
-        if (typeof v === 'number') out[k] = k === 'seconds' ? Math.max(out[k] ?? 0, v) : k === 'firstDropAt' ? Math.min(out[k] || Infinity, v || Infinity) : k === 'lastBackAt' ? Math.max(out[k] ?? 0, v) : (out[k] ?? 0) + v;
-        else if (v && typeof v === 'object' && 'pairs' in v) out[k] = (out[k] ?? new Histogram()).merge(Histogram.from(v));
+        if (typeof v === 'number')
+          out[k] =
+            k === 'seconds'
+              ? Math.max(out[k] ?? 0, v)
+              : k === 'firstDropAt'
+                ? Math.min(out[k] || Infinity, v || Infinity)
+                : k === 'lastBackAt'
+                  ? Math.max(out[k] ?? 0, v)
+                  : (out[k] ?? 0) + v;
+        else if (v && typeof v === 'object' && 'pairs' in v)
+          out[k] = (out[k] ?? new Histogram()).merge(Histogram.from(v));
         else if (v && typeof v === 'object') {
           out[k] ??= {};
           for (const [kk, vv] of Object.entries(v)) out[k][kk] = (out[k][kk] ?? 0) + vv;

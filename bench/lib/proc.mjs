@@ -12,10 +12,16 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export function startProcess(command, argv, ready, { env = {}, timeoutMs = 30_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env } });
+    const child = spawn(command, argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env },
+    });
     let out = '';
     let settled = false;
-    const timer = setTimeout(() => fail(new Error(`${command} not ready after ${timeoutMs} ms: ${out.slice(-800)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`${command} not ready after ${timeoutMs} ms: ${out.slice(-800)}`)),
+      timeoutMs,
+    );
     const fail = (error) => {
       if (settled) return;
       settled = true;
@@ -33,11 +39,12 @@ export function startProcess(command, argv, ready, { env = {}, timeoutMs = 30_00
         child,
         match: m,
         pid: child.pid,
-        stop: () => new Promise((res) => {
-          if (child.exitCode !== null || child.signalCode !== null) return res();
-          child.once('exit', () => res());
-          child.kill('SIGKILL');
-        }),
+        stop: () =>
+          new Promise((res) => {
+            if (child.exitCode !== null || child.signalCode !== null) return res();
+            child.once('exit', () => res());
+            child.kill('SIGKILL');
+          }),
       });
     };
     for (const s of [child.stdout, child.stderr]) {

@@ -14,7 +14,10 @@ const MASK = randomBytes(4);
 
 /** Encodes one masked client frame (opcode 1 text, 2 binary, 8 close, 10 pong). */
 export function encodeClientFrame(payload, opcode = 2) {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const data =
+    typeof payload === 'string'
+      ? Buffer.from(payload)
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = data.length;
   const head = n < 126 ? 6 : n < 65536 ? 8 : 14;
   const out = Buffer.allocUnsafe(head + n);
@@ -63,7 +66,8 @@ export function openRaw({ host, port, path = '/', protocol, localAddress, timeou
       const end = head.indexOf('\r\n\r\n');
       if (end === -1) return;
       sock.off('data', onHead);
-      if (!head.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 101')) return fail(new Error(`upgrade refused: ${head.subarray(0, head.indexOf('\r\n')).toString('latin1')}`));
+      if (!head.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 101'))
+        return fail(new Error(`upgrade refused: ${head.subarray(0, head.indexOf('\r\n')).toString('latin1')}`));
       upgraded = true;
       clearTimeout(timer);
       sock.removeAllListeners('error');

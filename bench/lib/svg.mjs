@@ -18,11 +18,19 @@ export function barChart({ title, unit, bars, note = '' }) {
   const rows = bars.map((b, i) => {
     const y = top + i * rowH;
     const w = Math.max(1, b.value * scale);
-    return `<text x="${left - 8}" y="${y + 19}" text-anchor="end" font-size="13">${esc(b.label)}</text>` +
+    return (
+      `<text x="${left - 8}" y="${y + 19}" text-anchor="end" font-size="13">${esc(b.label)}</text>` +
       `<rect x="${left}" y="${y + 5}" width="${w.toFixed(1)}" height="20" rx="3" fill="${b.highlight ? COLORS[0] : '#94a3b8'}"/>` +
-      `<text x="${left + w + 6}" y="${y + 19}" font-size="12">${fmt(b.value)} ${esc(unit)}</text>`;
+      `<text x="${left + w + 6}" y="${y + 19}" font-size="12">${fmt(b.value)} ${esc(unit)}</text>`
+    );
   });
-  return svg(width, height, title, rows.join('') + (note ? `<text x="${left}" y="${height - 12}" font-size="11" fill="#475569">${esc(note)}</text>` : ''));
+  return svg(
+    width,
+    height,
+    title,
+    rows.join('') +
+      (note ? `<text x="${left}" y="${height - 12}" font-size="11" fill="#475569">${esc(note)}</text>` : ''),
+  );
 }
 
 /** series: [{ name, points: [[x, y], …] }] on linear axes starting at 0. */
@@ -40,15 +48,20 @@ export function lineChart({ title, xLabel, yLabel, series }) {
     const y = Y(f * yMax);
     return `<line x1="${m.l}" x2="${width - m.r}" y1="${y}" y2="${y}" stroke="#e2e8f0"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end" font-size="11">${fmt(f * yMax)}</text>`;
   });
-  const xticks = [...new Set(xs)].sort((a, b) => a - b).map((x) => `<text x="${X(x)}" y="${height - m.b + 16}" text-anchor="middle" font-size="11">${fmt(x)}</text>`);
+  const xticks = [...new Set(xs)]
+    .sort((a, b) => a - b)
+    .map((x) => `<text x="${X(x)}" y="${height - m.b + 16}" text-anchor="middle" font-size="11">${fmt(x)}</text>`);
   const lines = series.map((s, i) => {
     const c = COLORS[i % COLORS.length];
     const pts = s.points.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ');
-    const dots = s.points.map(([x, y]) => `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${c}"/>`).join('');
+    const dots = s.points
+      .map(([x, y]) => `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${c}"/>`)
+      .join('');
     const legend = `<rect x="${width - m.r + 12}" y="${m.t + i * 20}" width="12" height="12" fill="${c}"/><text x="${width - m.r + 30}" y="${m.t + i * 20 + 11}" font-size="12">${esc(s.name)}</text>`;
     return `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>${dots}${legend}`;
   });
-  const axes = `<text x="${(m.l + width - m.r) / 2}" y="${height - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>` +
+  const axes =
+    `<text x="${(m.l + width - m.r) / 2}" y="${height - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>` +
     `<text x="14" y="${(m.t + height - m.b) / 2}" transform="rotate(-90 14 ${(m.t + height - m.b) / 2})" text-anchor="middle" font-size="12">${esc(yLabel)}</text>`;
   return svg(width, height, title, grid.join('') + xticks.join('') + lines.join('') + axes);
 }
@@ -59,6 +72,8 @@ function niceMax(v) {
 }
 
 function svg(width, height, title, body) {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">` +
-    `<rect width="100%" height="100%" fill="#fff"/><text x="16" y="24" font-size="15" font-weight="600">${esc(title)}</text>${body}</svg>\n`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">` +
+    `<rect width="100%" height="100%" fill="#fff"/><text x="16" y="24" font-size="15" font-weight="600">${esc(title)}</text>${body}</svg>\n`
+  );
 }

@@ -47,7 +47,15 @@ if (rate > 0) {
       const due = Math.floor((elapsed - (i / n) * period) / period) + 1;
       while (seq[i] < due) {
         seq[i]++;
-        ws.send(encodeFrame({ type: 'token', streamId: `f${i}`, seq: seq[i], text: `${(performance.timeOrigin + performance.now()).toFixed(3)} tok` }), true);
+        ws.send(
+          encodeFrame({
+            type: 'token',
+            streamId: `f${i}`,
+            seq: seq[i],
+            text: `${(performance.timeOrigin + performance.now()).toFixed(3)} tok`,
+          }),
+          true,
+        );
       }
     }
     setTimeout(tick, 2);

@@ -36,13 +36,27 @@ wss.on('connection', (socket) => {
       const claims = verify(f.token);
       if (!claims?.sub) return socket.close(4001, 'unauthorized');
       user = claims.sub;
-      socket.send(encodeFrame({ type: 'welcome', v: 1, sessionId: 'ws', userId: user, heartbeatMs: 25_000, maxFrameBytes: limits.maxFrameBytes, maxTextChars: limits.maxTextChars }));
+      socket.send(
+        encodeFrame({
+          type: 'welcome',
+          v: 1,
+          sessionId: 'ws',
+          userId: user,
+          heartbeatMs: 25_000,
+          maxFrameBytes: limits.maxFrameBytes,
+          maxTextChars: limits.maxTextChars,
+        }),
+      );
     } else if (f.type === 'subscribe' && user) {
       let conv = conversations.get(f.conversationId);
       if (!conv) {
         conv = { sockets: new Set() };
         const c = conv;
-        conv.sub = nc.subscribe(`llc.conv.${f.conversationId}.>`, { callback: (_e, msg) => { for (const s of c.sockets) s.send(msg.data); } });
+        conv.sub = nc.subscribe(`llc.conv.${f.conversationId}.>`, {
+          callback: (_e, msg) => {
+            for (const s of c.sockets) s.send(msg.data);
+          },
+        });
         conversations.set(f.conversationId, conv);
       }
       conv.sockets.add(socket);

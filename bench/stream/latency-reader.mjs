@@ -21,7 +21,12 @@ async function open(i) {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`lat-${first + i}`).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`lat-${first + i}`)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
   let ready;
   const done = new Promise((r) => (ready = r));
   ws.on('message', (data) => {
@@ -44,14 +49,25 @@ async function open(i) {
   await done;
 }
 
-for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, k) => open(i + k)));
+for (let i = 0; i < count; i += 100)
+  await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, k) => open(i + k)));
 console.log(JSON.stringify({ ready: count }));
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', () => {
   const sorted = latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ samples: sorted.length, p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), max: sorted.at(-1) ?? NaN, maxGap, frames }));
+  console.log(
+    JSON.stringify({
+      samples: sorted.length,
+      p50: pct(sorted, 50),
+      p95: pct(sorted, 95),
+      p99: pct(sorted, 99),
+      max: sorted.at(-1) ?? NaN,
+      maxGap,
+      frames,
+    }),
+  );
   latencies = [];
   maxGap = 0;
   frames = 0;

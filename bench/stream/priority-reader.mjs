@@ -17,7 +17,12 @@ async function open(i) {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`prio-${i}`).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`prio-${i}`)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
   let subscribed = 0;
   let ready;
   const done = new Promise((r) => (ready = r));
@@ -26,7 +31,8 @@ async function open(i) {
     if (!r.ok) return;
     const f = r.frame;
     if (f.type === 'subscribed' && ++subscribed === streams) ready();
-    if (f.type === 'token' && f.streamId.startsWith('new') && (f.firstSeq ?? f.seq) === 1) firsts.push([f.streamId, now() - Number(f.text.split(' ')[0])]);
+    if (f.type === 'token' && f.streamId.startsWith('new') && (f.firstSeq ?? f.seq) === 1)
+      firsts.push([f.streamId, now() - Number(f.text.split(' ')[0])]);
   });
   ws.on('close', () => closed++);
   ws.send(encodeFrame({ type: 'hello', v: 1, token }));

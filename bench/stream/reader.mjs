@@ -17,7 +17,12 @@ async function open(i) {
     ws.once('error', reject);
   });
   if (secret) {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`reader-${first + i}`).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(`reader-${first + i}`)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(secret));
     ws.send(encodeFrame({ type: 'hello', v: 1, token }));
     await next(ws, 'welcome');
     ws.send(encodeFrame({ type: 'subscribe', conversationId: `${prefix}${first + i}` }));

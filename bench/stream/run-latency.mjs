@@ -42,7 +42,10 @@ const quiet = { error: () => undefined, warn: () => undefined, info: () => undef
 
 function start(command, argv, ready, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env } });
+    const child = spawn(command, argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env },
+    });
     let out = '';
     const listeners = new Set();
     child.stdout.setEncoding('utf8');
@@ -80,7 +83,10 @@ async function main() {
   if (MODE === 'ws+nats') {
     // The plain-Node peer (bench/peers/ws-nats.mjs) in front of the same NATS, fed the same way.
     const nats = await startNats();
-    const peer = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url });
+    const peer = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+      BENCH_SECRET: SECRET,
+      BENCH_NATS_URL: nats.url,
+    });
     wsUrl = peer.match[1];
     relayPid = peer.child.pid;
     broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
@@ -93,7 +99,24 @@ async function main() {
     const nats = await startNats();
     const relay = await start(
       here('../../node_modules/.bin/llc-relay'),
-      ['--port', '0', '--processes', '1', '--broker', nats.url, '--store', 'memory', '--bridge', 'none', '--auth-jwt-secret', SECRET, '--token-budget', '0', '--heartbeat-ms', '300000'],
+      [
+        '--port',
+        '0',
+        '--processes',
+        '1',
+        '--broker',
+        nats.url,
+        '--store',
+        'memory',
+        '--bridge',
+        'none',
+        '--auth-jwt-secret',
+        SECRET,
+        '--token-budget',
+        '0',
+        '--heartbeat-ms',
+        '300000',
+      ],
       /WebSocket (ws:\/\/\S+);/,
     );
     wsUrl = relay.match[1];
@@ -106,7 +129,15 @@ async function main() {
     };
   } else {
     broker = new MemoryBroker();
-    const relay = await startRelay({ port: 0, heartbeatMs: 300_000, tokenBudget: { capacity: 0, refillPerSecond: 0 } }, { broker, store: new MemoryStore(), auth: await Authenticator.create({ mode: 'jwt', secret: SECRET }), log: quiet });
+    const relay = await startRelay(
+      { port: 0, heartbeatMs: 300_000, tokenBudget: { capacity: 0, refillPerSecond: 0 } },
+      {
+        broker,
+        store: new MemoryStore(),
+        auth: await Authenticator.create({ mode: 'jwt', secret: SECRET }),
+        log: quiet,
+      },
+    );
     wsUrl = relay.wsUrl;
     stop = async () => {
       await relay.close();
@@ -117,13 +148,29 @@ async function main() {
   const readers = [];
   for (let first = 0; first < S; first += PER_READER) {
     const count = Math.min(PER_READER, S - first);
-    readers.push(start(process.execPath, [here('latency-reader.mjs'), JSON.stringify({ url: wsUrl, count, secret: SECRET, prefix: `${conv(0).slice(0, -1)}`, first })], /\{"ready":\d+\}/));
+    readers.push(
+      start(
+        process.execPath,
+        [
+          here('latency-reader.mjs'),
+          JSON.stringify({ url: wsUrl, count, secret: SECRET, prefix: `${conv(0).slice(0, -1)}`, first }),
+        ],
+        /\{"ready":\d+\}/,
+      ),
+    );
   }
   const ready = await Promise.all(readers);
   // The relay's NATS subscriptions reach the server shortly after `subscribed`.
   await sleep(1000);
   for (let i = 0; i < S; i++) {
-    await broker.publish(conv(i), { type: 'stream-start', streamId: stream(i), conversationId: conv(i), replyTo: `m${i}`, model: 'bench', createdAt: Date.now() });
+    await broker.publish(conv(i), {
+      type: 'stream-start',
+      streamId: stream(i),
+      conversationId: conv(i),
+      replyTo: `m${i}`,
+      model: 'bench',
+      createdAt: Date.now(),
+    });
   }
 
   const period = 1000 / RATE;
@@ -145,10 +192,13 @@ async function main() {
     setTimeout(tick, 2);
   };
   tick();
-  const stats = async () => Promise.all(ready.map(async (r) => {
-    r.child.stdin.write('?\n');
-    return JSON.parse((await r.waitFor(/\{"samples".*\}/))[0]);
-  }));
+  const stats = async () =>
+    Promise.all(
+      ready.map(async (r) => {
+        r.child.stdin.write('?\n');
+        return JSON.parse((await r.waitFor(/\{"samples".*\}/))[0]);
+      }),
+    );
   await sleep(2000); // warm-up
   await stats();
   const cpu0 = cpuOf(relayPid);
@@ -167,20 +217,38 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const file = `${OUT}/stream-latency.md`;
   if (!existsSync(file)) {
-    writeFileSync(file, [
-      '# Added latency under steady streaming',
-      '',
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}. Shared by the publisher, the relay and the readers.`,
-      'Publish → socket arrival per token batch (ms; worst reader\'s percentiles), largest gap between consecutive frames of one stream (ms), relay CPU (% of one core; embedded: the whole process, publisher included).',
-      'Command: `node bench/stream/run-latency.mjs --mode <mode> --streams <S> --rate <r> --seconds <T>`',
-      '',
-      '| mode | streams | batches/s per stream | batches/s total | frames received | p50 | p95 | p99 | max | max gap | relay CPU |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '# Added latency under steady streaming',
+        '',
+        `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}. Shared by the publisher, the relay and the readers.`,
+        "Publish → socket arrival per token batch (ms; worst reader's percentiles), largest gap between consecutive frames of one stream (ms), relay CPU (% of one core; embedded: the whole process, publisher included).",
+        'Command: `node bench/stream/run-latency.mjs --mode <mode> --streams <S> --rate <r> --seconds <T>`',
+        '',
+        '| mode | streams | batches/s per stream | batches/s total | frames received | p50 | p95 | p99 | max | max gap | relay CPU |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+        '',
+      ].join('\n'),
+    );
   }
   appendFileSync(file, row + '\n');
-  appendFileSync(`${OUT}/stream-latency.jsonl`, JSON.stringify({ mode: MODE, streams: S, rate: RATE, perSecond: sent / SECONDS, frames, p50: worst('p50'), p95: worst('p95'), p99: worst('p99'), max: worst('max'), maxGap: worst('maxGap'), cpu: cpu / SECONDS }) + '\n');
+  appendFileSync(
+    `${OUT}/stream-latency.jsonl`,
+    JSON.stringify({
+      mode: MODE,
+      streams: S,
+      rate: RATE,
+      perSecond: sent / SECONDS,
+      frames,
+      p50: worst('p50'),
+      p95: worst('p95'),
+      p99: worst('p99'),
+      max: worst('max'),
+      maxGap: worst('maxGap'),
+      cpu: cpu / SECONDS,
+    }) + '\n',
+  );
   process.stdout.write(row + '\n');
 }
 

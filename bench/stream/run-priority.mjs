@@ -66,26 +66,53 @@ function start(command, argv, ready) {
 async function run(priority) {
   const broker = new MemoryBroker({ maxRetainedPerConversation: 64 });
   const relay = await startRelay(
-    { port: 0, heartbeatMs: 300_000, prioritizeFirstTokens: priority, sendHardLimitBytes: 512 * 1024 * 1024, tokenBudget: { capacity: 0, refillPerSecond: 0 } },
+    {
+      port: 0,
+      heartbeatMs: 300_000,
+      prioritizeFirstTokens: priority,
+      sendHardLimitBytes: 512 * 1024 * 1024,
+      tokenBudget: { capacity: 0, refillPerSecond: 0 },
+    },
     { broker, store: new MemoryStore(), auth: await Authenticator.create({ mode: 'jwt', secret: SECRET }), log: quiet },
   );
   const nonce = Math.random().toString(36).slice(2, 8);
   const conv = (s, k) => `p${nonce}${s}-${k}`;
   const reader = await start(
     process.execPath,
-    [here('priority-reader.mjs'), JSON.stringify({ url: relay.wsUrl, count: SOCKETS, streams: BUSY + 1, secret: SECRET, prefix: `p${nonce}`, readMs: 0, periodMs: 50 })],
+    [
+      here('priority-reader.mjs'),
+      JSON.stringify({
+        url: relay.wsUrl,
+        count: SOCKETS,
+        streams: BUSY + 1,
+        secret: SECRET,
+        prefix: `p${nonce}`,
+        readMs: 0,
+        periodMs: 50,
+      }),
+    ],
     /\{"ready":\d+\}/,
   );
   // Busy streams: conversations 0..BUSY-1 of every socket, an 8 KB batch every 20 ms each — more than a slow
   // socket drains, so kernel buffers fill and the relay's own queue holds the rest.
   const filler = 'x'.repeat(8 * 1024);
   for (let s = 0; s < SOCKETS; s++) {
-    for (let k = 0; k < BUSY; k++) await broker.publish(conv(s, k), { type: 'stream-start', streamId: `busy${nonce}${s}-${k}`, conversationId: conv(s, k), replyTo: 'm', model: 'bench', createdAt: Date.now() });
+    for (let k = 0; k < BUSY; k++)
+      await broker.publish(conv(s, k), {
+        type: 'stream-start',
+        streamId: `busy${nonce}${s}-${k}`,
+        conversationId: conv(s, k),
+        replyTo: 'm',
+        model: 'bench',
+        createdAt: Date.now(),
+      });
   }
   let seq = 0;
   const busy = setInterval(() => {
     seq++;
-    for (let s = 0; s < SOCKETS; s++) for (let k = 0; k < BUSY; k++) void broker.publish(conv(s, k), { type: 'token', streamId: `busy${nonce}${s}-${k}`, seq, text: filler });
+    for (let s = 0; s < SOCKETS; s++)
+      for (let k = 0; k < BUSY; k++)
+        void broker.publish(conv(s, k), { type: 'token', streamId: `busy${nonce}${s}-${k}`, seq, text: filler });
   }, 20);
   // New streams on conversation BUSY of each socket, every EVERY ms, staggered across sockets.
   let n = 0;
@@ -95,9 +122,22 @@ async function run(priority) {
     started += SOCKETS;
     for (let s = 0; s < SOCKETS; s++) {
       const streamId = `new${nonce}${s}-${n}`;
-      void broker.publish(conv(s, BUSY), { type: 'stream-start', streamId, conversationId: conv(s, BUSY), replyTo: 'm', model: 'bench', createdAt: Date.now() });
+      void broker.publish(conv(s, BUSY), {
+        type: 'stream-start',
+        streamId,
+        conversationId: conv(s, BUSY),
+        replyTo: 'm',
+        model: 'bench',
+        createdAt: Date.now(),
+      });
       void broker.publish(conv(s, BUSY), { type: 'token', streamId, seq: 1, text: `${now().toFixed(3)} ` });
-      void broker.publish(conv(s, BUSY), { type: 'stream-end', streamId, conversationId: conv(s, BUSY), lastSeq: 1, finishReason: 'stop' });
+      void broker.publish(conv(s, BUSY), {
+        type: 'stream-end',
+        streamId,
+        conversationId: conv(s, BUSY),
+        lastSeq: 1,
+        finishReason: 'stop',
+      });
     }
   }, EVERY);
   await sleep(4000); // the backlog builds up
@@ -124,7 +164,14 @@ async function run(priority) {
   while (all.length < startedInWindow) all.push(Infinity);
   all.sort((a, b) => a - b);
   const pct = (p) => all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))];
-  const result = { started: startedInWindow, firsts: arrived, p50: pct(50), p95: pct(95), max: all.at(-1), closed: got.closed };
+  const result = {
+    started: startedInWindow,
+    firsts: arrived,
+    p50: pct(50),
+    p95: pct(95),
+    max: all.at(-1),
+    closed: got.closed,
+  };
   reader.child.stdin.end();
   await relay.close();
   await broker.close();
@@ -171,8 +218,25 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/priority.md`, lines.join('\n'));
-  const clean = (r) => ({ ...r, p50: Number.isFinite(r.p50) ? r.p50 : null, p95: Number.isFinite(r.p95) ? r.p95 : null, max: Number.isFinite(r.max) ? r.max : null });
-  writeFileSync(`${OUT}/priority.json`, JSON.stringify({ on: on.map(clean), off: off.map(clean), p95on: Number.isFinite(p95on) ? p95on : null, p95off: Number.isFinite(p95off) ? p95off : null }, null, 2));
+  const clean = (r) => ({
+    ...r,
+    p50: Number.isFinite(r.p50) ? r.p50 : null,
+    p95: Number.isFinite(r.p95) ? r.p95 : null,
+    max: Number.isFinite(r.max) ? r.max : null,
+  });
+  writeFileSync(
+    `${OUT}/priority.json`,
+    JSON.stringify(
+      {
+        on: on.map(clean),
+        off: off.map(clean),
+        p95on: Number.isFinite(p95on) ? p95on : null,
+        p95off: Number.isFinite(p95off) ? p95off : null,
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

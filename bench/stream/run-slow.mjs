@@ -30,7 +30,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 
 function start(command, argv) {
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+  const child = spawn(command, argv, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, LLC_LOG_LEVEL: 'error' },
+  });
   let out = '';
   const listeners = new Set();
   child.stdout.setEncoding('utf8');
@@ -57,14 +60,36 @@ function start(command, argv) {
 async function main() {
   const nats = await startNats();
   const relay = start(here('../../node_modules/.bin/llc-relay'), [
-    '--port', '0', '--processes', '1', '--broker', nats.url, '--store', 'memory', '--bridge', 'none', '--auth-jwt-secret', SECRET,
-    '--token-budget', '0', '--send-hard-limit', String(HARD), '--heartbeat-ms', '300000',
+    '--port',
+    '0',
+    '--processes',
+    '1',
+    '--broker',
+    nats.url,
+    '--store',
+    'memory',
+    '--bridge',
+    'none',
+    '--auth-jwt-secret',
+    SECRET,
+    '--token-budget',
+    '0',
+    '--send-hard-limit',
+    String(HARD),
+    '--heartbeat-ms',
+    '300000',
   ]);
   const url = (await relay.waitFor(/WebSocket (ws:\/\/\S+);/))[1];
   const metricsUrl = url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics');
   const prefix = `x${Math.random().toString(36).slice(2, 7)}`;
-  const fast = start(process.execPath, [here('transcript-reader.mjs'), JSON.stringify({ url, count: FAST, secret: SECRET, prefix, first: 0 })]);
-  const slow = start(process.execPath, [here('transcript-reader.mjs'), JSON.stringify({ url, count: SLOW, secret: SECRET, prefix, first: FAST, pauseMs: 6000 })]);
+  const fast = start(process.execPath, [
+    here('transcript-reader.mjs'),
+    JSON.stringify({ url, count: FAST, secret: SECRET, prefix, first: 0 }),
+  ]);
+  const slow = start(process.execPath, [
+    here('transcript-reader.mjs'),
+    JSON.stringify({ url, count: SLOW, secret: SECRET, prefix, first: FAST, pauseMs: 6000 }),
+  ]);
   await Promise.all([fast.waitFor(/\{"ready".*\}/), slow.waitFor(/\{"ready".*\}/)]);
   const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
   await sleep(1000);
@@ -75,14 +100,29 @@ async function main() {
   const total = FAST + SLOW;
   const conv = (i) => `${prefix}c${i}`;
   const stream = (i) => `${prefix}s${i}`;
-  for (let i = 0; i < total; i++) await broker.publish(conv(i), { type: 'stream-start', streamId: stream(i), conversationId: conv(i), replyTo: 'm', model: 'bench', createdAt: Date.now() });
+  for (let i = 0; i < total; i++)
+    await broker.publish(conv(i), {
+      type: 'stream-start',
+      streamId: stream(i),
+      conversationId: conv(i),
+      replyTo: 'm',
+      model: 'bench',
+      createdAt: Date.now(),
+    });
   const text = 'y'.repeat(8 * 1024);
   for (let r = 1; r <= ROUNDS; r++) {
     for (let i = 0; i < total; i++) void broker.publish(conv(i), { type: 'token', streamId: stream(i), seq: r, text });
     await broker.flush();
     await sleep(5);
   }
-  for (let i = 0; i < total; i++) await broker.publish(conv(i), { type: 'stream-end', streamId: stream(i), conversationId: conv(i), lastSeq: ROUNDS, finishReason: 'stop' });
+  for (let i = 0; i < total; i++)
+    await broker.publish(conv(i), {
+      type: 'stream-end',
+      streamId: stream(i),
+      conversationId: conv(i),
+      lastSeq: ROUNDS,
+      finishReason: 'stop',
+    });
 
   const report = async (r) => {
     r.child.stdin.write('?\n');
@@ -126,7 +166,23 @@ async function main() {
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/slow-consumers.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/slow-consumers.json`, JSON.stringify({ fast: f, slow: s, fastCount: FAST, slowCount: SLOW, baseline, peak, hardLimit: HARD, closes: metric('llc_relay_slow_consumer_closes_total') }, null, 2));
+  writeFileSync(
+    `${OUT}/slow-consumers.json`,
+    JSON.stringify(
+      {
+        fast: f,
+        slow: s,
+        fastCount: FAST,
+        slowCount: SLOW,
+        baseline,
+        peak,
+        hardLimit: HARD,
+        closes: metric('llc_relay_slow_consumer_closes_total'),
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

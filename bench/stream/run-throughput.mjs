@@ -39,7 +39,10 @@ const cpuOf = (pid) => {
 
 function start(command, argv, ready) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LLC_LOG_LEVEL: 'error' } });
+    const child = spawn(command, argv, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, LLC_LOG_LEVEL: 'error' },
+    });
     let out = '';
     const listeners = new Set();
     child.stdout.setEncoding('utf8');
@@ -67,7 +70,11 @@ function start(command, argv, ready) {
 }
 
 async function reader(url, secret, prefix = 'conv') {
-  const r = await start(process.execPath, [here('reader.mjs'), JSON.stringify({ url, count: C, first: 0, secret, prefix })], /\{"ready":\d+\}/);
+  const r = await start(
+    process.execPath,
+    [here('reader.mjs'), JSON.stringify({ url, count: C, first: 0, secret, prefix })],
+    /\{"ready":\d+\}/,
+  );
   return {
     ...r,
     async received() {
@@ -109,7 +116,24 @@ async function rawRun() {
 async function relayRun(nats) {
   const relay = await start(
     here('../../node_modules/.bin/llc-relay'),
-    ['--port', '0', '--processes', '1', '--broker', nats.url, '--store', 'memory', '--bridge', 'none', '--auth-jwt-secret', SECRET, '--token-budget', '0', '--heartbeat-ms', '300000'],
+    [
+      '--port',
+      '0',
+      '--processes',
+      '1',
+      '--broker',
+      nats.url,
+      '--store',
+      'memory',
+      '--bridge',
+      'none',
+      '--auth-jwt-secret',
+      SECRET,
+      '--token-budget',
+      '0',
+      '--heartbeat-ms',
+      '300000',
+    ],
     /WebSocket (ws:\/\/\S+);/,
   );
   // Fresh ids per run: NATS keeps the previous runs' events, and a stream's retained batches are not re-sent.
@@ -122,7 +146,14 @@ async function relayRun(nats) {
   await sleep(1000);
   const stream = (i) => `s${nonce}${i}`;
   for (let i = 0; i < C; i++) {
-    await broker.publish(conv(i), { type: 'stream-start', streamId: stream(i), conversationId: conv(i), replyTo: `m${i}`, model: 'bench', createdAt: Date.now() });
+    await broker.publish(conv(i), {
+      type: 'stream-start',
+      streamId: stream(i),
+      conversationId: conv(i),
+      replyTo: `m${i}`,
+      model: 'bench',
+      createdAt: Date.now(),
+    });
   }
   await broker.flush();
   await drain(read, C);
@@ -161,7 +192,11 @@ async function main() {
   }
   await nats.stop();
   const perCore = (r) => r.frames / r.cpu;
-  const summary = (rs) => ({ median: median(rs.map(perCore)), min: Math.min(...rs.map(perCore)), max: Math.max(...rs.map(perCore)) });
+  const summary = (rs) => ({
+    median: median(rs.map(perCore)),
+    min: Math.min(...rs.map(perCore)),
+    max: Math.max(...rs.map(perCore)),
+  });
   const raw = summary(results.raw);
   const relay = summary(results.relay);
   const k = (x) => `${(x / 1000).toFixed(0)}k`;

@@ -9,12 +9,23 @@ import { SignJWT } from 'jose';
 import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
 
 const { url, count, secret, prefix, pauseMs = 0, first = 0 } = JSON.parse(process.argv[2]);
-const state = Array.from({ length: count }, () => ({ last: 0, ended: false, ok: true, closedSlow: false, resumed: false }));
+const state = Array.from({ length: count }, () => ({
+  last: 0,
+  ended: false,
+  ok: true,
+  closedSlow: false,
+  resumed: false,
+}));
 const errors = [];
 let ready = 0;
 
 async function token(i) {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`tr-${first + i}`).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(secret));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`tr-${first + i}`)
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(secret));
 }
 
 async function open(i, resume) {
@@ -76,6 +87,14 @@ console.log(JSON.stringify({ ready }));
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', () => {
   const complete = state.filter((s) => s.ended && s.ok).length;
-  console.log(JSON.stringify({ complete, incomplete: count - complete, closedSlow: state.filter((s) => s.closedSlow).length, resumed: state.filter((s) => s.resumed).length, errors }));
+  console.log(
+    JSON.stringify({
+      complete,
+      incomplete: count - complete,
+      closedSlow: state.filter((s) => s.closedSlow).length,
+      resumed: state.filter((s) => s.resumed).length,
+      errors,
+    }),
+  );
 });
 process.stdin.on('end', () => process.exit(0));

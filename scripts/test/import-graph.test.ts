@@ -20,8 +20,14 @@ function tree(packages: Record<string, { deps?: string[]; imports?: string[]; ex
     mkdirSync(join(dir, 'src'), { recursive: true });
     const exportsMap = Object.fromEntries((p.exports ?? ['.']).map((e) => [e, './src/index.ts']));
     const dependencies = Object.fromEntries((p.deps ?? []).map((d) => [`@locallightchat/${d}`, '0.1.0']));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `@locallightchat/${name}`, exports: exportsMap, dependencies }));
-    writeFileSync(join(dir, 'src', 'index.ts'), (p.imports ?? []).map((s, i) => `import * as m${i} from '${s}';\n`).join(''));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `@locallightchat/${name}`, exports: exportsMap, dependencies }),
+    );
+    writeFileSync(
+      join(dir, 'src', 'index.ts'),
+      (p.imports ?? []).map((s, i) => `import * as m${i} from '${s}';\n`).join(''),
+    );
   }
   return root;
 }
@@ -41,7 +47,10 @@ describe('import graph', () => {
     assert.deepEqual(violations, []);
     assert.ok(!edges.get('relay')?.has('inference-bridge'));
     assert.ok(!edges.get('inference-bridge')?.has('relay'));
-    assert.ok(edges.get('stack')?.has('relay') && edges.get('stack')?.has('inference-bridge'), 'the stack composes both');
+    assert.ok(
+      edges.get('stack')?.has('relay') && edges.get('stack')?.has('inference-bridge'),
+      'the stack composes both',
+    );
   });
 
   it('finds static, re-exported, dynamic and side-effect imports, but not those in comments', () => {
@@ -53,18 +62,32 @@ describe('import graph', () => {
       "// import { c } from '@locallightchat/stack';",
       "/* import { d } from '@locallightchat/relay'; */",
     ].join('\n');
-    assert.deepEqual(importsOf(text), ['@locallightchat/protocol', './b.js', '@locallightchat/vllm-sim', 'side-effect']);
+    assert.deepEqual(importsOf(text), [
+      '@locallightchat/protocol',
+      './b.js',
+      '@locallightchat/vllm-sim',
+      'side-effect',
+    ]);
   });
 
   it('reports relay → inference-bridge, directly and through another package', () => {
-    const direct = violationsOf({ relay: { deps: ['inference-bridge'], imports: ['@locallightchat/inference-bridge'] }, 'inference-bridge': {} });
-    assert.ok(direct.some((v) => v.includes('relay reaches inference-bridge')), direct.join('\n'));
+    const direct = violationsOf({
+      relay: { deps: ['inference-bridge'], imports: ['@locallightchat/inference-bridge'] },
+      'inference-bridge': {},
+    });
+    assert.ok(
+      direct.some((v) => v.includes('relay reaches inference-bridge')),
+      direct.join('\n'),
+    );
     const transitive = violationsOf({
       relay: { deps: ['broker'], imports: ['@locallightchat/broker'] },
       broker: { deps: ['inference-bridge'], imports: ['@locallightchat/inference-bridge'] },
       'inference-bridge': {},
     });
-    assert.ok(transitive.some((v) => v.includes('relay reaches inference-bridge')), transitive.join('\n'));
+    assert.ok(
+      transitive.some((v) => v.includes('relay reaches inference-bridge')),
+      transitive.join('\n'),
+    );
   });
 
   it('reports a package importing the stack or the simulator, but lets the stack do it', () => {
@@ -83,9 +106,21 @@ describe('import graph', () => {
       b: { deps: ['a'], imports: ['@locallightchat/a'] },
       c: {},
     });
-    assert.ok(v.some((x) => /a imports itself through a cycle/.test(x)), v.join('\n'));
-    assert.ok(v.some((x) => /does not declare/.test(x)), v.join('\n'));
-    assert.ok(v.some((x) => /not a public entry of c/.test(x)), v.join('\n'));
-    assert.ok(v.some((x) => /reaches out of the package folder/.test(x)), v.join('\n'));
+    assert.ok(
+      v.some((x) => /a imports itself through a cycle/.test(x)),
+      v.join('\n'),
+    );
+    assert.ok(
+      v.some((x) => /does not declare/.test(x)),
+      v.join('\n'),
+    );
+    assert.ok(
+      v.some((x) => /not a public entry of c/.test(x)),
+      v.join('\n'),
+    );
+    assert.ok(
+      v.some((x) => /reaches out of the package folder/.test(x)),
+      v.join('\n'),
+    );
   });
 });

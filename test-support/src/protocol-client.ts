@@ -3,7 +3,14 @@
  * log of every decoded frame and bounded waits. Deliberately not the browser client: tests that use it check
  * the relay independently of the client package.
  */
-import { decodeServerFrame, encodeFrame, PROTOCOL_VERSION, type ClientFrame, type ServerFrame, type WelcomeFrame } from '@locallightchat/protocol';
+import {
+  decodeServerFrame,
+  encodeFrame,
+  PROTOCOL_VERSION,
+  type ClientFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '@locallightchat/protocol';
 import WebSocket from 'ws';
 
 export class ProtocolClient {
@@ -28,7 +35,10 @@ export class ProtocolClient {
   }
 
   /** Opens a socket (optionally with a token at upgrade via `?token=`). */
-  static async open(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<ProtocolClient> {
+  static async open(
+    url: string,
+    options: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<ProtocolClient> {
     const ws = new WebSocket(url, options.protocols ?? ['llc.v1'], { headers: options.headers });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -60,12 +70,17 @@ export class ProtocolClient {
   }
 
   /** Waits until `predicate` holds for the frames received so far (bounded). */
-  async until<T>(predicate: (frames: ServerFrame[]) => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  async until<T>(
+    predicate: (frames: ServerFrame[]) => T | undefined | false,
+    what: string,
+    timeoutMs = 15_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = predicate(this.frames);
       if (value) return value;
-      if (this.closeCode !== undefined && !what.includes('close')) throw new Error(`socket closed (${this.closeCode} ${this.closeReason}) while waiting for ${what}`);
+      if (this.closeCode !== undefined && !what.includes('close'))
+        throw new Error(`socket closed (${this.closeCode} ${this.closeReason}) while waiting for ${what}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${this.frames.map((f) => f.type).join(',')}`);
       await new Promise<void>((resolve) => {
@@ -81,23 +96,43 @@ export class ProtocolClient {
   }
 
   /** The first frame of a type received after `from` (index into `frames`). */
-  async next<T extends ServerFrame['type']>(type: T, from = 0, timeoutMs?: number): Promise<Extract<ServerFrame, { type: T }>> {
-    return this.until((frames) => frames.slice(from).find((f): f is Extract<ServerFrame, { type: T }> => f.type === type), type, timeoutMs);
+  async next<T extends ServerFrame['type']>(
+    type: T,
+    from = 0,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    return this.until(
+      (frames) => frames.slice(from).find((f): f is Extract<ServerFrame, { type: T }> => f.type === type),
+      type,
+      timeoutMs,
+    );
   }
 
   /** Waits for a stream's end and returns its text assembled by the seq rule (throws on gaps or reorders). */
-  async streamText(streamId: string, timeoutMs = 30_000): Promise<{ text: string; end: Extract<ServerFrame, { type: 'stream-end' }> }> {
-    const end = await this.until((frames) => frames.find((f): f is Extract<ServerFrame, { type: 'stream-end' }> => f.type === 'stream-end' && f.streamId === streamId), `end of ${streamId}`, timeoutMs);
+  async streamText(
+    streamId: string,
+    timeoutMs = 30_000,
+  ): Promise<{ text: string; end: Extract<ServerFrame, { type: 'stream-end' }> }> {
+    const end = await this.until(
+      (frames) =>
+        frames.find(
+          (f): f is Extract<ServerFrame, { type: 'stream-end' }> => f.type === 'stream-end' && f.streamId === streamId,
+        ),
+      `end of ${streamId}`,
+      timeoutMs,
+    );
     let last = 0;
     let text = '';
     for (const f of this.frames) {
       if (f.type !== 'token' || f.streamId !== streamId) continue;
       if (f.seq <= last) continue;
-      if ((f.firstSeq ?? f.seq) !== last + 1) throw new Error(`gap in ${streamId}: had ${last}, got ${f.firstSeq ?? f.seq}..${f.seq}`);
+      if ((f.firstSeq ?? f.seq) !== last + 1)
+        throw new Error(`gap in ${streamId}: had ${last}, got ${f.firstSeq ?? f.seq}..${f.seq}`);
       text += f.text;
       last = f.seq;
     }
-    if (last !== end.lastSeq) throw new Error(`stream ${streamId} ended at ${end.lastSeq} but only ${last} batches arrived`);
+    if (last !== end.lastSeq)
+      throw new Error(`stream ${streamId} ended at ${end.lastSeq} but only ${last} batches arrived`);
     return { text, end };
   }
 

@@ -121,7 +121,18 @@ export function startRedis(): Promise<RunningServer> {
   return startServer({
     name: 'redis',
     binary: redisServerBinary(),
-    args: (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    args: (port, dir) => [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     url: (port) => `redis://127.0.0.1:${port}`,
   });
 }

@@ -29,13 +29,28 @@ export interface TestStackOptions {
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: options.profile ?? 'fast', ...(options.speed ? { speed: options.speed } : {}) });
+  const sim = await startSimulator({
+    port: 0,
+    host: '127.0.0.1',
+    profile: options.profile ?? 'fast',
+    ...(options.speed ? { speed: options.speed } : {}),
+  });
   const stack = await startEmbeddedStack({
-    relay: { host: '127.0.0.1', port: 0, ...(options.staticDir ? { staticDir: options.staticDir } : {}), ...options.relay },
+    relay: {
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+      ...options.relay,
+    },
     auth: { ...options.auth, mode: 'dev' },
     backends: [new OpenAIBackend({ baseURL: sim.url })],
     bridge: { defaultModel: sim.model },
-    log: { error: (m, e) => console.error(m, e ?? ''), warn: () => undefined, info: () => undefined, debug: () => undefined },
+    log: {
+      error: (m, e) => console.error(m, e ?? ''),
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+    },
   });
   return {
     wsUrl: stack.relay.wsUrl,

@@ -12,15 +12,71 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const nodeGlobals = Object.fromEntries(
-  ['process', 'Buffer', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'performance', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'fetch', 'AbortController', 'AbortSignal', 'structuredClone', 'queueMicrotask', 'globalThis', 'WebSocket', 'Response', 'Request', 'Headers', 'crypto', 'atob', 'btoa', 'EventSource', 'Blob', 'FormData', 'ReadableStream'].map((name) => [name, 'readonly']),
+  [
+    'process',
+    'Buffer',
+    'console',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
+    'performance',
+    'URL',
+    'URLSearchParams',
+    'TextEncoder',
+    'TextDecoder',
+    'fetch',
+    'AbortController',
+    'AbortSignal',
+    'structuredClone',
+    'queueMicrotask',
+    'globalThis',
+    'WebSocket',
+    'Response',
+    'Request',
+    'Headers',
+    'crypto',
+    'atob',
+    'btoa',
+    'EventSource',
+    'Blob',
+    'FormData',
+    'ReadableStream',
+  ].map((name) => [name, 'readonly']),
 );
 const browserGlobals = Object.fromEntries(
-  ['window', 'document', 'navigator', 'location', 'HTMLElement', 'customElements', 'requestAnimationFrame', 'localStorage', 'indexedDB', 'BroadcastChannel', 'SharedWorker', 'Worker', 'self', 'MutationObserver', 'getComputedStyle'].map((name) => [name, 'readonly']),
+  [
+    'window',
+    'document',
+    'navigator',
+    'location',
+    'HTMLElement',
+    'customElements',
+    'requestAnimationFrame',
+    'localStorage',
+    'indexedDB',
+    'BroadcastChannel',
+    'SharedWorker',
+    'Worker',
+    'self',
+    'MutationObserver',
+    'getComputedStyle',
+  ].map((name) => [name, 'readonly']),
 );
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/dist-bundle/**', 'bench/results/**', '**/*.d.ts', '**/*.d.mts', 'packages/elements/custom-elements.json'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/dist-bundle/**',
+      'bench/results/**',
+      '**/*.d.ts',
+      '**/*.d.mts',
+      'packages/elements/custom-elements.json',
+    ],
   },
   {
     files: ['**/*.{js,mjs}'],
@@ -55,7 +111,11 @@ export default tseslint.config(
         'error',
         {
           allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'] },
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'],
+            },
           ],
         },
       ],

@@ -83,10 +83,13 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
 
     it('submits a repeated request id once', async () => {
       const got: Delivery[] = [];
-      const consumer = bridgeA.consume(async (d) => {
-        got.push(d);
-        await d.ack();
-      }, { maxInFlight: 4 });
+      const consumer = bridgeA.consume(
+        async (d) => {
+          got.push(d);
+          await d.ack();
+        },
+        { maxInFlight: 4 },
+      );
       const request = sampleRequest();
       assert.equal((await relay.submit(request)).duplicate, false);
       assert.equal((await relay.submit({ ...request, createdAt: request.createdAt + 1 })).duplicate, true);
@@ -108,18 +111,24 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       await Promise.all(requests.map((r) => relay.submit(r)));
       await eventually(() => seen.size === 20, 'all 20 requests');
       await new Promise((r) => setTimeout(r, 200));
-      assert.ok([...seen.values()].every((n) => n === 1), 'no request delivered twice');
+      assert.ok(
+        [...seen.values()].every((n) => n === 1),
+        'no request delivered twice',
+      );
       await a.stop();
       await b.stop();
     });
 
     it('redelivers a nak-ed request with a higher attempt number', async () => {
       const attempts: number[] = [];
-      const consumer = bridgeA.consume(async (d) => {
-        attempts.push(d.attempt);
-        if (d.attempt === 1) await d.nak(0);
-        else await d.ack();
-      }, { maxInFlight: 1 });
+      const consumer = bridgeA.consume(
+        async (d) => {
+          attempts.push(d.attempt);
+          if (d.attempt === 1) await d.nak(0);
+          else await d.ack();
+        },
+        { maxInFlight: 1 },
+      );
       await relay.submit(sampleRequest());
       await eventually(() => attempts.length === 2, 'redelivery');
       assert.deepEqual(attempts, [1, 2]);
@@ -134,11 +143,18 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       await eventually(() => taken, 'first delivery');
       await dying.stop();
       const got: Delivery[] = [];
-      const survivor = bridgeB.consume(async (d) => {
-        got.push(d);
-        await d.ack();
-      }, { maxInFlight: 1 });
-      const delivered = await eventually(() => got.find((d) => d.request.requestId === request.requestId), 'redelivery', 15_000);
+      const survivor = bridgeB.consume(
+        async (d) => {
+          got.push(d);
+          await d.ack();
+        },
+        { maxInFlight: 1 },
+      );
+      const delivered = await eventually(
+        () => got.find((d) => d.request.requestId === request.requestId),
+        'redelivery',
+        15_000,
+      );
       assert.ok(delivered.attempt >= 2);
       await survivor.stop();
     });
@@ -158,7 +174,14 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       const events: ConversationEvent[] = [
         { type: 'stream-start', streamId, conversationId, replyTo: newId('m_'), model: 'm', createdAt: Date.now() },
         ...Array.from({ length: 50 }, (_, i) => token(streamId, i + 1, `t${i + 1} `)),
-        { type: 'stream-end', streamId, conversationId, lastSeq: 50, finishReason: 'stop', usage: { promptTokens: 3, completionTokens: 50 } },
+        {
+          type: 'stream-end',
+          streamId,
+          conversationId,
+          lastSeq: 50,
+          finishReason: 'stop',
+          usage: { promptTokens: 3, completionTokens: 50 },
+        },
       ];
       for (const e of events) await bridgeA.publish(conversationId, e);
       await eventually(() => received.length === events.length, 'all events');
@@ -176,19 +199,38 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       const conversationId = newId('c_');
       const s1 = newId('s_');
       const s2 = newId('s_');
-      const start = { type: 'stream-start', streamId: s1, conversationId, replyTo: newId('m_'), model: 'm', createdAt: 1 } as const;
+      const start = {
+        type: 'stream-start',
+        streamId: s1,
+        conversationId,
+        replyTo: newId('m_'),
+        model: 'm',
+        createdAt: 1,
+      } as const;
       await bridgeA.publish(conversationId, start);
       for (let seq = 1; seq <= 10; seq++) {
         await bridgeA.publish(conversationId, token(s1, seq, `a${seq}`));
         await bridgeA.publish(conversationId, token(s2, seq, `b${seq}`));
       }
-      const end: StreamEndFrame = { type: 'stream-end', streamId: s1, conversationId, lastSeq: 10, finishReason: 'stop' };
+      const end: StreamEndFrame = {
+        type: 'stream-end',
+        streamId: s1,
+        conversationId,
+        lastSeq: 10,
+        finishReason: 'stop',
+      };
       await bridgeA.publish(conversationId, end);
       const fromSeven = await eventually(async () => {
         const r = await relay.replay({ conversationId, streamId: s1, fromSeq: 7 });
         return r.length === 5 ? r : undefined;
       }, 'replay');
-      assert.deepEqual(fromSeven, [token(s1, 7, 'a7'), token(s1, 8, 'a8'), token(s1, 9, 'a9'), token(s1, 10, 'a10'), end]);
+      assert.deepEqual(fromSeven, [
+        token(s1, 7, 'a7'),
+        token(s1, 8, 'a8'),
+        token(s1, 9, 'a9'),
+        token(s1, 10, 'a10'),
+        end,
+      ]);
       const fromStart = await relay.replay({ conversationId, streamId: s1, fromSeq: 1 });
       assert.deepEqual(fromStart[0], start);
       assert.equal(fromStart.length, 12);

@@ -112,7 +112,12 @@ export class MemoryBroker implements Broker {
 
   consume(handler: RequestHandler, options: ConsumeOptions): Consumer {
     this.assertOpen();
-    const consumer: MemoryConsumer = { handler, maxInFlight: Math.max(1, options.maxInFlight), inFlight: new Set(), stopped: false };
+    const consumer: MemoryConsumer = {
+      handler,
+      maxInFlight: Math.max(1, options.maxInFlight),
+      inFlight: new Set(),
+      stopped: false,
+    };
     this.consumers.push(consumer);
     this.dispatchSoon();
     return {
@@ -198,7 +203,7 @@ export class MemoryBroker implements Broker {
   private dispatch(): void {
     if (this.closed) return;
     const now = this.opts.now();
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const pending = this.queue[i]!;
       const consumer = pending.availableAt <= now ? this.pickConsumer() : undefined;
       if (!consumer) {

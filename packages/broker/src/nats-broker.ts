@@ -40,7 +40,16 @@ import {
   type Subscription,
 } from './broker.js';
 import { ListenerSet } from './listener-set.js';
-import { BrokerMessageError, Subjects, decodeEvent, decodeRequest, encodeRequest, eventMessageId, type ConversationEvent, type GenerationRequest } from './messages.js';
+import {
+  BrokerMessageError,
+  Subjects,
+  decodeEvent,
+  decodeRequest,
+  encodeRequest,
+  eventMessageId,
+  type ConversationEvent,
+  type GenerationRequest,
+} from './messages.js';
 import { matchesReplay } from './replay-filter.js';
 
 export interface NatsBrokerOptions {
@@ -82,7 +91,12 @@ export class NatsBroker implements Broker {
     private readonly opts: Required<Omit<NatsBrokerOptions, 'name' | 'servers'>>,
   ) {
     const p = opts.prefix;
-    this.names = { events: `${p}_EVENTS`, requests: `${p}_REQUESTS`, cancels: `${p}_CANCELS`, consumer: `${p.toLowerCase()}-bridges` };
+    this.names = {
+      events: `${p}_EVENTS`,
+      requests: `${p}_REQUESTS`,
+      cancels: `${p}_CANCELS`,
+      consumer: `${p.toLowerCase()}-bridges`,
+    };
     void this.watchStatus();
   }
 
@@ -101,9 +115,17 @@ export class NatsBroker implements Broker {
     };
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: options.servers, name: options.name ?? 'llc', maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: false });
+      nc = await connect({
+        servers: options.servers,
+        name: options.name ?? 'llc',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        waitOnFirstConnect: false,
+      });
     } catch (error) {
-      throw new BrokerUnavailableError(`cannot connect to NATS at ${String(options.servers)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new BrokerUnavailableError(
+        `cannot connect to NATS at ${String(options.servers)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const jsm = await jetstreamManager(nc);
     const broker = new NatsBroker(nc, jetstream(nc), jsm, opts);
@@ -121,7 +143,10 @@ export class NatsBroker implements Broker {
 
   async submit(request: GenerationRequest): Promise<SubmitResult> {
     try {
-      const ack = await this.js.publish(Subjects.requests, encodeRequest(request), { msgID: request.requestId, timeout: 5000 });
+      const ack = await this.js.publish(Subjects.requests, encodeRequest(request), {
+        msgID: request.requestId,
+        timeout: 5000,
+      });
       return { duplicate: ack.duplicate };
     } catch (error) {
       throw new BrokerUnavailableError(`could not queue the request: ${describe(error)}`);
@@ -157,7 +182,9 @@ export class NatsBroker implements Broker {
   }
 
   async replay(query: ReplayQuery): Promise<ConversationEvent[]> {
-    const subject = query.streamId ? Subjects.stream(query.conversationId, query.streamId) : Subjects.conversation(query.conversationId);
+    const subject = query.streamId
+      ? Subjects.stream(query.conversationId, query.streamId)
+      : Subjects.conversation(query.conversationId);
     let expected: number;
     try {
       const info = await this.jsm.streams.info(this.names.events, { subjects_filter: subject });
@@ -166,7 +193,10 @@ export class NatsBroker implements Broker {
       throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
     }
     if (expected === 0) return [];
-    const consumer = await this.js.consumers.get(this.names.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const consumer = await this.js.consumers.get(this.names.events, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.All,
+    });
     const events: ConversationEvent[] = [];
     try {
       const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
@@ -187,7 +217,10 @@ export class NatsBroker implements Broker {
 
   async cancel(streamId: string): Promise<void> {
     try {
-      await this.js.publish(Subjects.cancel(streamId), new Uint8Array(0), { msgID: `cancel:${streamId}`, timeout: 5000 });
+      await this.js.publish(Subjects.cancel(streamId), new Uint8Array(0), {
+        msgID: `cancel:${streamId}`,
+        timeout: 5000,
+      });
     } catch (error) {
       throw new BrokerUnavailableError(`could not publish the cancellation: ${describe(error)}`);
     }
@@ -204,7 +237,9 @@ export class NatsBroker implements Broker {
 
   async isCancelled(streamId: string): Promise<boolean> {
     try {
-      return (await this.jsm.streams.getMessage(this.names.cancels, { last_by_subj: Subjects.cancel(streamId) })) !== null;
+      return (
+        (await this.jsm.streams.getMessage(this.names.cancels, { last_by_subj: Subjects.cancel(streamId) })) !== null
+      );
     } catch {
       return false;
     }
@@ -277,7 +312,13 @@ export class NatsBroker implements Broker {
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
       const next: BrokerStatus | undefined =
-        s.type === 'disconnect' || s.type === 'reconnecting' ? 'reconnecting' : s.type === 'reconnect' ? 'connected' : s.type === 'close' ? 'closed' : undefined;
+        s.type === 'disconnect' || s.type === 'reconnecting'
+          ? 'reconnecting'
+          : s.type === 'reconnect'
+            ? 'connected'
+            : s.type === 'close'
+              ? 'closed'
+              : undefined;
       if (s.type === 'reconnect') this.opts.log('reconnected to NATS');
       if (next && next !== this.currentStatus) {
         this.currentStatus = next;
@@ -346,7 +387,10 @@ class PullLoop implements Consumer {
     try {
       request = decodeRequest(msg.data);
     } catch (error) {
-      this.log(`terminated a malformed request (stream seq ${msg.seq})`, error instanceof BrokerMessageError ? error.message : error);
+      this.log(
+        `terminated a malformed request (stream seq ${msg.seq})`,
+        error instanceof BrokerMessageError ? error.message : error,
+      );
       msg.term('malformed');
       return;
     }

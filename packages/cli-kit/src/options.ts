@@ -19,15 +19,27 @@ export interface OptionSpec {
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
-type ValueOf<S extends OptionSpec> = S['type'] extends 'number' ? number : S['type'] extends 'boolean' ? boolean : S['type'] extends 'list' ? string[] : string;
+type ValueOf<S extends OptionSpec> = S['type'] extends 'number'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'list'
+      ? string[]
+      : string;
 /** Options with a default are always set; the others may be undefined. Declare specs with `satisfies OptionSpecs`. */
-export type ParsedOptions<T extends OptionSpecs> = { [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined };
+export type ParsedOptions<T extends OptionSpecs> = {
+  [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined;
+};
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
 }
 
-export function parseOptions<T extends OptionSpecs>(specs: T, argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedOptions<T> & { help: boolean } {
+export function parseOptions<T extends OptionSpecs>(
+  specs: T,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedOptions<T> & { help: boolean } {
   const config: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(specs)) {
     config[name] = spec.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: spec.type === 'list' };
@@ -62,7 +74,10 @@ function convert(name: string, spec: OptionSpec, raw: unknown): unknown {
       return n;
     }
     case 'list':
-      return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+      return (Array.isArray(raw) ? raw : [raw])
+        .flatMap((v) => String(v).split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
     default:
       return String(raw);
   }
@@ -70,8 +85,14 @@ function convert(name: string, spec: OptionSpec, raw: unknown): unknown {
 
 export function formatHelp(command: string, summary: string, specs: OptionSpecs, footer = ''): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
-    const flag = spec.type === 'boolean' ? `--${name}` : `--${name} <${spec.placeholder ?? (spec.type === 'list' ? 'a,b' : spec.type)}>`;
-    const extras = [spec.env ? `env ${spec.env}` : '', spec.default !== undefined && spec.default !== '' ? `default ${JSON.stringify(spec.default)}` : '']
+    const flag =
+      spec.type === 'boolean'
+        ? `--${name}`
+        : `--${name} <${spec.placeholder ?? (spec.type === 'list' ? 'a,b' : spec.type)}>`;
+    const extras = [
+      spec.env ? `env ${spec.env}` : '',
+      spec.default !== undefined && spec.default !== '' ? `default ${JSON.stringify(spec.default)}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
     return { flag, text: spec.help + (extras ? ` (${extras})` : '') };

@@ -90,14 +90,17 @@ export class LlcClient extends EventTarget {
   constructor(private readonly options: LlcClientOptions) {
     super();
     this.local =
-      options.storage === false ? new MemoryLocalStore() : (options.storage ?? defaultLocalStore(`llc:${options.storageName ?? options.url}`));
+      options.storage === false
+        ? new MemoryLocalStore()
+        : (options.storage ?? defaultLocalStore(`llc:${options.storageName ?? options.url}`));
     this.store = new ConversationStore({
       onChange: (conversationId) => {
         this.saveSoon(conversationId);
         this.emit('conversation', { conversationId });
       },
       onSettled: (clientMessageId) => void this.local.removeOutgoing(clientMessageId).catch(warnStorage),
-      onTokens: (conversationId, message, text, reasoning) => this.emit('tokens', { conversationId, message, text, reasoning }),
+      onTokens: (conversationId, message, text, reasoning) =>
+        this.emit('tokens', { conversationId, message, text, reasoning }),
       sendFrame: (frame) => void this.session.send(frame),
       onStreamEnd: (conversationId, message, metrics) => {
         this.streamsCompleted++;
@@ -153,7 +156,14 @@ export class LlcClient extends EventTarget {
   }
 
   get stats(): ClientStats {
-    return { status: this.status, reconnects: this.reconnects, mode: this.session.mode, transport: this.transport, lastStream: this.lastStream, streamsCompleted: this.streamsCompleted };
+    return {
+      status: this.status,
+      reconnects: this.reconnects,
+      mode: this.session.mode,
+      transport: this.transport,
+      lastStream: this.lastStream,
+      streamsCompleted: this.streamsCompleted,
+    };
   }
 
   connect(): void {
@@ -175,7 +185,9 @@ export class LlcClient extends EventTarget {
     this.store.watch(conversationId);
     if (!known) {
       // First paint from the device cache; the relay's history (requested at once) confirms or replaces it.
-      this.local.loadConversation(conversationId).then((cached) => cached && this.store.seed(conversationId, cached), warnStorage);
+      this.local
+        .loadConversation(conversationId)
+        .then((cached) => cached && this.store.seed(conversationId, cached), warnStorage);
       this.session.send({ type: 'subscribe', conversationId });
       this.session.send({ type: 'history', conversationId, limit: 50 });
     }
@@ -219,18 +231,29 @@ export class LlcClient extends EventTarget {
    */
   regenerate(conversationId: string, answerKey: string): ClientMessage {
     const answer = this.store.message(conversationId, answerKey);
-    if (!answer || answer.role !== 'assistant') throw new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`);
-    const question = this.store.snapshot(conversationId).messages.find((m) => m.id !== undefined && m.id === answer.replyTo);
+    if (!answer || answer.role !== 'assistant')
+      throw new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`);
+    const question = this.store
+      .snapshot(conversationId)
+      .messages.find((m) => m.id !== undefined && m.id === answer.replyTo);
     if (!question) throw new LlcClientError(`the message answered by ${answerKey} is not known yet`);
-    if (answer.streamId && (answer.status === 'streaming' || answer.status === 'queued')) this.stop(conversationId, answer.streamId);
+    if (answer.streamId && (answer.status === 'streaming' || answer.status === 'queued'))
+      this.stop(conversationId, answer.streamId);
     return this.send(conversationId, question.text, { replaceFrom: question.id! });
   }
 
   /** Edit-and-resend: replaces a sent user message (and everything after it) with new text. */
-  editAndResend(conversationId: string, messageKey: string, text: string, options: Omit<SendOptions, 'replaceFrom'> = {}): ClientMessage {
+  editAndResend(
+    conversationId: string,
+    messageKey: string,
+    text: string,
+    options: Omit<SendOptions, 'replaceFrom'> = {},
+  ): ClientMessage {
     const message = this.store.message(conversationId, messageKey);
-    if (!message || message.role !== 'user') throw new LlcClientError(`no user message ${messageKey} in conversation ${conversationId}`);
-    if (message.id === undefined) throw new LlcClientError('the message has not been acknowledged yet; edit it once it is sent');
+    if (!message || message.role !== 'user')
+      throw new LlcClientError(`no user message ${messageKey} in conversation ${conversationId}`);
+    if (message.id === undefined)
+      throw new LlcClientError('the message has not been acknowledged yet; edit it once it is sent');
     for (const m of this.store.snapshot(conversationId).messages) {
       if (m.streamId && (m.status === 'streaming' || m.status === 'queued')) this.stop(conversationId, m.streamId);
     }
@@ -258,7 +281,8 @@ export class LlcClient extends EventTarget {
     // A shared connection carries every tab's conversations: keep those this tab shows.
     if ('conversationId' in frame && !this.store.watches(frame.conversationId)) return;
     this.store.apply(frame);
-    if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring') this.emit('notice', { frame });
+    if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring')
+      this.emit('notice', { frame });
   }
 
   private async restoreOutbox(): Promise<void> {
@@ -277,10 +301,13 @@ export class LlcClient extends EventTarget {
 
   private saveSoon(conversationId: string): void {
     if (this.saveTimers.has(conversationId)) return;
-    this.saveTimers.set(conversationId, setTimeout(() => {
-      this.saveTimers.delete(conversationId);
-      this.save(conversationId);
-    }, 250));
+    this.saveTimers.set(
+      conversationId,
+      setTimeout(() => {
+        this.saveTimers.delete(conversationId);
+        this.save(conversationId);
+      }, 250),
+    );
   }
 
   private save(conversationId: string): void {

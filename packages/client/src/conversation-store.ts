@@ -77,7 +77,9 @@ export class ConversationStore {
   snapshot(conversationId: string): ConversationSnapshot {
     const conv = this.get(conversationId);
     if (!conv.snapshot) {
-      const busy = conv.messages.some((m) => m.status === 'streaming' || m.status === 'queued' || m.status === 'pending');
+      const busy = conv.messages.some(
+        (m) => m.status === 'streaming' || m.status === 'queued' || m.status === 'pending',
+      );
       conv.snapshot = { id: conv.id, messages: [...conv.messages], hasMore: conv.hasMore, cursor: conv.cursor, busy };
     }
     return conv.snapshot;
@@ -99,7 +101,9 @@ export class ConversationStore {
   cacheable(conversationId: string): ClientMessage[] {
     const conv = this.conversations.get(conversationId);
     if (!conv) return [];
-    return conv.messages.filter((m) => m.status === 'done' || m.status === 'stopped' || (m.status === 'error' && m.role === 'assistant')).map((m) => ({ ...m, cached: undefined }));
+    return conv.messages
+      .filter((m) => m.status === 'done' || m.status === 'stopped' || (m.status === 'error' && m.role === 'assistant'))
+      .map((m) => ({ ...m, cached: undefined }));
   }
 
   /** The message with this key (client message id or stream id), if held. */
@@ -138,7 +142,12 @@ export class ConversationStore {
       const message = this.conversations.get(tracking.conversationId)?.byKey.get(streamId);
       if (message && (message.status === 'streaming' || message.status === 'queued')) {
         tracking.resumePending = true;
-        frames.push({ type: 'resume', conversationId: tracking.conversationId, streamId, fromSeq: message.lastSeq + 1 });
+        frames.push({
+          type: 'resume',
+          conversationId: tracking.conversationId,
+          streamId,
+          fromSeq: message.lastSeq + 1,
+        });
       }
     }
     frames.push(...this.unacked.values());
@@ -149,7 +158,13 @@ export class ConversationStore {
   apply(frame: ServerFrame): void {
     switch (frame.type) {
       case 'ack':
-        return this.onAck(frame.clientMessageId, frame.conversationId, frame.messageId, frame.streamId, frame.duplicate);
+        return this.onAck(
+          frame.clientMessageId,
+          frame.conversationId,
+          frame.messageId,
+          frame.streamId,
+          frame.duplicate,
+        );
       case 'message':
         return this.onMessage(frame.conversationId, frame.message);
       case 'stream-start': {
@@ -181,7 +196,8 @@ export class ConversationStore {
           const { message } = this.answer(frame.conversationId, s.streamId, s.replyTo);
           if (message.lastSeq < s.lastSeq || (!s.done && message.status !== 'done')) {
             if (!s.done && message.status === 'pending') message.status = 'streaming';
-            if (message.status !== 'done' && message.status !== 'stopped' && message.status !== 'error') this.requestResume(frame.conversationId, s.streamId, message);
+            if (message.status !== 'done' && message.status !== 'stopped' && message.status !== 'error')
+              this.requestResume(frame.conversationId, s.streamId, message);
           }
         }
         return;
@@ -196,7 +212,13 @@ export class ConversationStore {
 
   // ───────────── frame handlers ─────────────
 
-  private onAck(clientMessageId: string, conversationId: string, messageId: string, streamId: string, duplicate: boolean): void {
+  private onAck(
+    clientMessageId: string,
+    conversationId: string,
+    messageId: string,
+    streamId: string,
+    duplicate: boolean,
+  ): void {
     if (this.unacked.delete(clientMessageId)) this.events.onSettled?.(clientMessageId);
     const conv = this.get(conversationId);
     const message = conv.byKey.get(clientMessageId);
@@ -258,7 +280,11 @@ export class ConversationStore {
     message.status = frame.finishReason === 'cancelled' ? 'stopped' : frame.finishReason === 'error' ? 'error' : 'done';
     message.queuePosition = undefined;
     if (frame.errorCode) {
-      message.error = { code: frame.errorCode, message: frame.errorMessage ?? frame.errorCode, retryable: ERROR_CODES[frame.errorCode].retryable };
+      message.error = {
+        code: frame.errorCode,
+        message: frame.errorMessage ?? frame.errorCode,
+        retryable: ERROR_CODES[frame.errorCode].retryable,
+      };
     }
     const tracking = this.streams.get(frame.streamId)!;
     const metrics: StreamMetrics = { streamId: frame.streamId, conversationId: conv.id, batches: tracking.batches };
@@ -285,7 +311,6 @@ export class ConversationStore {
     this.adoptEnded(conversationId);
     this.changed(conv);
   }
-
 
   private onError(frame: ErrorFrame): void {
     if (!frame.ref) return;
@@ -353,18 +378,37 @@ export class ConversationStore {
   }
 
   /** The answer message of a stream, created (after the user message it replies to) when new. */
-  private answer(conversationId: string, streamId: string, replyTo: string): { conv: Conversation; message: ClientMessage } {
+  private answer(
+    conversationId: string,
+    streamId: string,
+    replyTo: string,
+  ): { conv: Conversation; message: ClientMessage } {
     const conv = this.get(conversationId);
     let message = conv.byKey.get(streamId);
     if (!message) {
-      message = { key: streamId, role: 'assistant', text: '', reasoning: '', createdAt: Date.now(), status: 'pending', streamId, replyTo, lastSeq: 0 };
+      message = {
+        key: streamId,
+        role: 'assistant',
+        text: '',
+        reasoning: '',
+        createdAt: Date.now(),
+        status: 'pending',
+        streamId,
+        replyTo,
+        lastSeq: 0,
+      };
       const replyIndex = conv.messages.findIndex((m) => m.id === replyTo);
       if (replyIndex >= 0) {
         conv.messages.splice(replyIndex + 1, 0, message);
         conv.byKey.set(message.key, message);
       } else this.insert(conv, message);
     }
-    if (!this.streams.has(streamId) && message.status !== 'done' && message.status !== 'stopped' && message.status !== 'error') {
+    if (
+      !this.streams.has(streamId) &&
+      message.status !== 'done' &&
+      message.status !== 'stopped' &&
+      message.status !== 'error'
+    ) {
       this.streams.set(streamId, { conversationId, batches: 0, resumePending: false });
     }
     return { conv, message };
@@ -395,7 +439,14 @@ export class ConversationStore {
   private get(conversationId: string): Conversation {
     let conv = this.conversations.get(conversationId);
     if (!conv) {
-      conv = { id: conversationId, messages: [], byKey: new Map(), hasMore: false, historyLoaded: false, seeded: false };
+      conv = {
+        id: conversationId,
+        messages: [],
+        byKey: new Map(),
+        hasMore: false,
+        historyLoaded: false,
+        seeded: false,
+      };
       this.conversations.set(conversationId, conv);
     }
     return conv;

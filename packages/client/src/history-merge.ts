@@ -24,7 +24,11 @@ export function keyOf(m: ChatMessage): string {
  * replace a local one that is still unfinished (not while a resume is bringing its missing batches). Returns
  * the keys of local answers completed from the store.
  */
-export function mergeHistoryPage(conv: MergeTarget, messages: readonly ChatMessage[], mayComplete: (key: string) => boolean): string[] {
+export function mergeHistoryPage(
+  conv: MergeTarget,
+  messages: readonly ChatMessage[],
+  mayComplete: (key: string) => boolean,
+): string[] {
   const completed: string[] = [];
   if (conv.seeded && !conv.historyLoaded) {
     // The first page from the relay is the truth: cached messages it does not hold are gone (edited away on

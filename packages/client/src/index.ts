@@ -3,7 +3,15 @@
  */
 export { LlcClient, LlcClientError, type LlcClientOptions, type ClientStats } from './client.js';
 export { IdbLocalStore, MemoryLocalStore, defaultLocalStore, type LocalStore } from './persistence/local-store.js';
-export { Session, type ConnectionStatus, type SessionOptions, type SessionHooks, type StatusDetail, type TokenProvider, type TokenRequest } from './session.js';
+export {
+  Session,
+  type ConnectionStatus,
+  type SessionOptions,
+  type SessionHooks,
+  type StatusDetail,
+  type TokenProvider,
+  type TokenRequest,
+} from './session.js';
 export { ConversationStore, type StoreEvents } from './conversation-store.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export type { Transport, TransportFactory, TransportHandlers } from './transports/transport.js';

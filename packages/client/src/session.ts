@@ -141,7 +141,9 @@ export class Session {
     if (globalThis.navigator?.onLine === false) return this.setStatus('offline', {});
     const generation = ++this.generation;
     this.clearTimers();
-    this.setStatus(this.backoff.attempts === 0 && !this.welcome ? 'connecting' : 'reconnecting', { attempt: this.backoff.attempts });
+    this.setStatus(this.backoff.attempts === 0 && !this.welcome ? 'connecting' : 'reconnecting', {
+      attempt: this.backoff.attempts,
+    });
     let token: string;
     try {
       token = await this.options.getToken({ reason: this.refused ? 'refused' : 'connect' });
@@ -153,7 +155,14 @@ export class Session {
     this.transport = factory(this.options.url, {
       onOpen: () => {
         if (generation !== this.generation) return;
-        this.transport?.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, token, client: this.options.clientName ?? 'llc-client/0.1' }));
+        this.transport?.send(
+          encodeFrame({
+            type: 'hello',
+            v: PROTOCOL_VERSION,
+            token,
+            client: this.options.clientName ?? 'llc-client/0.1',
+          }),
+        );
       },
       onFrame: (data) => {
         if (generation === this.generation) this.onData(data);
@@ -162,7 +171,11 @@ export class Session {
         if (generation === this.generation) this.onClosed(code, reason);
       },
     });
-    this.setTimer('handshake', () => this.dropConnection('handshake timed out', true), this.options.handshakeTimeoutMs ?? 10_000);
+    this.setTimer(
+      'handshake',
+      () => this.dropConnection('handshake timed out', true),
+      this.options.handshakeTimeoutMs ?? 10_000,
+    );
   }
 
   private onData(data: Uint8Array): void {
@@ -209,12 +222,17 @@ export class Session {
   }
 
   private scheduleHeartbeat(): void {
-    this.setTimer('heartbeat', () => {
-      // Dead link: nothing (not even a pong) for two intervals. Browsers can keep a zombie socket for minutes.
-      if (Date.now() - this.lastReceivedAt > this.heartbeatMs * 2) return this.dropConnection('heartbeat timeout', true);
-      this.send({ type: 'ping', ts: Date.now() });
-      this.scheduleHeartbeat();
-    }, this.heartbeatMs);
+    this.setTimer(
+      'heartbeat',
+      () => {
+        // Dead link: nothing (not even a pong) for two intervals. Browsers can keep a zombie socket for minutes.
+        if (Date.now() - this.lastReceivedAt > this.heartbeatMs * 2)
+          return this.dropConnection('heartbeat timeout', true);
+        this.send({ type: 'ping', ts: Date.now() });
+        this.scheduleHeartbeat();
+      },
+      this.heartbeatMs,
+    );
   }
 
   private onClosed(code: number, reason: string): void {
@@ -278,10 +296,13 @@ export class Session {
 
   private setTimer(name: 'retry' | 'heartbeat' | 'handshake' | 'healthy' | 'goaway', fn: () => void, ms: number): void {
     this.clearTimer(name);
-    this.timers.set(name, setTimeout(() => {
-      this.timers.delete(name);
-      fn();
-    }, ms));
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        fn();
+      }, ms),
+    );
   }
 
   private clearTimer(name: 'retry' | 'heartbeat' | 'handshake' | 'healthy' | 'goaway'): void {

@@ -14,13 +14,17 @@ export interface TokenEndpointOptions {
   refreshLeadMs?: number;
 }
 
-export function tokenFromEndpoint(url: string, options: TokenEndpointOptions = {}): (request?: TokenRequest) => Promise<string> {
+export function tokenFromEndpoint(
+  url: string,
+  options: TokenEndpointOptions = {},
+): (request?: TokenRequest) => Promise<string> {
   let cached: { token: string; expiresAt?: number } | undefined;
   return async (request) => {
     const lead = options.refreshLeadMs ?? 60_000;
     // A refused or expiring token is never handed out again, whatever its stated lifetime.
     const fresh = request?.reason === 'refused' || request?.reason === 'expiring';
-    if (!fresh && cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now())) return cached.token;
+    if (!fresh && cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now()))
+      return cached.token;
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(options.init?.headers ?? {}) },

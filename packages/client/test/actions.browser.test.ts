@@ -17,12 +17,30 @@ before(async () => {
 });
 
 function make(user: string): LlcClient {
-  return new LlcClient({ url: stack.wsUrl, getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }), connection: 'direct', storage: false });
+  return new LlcClient({
+    url: stack.wsUrl,
+    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }),
+    connection: 'direct',
+    storage: false,
+  });
 }
 
-function until(c: LlcClient, conversationId: string, predicate: (s: ConversationSnapshot) => boolean, what: string): Promise<ConversationSnapshot> {
+function until(
+  c: LlcClient,
+  conversationId: string,
+  predicate: (s: ConversationSnapshot) => boolean,
+  what: string,
+): Promise<ConversationSnapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.slice(0, 20)]))}`)), 20_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.slice(0, 20)]))}`,
+          ),
+        ),
+      20_000,
+    );
     const check = () => {
       const s = c.snapshot(conversationId);
       if (!predicate(s)) return;
@@ -35,12 +53,18 @@ function until(c: LlcClient, conversationId: string, predicate: (s: Conversation
   });
 }
 
-const settled = (s: ConversationSnapshot) => !s.busy && s.messages.some((m) => m.role === 'assistant' && (m.status === 'done' || m.status === 'stopped'));
+const settled = (s: ConversationSnapshot) =>
+  !s.busy && s.messages.some((m) => m.role === 'assistant' && (m.status === 'done' || m.status === 'stopped'));
 
 async function stored(user: string, conversationId: string, count: number): Promise<ConversationSnapshot> {
   const reader = make(user);
   reader.open(conversationId);
-  const s = await until(reader, conversationId, (x) => x.messages.length === count && !x.busy, `${count} stored messages`);
+  const s = await until(
+    reader,
+    conversationId,
+    (x) => x.messages.length === count && !x.busy,
+    `${count} stored messages`,
+  );
   reader.close();
   return s;
 }
@@ -52,7 +76,12 @@ describe('stop, regenerate, edit-and-resend (real relay)', () => {
     const c = make(user);
     c.open(conversationId);
     c.send(conversationId, 'Write a long answer about distributed systems.', { maxTokens: 2000 });
-    const streaming = await until(c, conversationId, (s) => s.messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0), 'streaming');
+    const streaming = await until(
+      c,
+      conversationId,
+      (s) => s.messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0),
+      'streaming',
+    );
     const answer = streaming.messages.find((m) => m.role === 'assistant')!;
     c.stop(conversationId, answer.streamId!);
     const done = await until(c, conversationId, settled, 'the stop');
@@ -77,7 +106,12 @@ describe('stop, regenerate, edit-and-resend (real relay)', () => {
     await stored(user, conversationId, 2);
 
     c.regenerate(conversationId, firstAnswer.key);
-    s = await until(c, conversationId, (x) => settled(x) && x.messages.every((m) => m.key !== firstAnswer.key), 'the regenerated answer');
+    s = await until(
+      c,
+      conversationId,
+      (x) => settled(x) && x.messages.every((m) => m.key !== firstAnswer.key),
+      'the regenerated answer',
+    );
     expect(s.messages.map((m) => [m.role, m.role === 'user' ? m.text : ''])).to.deep.equal([
       ['user', 'First question'],
       ['assistant', ''],
@@ -86,7 +120,12 @@ describe('stop, regenerate, edit-and-resend (real relay)', () => {
     await stored(user, conversationId, 2);
 
     c.editAndResend(conversationId, question.key, 'Edited question');
-    s = await until(c, conversationId, (x) => settled(x) && x.messages[0]?.text === 'Edited question', 'the answer to the edit');
+    s = await until(
+      c,
+      conversationId,
+      (x) => settled(x) && x.messages[0]?.text === 'Edited question',
+      'the answer to the edit',
+    );
     expect(s.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
 
     const history = await stored(user, conversationId, 2);

@@ -29,7 +29,10 @@ describe('Backoff (full jitter)', () => {
         for (let k = 0; k < attempt; k++) b.next();
         values.push(b.next());
       }
-      assert.ok(values.every((v) => v >= 0 && v < ceiling), `attempt ${attempt}: all delays in [0, ${ceiling})`);
+      assert.ok(
+        values.every((v) => v >= 0 && v < ceiling),
+        `attempt ${attempt}: all delays in [0, ${ceiling})`,
+      );
       // Uniform: the mean is near ceiling/2 and each quarter of the range holds about a quarter of the draws.
       const mean = values.reduce((s, v) => s + v, 0) / samples;
       assert.ok(Math.abs(mean / ceiling - 0.5) < 0.03, `attempt ${attempt}: mean ${mean} ≈ ${ceiling / 2}`);

@@ -29,9 +29,22 @@ function tab(key: string, user: string, extra: Partial<LlcClientOptions>): LlcCl
   });
 }
 
-function until(c: LlcClient, conversationId: string, predicate: (s: ConversationSnapshot) => boolean, what: string): Promise<ConversationSnapshot> {
+function until(
+  c: LlcClient,
+  conversationId: string,
+  predicate: (s: ConversationSnapshot) => boolean,
+  what: string,
+): Promise<ConversationSnapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`)), 20_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`,
+          ),
+        ),
+      20_000,
+    );
     const check = () => {
       const s = c.snapshot(conversationId);
       if (!predicate(s)) return;
@@ -56,7 +69,8 @@ function opened(c: LlcClient): Promise<void> {
   });
 }
 
-const answered = (s: ConversationSnapshot) => s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
+const answered = (s: ConversationSnapshot) =>
+  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('one connection for all tabs (real relay)', () => {
   it('shares one relay session through a SharedWorker and streams one answer into every tab', async () => {
@@ -74,7 +88,10 @@ describe('one connection for all tabs (real relay)', () => {
     b.open(conversationId);
     a.open(conversationId);
     a.send(conversationId, 'One answer, two tabs');
-    const [inA, inB] = await Promise.all([until(a, conversationId, answered, 'the answer in A'), until(b, conversationId, answered, 'the answer in B')]);
+    const [inA, inB] = await Promise.all([
+      until(a, conversationId, answered, 'the answer in A'),
+      until(b, conversationId, answered, 'the answer in B'),
+    ]);
     const text = (s: ConversationSnapshot) => s.messages.map((m) => `${m.role}:${m.text}`);
     expect(text(inB)).to.deep.equal(text(inA));
     expect(inA.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
@@ -83,7 +100,10 @@ describe('one connection for all tabs (real relay)', () => {
   });
 
   it('falls back to leader election when the shared worker script cannot load', async () => {
-    const c = tab(`k-${newId()}`, `u${newId().slice(0, 8)}`, { connection: 'shared-worker', sharedWorkerUrl: '/no-such-worker.js' });
+    const c = tab(`k-${newId()}`, `u${newId().slice(0, 8)}`, {
+      connection: 'shared-worker',
+      sharedWorkerUrl: '/no-such-worker.js',
+    });
     await opened(c);
     expect(c.stats.mode).to.equal('leader');
     c.close();
@@ -105,7 +125,12 @@ describe('one connection for all tabs (real relay)', () => {
     leader.open(conversationId);
     leader.send(conversationId, 'Write a long answer about distributed systems.', { maxTokens: 400 });
     // Close the leader once the answer is streaming in the follower.
-    await until(follower, conversationId, (s) => s.messages.some((m) => m.role === 'assistant' && m.text.length > 0), 'the first tokens');
+    await until(
+      follower,
+      conversationId,
+      (s) => s.messages.some((m) => m.role === 'assistant' && m.text.length > 0),
+      'the first tokens',
+    );
     const firstSession = follower.sessionId;
     leader.close();
     const done = await until(follower, conversationId, answered, 'the complete answer after the takeover');
@@ -115,7 +140,12 @@ describe('one connection for all tabs (real relay)', () => {
     // The transcript equals what the relay stored: every token arrived once, in order.
     const reader = tab(`k-${newId()}`, user, { connection: 'direct', storage: false });
     reader.open(conversationId);
-    const stored = await until(reader, conversationId, (s) => s.messages.length === 2 && answered(s), 'the stored history');
+    const stored = await until(
+      reader,
+      conversationId,
+      (s) => s.messages.length === 2 && answered(s),
+      'the stored history',
+    );
     expect(done.messages.map((m) => m.text)).to.deep.equal(stored.messages.map((m) => m.text));
     reader.close();
     follower.close();

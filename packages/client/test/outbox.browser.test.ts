@@ -5,7 +5,13 @@
  */
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
-import { IdbLocalStore, LlcClient, tokenFromEndpoint, type ClientMessage, type ConversationSnapshot } from '@locallightchat/client';
+import {
+  IdbLocalStore,
+  LlcClient,
+  tokenFromEndpoint,
+  type ClientMessage,
+  type ConversationSnapshot,
+} from '@locallightchat/client';
 
 interface Stack {
   wsUrl: string;
@@ -27,9 +33,22 @@ function client(storageName: string, user: string, options: { autoConnect?: bool
 }
 
 /** Resolves when `predicate` holds for the conversation (checked on every change). */
-function until(c: LlcClient, conversationId: string, predicate: (s: ConversationSnapshot) => boolean, what: string): Promise<ConversationSnapshot> {
+function until(
+  c: LlcClient,
+  conversationId: string,
+  predicate: (s: ConversationSnapshot) => boolean,
+  what: string,
+): Promise<ConversationSnapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status]))}`)), 15_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status]))}`,
+          ),
+        ),
+      15_000,
+    );
     const check = () => {
       const s = c.snapshot(conversationId);
       if (!predicate(s)) return;
@@ -51,7 +70,8 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, what: string): Promi
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const answered = (s: ConversationSnapshot) => s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
+const answered = (s: ConversationSnapshot) =>
+  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('IndexedDB outbox (real relay)', () => {
   it('stores a message before sending, sends it from the next page, removes it on ack, answers once', async () => {
@@ -64,7 +84,10 @@ describe('IndexedDB outbox (real relay)', () => {
     const first = client(name, user, { autoConnect: false });
     const sent = first.send(conversationId, 'Kept in the outbox across a reload');
     expect(sent.status).to.equal('pending');
-    const stored = await waitFor(async () => (await outbox.outgoing()).find((f) => f.clientMessageId === sent.clientMessageId), 'the outbox entry');
+    const stored = await waitFor(
+      async () => (await outbox.outgoing()).find((f) => f.clientMessageId === sent.clientMessageId),
+      'the outbox entry',
+    );
     expect(stored.text).to.equal('Kept in the outbox across a reload');
     first.close();
 
@@ -72,9 +95,19 @@ describe('IndexedDB outbox (real relay)', () => {
     const second = client(name, user);
     await second.restored;
     second.open(conversationId);
-    const done = await until(second, conversationId, (s) => answered(s) && s.messages.some((m) => m.key === sent.key && m.status === 'done'), 'ack and answer');
-    expect(done.messages.filter((m) => m.role === 'user').map((m) => m.text)).to.deep.equal(['Kept in the outbox across a reload']);
-    await waitFor(async () => ((await outbox.outgoing()).length === 0 ? true : undefined), 'the outbox to empty on ack');
+    const done = await until(
+      second,
+      conversationId,
+      (s) => answered(s) && s.messages.some((m) => m.key === sent.key && m.status === 'done'),
+      'ack and answer',
+    );
+    expect(done.messages.filter((m) => m.role === 'user').map((m) => m.text)).to.deep.equal([
+      'Kept in the outbox across a reload',
+    ]);
+    await waitFor(
+      async () => ((await outbox.outgoing()).length === 0 ? true : undefined),
+      'the outbox to empty on ack',
+    );
     second.close();
 
     // An ack that was lost (the page died before removing the entry): the next page resends, the relay
@@ -83,8 +116,16 @@ describe('IndexedDB outbox (real relay)', () => {
     const third = client(name, user);
     await third.restored;
     third.open(conversationId);
-    await waitFor(async () => ((await outbox.outgoing()).length === 0 ? true : undefined), 'the resent entry to be acknowledged');
-    const settled = await until(third, conversationId, (s) => answered(s) && s.messages.every((m) => !m.cached), 'history from the relay');
+    await waitFor(
+      async () => ((await outbox.outgoing()).length === 0 ? true : undefined),
+      'the resent entry to be acknowledged',
+    );
+    const settled = await until(
+      third,
+      conversationId,
+      (s) => answered(s) && s.messages.every((m) => !m.cached),
+      'history from the relay',
+    );
     const roles = settled.messages.map((m: ClientMessage) => m.role);
     expect(roles).to.deep.equal(['user', 'assistant']);
     third.close();

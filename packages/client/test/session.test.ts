@@ -6,8 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { CloseCode, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type ServerFrame } from '@locallightchat/protocol';
-import { Session, type ConnectionStatus, type TokenProvider, type TransportFactory, type TransportHandlers } from '@locallightchat/client';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  decodeClientFrame,
+  encodeFrame,
+  type ClientFrame,
+  type ServerFrame,
+} from '@locallightchat/protocol';
+import {
+  Session,
+  type ConnectionStatus,
+  type TokenProvider,
+  type TransportFactory,
+  type TransportHandlers,
+} from '@locallightchat/client';
 
 class ScriptedLink {
   handlers!: TransportHandlers;
@@ -18,7 +31,15 @@ class ScriptedLink {
     this.handlers.onFrame(encodeFrame(frame));
   }
   welcome(heartbeatMs = 1000): void {
-    this.serve({ type: 'welcome', v: PROTOCOL_VERSION, sessionId: 'sess_1', userId: 'u1', heartbeatMs, maxFrameBytes: 65536, maxTextChars: 1000 });
+    this.serve({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: 'sess_1',
+      userId: 'u1',
+      heartbeatMs,
+      maxFrameBytes: 65536,
+      maxTextChars: 1000,
+    });
   }
   types(): string[] {
     return this.sent.map((f) => f.type);
@@ -78,7 +99,10 @@ describe('Session state machine', () => {
     h.session.start();
     await settle();
     assert.equal(h.links.length, 1);
-    assert.deepEqual(h.statuses.map((s) => s.status), ['connecting']);
+    assert.deepEqual(
+      h.statuses.map((s) => s.status),
+      ['connecting'],
+    );
     h.last().handlers.onOpen();
     const hello = h.last().sent[0];
     assert.equal(hello?.type, 'hello');
@@ -87,7 +111,10 @@ describe('Session state machine', () => {
     assert.equal(h.session.connectionStatus, 'open');
     assert.deepEqual(h.last().types(), ['hello', 'subscribe']);
     h.last().serve({ type: 'queued', streamId: 's1', position: 2 });
-    assert.deepEqual(h.frames.map((f) => f.type), ['queued']);
+    assert.deepEqual(
+      h.frames.map((f) => f.type),
+      ['queued'],
+    );
     h.session.stop();
     assert.equal(h.session.connectionStatus, 'closed');
     assert.equal(h.last().closedBy?.code, CloseCode.Normal);
@@ -253,10 +280,21 @@ describe('Session state machine', () => {
     const events = new EventTarget();
     let onLine = true;
     const g = globalThis as unknown as Record<string, unknown>;
-    const saved = { add: g.addEventListener, remove: g.removeEventListener, nav: Object.getOwnPropertyDescriptor(globalThis, 'navigator') };
+    const saved = {
+      add: g.addEventListener,
+      remove: g.removeEventListener,
+      nav: Object.getOwnPropertyDescriptor(globalThis, 'navigator'),
+    };
     g.addEventListener = events.addEventListener.bind(events);
     g.removeEventListener = events.removeEventListener.bind(events);
-    Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { get onLine() { return onLine; } } });
+    Object.defineProperty(globalThis, 'navigator', {
+      configurable: true,
+      value: {
+        get onLine() {
+          return onLine;
+        },
+      },
+    });
     try {
       const h = harness();
       h.session.start();

@@ -5,7 +5,13 @@
  */
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
-import { LlcClient, sseBaseUrl, tokenFromEndpoint, type ConversationSnapshot, type LlcClientOptions } from '@locallightchat/client';
+import {
+  LlcClient,
+  sseBaseUrl,
+  tokenFromEndpoint,
+  type ConversationSnapshot,
+  type LlcClientOptions,
+} from '@locallightchat/client';
 
 interface Stack {
   wsUrl: string;
@@ -28,9 +34,22 @@ function make(user: string, extra: Partial<LlcClientOptions>): LlcClient {
   });
 }
 
-function until(c: LlcClient, conversationId: string, predicate: (s: ConversationSnapshot) => boolean, what: string): Promise<ConversationSnapshot> {
+function until(
+  c: LlcClient,
+  conversationId: string,
+  predicate: (s: ConversationSnapshot) => boolean,
+  what: string,
+): Promise<ConversationSnapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`)), 20_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`,
+          ),
+        ),
+      20_000,
+    );
     const check = () => {
       const s = c.snapshot(conversationId);
       if (!predicate(s)) return;
@@ -55,7 +74,8 @@ function opened(c: LlcClient): Promise<void> {
   });
 }
 
-const answered = (s: ConversationSnapshot) => s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
+const answered = (s: ConversationSnapshot) =>
+  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('SSE fallback transport (real relay)', () => {
   it('derives the SSE endpoint from the socket URL', () => {
@@ -72,7 +92,12 @@ describe('SSE fallback transport (real relay)', () => {
     expect(c.userId).to.equal(user);
     c.open(conversationId);
     c.send(conversationId, 'Write a long answer about distributed systems.', { maxTokens: 300 });
-    await until(c, conversationId, (s) => s.messages.some((m) => m.role === 'assistant' && m.text.length > 0), 'the first tokens');
+    await until(
+      c,
+      conversationId,
+      (s) => s.messages.some((m) => m.role === 'assistant' && m.text.length > 0),
+      'the first tokens',
+    );
     const before = c.sessionId;
     c.reconnectNow();
     const done = await until(c, conversationId, answered, 'the complete answer');
@@ -81,7 +106,12 @@ describe('SSE fallback transport (real relay)', () => {
 
     const reader = make(user, { transportKind: 'websocket' });
     reader.open(conversationId);
-    const stored = await until(reader, conversationId, (s) => s.messages.length === 2 && answered(s), 'the stored history');
+    const stored = await until(
+      reader,
+      conversationId,
+      (s) => s.messages.length === 2 && answered(s),
+      'the stored history',
+    );
     expect(done.messages.map((m) => m.text)).to.deep.equal(stored.messages.map((m) => m.text));
     expect(done.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
     reader.close();

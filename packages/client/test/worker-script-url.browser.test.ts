@@ -22,7 +22,11 @@ describe('workerScriptUrl', () => {
   });
 
   it('recognises the constructor error Trusted Types raise, and nothing else', () => {
-    expect(isTrustedTypesError(new TypeError("Failed to construct 'Worker': This document requires 'TrustedScriptURL' assignment."))).to.equal(true);
+    expect(
+      isTrustedTypesError(
+        new TypeError("Failed to construct 'Worker': This document requires 'TrustedScriptURL' assignment."),
+      ),
+    ).to.equal(true);
     expect(isTrustedTypesError(new TypeError('Failed to construct Worker: invalid URL'))).to.equal(false);
     expect(isTrustedTypesError(new Error('TrustedScriptURL'))).to.equal(false);
   });

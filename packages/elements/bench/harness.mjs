@@ -35,7 +35,10 @@ export async function bundleForPage(entry, { minify = true } = {}) {
 
 /** Headless Chromium from CHROME_PATH or /usr/bin/chromium. */
 export function launchChromium() {
-  return chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  return chromium.launch({
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
 }
 
 /**
@@ -49,5 +52,16 @@ export function writeResult(name, { title, command, json, body }) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ at: new Date().toISOString(), command, ...json }, null, 2));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}`;
-  writeFileSync(join(dir, `${name}.md`), [`# ${title} — ${new Date().toISOString()}`, '', `Command: \`${command}\``, `Machine: ${machine}; headless Chromium from ${process.env.CHROME_PATH ?? '/usr/bin/chromium'}.`, '', body, ''].join('\n'));
+  writeFileSync(
+    join(dir, `${name}.md`),
+    [
+      `# ${title} — ${new Date().toISOString()}`,
+      '',
+      `Command: \`${command}\``,
+      `Machine: ${machine}; headless Chromium from ${process.env.CHROME_PATH ?? '/usr/bin/chromium'}.`,
+      '',
+      body,
+      '',
+    ].join('\n'),
+  );
 }

@@ -33,17 +33,37 @@ const profileFile = profileIndex === -1 ? undefined : process.argv[profileIndex 
 
 /** A deterministic answer of about `count` tokens (~4 characters each). */
 function answer(count) {
-  const words = 'the relay streams tokens from the model server to every open tab while the client renders markdown'.split(' ');
+  const words =
+    'the relay streams tokens from the model server to every open tab while the client renders markdown'.split(' ');
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const sentence = () => Array.from({ length: 8 + Math.floor(rand() * 10) }, () => words[Math.floor(rand() * words.length)]).join(' ') + '.';
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sentence = () =>
+    Array.from({ length: 8 + Math.floor(rand() * 10) }, () => words[Math.floor(rand() * words.length)]).join(' ') + '.';
   const parts = ['# Streaming report', ''];
-  const code = ['```ts', ...Array.from({ length: 400 }, (_, i) => `const value${i} = compute(${i}, "${words[i % words.length]}"); // step ${i}`), '```', ''];
-  const table = ['| step | tokens | latency |', '|---|---:|---:|', ...Array.from({ length: 30 }, (_, i) => `| ${i} | ${i * 37} | ${(i * 1.7).toFixed(1)} ms |`), ''];
+  const code = [
+    '```ts',
+    ...Array.from(
+      { length: 400 },
+      (_, i) => `const value${i} = compute(${i}, "${words[i % words.length]}"); // step ${i}`,
+    ),
+    '```',
+    '',
+  ];
+  const table = [
+    '| step | tokens | latency |',
+    '|---|---:|---:|',
+    ...Array.from({ length: 30 }, (_, i) => `| ${i} | ${i * 37} | ${(i * 1.7).toFixed(1)} ms |`),
+    '',
+  ];
   let section = 0;
   while (parts.join('\n').length < count * 4) {
     section++;
-    parts.push(`## Section ${section}`, '', `${sentence()} **${sentence()}** ${sentence()} [docs](https://example.com/${section}).`, '');
+    parts.push(
+      `## Section ${section}`,
+      '',
+      `${sentence()} **${sentence()}** ${sentence()} [docs](https://example.com/${section}).`,
+      '',
+    );
     parts.push(...Array.from({ length: 5 }, () => `- ${sentence()} \`inline ${section}\``), '');
     if (section === 3) parts.push(...table);
     if (section === 5) parts.push(...code);
@@ -57,16 +77,22 @@ const bundle = await bundleForPage('page.ts', { minify: !profileFile });
 
 const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 900, height: 800 } });
-await page.setContent('<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse} .answer > *{content-visibility:auto;contain-intrinsic-size:auto 1.5em}</style></head><body></body></html>');
+await page.setContent(
+  '<!doctype html><html><head><style>body{font:16px system-ui;max-width:760px;margin:auto} pre{overflow:auto} table{border-collapse:collapse} .answer > *{content-visibility:auto;contain-intrinsic-size:auto 1.5em}</style></head><body></body></html>',
+);
 await page.addScriptTag({ content: bundle, type: 'module' });
 await page.waitForFunction(() => 'llcBench' in globalThis);
 await page.evaluate(() => {
   globalThis.__long = [];
-  new PerformanceObserver((list) => globalThis.__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: false });
+  new PerformanceObserver((list) => globalThis.__long.push(...list.getEntries().map((e) => e.duration))).observe({
+    type: 'longtask',
+    buffered: false,
+  });
 });
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
-const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+const metrics = async () =>
+  Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 
 const profiler = createProfiler(cdp);
 const tokens = answer(tokenCount);
@@ -78,9 +104,19 @@ for (let round = 0; round < rounds; round++) {
     const profiling = profileFile && strategy === 'incremental';
     if (profiling) await profiler.start();
     const tracing = traceFile && strategy === (only ?? 'incremental') && round === 0;
-    if (tracing) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+    if (tracing)
+      await browser.startTracing(page, {
+        path: traceFile,
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'],
+      });
     const before = await metrics();
-    const r = await page.evaluate((o) => globalThis.llcBench(o), { strategy, tokens, tokensPerSecond, chunkMs, minIntervalMs });
+    const r = await page.evaluate((o) => globalThis.llcBench(o), {
+      strategy,
+      tokens,
+      tokensPerSecond,
+      chunkMs,
+      minIntervalMs,
+    });
     const after = await metrics();
     if (profiling) await profiler.stop();
     if (tracing) await browser.stopTracing();
@@ -102,38 +138,49 @@ if (traceFile) await summariseTrace(traceFile);
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = Object.fromEntries(
-  Object.entries(results).filter(([, rs]) => rs.length > 0).map(([k, rs]) => [
-    k,
-    {
-      taskMs: Math.round(mean(rs.map((r) => r.taskMs))),
-      layoutMs: Math.round(mean(rs.map((r) => r.layoutMs))),
-      styleMs: Math.round(mean(rs.map((r) => r.styleMs))),
-      scriptMs: Math.round(mean(rs.map((r) => r.scriptMs))),
-      renderMs: Math.round(mean(rs.map((r) => r.renderMs))),
-      renders: Math.round(mean(rs.map((r) => r.renders))),
-      longestRenderMs: +mean(rs.map((r) => r.longestRenderMs)).toFixed(1),
-      longTasks: Math.max(...rs.map((r) => r.longTasks)),
-      longestTaskMs: Math.round(Math.max(...rs.map((r) => r.longestTaskMs))),
-      wallMs: Math.round(mean(rs.map((r) => r.wallMs))),
-      maxLagMs: Math.round(Math.max(...rs.map((r) => r.maxLagMs))),
-      maxLagFromDeliveryMs: Math.round(Math.max(...rs.map((r) => r.maxLagFromDeliveryMs))),
-      meanLagMs: +mean(rs.map((r) => r.meanLagMs)).toFixed(1),
-      maxLateMs: Math.round(Math.max(...rs.map((r) => r.maxLateMs))),
-      meanLateMs: +mean(rs.map((r) => r.meanLateMs)).toFixed(1),
-      maxFrameGapMs: Math.round(Math.max(...rs.map((r) => r.maxFrameGapMs))),
-      sameFinalHtml: rs.every((r) => r.finalHtmlLength === results.incremental[0].finalHtmlLength),
-      ...(rs[0].stats ? { stats: rs[0].stats } : {}),
-    },
-  ]),
+  Object.entries(results)
+    .filter(([, rs]) => rs.length > 0)
+    .map(([k, rs]) => [
+      k,
+      {
+        taskMs: Math.round(mean(rs.map((r) => r.taskMs))),
+        layoutMs: Math.round(mean(rs.map((r) => r.layoutMs))),
+        styleMs: Math.round(mean(rs.map((r) => r.styleMs))),
+        scriptMs: Math.round(mean(rs.map((r) => r.scriptMs))),
+        renderMs: Math.round(mean(rs.map((r) => r.renderMs))),
+        renders: Math.round(mean(rs.map((r) => r.renders))),
+        longestRenderMs: +mean(rs.map((r) => r.longestRenderMs)).toFixed(1),
+        longTasks: Math.max(...rs.map((r) => r.longTasks)),
+        longestTaskMs: Math.round(Math.max(...rs.map((r) => r.longestTaskMs))),
+        wallMs: Math.round(mean(rs.map((r) => r.wallMs))),
+        maxLagMs: Math.round(Math.max(...rs.map((r) => r.maxLagMs))),
+        maxLagFromDeliveryMs: Math.round(Math.max(...rs.map((r) => r.maxLagFromDeliveryMs))),
+        meanLagMs: +mean(rs.map((r) => r.meanLagMs)).toFixed(1),
+        maxLateMs: Math.round(Math.max(...rs.map((r) => r.maxLateMs))),
+        meanLateMs: +mean(rs.map((r) => r.meanLateMs)).toFixed(1),
+        maxFrameGapMs: Math.round(Math.max(...rs.map((r) => r.maxFrameGapMs))),
+        sameFinalHtml: rs.every((r) => r.finalHtmlLength === results.incremental[0].finalHtmlLength),
+        ...(rs[0].stats ? { stats: rs[0].stats } : {}),
+      },
+    ]),
 );
-console.log(JSON.stringify({ tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, chunkMs, rounds, ...summary }, null, 2));
+console.log(
+  JSON.stringify(
+    { tokens: tokens.length, chars: tokens.join('').length, tokensPerSecond, chunkMs, rounds, ...summary },
+    null,
+    2,
+  ),
+);
 if (only) process.exit(0);
 const net = (k) => summary[k].taskMs - summary.none.taskMs;
-console.log(`main-thread task time, full re-parse ÷ incremental: ${(summary.full.taskMs / summary.incremental.taskMs).toFixed(1)}× gross, ${(net('full') / net('incremental')).toFixed(1)}× net of the harness baseline (${summary.none.taskMs} ms); time in render calls: ${(summary.full.renderMs / summary.incremental.renderMs).toFixed(1)}×`);
+console.log(
+  `main-thread task time, full re-parse ÷ incremental: ${(summary.full.taskMs / summary.incremental.taskMs).toFixed(1)}× gross, ${(net('full') / net('incremental')).toFixed(1)}× net of the harness baseline (${summary.none.taskMs} ms); time in render calls: ${(summary.full.renderMs / summary.incremental.renderMs).toFixed(1)}×`,
+);
 const gross = summary.full.taskMs / summary.incremental.taskMs;
 const netRatio = net('full') / net('incremental');
 const lag = (k, field) => (k === 'none' ? '–' : summary[k][field]);
-const row = (k, label) => `| ${label} | ${summary[k].taskMs} | ${summary[k].renderMs} | ${summary[k].longTasks} | ${summary[k].longestTaskMs} | ${lag(k, 'meanLagMs')} | ${lag(k, 'maxLagMs')} | ${lag(k, 'maxLagFromDeliveryMs')} | ${summary[k].meanLateMs} | ${summary[k].maxLateMs} | ${summary[k].maxFrameGapMs} |`;
+const row = (k, label) =>
+  `| ${label} | ${summary[k].taskMs} | ${summary[k].renderMs} | ${summary[k].longTasks} | ${summary[k].longestTaskMs} | ${lag(k, 'meanLagMs')} | ${lag(k, 'maxLagMs')} | ${lag(k, 'maxLagFromDeliveryMs')} | ${summary[k].meanLateMs} | ${summary[k].maxLateMs} | ${summary[k].maxFrameGapMs} |`;
 writeResult('browser-markdown', {
   title: 'Streaming markdown in the browser',
   command: `node packages/elements/bench/markdown-stream.mjs --rounds ${rounds} --tokens ${tokenCount} --tps ${tokensPerSecond} --chunk-ms ${chunkMs}`,

@@ -84,7 +84,10 @@ async function run(options: RunOptions): Promise<RunResult> {
 
   let stream: StreamingMarkdown | undefined;
   if (options.strategy === 'incremental') {
-    stream = new StreamingMarkdown(container, options.minIntervalMs === undefined ? {} : { planner: { minIntervalMs: options.minIntervalMs } });
+    stream = new StreamingMarkdown(
+      container,
+      options.minIntervalMs === undefined ? {} : { planner: { minIntervalMs: options.minIntervalMs } },
+    );
     // Measure each frame's flush: wrap the renderer's update/finish.
     const renderer = stream.renderer;
     const update = renderer.update.bind(renderer);
@@ -135,9 +138,21 @@ async function run(options: RunOptions): Promise<RunResult> {
   const frameGap = maxFrameGap;
   if (options.strategy === 'none') container.innerHTML = renderMarkdown(text);
   await frame();
-  return { strategy: options.strategy, renderMs, renders, longestRenderMs: longest, wallMs: performance.now() - started, finalHtmlLength: container.innerHTML.length,
-    maxLagMs: maxLag, maxLagFromDeliveryMs: maxLagFromDelivery,
-    meanLagMs: shownUpTo > 0 ? lagSum / shownUpTo : 0, maxLateMs: maxLate, maxFrameGapMs: frameGap, meanLateMs: arrivals.length > 0 ? lateSum / arrivals.length : 0, ...(stream ? { stats: { ...stream.renderer.stats } } : {}) };
+  return {
+    strategy: options.strategy,
+    renderMs,
+    renders,
+    longestRenderMs: longest,
+    wallMs: performance.now() - started,
+    finalHtmlLength: container.innerHTML.length,
+    maxLagMs: maxLag,
+    maxLagFromDeliveryMs: maxLagFromDelivery,
+    meanLagMs: shownUpTo > 0 ? lagSum / shownUpTo : 0,
+    maxLateMs: maxLate,
+    maxFrameGapMs: frameGap,
+    meanLateMs: arrivals.length > 0 ? lateSum / arrivals.length : 0,
+    ...(stream ? { stats: { ...stream.renderer.stats } } : {}),
+  };
 }
 
 (globalThis as { llcBench?: typeof run }).llcBench = run;

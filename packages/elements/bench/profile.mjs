@@ -27,7 +27,8 @@ export function createProfiler(cdp) {
         const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
         const parents = new Map();
         for (const n of profile.nodes) for (const c of n.children ?? []) parents.set(c, n.id);
-        const keyOf = ({ functionName, url, lineNumber }) => `${functionName || '(anonymous)'} ${url ? url.split('/').pop() || 'page' : ''}:${lineNumber + 1}`;
+        const keyOf = ({ functionName, url, lineNumber }) =>
+          `${functionName || '(anonymous)'} ${url ? url.split('/').pop() || 'page' : ''}:${lineNumber + 1}`;
         const deltas = profile.timeDeltas;
         profile.samples.forEach((id, i) => {
           const ms = (deltas[i + 1] ?? 0) / 1000;
@@ -42,8 +43,14 @@ export function createProfiler(cdp) {
           for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + ms);
         });
       }
-      const top = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${k}`);
-      console.log(`\nCPU profile of ${profiles.length} incremental run(s), ${total.toFixed(0)} ms busy (written to ${file}); top self time:`);
+      const top = (map, n) =>
+        [...map]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, n)
+          .map(([k, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${k}`);
+      console.log(
+        `\nCPU profile of ${profiles.length} incremental run(s), ${total.toFixed(0)} ms busy (written to ${file}); top self time:`,
+      );
       console.log(top(byFunction, 30).join('\n'));
       console.log('top inclusive time:');
       console.log(top(inclusive, 40).join('\n'));
@@ -74,5 +81,6 @@ export async function summariseTrace(file) {
   const counts = new Map();
   for (const e of events) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
   console.log(`\nmain-thread self time by trace event (first traced run, ${file}):`);
-  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(0).padStart(6)} ms  ${String(counts.get(name)).padStart(6)}×  ${name}`);
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${ms.toFixed(0).padStart(6)} ms  ${String(counts.get(name)).padStart(6)}×  ${name}`);
 }

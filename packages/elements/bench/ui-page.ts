@@ -45,8 +45,16 @@ export interface HighlightResult {
   stats: typeof highlightStats;
 }
 
-async function highlight(options: { mode: 'inline' | 'worker'; chars: number; workerUrl: string }): Promise<HighlightResult> {
-  configureHighlighting(options.mode === 'inline' ? { workerUrl: null, inlineMaxChars: 10_000_000 } : { workerUrl: options.workerUrl, inlineMaxChars: 2_000 });
+async function highlight(options: {
+  mode: 'inline' | 'worker';
+  chars: number;
+  workerUrl: string;
+}): Promise<HighlightResult> {
+  configureHighlighting(
+    options.mode === 'inline'
+      ? { workerUrl: null, inlineMaxChars: 10_000_000 }
+      : { workerUrl: options.workerUrl, inlineMaxChars: 2_000 },
+  );
   const lines: string[] = [];
   for (let i = 0, n = 0; n < options.chars; i++) {
     const line = `export async function step${i}(input: Record<string, number>): Promise<number> { return (await fetch("/api/${i}")).status + input.k${i % 10}; }\n`;
@@ -100,7 +108,12 @@ function historyMessage(i: number): ClientMessage {
   return { key: `m${i}`, role, text, reasoning: '', createdAt: i, status: 'done', lastSeq: 0 };
 }
 
-async function history(options: { streaming: boolean; seconds: number; tokens: string[]; tokensPerSecond: number }): Promise<HistoryResult> {
+async function history(options: {
+  streaming: boolean;
+  seconds: number;
+  tokens: string[];
+  tokensPerSecond: number;
+}): Promise<HistoryResult> {
   const list = document.createElement('llc-message-list') as LlcMessageList;
   list.style.cssText = 'display:block;height:800px;width:760px';
   document.body.replaceChildren(list);
@@ -116,13 +129,16 @@ async function history(options: { streaming: boolean; seconds: number; tokens: s
   const streamDone = (async () => {
     if (!streaming) return;
     const started = performance.now();
-    for (let next = 0; next < options.tokens.length && streaming; ) {
+    for (let next = 0; next < options.tokens.length && streaming;) {
       const due = started + (next / options.tokensPerSecond) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
       const perChunk = Math.max(1, Math.round(options.tokensPerSecond / 100));
       text += options.tokens.slice(next, next + perChunk).join('');
       next += perChunk;
-      list.messages = [...past, { ...historyMessage(10_000), key: 'live', role: 'assistant', text, status: 'streaming' }];
+      list.messages = [
+        ...past,
+        { ...historyMessage(10_000), key: 'live', role: 'assistant', text, status: 'streaming' },
+      ];
     }
   })();
 

@@ -16,16 +16,22 @@ const rounds = arg('rounds', 2);
 const chars = arg('chars', 150_000);
 const seconds = arg('seconds', 6);
 
-const [pageCode, workerCode] = await Promise.all([bundleForPage('ui-page.ts'), bundleForPage('../src/code/highlight-worker.ts')]);
+const [pageCode, workerCode] = await Promise.all([
+  bundleForPage('ui-page.ts'),
+  bundleForPage('../src/code/highlight-worker.ts'),
+]);
 
 /** ~4-character tokens of a markdown answer with prose and a list (what streams into the transcript). */
 function tokens(count) {
-  const words = 'the relay streams tokens from the model server to every open tab while the client renders markdown'.split(' ');
+  const words =
+    'the relay streams tokens from the model server to every open tab while the client renders markdown'.split(' ');
   let seed = 11;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const sentence = () => Array.from({ length: 8 + Math.floor(rand() * 10) }, () => words[Math.floor(rand() * words.length)]).join(' ') + '.';
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sentence = () =>
+    Array.from({ length: 8 + Math.floor(rand() * 10) }, () => words[Math.floor(rand() * words.length)]).join(' ') + '.';
   let text = '';
-  for (let s = 1; text.length < count * 4; s++) text += `## Part ${s}\n\n${sentence()} **${sentence()}**\n\n- ${sentence()}\n- ${sentence()}\n\n`;
+  for (let s = 1; text.length < count * 4; s++)
+    text += `## Part ${s}\n\n${sentence()} **${sentence()}**\n\n- ${sentence()}\n- ${sentence()}\n\n`;
   return text.match(/[\s\S]{1,4}/g).slice(0, count);
 }
 
@@ -36,7 +42,10 @@ page.on('crash', () => console.error('page crashed'));
 page.on('console', (m) => m.type() !== 'log' && console.error('page:', m.text()));
 // Served from a real origin, so the page can start the worker from a URL as a deployment would.
 const files = {
-  '/': ['text/html', '<!doctype html><html><head><style>body{font:16px system-ui;margin:0}</style><script type="module" src="/page.js"></script></head><body></body></html>'],
+  '/': [
+    'text/html',
+    '<!doctype html><html><head><style>body{font:16px system-ui;margin:0}</style><script type="module" src="/page.js"></script></head><body></body></html>',
+  ],
   '/page.js': ['text/javascript', pageCode],
   '/highlight-worker.js': ['text/javascript', workerCode],
 };
@@ -59,7 +68,12 @@ for (let round = 0; round < rounds; round++) {
     highlight[mode].push(await page.evaluate((o) => globalThis.llcUi.highlight(o), { mode, chars, workerUrl }));
   }
   for (const streaming of round % 2 === 0 ? [false, true] : [true, false]) {
-    const r = await page.evaluate((o) => globalThis.llcUi.history(o), { streaming, seconds, tokens: streamTokens, tokensPerSecond: 1000 });
+    const r = await page.evaluate((o) => globalThis.llcUi.history(o), {
+      streaming,
+      seconds,
+      tokens: streamTokens,
+      tokensPerSecond: 1000,
+    });
     history[streaming ? 'streaming' : 'scrolling'].push(r);
   }
 }
@@ -72,7 +86,12 @@ const round1 = (x) => Math.round(x * 10) / 10;
 const hl = Object.fromEntries(
   Object.entries(highlight).map(([k, rs]) => [
     k,
-    { chars: rs[0].chars, msToHighlighted: Math.round(mean(rs.map((r) => r.msToHighlighted))), longestFrameGapMs: Math.round(max(rs.map((r) => r.longestFrameGapMs))), framesOver50Ms: max(rs.map((r) => r.framesOver50Ms)) },
+    {
+      chars: rs[0].chars,
+      msToHighlighted: Math.round(mean(rs.map((r) => r.msToHighlighted))),
+      longestFrameGapMs: Math.round(max(rs.map((r) => r.longestFrameGapMs))),
+      framesOver50Ms: max(rs.map((r) => r.framesOver50Ms)),
+    },
   ]),
 );
 const hs = Object.fromEntries(
@@ -113,6 +132,12 @@ writeResult('browser-ui', {
     '',
     '| 10k-message history | frames | p50 ms | p95 ms | p99 ms | max ms | frames over 50 ms | most rows in the DOM |',
     '|---|---|---|---|---|---|---|---|',
-    ...[['scrolling', 'scrolling, no stream'], ['streaming', 'scrolling while streaming']].map(([k, label]) => `| ${label} | ${hs[k].frames} | ${hs[k].p50} | ${hs[k].p95} | ${hs[k].p99} | ${hs[k].maxFrameMs} | ${hs[k].framesOver50Ms} | ${hs[k].maxRenderedRows} |`),
+    ...[
+      ['scrolling', 'scrolling, no stream'],
+      ['streaming', 'scrolling while streaming'],
+    ].map(
+      ([k, label]) =>
+        `| ${label} | ${hs[k].frames} | ${hs[k].p50} | ${hs[k].p95} | ${hs[k].p99} | ${hs[k].maxFrameMs} | ${hs[k].framesOver50Ms} | ${hs[k].maxRenderedRows} |`,
+    ),
   ].join('\n'),
 });

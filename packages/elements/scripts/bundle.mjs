@@ -55,7 +55,10 @@ const noHighlighter = {
   name: 'no-highlighter',
   setup(b) {
     b.onResolve({ filter: /\/highlight\.js$/ }, () => ({ path: 'highlight', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export function highlight() { return undefined; }', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: 'export function highlight() { return undefined; }',
+      loader: 'js',
+    }));
   },
 };
 
@@ -89,11 +92,18 @@ for (const name of Object.keys(workers)) {
 // Where the bytes are (minified, before gzip), by package or by our source folder.
 const parts = new Map();
 for (const [path, input] of Object.entries(Object.values(lean.metafile.outputs)[0].inputs)) {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? `ours: ${path.replace(/^(\.\.\/)+/, '').split('/').slice(0, 2).join('/')}`;
+  const pkg =
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ??
+    `ours: ${path
+      .replace(/^(\.\.\/)+/, '')
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
   parts.set(pkg, (parts.get(pkg) ?? 0) + input.bytesInOutput);
 }
 console.log('\nwithout the highlighter, by part (minified):');
-for (const [name, bytes] of [...parts].sort((x, y) => y[1] - x[1])) if (bytes >= 1024) console.log(`  ${kb(bytes).padStart(9)}  ${name}`);
+for (const [name, bytes] of [...parts].sort((x, y) => y[1] - x[1]))
+  if (bytes >= 1024) console.log(`  ${kb(bytes).padStart(9)}  ${name}`);
 
 // The floor: only the libraries the design prescribes (Lit + @lit/context for the components, DOMPurify for
 // sanitising, @tanstack/virtual-core for the history, msgpackr for the wire codec, idb for the outbox), each
@@ -107,20 +117,31 @@ const floorSource = [
   "export { Packr, Unpackr } from 'msgpackr';",
   "export { openDB } from 'idb';",
 ].join('\n');
-const floor = await build({ ...common, entryPoints: undefined, stdin: { contents: floorSource, resolveDir: root, loader: 'js' }, plugins: [] });
+const floor = await build({
+  ...common,
+  entryPoints: undefined,
+  stdin: { contents: floorSource, resolveDir: root, loader: 'js' },
+  plugins: [],
+});
 const f = sizes(floor.outputFiles[0].contents);
-console.log(`\nthe prescribed libraries alone (Lit, @lit/context, DOMPurify, virtual-core, msgpackr, idb): ${kb(f.min)} min, ${kb(f.gzip)} min+gzip`);
+console.log(
+  `\nthe prescribed libraries alone (Lit, @lit/context, DOMPurify, virtual-core, msgpackr, idb): ${kb(f.min)} min, ${kb(f.gzip)} min+gzip`,
+);
 
 // Our code alone: client + protocol + elements with every third-party package left external.
 const externalLibraries = {
   name: 'external-libraries',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@locallightchat/') ? undefined : { path: args.path, external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@locallightchat/') ? undefined : { path: args.path, external: true },
+    );
   },
 };
 const own = await build({ ...common, plugins: [noHighlighter, externalLibraries] });
 const o = sizes(own.outputFiles[0].contents);
-console.log(`our code alone (client, protocol, elements; libraries external):                     ${kb(o.min)} min, ${kb(o.gzip)} min+gzip`);
+console.log(
+  `our code alone (client, protocol, elements; libraries external):                     ${kb(o.min)} min, ${kb(o.gzip)} min+gzip`,
+);
 
 writeResult('bundle-size', {
   title: 'Client + elements bundle size',

@@ -18,5 +18,10 @@ export { clientContext, conversationContext } from './context.js';
 export { ConversationController } from './controllers/conversation-controller.js';
 export { FrameScheduler } from './controllers/frame-scheduler.js';
 export { renderMarkdown, createMarkdown, sanitize, sanitizeToFragment, isSafeUrl } from './markdown/render-markdown.js';
-export { IncrementalMarkdown, type IncrementalOptions, type IncrementalStats, type BlockHook } from './markdown/incremental.js';
+export {
+  IncrementalMarkdown,
+  type IncrementalOptions,
+  type IncrementalStats,
+  type BlockHook,
+} from './markdown/incremental.js';
 export { DEFAULT_STRINGS, type ChatStrings } from './strings.js';

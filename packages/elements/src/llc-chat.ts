@@ -17,7 +17,8 @@ const CONVERSATION_KEY = 'llc:conversation';
 const DEV_USER_KEY = 'llc:dev-user';
 
 /** Parts of the inner elements, re-exported so `llc-chat::part(name)` reaches them. */
-const MESSAGE_PARTS = 'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
+const MESSAGE_PARTS =
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
 
 /**
  * A complete chat: transcript, status line and composer, talking to a LocalLightChat relay.
@@ -71,9 +72,23 @@ export class LlcChat extends LitElement {
   static override styles = [
     themeStyles,
     css`
-      :host { display: block; height: 100%; font-family: var(--llc-font, system-ui, sans-serif); color: var(--llc-fg); background: var(--llc-bg); }
-      .chat { display: grid; grid-template-rows: auto minmax(0, 1fr) auto auto; height: 100%; min-height: 0; }
-      llc-message-list { min-height: 0; height: 100%; }
+      :host {
+        display: block;
+        height: 100%;
+        font-family: var(--llc-font, system-ui, sans-serif);
+        color: var(--llc-fg);
+        background: var(--llc-bg);
+      }
+      .chat {
+        display: grid;
+        grid-template-rows: auto minmax(0, 1fr) auto auto;
+        height: 100%;
+        min-height: 0;
+      }
+      llc-message-list {
+        min-height: 0;
+        height: 100%;
+      }
     `,
   ];
 
@@ -141,8 +156,13 @@ export class LlcChat extends LitElement {
     return html`<div class="chat" part="chat">
       <div part="header"><slot name="header"></slot></div>
       <slot name="message-actions" hidden @slotchange=${this.onActionsSlot}></slot>
-      <llc-message-list .strings=${strings} .renderers=${this.renderers} .actionsTemplate=${this.actionsTemplate}
-        exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list>
+      <llc-message-list
+        .strings=${strings}
+        .renderers=${this.renderers}
+        .actionsTemplate=${this.actionsTemplate}
+        exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"
+        ><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list
+      >
       <llc-status .strings=${strings} exportparts="status: status-line"></llc-status>
       <llc-composer .strings=${strings} exportparts="form, input, send-button, stop-button"></llc-composer>
     </div>`;
@@ -167,7 +187,11 @@ export class LlcChat extends LitElement {
 
   private createClient(): void {
     const url = this.relayUrl ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    const getToken = this.getToken ?? (this.tokenUrl ? tokenFromEndpoint(this.tokenUrl, { body: { user: this.user ?? rememberedDevUser() } }) : undefined);
+    const getToken =
+      this.getToken ??
+      (this.tokenUrl
+        ? tokenFromEndpoint(this.tokenUrl, { body: { user: this.user ?? rememberedDevUser() } })
+        : undefined);
     if (!getToken) throw new Error('<llc-chat> needs token-url, getToken or a client');
     this.client = new LlcClient({ url, getToken, clientName: 'llc-chat/0.1' });
     this.ownsClient = true;

@@ -26,16 +26,58 @@ export interface SendEventDetail {
 @customElement('llc-composer')
 export class LlcComposer extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    form { display: flex; gap: 0.5rem; align-items: flex-end; padding: 0.75rem; border-top: 1px solid var(--llc-border, #e2e8f0); }
-    textarea { flex: 1; resize: none; font: inherit; padding: 0.6rem 0.75rem; border-radius: var(--llc-radius, 12px);
-      border: 1px solid var(--llc-border, #cbd5e1); background: var(--llc-input-bg, #fff); color: inherit; max-height: 12rem; }
-    button { font: inherit; padding: 0.6rem 1rem; border-radius: var(--llc-radius, 12px); border: 0; cursor: pointer;
-      background: var(--llc-accent, #4338ca); color: var(--llc-accent-fg, #fff); }
-    button.stop { background: var(--llc-stop-bg, #e2e8f0); color: var(--llc-stop-fg, #0f172a); }
-    button:disabled { cursor: default; background: var(--llc-stop-bg, #e2e8f0); color: var(--llc-muted, #475569); }
-    textarea:focus-visible, button:focus-visible { outline: 2px solid var(--llc-focus, #2563eb); outline-offset: 2px; }
-    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+    :host {
+      display: block;
+    }
+    form {
+      display: flex;
+      gap: 0.5rem;
+      align-items: flex-end;
+      padding: 0.75rem;
+      border-top: 1px solid var(--llc-border, #e2e8f0);
+    }
+    textarea {
+      flex: 1;
+      resize: none;
+      font: inherit;
+      padding: 0.6rem 0.75rem;
+      border-radius: var(--llc-radius, 12px);
+      border: 1px solid var(--llc-border, #cbd5e1);
+      background: var(--llc-input-bg, #fff);
+      color: inherit;
+      max-height: 12rem;
+    }
+    button {
+      font: inherit;
+      padding: 0.6rem 1rem;
+      border-radius: var(--llc-radius, 12px);
+      border: 0;
+      cursor: pointer;
+      background: var(--llc-accent, #4338ca);
+      color: var(--llc-accent-fg, #fff);
+    }
+    button.stop {
+      background: var(--llc-stop-bg, #e2e8f0);
+      color: var(--llc-stop-fg, #0f172a);
+    }
+    button:disabled {
+      cursor: default;
+      background: var(--llc-stop-bg, #e2e8f0);
+      color: var(--llc-muted, #475569);
+    }
+    textarea:focus-visible,
+    button:focus-visible {
+      outline: 2px solid var(--llc-focus, #2563eb);
+      outline-offset: 2px;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
   `;
 
   @consume({ context: clientContext, subscribe: true }) @property({ attribute: false }) client?: LlcClient;
@@ -55,7 +97,12 @@ export class LlcComposer extends LitElement {
     const messages = this.conversation.snapshot?.messages ?? [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i]!;
-      if (m.role === 'assistant' && m.streamId && (m.status === 'streaming' || m.status === 'queued' || m.status === 'pending')) return m.streamId;
+      if (
+        m.role === 'assistant' &&
+        m.streamId &&
+        (m.status === 'streaming' || m.status === 'queued' || m.status === 'pending')
+      )
+        return m.streamId;
     }
     return undefined;
   }
@@ -65,11 +112,21 @@ export class LlcComposer extends LitElement {
     const s = this.strings;
     return html`<form part="form" @submit=${this.onSubmit}>
       <label class="visually-hidden" for="input">${s.messageLabel}</label>
-      <textarea id="input" part="input" rows="1" placeholder=${s.placeholder} aria-label=${s.messageLabel}
-        .value=${this.value} @input=${this.onInput} @keydown=${this.onKeyDown}></textarea>
-      ${running
-        ? html`<button type="button" class="stop" part="stop-button" @click=${() => this.stop()}>${s.stop}</button>`
-        : html`<button type="submit" part="send-button" ?disabled=${!this.value.trim()}>${s.send}</button>`}
+      <textarea
+        id="input"
+        part="input"
+        rows="1"
+        placeholder=${s.placeholder}
+        aria-label=${s.messageLabel}
+        .value=${this.value}
+        @input=${this.onInput}
+        @keydown=${this.onKeyDown}
+      ></textarea>
+      ${
+        running
+          ? html`<button type="button" class="stop" part="stop-button" @click=${() => this.stop()}>${s.stop}</button>`
+          : html`<button type="submit" part="send-button" ?disabled=${!this.value.trim()}>${s.send}</button>`
+      }
     </form>`;
   }
 
@@ -78,7 +135,9 @@ export class LlcComposer extends LitElement {
     const text = this.value.trim();
     if (!text || !this.client || !this.conversationId) return;
     const detail: SendEventDetail = { conversationId: this.conversationId, text };
-    const proceed = this.dispatchEvent(new CustomEvent('llc-send', { detail, bubbles: true, composed: true, cancelable: true }));
+    const proceed = this.dispatchEvent(
+      new CustomEvent('llc-send', { detail, bubbles: true, composed: true, cancelable: true }),
+    );
     if (!proceed) return;
     this.client.send(this.conversationId, text);
     this.value = '';

@@ -1,6 +1,12 @@
 import { consume } from '@lit/context';
 import type { ClientMessage, LlcClient } from '@locallightchat/client';
-import { Virtualizer, elementScroll, measureElement, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
+import {
+  Virtualizer,
+  elementScroll,
+  measureElement,
+  observeElementOffset,
+  observeElementRect,
+} from '@tanstack/virtual-core';
 import { LitElement, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -121,36 +127,59 @@ export class LlcMessageList extends LitElement {
     const items = this.items;
     const v = this.virtualizer!;
     const s = this.strings;
-    return html`<div class="log" part="log" role="log" aria-live="off" aria-label=${s.transcript} tabindex="0" @scroll=${this.onScroll}
-        @wheel=${this.onGesture} @touchstart=${this.onGesture} @keydown=${this.onGesture}>
-        ${items.length === 0
-          ? html`<div class="empty" part="empty"><slot name="empty">${s.empty}</slot></div>`
-          : html`<div class="spacer" ${cssProps({ height: `${v.getTotalSize()}px` })}>
-              ${repeat(
-                v.getVirtualItems(),
-                (row) => row.key,
-                (row) => {
-                  const m = items[row.index]!;
-                  return html`<div class="row" part="row" data-index=${row.index} ${cssProps({ transform: `translateY(${row.start}px)` })}>
-                    <llc-message
-                      role-name=${m.role}
-                      message-key=${m.key}
-                      .text=${m.text}
-                      .status=${m.status}
-                      .errorMessage=${m.error?.message}
-                      .queuePosition=${m.queuePosition}
-                      .finishReason=${m.finishReason}
-                      .strings=${s}
-                      .renderers=${this.renderers}
-                      .actionsTemplate=${this.actionsTemplate}
-                      exportparts="message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code"
-                    ></llc-message>
-                  </div>`;
-                },
-              )}
-            </div>`}
+    return html`<div
+        class="log"
+        part="log"
+        role="log"
+        aria-live="off"
+        aria-label=${s.transcript}
+        tabindex="0"
+        @scroll=${this.onScroll}
+        @wheel=${this.onGesture}
+        @touchstart=${this.onGesture}
+        @keydown=${this.onGesture}
+      >
+        ${
+          items.length === 0
+            ? html`<div class="empty" part="empty"><slot name="empty">${s.empty}</slot></div>`
+            : html`<div class="spacer" ${cssProps({ height: `${v.getTotalSize()}px` })}>
+                ${repeat(
+                  v.getVirtualItems(),
+                  (row) => row.key,
+                  (row) => {
+                    const m = items[row.index]!;
+                    return html`<div
+                      class="row"
+                      part="row"
+                      data-index=${row.index}
+                      ${cssProps({ transform: `translateY(${row.start}px)` })}
+                    >
+                      <llc-message
+                        role-name=${m.role}
+                        message-key=${m.key}
+                        .text=${m.text}
+                        .status=${m.status}
+                        .errorMessage=${m.error?.message}
+                        .queuePosition=${m.queuePosition}
+                        .finishReason=${m.finishReason}
+                        .strings=${s}
+                        .renderers=${this.renderers}
+                        .actionsTemplate=${this.actionsTemplate}
+                        exportparts="message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code"
+                      ></llc-message>
+                    </div>`;
+                  },
+                )}
+              </div>`
+        }
       </div>
-      <button type="button" class="jump" part="jump-button" ?hidden=${this.atEnd || items.length === 0} @click=${() => this.jumpToLatest()}>
+      <button
+        type="button"
+        class="jump"
+        part="jump-button"
+        ?hidden=${this.atEnd || items.length === 0}
+        @click=${() => this.jumpToLatest()}
+      >
         ${s.jumpToLatest}
       </button>
       <div class="announcer" part="announcer" aria-live="polite" aria-atomic="false"></div>`;

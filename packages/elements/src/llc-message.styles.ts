@@ -6,40 +6,155 @@
 import { css } from 'lit';
 
 export const messageStyles = css`
-  :host { display: block; }
-  article { padding: var(--llc-message-padding, 0.75rem 1rem); border-radius: var(--llc-radius, 12px); max-width: 100%; box-sizing: border-box; }
-  :host([role-name='user']) article { background: var(--llc-user-bg, #eef2ff); color: var(--llc-user-fg, inherit); margin-inline-start: 15%; }
-  :host([role-name='assistant']) article { background: var(--llc-assistant-bg, transparent); color: var(--llc-assistant-fg, inherit); }
-  .author { font-size: 0.75rem; font-weight: 600; color: var(--llc-muted, #475569); margin-bottom: 0.25rem; }
-  .content { line-height: 1.55; overflow-wrap: anywhere; }
-  .plain { white-space: pre-wrap; }
+  :host {
+    display: block;
+  }
+  article {
+    padding: var(--llc-message-padding, 0.75rem 1rem);
+    border-radius: var(--llc-radius, 12px);
+    max-width: 100%;
+    box-sizing: border-box;
+  }
+  :host([role-name='user']) article {
+    background: var(--llc-user-bg, #eef2ff);
+    color: var(--llc-user-fg, inherit);
+    margin-inline-start: 15%;
+  }
+  :host([role-name='assistant']) article {
+    background: var(--llc-assistant-bg, transparent);
+    color: var(--llc-assistant-fg, inherit);
+  }
+  .author {
+    font-size: 0.75rem;
+    font-weight: 600;
+    color: var(--llc-muted, #475569);
+    margin-bottom: 0.25rem;
+  }
+  .content {
+    line-height: 1.55;
+    overflow-wrap: anywhere;
+  }
+  .plain {
+    white-space: pre-wrap;
+  }
   /* While an answer streams, its blocks that are off screen skip layout and paint every frame (they stay in
      the accessibility tree). Only while streaming: the transcript measures finished rows at their real size. */
-  :host([status='streaming']) .markdown > * { content-visibility: auto; contain-intrinsic-size: auto 1.5em; }
-  .content pre { background: var(--llc-code-bg, #0f172a); color: var(--llc-code-fg, #e2e8f0); padding: 0.75rem; border-radius: 8px; overflow-x: auto; direction: ltr; text-align: left; margin: 0; }
-  .content code { font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace); font-size: 0.9em; }
-  .content table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; }
-  .content th, .content td { border: 1px solid var(--llc-border, #cbd5e1); padding: 0.25rem 0.5rem; }
-  .content a { color: var(--llc-link, #1d4ed8); }
-  .content img { max-width: 100%; height: auto; }
-  .code-block { margin: 0.75rem 0; border-radius: 8px; overflow: hidden; background: var(--llc-code-bg, #0f172a); }
-  .code-toolbar { display: flex; justify-content: space-between; align-items: center; gap: 0.5rem; padding: 0.25rem 0.5rem;
-    font-size: 0.75rem; color: var(--llc-code-fg, #e2e8f0); background: var(--llc-code-bar-bg, #1e293b); }
-  .code-toolbar button { font: inherit; color: inherit; background: transparent; border: 1px solid currentColor; border-radius: 6px; padding: 0.1rem 0.5rem; cursor: pointer; }
-  .code-toolbar button:focus-visible { outline: 2px solid var(--llc-focus, #60a5fa); outline-offset: 2px; }
-  .code-block pre { border-radius: 0; }
+  :host([status='streaming']) .markdown > * {
+    content-visibility: auto;
+    contain-intrinsic-size: auto 1.5em;
+  }
+  .content pre {
+    background: var(--llc-code-bg, #0f172a);
+    color: var(--llc-code-fg, #e2e8f0);
+    padding: 0.75rem;
+    border-radius: 8px;
+    overflow-x: auto;
+    direction: ltr;
+    text-align: left;
+    margin: 0;
+  }
+  .content code {
+    font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace);
+    font-size: 0.9em;
+  }
+  .content table {
+    border-collapse: collapse;
+    display: block;
+    overflow-x: auto;
+    max-width: 100%;
+  }
+  .content th,
+  .content td {
+    border: 1px solid var(--llc-border, #cbd5e1);
+    padding: 0.25rem 0.5rem;
+  }
+  .content a {
+    color: var(--llc-link, #1d4ed8);
+  }
+  .content img {
+    max-width: 100%;
+    height: auto;
+  }
+  .code-block {
+    margin: 0.75rem 0;
+    border-radius: 8px;
+    overflow: hidden;
+    background: var(--llc-code-bg, #0f172a);
+  }
+  .code-toolbar {
+    display: flex;
+    justify-content: space-between;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.25rem 0.5rem;
+    font-size: 0.75rem;
+    color: var(--llc-code-fg, #e2e8f0);
+    background: var(--llc-code-bar-bg, #1e293b);
+  }
+  .code-toolbar button {
+    font: inherit;
+    color: inherit;
+    background: transparent;
+    border: 1px solid currentColor;
+    border-radius: 6px;
+    padding: 0.1rem 0.5rem;
+    cursor: pointer;
+  }
+  .code-toolbar button:focus-visible {
+    outline: 2px solid var(--llc-focus, #60a5fa);
+    outline-offset: 2px;
+  }
+  .code-block pre {
+    border-radius: 0;
+  }
   /* Highlighted code comes in blocks of 40 lines; those off screen skip layout and paint (see code/highlighted-code.ts).
      As wide as their longest line, so long lines scroll with the <pre> instead of being clipped. */
-  .code-chunk { display: block; width: max-content; min-width: 100%; content-visibility: auto;
-    contain-intrinsic-block-size: auto calc(var(--llc-chunk-lines, 40) * 1lh); }
-  .status { font-size: 0.8rem; color: var(--llc-muted, #475569); margin-top: 0.25rem; }
-  .error { color: var(--llc-error, #b91c1c); }
-  .actions:empty { display: none; }
+  .code-chunk {
+    display: block;
+    width: max-content;
+    min-width: 100%;
+    content-visibility: auto;
+    contain-intrinsic-block-size: auto calc(var(--llc-chunk-lines, 40) * 1lh);
+  }
+  .status {
+    font-size: 0.8rem;
+    color: var(--llc-muted, #475569);
+    margin-top: 0.25rem;
+  }
+  .error {
+    color: var(--llc-error, #b91c1c);
+  }
+  .actions:empty {
+    display: none;
+  }
   /* highlight.js token colours (a small dark palette; override with ::part(code) or the custom properties). */
-  .hljs-keyword, .hljs-selector-tag, .hljs-built_in { color: var(--llc-hl-keyword, #c4b5fd); }
-  .hljs-string, .hljs-attr, .hljs-template-tag { color: var(--llc-hl-string, #86efac); }
-  .hljs-number, .hljs-literal { color: var(--llc-hl-number, #fdba74); }
-  .hljs-comment { color: var(--llc-hl-comment, #94a3b8); font-style: italic; }
-  .hljs-title, .hljs-function, .hljs-title.function_ { color: var(--llc-hl-title, #7dd3fc); }
-  @media (prefers-reduced-motion: reduce) { * { transition: none !important; animation: none !important; } }
+  .hljs-keyword,
+  .hljs-selector-tag,
+  .hljs-built_in {
+    color: var(--llc-hl-keyword, #c4b5fd);
+  }
+  .hljs-string,
+  .hljs-attr,
+  .hljs-template-tag {
+    color: var(--llc-hl-string, #86efac);
+  }
+  .hljs-number,
+  .hljs-literal {
+    color: var(--llc-hl-number, #fdba74);
+  }
+  .hljs-comment {
+    color: var(--llc-hl-comment, #94a3b8);
+    font-style: italic;
+  }
+  .hljs-title,
+  .hljs-function,
+  .hljs-title.function_ {
+    color: var(--llc-hl-title, #7dd3fc);
+  }
+  @media (prefers-reduced-motion: reduce) {
+    * {
+      transition: none !important;
+      animation: none !important;
+    }
+  }
 `;

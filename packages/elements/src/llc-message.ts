@@ -59,12 +59,20 @@ export class LlcMessage extends LitElement {
 
   /** Whether the answer is still being produced. */
   get busy(): boolean {
-    return this.status === 'streaming' || this.status === 'queued' || (this.status === 'pending' && this.roleName === 'assistant');
+    return (
+      this.status === 'streaming' ||
+      this.status === 'queued' ||
+      (this.status === 'pending' && this.roleName === 'assistant')
+    );
   }
 
   override render() {
     const author = this.roleName === 'user' ? this.strings.you : this.strings.assistant;
-    return html`<article part="message message-${this.roleName}" aria-busy=${this.busy ? 'true' : 'false'} aria-label=${author}>
+    return html`<article
+      part="message message-${this.roleName}"
+      aria-busy=${this.busy ? 'true' : 'false'}
+      aria-label=${author}
+    >
       <div class="author" part="author">${author}</div>
       ${this.renderBody()} ${this.renderStatus()}
       <div class="actions"><slot name="actions"></slot></div>
@@ -74,7 +82,9 @@ export class LlcMessage extends LitElement {
   private renderBody() {
     const toolCall = this.renderers['tool-call'];
     if (this.roleName === 'assistant' && toolCall && this.finishReason === 'tool_calls') {
-      return html`<div class="content" part="content">${toolCall({ text: this.text, messageKey: this.messageKey })}</div>`;
+      return html`<div class="content" part="content">
+        ${toolCall({ text: this.text, messageKey: this.messageKey })}
+      </div>`;
     }
     if (this.roleName !== 'assistant') return html`<div class="content plain" part="content">${this.text}</div>`;
     // Children of .markdown belong to the incremental renderer, never to Lit.
@@ -88,7 +98,9 @@ export class LlcMessage extends LitElement {
   }
 
   private readonly onActionClick = (event: Event) => {
-    const target = event.composedPath().find((n): n is HTMLElement => n instanceof HTMLElement && n.hasAttribute('data-action'));
+    const target = event
+      .composedPath()
+      .find((n): n is HTMLElement => n instanceof HTMLElement && n.hasAttribute('data-action'));
     if (!target || !this.contains(target)) return;
     const detail = { action: target.getAttribute('data-action')!, messageKey: this.messageKey, text: this.text };
     this.dispatchEvent(new CustomEvent('llc-message-action', { detail, bubbles: true, composed: true }));
@@ -146,18 +158,22 @@ export class LlcMessage extends LitElement {
   private announce(nodes: Node[]): void {
     const text = nodes
       .map((n) => {
-        if (n instanceof HTMLPreElement) return this.strings.codeBlock(/language-(\S+)/.exec(n.querySelector('code')?.className ?? '')?.[1] ?? '');
+        if (n instanceof HTMLPreElement)
+          return this.strings.codeBlock(/language-(\S+)/.exec(n.querySelector('code')?.className ?? '')?.[1] ?? '');
         return (n.textContent ?? '').trim();
       })
       .filter(Boolean)
       .join(' ');
     if (!text) return;
-    this.dispatchEvent(new CustomEvent<AnnounceEventDetail>('llc-announce', { detail: { text }, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<AnnounceEventDetail>('llc-announce', { detail: { text }, bubbles: true, composed: true }),
+    );
   }
 
   private renderStatus() {
     const s = this.strings;
-    const line = (text: string, error = false) => html`<div class="status ${error ? 'error' : ''}" part="status">${text}</div>`;
+    const line = (text: string, error = false) =>
+      html`<div class="status ${error ? 'error' : ''}" part="status">${text}</div>`;
     switch (this.status) {
       case 'queued':
         return line(s.queued(this.queuePosition));

@@ -21,7 +21,9 @@ import { clientContext, conversationContext } from './context.js';
 @customElement('llc-provider')
 export class LlcProvider extends LitElement {
   static override styles = css`
-    :host { display: contents; }
+    :host {
+      display: contents;
+    }
   `;
 
   /** The client the parts inside use. */

@@ -16,9 +16,18 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 @customElement('llc-status')
 export class LlcStatus extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    .status { font-size: 0.85rem; padding: 0 1rem; min-height: 1.25rem; color: var(--llc-status-fg, #475569); }
-    .status:empty { min-height: 1.25rem; }
+    :host {
+      display: block;
+    }
+    .status {
+      font-size: 0.85rem;
+      padding: 0 1rem;
+      min-height: 1.25rem;
+      color: var(--llc-status-fg, #475569);
+    }
+    .status:empty {
+      min-height: 1.25rem;
+    }
   `;
 
   @consume({ context: clientContext, subscribe: true }) @property({ attribute: false }) client?: LlcClient;
@@ -60,7 +69,9 @@ export class LlcStatus extends LitElement {
       case 'connecting':
         return s.connecting;
       case 'reconnecting':
-        return this.retryInMs && this.retryInMs >= 1000 ? s.reconnectingIn(Math.round(this.retryInMs / 1000)) : s.reconnecting;
+        return this.retryInMs && this.retryInMs >= 1000
+          ? s.reconnectingIn(Math.round(this.retryInMs / 1000))
+          : s.reconnecting;
       case 'offline':
         return s.offline;
       default:

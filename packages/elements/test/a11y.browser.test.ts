@@ -29,7 +29,9 @@ async function axe(element: Element): Promise<string[]> {
       document.head.append(script);
     });
   }
-  const result = await window.axe!.run(element, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+  const result = await window.axe!.run(element, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  });
   return result.violations.map((v) => `${v.id} (${v.impact}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
@@ -43,9 +45,27 @@ async function until(what: string, predicate: () => boolean, frames = 1200): Pro
 }
 
 function answer(text: string, status: ClientMessage['status'], extra: Partial<ClientMessage> = {}): ClientMessage {
-  return { key: 'a1', role: 'assistant', text, reasoning: '', createdAt: 1, status, lastSeq: 0, streamId: 's1', ...extra };
+  return {
+    key: 'a1',
+    role: 'assistant',
+    text,
+    reasoning: '',
+    createdAt: 1,
+    status,
+    lastSeq: 0,
+    streamId: 's1',
+    ...extra,
+  };
 }
-const question: ClientMessage = { key: 'q1', role: 'user', text: 'Tell me about streams', reasoning: '', createdAt: 0, status: 'done', lastSeq: 0 };
+const question: ClientMessage = {
+  key: 'q1',
+  role: 'user',
+  text: 'Tell me about streams',
+  reasoning: '',
+  createdAt: 0,
+  status: 'done',
+  lastSeq: 0,
+};
 
 let stack: { wsUrl: string; httpUrl: string };
 before(async () => {
@@ -53,16 +73,28 @@ before(async () => {
 });
 
 function client(url = stack.wsUrl): LlcClient {
-  return new LlcClient({ url, getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user: `a11y-${Math.random().toString(36).slice(2)}` } }), connection: 'direct', storage: false });
+  return new LlcClient({
+    url,
+    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, {
+      body: { user: `a11y-${Math.random().toString(36).slice(2)}` },
+    }),
+    connection: 'direct',
+    storage: false,
+  });
 }
 
 describe('accessibility', () => {
   it('announces each finished block once (never per token) and marks the streaming answer aria-busy', async () => {
-    const list = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`);
+    const list = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`,
+    );
     const region = list.shadowRoot!.querySelector('.announcer')!;
     let announced = 0;
-    new MutationObserver((records) => records.forEach((r) => (announced += r.addedNodes.length))).observe(region, { childList: true });
-    const full = 'First paragraph, a sentence or two long.\n\nSecond paragraph with **bold** words.\n\n```js\nconst x = 1;\n```\n\nLast words.';
+    new MutationObserver((records) => records.forEach((r) => (announced += r.addedNodes.length))).observe(region, {
+      childList: true,
+    });
+    const full =
+      'First paragraph, a sentence or two long.\n\nSecond paragraph with **bold** words.\n\n```js\nconst x = 1;\n```\n\nLast words.';
     const tokens = full.match(/.{1,3}/gs)!;
     let text = '';
     for (const token of tokens) {
@@ -70,7 +102,9 @@ describe('accessibility', () => {
       list.messages = [question, answer(text, 'streaming')];
       await list.updateComplete;
       await frame();
-      const article = list.shadowRoot!.querySelector('llc-message[role-name="assistant"]')?.shadowRoot?.querySelector('article');
+      const article = list
+        .shadowRoot!.querySelector('llc-message[role-name="assistant"]')
+        ?.shadowRoot?.querySelector('article');
       expect(article?.getAttribute('aria-busy')).to.equal('true');
     }
     list.messages = [question, answer(full, 'done')];
@@ -79,37 +113,57 @@ describe('accessibility', () => {
     const texts = [...region.querySelectorAll('p')].map((p) => p.textContent);
     expect(tokens.length).to.be.greaterThan(30);
     expect(announced).to.equal(4);
-    expect(texts).to.deep.equal(['First paragraph, a sentence or two long.', 'Second paragraph with bold words.', 'Code block, js.', 'Last words.']);
-    const article = list.shadowRoot!.querySelector('llc-message[role-name="assistant"]')!.shadowRoot!.querySelector('article')!;
+    expect(texts).to.deep.equal([
+      'First paragraph, a sentence or two long.',
+      'Second paragraph with bold words.',
+      'Code block, js.',
+      'Last words.',
+    ]);
+    const article = list
+      .shadowRoot!.querySelector('llc-message[role-name="assistant"]')!
+      .shadowRoot!.querySelector('article')!;
     expect(article.getAttribute('aria-busy')).to.equal('false');
     expect(list.shadowRoot!.querySelector('.log')!.getAttribute('aria-live')).to.equal('off');
   });
 
   it('history is not announced', async () => {
-    const list = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`);
+    const list = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`,
+    );
     list.messages = [question, answer('An old answer.\n\nWith two blocks.', 'done')];
     for (let i = 0; i < 5; i++) await frame();
     expect(list.shadowRoot!.querySelector('.announcer')!.childElementCount).to.equal(0);
   });
 
   it('axe: no violations in the error state (failed answer, queued answer, code block)', async () => {
-    const list = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`);
+    const list = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:500px;width:600px"></llc-message-list>`,
+    );
     list.messages = [
       question,
-      answer('Partial\n\n```js\nlet a = 1;\n```\n', 'error', { error: { code: 'internal', message: 'The model server went away', retryable: true } }),
+      answer('Partial\n\n```js\nlet a = 1;\n```\n', 'error', {
+        error: { code: 'internal', message: 'The model server went away', retryable: true },
+      }),
       answer('', 'queued', { key: 'a2', queuePosition: 3 }),
     ];
-    await until('the failed answer', () => !!list.shadowRoot!.querySelector('llc-message[message-key="a1"]')?.shadowRoot?.querySelector('.error'));
+    await until(
+      'the failed answer',
+      () => !!list.shadowRoot!.querySelector('llc-message[message-key="a1"]')?.shadowRoot?.querySelector('.error'),
+    );
     const failed = list.shadowRoot!.querySelector('llc-message[message-key="a1"]')!.shadowRoot!;
     expect(failed.querySelector('.error')!.textContent).to.contain('The model server went away');
     expect(failed.querySelector('[part="copy-button"]')!.getAttribute('aria-label')).to.equal('Copy code');
-    expect(list.shadowRoot!.querySelector('llc-message[message-key="a2"]')!.shadowRoot!.textContent).to.contain('position 3');
+    expect(list.shadowRoot!.querySelector('llc-message[message-key="a2"]')!.shadowRoot!.textContent).to.contain(
+      'position 3',
+    );
     expect(await axe(list)).to.deep.equal([]);
   });
 
   it('axe: no violations idle and while streaming, on the real stack; keyboard: Enter, Shift+Enter, F6, Escape', async function () {
     this.timeout(60_000);
-    const chat = await fixture<LlcChat>(html`<llc-chat style="display:block;height:600px;width:700px" .client=${client()}></llc-chat>`);
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat style="display:block;height:600px;width:700px" .client=${client()}></llc-chat>`,
+    );
     await until('connected', () => chat.client!.connectionStatus === 'open');
     expect(await axe(chat)).to.deep.equal([]);
 
@@ -129,14 +183,23 @@ describe('accessibility', () => {
     await sendKeys({ press: 'Enter' });
     expect(textarea.value).to.equal('');
 
-    const busy = () => list.shadowRoot!.querySelector('llc-message[role-name="assistant"]')?.shadowRoot?.querySelector('article[aria-busy="true"]');
+    const busy = () =>
+      list
+        .shadowRoot!.querySelector('llc-message[role-name="assistant"]')
+        ?.shadowRoot?.querySelector('article[aria-busy="true"]');
     // Streaming proper (tokens arriving, so there is a stream to stop), not only queued.
-    await until('a streaming answer', () => !!busy() && !!list.shadowRoot!.querySelector('llc-message[role-name="assistant"][status="streaming"]'));
+    await until(
+      'a streaming answer',
+      () => !!busy() && !!list.shadowRoot!.querySelector('llc-message[role-name="assistant"][status="streaming"]'),
+    );
     expect(await axe(chat)).to.deep.equal([]);
     // Escape from the transcript stops the answer.
     await sendKeys({ press: 'F6' });
     await sendKeys({ press: 'Escape' });
-    const state = () => JSON.stringify(chat.client!.snapshot(chat.conversationId!).messages.map((m) => [m.role, m.status, m.streamId, m.text.length]));
+    const state = () =>
+      JSON.stringify(
+        chat.client!.snapshot(chat.conversationId!).messages.map((m) => [m.role, m.status, m.streamId, m.text.length]),
+      );
     await until('the answer to stop or end', () => !busy()).catch((error: Error) => {
       throw new Error(`${error.message}: ${state()} focus=${chat.shadowRoot!.activeElement?.localName}`);
     });
@@ -146,8 +209,15 @@ describe('accessibility', () => {
   });
 
   it('axe: no violations while reconnecting; the status line says so', async () => {
-    const dead = new LlcClient({ url: 'ws://127.0.0.1:9/ws', getToken: () => 'unused', connection: 'direct', storage: false });
-    const chat = await fixture<LlcChat>(html`<llc-chat style="display:block;height:600px;width:700px" theme="dark" .client=${dead}></llc-chat>`);
+    const dead = new LlcClient({
+      url: 'ws://127.0.0.1:9/ws',
+      getToken: () => 'unused',
+      connection: 'direct',
+      storage: false,
+    });
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat style="display:block;height:600px;width:700px" theme="dark" .client=${dead}></llc-chat>`,
+    );
     const status = chat.shadowRoot!.querySelector('llc-status')!;
     await until('reconnecting', () => /Reconnecting|Connecting/.test(status.shadowRoot!.textContent ?? ''));
     expect(status.shadowRoot!.querySelector('[role="status"]')).to.not.equal(null);

@@ -38,7 +38,9 @@ function mismatches(inputs: string[]): string[] {
       ['decodeHTML', decodeHTML(input), entities.decodeHTML(input)],
       ['decodeHTMLStrict', decodeHTMLStrict(input), entities.decodeHTMLStrict(input)],
     ];
-    for (const [fn, ours, theirs] of pairs) if (ours !== theirs) out.push(`${fn}(${JSON.stringify(input)}): ${JSON.stringify(ours)} ≠ ${JSON.stringify(theirs)}`);
+    for (const [fn, ours, theirs] of pairs)
+      if (ours !== theirs)
+        out.push(`${fn}(${JSON.stringify(input)}): ${JSON.stringify(ours)} ≠ ${JSON.stringify(theirs)}`);
   }
   return out;
 }
@@ -66,12 +68,36 @@ describe('browser entity decoder (the bundle’s stand-in for `entities`)', () =
   });
 
   it('decodes numeric references as entities does, out-of-range and C1 ones included', () => {
-    const numeric = ['&#65;', '&#x41;', '&#X41;', '&#0;', '&#128;', '&#x80;', '&#150;', '&#xD800;', '&#x10FFFF;', '&#x110000;', '&#99999999;', '&#65', '&#abc;', '&#;', '&#x;', '&#xZ;'];
+    const numeric = [
+      '&#65;',
+      '&#x41;',
+      '&#X41;',
+      '&#0;',
+      '&#128;',
+      '&#x80;',
+      '&#150;',
+      '&#xD800;',
+      '&#x10FFFF;',
+      '&#x110000;',
+      '&#99999999;',
+      '&#65',
+      '&#abc;',
+      '&#;',
+      '&#x;',
+      '&#xZ;',
+    ];
     expect(mismatches(numeric)).to.deep.equal([]);
   });
 
   it('decodes references inside longer text and leaves the rest alone', () => {
-    const texts = ['a &copy; b &amp c &#65; &bogus; & d', 'x&lt;script&gt;y', 'plain', '&&&;;', 'AT&T; R&D', '&notit; &not &notin;'];
+    const texts = [
+      'a &copy; b &amp c &#65; &bogus; & d',
+      'x&lt;script&gt;y',
+      'plain',
+      '&&&;;',
+      'AT&T; R&D',
+      '&notit; &not &notin;',
+    ];
     expect(mismatches(texts)).to.deep.equal([]);
     expect(decodeHTML('x&lt;script&gt;y')).to.equal('x<script>y');
   });

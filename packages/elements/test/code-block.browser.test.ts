@@ -57,42 +57,52 @@ describe('code blocks', () => {
     expect(root.querySelector('code.hljs')!.textContent).to.equal('def f(x):\n    return x\n');
 
     let copied: string | undefined;
-    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (text: string) => void (copied = text) } });
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: async (text: string) => void (copied = text) },
+    });
     button.click();
     await until('the copy', () => button.textContent === 'Copied');
     expect(copied).to.equal('def f(x):\n    return x\n');
   });
 
   it('uses a custom code-block renderer and a tool-call renderer', async () => {
-    const el = await fixture<LlcMessage>(html`<llc-message
-      role-name="assistant"
-      .renderers=${{
-        'code-block': ({ code, language }: { code: string; language: string }) => {
-          const div = document.createElement('div');
-          div.className = 'mine';
-          div.textContent = `${language}:${code}`;
-          return div;
-        },
-      }}
-      .text=${'```js\nlet a;\n```\n'}
-    ></llc-message>`);
+    const el = await fixture<LlcMessage>(
+      html`<llc-message
+        role-name="assistant"
+        .renderers=${{
+          'code-block': ({ code, language }: { code: string; language: string }) => {
+            const div = document.createElement('div');
+            div.className = 'mine';
+            div.textContent = `${language}:${code}`;
+            return div;
+          },
+        }}
+        .text=${'```js\nlet a;\n```\n'}
+      ></llc-message>`,
+    );
     await until('the custom block', () => !!el.shadowRoot!.querySelector('.mine'));
     expect(el.shadowRoot!.querySelector('.mine')!.textContent).to.equal('js:let a;\n');
     expect(el.shadowRoot!.querySelector('pre')).to.equal(null);
 
-    const tool = await fixture<LlcMessage>(html`<llc-message
-      role-name="assistant"
-      .finishReason=${'tool_calls'}
-      .renderers=${{ 'tool-call': ({ text }: { text: string }) => html`<output class="tool">${text.toUpperCase()}</output>` }}
-      .text=${'get_weather(paris)'}
-    ></llc-message>`);
+    const tool = await fixture<LlcMessage>(
+      html`<llc-message
+        role-name="assistant"
+        .finishReason=${'tool_calls'}
+        .renderers=${{ 'tool-call': ({ text }: { text: string }) => html`<output class="tool">${text.toUpperCase()}</output>` }}
+        .text=${'get_weather(paris)'}
+      ></llc-message>`,
+    );
     expect(tool.shadowRoot!.querySelector('.tool')!.textContent).to.equal('GET_WEATHER(PARIS)');
   });
 
   describe('large blocks', () => {
     /** About `chars` characters of JavaScript, different each call (so no cache can answer). */
     const program = (chars: number, tag: string) =>
-      Array.from({ length: Math.ceil(chars / 60) }, (_, i) => `const ${tag}${i} = await fetch("/api/${i}") && 'x' < 2; // #${i}\n`).join('');
+      Array.from(
+        { length: Math.ceil(chars / 60) },
+        (_, i) => `const ${tag}${i} = await fetch("/api/${i}") && 'x' < 2; // #${i}\n`,
+      ).join('');
     const closedFence = (code: string) => `Here:\n\n\`\`\`js\n${code}\`\`\`\n`;
     afterEach(() => configureHighlighting({ inlineMaxChars: 2_000, workerUrl: undefined }));
 
@@ -100,7 +110,9 @@ describe('code blocks', () => {
       configureHighlighting({ inlineMaxChars: 1_000 });
       const before = { ...highlightStats };
       const code = program(30_000, 'w');
-      const el = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(code)}></llc-message>`);
+      const el = await fixture<LlcMessage>(
+        html`<llc-message role-name="assistant" .text=${closedFence(code)}></llc-message>`,
+      );
       const root = el.shadowRoot!;
       await until('worker highlighting', () => !!root.querySelector('code.hljs .hljs-keyword'), 1200);
       // 30,000 characters is past the inline fallback limit: only the worker could have highlighted it.
@@ -121,13 +133,17 @@ describe('code blocks', () => {
       configureHighlighting({ inlineMaxChars: 100, workerUrl: '/no-such-highlight-worker.js' });
       const before = { ...highlightStats };
       const small = program(600, 's');
-      const el = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(small)}></llc-message>`);
+      const el = await fixture<LlcMessage>(
+        html`<llc-message role-name="assistant" .text=${closedFence(small)}></llc-message>`,
+      );
       await until('inline highlighting', () => !!el.shadowRoot!.querySelector('code.hljs .hljs-keyword'), 1200);
       expect(highlightStats.workerFailures).to.equal(before.workerFailures + 1);
       expect(highlightStats.inline).to.equal(before.inline + 1);
 
       const huge = program(25_000, 'h');
-      const big = await fixture<LlcMessage>(html`<llc-message role-name="assistant" .text=${closedFence(huge)}></llc-message>`);
+      const big = await fixture<LlcMessage>(
+        html`<llc-message role-name="assistant" .text=${closedFence(huge)}></llc-message>`,
+      );
       await until('the decision to leave it plain', () => highlightStats.plain === before.plain + 1, 1200);
       // The broken worker is not retried for every block.
       expect(highlightStats.workerFailures).to.equal(before.workerFailures + 1);
@@ -139,15 +155,33 @@ describe('code blocks', () => {
 
   describe('highlighted code', () => {
     /** The parse as [offset, class or '/' for a close] pairs, for readable expectations. */
-    const marks = (h: Highlighted) => Array.from({ length: h.marks.length / 2 }, (_, i) => [h.marks[2 * i]!, h.marks[2 * i + 1] ? h.classes[h.marks[2 * i + 1]! - 1]! : '/']);
+    const marks = (h: Highlighted) =>
+      Array.from({ length: h.marks.length / 2 }, (_, i) => [
+        h.marks[2 * i]!,
+        h.marks[2 * i + 1] ? h.classes[h.marks[2 * i + 1]! - 1]! : '/',
+      ]);
 
     it('parses highlight.js output, nested spans and escapes included', () => {
-      const h = parseHighlightHtml('<span class="hljs-title function_">f</span>(<span class="hljs-string">&quot;a&amp;b&#x27;&lt;&gt;&quot;</span>)')!;
+      const h = parseHighlightHtml(
+        '<span class="hljs-title function_">f</span>(<span class="hljs-string">&quot;a&amp;b&#x27;&lt;&gt;&quot;</span>)',
+      )!;
       expect(h.text).to.equal('f("a&b\'<>")');
-      expect(marks(h)).to.deep.equal([[0, 'hljs-title function_'], [1, '/'], [2, 'hljs-string'], [10, '/']]);
+      expect(marks(h)).to.deep.equal([
+        [0, 'hljs-title function_'],
+        [1, '/'],
+        [2, 'hljs-string'],
+        [10, '/'],
+      ]);
       const nested = parseHighlightHtml('<span class="a"><span class="b">x</span>y</span><span class="a">z</span>')!;
       expect(nested.text).to.equal('xyz');
-      expect(marks(nested)).to.deep.equal([[0, 'a'], [0, 'b'], [1, '/'], [2, '/'], [2, 'a'], [3, '/']]);
+      expect(marks(nested)).to.deep.equal([
+        [0, 'a'],
+        [0, 'b'],
+        [1, '/'],
+        [2, '/'],
+        [2, 'a'],
+        [3, '/'],
+      ]);
       expect(nested.classes).to.deep.equal(['a', 'b']);
     });
 
@@ -166,14 +200,25 @@ describe('code blocks', () => {
 
     it('builds 40-line chunks, reopening spans that cross a chunk boundary', async () => {
       const comment = Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('');
-      const chunks = await buildChunks(parseHighlightHtml(`<span class="hljs-comment">${comment}</span>tail`)!, () => false, async () => undefined);
+      const chunks = await buildChunks(
+        parseHighlightHtml(`<span class="hljs-comment">${comment}</span>tail`)!,
+        () => false,
+        async () => undefined,
+      );
       expect(chunks.map((c) => c.className)).to.deep.equal(['code-chunk', 'code-chunk']);
-      expect(chunks[0]!.innerHTML).to.equal(`<span class="hljs-comment">${comment.split('\n').slice(0, 40).join('\n')}\n</span>`);
-      expect(chunks[1]!.innerHTML).to.equal(`<span class="hljs-comment">${comment.split('\n').slice(40).join('\n')}</span>tail`);
+      expect(chunks[0]!.innerHTML).to.equal(
+        `<span class="hljs-comment">${comment.split('\n').slice(0, 40).join('\n')}\n</span>`,
+      );
+      expect(chunks[1]!.innerHTML).to.equal(
+        `<span class="hljs-comment">${comment.split('\n').slice(40).join('\n')}</span>tail`,
+      );
       expect(chunks[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
       // The plain text is cut at the same places (it is shown until each highlighted chunk replaces it).
       const plain = plainCopies(chunks);
-      expect(plain.map((c) => c.textContent)).to.deep.equal([comment.split('\n').slice(0, 40).join('\n') + '\n', comment.split('\n').slice(40).join('\n') + 'tail']);
+      expect(plain.map((c) => c.textContent)).to.deep.equal([
+        comment.split('\n').slice(0, 40).join('\n') + '\n',
+        comment.split('\n').slice(40).join('\n') + 'tail',
+      ]);
       expect(plain.every((c) => c.children.length === 0 && c.className === 'code-chunk')).to.equal(true);
       expect(plain[1]!.style.getPropertyValue('--llc-chunk-lines')).to.equal('11');
     });

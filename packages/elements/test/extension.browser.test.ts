@@ -19,9 +19,18 @@ async function until(what: string, predicate: () => boolean, frames = 600): Prom
 }
 
 /** A client pointed at nothing: the chat renders, offline, without a relay. */
-const offlineClient = () => new LlcClient({ url: 'ws://127.0.0.1:9/ws', getToken: () => 'unused', connection: 'direct', storage: false });
+const offlineClient = () =>
+  new LlcClient({ url: 'ws://127.0.0.1:9/ws', getToken: () => 'unused', connection: 'direct', storage: false });
 
-const answer: ClientMessage = { key: 'a1', role: 'assistant', text: 'Code:\n\n```js\nlet a = 1;\n```\n', reasoning: '', createdAt: 1, status: 'done', lastSeq: 0 };
+const answer: ClientMessage = {
+  key: 'a1',
+  role: 'assistant',
+  text: 'Code:\n\n```js\nlet a = 1;\n```\n',
+  reasoning: '',
+  createdAt: 1,
+  status: 'done',
+  lastSeq: 0,
+};
 
 describe('extension points', () => {
   const style = document.createElement('style');
@@ -34,7 +43,9 @@ describe('extension points', () => {
   after(() => style.remove());
 
   it('::part reaches the composer, the transcript and the code blocks inside messages', async () => {
-    const chat = await fixture<LlcChat>(html`<llc-chat style="display:block;height:400px" .client=${offlineClient()}></llc-chat>`);
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat style="display:block;height:400px" .client=${offlineClient()}></llc-chat>`,
+    );
     const composer = chat.shadowRoot!.querySelector('llc-composer')!;
     await composer.updateComplete;
     const send = composer.shadowRoot!.querySelector('[part="send-button"]')!;
@@ -43,9 +54,16 @@ describe('extension points', () => {
     expect(getComputedStyle(list.shadowRoot!.querySelector('[part="log"]')!).outlineColor).to.equal('rgb(4, 5, 6)');
     chat.client!.close();
 
-    const standalone = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px" .messages=${[answer]}></llc-message-list>`);
-    await until('the copy button', () => !!standalone.shadowRoot!.querySelector('llc-message')?.shadowRoot?.querySelector('[part="copy-button"]'));
-    const copy = standalone.shadowRoot!.querySelector('llc-message')!.shadowRoot!.querySelector('[part="copy-button"]')!;
+    const standalone = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:400px" .messages=${[answer]}></llc-message-list>`,
+    );
+    await until(
+      'the copy button',
+      () => !!standalone.shadowRoot!.querySelector('llc-message')?.shadowRoot?.querySelector('[part="copy-button"]'),
+    );
+    const copy = standalone
+      .shadowRoot!.querySelector('llc-message')!
+      .shadowRoot!.querySelector('[part="copy-button"]')!;
     expect(getComputedStyle(copy).outlineColor).to.equal('rgb(7, 8, 9)');
   });
 
@@ -62,7 +80,13 @@ describe('extension points', () => {
   });
 
   it('takes i18n strings and lays out right-to-left under dir="rtl" (code stays left-to-right)', async () => {
-    const chat = await fixture<LlcChat>(html`<llc-chat dir="rtl" .strings=${{ send: 'أرسل', messageLabel: 'رسالة' }} .client=${offlineClient()}></llc-chat>`);
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat
+        dir="rtl"
+        .strings=${{ send: 'أرسل', messageLabel: 'رسالة' }}
+        .client=${offlineClient()}
+      ></llc-chat>`,
+    );
     const composer = chat.shadowRoot!.querySelector('llc-composer')!;
     await composer.updateComplete;
     expect(composer.shadowRoot!.querySelector('[part="send-button"]')!.textContent!.trim()).to.equal('أرسل');
@@ -70,22 +94,31 @@ describe('extension points', () => {
     expect(getComputedStyle(composer.shadowRoot!.querySelector('form')!).direction).to.equal('rtl');
     chat.client!.close();
 
-    const list = await fixture<LlcMessageList>(html`<llc-message-list dir="rtl" style="display:block;height:400px" .messages=${[answer]}></llc-message-list>`);
-    await until('the code block', () => !!list.shadowRoot!.querySelector('llc-message')?.shadowRoot?.querySelector('pre'));
+    const list = await fixture<LlcMessageList>(
+      html`<llc-message-list dir="rtl" style="display:block;height:400px" .messages=${[answer]}></llc-message-list>`,
+    );
+    await until(
+      'the code block',
+      () => !!list.shadowRoot!.querySelector('llc-message')?.shadowRoot?.querySelector('pre'),
+    );
     const message = list.shadowRoot!.querySelector('llc-message')!.shadowRoot!;
     expect(getComputedStyle(message.querySelector('.content')!).direction).to.equal('rtl');
     expect(getComputedStyle(message.querySelector('pre')!).direction).to.equal('ltr');
   });
 
   it('clones the message-actions template under finished answers and reports clicks', async () => {
-    const chat = await fixture<LlcChat>(html`<llc-chat .client=${offlineClient()}>
-      <template slot="message-actions"><button type="button" data-action="regenerate">Regenerate</button></template>
-    </llc-chat>`);
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat .client=${offlineClient()}>
+        <template slot="message-actions"><button type="button" data-action="regenerate">Regenerate</button></template>
+      </llc-chat>`,
+    );
     const inner = chat.shadowRoot!.querySelector('llc-message-list')!;
     await until('the template to reach the list', () => inner.actionsTemplate instanceof HTMLTemplateElement);
     chat.client!.close();
 
-    const list = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px"></llc-message-list>`);
+    const list = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:400px"></llc-message-list>`,
+    );
     list.actionsTemplate = inner.actionsTemplate;
     list.messages = [answer, { ...answer, key: 'a2', status: 'streaming', text: 'still going' }];
     await until('the actions', () => !!list.shadowRoot!.querySelector('llc-message[message-key="a1"] [data-action]'));
@@ -98,12 +131,14 @@ describe('extension points', () => {
 
   it('<llc-provider> gives a layout of your own the client and conversation (via @lit/context)', async () => {
     const client = offlineClient();
-    const provider = await fixture<LlcProvider>(html`<llc-provider conversation="c_custom" .client=${client}>
-      <section style="display:grid;grid-template-rows:300px auto">
-        <llc-message-list></llc-message-list>
-        <llc-composer></llc-composer>
-      </section>
-    </llc-provider>`);
+    const provider = await fixture<LlcProvider>(
+      html`<llc-provider conversation="c_custom" .client=${client}>
+        <section style="display:grid;grid-template-rows:300px auto">
+          <llc-message-list></llc-message-list>
+          <llc-composer></llc-composer>
+        </section>
+      </llc-provider>`,
+    );
     const list = provider.querySelector('llc-message-list')!;
     const composer = provider.querySelector('llc-composer')!;
     await composer.updateComplete;

@@ -20,7 +20,15 @@ interface Simulation {
  * `batchMs` (as the relay sends them), and runs one planner decision per frame. `cost(chars)` is the simulated
  * main-thread time of rendering that many new characters. Lag = age (in frames) of the oldest unshown char.
  */
-function simulate(planner: FlushPlanner, cost: (chars: number) => number, tokens = 10_000, tokensPerSecond = 1000, charsPerToken = 4, batchMs = 20, timed = false): Simulation {
+function simulate(
+  planner: FlushPlanner,
+  cost: (chars: number) => number,
+  tokens = 10_000,
+  tokensPerSecond = 1000,
+  charsPerToken = 4,
+  batchMs = 20,
+  timed = false,
+): Simulation {
   const arrivals: number[] = []; // arrival time of each received char
   const endMs = (tokens / tokensPerSecond) * 1000;
   let nextBatch = 0;
@@ -116,7 +124,15 @@ describe('FlushPlanner', () => {
       expect(sim.flushes, `batches every ${batchMs} ms`).to.be.within(expected * 0.9, expected * 1.1);
       expect(sim.maxLagFrames, `batches every ${batchMs} ms`).to.be.at.most(2);
     }
-    const everyFrame = simulate(new FlushPlanner({ minIntervalMs: 0 }), (chars) => 0.3 + chars * 0.002, 10_000, 1000, 4, 1, true);
+    const everyFrame = simulate(
+      new FlushPlanner({ minIntervalMs: 0 }),
+      (chars) => 0.3 + chars * 0.002,
+      10_000,
+      1000,
+      4,
+      1,
+      true,
+    );
     expect(everyFrame.flushes).to.be.greaterThan(everyFrame.frames * 0.9);
   });
 

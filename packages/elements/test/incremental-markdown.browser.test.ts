@@ -14,7 +14,9 @@ interface Example {
 
 /** Same extraction as the `commonmark-spec` package's index.js (which reads the file with fs, so not usable here). */
 async function specExamples(): Promise<Example[]> {
-  const text = (await (await fetch('/node_modules/commonmark-spec/spec.txt')).text()).replace(/\r\n?/g, '\n').replace(/^<!-- END TESTS -->(.|[\n])*/m, '');
+  const text = (await (await fetch('/node_modules/commonmark-spec/spec.txt')).text())
+    .replace(/\r\n?/g, '\n')
+    .replace(/^<!-- END TESTS -->(.|[\n])*/m, '');
   const examples: Example[] = [];
   let section = '';
   for (const m of text.matchAll(/^`{32} example\n([\s\S]*?)^\.\n([\s\S]*?)^`{32}$|^#{1,6} *(.*)$/gm)) {
@@ -71,7 +73,8 @@ describe('IncrementalMarkdown', () => {
     for (const example of examples) {
       for (const maxChunk of [1, 3, 12]) {
         const renderer = stream(example.markdown, random, maxChunk);
-        if (renderer.container.innerHTML !== oneShot(example.markdown)) mismatches.push(`#${example.number} (${example.section}, chunks ≤ ${maxChunk})`);
+        if (renderer.container.innerHTML !== oneShot(example.markdown))
+          mismatches.push(`#${example.number} (${example.section}, chunks ≤ ${maxChunk})`);
         if (renderer.stats.reconciled > 0) reconciledExamples++;
         frozen += renderer.stats.frozenBlocks;
       }
@@ -90,7 +93,7 @@ describe('IncrementalMarkdown', () => {
     for (const example of examples) {
       const container = document.createElement('div');
       const renderer = new IncrementalMarkdown(container);
-      for (let at = 0; at < example.markdown.length; ) {
+      for (let at = 0; at < example.markdown.length;) {
         at = Math.min(example.markdown.length, at + 1 + Math.floor(random() * 4));
         const prefix = example.markdown.slice(0, at);
         renderer.update(prefix);
@@ -106,7 +109,15 @@ describe('IncrementalMarkdown', () => {
   });
 
   it('a long answer: finished blocks are frozen (same nodes), the final check replaces nothing', () => {
-    const text = ['# Report', 'First paragraph with **bold** and a [link](https://example.com).', '- one\n- two\n- three', '| a | b |\n|---|---|\n| 1 | 2 |', '```js\nconst x = 1;\nconsole.log(x);\n```', 'Closing words.'].join('\n\n') + '\n';
+    const text =
+      [
+        '# Report',
+        'First paragraph with **bold** and a [link](https://example.com).',
+        '- one\n- two\n- three',
+        '| a | b |\n|---|---|\n| 1 | 2 |',
+        '```js\nconst x = 1;\nconsole.log(x);\n```',
+        'Closing words.',
+      ].join('\n\n') + '\n';
     const container = document.createElement('div');
     const renderer = new IncrementalMarkdown(container);
     let heading: Element | null = null;
@@ -145,7 +156,17 @@ describe('IncrementalMarkdown', () => {
   });
 
   it('a fence streamed line by line: the closing fence arriving in pieces never shows as code', () => {
-    const lines = ['Intro', '', '```ts', ...Array.from({ length: 30 }, (_, i) => `const v${i} = ${i}; // \`${i}\``), '``', '`` not a closer', '    ```', '~~~', '```ts'];
+    const lines = [
+      'Intro',
+      '',
+      '```ts',
+      ...Array.from({ length: 30 }, (_, i) => `const v${i} = ${i}; // \`${i}\``),
+      '``',
+      '`` not a closer',
+      '    ```',
+      '~~~',
+      '```ts',
+    ];
     const text = lines.join('\n') + '\n```\n\nAfter.\n';
     const container = document.createElement('div');
     const renderer = new IncrementalMarkdown(container);
@@ -158,7 +179,10 @@ describe('IncrementalMarkdown', () => {
       renderer.update(prefix);
       code ??= container.querySelector('pre code');
       const shown = container.querySelector('pre code')?.textContent ?? '';
-      expect(shown.split('\n').some((line) => /^ {0,3}`{3,}\s*$/.test(line)), `closing backticks shown at ${at}`).to.equal(false);
+      expect(
+        shown.split('\n').some((line) => /^ {0,3}`{3,}\s*$/.test(line)),
+        `closing backticks shown at ${at}`,
+      ).to.equal(false);
       expect(container.innerHTML, `at ${at}`).to.equal(fresh(prefix));
     }
     expect(container.querySelector('pre code')).to.equal(code);
@@ -171,17 +195,35 @@ describe('IncrementalMarkdown', () => {
 
   it('open fences streamed in random chunks show what a fresh render of the same text shows', () => {
     const random = prng(0xfe7);
-    const pieces = ['```', '````', '~~~', '``', '   ```', '    ```', '\t```', '``` x', '```  ', 'code `x`', 'a\u0000b', '', '- item', '> quote', '# head'];
+    const pieces = [
+      '```',
+      '````',
+      '~~~',
+      '``',
+      '   ```',
+      '    ```',
+      '\t```',
+      '``` x',
+      '```  ',
+      'code `x`',
+      'a\u0000b',
+      '',
+      '- item',
+      '> quote',
+      '# head',
+    ];
     for (let doc = 0; doc < 40; doc++) {
       const lines = ['Text', '', random() < 0.5 ? '```js' : '~~~~'];
       for (let i = 0; i < 25; i++) lines.push(pieces[Math.floor(random() * pieces.length)]!);
       const text = lines.join('\n') + (random() < 0.5 ? '\n' : '');
       const container = document.createElement('div');
       const renderer = new IncrementalMarkdown(container);
-      for (let at = 0; at < text.length; ) {
+      for (let at = 0; at < text.length;) {
         at = Math.min(text.length, at + 1 + Math.floor(random() * 6));
         renderer.update(text.slice(0, at));
-        expect(container.innerHTML, `doc ${doc} at ${at}: ${JSON.stringify(text.slice(0, at))}`).to.equal(fresh(text.slice(0, at)));
+        expect(container.innerHTML, `doc ${doc} at ${at}: ${JSON.stringify(text.slice(0, at))}`).to.equal(
+          fresh(text.slice(0, at)),
+        );
       }
       renderer.finish();
       expect(container.innerHTML, `doc ${doc}`).to.equal(oneShot(text));

@@ -10,7 +10,9 @@ function fragment(html: string): HTMLElement {
 
 describe('renderMarkdown (safe by default)', () => {
   it('renders headings, lists, tables and code', () => {
-    const el = fragment(renderMarkdown('# Title\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```js\nlet a = 1;\n```\n'));
+    const el = fragment(
+      renderMarkdown('# Title\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```js\nlet a = 1;\n```\n'),
+    );
     expect(el.querySelector('h1')?.textContent).to.equal('Title');
     expect(el.querySelectorAll('li').length).to.equal(2);
     expect(el.querySelector('table td')?.textContent).to.equal('1');
@@ -26,7 +28,11 @@ describe('renderMarkdown (safe by default)', () => {
   });
 
   it('refuses javascript: and data: links and images', () => {
-    const el = fragment(renderMarkdown('[x](javascript:alert(1)) [y](data:text/html,hi) ![z](data:image/png;base64,AAAA) [ok](https://example.com)'));
+    const el = fragment(
+      renderMarkdown(
+        '[x](javascript:alert(1)) [y](data:text/html,hi) ![z](data:image/png;base64,AAAA) [ok](https://example.com)',
+      ),
+    );
     const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href'));
     expect(hrefs).to.deep.equal(['https://example.com']);
     expect(el.querySelector('img')).to.equal(null);
@@ -48,12 +54,14 @@ describe('renderMarkdown (safe by default)', () => {
     expect(isSafeUrl('vbscript:x')).to.equal(false);
   });
 
-  it('uses private sanitiser instances: the page\'s own DOMPurify keeps its behaviour', () => {
+  it("uses private sanitiser instances: the page's own DOMPurify keeps its behaviour", () => {
     renderMarkdown('[a](https://example.com)');
     sanitizeToFragment('<p>x</p>');
     const div = fragment(DOMPurify.sanitize('<a href="javascript:alert(1)">x</a><a href="https://example.com">y</a>'));
     expect(div.querySelector('a[href^="https"]')!.hasAttribute('target')).to.equal(false);
-    const ours = sanitizeToFragment('<a href="javascript:alert(1)">x</a><img src="data:image/png;base64,AA" onerror="alert(1)">');
+    const ours = sanitizeToFragment(
+      '<a href="javascript:alert(1)">x</a><img src="data:image/png;base64,AA" onerror="alert(1)">',
+    );
     expect(ours.querySelector('a')!.hasAttribute('href')).to.equal(false);
     expect(ours.querySelector('a')!.getAttribute('rel')).to.equal('noopener noreferrer');
     expect(ours.querySelector('img')!.hasAttribute('src')).to.equal(false);

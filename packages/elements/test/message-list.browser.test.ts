@@ -11,7 +11,8 @@ import type { LlcMessageList } from '../src/llc-message-list.js';
 
 function message(i: number, extra: Partial<ClientMessage> = {}): ClientMessage {
   const role = i % 2 === 0 ? 'user' : 'assistant';
-  const text = role === 'user' ? `Question number ${i}?` : `Answer ${i}.\n\n${'Some words to wrap. '.repeat(1 + (i % 7))}`;
+  const text =
+    role === 'user' ? `Question number ${i}?` : `Answer ${i}.\n\n${'Some words to wrap. '.repeat(1 + (i % 7))}`;
   return { key: `m${i}`, role, text, reasoning: '', createdAt: i, status: 'done', lastSeq: 0, ...extra };
 }
 
@@ -38,7 +39,9 @@ const distanceFromEnd = (log: HTMLElement) => log.scrollHeight - log.scrollTop -
 
 describe('llc-message-list (virtualized)', () => {
   it('renders 10k messages with a bounded DOM, at the newest message', async () => {
-    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    const el = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`,
+    );
     el.messages = Array.from({ length: 10_000 }, (_, i) => message(i));
     await settle(el);
     const { log, rendered, row, jump } = parts(el);
@@ -56,7 +59,9 @@ describe('llc-message-list (virtualized)', () => {
   });
 
   it('follows a streaming answer at the end, stops when the reader scrolls up, and jumps back', async () => {
-    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    const el = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`,
+    );
     const history = Array.from({ length: 10_000 }, (_, i) => message(i));
     el.messages = history;
     await settle(el);
@@ -92,7 +97,9 @@ describe('llc-message-list (virtualized)', () => {
   });
 
   it('keeps the message being read in place when older history is prepended', async () => {
-    const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+    const el = await fixture<LlcMessageList>(
+      html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`,
+    );
     let older = 0;
     el.addEventListener('llc-load-older', () => older++);
     const page = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => message(from + i));
@@ -103,7 +110,9 @@ describe('llc-message-list (virtualized)', () => {
     log.scrollTop = 150;
     await settle(el);
     expect(older).to.equal(1);
-    const anchor = [...el.shadowRoot!.querySelectorAll('llc-message')].find((m) => m.getBoundingClientRect().top >= log.getBoundingClientRect().top)!;
+    const anchor = [...el.shadowRoot!.querySelectorAll('llc-message')].find(
+      (m) => m.getBoundingClientRect().top >= log.getBoundingClientRect().top,
+    )!;
     const key = anchor.getAttribute('message-key')!;
     const before = anchor.getBoundingClientRect().top;
 
@@ -116,7 +125,9 @@ describe('llc-message-list (virtualized)', () => {
   it('with prefers-reduced-motion, "Jump to latest" lands at once (no smooth scroll)', async () => {
     await emulateMedia({ reducedMotion: 'reduce' });
     try {
-      const el = await fixture<LlcMessageList>(html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`);
+      const el = await fixture<LlcMessageList>(
+        html`<llc-message-list style="display:block;height:400px;width:600px"></llc-message-list>`,
+      );
       el.messages = Array.from({ length: 300 }, (_, i) => message(i));
       await settle(el);
       const { log, jump } = parts(el);

@@ -12,10 +12,26 @@
 export * from './backend.js';
 export * from './backends/index.js';
 export { Bridge, type BridgeOptions } from './worker/bridge.js';
-export { RoundRobinRouter, type Availability, type Dispatch, type DispatchOutcome, type Router } from './worker/router.js';
+export {
+  RoundRobinRouter,
+  type Availability,
+  type Dispatch,
+  type DispatchOutcome,
+  type Router,
+} from './worker/router.js';
 export { BridgeMetrics, type RequestOutcome } from './worker/bridge-metrics.js';
-export { LoadAwareRouter, type BackendStatus, type LoadAwareRouterOptions, type RoutedBackend } from './routing/load-aware-router.js';
-export { AdmissionQueue, type AcquireOptions, type AdmissionQueueOptions, type Lease } from './routing/admission-queue.js';
+export {
+  LoadAwareRouter,
+  type BackendStatus,
+  type LoadAwareRouterOptions,
+  type RoutedBackend,
+} from './routing/load-aware-router.js';
+export {
+  AdmissionQueue,
+  type AcquireOptions,
+  type AdmissionQueueOptions,
+  type Lease,
+} from './routing/admission-queue.js';
 export { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './routing/circuit-breaker.js';
 export { LoadScraper, VLLM_LOAD_METRICS, type LoadReading, type LoadScraperOptions } from './routing/load-scraper.js';
 export { PrometheusParseError, sumSamples, type SampleSum } from './routing/prometheus-text.js';

@@ -25,13 +25,22 @@ describe('Bridge admission, priority and stop', () => {
     return s;
   }
 
-  function bridge(s: RunningSimulator, targetInFlight?: number, maxWaitMs?: number): { h: BridgeHarness; router: LoadAwareRouter } {
+  function bridge(
+    s: RunningSimulator,
+    targetInFlight?: number,
+    maxWaitMs?: number,
+  ): { h: BridgeHarness; router: LoadAwareRouter } {
     const router = new LoadAwareRouter({
       backends: [{ backend: new OpenAIBackend({ baseURL: s.url, name: 'sim' }), metricsUrl: `${s.origin}/metrics` }],
       ...(targetInFlight !== undefined ? { targetInFlight } : {}),
     }).start();
-    const h = new BridgeHarness(router, { admission: { positionUpdateMs: 20, ...(maxWaitMs !== undefined ? { maxWaitMs } : {}) } });
-    cleanup.push(() => router.close(), () => h.close());
+    const h = new BridgeHarness(router, {
+      admission: { positionUpdateMs: 20, ...(maxWaitMs !== undefined ? { maxWaitMs } : {}) },
+    });
+    cleanup.push(
+      () => router.close(),
+      () => h.close(),
+    );
     return { h, router };
   }
 
@@ -99,7 +108,10 @@ describe('Bridge admission, priority and stop', () => {
     assert.deepEqual(order, ['urgent', 'normal-1', 'normal-2', 'normal-3']);
     // Queued frames come after stream-start and before the first token.
     const types = answers['normal-2']!.events.map((e) => e.type);
-    assert.ok(types.indexOf('stream-start') < types.indexOf('queued') && types.lastIndexOf('queued') < types.indexOf('token'), types.join(','));
+    assert.ok(
+      types.indexOf('stream-start') < types.indexOf('queued') && types.lastIndexOf('queued') < types.indexOf('token'),
+      types.join(','),
+    );
   });
 
   it('a stop while queued ends the stream without ever reaching the simulator', async () => {

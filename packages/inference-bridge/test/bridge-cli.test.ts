@@ -20,28 +20,72 @@ const run = promisify(execFile);
 describe('llc-bridge CLI', () => {
   it('--help lists the routing, admission, fallback and metrics options', async () => {
     const { stdout } = await run(process.execPath, [...CLI, '--help'], { cwd: root });
-    for (const flag of ['--target-in-flight', '--max-queue-ms', '--ttft-timeout-ms', '--metrics-scrape-ms', '--metrics-stale-after', '--no-scrape', '--cooldown-ms', '--max-cooldown-ms', '--fallback-url', '--fallback-api-key', '--fallback-model', '--metrics-port']) {
+    for (const flag of [
+      '--target-in-flight',
+      '--max-queue-ms',
+      '--ttft-timeout-ms',
+      '--metrics-scrape-ms',
+      '--metrics-stale-after',
+      '--no-scrape',
+      '--cooldown-ms',
+      '--max-cooldown-ms',
+      '--fallback-url',
+      '--fallback-api-key',
+      '--fallback-model',
+      '--metrics-port',
+    ]) {
       assert.ok(stdout.includes(flag), `${flag} in --help`);
     }
   });
 
   it('refuses a fallback without a model with a usage error', async () => {
-    await assert.rejects(run(process.execPath, [...CLI, '--broker', 'nats://127.0.0.1:1', '--backend-url', 'http://127.0.0.1:1/v1', '--fallback-url', 'http://x/v1'], { cwd: root }), (e: { code?: number; stderr?: string }) => {
-      assert.equal(e.code, 2);
-      assert.match(e.stderr ?? '', /--fallback-model is required/);
-      return true;
-    });
+    await assert.rejects(
+      run(
+        process.execPath,
+        [
+          ...CLI,
+          '--broker',
+          'nats://127.0.0.1:1',
+          '--backend-url',
+          'http://127.0.0.1:1/v1',
+          '--fallback-url',
+          'http://x/v1',
+        ],
+        { cwd: root },
+      ),
+      (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.stderr ?? '', /--fallback-model is required/);
+        return true;
+      },
+    );
   });
 
   it('answers through the work queue and serves its metrics', async () => {
     const nats = await startNats();
     const a = await startSimulator({ profile: 'fast' });
     const b = await startSimulator({ profile: 'fast' });
-    const bridge = await startProcess(process.execPath, [...CLI, '--broker', nats.url, '--backend-url', `${a.url},${b.url}`, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--target-in-flight', '8'], {
-      cwd: root,
-      ready: /llc-bridge ready: .*metrics on :(\d+)\/metrics/,
-      timeoutMs: 30_000,
-    });
+    const bridge = await startProcess(
+      process.execPath,
+      [
+        ...CLI,
+        '--broker',
+        nats.url,
+        '--backend-url',
+        `${a.url},${b.url}`,
+        '--metrics-port',
+        '0',
+        '--metrics-host',
+        '127.0.0.1',
+        '--target-in-flight',
+        '8',
+      ],
+      {
+        cwd: root,
+        ready: /llc-bridge ready: .*metrics on :(\d+)\/metrics/,
+        timeoutMs: 30_000,
+      },
+    );
     const broker = await NatsBroker.connect({ servers: nats.url, name: 'cli-test' });
     try {
       const request = generationRequest();
@@ -51,7 +95,10 @@ describe('llc-bridge CLI', () => {
       await broker.flush();
       await broker.submit(request);
       const end = await ended;
-      assert.ok(end.finishReason === 'stop' || end.finishReason === 'length', `${end.finishReason} ${end.errorMessage ?? ''}`);
+      assert.ok(
+        end.finishReason === 'stop' || end.finishReason === 'length',
+        `${end.finishReason} ${end.errorMessage ?? ''}`,
+      );
       const text = await (await fetch(`http://127.0.0.1:${bridge.match[1]}/metrics`)).text();
       assert.match(text, /llc_bridge_requests_total\{backend="127\.0\.0\.1:\d+",outcome="ok"\} 1/);
       assert.match(text, /llc_bridge_queue_depth 0/);

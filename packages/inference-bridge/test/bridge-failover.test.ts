@@ -19,7 +19,10 @@ import { eventually, setFaults, simFinished } from './support/sims.js';
 
 /** A complete answer: ended by the model (EOS or max_tokens), no error. */
 function assertAnswered(end: StreamEndFrame): void {
-  assert.ok(end.finishReason === 'stop' || end.finishReason === 'length', `finished with ${end.finishReason} ${end.errorCode ?? ''} ${end.errorMessage ?? ''}`);
+  assert.ok(
+    end.finishReason === 'stop' || end.finishReason === 'length',
+    `finished with ${end.finishReason} ${end.errorCode ?? ''} ${end.errorMessage ?? ''}`,
+  );
   assert.equal(end.errorCode, undefined);
 }
 
@@ -48,8 +51,14 @@ describe('Bridge failover over simulator replicas', () => {
     await b.close();
   });
 
-  function start(options: Partial<LoadAwareRouterOptions> = {}, backends: InferenceBackend[] = [backendA, backendB]): BridgeHarness {
-    const sims = new Map<InferenceBackend, RunningSimulator>([[backendA, a], [backendB, b]]);
+  function start(
+    options: Partial<LoadAwareRouterOptions> = {},
+    backends: InferenceBackend[] = [backendA, backendB],
+  ): BridgeHarness {
+    const sims = new Map<InferenceBackend, RunningSimulator>([
+      [backendA, a],
+      [backendB, b],
+    ]);
     router = new LoadAwareRouter({
       backends: backends.map((backend) => ({ backend, metricsUrl: `${sims.get(backend)!.origin}/metrics` })),
       random: () => 0,
@@ -84,7 +93,10 @@ describe('Bridge failover over simulator replicas', () => {
     const h = start();
     const answer = await h.submit();
     // The request is on A (headers sent, no token): kill A.
-    await eventually(async () => (await h.metric('llc_bridge_in_flight', { backend: 'A' })) === 1, 'the request to reach A');
+    await eventually(
+      async () => (await h.metric('llc_bridge_in_flight', { backend: 'A' })) === 1,
+      'the request to reach A',
+    );
     await a.close();
     const end = await answer.ended;
     assertAnswered(end);
@@ -126,7 +138,11 @@ describe('Bridge failover over simulator replicas', () => {
       const end = await (await h.submit()).ended;
       assertAnswered(end);
     }
-    assert.equal(await h.metric('llc_bridge_requests_total', { backend: 'A', outcome: 'failover' }), 1, 'A was tried once, then cooled down');
+    assert.equal(
+      await h.metric('llc_bridge_requests_total', { backend: 'A', outcome: 'failover' }),
+      1,
+      'A was tried once, then cooled down',
+    );
     assert.equal(await h.metric('llc_bridge_requests_total', { backend: 'B', outcome: 'ok' }), 10);
     assert.deepEqual(opened, [{ backend: 'A', cooldownMs: 3000 }], 'Retry-After (3 s) beats the 200 ms base cooldown');
     // The storm ends; after the cooldown one probe goes to A and closes the breaker.
@@ -165,7 +181,14 @@ describe('Bridge failover over simulator replicas', () => {
     assert.equal(onA + onB, 40);
     assert.ok(onA >= 14 && onB >= 14, `balanced: A ${onA}, B ${onB}`);
     const text = await h.metrics.text();
-    for (const name of ['llc_bridge_requests_total', 'llc_bridge_in_flight', 'llc_bridge_queue_depth', 'llc_bridge_ttft_seconds_bucket', 'llc_bridge_itl_seconds_bucket', 'llc_bridge_failovers_total']) {
+    for (const name of [
+      'llc_bridge_requests_total',
+      'llc_bridge_in_flight',
+      'llc_bridge_queue_depth',
+      'llc_bridge_ttft_seconds_bucket',
+      'llc_bridge_itl_seconds_bucket',
+      'llc_bridge_failovers_total',
+    ]) {
       assert.ok(text.includes(name), `${name} is exported`);
     }
     assert.equal(await h.metric('llc_bridge_in_flight', { backend: 'A' }), 0);

@@ -36,7 +36,11 @@ async function scripted(reply: (res: ServerResponse, path: string) => void | Pro
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      requests.push({ headers: req.headers, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, path: req.url ?? '' });
+      requests.push({
+        headers: req.headers,
+        body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {},
+        path: req.url ?? '',
+      });
       void reply(res, req.url ?? '');
     });
   });
@@ -92,7 +96,9 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
 
   it('classifies 503 as overloaded', async () => {
     await setFaults(sim, { rejectNext: 1, rejectStatus: 503, retryAfterSeconds: 0 });
-    const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error);
+    const e = asInferenceError(
+      (await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error,
+    );
     assert.equal(e.kind, 'overloaded');
     assert.equal(e.details.retryAfterMs, undefined);
   });
@@ -100,7 +106,9 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
   it('classifies a dead engine (500) as server', async () => {
     await setFaults(sim, { dead: true });
     try {
-      const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error);
+      const e = asInferenceError(
+        (await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error,
+      );
       assert.equal(e.kind, 'server');
       assert.equal(e.details.status, 500);
     } finally {
@@ -110,7 +118,10 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
 
   it('times out when no first data line arrives within ttftTimeoutMs, and closes the request', async () => {
     await setFaults(sim, { hangNext: 1 });
-    const out = await collectStream(new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: 150 }), sampleInferenceRequest());
+    const out = await collectStream(
+      new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: 150 }),
+      sampleInferenceRequest(),
+    );
     const e = asInferenceError(out.error);
     assert.equal(e.kind, 'timeout');
     assert.equal(e.details.beforeFirstToken, true);
@@ -118,14 +129,20 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
   });
 
   it('does not time out a stream whose first token came in time', async () => {
-    const out = await collectStream(new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: 5000 }), sampleInferenceRequest({ maxTokens: 100 }));
+    const out = await collectStream(
+      new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: 5000 }),
+      sampleInferenceRequest({ maxTokens: 100 }),
+    );
     assert.equal(out.error, undefined);
     assert.ok(out.end);
   });
 
   it('reports an error inside the stream as server, after the first token', async () => {
     await setFaults(sim, { failNext: 1, failAfterTokens: 4 });
-    const out = await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest({ maxTokens: 100 }));
+    const out = await collectStream(
+      new OpenAIBackend({ baseURL: sim.url }),
+      sampleInferenceRequest({ maxTokens: 100 }),
+    );
     const e = asInferenceError(out.error);
     assert.equal(e.kind, 'server');
     assert.equal(e.details.beforeFirstToken, false);
@@ -136,7 +153,9 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
 
   it('reports an error inside the stream before any token with beforeFirstToken true', async () => {
     await setFaults(sim, { failNext: 1, failAfterTokens: 0 });
-    const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error);
+    const e = asInferenceError(
+      (await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest())).error,
+    );
     assert.equal(e.kind, 'server');
     assert.equal(e.details.beforeFirstToken, true);
   });
@@ -148,7 +167,14 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     let finish: string | undefined;
-    const stream = await openai.chat.completions.create({ model: sim.model, messages: request.messages, max_tokens: request.maxTokens, seed: request.seed!, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: sim.model,
+      messages: request.messages,
+      max_tokens: request.maxTokens,
+      seed: request.seed!,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const c of stream) {
       text += c.choices[0]?.delta.content ?? '';
       finish = c.choices[0]?.finish_reason ?? finish;
@@ -157,11 +183,17 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
     assert.equal(ours.error, undefined);
     assert.equal(ours.text, text);
     assert.equal(ours.end?.finishReason, finish);
-    assert.deepEqual(ours.end?.usage, { promptTokens: usage!.prompt_tokens, completionTokens: usage!.completion_tokens });
+    assert.deepEqual(ours.end?.usage, {
+      promptTokens: usage!.prompt_tokens,
+      completionTokens: usage!.completion_tokens,
+    });
   });
 
   it('discovers the served model when the request names none', async () => {
-    const out = await collectStream(new OpenAIBackend({ baseURL: sim.url }), sampleInferenceRequest({ model: undefined }));
+    const out = await collectStream(
+      new OpenAIBackend({ baseURL: sim.url }),
+      sampleInferenceRequest({ model: undefined }),
+    );
     assert.equal(out.error, undefined);
   });
 });
@@ -193,18 +225,44 @@ describe('OpenAIBackend reasoning fields', () => {
 
 describe('OpenAIBackend against a scripted server', () => {
   it('sends vLLM’s request fields: stream, include_usage, X-Request-Id, bearer key, seed; priority only when non-zero', async () => {
-    const server = await scripted((res) => sse(res, chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hi' }), chunk({ content: '' }, 'stop'), USAGE, 'data: [DONE]\n\n'));
+    const server = await scripted((res) =>
+      sse(
+        res,
+        chunk({ role: 'assistant', content: '' }),
+        chunk({ content: 'Hi' }),
+        chunk({ content: '' }, 'stop'),
+        USAGE,
+        'data: [DONE]\n\n',
+      ),
+    );
     try {
       const backend = new OpenAIBackend({ baseURL: server.url, apiKey: 'secret', defaultModel: 'served/model' });
-      await collectStream(backend, sampleInferenceRequest({ requestId: 'req-1', seed: 5, priority: 0, temperature: 0.3 }));
+      await collectStream(
+        backend,
+        sampleInferenceRequest({ requestId: 'req-1', seed: 5, priority: 0, temperature: 0.3 }),
+      );
       await collectStream(backend, sampleInferenceRequest({ requestId: 'req-2', priority: -2, model: 'other' }));
       const [first, second] = server.requests;
       assert.equal(first!.path, '/v1/chat/completions');
       assert.equal(first!.headers['x-request-id'], 'req-1');
       assert.equal(first!.headers.authorization, 'Bearer secret');
       assert.deepEqual(
-        { model: first!.body.model, stream: first!.body.stream, stream_options: first!.body.stream_options, seed: first!.body.seed, temperature: first!.body.temperature, max_tokens: first!.body.max_tokens },
-        { model: 'served/model', stream: true, stream_options: { include_usage: true }, seed: 5, temperature: 0.3, max_tokens: 64 },
+        {
+          model: first!.body.model,
+          stream: first!.body.stream,
+          stream_options: first!.body.stream_options,
+          seed: first!.body.seed,
+          temperature: first!.body.temperature,
+          max_tokens: first!.body.max_tokens,
+        },
+        {
+          model: 'served/model',
+          stream: true,
+          stream_options: { include_usage: true },
+          seed: 5,
+          temperature: 0.3,
+          max_tokens: 64,
+        },
       );
       assert.equal('priority' in first!.body, false, 'priority 0 is not sent');
       assert.equal(second!.body.priority, -2);
@@ -215,7 +273,12 @@ describe('OpenAIBackend against a scripted server', () => {
   });
 
   it('parses events split across packets, multi-token deltas and text in the final chunk', async () => {
-    const body = chunk({ role: 'assistant', content: '' }) + chunk({ content: 'Hello, wor' }) + chunk({ content: 'ld and more' }, 'length') + USAGE + 'data: [DONE]\n\n';
+    const body =
+      chunk({ role: 'assistant', content: '' }) +
+      chunk({ content: 'Hello, wor' }) +
+      chunk({ content: 'ld and more' }, 'length') +
+      USAGE +
+      'data: [DONE]\n\n';
     const server = await scripted(async (res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       // Seven-byte writes with pauses: lines and events arrive in pieces.
@@ -226,29 +289,62 @@ describe('OpenAIBackend against a scripted server', () => {
       res.end();
     });
     try {
-      const out = await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest());
+      const out = await collectStream(
+        new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }),
+        sampleInferenceRequest(),
+      );
       assert.equal(out.error, undefined);
       assert.equal(out.text, 'Hello, world and more');
       assert.equal(out.deltas, 2);
-      assert.deepEqual(out.end, { type: 'end', finishReason: 'length', usage: { promptTokens: 9, completionTokens: 3 } });
+      assert.deepEqual(out.end, {
+        type: 'end',
+        finishReason: 'length',
+        usage: { promptTokens: 9, completionTokens: 3 },
+      });
     } finally {
       await server.close();
     }
   });
 
   const streamCases: [string, string[], InferenceError['kind'], boolean][] = [
-    ['a legacy flat error object in the stream', [chunk({ role: 'assistant', content: '' }), chunk({ content: 'a' }), 'data: {"object": "error", "message": "boom", "type": "InternalServerError", "param": null, "code": 500}\n\n', 'data: [DONE]\n\n'], 'server', false],
-    ['a stream that ends without [DONE]', [chunk({ role: 'assistant', content: '' }), chunk({ content: 'a' })], 'server', false],
+    [
+      'a legacy flat error object in the stream',
+      [
+        chunk({ role: 'assistant', content: '' }),
+        chunk({ content: 'a' }),
+        'data: {"object": "error", "message": "boom", "type": "InternalServerError", "param": null, "code": 500}\n\n',
+        'data: [DONE]\n\n',
+      ],
+      'server',
+      false,
+    ],
+    [
+      'a stream that ends without [DONE]',
+      [chunk({ role: 'assistant', content: '' }), chunk({ content: 'a' })],
+      'server',
+      false,
+    ],
     ['a malformed data line', [chunk({ role: 'assistant', content: '' }), 'data: {not json\n\n'], 'server', true],
     ['[DONE] without a finish reason', [chunk({ content: 'a' }), 'data: [DONE]\n\n'], 'server', false],
     ['an event that never ends (over 8 MiB)', ['data: "' + 'x'.repeat(9 * 1024 * 1024)], 'server', true],
-    ['an in-stream 400 with the old context wording', ['data: {"error": {"message": "This model\'s maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion).", "type": "BadRequestError", "param": null, "code": 400}}\n\n', 'data: [DONE]\n\n'], 'context-too-long', true],
+    [
+      'an in-stream 400 with the old context wording',
+      [
+        'data: {"error": {"message": "This model\'s maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion).", "type": "BadRequestError", "param": null, "code": 400}}\n\n',
+        'data: [DONE]\n\n',
+      ],
+      'context-too-long',
+      true,
+    ],
   ];
   for (const [what, parts, kind, beforeFirst] of streamCases) {
     it(`classifies ${what} as ${kind}`, async () => {
       const server = await scripted((res) => sse(res, ...parts));
       try {
-        const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest())).error);
+        const e = asInferenceError(
+          (await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest()))
+            .error,
+        );
         assert.equal(e.kind, kind);
         assert.equal(e.details.beforeFirstToken, beforeFirst);
       } finally {
@@ -258,9 +354,31 @@ describe('OpenAIBackend against a scripted server', () => {
   }
 
   const statusCases: [string, number, unknown, InferenceError['kind']][] = [
-    ['400 with the old "you requested" wording', 400, { object: 'error', message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.", type: 'BadRequestError', param: null, code: 400 }, 'context-too-long'],
-    ['400 validation error', 400, { error: { message: 'temperature must be ≥ 0', type: 'Bad Request', param: null, code: 400 } }, 'bad-request'],
-    ['401 unauthorized', 401, { error: { message: 'Unauthorized', type: 'AuthenticationError', param: null, code: 401 } }, 'bad-request'],
+    [
+      '400 with the old "you requested" wording',
+      400,
+      {
+        object: 'error',
+        message:
+          "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.",
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
+      'context-too-long',
+    ],
+    [
+      '400 validation error',
+      400,
+      { error: { message: 'temperature must be ≥ 0', type: 'Bad Request', param: null, code: 400 } },
+      'bad-request',
+    ],
+    [
+      '401 unauthorized',
+      401,
+      { error: { message: 'Unauthorized', type: 'AuthenticationError', param: null, code: 401 } },
+      'bad-request',
+    ],
     ['404 FastAPI detail', 404, { detail: 'Not Found' }, 'model-not-found'],
     ['502 from a proxy', 502, '<html>bad gateway</html>', 'server'],
   ];
@@ -272,7 +390,10 @@ describe('OpenAIBackend against a scripted server', () => {
         res.end(body);
       });
       try {
-        const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest())).error);
+        const e = asInferenceError(
+          (await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest()))
+            .error,
+        );
         assert.equal(e.kind, kind);
         assert.equal(e.details.status, status);
         assert.equal(e.details.beforeFirstToken, true);
@@ -286,7 +407,9 @@ describe('OpenAIBackend against a scripted server', () => {
     const server = await scripted(() => undefined);
     const url = server.url;
     await server.close();
-    const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: url, defaultModel: 'm' }), sampleInferenceRequest())).error);
+    const e = asInferenceError(
+      (await collectStream(new OpenAIBackend({ baseURL: url, defaultModel: 'm' }), sampleInferenceRequest())).error,
+    );
     assert.equal(e.kind, 'connect');
     assert.equal(e.details.beforeFirstToken, true);
     assert.equal(e.failoverable, true);
@@ -295,7 +418,10 @@ describe('OpenAIBackend against a scripted server', () => {
   it('classifies a connection closed before any response as connect', async () => {
     const server = await scripted((res) => void res.socket?.destroy());
     try {
-      const e = asInferenceError((await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest())).error);
+      const e = asInferenceError(
+        (await collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest()))
+          .error,
+      );
       assert.equal(e.kind, 'connect');
     } finally {
       await server.close();
@@ -306,7 +432,11 @@ describe('OpenAIBackend against a scripted server', () => {
     const server = await scripted(() => undefined);
     try {
       const controller = new AbortController();
-      const pending = collectStream(new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }), sampleInferenceRequest(), controller.signal);
+      const pending = collectStream(
+        new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }),
+        sampleInferenceRequest(),
+        controller.signal,
+      );
       setTimeout(() => controller.abort(), 50);
       assert.equal(asInferenceError((await pending).error).kind, 'aborted');
     } finally {
@@ -317,7 +447,10 @@ describe('OpenAIBackend against a scripted server', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
     assert.equal(parseRetryAfter('3'), 3000);
     assert.equal(parseRetryAfter('0.5'), 500);
-    assert.equal(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1, 0, 0, 0)), 10_000);
+    assert.equal(
+      parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), Date.UTC(2030, 0, 1, 0, 0, 0)),
+      10_000,
+    );
     assert.equal(parseRetryAfter('soon'), undefined);
     assert.equal(parseRetryAfter(null), undefined);
   });

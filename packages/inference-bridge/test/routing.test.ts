@@ -42,7 +42,8 @@ describe('Prometheus text reader', () => {
 });
 
 describe('CircuitBreaker', () => {
-  const overloaded = (retryAfterMs?: number) => new InferenceError('overloaded', '429', { status: 429, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  const overloaded = (retryAfterMs?: number) =>
+    new InferenceError('overloaded', '429', { status: 429, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
 
   it('opens on 429, honours Retry-After, then lets exactly one probe through', () => {
     const b = new CircuitBreaker({ baseCooldownMs: 100, maxCooldownMs: 10_000 });
@@ -60,7 +61,11 @@ describe('CircuitBreaker', () => {
   it('backs off exponentially when the probe fails, counts one storm as one trip, and resets on success', () => {
     const b = new CircuitBreaker({ baseCooldownMs: 100, maxCooldownMs: 1000 });
     assert.equal(b.failure(new InferenceError('connect', 'refused'), 0), 100);
-    assert.equal(b.failure(overloaded(), 50), undefined, 'a request sent before the trip failing too is the same storm');
+    assert.equal(
+      b.failure(overloaded(), 50),
+      undefined,
+      'a request sent before the trip failing too is the same storm',
+    );
     b.dispatched(100);
     assert.equal(b.failure(new InferenceError('timeout', 'slow'), 100), 200);
     b.dispatched(300);
@@ -104,7 +109,10 @@ describe('LoadAwareRouter against simulator replicas', () => {
     await idle.close();
   });
 
-  const routed = (sim: RunningSimulator) => ({ backend: new OpenAIBackend({ baseURL: sim.url }), metricsUrl: `${sim.origin}/metrics` });
+  const routed = (sim: RunningSimulator) => ({
+    backend: new OpenAIBackend({ baseURL: sim.url }),
+    metricsUrl: `${sim.origin}/metrics`,
+  });
 
   it('prefers the replica that its scrape shows less loaded, counting its own dispatches in between', async () => {
     const release = await holdLoad(busy, 12);
@@ -123,13 +131,20 @@ describe('LoadAwareRouter against simulator replicas', () => {
         router.dispatched(backend);
         return backend;
       });
-      assert.equal(picks.filter((p) => p === b.backend).length, 10, 'all ten go to the idle replica (its load stays below 12)');
+      assert.equal(
+        picks.filter((p) => p === b.backend).length,
+        10,
+        'all ten go to the idle replica (its load stays below 12)',
+      );
       const more = Array.from({ length: 8 }, () => {
         const backend = router.choose(sampleInferenceRequest(), new Set())!;
         router.dispatched(backend);
         return backend;
       });
-      assert.ok(more.some((p) => p === a.backend), 'once its own dispatches make the idle one as loaded, the busy one gets some too');
+      assert.ok(
+        more.some((p) => p === a.backend),
+        'once its own dispatches make the idle one as loaded, the busy one gets some too',
+      );
     } finally {
       router.close();
       await release();

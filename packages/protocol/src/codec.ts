@@ -5,7 +5,14 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { ClientFrame, Frame, FrameOf, FrameType, ServerFrame } from './frames.js';
 import { DEFAULT_CLIENT_LIMITS, DEFAULT_SERVER_LIMITS, type FrameLimits } from './limits.js';
-import { CLIENT_FRAME_TYPES, FRAME_KINDS, SERVER_FRAME_TYPES, TYPE_BY_KIND, buildFrameTable, type FrameTable } from './schema.js';
+import {
+  CLIENT_FRAME_TYPES,
+  FRAME_KINDS,
+  SERVER_FRAME_TYPES,
+  TYPE_BY_KIND,
+  buildFrameTable,
+  type FrameTable,
+} from './schema.js';
 import { InvalidField, type WireType } from './wire-type.js';
 
 /** Why a frame was refused. `code` is also the error code sent back to the peer. */
@@ -117,15 +124,25 @@ export function encodeFrameJson(frame: Frame): string {
   return JSON.stringify(frameToWire(frame));
 }
 
-export function decodeClientFrameJson(text: string, limits: FrameLimits = DEFAULT_CLIENT_LIMITS): DecodeResult<ClientFrame> {
+export function decodeClientFrameJson(
+  text: string,
+  limits: FrameLimits = DEFAULT_CLIENT_LIMITS,
+): DecodeResult<ClientFrame> {
   return decodeJsonWith<ClientFrame>(text, clientTypes, limits);
 }
 
-export function decodeServerFrameJson(text: string, limits: FrameLimits = DEFAULT_SERVER_LIMITS): DecodeResult<ServerFrame> {
+export function decodeServerFrameJson(
+  text: string,
+  limits: FrameLimits = DEFAULT_SERVER_LIMITS,
+): DecodeResult<ServerFrame> {
   return decodeJsonWith<ServerFrame>(text, serverTypes, limits);
 }
 
-function decodeJsonWith<F extends Frame>(text: string, accepted: ReadonlySet<FrameType>, limits: FrameLimits): DecodeResult<F> {
+function decodeJsonWith<F extends Frame>(
+  text: string,
+  accepted: ReadonlySet<FrameType>,
+  limits: FrameLimits,
+): DecodeResult<F> {
   // Length in UTF-16 units is a lower bound of the UTF-8 byte size; good enough to bound the parse.
   if (text.length > limits.maxFrameBytes) {
     return fail('frame-too-large', `frame of ${text.length} characters exceeds the limit of ${limits.maxFrameBytes}`);

@@ -44,12 +44,33 @@ export const FRAME_KINDS = {
 } as const satisfies Record<FrameType, number>;
 
 export const CLIENT_FRAME_TYPES = [
-  'hello', 'auth', 'send', 'subscribe', 'unsubscribe', 'resume', 'stop', 'history', 'ping', 'pong',
+  'hello',
+  'auth',
+  'send',
+  'subscribe',
+  'unsubscribe',
+  'resume',
+  'stop',
+  'history',
+  'ping',
+  'pong',
 ] as const satisfies readonly FrameType[];
 
 export const SERVER_FRAME_TYPES = [
-  'welcome', 'ack', 'message', 'stream-start', 'token', 'stream-end', 'queued', 'subscribed', 'history-page',
-  'error', 'go-away', 'auth-expiring', 'ping', 'pong',
+  'welcome',
+  'ack',
+  'message',
+  'stream-start',
+  'token',
+  'stream-end',
+  'queued',
+  'subscribed',
+  'history-page',
+  'error',
+  'go-away',
+  'auth-expiring',
+  'ping',
+  'pong',
 ] as const satisfies readonly FrameType[];
 
 type Body<T extends FrameType> = Omit<FrameOf<T>, 'type'>;
@@ -63,10 +84,7 @@ const finishReason = oneOf(FINISH_REASONS);
 
 const usage = record<Usage>({ promptTokens: uint(), completionTokens: uint() }, 'usage');
 
-const streamState = record<StreamState>(
-  { streamId: id, replyTo: id, lastSeq: seq, done: bool },
-  'stream state',
-);
+const streamState = record<StreamState>({ streamId: id, replyTo: id, lastSeq: seq, done: bool }, 'stream state');
 
 function chatMessage(maxText: number): WireType<ChatMessage> {
   return record<ChatMessage>(

@@ -12,7 +12,10 @@
 
 /** Thrown while reading a field; caught by the codec and turned into a {@link ProtocolError}. */
 export class InvalidField extends Error {
-  constructor(readonly path: string, readonly expected: string) {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+  ) {
     super(`${path}: expected ${expected}`);
   }
 }
@@ -70,7 +73,8 @@ export function num(min: number, max: number): WireType<number> {
   return {
     describe,
     read(raw, path) {
-      if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < min || raw > max) throw new InvalidField(path, describe);
+      if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < min || raw > max)
+        throw new InvalidField(path, describe);
       return raw;
     },
     write: (v) => v,
@@ -117,7 +121,10 @@ export type Shape<T> = { [K in keyof T]-?: WireType<T[K]> };
  * A record written as a positional array in the key order of `shape`.
  * New optional fields may only ever be appended at the end (older peers ignore extra elements).
  */
-export function record<T extends object>(shape: Shape<T>, name = 'record'): WireType<T> & { readonly keys: readonly (keyof T)[] } {
+export function record<T extends object>(
+  shape: Shape<T>,
+  name = 'record',
+): WireType<T> & { readonly keys: readonly (keyof T)[] } {
   const keys = Object.keys(shape) as (keyof T)[];
   const types = keys.map((k) => shape[k]);
   const required = types.filter((t) => !t.optional).length;
@@ -125,7 +132,8 @@ export function record<T extends object>(shape: Shape<T>, name = 'record'): Wire
     describe: name,
     keys,
     read(raw, path) {
-      if (!Array.isArray(raw) || raw.length < required) throw new InvalidField(path, `${name} (array of ${required}+ fields)`);
+      if (!Array.isArray(raw) || raw.length < required)
+        throw new InvalidField(path, `${name} (array of ${required}+ fields)`);
       const out = {} as T;
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;

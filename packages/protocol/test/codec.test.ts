@@ -39,7 +39,10 @@ describe('codec round trip', () => {
   });
 
   it('accepts ping and pong in both directions', () => {
-    for (const f of [{ type: 'ping', ts: 1 }, { type: 'pong', ts: 2 }] as Frame[]) {
+    for (const f of [
+      { type: 'ping', ts: 1 },
+      { type: 'pong', ts: 2 },
+    ] as Frame[]) {
       assert.ok(decodeClientFrame(encodeFrame(f)).ok);
       assert.ok(decodeServerFrame(encodeFrame(f)).ok);
     }
@@ -50,7 +53,14 @@ describe('codec validation', () => {
   const bad = (value: unknown) => decodeClientFrame(pack(value));
 
   it('refuses server frames sent by a client and client frames sent by a server', () => {
-    const ack = encodeFrame({ type: 'ack', clientMessageId: 'a', conversationId: 'b', messageId: 'c', streamId: 'd', duplicate: false });
+    const ack = encodeFrame({
+      type: 'ack',
+      clientMessageId: 'a',
+      conversationId: 'b',
+      messageId: 'c',
+      streamId: 'd',
+      duplicate: false,
+    });
     const r = decodeClientFrame(ack);
     assert.equal(r.ok, false);
     const send = encodeFrame({ type: 'send', clientMessageId: 'a', conversationId: 'b', text: 'x' });

@@ -79,12 +79,12 @@ describe('decoder fuzzing', () => {
 
   it('survives hostile msgpack: huge declared lengths, deep nesting, extension types', () => {
     const hostile: number[][] = [
-      [0xdd, 0xff, 0xff, 0xff, 0xff],            // array32 of 4G elements, no data
-      [0xdb, 0x7f, 0xff, 0xff, 0xff, 0x41],      // str32 of 2G bytes
-      [0xde, 0xff, 0xff, 0x01],                  // map16 of 65k entries
-      Array(5000).fill(0x91),                     // 5000 nested one-element arrays
-      [0xc7, 0x02, 0x78, 0x28, 0x2a],            // ext 'x' (RegExp) with an invalid pattern
-      [0xd4, 0x65, 0x00],                         // fixext error type
+      [0xdd, 0xff, 0xff, 0xff, 0xff], // array32 of 4G elements, no data
+      [0xdb, 0x7f, 0xff, 0xff, 0xff, 0x41], // str32 of 2G bytes
+      [0xde, 0xff, 0xff, 0x01], // map16 of 65k entries
+      Array(5000).fill(0x91), // 5000 nested one-element arrays
+      [0xc7, 0x02, 0x78, 0x28, 0x2a], // ext 'x' (RegExp) with an invalid pattern
+      [0xd4, 0x65, 0x00], // fixext error type
       [0xc7, 0x05, 0x72, 0x01, 0x02, 0x03, 0x04, 0x05], // record ext
     ];
     for (const h of hostile) {

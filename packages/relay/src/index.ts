@@ -3,7 +3,14 @@
  */
 export { startRelay, type Relay, type RelayDeps } from './server.js';
 export { DEFAULT_CONFIG, resolveConfig, type RelayConfig } from './config.js';
-export { Authenticator, AuthError, AuthConfigError, tokenAllows, type AuthConfig, type Principal } from './auth/authenticator.js';
+export {
+  Authenticator,
+  AuthError,
+  AuthConfigError,
+  tokenAllows,
+  type AuthConfig,
+  type Principal,
+} from './auth/authenticator.js';
 export { RelayMetrics } from './metrics.js';
 export { consoleLogger, type Logger } from './log.js';
 export type { Store, StoreStatus, AppendResult, MessagePage } from './store/store.js';

@@ -16,7 +16,8 @@ export function consoleLogger(name: string, level: Level = (process.env.LLC_LOG_
   const max = LEVELS[level] ?? LEVELS.info;
   const line = (lvl: Level, message: string, error?: unknown) => {
     if (LEVELS[lvl] > max) return;
-    const suffix = error === undefined ? '' : `: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+    const suffix =
+      error === undefined ? '' : `: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
     (lvl === 'error' || lvl === 'warn' ? console.error : console.log)(`[${name}] ${lvl} ${message}${suffix}`);
   };
   return {

@@ -66,11 +66,17 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
   const config = resolveConfig(options);
   const metrics = deps.metrics ?? new RelayMetrics();
   const log = deps.log ?? consoleLogger('llc-relay');
-  const hub = new ConversationHub(deps.broker, deps.store, metrics, {
-    ringBatches: config.ringBatches,
-    endedRetentionMs: config.endedStreamRetentionMs,
-    lingerMs: config.conversationLingerMs,
-  }, (m, e) => log.warn(m, e));
+  const hub = new ConversationHub(
+    deps.broker,
+    deps.store,
+    metrics,
+    {
+      ringBatches: config.ringBatches,
+      endedRetentionMs: config.endedStreamRetentionMs,
+      lingerMs: config.conversationLingerMs,
+    },
+    (m, e) => log.warn(m, e),
+  );
   const state = { draining: false };
   const ctx: RelayContext = {
     config,
@@ -104,7 +110,9 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
   sweep.unref();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+    app.listen(config.host, config.port, (socket) =>
+      socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
+    );
   });
   const port = uWS.us_socket_local_port(listenSocket as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -128,7 +136,11 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
       state.draining = true;
       stopListening();
       for (const conn of connections) {
-        conn.send({ type: 'go-away', reason: 'draining', reconnectAfterMs: Math.floor(Math.random() * config.goAwayJitterMs) });
+        conn.send({
+          type: 'go-away',
+          reason: 'draining',
+          reconnectAfterMs: Math.floor(Math.random() * config.goAwayJitterMs),
+        });
       }
       const deadline = Date.now() + config.drainTimeoutMs;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -151,7 +163,13 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
   };
 }
 
-function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Set<Connection>, limits: FrameLimits, state: { draining: boolean }): void {
+function registerWebSocket(
+  app: TemplatedApp,
+  ctx: RelayContext,
+  connections: Set<Connection>,
+  limits: FrameLimits,
+  state: { draining: boolean },
+): void {
   const { config, metrics, auth } = ctx;
   app.ws<UserData>(config.wsPath, {
     // Frames up to 4× the limit are read and refused with an error frame; beyond that uWS cuts the connection.
@@ -166,19 +184,35 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
     compression: uWS.DISABLED,
 
     upgrade: (res, req, context) => {
-      const headers = headersOf(req, ['sec-websocket-key', 'sec-websocket-protocol', 'sec-websocket-extensions', 'origin']);
+      const headers = headersOf(req, [
+        'sec-websocket-key',
+        'sec-websocket-protocol',
+        'sec-websocket-extensions',
+        'origin',
+      ]);
       const query = req.getQuery();
       const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
       if (state.draining) return void res.writeStatus('503 Service Unavailable').end('draining');
       if (config.allowedOrigins && headers.origin && !config.allowedOrigins.includes(headers.origin)) {
         return void res.writeStatus('403 Forbidden').end('origin not allowed');
       }
-      const offered = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+      const offered = (headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
       const bearer = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
-      const selected = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : (offered.find((p) => !p.startsWith('bearer.')) ?? '');
+      const selected = offered.includes(SUBPROTOCOL)
+        ? SUBPROTOCOL
+        : (offered.find((p) => !p.startsWith('bearer.')) ?? '');
       const token = queryToken ?? bearer;
       const upgrade = (principal?: Principal) =>
-        res.upgrade<UserData>({ principal }, headers['sec-websocket-key']!, selected, headers['sec-websocket-extensions']!, context);
+        res.upgrade<UserData>(
+          { principal },
+          headers['sec-websocket-key']!,
+          selected,
+          headers['sec-websocket-extensions']!,
+          context,
+        );
       if (!token) return upgrade();
       let aborted = false;
       res.onAborted(() => {
@@ -190,7 +224,10 @@ function registerWebSocket(app: TemplatedApp, ctx: RelayContext, connections: Se
         },
         (error: unknown) => {
           metrics.errors.inc({ code: 'unauthorized' });
-          if (!aborted) res.cork(() => writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' })));
+          if (!aborted)
+            res.cork(() =>
+              writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' })),
+            );
         },
       );
     },
@@ -247,18 +284,27 @@ function registerHttp(app: TemplatedApp, ctx: RelayContext, state: { draining: b
     writeReply(res, json(ready ? 200 : 503, { ready, ...checks }));
   });
   app.get('/metrics', (res) => {
-    serveAsync(res, async () => ({ status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() }));
+    serveAsync(res, async () => ({
+      status: 200,
+      headers: { 'content-type': metrics.registry.contentType },
+      body: await metrics.registry.metrics(),
+    }));
   });
 
   const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
-  app.options('/auth/dev-token', (res) => writeReply(res, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST' } }));
+  app.options('/auth/dev-token', (res) =>
+    writeReply(res, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST' } }),
+  );
   app.post('/auth/dev-token', (res) => {
     if (!auth.isDev) return writeReply(res, json(404, { error: 'dev tokens are disabled (production mode)' }));
     serveAsync(res, async () => {
       const body = await readBody(res, 4096);
       let user: unknown;
       try {
-        user = body && body.byteLength ? (JSON.parse(Buffer.from(body).toString('utf8')) as { user?: unknown }).user : undefined;
+        user =
+          body && body.byteLength
+            ? (JSON.parse(Buffer.from(body).toString('utf8')) as { user?: unknown }).user
+            : undefined;
       } catch {
         return json(400, { error: 'body must be JSON: {"user":"name"}' }, cors);
       }

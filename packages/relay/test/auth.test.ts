@@ -15,7 +15,11 @@ import { jwtVerify, errors as joseErrors, base64url } from 'jose';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-1234';
 
-function sign(key: CryptoKey | Uint8Array, alg: string, claims: { sub?: string; iss?: string; aud?: string; exp?: string | number; kid?: string } = {}) {
+function sign(
+  key: CryptoKey | Uint8Array,
+  alg: string,
+  claims: { sub?: string; iss?: string; aud?: string; exp?: string | number; kid?: string } = {},
+) {
   let jwt = new SignJWT({}).setProtectedHeader({ alg, ...(claims.kid ? { kid: claims.kid } : {}) }).setIssuedAt();
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
   if (claims.iss) jwt = jwt.setIssuer(claims.iss);
@@ -36,14 +40,30 @@ describe('auth: keys and claims', () => {
     const principal = await auth.verify(await sign(secret, 'HS256', { sub: 'alice' }));
     assert.equal(principal.userId, 'alice');
     assert.ok(principal.expiresAt! > Date.now());
-    await rejects(auth, sign(new TextEncoder().encode('another-secret-that-is-long-enough-0000'), 'HS256', { sub: 'alice' }), 'unauthorized');
+    await rejects(
+      auth,
+      sign(new TextEncoder().encode('another-secret-that-is-long-enough-0000'), 'HS256', { sub: 'alice' }),
+      'unauthorized',
+    );
     await rejects(auth, sign(secret, 'HS256', {}), 'unauthorized'); // no sub
-    await rejects(auth, sign(secret, 'HS256', { sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 }), 'token-expired');
+    await rejects(
+      auth,
+      sign(secret, 'HS256', { sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 }),
+      'token-expired',
+    );
   });
 
   it('checks issuer and audience', async () => {
-    const auth = await Authenticator.create({ mode: 'jwt', secret: SECRET, issuer: 'https://id.example', audience: 'llc' });
-    assert.equal((await auth.verify(await sign(secret, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc' }))).userId, 'a');
+    const auth = await Authenticator.create({
+      mode: 'jwt',
+      secret: SECRET,
+      issuer: 'https://id.example',
+      audience: 'llc',
+    });
+    assert.equal(
+      (await auth.verify(await sign(secret, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc' }))).userId,
+      'a',
+    );
     await rejects(auth, sign(secret, 'HS256', { sub: 'a', iss: 'https://evil.example', aud: 'llc' }), 'unauthorized');
     await rejects(auth, sign(secret, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'other' }), 'unauthorized');
   });
@@ -73,14 +93,16 @@ describe('auth: keys and claims', () => {
         { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
         { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
       ];
-      server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })));
+      server = createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })),
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       const address = server.address();
       url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`;
     });
     after(() => new Promise<void>((r) => server.close(() => r())));
 
-    it('verifies tokens against the identity provider\'s key set by kid', async () => {
+    it("verifies tokens against the identity provider's key set by kid", async () => {
       const auth = await Authenticator.create({ mode: 'jwt', jwksUrl: url });
       assert.equal((await auth.verify(await sign(rsa.privateKey, 'RS256', { sub: 'r', kid: 'rsa-1' }))).userId, 'r');
       assert.equal((await auth.verify(await sign(ec.privateKey, 'ES256', { sub: 'e', kid: 'ec-1' }))).userId, 'e');
@@ -105,23 +127,43 @@ describe('auth: the node:crypto HS256 fast path agrees with jose', () => {
     const [h, p] = valid.split('.');
     const cases: Record<string, string> = {
       valid,
-      'audience array': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuer('https://id.example').setAudience(['x', 'llc']).sign(key),
+      'audience array': await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('a')
+        .setIssuer('https://id.example')
+        .setAudience(['x', 'llc'])
+        .sign(key),
       expired: await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc', exp: now - 60 }),
       'within tolerance': await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc', exp: now - 2 }),
-      'not yet valid': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuer('https://id.example').setAudience('llc').setNotBefore(now + 120).sign(key),
+      'not yet valid': await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('a')
+        .setIssuer('https://id.example')
+        .setAudience('llc')
+        .setNotBefore(now + 120)
+        .sign(key),
       'wrong issuer': await sign(key, 'HS256', { sub: 'a', iss: 'https://evil.example', aud: 'llc' }),
       'wrong audience': await sign(key, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'x' }),
       'other key': await sign(other, 'HS256', { sub: 'a', iss: 'https://id.example', aud: 'llc' }),
       'tampered payload': `${h}.${b64({ sub: 'admin', iss: 'https://id.example', aud: 'llc' })}.${valid.split('.')[2]}`,
       'tampered signature': `${h}.${p}.${base64url.encode(new Uint8Array(32))}`,
       'alg none': `${b64({ alg: 'none' })}.${p}.`,
-      'crit header': await new SignJWT({}).setProtectedHeader({ alg: 'HS256', crit: ['x'], x: 1 } as never).setSubject('a').sign(key).catch(() => `${b64({ alg: 'HS256', crit: ['x'] })}.${p}.x`),
+      'crit header': await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', crit: ['x'], x: 1 } as never)
+        .setSubject('a')
+        .sign(key)
+        .catch(() => `${b64({ alg: 'HS256', crit: ['x'] })}.${p}.x`),
       'string exp': `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 'soon' })}.x`,
       garbage: 'not.a.jwt',
     };
     const rules = { issuer: 'https://id.example', audience: 'llc', clockToleranceSec: 5 };
     for (const [name, token] of Object.entries(cases)) {
-      const jose = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: rules.issuer, audience: rules.audience, clockTolerance: 5 }).then(
+      const jose = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        issuer: rules.issuer,
+        audience: rules.audience,
+        clockTolerance: 5,
+      }).then(
         () => 'valid',
         (e: unknown) => (e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid'),
       );

@@ -33,7 +33,11 @@ describe('relay: NATS and Redis outages', () => {
   let stack: EmbeddedStack;
 
   before(async () => {
-    [nats, redis, sim] = await Promise.all([startNats(), startRedis(), startSimulator({ port: 0, host: '127.0.0.1', profile: 'fast' })]);
+    [nats, redis, sim] = await Promise.all([
+      startNats(),
+      startRedis(),
+      startSimulator({ port: 0, host: '127.0.0.1', profile: 'fast' }),
+    ]);
     stack = await startEmbeddedStack({
       relay: { host: '127.0.0.1', port: 0 },
       auth: { mode: 'dev' },
@@ -56,7 +60,17 @@ describe('relay: NATS and Redis outages', () => {
   async function sendAndWait(c: ProtocolClient, conversationId: string, clientMessageId: string): Promise<ServerFrame> {
     const from = c.frames.length;
     c.send({ type: 'send', clientMessageId, conversationId, text: 'Are you there?', maxTokens: 40 });
-    return c.until((f) => f.slice(from).find((x) => (x.type === 'ack' && x.clientMessageId === clientMessageId) || (x.type === 'error' && x.ref === clientMessageId)), 'ack or error');
+    return c.until(
+      (f) =>
+        f
+          .slice(from)
+          .find(
+            (x) =>
+              (x.type === 'ack' && x.clientMessageId === clientMessageId) ||
+              (x.type === 'error' && x.ref === clientMessageId),
+          ),
+      'ack or error',
+    );
   }
 
   it('refuses messages with a retryable error while NATS is down, and delivers the retry once it is back', async () => {
@@ -105,7 +119,9 @@ describe('relay: NATS and Redis outages', () => {
 
 describe('relay: a client that stops reading', () => {
   it('is closed with the resumable slow-consumer code once its queue passes the hard bound; the relay is unharmed', async () => {
-    const stack = await startTestStack({ relay: { sendHighWaterBytes: 64 * 1024, sendHardLimitBytes: 4 * 1024 * 1024, maxTextChars: 30_000 } });
+    const stack = await startTestStack({
+      relay: { sendHighWaterBytes: 64 * 1024, sendHardLimitBytes: 4 * 1024 * 1024, maxTextChars: 30_000 },
+    });
     try {
       const user = 'slow';
       const conversationId = newId('c_');
@@ -113,7 +129,12 @@ describe('relay: a client that stops reading', () => {
       const store = stack.stack.store;
       await store.claimConversation(conversationId, user);
       for (let i = 0; i < 50; i++) {
-        await store.appendMessage(conversationId, { id: `m${i}`, role: 'user', text: `${i} `.padEnd(30_000, 'x'), createdAt: i });
+        await store.appendMessage(conversationId, {
+          id: `m${i}`,
+          role: 'user',
+          text: `${i} `.padEnd(30_000, 'x'),
+          createdAt: i,
+        });
       }
       const slow = await ProtocolClient.connect(stack.wsUrl, await stack.token(user));
       (slow.ws as unknown as { _socket: Socket })._socket.pause();
@@ -121,12 +142,20 @@ describe('relay: a client that stops reading', () => {
 
       // Meanwhile another client is served normally.
       const other = await ProtocolClient.connect(stack.wsUrl, await stack.token('fast'));
-      other.send({ type: 'send', clientMessageId: newId('cm_'), conversationId: newId('c_'), text: 'hi', maxTokens: 30 });
+      other.send({
+        type: 'send',
+        clientMessageId: newId('cm_'),
+        conversationId: newId('c_'),
+        text: 'hi',
+        maxTokens: 30,
+      });
       const ack = await other.next('ack');
       await other.streamText(ack.streamId);
 
-      const scrape = async () => (await (await fetch(`${stack.httpUrl}/metrics`)).text());
-      await waitFor('a slow-consumer close', async () => /^llc_relay_slow_consumer_closes_total 1$/m.test(await scrape()));
+      const scrape = async () => await (await fetch(`${stack.httpUrl}/metrics`)).text();
+      await waitFor('a slow-consumer close', async () =>
+        /^llc_relay_slow_consumer_closes_total 1$/m.test(await scrape()),
+      );
       assert.match(await scrape(), /^llc_relay_backpressure_events_total [1-9]\d*$/m);
       (slow.ws as unknown as { _socket: Socket })._socket.resume();
       await slow.until(() => slow.closeCode !== undefined, 'close of the slow socket');

@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CloseCode, PROTOCOL_VERSION, encodeFrame, newId, type ServerFrame, type WelcomeFrame } from '@locallightchat/protocol';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  newId,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '@locallightchat/protocol';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
 
@@ -85,7 +92,10 @@ describe('relay: streaming an answer', () => {
     await new Promise((r) => setTimeout(r, 50));
     c.send({ type: 'history', conversationId });
     const page = await c.next('history-page', from);
-    assert.deepEqual(page.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.deepEqual(
+      page.messages.map((m) => m.role),
+      ['user', 'assistant'],
+    );
     assert.equal(page.messages[0]!.text, 'Tell me about streaming.');
     assert.equal(page.messages[1]!.text, text);
     assert.equal(page.messages[1]!.streamId, ack.streamId);
@@ -94,7 +104,13 @@ describe('relay: streaming an answer', () => {
 
   it('answers a repeated client message id once (outbox retries are safe)', async () => {
     const c = await user();
-    const frame = { type: 'send', clientMessageId: newId('cm_'), conversationId: newId('c_'), text: 'Once only', maxTokens: 30 } as const;
+    const frame = {
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId: newId('c_'),
+      text: 'Once only',
+      maxTokens: 30,
+    } as const;
     c.send(frame);
     const first = await c.next('ack');
     await c.streamText(first.streamId);
@@ -116,7 +132,13 @@ describe('relay: streaming an answer', () => {
     const conversationId = newId('c_');
     tabB.send({ type: 'subscribe', conversationId });
     await tabB.next('subscribed');
-    tabA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'Shared across tabs', maxTokens: 40 });
+    tabA.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId,
+      text: 'Shared across tabs',
+      maxTokens: 40,
+    });
     const ack = await tabA.next('ack');
     const echo = await tabB.next('message');
     assert.equal(echo.message.text, 'Shared across tabs');
@@ -131,7 +153,13 @@ describe('relay: streaming an answer', () => {
     const name = newId('u');
     const c1 = await user(name);
     const conversationId = newId('c_');
-    c1.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'A long answer please', maxTokens: 400 });
+    c1.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId,
+      text: 'A long answer please',
+      maxTokens: 400,
+    });
     const ack = await c1.next('ack');
     await c1.until((fs) => ofType(fs, 'token').filter((t) => t.streamId === ack.streamId).length >= 3, 'a few batches');
     const got = ofType(c1.frames, 'token').filter((t) => t.streamId === ack.streamId);
@@ -216,7 +244,7 @@ describe('relay: bad input gets a clear error and loses nothing', () => {
     await again.close();
   });
 
-  it('keeps users out of each other\'s conversations', async () => {
+  it("keeps users out of each other's conversations", async () => {
     const owner = await user();
     const intruder = await user();
     const conversationId = newId('c_');
@@ -239,18 +267,30 @@ describe('relay: HTTP endpoints', () => {
     assert.equal(ready.status, 200);
     assert.equal(((await ready.json()) as { ready: boolean }).ready, true);
     const metrics = await (await fetch(`${stack.httpUrl}/metrics`)).text();
-    for (const name of ['llc_relay_connections', 'llc_relay_frames_sent_total', 'llc_relay_streams_active', 'llc_relay_first_token_seconds', 'llc_relay_errors_total']) {
+    for (const name of [
+      'llc_relay_connections',
+      'llc_relay_frames_sent_total',
+      'llc_relay_streams_active',
+      'llc_relay_first_token_seconds',
+      'llc_relay_errors_total',
+    ]) {
       assert.match(metrics, new RegExp(`^${name}`, 'm'), name);
     }
   });
 
   it('mints dev tokens and validates the user name', async () => {
-    const ok = await fetch(`${stack.httpUrl}/auth/dev-token`, { method: 'POST', body: JSON.stringify({ user: 'carol' }) });
+    const ok = await fetch(`${stack.httpUrl}/auth/dev-token`, {
+      method: 'POST',
+      body: JSON.stringify({ user: 'carol' }),
+    });
     assert.equal(ok.status, 200);
     const body = (await ok.json()) as { token: string; userId: string; expiresAt: number };
     assert.equal(body.userId, 'carol');
     assert.ok(body.expiresAt > Date.now());
-    const bad = await fetch(`${stack.httpUrl}/auth/dev-token`, { method: 'POST', body: JSON.stringify({ user: 'no spaces allowed' }) });
+    const bad = await fetch(`${stack.httpUrl}/auth/dev-token`, {
+      method: 'POST',
+      body: JSON.stringify({ user: 'no spaces allowed' }),
+    });
     assert.equal(bad.status, 400);
   });
 });

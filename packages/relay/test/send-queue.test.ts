@@ -31,18 +31,24 @@ class FakeSocket implements SocketSink {
   }
 }
 
-function setup(options: Partial<{ highWaterBytes: number; hardLimitBytes: number; prioritizeFirstTokens: boolean }> = {}) {
+function setup(
+  options: Partial<{ highWaterBytes: number; hardLimitBytes: number; prioritizeFirstTokens: boolean }> = {},
+) {
   const socket = new FakeSocket();
   const stats = { sent: 0, backpressure: 0, coalesced: 0, overflow: 0, firstLatencies: [] as number[] };
-  const queue = new SendQueue(socket, { highWaterBytes: 1_000_000, hardLimitBytes: 4_000_000, prioritizeFirstTokens: true, ...options }, {
-    onSent: (n, latency) => {
-      stats.sent += n;
-      if (latency !== undefined) stats.firstLatencies.push(latency);
+  const queue = new SendQueue(
+    socket,
+    { highWaterBytes: 1_000_000, hardLimitBytes: 4_000_000, prioritizeFirstTokens: true, ...options },
+    {
+      onSent: (n, latency) => {
+        stats.sent += n;
+        if (latency !== undefined) stats.firstLatencies.push(latency);
+      },
+      onBackpressure: () => void stats.backpressure++,
+      onCoalesced: () => void stats.coalesced++,
+      onOverflow: () => void stats.overflow++,
     },
-    onBackpressure: () => void stats.backpressure++,
-    onCoalesced: () => void stats.coalesced++,
-    onOverflow: () => void stats.overflow++,
-  });
+  );
   return { socket, queue, stats };
 }
 
@@ -56,7 +62,10 @@ describe('SendQueue', () => {
     for (let i = 1; i <= 5; i++) event(queue, tok('s_a', i));
     await tick();
     assert.equal(socket.corks, 1);
-    assert.deepEqual(socket.written.map((f) => (f as TokenFrame).seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      socket.written.map((f) => (f as TokenFrame).seq),
+      [1, 2, 3, 4, 5],
+    );
   });
 
   it('sends control frames first, then first tokens, then continuing tokens', async () => {
@@ -64,9 +73,19 @@ describe('SendQueue', () => {
     event(queue, tok('s_a', 7));
     event(queue, tok('s_b', 1));
     queue.control({ type: 'pong', ts: 1 });
-    event(queue, { type: 'stream-start', streamId: 's_c', conversationId: 'c', replyTo: 'm', model: 'x', createdAt: 1 });
+    event(queue, {
+      type: 'stream-start',
+      streamId: 's_c',
+      conversationId: 'c',
+      replyTo: 'm',
+      model: 'x',
+      createdAt: 1,
+    });
     await tick();
-    assert.deepEqual(socket.written.map((f) => f.type + ('seq' in f ? f.seq : '')), ['pong', 'token1', 'stream-start', 'token7']);
+    assert.deepEqual(
+      socket.written.map((f) => f.type + ('seq' in f ? f.seq : '')),
+      ['pong', 'token1', 'stream-start', 'token7'],
+    );
   });
 
   it('keeps arrival order when priority is off (the A/B baseline)', async () => {
@@ -74,10 +93,13 @@ describe('SendQueue', () => {
     event(queue, tok('s_a', 7));
     event(queue, tok('s_b', 1));
     await tick();
-    assert.deepEqual(socket.written.map((f) => (f as TokenFrame).streamId), ['s_a', 's_b']);
+    assert.deepEqual(
+      socket.written.map((f) => (f as TokenFrame).streamId),
+      ['s_a', 's_b'],
+    );
   });
 
-  it('pauses above the high-water mark and coalesces a stream\'s batches into one frame, losing nothing', async () => {
+  it("pauses above the high-water mark and coalesces a stream's batches into one frame, losing nothing", async () => {
     const { socket, queue, stats } = setup({ highWaterBytes: 50 });
     event(queue, tok('s_a', 1, 'x'.repeat(60)));
     await tick();
@@ -110,7 +132,12 @@ describe('SendQueue', () => {
     socket.read();
     queue.drained();
     await tick();
-    const rest = socket.written.slice(1).map((f) => `${f.type}:${'streamId' in f ? f.streamId : ''}:${'firstSeq' in f ? f.firstSeq : ''}-${'seq' in f ? f.seq : ''}`);
+    const rest = socket.written
+      .slice(1)
+      .map(
+        (f) =>
+          `${f.type}:${'streamId' in f ? f.streamId : ''}:${'firstSeq' in f ? f.firstSeq : ''}-${'seq' in f ? f.seq : ''}`,
+      );
     assert.deepEqual(rest, ['token:s_a:2-3', 'token:s_b:5-6', 'stream-end:s_a:-']);
   });
 

@@ -32,14 +32,20 @@ describe('relay: sessions', () => {
 
     // Another tab sends in a restored conversation: the reconnected socket, which never re-subscribed, sees it.
     const tab = await ProtocolClient.connect(stack.wsUrl, await stack.token('sally'));
-    tab.send({ type: 'send', clientMessageId: newId('cm_'), conversationId: conversations[0]!, text: 'hi', maxTokens: 20 });
+    tab.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId: conversations[0]!,
+      text: 'hi',
+      maxTokens: 20,
+    });
     const ack = await tab.next('ack');
     const seen = await again.streamText(ack.streamId);
     assert.equal(seen.text, (await tab.streamText(ack.streamId)).text);
     await Promise.all([again.close(), tab.close()]);
   });
 
-  it('never restores another user\'s session', async () => {
+  it("never restores another user's session", async () => {
     const owner = await ProtocolClient.connect(stack.wsUrl, await stack.token('olga'));
     owner.send({ type: 'subscribe', conversationId: newId('c_') });
     await owner.next('subscribed');

@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PROTOCOL_VERSION, decodeServerFrameJson, encodeFrameJson, newId, type ClientFrame, type ServerFrame } from '@locallightchat/protocol';
+import {
+  PROTOCOL_VERSION,
+  decodeServerFrameJson,
+  encodeFrameJson,
+  newId,
+  type ClientFrame,
+  type ServerFrame,
+} from '@locallightchat/protocol';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
 
 let stack: TestStack;
@@ -62,11 +69,13 @@ class EventStream {
   }
 
   frames(): ServerFrame[] {
-    return this.events.filter((e) => e.event === 'message').map((e) => {
-      const r = decodeServerFrameJson(e.data);
-      assert.ok(r.ok, 'every data event is a valid server frame');
-      return r.frame;
-    });
+    return this.events
+      .filter((e) => e.event === 'message')
+      .map((e) => {
+        const r = decodeServerFrameJson(e.data);
+        assert.ok(r.ok, 'every data event is a valid server frame');
+        return r.frame;
+      });
   }
 
   async until<T>(fn: () => T | undefined, what: string): Promise<T> {
@@ -74,7 +83,8 @@ class EventStream {
     for (;;) {
       const v = fn();
       if (v !== undefined) return v;
-      if (this.ended || Date.now() > deadline) throw new Error(`no ${what} (events: ${JSON.stringify(this.events).slice(0, 500)})`);
+      if (this.ended || Date.now() > deadline)
+        throw new Error(`no ${what} (events: ${JSON.stringify(this.events).slice(0, 500)})`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 200);
@@ -105,14 +115,19 @@ describe('relay: SSE endpoints', () => {
     const baseline = await connections();
     const stream = await EventStream.open(`${stack.httpUrl}/sse`);
     assert.equal(stream.status, 200);
-    const sid = await stream.until(() => stream.events.find((e) => e.event === 'session'), 'session event').then((e) => (JSON.parse(e.data) as { sid: string }).sid);
+    const sid = await stream
+      .until(() => stream.events.find((e) => e.event === 'session'), 'session event')
+      .then((e) => (JSON.parse(e.data) as { sid: string }).sid);
     assert.match(sid, /^sse_/);
     assert.equal(await connections(), baseline + 1);
 
     const conversationId = newId('c_');
     const clientMessageId = newId('cm_');
     // As on a socket, other frames wait for the welcome.
-    assert.equal((await post(sid, [{ type: 'hello', v: PROTOCOL_VERSION, token: await stack.token('sse-user') }])).status, 204);
+    assert.equal(
+      (await post(sid, [{ type: 'hello', v: PROTOCOL_VERSION, token: await stack.token('sse-user') }])).status,
+      204,
+    );
     const welcome = await stream.until(() => stream.frames().find((f) => f.type === 'welcome'), 'welcome');
     assert.equal(welcome.type === 'welcome' && welcome.userId, 'sse-user');
     const reply = await post(sid, [
@@ -125,7 +140,10 @@ describe('relay: SSE endpoints', () => {
     const end = await stream.until(() => stream.frames().find((f) => f.type === 'stream-end'), 'stream-end');
     const tokens = stream.frames().filter((f) => f.type === 'token');
     assert.ok(tokens.length > 0);
-    assert.equal(end.type === 'stream-end' && end.lastSeq, tokens.at(-1)!.type === 'token' ? (tokens.at(-1) as { seq: number }).seq : -1);
+    assert.equal(
+      end.type === 'stream-end' && end.lastSeq,
+      tokens.at(-1)!.type === 'token' ? (tokens.at(-1) as { seq: number }).seq : -1,
+    );
 
     // Pings are answered with pongs on the stream (the client's heartbeat works as on a socket).
     await post(sid, [{ type: 'ping', ts: 42 }]);
@@ -141,11 +159,19 @@ describe('relay: SSE endpoints', () => {
     assert.equal((await post('sse_nope', [{ type: 'ping', ts: 1 }])).status, 404);
 
     const stream = await EventStream.open(`${stack.httpUrl}/sse`);
-    const sid = await stream.until(() => stream.events.find((e) => e.event === 'session'), 'session').then((e) => (JSON.parse(e.data) as { sid: string }).sid);
+    const sid = await stream
+      .until(() => stream.events.find((e) => e.event === 'session'), 'session')
+      .then((e) => (JSON.parse(e.data) as { sid: string }).sid);
     assert.equal((await post(sid, ['{not json', '[999]'])).status, 204);
-    await stream.until(() => (stream.frames().filter((f) => f.type === 'error').length >= 2 ? true : undefined), 'two error frames');
+    await stream.until(
+      () => (stream.frames().filter((f) => f.type === 'error').length >= 2 ? true : undefined),
+      'two error frames',
+    );
     const errors = stream.frames().filter((f) => f.type === 'error');
-    assert.deepEqual(errors.map((e) => e.type === 'error' && e.code), ['bad-frame', 'bad-frame']);
+    assert.deepEqual(
+      errors.map((e) => e.type === 'error' && e.code),
+      ['bad-frame', 'bad-frame'],
+    );
     // Frames before hello are refused, the stream stays up.
     await post(sid, [{ type: 'subscribe', conversationId: 'c1' }]);
     await stream.until(() => stream.frames().find((f) => f.type === 'error' && f.code === 'not-ready'), 'not-ready');

@@ -23,8 +23,17 @@ describe('relay: token budgets', () => {
     for (let i = 0; i < 3; i++) {
       const from = c.frames.length;
       // A new conversation each time, so the prompt stays short and only the refund can make room.
-      c.send({ type: 'send', clientMessageId: newId('cm_'), conversationId: newId('c_'), text: `question ${i}`, maxTokens: 3000 });
-      const reply = await c.until((f) => f.slice(from).find((x) => x.type === 'ack' || x.type === 'error'), 'ack or error');
+      c.send({
+        type: 'send',
+        clientMessageId: newId('cm_'),
+        conversationId: newId('c_'),
+        text: `question ${i}`,
+        maxTokens: 3000,
+      });
+      const reply = await c.until(
+        (f) => f.slice(from).find((x) => x.type === 'ack' || x.type === 'error'),
+        'ack or error',
+      );
       assert.equal(reply.type, 'ack', `message ${i} was accepted (${JSON.stringify(reply)})`);
       const ack = reply as Extract<typeof reply, { type: 'ack' }>;
       const { end } = await c.streamText(ack.streamId);
@@ -44,7 +53,13 @@ describe('relay: token budgets', () => {
     const from = c.frames.length;
     const second = newId('cm_');
     const otherConversation = newId('c_');
-    c.send({ type: 'send', clientMessageId: second, conversationId: otherConversation, text: 'and another', maxTokens: 2500 });
+    c.send({
+      type: 'send',
+      clientMessageId: second,
+      conversationId: otherConversation,
+      text: 'and another',
+      maxTokens: 2500,
+    });
     const refusal = await c.next('error', from);
     assert.equal(refusal.code, 'rate-limited');
     assert.equal(refusal.ref, second);
@@ -53,7 +68,13 @@ describe('relay: token budgets', () => {
     await new Promise((r) => setTimeout(r, 50));
     // After the refund, the same client message id goes through (the outbox retry).
     const again = c.frames.length;
-    c.send({ type: 'send', clientMessageId: second, conversationId: otherConversation, text: 'and another', maxTokens: 2500 });
+    c.send({
+      type: 'send',
+      clientMessageId: second,
+      conversationId: otherConversation,
+      text: 'and another',
+      maxTokens: 2500,
+    });
     const ack2 = await c.next('ack', again);
     assert.equal(ack2.clientMessageId, second);
     await c.streamText(ack2.streamId);

@@ -4,7 +4,13 @@
  * to NATS, Redis and separate bridge processes without changes to the relay or the bridge.
  */
 import { MemoryBroker, type Broker } from '@locallightchat/broker';
-import { Bridge, RoundRobinRouter, type BridgeOptions, type InferenceBackend, type Router } from '@locallightchat/inference-bridge';
+import {
+  Bridge,
+  RoundRobinRouter,
+  type BridgeOptions,
+  type InferenceBackend,
+  type Router,
+} from '@locallightchat/inference-bridge';
 import {
   Authenticator,
   consoleLogger,
@@ -45,7 +51,8 @@ export interface EmbeddedStack {
 }
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
-  if (options.backends.length === 0 && !options.router) throw new Error('the embedded bridge needs at least one inference backend');
+  if (options.backends.length === 0 && !options.router)
+    throw new Error('the embedded bridge needs at least one inference backend');
   const log = options.log ?? consoleLogger('llc-relay');
   const broker = options.broker ?? new MemoryBroker();
   const store = options.store ?? new MemoryStore();

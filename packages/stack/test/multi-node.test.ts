@@ -13,7 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { newId, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
-import { startNats, startProcess, startRedis, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
+import {
+  startNats,
+  startProcess,
+  startRedis,
+  type RunningServer,
+  type StartedProcess,
+} from '@locallightchat/test-support';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 
 const SECRET = 'multi-node-test-secret-of-at-least-32-chars';
@@ -29,13 +35,33 @@ let bridge: StartedProcess;
 const started: StartedProcess[] = [];
 
 async function token(user: string): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 async function relayNode(...extra: string[]): Promise<StartedProcess & { wsUrl: string; httpUrl: string }> {
   const node = await startProcess(
     process.execPath,
-    [relayCli, '--port', '0', '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--processes', '1', ...extra],
+    [
+      relayCli,
+      '--port',
+      '0',
+      '--broker',
+      nats.url,
+      '--store',
+      redis.url,
+      '--auth-jwt-secret',
+      SECRET,
+      '--bridge',
+      'none',
+      '--processes',
+      '1',
+      ...extra,
+    ],
     { ready: READY, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
   );
   started.push(node);
@@ -43,7 +69,11 @@ async function relayNode(...extra: string[]): Promise<StartedProcess & { wsUrl: 
 }
 
 /** Token batches of one stream, checked by the seq rule from `fromSeq`: returns the text and the last seq. */
-function assemble(frames: ServerFrame[], streamId: string, fromSeq = 1): { text: string; last: number; seqs: number[] } {
+function assemble(
+  frames: ServerFrame[],
+  streamId: string,
+  fromSeq = 1,
+): { text: string; last: number; seqs: number[] } {
   let last = fromSeq - 1;
   let text = '';
   const seqs: number[] = [];
@@ -61,8 +91,12 @@ function assemble(frames: ServerFrame[], streamId: string, fromSeq = 1): { text:
 before(async () => {
   [nats, redis] = await Promise.all([startNats(), startRedis()]);
   // A realistic speed, so a stream lasts long enough (~1–2 s) to kill a node in the middle of it.
-  sim = await startProcess(process.execPath, [simCli, '--port', '0', '--profile', '8b-h100'], { ready: /listening on (http:\/\/\S+)/ });
-  bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], { ready: /llc-bridge ready/ });
+  sim = await startProcess(process.execPath, [simCli, '--port', '0', '--profile', '8b-h100'], {
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  bridge = await startProcess(process.execPath, [bridgeCli, '--broker', nats.url, '--backend-url', sim.match[1]!], {
+    ready: /llc-bridge ready/,
+  });
 });
 
 after(async () => {
@@ -83,7 +117,13 @@ describe('relay: two nodes, one NATS, one Redis', () => {
     tabB.send({ type: 'subscribe', conversationId });
     await tabB.next('subscribed');
 
-    tabA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'Explain how NATS JetStream retains messages.', maxTokens: 400 });
+    tabA.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId,
+      text: 'Explain how NATS JetStream retains messages.',
+      maxTokens: 400,
+    });
     const ack = await tabA.next('ack');
     await tabA.until((f) => f.filter((x) => x.type === 'token').length >= 3, 'a few tokens on node A');
     await a.kill();
@@ -97,7 +137,10 @@ describe('relay: two nodes, one NATS, one Redis', () => {
     const end = await resumed.next('stream-end', 0, 30_000);
     const after = assemble(resumed.frames, ack.streamId, before.last + 1);
     assert.equal(after.last, end.lastSeq, 'the resumed tab reached the end of the stream');
-    assert.deepEqual([...before.seqs, ...after.seqs], Array.from({ length: end.lastSeq }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...before.seqs, ...after.seqs],
+      Array.from({ length: end.lastSeq }, (_, i) => i + 1),
+    );
 
     // The other tab saw the whole stream live, and the transcripts agree.
     const whole = await tabB.streamText(ack.streamId);
@@ -113,7 +156,10 @@ describe('relay: two nodes, one NATS, one Redis', () => {
       resumed.send({ type: 'history', conversationId });
       page = await resumed.next('history-page', Math.max(from, mark));
     }
-    assert.deepEqual(page?.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.deepEqual(
+      page?.messages.map((m) => m.role),
+      ['user', 'assistant'],
+    );
     assert.equal(page?.messages[1]?.text, whole.text);
     await Promise.all([resumed.close(), tabB.close()]);
     await b.stop();
@@ -136,15 +182,34 @@ describe('relay: --processes', () => {
     const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
     const supervisor = await startProcess(
       process.execPath,
-      [relayCli, '--port', '0', '--broker', nats.url, '--store', redis.url, '--auth-jwt-secret', SECRET, '--bridge', 'none', '--processes', '2', '--metrics-port', String(metricsPort)],
+      [
+        relayCli,
+        '--port',
+        '0',
+        '--broker',
+        nats.url,
+        '--store',
+        redis.url,
+        '--auth-jwt-secret',
+        SECRET,
+        '--bridge',
+        'none',
+        '--processes',
+        '2',
+        '--metrics-port',
+        String(metricsPort),
+      ],
       { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 20_000 },
     );
     started.push(supervisor);
     const first = await supervisor.waitFor(READY, 20_000);
     const wsUrl = first[2]!;
-    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(supervisor.output().match(/llc-relay listening on/g)?.length, 2, 'both processes listen');
-    const clients = await Promise.all(Array.from({ length: 40 }, async (_, i) => ProtocolClient.connect(wsUrl, await token(`p${i}`))));
+    const clients = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => ProtocolClient.connect(wsUrl, await token(`p${i}`))),
+    );
 
     const scrape = async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -153,14 +218,23 @@ describe('relay: --processes', () => {
     assert.equal(await scrape(), 40, 'the summed gauge counts the connections of both processes');
 
     // Both processes took connections: kill one (they are the supervisor's children) and see some drop.
-    const children = () => execFileSync('pgrep', ['-P', String(supervisor.child.pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    const children = () =>
+      execFileSync('pgrep', ['-P', String(supervisor.child.pid)])
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     const pids = children();
     assert.equal(pids.length, 2, 'two relay processes');
     const restarting = supervisor.waitFor(/restarting in/, 10_000);
     process.kill(pids[0]!, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     const dropped = clients.filter((c) => !c.isOpen).length;
-    assert.ok(dropped > 0 && dropped < 40, `the kernel spread connections over both processes (${dropped} of 40 were on the killed one)`);
+    assert.ok(
+      dropped > 0 && dropped < 40,
+      `the kernel spread connections over both processes (${dropped} of 40 were on the killed one)`,
+    );
     await restarting;
     // The port keeps serving throughout, and the dead process comes back.
     const again = await ProtocolClient.connect(wsUrl, await token('after-kill'));

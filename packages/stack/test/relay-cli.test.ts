@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, LLC_DEV: '', ...env }, timeout: 20_000 });
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLC_DEV: '', ...env },
+    timeout: 20_000,
+  });
 
 describe('llc-relay', () => {
   it('refuses to start in production mode without keys (exit 2, one clear line)', () => {

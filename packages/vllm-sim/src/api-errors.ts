@@ -94,11 +94,21 @@ export const ApiErrors = {
 
   /** An injected 429, as a rate-limiting proxy in front of vLLM would answer. */
   rateLimited(retryAfterSeconds = 0): SimApiError {
-    return new SimApiError(429, 'Too many requests (injected by llc-vllm-sim).', 'RateLimitError', null, retryAfter(retryAfterSeconds));
+    return new SimApiError(
+      429,
+      'Too many requests (injected by llc-vllm-sim).',
+      'RateLimitError',
+      null,
+      retryAfter(retryAfterSeconds),
+    );
   },
 
   engineDead(): SimApiError {
-    return new SimApiError(500, 'EngineCore encountered an issue. See stack trace (above) for the root cause.', 'InternalServerError');
+    return new SimApiError(
+      500,
+      'EngineCore encountered an issue. See stack trace (above) for the root cause.',
+      'InternalServerError',
+    );
   },
 
   /** Generation failed mid-stream (injected). */

@@ -66,8 +66,12 @@ export class SimulatorCore {
     };
     this.profile = resolveProfile(options.profile ?? '8b-h100', overrides);
     const policy = options.schedulingPolicy ?? 'fcfs';
-    if (policy !== 'fcfs' && policy !== 'priority') throw new RangeError(`scheduling policy must be fcfs or priority, got "${String(policy)}"`);
-    if (options.maxNumQueuedReqs !== undefined && !(Number.isInteger(options.maxNumQueuedReqs) && options.maxNumQueuedReqs >= 0)) {
+    if (policy !== 'fcfs' && policy !== 'priority')
+      throw new RangeError(`scheduling policy must be fcfs or priority, got "${String(policy)}"`);
+    if (
+      options.maxNumQueuedReqs !== undefined &&
+      !(Number.isInteger(options.maxNumQueuedReqs) && options.maxNumQueuedReqs >= 0)
+    ) {
       throw new RangeError(`maxNumQueuedReqs must be an integer ≥ 0, got ${options.maxNumQueuedReqs}`);
     }
     this.engine = new Engine({
@@ -97,7 +101,9 @@ export class SimulatorCore {
   queueFull(): SimApiError | undefined {
     const limit = this.maxNumQueuedReqs;
     if (limit === undefined || this.engine.waiting.length < limit) return undefined;
-    return ApiErrors.overloaded(`The server is overloaded: ${this.engine.waiting.length} requests are already waiting (max-num-queued-reqs ${limit}).`);
+    return ApiErrors.overloaded(
+      `The server is overloaded: ${this.engine.waiting.length} requests are already waiting (max-num-queued-reqs ${limit}).`,
+    );
   }
 
   /** `GET /sim/state`. */

@@ -148,12 +148,20 @@ export class Engine {
   submit(spec: SequenceSpec, listener: SequenceListener): SequenceHandle {
     if (this.stopped) throw new Error('the engine is stopped');
     if (spec.promptTokens + spec.maxTokens > this.profile.kvCacheTokens) {
-      throw new RangeError(`sequence needs ${spec.promptTokens + spec.maxTokens} tokens, the KV cache holds ${this.profile.kvCacheTokens}`);
+      throw new RangeError(
+        `sequence needs ${spec.promptTokens + spec.maxTokens} tokens, the KV cache holds ${this.profile.kvCacheTokens}`,
+      );
     }
     const seq = new Sequence(spec, listener, this.arrivalTime(), this.arrivals++);
     this.enqueue(seq, false);
     this.kick();
-    return { id: seq.id, abort: () => this.abort(seq), get finished() { return seq.state === 'finished'; } };
+    return {
+      id: seq.id,
+      abort: () => this.abort(seq),
+      get finished() {
+        return seq.state === 'finished';
+      },
+    };
   }
 
   /** Runs one step at once (manual clock). Returns what it did, or undefined when there was nothing to do. */

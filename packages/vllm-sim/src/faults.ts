@@ -65,7 +65,8 @@ export class Faults {
     for (const key of ['rejectNext', 'failNext', 'hangNext'] as const) {
       const v = patch[key];
       if (v === undefined) continue;
-      if (!Number.isInteger(v) || v < -1) throw new FaultConfigError(`${key} must be an integer ≥ -1, got ${String(v)}`);
+      if (!Number.isInteger(v) || v < -1)
+        throw new FaultConfigError(`${key} must be an integer ≥ -1, got ${String(v)}`);
       next[key] = v;
     }
     for (const key of ['retryAfterSeconds', 'failAfterTokens'] as const) {
@@ -75,7 +76,8 @@ export class Faults {
       next[key] = v;
     }
     if (patch.rejectStatus !== undefined) {
-      if (patch.rejectStatus !== 429 && patch.rejectStatus !== 503) throw new FaultConfigError(`rejectStatus must be 429 or 503, got ${String(patch.rejectStatus)}`);
+      if (patch.rejectStatus !== 429 && patch.rejectStatus !== 503)
+        throw new FaultConfigError(`rejectStatus must be 429 or 503, got ${String(patch.rejectStatus)}`);
       next.rejectStatus = patch.rejectStatus;
     }
     if (patch.dead !== undefined) {
@@ -88,9 +90,11 @@ export class Faults {
 
   /** Parses an untrusted JSON body of `POST /sim/faults`. */
   updateFromJson(body: unknown): Readonly<FaultConfig> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FaultConfigError('expected a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new FaultConfigError('expected a JSON object');
     const known = new Set([...Object.keys(DEFAULT_FAULTS), 'reset']);
-    for (const key of Object.keys(body)) if (!known.has(key)) throw new FaultConfigError(`unknown fault setting "${key}"`);
+    for (const key of Object.keys(body))
+      if (!known.has(key)) throw new FaultConfigError(`unknown fault setting "${key}"`);
     return this.update(body as Partial<FaultConfig> & { reset?: boolean });
   }
 
@@ -98,7 +102,8 @@ export class Faults {
   next(): FaultDecision {
     const c = this.config;
     if (c.dead) return { kind: 'dead' };
-    if (this.take('rejectNext')) return { kind: 'reject', status: c.rejectStatus, retryAfterSeconds: c.retryAfterSeconds };
+    if (this.take('rejectNext'))
+      return { kind: 'reject', status: c.rejectStatus, retryAfterSeconds: c.retryAfterSeconds };
     if (this.take('hangNext')) return { kind: 'hang' };
     if (this.take('failNext')) return { kind: 'fail', afterTokens: c.failAfterTokens };
     return { kind: 'none' };

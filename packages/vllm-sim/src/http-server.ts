@@ -61,7 +61,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     inFlight++;
     res.once('close', () => inFlight--);
     handle(core, req, res, () => inFlight).catch((error: unknown) => {
-      const apiError = error instanceof SimApiError ? error : ApiErrors.internal(error instanceof Error ? error.message : String(error));
+      const apiError =
+        error instanceof SimApiError
+          ? error
+          : ApiErrors.internal(error instanceof Error ? error.message : String(error));
       if (!res.headersSent) sendError(res, apiError);
       else res.destroy();
     });
@@ -104,7 +107,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
 }
 
-async function handle(core: SimulatorCore, req: IncomingMessage, res: ServerResponse, load: () => number): Promise<void> {
+async function handle(
+  core: SimulatorCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  load: () => number,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
   const route = `${method} ${path}`;
@@ -134,13 +142,23 @@ async function handle(core: SimulatorCore, req: IncomingMessage, res: ServerResp
         core.faults.updateFromJson(body);
       } catch (error) {
         if (error instanceof SimApiError) throw error;
-        const message = error instanceof FaultConfigError ? error.message : 'the body must be a JSON object of fault settings';
+        const message =
+          error instanceof FaultConfigError ? error.message : 'the body must be a JSON object of fault settings';
         throw ApiErrors.validation(message);
       }
       return sendJson(res, 200, JSON.stringify(core.state()));
     }
     default: {
-      const known = ['/v1/chat/completions', '/v1/completions', '/v1/models', '/health', '/metrics', '/load', '/sim/state', '/sim/faults'];
+      const known = [
+        '/v1/chat/completions',
+        '/v1/completions',
+        '/v1/models',
+        '/health',
+        '/metrics',
+        '/load',
+        '/sim/state',
+        '/sim/faults',
+      ];
       // FastAPI's answers for unknown routes and wrong methods.
       if (known.includes(path)) return sendJson(res, 405, JSON.stringify({ detail: 'Method Not Allowed' }));
       return sendJson(res, 404, JSON.stringify({ detail: 'Not Found' }));
@@ -148,7 +166,12 @@ async function handle(core: SimulatorCore, req: IncomingMessage, res: ServerResp
   }
 }
 
-async function completion(core: SimulatorCore, req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'completion'): Promise<void> {
+async function completion(
+  core: SimulatorCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  kind: 'chat' | 'completion',
+): Promise<void> {
   const raw = await readBody(req);
   let body: unknown;
   try {
@@ -164,13 +187,18 @@ async function completion(core: SimulatorCore, req: IncomingMessage, res: Server
       ? ApiErrors.rateLimited(fault.retryAfterSeconds)
       : ApiErrors.overloaded('Service unavailable (injected by llc-vllm-sim).', fault.retryAfterSeconds);
   }
-  const prepared: PreparedRequest = kind === 'chat' ? prepareChat(body, core.serving) : prepareCompletion(body, core.serving);
+  const prepared: PreparedRequest =
+    kind === 'chat' ? prepareChat(body, core.serving) : prepareCompletion(body, core.serving);
   const full = core.queueFull();
   if (full) throw full;
 
   const header = req.headers['x-request-id'];
   const suffix = typeof header === 'string' && header.length > 0 ? header : randomUUID().replaceAll('-', '');
-  const ident: ResponseIdentity = { id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${suffix}`, created: Math.floor(Date.now() / 1000), model: prepared.model };
+  const ident: ResponseIdentity = {
+    id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${suffix}`,
+    created: Math.floor(Date.now() / 1000),
+    model: prepared.model,
+  };
 
   if (fault.kind === 'hang') {
     // Headers, then silence until the client gives up: what a wedged engine looks like from outside.
@@ -181,10 +209,18 @@ async function completion(core: SimulatorCore, req: IncomingMessage, res: Server
     return;
   }
   const failAfter = fault.kind === 'fail' ? fault.afterTokens : undefined;
-  const responder = prepared.stream ? new StreamResponder(res, prepared, ident, failAfter) : new JsonResponder(res, prepared, ident, failAfter);
+  const responder = prepared.stream
+    ? new StreamResponder(res, prepared, ident, failAfter)
+    : new JsonResponder(res, prepared, ident, failAfter);
   if (responder instanceof StreamResponder) responder.begin();
   const handle = core.engine.submit(
-    { id: ident.id, promptTokens: prepared.promptTokens, maxTokens: prepared.maxTokens, priority: prepared.priority, source: prepared.source },
+    {
+      id: ident.id,
+      promptTokens: prepared.promptTokens,
+      maxTokens: prepared.maxTokens,
+      priority: prepared.priority,
+      source: prepared.source,
+    },
     responder,
   );
   responder.attach(handle);
@@ -200,14 +236,20 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) reject(new SimApiError(413, `Request body larger than ${MAX_BODY_BYTES} bytes.`, 'Bad Request'));
+      if (size > MAX_BODY_BYTES)
+        reject(new SimApiError(413, `Request body larger than ${MAX_BODY_BYTES} bytes.`, 'Bad Request'));
       else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
 }

@@ -20,10 +20,33 @@ export {
   type SequenceSpec,
   type StepRecord,
 } from './engine.js';
-export { DEFAULT_MODEL, KV_BLOCK_TOKENS, PROFILE_NAMES, UnknownProfileError, getProfile, listProfiles, resolveProfile, type ProfileOverrides, type SimProfile } from './profiles.js';
+export {
+  DEFAULT_MODEL,
+  KV_BLOCK_TOKENS,
+  PROFILE_NAMES,
+  UnknownProfileError,
+  getProfile,
+  listProfiles,
+  resolveProfile,
+  type ProfileOverrides,
+  type SimProfile,
+} from './profiles.js';
 export { DEFAULT_FAULTS, FaultConfigError, Faults, type FaultConfig, type FaultDecision } from './faults.js';
 export { ApiErrors, SimApiError } from './api-errors.js';
-export { prepareChat, prepareCompletion, type PreparedRequest, type ReasoningField, type ServingConfig } from './requests.js';
-export { answerText, createAnswer, topicOf, type AnswerOptions, type GeneratedToken, type TokenSource } from './text-generator.js';
+export {
+  prepareChat,
+  prepareCompletion,
+  type PreparedRequest,
+  type ReasoningField,
+  type ServingConfig,
+} from './requests.js';
+export {
+  answerText,
+  createAnswer,
+  topicOf,
+  type AnswerOptions,
+  type GeneratedToken,
+  type TokenSource,
+} from './text-generator.js';
 export { countChatPromptTokens, countCompletionPromptTokens, countTokens, tokenize } from './tokenizer.js';
 export { Rng, hash32 } from './random.js';

@@ -7,9 +7,17 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine, FinishReason } from './engine.js';
 
-const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0];
-const ITL_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
-const REQUEST_LATENCY_BUCKETS = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0];
+const TTFT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0,
+  640.0, 2560.0,
+];
+const ITL_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
+];
+const REQUEST_LATENCY_BUCKETS = [
+  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
+  7680.0,
+];
 
 export const FINISHED_REASONS: readonly FinishReason[] = ['stop', 'length', 'abort'];
 
@@ -52,19 +60,51 @@ export function createMetrics(engine: Engine, model: string): SimulatorMetrics {
       this.set(labels, engine.stats().kvUsage);
     },
   });
-  const preemptions = new Counter({ name: 'vllm:num_preemptions_total', help: 'Cumulative number of preemption from the engine.', ...common });
-  const promptTokens = new Counter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed.', ...common });
-  const generationTokens = new Counter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed.', ...common });
+  const preemptions = new Counter({
+    name: 'vllm:num_preemptions_total',
+    help: 'Cumulative number of preemption from the engine.',
+    ...common,
+  });
+  const promptTokens = new Counter({
+    name: 'vllm:prompt_tokens_total',
+    help: 'Number of prefill tokens processed.',
+    ...common,
+  });
+  const generationTokens = new Counter({
+    name: 'vllm:generation_tokens_total',
+    help: 'Number of generation tokens processed.',
+    ...common,
+  });
   const success = new Counter({
     name: 'vllm:request_success_total',
     help: 'Count of successfully processed requests.',
     registers: [registry],
     labelNames: ['model_name', 'engine', 'finished_reason'] as const,
   });
-  const ttft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Histogram of time to first token in seconds.', buckets: TTFT_BUCKETS, ...common });
-  const itl = new Histogram({ name: 'vllm:inter_token_latency_seconds', help: 'Histogram of inter-token latency in seconds.', buckets: ITL_BUCKETS, ...common });
-  const e2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Histogram of e2e request latency in seconds.', buckets: REQUEST_LATENCY_BUCKETS, ...common });
-  const queue = new Histogram({ name: 'vllm:request_queue_time_seconds', help: 'Histogram of time spent in WAITING phase for request.', buckets: REQUEST_LATENCY_BUCKETS, ...common });
+  const ttft = new Histogram({
+    name: 'vllm:time_to_first_token_seconds',
+    help: 'Histogram of time to first token in seconds.',
+    buckets: TTFT_BUCKETS,
+    ...common,
+  });
+  const itl = new Histogram({
+    name: 'vllm:inter_token_latency_seconds',
+    help: 'Histogram of inter-token latency in seconds.',
+    buckets: ITL_BUCKETS,
+    ...common,
+  });
+  const e2e = new Histogram({
+    name: 'vllm:e2e_request_latency_seconds',
+    help: 'Histogram of e2e request latency in seconds.',
+    buckets: REQUEST_LATENCY_BUCKETS,
+    ...common,
+  });
+  const queue = new Histogram({
+    name: 'vllm:request_queue_time_seconds',
+    help: 'Histogram of time spent in WAITING phase for request.',
+    buckets: REQUEST_LATENCY_BUCKETS,
+    ...common,
+  });
 
   // Series exist from the start (vLLM pre-creates them), so a scraper sees zeros rather than missing metrics.
   preemptions.inc(labels, 0);

@@ -107,7 +107,8 @@ export class UnknownProfileError extends Error {
 /** Looks a profile up by name; throws {@link UnknownProfileError} listing the known names. */
 export function getProfile(name: string): SimProfile {
   const profile = PROFILES.find((p) => p.name === name);
-  if (!profile) throw new UnknownProfileError(`unknown simulator profile "${name}" (known: ${PROFILE_NAMES.join(', ')})`);
+  if (!profile)
+    throw new UnknownProfileError(`unknown simulator profile "${name}" (known: ${PROFILE_NAMES.join(', ')})`);
   return profile;
 }
 
@@ -126,7 +127,8 @@ export function resolveProfile(base: string | SimProfile, overrides: ProfileOver
     if (!(merged[key] >= 0)) throw new RangeError(`profile ${key} must be ≥ 0, got ${merged[key]}`);
   }
   for (const key of ['maxNumSeqs', 'maxNumBatchedTokens', 'kvCacheTokens', 'maxModelLen'] as const) {
-    if (!Number.isInteger(merged[key]) || merged[key] < 1) throw new RangeError(`${key} must be a positive integer, got ${merged[key]}`);
+    if (!Number.isInteger(merged[key]) || merged[key] < 1)
+      throw new RangeError(`${key} must be a positive integer, got ${merged[key]}`);
   }
   // vLLM refuses to start when one max-length sequence cannot fit in the KV cache; so do we.
   if (merged.kvCacheTokens < merged.maxModelLen) {

@@ -77,9 +77,11 @@ function contentText(content: unknown, index: number): string {
 }
 
 export function parseMessages(value: unknown): ChatMessageInput[] {
-  if (!Array.isArray(value) || value.length === 0) throw ApiErrors.validation('messages must be a non-empty array', 'messages');
+  if (!Array.isArray(value) || value.length === 0)
+    throw ApiErrors.validation('messages must be a non-empty array', 'messages');
   return value.map((m, i) => {
-    if (!isObject(m) || typeof m.role !== 'string') throw ApiErrors.validation(`messages[${i}] must be an object with a string role`, 'messages');
+    if (!isObject(m) || typeof m.role !== 'string')
+      throw ApiErrors.validation(`messages[${i}] must be an object with a string role`, 'messages');
     return { role: m.role, content: contentText(m.content, i) };
   });
 }
@@ -119,7 +121,13 @@ function common(body: Json, config: ServingConfig, promptTokens: number) {
   return { stream, includeUsage, continuousUsage, priority, seed, minTokens, ignoreEos, maxTokens };
 }
 
-function answer(seed: number, topicText: string, minTokens: number, ignoreEos: boolean, reasoning: boolean): TokenSource {
+function answer(
+  seed: number,
+  topicText: string,
+  minTokens: number,
+  ignoreEos: boolean,
+  reasoning: boolean,
+): TokenSource {
   const base = { seed, topic: topicOf(topicText), reasoning };
   if (ignoreEos) return createAnswer({ ...base, targetTokens: Number.POSITIVE_INFINITY });
   if (minTokens > 0) {
@@ -164,7 +172,8 @@ export function prepareCompletion(body: unknown, config: ServingConfig): Prepare
   if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
   let prompt = body.prompt;
   if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') prompt = prompt[0];
-  if (typeof prompt !== 'string') throw ApiErrors.validation('prompt must be a string (batched prompts are not supported)', 'prompt');
+  if (typeof prompt !== 'string')
+    throw ApiErrors.validation('prompt must be a string (batched prompts are not supported)', 'prompt');
   const promptTokens = countCompletionPromptTokens(prompt);
   const c = common(body, config, promptTokens);
   return {

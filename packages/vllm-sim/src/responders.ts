@@ -120,9 +120,11 @@ export class StreamResponder extends Responder {
     else {
       const field = this.prepared.reasoningField ?? 'reasoning';
       // Reasoning precedes content, so a pending mix is written as two deltas in that order.
-      chunk = reasoning !== undefined && content !== undefined
-        ? chatDeltaChunk(this.ident, { reasoning }, field, usage) + chatDeltaChunk(this.ident, { content }, field, usage)
-        : chatDeltaChunk(this.ident, content !== undefined ? { content } : { reasoning: reasoning! }, field, usage);
+      chunk =
+        reasoning !== undefined && content !== undefined
+          ? chatDeltaChunk(this.ident, { reasoning }, field, usage) +
+            chatDeltaChunk(this.ident, { content }, field, usage)
+          : chatDeltaChunk(this.ident, content !== undefined ? { content } : { reasoning: reasoning! }, field, usage);
     }
     if (!this.write(chunk)) {
       this.draining = true;
@@ -161,7 +163,8 @@ export class StreamResponder extends Responder {
     } else {
       out += completionChunk(this.ident, pending.content ?? '', reason, running);
     }
-    if (this.prepared.includeUsage) out += usageChunk(this.ident, this.prepared.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', usage);
+    if (this.prepared.includeUsage)
+      out += usageChunk(this.ident, this.prepared.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', usage);
     out += SSE_DONE;
     this.write(out);
     this.finishResponse();
@@ -204,7 +207,14 @@ export class JsonResponder extends Responder {
     const usage = this.usage(result);
     const body =
       this.prepared.kind === 'chat'
-        ? chatCompletionJson(this.ident, this.content, this.prepared.reasoningField ? this.reasoning : undefined, this.prepared.reasoningField ?? 'reasoning', reason, usage)
+        ? chatCompletionJson(
+            this.ident,
+            this.content,
+            this.prepared.reasoningField ? this.reasoning : undefined,
+            this.prepared.reasoningField ?? 'reasoning',
+            reason,
+            usage,
+          )
         : completionJson(this.ident, this.content, reason, usage);
     this.res.writeHead(200, { 'content-type': 'application/json' });
     this.res.end(body);

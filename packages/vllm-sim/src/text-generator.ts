@@ -32,11 +32,36 @@ export interface AnswerOptions {
 }
 
 const FALLBACK_TOPIC = ['streaming', 'latency', 'backpressure', 'throughput'];
-const STOP_WORDS = new Set(['about', 'after', 'again', 'could', 'every', 'there', 'these', 'their', 'which', 'would', 'should', 'please', 'explain', 'something', 'tell', 'what', 'with', 'from', 'that', 'this', 'have', 'does']);
+const STOP_WORDS = new Set([
+  'about',
+  'after',
+  'again',
+  'could',
+  'every',
+  'there',
+  'these',
+  'their',
+  'which',
+  'would',
+  'should',
+  'please',
+  'explain',
+  'something',
+  'tell',
+  'what',
+  'with',
+  'from',
+  'that',
+  'this',
+  'have',
+  'does',
+]);
 
 /** Up to four distinctive words of a prompt (longest first, stop words dropped), for a topical answer. */
 export function topicOf(text: string): string[] {
-  const words = [...new Set(text.toLowerCase().match(/\p{L}[\p{L}\p{N}-]{3,24}/gu) ?? [])].filter((w) => !STOP_WORDS.has(w));
+  const words = [...new Set(text.toLowerCase().match(/\p{L}[\p{L}\p{N}-]{3,24}/gu) ?? [])].filter(
+    (w) => !STOP_WORDS.has(w),
+  );
   words.sort((x, y) => y.length - x.length || (x < y ? -1 : 1));
   return words.slice(0, 4);
 }
@@ -83,7 +108,10 @@ export function createAnswer(options: AnswerOptions): TokenSource {
 }
 
 /** Reads a whole answer (tests, non-streaming helpers). */
-export function answerText(source: TokenSource, maxTokens = Infinity): { text: string; reasoning: string; tokens: number } {
+export function answerText(
+  source: TokenSource,
+  maxTokens = Infinity,
+): { text: string; reasoning: string; tokens: number } {
   let text = '';
   let reasoning = '';
   let tokens = 0;
@@ -97,14 +125,86 @@ export function answerText(source: TokenSource, maxTokens = Infinity): { text: s
   return { text, reasoning, tokens };
 }
 
-const SUBJECTS = ['the server', 'each client', 'the scheduler', 'a relay node', 'the browser', 'the queue', 'every stream', 'the cache', 'the worker', 'this design'];
-const VERBS = ['keeps', 'batches', 'measures', 'reorders', 'coalesces', 'forwards', 'bounds', 'tracks', 'retries', 'validates'];
-const OBJECTS = ['pending tokens', 'the first byte', 'slow consumers', 'every frame', 'the request budget', 'idle connections', 'the resume point', 'partial results', 'its own state', 'the tail latency'];
-const TAILS = ['under load', 'without blocking the event loop', 'so nothing is lost on reconnect', 'before the deadline', 'in constant memory', 'at the edge', 'per connection', 'when the network is slow'];
-const ADJECTIVES = ['predictable', 'incremental', 'bounded', 'resumable', 'observable', 'idempotent', 'lazy', 'ordered'];
-const CONNECTORS = ['In practice,', 'As a result,', 'For example,', 'Most of the time,', 'Crucially,', 'On the other hand,', 'In short,'];
-const HEADINGS = ['How it works', 'Why it matters', 'Trade-offs', 'A worked example', 'Common pitfalls', 'Measuring it', 'Next steps', 'Summary'];
-const LINK_HOSTS = ['https://docs.example.com/guide/', 'https://developer.example.org/articles/', 'https://en.example.net/wiki/'];
+const SUBJECTS = [
+  'the server',
+  'each client',
+  'the scheduler',
+  'a relay node',
+  'the browser',
+  'the queue',
+  'every stream',
+  'the cache',
+  'the worker',
+  'this design',
+];
+const VERBS = [
+  'keeps',
+  'batches',
+  'measures',
+  'reorders',
+  'coalesces',
+  'forwards',
+  'bounds',
+  'tracks',
+  'retries',
+  'validates',
+];
+const OBJECTS = [
+  'pending tokens',
+  'the first byte',
+  'slow consumers',
+  'every frame',
+  'the request budget',
+  'idle connections',
+  'the resume point',
+  'partial results',
+  'its own state',
+  'the tail latency',
+];
+const TAILS = [
+  'under load',
+  'without blocking the event loop',
+  'so nothing is lost on reconnect',
+  'before the deadline',
+  'in constant memory',
+  'at the edge',
+  'per connection',
+  'when the network is slow',
+];
+const ADJECTIVES = [
+  'predictable',
+  'incremental',
+  'bounded',
+  'resumable',
+  'observable',
+  'idempotent',
+  'lazy',
+  'ordered',
+];
+const CONNECTORS = [
+  'In practice,',
+  'As a result,',
+  'For example,',
+  'Most of the time,',
+  'Crucially,',
+  'On the other hand,',
+  'In short,',
+];
+const HEADINGS = [
+  'How it works',
+  'Why it matters',
+  'Trade-offs',
+  'A worked example',
+  'Common pitfalls',
+  'Measuring it',
+  'Next steps',
+  'Summary',
+];
+const LINK_HOSTS = [
+  'https://docs.example.com/guide/',
+  'https://developer.example.org/articles/',
+  'https://en.example.net/wiki/',
+];
 const LANGUAGES = ['typescript', 'python', 'bash', 'json'] as const;
 
 /** Writes markdown blocks from a seeded RNG. */
@@ -123,7 +223,12 @@ class MarkdownWriter {
   }
 
   private slug(text: string): string {
-    return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'topic';
+    return (
+      text
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || 'topic'
+    );
   }
 
   private decorate(phrase: string): string {
@@ -150,7 +255,10 @@ class MarkdownWriter {
   }
 
   private bulletList(): string {
-    return Array.from({ length: this.rng.int(3, 5) }, () => `- ${this.decorate(this.title(`${this.rng.pick(ADJECTIVES)} ${this.word()}`))}: ${this.sentence()}`).join('\n');
+    return Array.from(
+      { length: this.rng.int(3, 5) },
+      () => `- ${this.decorate(this.title(`${this.rng.pick(ADJECTIVES)} ${this.word()}`))}: ${this.sentence()}`,
+    ).join('\n');
   }
 
   private numberedList(): string {
@@ -196,7 +304,11 @@ class MarkdownWriter {
 
   /** A short thinking phase: plain sentences, ending with a blank line as reasoning parsers leave it. */
   reasoning(): string[] {
-    const lines = [`The user asks about ${this.topic.join(', ')}.`, this.paragraph(1, 3), 'I will answer with a short structured overview.'];
+    const lines = [
+      `The user asks about ${this.topic.join(', ')}.`,
+      this.paragraph(1, 3),
+      'I will answer with a short structured overview.',
+    ];
     return tokenize(lines.join(' '));
   }
 }
@@ -209,7 +321,21 @@ const CODE: Record<(typeof LANGUAGES)[number], (name: string, n: number) => stri
     '  return batch.length;',
     '}',
   ],
-  python: (name, n) => [`def ${name}_window(values, size=${n}):`, '    """Yield sliding windows."""', '    for i in range(len(values) - size + 1):', '        yield values[i : i + size]'],
-  bash: (name, n) => [`# ${name}: ${n} parallel requests`, `seq ${n} | xargs -P 8 -I{} curl -s https://api.example.com/${name}/{}`],
-  json: (name, n) => ['{', `  "name": "${name}",`, `  "maxInFlight": ${n},`, '  "retry": { "attempts": 3, "backoffMs": 250 }', '}'],
+  python: (name, n) => [
+    `def ${name}_window(values, size=${n}):`,
+    '    """Yield sliding windows."""',
+    '    for i in range(len(values) - size + 1):',
+    '        yield values[i : i + size]',
+  ],
+  bash: (name, n) => [
+    `# ${name}: ${n} parallel requests`,
+    `seq ${n} | xargs -P 8 -I{} curl -s https://api.example.com/${name}/{}`,
+  ],
+  json: (name, n) => [
+    '{',
+    `  "name": "${name}",`,
+    `  "maxInFlight": ${n},`,
+    '  "retry": { "attempts": 3, "backoffMs": 250 }',
+    '}',
+  ],
 };

@@ -25,7 +25,11 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 const sse = (body: unknown) => `data: ${JSON.stringify(body)}\n\n`;
 
 function usageJson(u: UsageCounts) {
-  return { prompt_tokens: u.promptTokens, total_tokens: u.promptTokens + u.completionTokens, completion_tokens: u.completionTokens };
+  return {
+    prompt_tokens: u.promptTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+    completion_tokens: u.completionTokens,
+  };
 }
 
 function chatChunk(ident: ResponseIdentity, choice: Record<string, unknown>, usage?: UsageCounts): string {
@@ -41,12 +45,25 @@ function chatChunk(ident: ResponseIdentity, choice: Record<string, unknown>, usa
 
 /** The first chunk, sent once the first token exists (after queueing and prefill). */
 export function chatRoleChunk(ident: ResponseIdentity, usage?: UsageCounts): string {
-  return chatChunk(ident, { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }, usage);
+  return chatChunk(
+    ident,
+    { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
+    usage,
+  );
 }
 
 /** A content or reasoning delta; one delta may hold several tokens. */
-export function chatDeltaChunk(ident: ResponseIdentity, delta: { content?: string; reasoning?: string }, reasoningField: ReasoningField, usage?: UsageCounts): string {
-  return chatChunk(ident, { index: 0, delta: deltaJson(delta, reasoningField), logprobs: null, finish_reason: null }, usage);
+export function chatDeltaChunk(
+  ident: ResponseIdentity,
+  delta: { content?: string; reasoning?: string },
+  reasoningField: ReasoningField,
+  usage?: UsageCounts,
+): string {
+  return chatChunk(
+    ident,
+    { index: 0, delta: deltaJson(delta, reasoningField), logprobs: null, finish_reason: null },
+    usage,
+  );
 }
 
 /** The last choice chunk: finish reason, `stop_reason: null`, and whatever text the last step produced. */
@@ -58,10 +75,17 @@ export function chatFinalChunk(
   usage?: UsageCounts,
 ): string {
   const d = delta.content === undefined && delta.reasoning === undefined ? { content: '' } : delta;
-  return chatChunk(ident, { index: 0, delta: deltaJson(d, reasoningField), logprobs: null, finish_reason: finishReason, stop_reason: null }, usage);
+  return chatChunk(
+    ident,
+    { index: 0, delta: deltaJson(d, reasoningField), logprobs: null, finish_reason: finishReason, stop_reason: null },
+    usage,
+  );
 }
 
-function deltaJson(delta: { content?: string; reasoning?: string }, reasoningField: ReasoningField): Record<string, string> {
+function deltaJson(
+  delta: { content?: string; reasoning?: string },
+  reasoningField: ReasoningField,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (delta.reasoning !== undefined) out[reasoningField] = delta.reasoning;
   if (delta.content !== undefined) out.content = delta.content;
@@ -69,12 +93,28 @@ function deltaJson(delta: { content?: string; reasoning?: string }, reasoningFie
 }
 
 /** The usage chunk (`stream_options.include_usage`): no choices. */
-export function usageChunk(ident: ResponseIdentity, object: 'chat.completion.chunk' | 'text_completion', usage: UsageCounts): string {
-  return sse({ id: ident.id, object, created: ident.created, model: ident.model, choices: [], usage: usageJson(usage) });
+export function usageChunk(
+  ident: ResponseIdentity,
+  object: 'chat.completion.chunk' | 'text_completion',
+  usage: UsageCounts,
+): string {
+  return sse({
+    id: ident.id,
+    object,
+    created: ident.created,
+    model: ident.model,
+    choices: [],
+    usage: usageJson(usage),
+  });
 }
 
 /** A `/v1/completions` stream chunk (no role chunk in this API). */
-export function completionChunk(ident: ResponseIdentity, text: string, finishReason: FinishReason | null, usage?: UsageCounts): string {
+export function completionChunk(
+  ident: ResponseIdentity,
+  text: string,
+  finishReason: FinishReason | null,
+  usage?: UsageCounts,
+): string {
   return sse({
     id: ident.id,
     object: 'text_completion',
@@ -124,13 +164,20 @@ export function chatCompletionJson(
   });
 }
 
-export function completionJson(ident: ResponseIdentity, text: string, finishReason: FinishReason, usage: UsageCounts): string {
+export function completionJson(
+  ident: ResponseIdentity,
+  text: string,
+  finishReason: FinishReason,
+  usage: UsageCounts,
+): string {
   return JSON.stringify({
     id: ident.id,
     object: 'text_completion',
     created: ident.created,
     model: ident.model,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null, prompt_logprobs: null }],
+    choices: [
+      { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null, prompt_logprobs: null },
+    ],
     service_tier: null,
     system_fingerprint: null,
     usage: { ...usageJson(usage), prompt_tokens_details: null },
@@ -153,7 +200,10 @@ export function modelsJson(model: string, maxModelLen: number, created: number):
         max_model_len: maxModelLen,
         permission: [
           {
-            id: `modelperm-${model.replace(/[^A-Za-z0-9]/g, '').slice(0, 24).toLowerCase()}`,
+            id: `modelperm-${model
+              .replace(/[^A-Za-z0-9]/g, '')
+              .slice(0, 24)
+              .toLowerCase()}`,
             object: 'model_permission',
             created,
             allow_create_engine: false,

@@ -5,7 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
-import { collectStream, runBackendConformance, sampleInferenceRequest } from '@locallightchat/inference-bridge/conformance';
+import {
+  collectStream,
+  runBackendConformance,
+  sampleInferenceRequest,
+} from '@locallightchat/inference-bridge/conformance';
 import { SimulatorBackend } from '../src/backend/simulator-backend.js';
 import { startSimulator, type RunningSimulator } from '../src/index.js';
 

@@ -19,21 +19,37 @@ function start(args: string[], env: Record<string, string> = {}) {
 
 describe('llc-vllm-sim CLI', () => {
   it('prints the ready line with the picked port, honours flags and env, and exits 0 on SIGTERM', async () => {
-    const sim = await start(['--port', '0', '--model', 'cli/model', '--max-model-len', '1024', '--scheduling-policy', 'priority'], { LLC_SIM_PROFILE: 'fast', LLC_SIM_SPEED: '4' });
+    const sim = await start(
+      ['--port', '0', '--model', 'cli/model', '--max-model-len', '1024', '--scheduling-policy', 'priority'],
+      { LLC_SIM_PROFILE: 'fast', LLC_SIM_SPEED: '4' },
+    );
     try {
       const url = sim.match[1]!;
       const origin = url.replace(/\/v1$/, '');
       assert.equal((await fetch(`${origin}/health`)).status, 200);
       const models = (await (await fetch(`${url}/models`)).json()) as { data: { id: string; max_model_len: number }[] };
-      assert.deepEqual(models.data.map((m) => [m.id, m.max_model_len]), [['cli/model', 1024]]);
-      const state = (await (await fetch(`${origin}/sim/state`)).json()) as { schedulingPolicy: string; speed: number; profile: { name: string } };
+      assert.deepEqual(
+        models.data.map((m) => [m.id, m.max_model_len]),
+        [['cli/model', 1024]],
+      );
+      const state = (await (await fetch(`${origin}/sim/state`)).json()) as {
+        schedulingPolicy: string;
+        speed: number;
+        profile: { name: string };
+      };
       assert.equal(state.schedulingPolicy, 'priority');
       assert.equal(state.speed, 4);
       assert.equal(state.profile.name, 'fast');
-      const res = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, priority: 2 }) });
+      const res = await fetch(`${url}/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, priority: 2 }),
+      });
       assert.equal(res.status, 200);
       // Exactly one line on stdout: the ready line (notes go to stderr).
-      const stdoutLines = sim.output().split('\n').filter((l) => l.startsWith('llc-vllm-sim '));
+      const stdoutLines = sim
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('llc-vllm-sim '));
       assert.equal(stdoutLines.length, 1);
     } finally {
       assert.equal(await sim.stop(), 0);
@@ -41,7 +57,18 @@ describe('llc-vllm-sim CLI', () => {
   });
 
   it('starts with injected faults from flags', async () => {
-    const sim = await start(['--port', '0', '--profile', 'fast', '--reject-next', '1', '--reject-status', '429', '--retry-after', '2']);
+    const sim = await start([
+      '--port',
+      '0',
+      '--profile',
+      'fast',
+      '--reject-next',
+      '1',
+      '--reject-status',
+      '429',
+      '--retry-after',
+      '2',
+    ]);
     try {
       const url = sim.match[1]!;
       const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
@@ -56,7 +83,16 @@ describe('llc-vllm-sim CLI', () => {
 
   it('documents flags, env variables and profiles in --help', async () => {
     const { stdout } = await run(process.execPath, [...CLI, '--help'], { cwd: root });
-    for (const text of ['--port', 'LLC_SIM_PORT', '--scheduling-policy', '70b-fp8-2xh100', '8b-h100', '8b-a100', 'fast', '/sim/faults']) {
+    for (const text of [
+      '--port',
+      'LLC_SIM_PORT',
+      '--scheduling-policy',
+      '70b-fp8-2xh100',
+      '8b-h100',
+      '8b-a100',
+      'fast',
+      '/sim/faults',
+    ]) {
       assert.ok(stdout.includes(text), `help mentions ${text}`);
     }
   });

@@ -4,9 +4,25 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Engine, resolveProfile, type FinishReason, type SequenceResult, type SimProfile, type StepRecord, type TokenSource } from '../src/index.js';
+import {
+  Engine,
+  resolveProfile,
+  type FinishReason,
+  type SequenceResult,
+  type SimProfile,
+  type StepRecord,
+  type TokenSource,
+} from '../src/index.js';
 
-const BASE: SimProfile = resolveProfile('fast', { t0: 10, a: 0.5, b: 0.01, maxNumSeqs: 16, maxNumBatchedTokens: 2048, kvCacheTokens: 1_000_000, maxModelLen: 16_384 });
+const BASE: SimProfile = resolveProfile('fast', {
+  t0: 10,
+  a: 0.5,
+  b: 0.01,
+  maxNumSeqs: 16,
+  maxNumBatchedTokens: 2048,
+  kvCacheTokens: 1_000_000,
+  maxModelLen: 16_384,
+});
 
 /** An answer of `n` tokens, then EOS. */
 function fixed(n: number, text = 'x'): TokenSource {
@@ -22,14 +38,34 @@ interface Outcome {
   tokenTimes: number[];
 }
 
-function engineWith(profile: Partial<SimProfile> = {}, extra: { policy?: 'fcfs' | 'priority'; jitter?: number; seed?: number } = {}) {
-  const engine = new Engine({ profile: { ...BASE, ...profile }, clock: 'manual', jitter: extra.jitter ?? 0, ...(extra.policy ? { policy: extra.policy } : {}), ...(extra.seed !== undefined ? { seed: extra.seed } : {}) });
+function engineWith(
+  profile: Partial<SimProfile> = {},
+  extra: { policy?: 'fcfs' | 'priority'; jitter?: number; seed?: number } = {},
+) {
+  const engine = new Engine({
+    profile: { ...BASE, ...profile },
+    clock: 'manual',
+    jitter: extra.jitter ?? 0,
+    ...(extra.policy ? { policy: extra.policy } : {}),
+    ...(extra.seed !== undefined ? { seed: extra.seed } : {}),
+  });
   const outcomes = new Map<string, Outcome>();
-  const submit = (id: string, promptTokens: number, maxTokens: number, options: { priority?: number; source?: TokenSource } = {}) => {
+  const submit = (
+    id: string,
+    promptTokens: number,
+    maxTokens: number,
+    options: { priority?: number; source?: TokenSource } = {},
+  ) => {
     const outcome: Outcome = { id, tokenTimes: [] };
     outcomes.set(id, outcome);
     return engine.submit(
-      { id, promptTokens, maxTokens, ...(options.priority !== undefined ? { priority: options.priority } : {}), source: options.source ?? fixed(1_000_000) },
+      {
+        id,
+        promptTokens,
+        maxTokens,
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        source: options.source ?? fixed(1_000_000),
+      },
       {
         onToken: () => void outcome.tokenTimes.push(engine.now),
         onFinish: (reason, result) => {
@@ -97,10 +133,16 @@ describe('simulated engine: prefill', () => {
     engine.observe({ onStep: (s) => void steps.push(s) });
     submit('long', 5000, 3);
     engine.runUntilIdle();
-    assert.deepEqual(steps.slice(0, 3).map((s) => s.prefillTokens), [2048, 2048, 904]);
+    assert.deepEqual(
+      steps.slice(0, 3).map((s) => s.prefillTokens),
+      [2048, 2048, 904],
+    );
     // t0 per step plus b per prompt token (no jitter in this engine).
     const expected = 3 * BASE.t0 + BASE.b * 5000;
-    assert.ok(Math.abs(ttft(outcomes.get('long')!) - expected) < 1e-6, `TTFT ${ttft(outcomes.get('long')!)} vs ${expected}`);
+    assert.ok(
+      Math.abs(ttft(outcomes.get('long')!) - expected) < 1e-6,
+      `TTFT ${ttft(outcomes.get('long')!)} vs ${expected}`,
+    );
     assert.equal(outcomes.get('long')!.result!.promptTokens, 5000);
   });
 
@@ -183,7 +225,10 @@ describe('simulated engine: KV cache', () => {
     submit('b', 100, 10, { source: fixed(3) });
     const c = submit('c', 100, 10, { source: fixed(3) });
     for (let i = 0; i < 5; i++) engine.step();
-    assert.deepEqual(engine.running.map((s) => s.id), ['a']);
+    assert.deepEqual(
+      engine.running.map((s) => s.id),
+      ['a'],
+    );
     assert.ok(engine.kvBlocksUsed > 0, 'a holds KV');
     a.abort();
     c.abort();
@@ -191,7 +236,10 @@ describe('simulated engine: KV cache', () => {
     assert.equal(outcomes.get('c')!.reason, 'abort');
     assert.equal(engine.kvBlocksUsed, 0, 'KV freed at once');
     engine.step();
-    assert.deepEqual(engine.running.map((s) => s.id), ['b']);
+    assert.deepEqual(
+      engine.running.map((s) => s.id),
+      ['b'],
+    );
     engine.runUntilIdle();
     assert.equal(outcomes.get('b')!.reason, 'stop');
     assert.equal(outcomes.get('b')!.result!.completionTokens, 4, 'three tokens plus EOS');
@@ -215,7 +263,9 @@ describe('simulated engine: determinism', () => {
   it('jitters step times by about ±10 %', () => {
     const { engine, submit } = engineWith({}, { jitter: 0.1, seed: 1 });
     const ratios: number[] = [];
-    engine.observe({ onStep: (s) => void ratios.push(s.durationMs / (BASE.t0 + BASE.a * s.decodeSeqs + BASE.b * s.prefillTokens)) });
+    engine.observe({
+      onStep: (s) => void ratios.push(s.durationMs / (BASE.t0 + BASE.a * s.decodeSeqs + BASE.b * s.prefillTokens)),
+    });
     submit('r', 10, 2000);
     engine.runUntilIdle();
     const m = mean(ratios);

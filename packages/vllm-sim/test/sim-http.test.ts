@@ -26,8 +26,16 @@ function client(sim: RunningSimulator): OpenAI {
 }
 
 /** Raw SSE events of a streaming request (the `data:` payloads, in order). */
-async function rawStream(sim: RunningSimulator, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; text: string; contentType: string | null }> {
-  const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function rawStream(
+  sim: RunningSimulator,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; contentType: string | null }> {
+  const res = await fetch(`${sim.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
 }
 
@@ -50,7 +58,11 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 }
 
 async function setFaults(sim: RunningSimulator, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${sim.origin}/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${sim.origin}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 describe('llc-vllm-sim with the official openai client', () => {
@@ -63,7 +75,14 @@ describe('llc-vllm-sim with the official openai client', () => {
   after(async () => sim.close());
 
   it('streams a chat completion with a usage chunk', async () => {
-    const stream = await openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 200, seed: 3, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: sim.model,
+      messages: USER,
+      max_tokens: 200,
+      seed: 3,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -90,7 +109,8 @@ describe('llc-vllm-sim with the official openai client', () => {
     const request = { model: sim.model, messages: USER, max_tokens: 120, seed: 9 };
     const full = await openai.chat.completions.create(request);
     let streamed = '';
-    for await (const chunk of await openai.chat.completions.create({ ...request, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    for await (const chunk of await openai.chat.completions.create({ ...request, stream: true }))
+      streamed += chunk.choices[0]?.delta.content ?? '';
     assert.equal(full.object, 'chat.completion');
     assert.equal(full.choices[0]!.message.role, 'assistant');
     assert.equal(full.choices[0]!.message.content, streamed);
@@ -103,7 +123,9 @@ describe('llc-vllm-sim with the official openai client', () => {
     assert.equal(models.length, 1);
     assert.equal(models[0]!.id, sim.model);
     assert.equal(models[0]!.owned_by, 'vllm');
-    const raw = (await (await fetch(`${sim.url}/models`)).json()) as { data: { max_model_len: number; root: string; parent: null }[] };
+    const raw = (await (await fetch(`${sim.url}/models`)).json()) as {
+      data: { max_model_len: number; root: string; parent: null }[];
+    };
     assert.equal(raw.data[0]!.max_model_len, 4096);
     assert.equal(raw.data[0]!.root, sim.model);
     assert.equal(raw.data[0]!.parent, null);
@@ -111,22 +133,31 @@ describe('llc-vllm-sim with the official openai client', () => {
 
   it('refuses a prompt beyond the context window with 400 before the stream', async () => {
     const content = 'word '.repeat(5000);
-    await assert.rejects(openai.chat.completions.create({ model: sim.model, messages: [{ role: 'user', content }], stream: true }), (error: unknown) => {
-      assert.ok(error instanceof APIError, 'an APIError');
-      assert.equal(error.status, 400);
-      assert.match(error.message, /maximum context length is 4096 tokens\. However, your request has \d+ input tokens/);
-      assert.equal((error.error as { param?: string }).param, 'input_tokens');
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: sim.model, messages: [{ role: 'user', content }], stream: true }),
+      (error: unknown) => {
+        assert.ok(error instanceof APIError, 'an APIError');
+        assert.equal(error.status, 400);
+        assert.match(
+          error.message,
+          /maximum context length is 4096 tokens\. However, your request has \d+ input tokens/,
+        );
+        assert.equal((error.error as { param?: string }).param, 'input_tokens');
+        return true;
+      },
+    );
   });
 
   it('refuses an oversize max_tokens with param max_tokens', async () => {
-    await assert.rejects(openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 5000 }), (error: unknown) => {
-      assert.ok(error instanceof APIError && error.status === 400, 'status 400');
-      assert.match(error.message, /'max_tokens' or 'max_completion_tokens' is too large: 5000/);
-      assert.equal((error.error as { param?: string }).param, 'max_tokens');
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 5000 }),
+      (error: unknown) => {
+        assert.ok(error instanceof APIError && error.status === 400, 'status 400');
+        assert.match(error.message, /'max_tokens' or 'max_completion_tokens' is too large: 5000/);
+        assert.equal((error.error as { param?: string }).param, 'max_tokens');
+        return true;
+      },
+    );
   });
 
   it('answers 404 NotFoundError for an unknown model', async () => {
@@ -145,7 +176,12 @@ describe('llc-vllm-sim with the official openai client', () => {
 
   it('surfaces an error inside the 200 stream (the SDK throws), after the tokens before it', async () => {
     assert.equal((await setFaults(sim, { failNext: 1, failAfterTokens: 3 })).status, 200);
-    const stream = await openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 100, stream: true });
+    const stream = await openai.chat.completions.create({
+      model: sim.model,
+      messages: USER,
+      max_tokens: 100,
+      stream: true,
+    });
     let text = '';
     await assert.rejects(
       (async () => {
@@ -163,20 +199,38 @@ describe('llc-vllm-sim with the official openai client', () => {
 
   it('counts an abort in /metrics when the client closes the stream', async () => {
     const before = (await metric(sim, 'vllm:request_success_total', 'finished_reason="abort"')) ?? 0;
-    const stream = await openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 3000, stream: true, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const stream = await openai.chat.completions.create({
+      model: sim.model,
+      messages: USER,
+      max_tokens: 3000,
+      stream: true,
+      ignore_eos: true,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) {
         stream.controller.abort();
         break;
       }
     }
-    await eventually(async () => ((await metric(sim, 'vllm:request_success_total', 'finished_reason="abort"')) ?? 0) === before + 1, 'an abort to be counted');
-    await eventually(async () => (await metric(sim, 'vllm:num_requests_running')) === 0, 'the sequence to leave the batch');
+    await eventually(
+      async () => ((await metric(sim, 'vllm:request_success_total', 'finished_reason="abort"')) ?? 0) === before + 1,
+      'an abort to be counted',
+    );
+    await eventually(
+      async () => (await metric(sim, 'vllm:num_requests_running')) === 0,
+      'the sequence to leave the batch',
+    );
     assert.equal(sim.engine.kvBlocksUsed, 0, 'KV freed');
   });
 
   it('streams /v1/completions with text_completion chunks', async () => {
-    const stream = await openai.completions.create({ model: sim.model, prompt: 'Streaming is', max_tokens: 30, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.completions.create({
+      model: sim.model,
+      prompt: 'Streaming is',
+      max_tokens: 30,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
@@ -191,7 +245,11 @@ describe('llc-vllm-sim with the official openai client', () => {
   });
 
   it('uses X-Request-Id in the completion id', async () => {
-    const { text } = await rawStream(sim, { messages: USER, max_tokens: 5, stream: true }, { 'x-request-id': 'abc-123' });
+    const { text } = await rawStream(
+      sim,
+      { messages: USER, max_tokens: 5, stream: true },
+      { 'x-request-id': 'abc-123' },
+    );
     assert.match(text, /^data: \{"id":"chatcmpl-abc-123",/);
   });
 });
@@ -209,7 +267,18 @@ describe('llc-vllm-sim wire format', () => {
     let seed = 0;
     let got = '';
     for (; seed < 50; seed++) {
-      const r = await rawStream(sim, { model: sim.model, messages: [{ role: 'user', content: 'Hi' }], seed, max_tokens: 3000, stream: true, stream_options: { include_usage: true } }, { 'x-request-id': 'b1' });
+      const r = await rawStream(
+        sim,
+        {
+          model: sim.model,
+          messages: [{ role: 'user', content: 'Hi' }],
+          seed,
+          max_tokens: 3000,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { 'x-request-id': 'b1' },
+      );
       assert.equal(r.status, 200);
       assert.equal(r.contentType, 'text/event-stream; charset=utf-8');
       if (r.text.includes('"finish_reason":"stop"')) {
@@ -225,7 +294,10 @@ describe('llc-vllm-sim wire format', () => {
       e
         .replace(/"created":\d+/, '"created":0')
         .replace(/"delta":\{"content":"(?:[^"\\]|\\.)+"\}/, '"delta":{"content":"…"}')
-        .replace(/"prompt_tokens":\d+,"total_tokens":\d+,"completion_tokens":\d+/, '"prompt_tokens":P,"total_tokens":T,"completion_tokens":C');
+        .replace(
+          /"prompt_tokens":\d+,"total_tokens":\d+,"completion_tokens":\d+/,
+          '"prompt_tokens":P,"total_tokens":T,"completion_tokens":C',
+        );
     const ex = example.map(normalize);
     const ours = events.map(normalize);
     assert.equal(ours[0], ex[0], 'role chunk');
@@ -235,7 +307,11 @@ describe('llc-vllm-sim wire format', () => {
     assert.equal(ours.at(-2), ex[4], 'usage chunk');
     assert.equal(ours.at(-1), ex[5], '[DONE]');
     // The numbers add up, and content chunks never outnumber completion tokens.
-    const usage = JSON.parse(events.at(-2)!.slice(6)).usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    const usage = JSON.parse(events.at(-2)!.slice(6)).usage as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      total_tokens: number;
+    };
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
     assert.ok(events.length - 4 <= usage.completion_tokens);
   });
@@ -243,14 +319,26 @@ describe('llc-vllm-sim wire format', () => {
   it('puts the last tokens into the final chunk when max_tokens ends the answer', async () => {
     const { text } = await rawStream(sim, { messages: USER, max_tokens: 7, ignore_eos: true, stream: true });
     const final = text.trim().split('\n\n').at(-2)!;
-    assert.match(final, /"delta":\{"content":"[^"]+"\},"logprobs":null,"finish_reason":"length","stop_reason":null\}\]\}$/);
+    assert.match(
+      final,
+      /"delta":\{"content":"[^"]+"\},"logprobs":null,"finish_reason":"length","stop_reason":null\}\]\}$/,
+    );
   });
 
   it('coalesces several tokens into one delta when steps outrun the writes', async () => {
     const fast = await startSimulator({ profile: 'fast', speed: 200 });
     try {
-      const { text } = await rawStream(fast, { messages: USER, max_tokens: 400, ignore_eos: true, stream: true, stream_options: { include_usage: true } });
-      const content = text.trim().split('\n\n').filter((e) => e.includes('"content":"') && !e.includes('"role"'));
+      const { text } = await rawStream(fast, {
+        messages: USER,
+        max_tokens: 400,
+        ignore_eos: true,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const content = text
+        .trim()
+        .split('\n\n')
+        .filter((e) => e.includes('"content":"') && !e.includes('"role"'));
       assert.ok(content.length < 400 / 2, `400 tokens in ${content.length} deltas`);
       assert.match(text, /"completion_tokens":400\}/);
     } finally {
@@ -262,13 +350,22 @@ describe('llc-vllm-sim wire format', () => {
     await setFaults(sim, { failNext: 1, failAfterTokens: 0 });
     const { status, text } = await rawStream(sim, { messages: USER, stream: true });
     assert.equal(status, 200);
-    assert.equal(text, 'data: {"error": {"message": "Internal server error", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n');
+    assert.equal(
+      text,
+      'data: {"error": {"message": "Internal server error", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n',
+    );
   });
 
   it('sends continuous usage stats on every chunk when asked', async () => {
-    const { text } = await rawStream(sim, { messages: USER, max_tokens: 6, stream: true, stream_options: { include_usage: true, continuous_usage_stats: true } });
+    const { text } = await rawStream(sim, {
+      messages: USER,
+      max_tokens: 6,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    });
     const events = text.trim().split('\n\n').slice(0, -1);
-    for (const e of events) assert.match(e, /"usage":\{"prompt_tokens":\d+,"total_tokens":\d+,"completion_tokens":\d+\}\}$/);
+    for (const e of events)
+      assert.match(e, /"usage":\{"prompt_tokens":\d+,"total_tokens":\d+,"completion_tokens":\d+\}\}$/);
   });
 
   it('rejects stream_options without stream, like vLLM', async () => {
@@ -292,7 +389,10 @@ describe('llc-vllm-sim health, metrics and fault injection', () => {
     await setFaults(sim, { dead: true });
     res = await fetch(`${sim.origin}/health`);
     assert.equal(res.status, 503);
-    await assert.rejects(client(sim).chat.completions.create({ model: sim.model, messages: USER }), (e: unknown) => e instanceof APIError && e.status === 500);
+    await assert.rejects(
+      client(sim).chat.completions.create({ model: sim.model, messages: USER }),
+      (e: unknown) => e instanceof APIError && e.status === 500,
+    );
     await setFaults(sim, { dead: false });
     assert.equal((await fetch(`${sim.origin}/health`)).status, 200);
   });
@@ -300,14 +400,20 @@ describe('llc-vllm-sim health, metrics and fault injection', () => {
   it('rejects the next requests with 429 or 503 and Retry-After', async () => {
     await setFaults(sim, { rejectNext: 2, rejectStatus: 429, retryAfterSeconds: 3 });
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: USER, stream: true }) });
+      const res = await fetch(`${sim.url}/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: USER, stream: true }),
+      });
       assert.equal(res.status, 429);
       assert.equal(res.headers.get('retry-after'), '3');
       assert.equal(((await res.json()) as { error: { code: number } }).error.code, 429);
     }
     const ok = await rawStream(sim, { messages: USER, max_tokens: 3, stream: true });
     assert.equal(ok.status, 200);
-    const state = (await (await fetch(`${sim.origin}/sim/state`)).json()) as { faults: { rejectNext: number }; model: string };
+    const state = (await (await fetch(`${sim.origin}/sim/state`)).json()) as {
+      faults: { rejectNext: number };
+      model: string;
+    };
     assert.equal(state.faults.rejectNext, 0);
     assert.equal(state.model, 'test/model');
   });
@@ -321,10 +427,17 @@ describe('llc-vllm-sim health, metrics and fault injection', () => {
   it('hangs after the headers when told to (for TTFT timeouts), until the client gives up', async () => {
     await setFaults(sim, { hangNext: 1 });
     const controller = new AbortController();
-    const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: USER, stream: true }), signal: controller.signal });
+    const res = await fetch(`${sim.url}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: USER, stream: true }),
+      signal: controller.signal,
+    });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
-    const first = await Promise.race([reader.read().then(() => 'data'), new Promise((r) => setTimeout(() => r('silence'), 300))]);
+    const first = await Promise.race([
+      reader.read().then(() => 'data'),
+      new Promise((r) => setTimeout(() => r('silence'), 300)),
+    ]);
     assert.equal(first, 'silence');
     controller.abort();
     await reader.read().catch(() => undefined);
@@ -359,10 +472,21 @@ describe('llc-vllm-sim queue limit and priority policy', () => {
     const sim = await startSimulator({ profile: 'fast', clock: 'manual', maxNumQueuedReqs: 2 });
     const controllers = [new AbortController(), new AbortController()];
     try {
-      const held = await Promise.all(controllers.map((c) => fetch(`${sim.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: USER, stream: true }), signal: c.signal })));
+      const held = await Promise.all(
+        controllers.map((c) =>
+          fetch(`${sim.url}/chat/completions`, {
+            method: 'POST',
+            body: JSON.stringify({ messages: USER, stream: true }),
+            signal: c.signal,
+          }),
+        ),
+      );
       for (const r of held) assert.equal(r.status, 200);
       assert.equal(sim.engine.waiting.length, 2);
-      const third = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: USER, stream: true }) });
+      const third = await fetch(`${sim.url}/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: USER, stream: true }),
+      });
       assert.equal(third.status, 503);
       assert.match(await third.text(), /overloaded/);
       for (const c of controllers) c.abort();
@@ -375,7 +499,12 @@ describe('llc-vllm-sim queue limit and priority policy', () => {
   it('accepts priorities under the priority policy', async () => {
     const sim = await startSimulator({ profile: 'fast', schedulingPolicy: 'priority' });
     try {
-      const body = { model: sim.model, messages: USER, max_tokens: 5, priority: -5 } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      const body = {
+        model: sim.model,
+        messages: USER,
+        max_tokens: 5,
+        priority: -5,
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming;
       const res = await client(sim).chat.completions.create(body);
       assert.equal(res.choices[0]!.finish_reason, 'length');
     } finally {
@@ -389,13 +518,23 @@ describe('llc-vllm-sim queue limit and priority policy', () => {
       const openai = client(sim);
       let reasoning = '';
       let content = '';
-      for await (const chunk of await openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 200, stream: true })) {
+      for await (const chunk of await openai.chat.completions.create({
+        model: sim.model,
+        messages: USER,
+        max_tokens: 200,
+        stream: true,
+      })) {
         const delta = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string } | undefined;
         reasoning += delta?.reasoning ?? '';
         content += delta?.content ?? '';
       }
       assert.ok(reasoning.length > 0 && content.length > 0);
-      const off = await openai.chat.completions.create({ model: sim.model, messages: USER, max_tokens: 50, chat_template_kwargs: { enable_thinking: false } } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      const off = await openai.chat.completions.create({
+        model: sim.model,
+        messages: USER,
+        max_tokens: 50,
+        chat_template_kwargs: { enable_thinking: false },
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming);
       assert.equal((off.choices[0]!.message as { reasoning?: string | null }).reasoning, null);
     } finally {
       await sim.close();

@@ -3,7 +3,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerText, countChatPromptTokens, createAnswer, prepareChat, tokenize, topicOf, type ServingConfig } from '../src/index.js';
+import {
+  answerText,
+  countChatPromptTokens,
+  createAnswer,
+  prepareChat,
+  tokenize,
+  topicOf,
+  type ServingConfig,
+} from '../src/index.js';
 
 describe('simulator tokenizer', () => {
   const samples = [
@@ -23,7 +31,10 @@ describe('simulator tokenizer', () => {
     for (const s of samples) {
       for (const piece of tokenize(s)) {
         assert.ok(piece.length > 0, 'no empty piece');
-        assert.ok(!/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(piece), `piece ${JSON.stringify(piece)} keeps surrogates together`);
+        assert.ok(
+          !/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(piece),
+          `piece ${JSON.stringify(piece)} keeps surrogates together`,
+        );
       }
     }
   });
@@ -93,7 +104,10 @@ describe('simulator text generator', () => {
   it('takes the topic from the prompt', () => {
     assert.deepEqual(topicOf('Tell me about websocket reconnection please'), ['reconnection', 'websocket']);
     const config: ServingConfig = { model: 'm', maxModelLen: 4096, policy: 'fcfs' };
-    const prepared = prepareChat({ messages: [{ role: 'user', content: 'Explain kubernetes autoscaling' }], seed: 1 }, config);
+    const prepared = prepareChat(
+      { messages: [{ role: 'user', content: 'Explain kubernetes autoscaling' }], seed: 1 },
+      config,
+    );
     assert.match(answerText(prepared.source).text, /autoscaling|kubernetes/i);
   });
 });

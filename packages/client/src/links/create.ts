@@ -45,7 +45,8 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
       },
       hooks,
     );
-  const canElect = typeof BroadcastChannel !== 'undefined' && typeof navigator !== 'undefined' && navigator.locks !== undefined;
+  const canElect =
+    typeof BroadcastChannel !== 'undefined' && typeof navigator !== 'undefined' && navigator.locks !== undefined;
   const leader = () => (canElect ? new LeaderLink(tab, config, hooks, getToken) : direct());
   let preference = options.connection;
   if (options.transport) preference = 'direct';
@@ -59,11 +60,13 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
       if (typeof SharedWorker === 'undefined') return leader();
       const workerOptions: WorkerOptions = { type: 'module', name: 'llc-client' };
       const createWorker = (): SharedWorker => {
-        if (options.sharedWorkerUrl !== undefined) return new SharedWorker(workerScriptUrl(options.sharedWorkerUrl), workerOptions);
+        if (options.sharedWorkerUrl !== undefined)
+          return new SharedWorker(workerScriptUrl(options.sharedWorkerUrl), workerOptions);
         return constructWorker(
           // Literal form (options too: vite reads them), so bundlers (vite, webpack 5, parcel) emit the worker
           // script with the app.
-          () => new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' }),
+          () =>
+            new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'llc-client' }),
           // Under Trusted Types: the same file next to this module (where the single-file bundle and the unbundled
           // package have it), made trusted. A variable path, so bundlers leave this one alone.
           () => new SharedWorker(workerScriptUrl(new URL(SHARED_WORKER_FILE, import.meta.url)), workerOptions),

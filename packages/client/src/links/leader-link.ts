@@ -8,7 +8,15 @@ import type { ClientFrame } from '@locallightchat/protocol';
 import type { TokenProvider } from '../session.js';
 import { ConnectionOwner } from './owner.js';
 import { RemoteLink } from './remote-link.js';
-import { isOwnerMessage, isTabMessage, type ConnectionMode, type Link, type LinkHooks, type OwnerConfig, type OwnerMessage } from './link.js';
+import {
+  isOwnerMessage,
+  isTabMessage,
+  type ConnectionMode,
+  type Link,
+  type LinkHooks,
+  type OwnerConfig,
+  type OwnerMessage,
+} from './link.js';
 
 export class LeaderLink implements Link {
   private channel?: BroadcastChannel;
@@ -33,7 +41,14 @@ export class LeaderLink implements Link {
     if (this.channel) return;
     const channel = (this.channel = new BroadcastChannel(`llc-link:${this.config.key}`));
     channel.onmessage = (event: MessageEvent) => this.onChannel(event.data);
-    this.link = new RemoteLink('follower', this.tab, this.config, (m) => channel.postMessage(m), this.hooks, this.getToken);
+    this.link = new RemoteLink(
+      'follower',
+      this.tab,
+      this.config,
+      (m) => channel.postMessage(m),
+      this.hooks,
+      this.getToken,
+    );
     this.link.start();
     const abort = (this.abort = new AbortController());
     navigator.locks

@@ -62,7 +62,12 @@ const TAB_TYPES = new Set(['attach', 'up', 'reconnect', 'detach', 'token']);
 const OWNER_TYPES = new Set(['state', 'down', 'token?']);
 
 export function isTabMessage(value: unknown): value is TabMessage {
-  return typeof value === 'object' && value !== null && TAB_TYPES.has((value as { t?: unknown }).t as string) && typeof (value as { tab?: unknown }).tab === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    TAB_TYPES.has((value as { t?: unknown }).t as string) &&
+    typeof (value as { tab?: unknown }).tab === 'string'
+  );
 }
 
 export function isOwnerMessage(value: unknown): value is OwnerMessage {

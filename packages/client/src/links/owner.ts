@@ -5,7 +5,13 @@
  * Tokens come from the tabs (a worker has no token provider of its own): the owner asks the most recently
  * attached tab and, when it does not answer in time (closed, frozen), the next one.
  */
-import { Session, type ConnectionStatus, type StatusDetail, type TokenProvider, type TokenRequest } from '../session.js';
+import {
+  Session,
+  type ConnectionStatus,
+  type StatusDetail,
+  type TokenProvider,
+  type TokenRequest,
+} from '../session.js';
 import { transportFor } from '../transports/select.js';
 import type { OwnerConfig, OwnerMessage, TabMessage } from './link.js';
 

@@ -50,7 +50,14 @@ export class SharedWorkerLink implements Link {
       if (isOwnerMessage(event.data)) this.link?.receive(event.data);
     };
     port.start();
-    this.link = new RemoteLink('shared-worker', this.tab, this.config, (m) => port.postMessage(m), this.hooks, this.getToken);
+    this.link = new RemoteLink(
+      'shared-worker',
+      this.tab,
+      this.config,
+      (m) => port.postMessage(m),
+      this.hooks,
+      this.getToken,
+    );
     this.link.start();
     // A closing tab says goodbye so the worker stops asking it for tokens (and closes the socket after the last).
     globalThis.addEventListener?.('pagehide', this.onPageHide);

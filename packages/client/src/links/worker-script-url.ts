@@ -56,7 +56,11 @@ let enforcedSeen = false;
 export function trustedTypesEnforced(): boolean {
   if (enforcedSeen || !('trustedTypes' in globalThis) || typeof document === 'undefined') return enforcedSeen;
   for (const meta of document.querySelectorAll<HTMLMetaElement>('meta[http-equiv]')) {
-    if (meta.httpEquiv.toLowerCase() === 'content-security-policy' && /require-trusted-types-for\s+'script'/.test(meta.content)) return (enforcedSeen = true);
+    if (
+      meta.httpEquiv.toLowerCase() === 'content-security-policy' &&
+      /require-trusted-types-for\s+'script'/.test(meta.content)
+    )
+      return (enforcedSeen = true);
   }
   return false;
 }

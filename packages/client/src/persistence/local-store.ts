@@ -61,7 +61,9 @@ export class IdbLocalStore implements LocalStore {
   }
 
   async saveConversation(conversationId: string, messages: ClientMessage[]): Promise<void> {
-    await (await this.db).put('conversations', { id: conversationId, savedAt: Date.now(), messages: messages.slice(-CACHED_MESSAGES) });
+    await (
+      await this.db
+    ).put('conversations', { id: conversationId, savedAt: Date.now(), messages: messages.slice(-CACHED_MESSAGES) });
   }
 
   async loadConversation(conversationId: string): Promise<ClientMessage[] | undefined> {
@@ -69,7 +71,10 @@ export class IdbLocalStore implements LocalStore {
   }
 
   close(): void {
-    void this.db.then((db) => db.close(), () => undefined);
+    void this.db.then(
+      (db) => db.close(),
+      () => undefined,
+    );
   }
 }
 

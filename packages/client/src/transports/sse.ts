@@ -71,10 +71,15 @@ export const sseTransport: TransportFactory = (url: string, handlers: TransportH
     if (closed || inFlight || sid === undefined || queue.length === 0) return;
     inFlight = true;
     const body = queue.splice(0).join('\n');
-    fetch(`${base}/sse/frames?sid=${encodeURIComponent(sid)}`, { method: 'POST', body, headers: { 'content-type': 'text/plain;charset=UTF-8' } }).then(
+    fetch(`${base}/sse/frames?sid=${encodeURIComponent(sid)}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+    }).then(
       (response) => {
         inFlight = false;
-        if (!response.ok) return finish(response.status === 404 ? 4000 : 1011, `POST /sse/frames answered ${response.status}`);
+        if (!response.ok)
+          return finish(response.status === 404 ? 4000 : 1011, `POST /sse/frames answered ${response.status}`);
         pump();
       },
       (error: unknown) => {

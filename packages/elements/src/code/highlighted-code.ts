@@ -77,7 +77,11 @@ export const CHUNK_LINES = 40;
  * Why chunks: laying out ~90,000 spans in one go took 846 ms in one task in Chromium 156 here, while chunks
  * off screen are skipped and the caller swaps them in one per frame (see code-block.ts).
  */
-export async function buildChunks(highlighted: Highlighted, shouldYield: () => boolean, pause: () => Promise<void>): Promise<HTMLElement[]> {
+export async function buildChunks(
+  highlighted: Highlighted,
+  shouldYield: () => boolean,
+  pause: () => Promise<void>,
+): Promise<HTMLElement[]> {
   const { text: code, marks, classes: names } = highlighted;
   const chunks: HTMLElement[] = [];
   /** Class names of the open spans, outermost first. */

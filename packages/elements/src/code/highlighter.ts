@@ -32,14 +32,20 @@ export interface HighlightOptions {
 /** Without a worker, blocks up to this size are still highlighted inline (~25 ms at the rate above, under a long task). */
 export const FALLBACK_INLINE_MAX_CHARS = 8_000;
 
-const options: HighlightOptions = { inlineMaxChars: 2_000, maxChars: 500_000, workerUrl: undefined, workerIdleMs: 30_000 };
+const options: HighlightOptions = {
+  inlineMaxChars: 2_000,
+  maxChars: 500_000,
+  workerUrl: undefined,
+  workerIdleMs: 30_000,
+};
 
 /** How blocks were highlighted so far (for tests and diagnostics). */
 export const highlightStats = { inline: 0, worker: 0, plain: 0, workerFailures: 0 };
 
 /** Changes where and up to what size code blocks are highlighted (applies to blocks closed from now on). */
 export function configureHighlighting(changes: Partial<HighlightOptions>): void {
-  if ('workerUrl' in changes && changes.workerUrl !== options.workerUrl) closeWorker(new Error('highlight worker replaced'));
+  if ('workerUrl' in changes && changes.workerUrl !== options.workerUrl)
+    closeWorker(new Error('highlight worker replaced'));
   Object.assign(options, changes);
   workerBroken = false;
 }
@@ -54,7 +60,10 @@ export async function highlightCode(code: string, language: string): Promise<Hig
       return highlighted;
     } catch (error) {
       highlightStats.workerFailures++;
-      console.warn('llc: the highlight worker is unavailable; large code blocks are highlighted inline or left plain', error);
+      console.warn(
+        'llc: the highlight worker is unavailable; large code blocks are highlighted inline or left plain',
+        error,
+      );
     }
   }
   if (code.length > Math.max(options.inlineMaxChars, FALLBACK_INLINE_MAX_CHARS)) return plain();

@@ -11,7 +11,8 @@ export class ConversationController implements ReactiveController {
   private conversationId?: string;
   private readonly frame: FrameScheduler;
   private readonly onConversation = (event: Event) => {
-    if ((event as CustomEvent<{ conversationId: string }>).detail.conversationId === this.conversationId) this.frame.schedule();
+    if ((event as CustomEvent<{ conversationId: string }>).detail.conversationId === this.conversationId)
+      this.frame.schedule();
   };
 
   constructor(private readonly host: ReactiveControllerHost) {

@@ -85,7 +85,8 @@ export class FlushPlanner {
     this.framesSinceFlush++;
     // A caller that sleeps until the flush is due never asks for the frames in between: count them by time, or an
     // expensive last flush (spacing 2) would cost one more frame of lag after the interval (seen in the bench).
-    if (now !== undefined) this.framesSinceFlush = Math.max(this.framesSinceFlush, Math.round((now - this.lastFlushAt) / FRAME_MS));
+    if (now !== undefined)
+      this.framesSinceFlush = Math.max(this.framesSinceFlush, Math.round((now - this.lastFlushAt) / FRAME_MS));
     const spacing = Math.min(this.maxLagFrames, Math.max(1, Math.ceil(this.lastCostMs / this.budgetMs)));
     if (this.framesSinceFlush < spacing) return 0;
     if (now !== undefined && now - this.lastFlushAt < this.minIntervalMs - FLUSH_EARLY_MS) return 0;

@@ -52,10 +52,12 @@ export function decodeHTML(str: string): string {
  * written). Same contract as `decodeHTMLStrict` from `entities`.
  */
 export function decodeHTMLStrict(str: string): string {
-  return str.indexOf('&') < 0 ? str : str.replace(TERMINATED_REFERENCE, (reference) => {
-    const text = parse(reference);
-    // The parser matched only a legacy prefix (`&not` of `&notit;`) if the rest came back as written, which
-    // always ends in the `;`. The one reference whose own character is `;` is `&semi;`.
-    return text.endsWith(';') && text !== ';' ? reference : text;
-  });
+  return str.indexOf('&') < 0
+    ? str
+    : str.replace(TERMINATED_REFERENCE, (reference) => {
+        const text = parse(reference);
+        // The parser matched only a legacy prefix (`&not` of `&notit;`) if the rest came back as written, which
+        // always ends in the `;`. The one reference whose own character is `;` is `&semi;`.
+        return text.endsWith(';') && text !== ';' ? reference : text;
+      });
 }

@@ -13,7 +13,17 @@
  * link reference definition arrives after the link that uses it). `stats` counts such replacements.
  */
 import type MarkdownIt from 'markdown-it';
-import { closingFenceLine, couldCloseFence, endsInOpenFence, isOpenFence, lineCount, lineStarts, offsetOfLine, topLevelBlocks, type TopBlock } from './blocks.js';
+import {
+  closingFenceLine,
+  couldCloseFence,
+  endsInOpenFence,
+  isOpenFence,
+  lineCount,
+  lineStarts,
+  offsetOfLine,
+  topLevelBlocks,
+  type TopBlock,
+} from './blocks.js';
 import { repairTail } from './repair.js';
 import { sanitizeToFragment, sharedMarkdown } from './render-markdown.js';
 import { applyTextInsertion, findTextInsertion } from './text-patch.js';
@@ -97,7 +107,14 @@ export class IncrementalMarkdown {
   private open: RenderedBlock[] = [];
   private openFence: OpenFence | undefined;
   private finished = false;
-  readonly stats: IncrementalStats = { frozenBlocks: 0, tailRenders: 0, textInserts: 0, fenceAppends: 0, fenceFastAppends: 0, reconciled: 0 };
+  readonly stats: IncrementalStats = {
+    frozenBlocks: 0,
+    tailRenders: 0,
+    textInserts: 0,
+    fenceAppends: 0,
+    fenceFastAppends: 0,
+    reconciled: 0,
+  };
 
   constructor(
     readonly container: HTMLElement,
@@ -156,16 +173,26 @@ export class IncrementalMarkdown {
   }
 
   /** Builds a block's nodes (sanitised) from its HTML, rendered here unless the caller already has it. */
-  private renderBlock(tokens: Token[], block: TopBlock, env: object, html = this.renderHtml(tokens, block, env)): RenderedBlock {
+  private renderBlock(
+    tokens: Token[],
+    block: TopBlock,
+    env: object,
+    html = this.renderHtml(tokens, block, env),
+  ): RenderedBlock {
     const first = tokens[block.from]!;
-    const fence = block.to - block.from === 1 && first.type === 'fence' ? { info: first.info, content: first.content, token: first, stale: false } : undefined;
+    const fence =
+      block.to - block.from === 1 && first.type === 'fence'
+        ? { info: first.info, content: first.content, token: first, stale: false }
+        : undefined;
     return { html, nodes: [...sanitizeToFragment(html).childNodes], ...(fence ? { fence } : {}) };
   }
 
   private htmlOf(block: RenderedBlock): string {
     const fence = block.fence;
     if (fence?.stale) {
-      const token = Object.assign(Object.create(Object.getPrototypeOf(fence.token) as object) as Token, fence.token, { content: fence.content });
+      const token = Object.assign(Object.create(Object.getPrototypeOf(fence.token) as object) as Token, fence.token, {
+        content: fence.content,
+      });
       block.html = this.md.renderer.render([token], this.md.options, {});
       fence.stale = false;
     }
@@ -179,7 +206,9 @@ export class IncrementalMarkdown {
     const blocks = topLevelBlocks(parsed.tokens);
     const keepOpen = all ? 0 : 2;
     if (blocks.length <= keepOpen) return { ...parsed, src: tail };
-    const cut = all ? tail.length : offsetOfLine(lineStarts(tail), blocks[blocks.length - keepOpen]!.startLine, tail.length);
+    const cut = all
+      ? tail.length
+      : offsetOfLine(lineStarts(tail), blocks[blocks.length - keepOpen]!.startLine, tail.length);
     // Parse the settled part on its own: it yields exactly its blocks and the reference definitions it holds.
     const settled = this.parse(tail.slice(0, cut), this.frozenRefs);
     const settledBlocks = topLevelBlocks(settled.tokens);
@@ -187,7 +216,10 @@ export class IncrementalMarkdown {
       const html = this.renderHtml(settled.tokens, block, settled.env);
       const shown = this.open[i];
       // Sanitising is a large share of a render: only a block that changed is built again.
-      const keep = shown && (this.htmlOf(shown) === html || this.insertText(shown, html)) ? shown : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
+      const keep =
+        shown && (this.htmlOf(shown) === html || this.insertText(shown, html))
+          ? shown
+          : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
       this.freezeBlock(keep);
     });
     this.open = this.open.slice(settledBlocks.length);
@@ -207,7 +239,8 @@ export class IncrementalMarkdown {
     const next = block.nodes[block.nodes.length - 1]?.nextSibling ?? null;
     const replaced = this.options.onBlockFrozen(block.nodes, this.htmlOf(block));
     if (!replaced) return block;
-    for (const n of block.nodes) if (!replaced.includes(n) && n.parentNode === this.container) this.container.removeChild(n);
+    for (const n of block.nodes)
+      if (!replaced.includes(n) && n.parentNode === this.container) this.container.removeChild(n);
     for (const n of replaced) this.container.insertBefore(n, next && next.parentNode === this.container ? next : null);
     return { ...block, nodes: replaced };
   }
@@ -253,11 +286,20 @@ export class IncrementalMarkdown {
     const starts = lineStarts(src);
     if (!isOpenFence(token, src, starts)) return undefined;
     const contentStart = this.frozenLength + offsetOfLine(starts, last.startLine + 1, Infinity);
-    const code = shown.nodes.find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')?.querySelector('code');
+    const code = shown.nodes
+      .find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')
+      ?.querySelector('code');
     // The content must be the text verbatim (it is not when markdown-it replaced a NUL character, say).
-    if (contentStart > this.text.length || !code || !this.text.startsWith(shown.fence.content, contentStart)) return undefined;
+    if (contentStart > this.text.length || !code || !this.text.startsWith(shown.fence.content, contentStart))
+      return undefined;
     const marker = token.markup[0]!;
-    return { block: shown, code, closer: closingFenceLine(marker, token.markup.length), marker, shownTo: contentStart + shown.fence.content.length };
+    return {
+      block: shown,
+      code,
+      closer: closingFenceLine(marker, token.markup.length),
+      marker,
+      shownTo: contentStart + shown.fence.content.length,
+    };
   }
 
   /**
@@ -273,9 +315,11 @@ export class IncrementalMarkdown {
     if (lastLineStart > from) {
       // Complete lines arrived. The first may be the rest of a line already shown, which cannot close the fence.
       const firstLineStart = text.charCodeAt(from - 1) === 10 ? from : text.indexOf('\n', from) + 1;
-      if (firstLineStart < lastLineStart && open.closer.test(text.slice(firstLineStart, lastLineStart - 1))) return false;
+      if (firstLineStart < lastLineStart && open.closer.test(text.slice(firstLineStart, lastLineStart - 1)))
+        return false;
     }
-    const showTo = lastLineStart >= from && couldCloseFence(text.slice(lastLineStart), open.marker) ? lastLineStart : text.length;
+    const showTo =
+      lastLineStart >= from && couldCloseFence(text.slice(lastLineStart), open.marker) ? lastLineStart : text.length;
     const added = text.slice(from, showTo);
     if (added.includes('\0')) return false;
     if (added) {
@@ -300,7 +344,10 @@ export class IncrementalMarkdown {
       // A last line that may yet close the fence is held back rather than shown as code.
       const lastLineStart = src.lastIndexOf('\n') + 1;
       const token = tokens[last.from]!;
-      const holdBack = last.startLine < starts.length - 1 && isOpenFence(token, src, starts) && couldCloseFence(src.slice(lastLineStart), token.markup[0]!);
+      const holdBack =
+        last.startLine < starts.length - 1 &&
+        isOpenFence(token, src, starts) &&
+        couldCloseFence(src.slice(lastLineStart), token.markup[0]!);
       return holdBack ? src.slice(0, lastLineStart) : src;
     }
     if (last.type === 'code_block' || endsInOpenFence(tokens, last, lineCount(src, starts))) return src;
@@ -323,7 +370,9 @@ export class IncrementalMarkdown {
     const fence = shown.fence!;
     if (token.info !== fence.info || !token.content.startsWith(fence.content)) return false;
     if (token.content.length === fence.content.length) return true;
-    const code = shown.nodes.find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')?.querySelector('code');
+    const code = shown.nodes
+      .find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')
+      ?.querySelector('code');
     if (!code) return false;
     code.append(token.content.slice(fence.content.length));
     shown.fence = { info: token.info, content: token.content, token, stale: true };

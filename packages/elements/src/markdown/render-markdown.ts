@@ -11,7 +11,8 @@ const ALLOWED_SCHEMES = /^(https?:|mailto:)/i;
 /** Whether a URL may appear as a link or image source (relative URLs and fragments are fine). */
 export function isSafeUrl(url: string): boolean {
   const trimmed = url.trim();
-  if (trimmed.startsWith('#') || trimmed.startsWith('/') || trimmed.startsWith('./') || trimmed.startsWith('../')) return true;
+  if (trimmed.startsWith('#') || trimmed.startsWith('/') || trimmed.startsWith('./') || trimmed.startsWith('../'))
+    return true;
   // No scheme at all (e.g. "page.html") is relative; anything with a scheme must be allow-listed.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed);
   return scheme === null ? !/[\u0000-\u001f]/.test(trimmed) : ALLOWED_SCHEMES.test(trimmed);
@@ -20,7 +21,8 @@ export function isSafeUrl(url: string): boolean {
 export function createMarkdown(): MarkdownIt {
   const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
   md.validateLink = isSafeUrl;
-  const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  const defaultLinkOpen =
+    md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
   md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
     const token = tokens[idx]!;
     token.attrSet('target', '_blank');
@@ -37,7 +39,10 @@ export function createMarkdown(): MarkdownIt {
 }
 
 let shared: MarkdownIt | undefined;
-const PURIFY_CONFIG = { ADD_ATTR: ['target', 'loading', 'decoding'], FORBID_TAGS: ['style', 'form', 'input', 'button'] };
+const PURIFY_CONFIG = {
+  ADD_ATTR: ['target', 'loading', 'decoding'],
+  FORBID_TAGS: ['style', 'form', 'input', 'button'],
+};
 
 type Purifier = ReturnType<typeof DOMPurify>;
 let stringPurifier: Purifier | undefined;

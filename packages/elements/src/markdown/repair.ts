@@ -31,7 +31,8 @@ function holdBackTable(text: string): string {
   const n = lines.length;
   const last = lines[n - 1] ?? '';
   const prev = lines[n - 2];
-  if (prev !== undefined && prev.includes('|') && last.includes('-') && DELIMITER_ROW.test(last)) return lines.slice(0, n - 2).join('\n');
+  if (prev !== undefined && prev.includes('|') && last.includes('-') && DELIMITER_ROW.test(last))
+    return lines.slice(0, n - 2).join('\n');
   if (last.includes('|') && (prev === undefined || !prev.includes('|'))) return lines.slice(0, n - 1).join('\n');
   return text;
 }
@@ -74,7 +75,10 @@ export function closeInline(input: string): string {
       if (char === '*' && m[0].length === 1 && after === ' ' && /(^|\n)[ \t]*$/.test(text.slice(0, m.index))) continue;
       const doubles = Math.floor(m[0].length / 2);
       const singles = m[0].length % 2;
-      for (const [kind, n] of [['double', doubles], ['single', singles]] as const) {
+      for (const [kind, n] of [
+        ['double', doubles],
+        ['single', singles],
+      ] as const) {
         if (n === 0) continue;
         open[kind].count += n;
         if (open[kind].count % 2 === 1) open[kind].at = m.index;

@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InferenceError, type InferenceBackend, type InferenceEvent, type InferenceRequest, type Usage } from '../backend.js';
+import {
+  InferenceError,
+  type InferenceBackend,
+  type InferenceEvent,
+  type InferenceRequest,
+  type Usage,
+} from '../backend.js';
 
 export interface BackendHarness {
   backend: InferenceBackend;
@@ -41,7 +47,11 @@ export interface StreamOutcome {
 }
 
 /** Runs one stream to its end (or error), collecting everything. */
-export async function collectStream(backend: InferenceBackend, request: InferenceRequest, signal: AbortSignal = new AbortController().signal): Promise<StreamOutcome> {
+export async function collectStream(
+  backend: InferenceBackend,
+  request: InferenceRequest,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<StreamOutcome> {
   const out: StreamOutcome = { text: '', reasoning: '', deltas: 0, events: [] };
   try {
     for await (const event of backend.stream(request, signal)) {
@@ -59,7 +69,11 @@ export async function collectStream(backend: InferenceBackend, request: Inferenc
 }
 
 /** Polls until `check` holds (a bounded wait, not a timing assertion). */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -121,10 +135,13 @@ export function runBackendConformance(name: string, makeHarness: () => Promise<B
     });
 
     it('serves concurrent streams independently', async () => {
-      const requests = Array.from({ length: 12 }, (_, i) => sampleInferenceRequest({ seed: 100 + (i % 3), maxTokens: 40 }));
+      const requests = Array.from({ length: 12 }, (_, i) =>
+        sampleInferenceRequest({ seed: 100 + (i % 3), maxTokens: 40 }),
+      );
       const outs = await Promise.all(requests.map((r) => collectStream(h.backend, r)));
       for (const out of outs) assert.equal(out.error, undefined);
-      for (let i = 3; i < outs.length; i++) assert.equal(outs[i]!.text, outs[i % 3]!.text, `stream ${i} matches its seed twin`);
+      for (let i = 3; i < outs.length; i++)
+        assert.equal(outs[i]!.text, outs[i % 3]!.text, `stream ${i} matches its seed twin`);
     });
 
     it('ends with an aborted error when the caller aborts mid-stream, and frees the request', async () => {
@@ -132,7 +149,10 @@ export function runBackendConformance(name: string, makeHarness: () => Promise<B
       let error: unknown;
       let events = 0;
       try {
-        for await (const event of h.backend.stream(sampleInferenceRequest({ maxTokens: 2000, seed: 99 }), controller.signal)) {
+        for await (const event of h.backend.stream(
+          sampleInferenceRequest({ maxTokens: 2000, seed: 99 }),
+          controller.signal,
+        )) {
           events++;
           if (event.type === 'delta') controller.abort();
         }
@@ -154,7 +174,10 @@ export function runBackendConformance(name: string, makeHarness: () => Promise<B
     });
 
     it('frees the request when the consumer stops iterating early', async () => {
-      for await (const event of h.backend.stream(sampleInferenceRequest({ maxTokens: 2000, seed: 5 }), new AbortController().signal)) {
+      for await (const event of h.backend.stream(
+        sampleInferenceRequest({ maxTokens: 2000, seed: 5 }),
+        new AbortController().signal,
+      )) {
         if (event.type === 'delta') break;
       }
       if (h.pending) await waitFor(async () => (await h.pending!()) === 0, 'the server to drop the abandoned request');

@@ -5,5 +5,12 @@
  * production bridge never ships the simulator; both pass the conformance suite in conformance.ts.
  */
 export { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
-export { httpError, kindForStatus, parseRetryAfter, readErrorObject, streamError, type ServerErrorInfo } from './openai-errors.js';
+export {
+  httpError,
+  kindForStatus,
+  parseRetryAfter,
+  readErrorObject,
+  streamError,
+  type ServerErrorInfo,
+} from './openai-errors.js';
 export { readChunk, type ChunkReading } from './openai-chunks.js';

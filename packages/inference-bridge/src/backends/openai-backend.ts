@@ -11,7 +11,15 @@
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
 import { createParser } from 'eventsource-parser';
-import { InferenceError, type BackendFinishReason, type InferenceBackend, type InferenceErrorKind, type InferenceEvent, type InferenceRequest, type Usage } from '../backend.js';
+import {
+  InferenceError,
+  type BackendFinishReason,
+  type InferenceBackend,
+  type InferenceErrorKind,
+  type InferenceEvent,
+  type InferenceRequest,
+  type Usage,
+} from '../backend.js';
 import { readChunk } from './openai-chunks.js';
 import { describeFetchError, httpError, streamError } from './openai-errors.js';
 
@@ -90,7 +98,11 @@ export class OpenAIBackend implements InferenceBackend {
     };
 
     try {
-      const model = this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(controller.signal));
+      const model =
+        this.options.model ??
+        request.model ??
+        this.options.defaultModel ??
+        (await this.discoverModel(controller.signal));
       let response: Response;
       try {
         response = await this.fetchImpl(this.endpoint, {
@@ -160,12 +172,15 @@ export class OpenAIBackend implements InferenceBackend {
               break;
             }
             if (reading.kind === 'error') throw streamError(backend, reading.error, beforeFirstToken);
-            if (reading.kind === 'malformed') throw error('server', `malformed stream from ${backend}: ${reading.reason}`);
+            if (reading.kind === 'malformed')
+              throw error('server', `malformed stream from ${backend}: ${reading.reason}`);
             if (reading.usage) usage = reading.usage;
             if (reading.finishReason) finishReason = reading.finishReason;
             if (reading.text || reading.reasoning) {
               beforeFirstToken = false;
-              yield reading.reasoning ? { type: 'delta', text: reading.text, reasoning: reading.reasoning } : { type: 'delta', text: reading.text };
+              yield reading.reasoning
+                ? { type: 'delta', text: reading.text, reasoning: reading.reasoning }
+                : { type: 'delta', text: reading.text };
             }
           }
         }
@@ -212,7 +227,10 @@ export class OpenAIBackend implements InferenceBackend {
   private discoverModel(signal: AbortSignal): Promise<string | undefined> {
     this.discovered ??= (async () => {
       try {
-        const response = await this.fetchImpl(this.modelsEndpoint, { headers: this.headers({ requestId: 'models', messages: [], maxTokens: 1 }), signal });
+        const response = await this.fetchImpl(this.modelsEndpoint, {
+          headers: this.headers({ requestId: 'models', messages: [], maxTokens: 1 }),
+          signal,
+        });
         if (!response.ok) return undefined;
         const body = (await response.json()) as { data?: { id?: unknown }[] };
         const id = body.data?.[0]?.id;

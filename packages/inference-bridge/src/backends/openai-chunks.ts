@@ -38,20 +38,29 @@ export function readChunk(data: string): ChunkReading {
   } catch {
     return { kind: 'malformed', reason: `a data line is not JSON: ${data.slice(0, 120)}` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'malformed', reason: 'a data line is not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { kind: 'malformed', reason: 'a data line is not a JSON object' };
   const error = readErrorObject(value);
   if (error) return { kind: 'error', error };
   const chunk = value as Record<string, unknown>;
   const out: Extract<ChunkReading, { kind: 'chunk' }> = { kind: 'chunk', text: '', reasoning: '' };
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
   // n = 1: only choice 0 is ours (a server might still send others; they are ignored).
-  const choice = choices.find((c) => typeof c === 'object' && c !== null && ((c as Record<string, unknown>).index ?? 0) === 0) as Record<string, unknown> | undefined;
+  const choice = choices.find(
+    (c) => typeof c === 'object' && c !== null && ((c as Record<string, unknown>).index ?? 0) === 0,
+  ) as Record<string, unknown> | undefined;
   if (choice) {
-    const delta = typeof choice.delta === 'object' && choice.delta !== null ? (choice.delta as Record<string, unknown>) : {};
+    const delta =
+      typeof choice.delta === 'object' && choice.delta !== null ? (choice.delta as Record<string, unknown>) : {};
     if (typeof delta.content === 'string') out.text = delta.content;
     // Legacy completions-style chunks carry `text` instead of a delta.
     else if (typeof choice.text === 'string') out.text = choice.text;
-    const reasoning = typeof delta.reasoning === 'string' ? delta.reasoning : typeof delta.reasoning_content === 'string' ? delta.reasoning_content : '';
+    const reasoning =
+      typeof delta.reasoning === 'string'
+        ? delta.reasoning
+        : typeof delta.reasoning_content === 'string'
+          ? delta.reasoning_content
+          : '';
     out.reasoning = reasoning;
     if (typeof choice.finish_reason === 'string') {
       const mapped = FINISH_REASONS[choice.finish_reason];

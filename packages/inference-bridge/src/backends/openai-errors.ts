@@ -7,7 +7,8 @@
 import { InferenceError, type InferenceErrorKind } from '../backend.js';
 
 /** Both wordings vLLM has used for "prompt + max_tokens does not fit the context window". */
-const CONTEXT_TOO_LONG = /maximum context length|you requested \d+ tokens|context length is \d+|prompt is too long|too many (input )?tokens/i;
+const CONTEXT_TOO_LONG =
+  /maximum context length|you requested \d+ tokens|context length is \d+|prompt is too long|too many (input )?tokens/i;
 
 /** The error object of a response body or data line, in either of vLLM's shapes. */
 export interface ServerErrorInfo {
@@ -24,9 +25,19 @@ export interface ServerErrorInfo {
 export function readErrorObject(value: unknown): ServerErrorInfo | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const inner = typeof v.error === 'object' && v.error !== null ? (v.error as Record<string, unknown>) : v.object === 'error' ? v : undefined;
+  const inner =
+    typeof v.error === 'object' && v.error !== null
+      ? (v.error as Record<string, unknown>)
+      : v.object === 'error'
+        ? v
+        : undefined;
   if (inner) {
-    const code = typeof inner.code === 'number' ? inner.code : typeof inner.code === 'string' && /^\d{3}$/.test(inner.code) ? Number(inner.code) : undefined;
+    const code =
+      typeof inner.code === 'number'
+        ? inner.code
+        : typeof inner.code === 'string' && /^\d{3}$/.test(inner.code)
+          ? Number(inner.code)
+          : undefined;
     return {
       message: typeof inner.message === 'string' ? inner.message : 'unknown error',
       ...(typeof inner.type === 'string' ? { type: inner.type } : {}),
@@ -42,7 +53,8 @@ export function readErrorObject(value: unknown): ServerErrorInfo | undefined {
 /** The kind for an HTTP status (and message, for 400s). */
 export function kindForStatus(status: number, message: string): InferenceErrorKind {
   if (status === 429 || status === 503) return 'overloaded';
-  if (status === 400 || status === 413 || status === 422) return CONTEXT_TOO_LONG.test(message) ? 'context-too-long' : 'bad-request';
+  if (status === 400 || status === 413 || status === 422)
+    return CONTEXT_TOO_LONG.test(message) ? 'context-too-long' : 'bad-request';
   if (status === 404) return 'model-not-found';
   if (status >= 400 && status < 500) return 'bad-request';
   return 'server';
@@ -58,7 +70,12 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
 }
 
 /** An error for a non-2xx response, from its status, headers and (bounded) body text. */
-export function httpError(backend: string, status: number, bodyText: string, retryAfterHeader: string | null): InferenceError {
+export function httpError(
+  backend: string,
+  status: number,
+  bodyText: string,
+  retryAfterHeader: string | null,
+): InferenceError {
   let info: ServerErrorInfo | undefined;
   try {
     info = readErrorObject(JSON.parse(bodyText));
@@ -82,8 +99,13 @@ export function httpError(backend: string, status: number, bodyText: string, ret
  */
 export function streamError(backend: string, info: ServerErrorInfo, beforeFirstToken: boolean): InferenceError {
   const status = info.code;
-  const kind: InferenceErrorKind = status !== undefined && status >= 400 && status < 500 ? kindForStatus(status, info.message) : 'server';
-  return new InferenceError(kind, info.message, { backend, beforeFirstToken, ...(status !== undefined ? { status } : {}) });
+  const kind: InferenceErrorKind =
+    status !== undefined && status >= 400 && status < 500 ? kindForStatus(status, info.message) : 'server';
+  return new InferenceError(kind, info.message, {
+    backend,
+    beforeFirstToken,
+    ...(status !== undefined ? { status } : {}),
+  });
 }
 
 /** Readable cause of a fetch failure (undici wraps the socket error in `cause`). */

@@ -18,41 +18,130 @@ import { serveMetrics } from './metrics-server.js';
 import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
 
 const OPTIONS = {
-  broker: { type: 'string', env: 'LLC_BROKER', placeholder: 'nats://…', help: 'NATS server URL(s), comma-separated (required)' },
-  'backend-url': { type: 'list', env: 'LLC_BACKEND_URL', placeholder: 'URLs', help: 'OpenAI-compatible base URLs, e.g. http://gpu:8000/v1 (required)' },
+  broker: {
+    type: 'string',
+    env: 'LLC_BROKER',
+    placeholder: 'nats://…',
+    help: 'NATS server URL(s), comma-separated (required)',
+  },
+  'backend-url': {
+    type: 'list',
+    env: 'LLC_BACKEND_URL',
+    placeholder: 'URLs',
+    help: 'OpenAI-compatible base URLs, e.g. http://gpu:8000/v1 (required)',
+  },
   'backend-api-key': { type: 'string', env: 'LLC_BACKEND_API_KEY', help: 'API key sent to the backends' },
   model: { type: 'string', env: 'LLC_MODEL', help: 'Model name reported when a request names none' },
-  'max-in-flight': { type: 'number', env: 'LLC_BRIDGE_MAX_IN_FLIGHT', default: 256, help: 'Requests this process generates at once' },
-  'batch-window-ms': { type: 'number', env: 'LLC_BRIDGE_BATCH_WINDOW_MS', default: 15, help: 'Later tokens are published at most this often per stream' },
-  'batch-max-chars': { type: 'number', env: 'LLC_BRIDGE_BATCH_MAX_CHARS', default: 4096, help: '…or as soon as this many characters are held' },
-  'ttft-timeout-ms': { type: 'number', env: 'LLC_BRIDGE_TTFT_TIMEOUT_MS', default: 30_000, help: 'No first token within this long → fail over (0 = no timeout)' },
-  'target-in-flight': { type: 'number', env: 'LLC_BRIDGE_TARGET_IN_FLIGHT', default: 0, help: 'Requests per replica before requests queue in the bridge (0 = no admission control)' },
-  'max-queue-ms': { type: 'number', env: 'LLC_BRIDGE_MAX_QUEUE_MS', default: 30_000, help: 'Longest wait in the queue before the fallback (or an "overloaded" error)' },
-  'metrics-scrape-ms': { type: 'number', env: 'LLC_BRIDGE_METRICS_SCRAPE_MS', default: 250, help: "Interval for scraping each replica's /metrics (vLLM load)" },
-  'metrics-stale-after': { type: 'number', env: 'LLC_BRIDGE_METRICS_STALE_AFTER', default: 4, help: 'Scrape intervals after which a reading is stale (then only own in-flight counts)' },
-  scrape: { type: 'boolean', env: 'LLC_BRIDGE_SCRAPE', default: true, help: "Scrape each replica's /metrics for load (--no-scrape: own in-flight counts only)" },
-  'cooldown-ms': { type: 'number', env: 'LLC_BRIDGE_COOLDOWN_MS', default: 5000, help: 'First cooldown of a failing backend (doubles per trip; Retry-After honoured)' },
+  'max-in-flight': {
+    type: 'number',
+    env: 'LLC_BRIDGE_MAX_IN_FLIGHT',
+    default: 256,
+    help: 'Requests this process generates at once',
+  },
+  'batch-window-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_BATCH_WINDOW_MS',
+    default: 15,
+    help: 'Later tokens are published at most this often per stream',
+  },
+  'batch-max-chars': {
+    type: 'number',
+    env: 'LLC_BRIDGE_BATCH_MAX_CHARS',
+    default: 4096,
+    help: '…or as soon as this many characters are held',
+  },
+  'ttft-timeout-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_TTFT_TIMEOUT_MS',
+    default: 30_000,
+    help: 'No first token within this long → fail over (0 = no timeout)',
+  },
+  'target-in-flight': {
+    type: 'number',
+    env: 'LLC_BRIDGE_TARGET_IN_FLIGHT',
+    default: 0,
+    help: 'Requests per replica before requests queue in the bridge (0 = no admission control)',
+  },
+  'max-queue-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_MAX_QUEUE_MS',
+    default: 30_000,
+    help: 'Longest wait in the queue before the fallback (or an "overloaded" error)',
+  },
+  'metrics-scrape-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_METRICS_SCRAPE_MS',
+    default: 250,
+    help: "Interval for scraping each replica's /metrics (vLLM load)",
+  },
+  'metrics-stale-after': {
+    type: 'number',
+    env: 'LLC_BRIDGE_METRICS_STALE_AFTER',
+    default: 4,
+    help: 'Scrape intervals after which a reading is stale (then only own in-flight counts)',
+  },
+  scrape: {
+    type: 'boolean',
+    env: 'LLC_BRIDGE_SCRAPE',
+    default: true,
+    help: "Scrape each replica's /metrics for load (--no-scrape: own in-flight counts only)",
+  },
+  'cooldown-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_COOLDOWN_MS',
+    default: 5000,
+    help: 'First cooldown of a failing backend (doubles per trip; Retry-After honoured)',
+  },
   'max-cooldown-ms': { type: 'number', env: 'LLC_BRIDGE_MAX_COOLDOWN_MS', default: 60_000, help: 'Longest cooldown' },
-  'fallback-url': { type: 'string', env: 'LLC_FALLBACK_URL', placeholder: 'URL', help: 'OpenAI-compatible cloud fallback, used when no replica can serve, e.g. https://api.openai.com/v1' },
+  'fallback-url': {
+    type: 'string',
+    env: 'LLC_FALLBACK_URL',
+    placeholder: 'URL',
+    help: 'OpenAI-compatible cloud fallback, used when no replica can serve, e.g. https://api.openai.com/v1',
+  },
   'fallback-api-key': { type: 'string', env: 'LLC_FALLBACK_API_KEY', help: 'API key for the fallback' },
-  'fallback-model': { type: 'string', env: 'LLC_FALLBACK_MODEL', help: 'Model requested from the fallback (required with --fallback-url)' },
-  'metrics-port': { type: 'number', env: 'LLC_BRIDGE_METRICS_PORT', help: 'Serve Prometheus metrics on this port at /metrics (0 = a free port)' },
-  'metrics-host': { type: 'string', env: 'LLC_BRIDGE_METRICS_HOST', default: '0.0.0.0', help: 'Address for the metrics endpoint' },
+  'fallback-model': {
+    type: 'string',
+    env: 'LLC_FALLBACK_MODEL',
+    help: 'Model requested from the fallback (required with --fallback-url)',
+  },
+  'metrics-port': {
+    type: 'number',
+    env: 'LLC_BRIDGE_METRICS_PORT',
+    help: 'Serve Prometheus metrics on this port at /metrics (0 = a free port)',
+  },
+  'metrics-host': {
+    type: 'string',
+    env: 'LLC_BRIDGE_METRICS_HOST',
+    default: '0.0.0.0',
+    help: 'Address for the metrics endpoint',
+  },
 } satisfies OptionSpecs;
 
 async function main(): Promise<void> {
   const o = parseOptions(OPTIONS, process.argv.slice(2));
   if (o.help) {
-    process.stdout.write(formatHelp('llc-bridge', 'LocalLightChat inference bridge: broker work queue → vLLM → conversation events.', OPTIONS));
+    process.stdout.write(
+      formatHelp(
+        'llc-bridge',
+        'LocalLightChat inference bridge: broker work queue → vLLM → conversation events.',
+        OPTIONS,
+      ),
+    );
     return;
   }
-  if (!o.broker?.startsWith('nats://')) throw new CliUsageError('--broker nats://host:port is required (in-process brokers run inside llc-relay)');
+  if (!o.broker?.startsWith('nats://'))
+    throw new CliUsageError('--broker nats://host:port is required (in-process brokers run inside llc-relay)');
   const urls = o['backend-url'] ?? [];
   if (urls.length === 0) throw new CliUsageError('--backend-url is required');
   const ttft = o['ttft-timeout-ms'];
   const backends = urls.map((baseURL) => {
     if (!/^https?:\/\//.test(baseURL)) throw new CliUsageError(`--backend-url expects http(s) URLs, got "${baseURL}"`);
-    return new OpenAIBackend({ baseURL, ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}), ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}) });
+    return new OpenAIBackend({
+      baseURL,
+      ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}),
+      ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}),
+    });
   });
   let fallback: OpenAIBackend | undefined;
   if (o['fallback-url']) {
@@ -68,21 +157,29 @@ async function main(): Promise<void> {
   for (const key of ['target-in-flight', 'max-queue-ms', 'cooldown-ms', 'max-cooldown-ms'] as const) {
     if (!(o[key] >= 0)) throw new CliUsageError(`--${key} must be ≥ 0`);
   }
-  if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0)) throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
+  if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0))
+    throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
   if (o['max-cooldown-ms'] < o['cooldown-ms']) throw new CliUsageError('--max-cooldown-ms must be ≥ --cooldown-ms');
   const router = new LoadAwareRouter({
     // vLLM serves /metrics at the server root, next to /v1.
-    backends: backends.map((backend, i) => ({ backend, ...(!o.scrape ? {} : { metricsUrl: new URL('/metrics', urls[i]).toString() }) })),
+    backends: backends.map((backend, i) => ({
+      backend,
+      ...(!o.scrape ? {} : { metricsUrl: new URL('/metrics', urls[i]).toString() }),
+    })),
     ...(fallback ? { fallback } : {}),
     ...(o['target-in-flight'] > 0 ? { targetInFlight: o['target-in-flight'] } : {}),
     scrapeIntervalMs: o['metrics-scrape-ms'],
     staleAfterIntervals: o['metrics-stale-after'],
     breaker: { baseCooldownMs: o['cooldown-ms'], maxCooldownMs: o['max-cooldown-ms'] },
-    onBreakerOpen: (b, ms, e) => console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
+    onBreakerOpen: (b, ms, e) =>
+      console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
   }).start();
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
-  const metricsServer = o['metrics-port'] !== undefined ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host']) : undefined;
+  const metricsServer =
+    o['metrics-port'] !== undefined
+      ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host'])
+      : undefined;
   const broker = await NatsBroker.connect({ servers: o.broker.split(','), name: `llc-bridge-${process.pid}` });
   const bridge = new Bridge({
     broker,
@@ -113,7 +210,10 @@ async function main(): Promise<void> {
         router.close();
         return metricsServer?.close();
       })
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

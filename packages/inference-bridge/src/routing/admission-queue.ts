@@ -69,8 +69,13 @@ export class AdmissionQueue {
    * one excluded); rejects with an `aborted` InferenceError when `signal` aborts while waiting, or `overloaded`
    * when it waited `maxWaitMs` and there is no overflow backend.
    */
-  acquire(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>, options: AcquireOptions): Promise<Lease | undefined> {
-    if (options.signal.aborted) return Promise.reject(new InferenceError('aborted', 'the request was stopped while waiting for a model server'));
+  acquire(
+    request: InferenceRequest,
+    exclude: ReadonlySet<InferenceBackend>,
+    options: AcquireOptions,
+  ): Promise<Lease | undefined> {
+    if (options.signal.aborted)
+      return Promise.reject(new InferenceError('aborted', 'the request was stopped while waiting for a model server'));
     const availability = this.router.availability?.(request, exclude) ?? 'now';
     // Nobody is waiting, so nobody is overtaken.
     if (availability === 'now' && this.waiting.length === 0) return Promise.resolve(this.place(request, exclude));
@@ -126,7 +131,8 @@ export class AdmissionQueue {
   close(): void {
     this.unsubscribe?.();
     if (this.positionTimer) clearTimeout(this.positionTimer);
-    for (const w of this.waiting.splice(0)) w.settle(undefined, new InferenceError('aborted', 'the bridge is shutting down'));
+    for (const w of this.waiting.splice(0))
+      w.settle(undefined, new InferenceError('aborted', 'the bridge is shutting down'));
   }
 
   private place(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): Lease | undefined {
@@ -137,7 +143,10 @@ export class AdmissionQueue {
   private overflowOrFail(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): Lease {
     const backend = this.router.overflow?.(request, exclude);
     if (backend) return { backend, dispatch: this.router.dispatched(backend) };
-    throw new InferenceError('overloaded', `no model server had capacity within ${Math.round(this.maxWaitMs / 1000)} s`);
+    throw new InferenceError(
+      'overloaded',
+      `no model server had capacity within ${Math.round(this.maxWaitMs / 1000)} s`,
+    );
   }
 
   /** Sorted insert: priority ascending, then arrival. */
@@ -165,7 +174,7 @@ export class AdmissionQueue {
   /** Dispatches, in queue order, every waiting request that can go now. */
   private pump(): void {
     let changed = false;
-    for (let i = 0; i < this.waiting.length; ) {
+    for (let i = 0; i < this.waiting.length;) {
       const w = this.waiting[i]!;
       const availability = this.router.availability?.(w.request, w.exclude) ?? 'now';
       if (availability === 'wait') {

@@ -34,8 +34,10 @@ export class CircuitBreaker {
     this.base = options.baseCooldownMs ?? 5000;
     this.max = options.maxCooldownMs ?? 60_000;
     this.threshold = options.failureThreshold ?? 3;
-    if (!(this.base >= 0) || !(this.max >= this.base)) throw new RangeError(`cooldowns must satisfy 0 ≤ base (${this.base}) ≤ max (${this.max})`);
-    if (!Number.isInteger(this.threshold) || this.threshold < 1) throw new RangeError(`failureThreshold must be a positive integer, got ${this.threshold}`);
+    if (!(this.base >= 0) || !(this.max >= this.base))
+      throw new RangeError(`cooldowns must satisfy 0 ≤ base (${this.base}) ≤ max (${this.max})`);
+    if (!Number.isInteger(this.threshold) || this.threshold < 1)
+      throw new RangeError(`failureThreshold must be a positive integer, got ${this.threshold}`);
   }
 
   state(now: number): BreakerState {
@@ -86,7 +88,11 @@ export class CircuitBreaker {
     this.probing = false;
     if (!(error instanceof InferenceError)) return undefined;
     const kind = error.kind;
-    const trips = kind === 'connect' || kind === 'overloaded' || kind === 'timeout' || (kind === 'server' && (wasProbe || ++this.serverFailures >= this.threshold));
+    const trips =
+      kind === 'connect' ||
+      kind === 'overloaded' ||
+      kind === 'timeout' ||
+      (kind === 'server' && (wasProbe || ++this.serverFailures >= this.threshold));
     if (!trips) return undefined;
     const retryAfter = Math.min(error.details.retryAfterMs ?? 0, this.max * 10);
     if (this.state(now) === 'open' && !wasProbe) {

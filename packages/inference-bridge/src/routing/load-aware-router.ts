@@ -90,7 +90,8 @@ export class LoadAwareRouter implements Router {
   private readonly kvWeight: number;
 
   constructor(private readonly options: LoadAwareRouterOptions) {
-    if (options.backends.length === 0 && !options.fallback) throw new RangeError('LoadAwareRouter needs at least one backend');
+    if (options.backends.length === 0 && !options.fallback)
+      throw new RangeError('LoadAwareRouter needs at least one backend');
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.waitingWeight = options.waitingWeight ?? 4;
@@ -141,7 +142,9 @@ export class LoadAwareRouter implements Router {
 
   choose(_request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): InferenceBackend | undefined {
     const now = this.now();
-    const ready = this.primaries.filter((s) => !exclude.has(s.backend) && s.breaker.available(now) && this.load(s, now) < s.target);
+    const ready = this.primaries.filter(
+      (s) => !exclude.has(s.backend) && s.breaker.available(now) && this.load(s, now) < s.target,
+    );
     if (ready.length > 0) return this.pickOfTwo(ready, now).backend;
     // A merely busy pool waits (see availability); the fallback stands in when every primary left for this
     // request is cooling down, or none is left.

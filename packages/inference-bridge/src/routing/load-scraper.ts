@@ -54,7 +54,8 @@ export class LoadScraper {
 
   constructor(private readonly options: LoadScraperOptions) {
     if (!(options.intervalMs > 0)) throw new RangeError(`scrape interval must be > 0 ms, got ${options.intervalMs}`);
-    if (!(options.staleAfterIntervals > 0)) throw new RangeError(`staleAfterIntervals must be > 0, got ${options.staleAfterIntervals}`);
+    if (!(options.staleAfterIntervals > 0))
+      throw new RangeError(`staleAfterIntervals must be > 0, got ${options.staleAfterIntervals}`);
     this.now = options.now ?? Date.now;
     this.fetchImpl = options.fetch ?? globalThis.fetch;
   }
@@ -75,12 +76,18 @@ export class LoadScraper {
   /** The latest reading when it is fresh, else undefined. */
   fresh(now = this.now()): LoadReading | undefined {
     if (!this.reading || this.lastFailed) return undefined;
-    return now - this.reading.at <= this.options.intervalMs * this.options.staleAfterIntervals ? this.reading : undefined;
+    return now - this.reading.at <= this.options.intervalMs * this.options.staleAfterIntervals
+      ? this.reading
+      : undefined;
   }
 
   /** For logs and tests: the last reading (fresh or not) and why the last scrape failed, if it did. */
   get state(): { reading?: LoadReading; stale: boolean; error?: string } {
-    return { ...(this.reading ? { reading: this.reading } : {}), stale: this.fresh() === undefined, ...(this.lastError ? { error: this.lastError } : {}) };
+    return {
+      ...(this.reading ? { reading: this.reading } : {}),
+      stale: this.fresh() === undefined,
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
   }
 
   /** One scrape (concurrent calls share it). */
@@ -96,12 +103,15 @@ export class LoadScraper {
     const at = this.now();
     const ownInFlightAtScrape = this.options.ownInFlight();
     try {
-      const response = await this.fetchImpl(this.options.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? Math.max(this.options.intervalMs, 2000)) });
+      const response = await this.fetchImpl(this.options.url, {
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? Math.max(this.options.intervalMs, 2000)),
+      });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const sums = sumSamples(await response.text(), WANTED);
       const waiting = finite(sums.get(VLLM_LOAD_METRICS.waiting)?.sum);
       const running = finite(sums.get(VLLM_LOAD_METRICS.running)?.sum);
-      if (waiting === undefined || running === undefined) throw new Error(`no ${VLLM_LOAD_METRICS.waiting} / ${VLLM_LOAD_METRICS.running} samples`);
+      if (waiting === undefined || running === undefined)
+        throw new Error(`no ${VLLM_LOAD_METRICS.waiting} / ${VLLM_LOAD_METRICS.running} samples`);
       // Several engines each report a 0–1 usage: their mean is the replica's (the sum could exceed 1).
       const kv = sums.get(VLLM_LOAD_METRICS.kvUsage);
       const kvUsage = Math.min(1, Math.max(0, finite(kv ? kv.sum / kv.count : 0) ?? 0));

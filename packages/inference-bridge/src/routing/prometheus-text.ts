@@ -29,7 +29,8 @@ export interface SampleSum {
  * Throws {@link PrometheusParseError} on a malformed sample line.
  */
 export function sumSamples(text: string, wanted?: ReadonlySet<string>): Map<string, SampleSum> {
-  if (text.length > MAX_EXPOSITION_CHARS) throw new PrometheusParseError(`exposition larger than ${MAX_EXPOSITION_CHARS} characters`);
+  if (text.length > MAX_EXPOSITION_CHARS)
+    throw new PrometheusParseError(`exposition larger than ${MAX_EXPOSITION_CHARS} characters`);
   const sums = new Map<string, SampleSum>();
   let lineNo = 0;
   for (const raw of text.split('\n')) {
@@ -76,6 +77,7 @@ function parseValue(text: string, lineNo: number): number {
       return NaN;
   }
   const value = Number(text);
-  if (text === '' || Number.isNaN(value)) throw new PrometheusParseError(`line ${lineNo}: "${text}" is not a sample value`);
+  if (text === '' || Number.isNaN(value))
+    throw new PrometheusParseError(`line ${lineNo}: "${text}" is not a sample value`);
   return value;
 }

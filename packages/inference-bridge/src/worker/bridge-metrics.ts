@@ -18,7 +18,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export type RequestOutcome = 'ok' | 'cancelled' | 'failover' | 'error';
 
 /** vLLM's TTFT buckets (seconds), so bridge and engine histograms line up. */
-const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
+const TTFT_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
+];
 /** vLLM's inter-token-latency buckets. */
 const ITL_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
 
@@ -35,8 +37,18 @@ export class BridgeMetrics {
   constructor(registry = new Registry()) {
     this.registry = registry;
     const registers = [registry];
-    this.requests = new Counter({ name: 'llc_bridge_requests_total', help: 'Requests sent to inference backends, by outcome.', labelNames: ['backend', 'outcome'], registers });
-    this.inFlight = new Gauge({ name: 'llc_bridge_in_flight', help: 'Requests on each inference backend now.', labelNames: ['backend'], registers });
+    this.requests = new Counter({
+      name: 'llc_bridge_requests_total',
+      help: 'Requests sent to inference backends, by outcome.',
+      labelNames: ['backend', 'outcome'],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: 'llc_bridge_in_flight',
+      help: 'Requests on each inference backend now.',
+      labelNames: ['backend'],
+      registers,
+    });
     const depth = () => this.queueDepthSource();
     this.queueDepth = new Gauge({
       name: 'llc_bridge_queue_depth',
@@ -46,9 +58,26 @@ export class BridgeMetrics {
         this.set(depth());
       },
     });
-    this.ttft = new Histogram({ name: 'llc_bridge_ttft_seconds', help: 'Time from dispatch to the first delta.', labelNames: ['backend'], buckets: TTFT_BUCKETS, registers });
-    this.itl = new Histogram({ name: 'llc_bridge_itl_seconds', help: 'Time between consecutive deltas of a stream.', labelNames: ['backend'], buckets: ITL_BUCKETS, registers });
-    this.failovers = new Counter({ name: 'llc_bridge_failovers_total', help: 'Requests moved to another backend before their first token.', labelNames: ['backend', 'reason'], registers });
+    this.ttft = new Histogram({
+      name: 'llc_bridge_ttft_seconds',
+      help: 'Time from dispatch to the first delta.',
+      labelNames: ['backend'],
+      buckets: TTFT_BUCKETS,
+      registers,
+    });
+    this.itl = new Histogram({
+      name: 'llc_bridge_itl_seconds',
+      help: 'Time between consecutive deltas of a stream.',
+      labelNames: ['backend'],
+      buckets: ITL_BUCKETS,
+      registers,
+    });
+    this.failovers = new Counter({
+      name: 'llc_bridge_failovers_total',
+      help: 'Requests moved to another backend before their first token.',
+      labelNames: ['backend', 'reason'],
+      registers,
+    });
   }
 
   /** Where the queue depth is read from at scrape time. */

@@ -39,10 +39,14 @@ export interface BridgeOptions {
   metrics?: BridgeMetrics;
 }
 
-type Outcome = { kind: 'done'; finishReason: StreamEndFrame['finishReason']; usage?: Usage } | { kind: 'cancelled' } | { kind: 'failed'; error: unknown };
+type Outcome =
+  | { kind: 'done'; finishReason: StreamEndFrame['finishReason']; usage?: Usage }
+  | { kind: 'cancelled' }
+  | { kind: 'failed'; error: unknown };
 
 export class Bridge {
-  private readonly opts: Required<Omit<BridgeOptions, 'defaultModel' | 'admission' | 'metrics'>> & Pick<BridgeOptions, 'defaultModel' | 'metrics'>;
+  private readonly opts: Required<Omit<BridgeOptions, 'defaultModel' | 'admission' | 'metrics'>> &
+    Pick<BridgeOptions, 'defaultModel' | 'metrics'>;
   private readonly active = new Map<string, AbortController>();
   private readonly queue: AdmissionQueue;
   private consumer?: Consumer;
@@ -73,7 +77,9 @@ export class Bridge {
   start(): void {
     if (this.consumer) return;
     this.cancelSub = this.opts.broker.onCancel((streamId) => this.active.get(streamId)?.abort());
-    this.consumer = this.opts.broker.consume((delivery) => this.handle(delivery), { maxInFlight: this.opts.maxInFlight });
+    this.consumer = this.opts.broker.consume((delivery) => this.handle(delivery), {
+      maxInFlight: this.opts.maxInFlight,
+    });
   }
 
   /** Stops taking requests. With `graceful`, waits (up to `timeoutMs`) for running streams to finish. */
@@ -102,9 +108,11 @@ export class Bridge {
     };
     const publishing: { chain: Promise<void> } = { chain: Promise.resolve() };
     const publish = (frame: Parameters<Broker['publish']>[1]) => {
-      publishing.chain = publishing.chain.then(() => broker.publish(req.conversationId, frame)).catch((error: unknown) => {
-        this.opts.log(`publishing to ${req.conversationId} failed`, error);
-      });
+      publishing.chain = publishing.chain
+        .then(() => broker.publish(req.conversationId, frame))
+        .catch((error: unknown) => {
+          this.opts.log(`publishing to ${req.conversationId} failed`, error);
+        });
       return publishing.chain;
     };
     try {
@@ -120,12 +128,21 @@ export class Bridge {
         model: req.model ?? this.opts.defaultModel ?? 'default',
         createdAt: Date.now(),
       });
-      const batcher = new TokenBatcher({ windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars }, (batch) => {
-        seq++;
-        void publish({ type: 'token', streamId: req.streamId, seq, text: batch.text, ...(batch.reasoning ? { reasoning: batch.reasoning } : {}) });
-        // First token out: from now on this request must not be generated again elsewhere.
-        if (seq === 1) void publishing.chain.then(ack);
-      });
+      const batcher = new TokenBatcher(
+        { windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars },
+        (batch) => {
+          seq++;
+          void publish({
+            type: 'token',
+            streamId: req.streamId,
+            seq,
+            text: batch.text,
+            ...(batch.reasoning ? { reasoning: batch.reasoning } : {}),
+          });
+          // First token out: from now on this request must not be generated again elsewhere.
+          if (seq === 1) void publishing.chain.then(ack);
+        },
+      );
       const keepAlive = setInterval(() => void delivery.working().catch(() => undefined), 5000);
       let outcome: Outcome;
       try {
@@ -151,7 +168,12 @@ export class Bridge {
   }
 
   /** Streams from backends, failing over before the first token. */
-  private async generate(req: GenerationRequest, signal: AbortSignal, batcher: TokenBatcher, onQueued: (position: number) => void): Promise<Outcome> {
+  private async generate(
+    req: GenerationRequest,
+    signal: AbortSignal,
+    batcher: TokenBatcher,
+    onQueued: (position: number) => void,
+  ): Promise<Outcome> {
     const tried = new Set<InferenceBackend>();
     const inference: InferenceRequest = {
       requestId: req.requestId,
@@ -185,7 +207,11 @@ export class Bridge {
             batcher.push(event.text, event.reasoning ?? '');
           } else {
             release('ok', event.finishReason === 'abort' ? 'cancelled' : 'ok');
-            return { kind: 'done', finishReason: event.finishReason === 'abort' ? 'cancelled' : event.finishReason, ...(event.usage ? { usage: event.usage } : {}) };
+            return {
+              kind: 'done',
+              finishReason: event.finishReason === 'abort' ? 'cancelled' : event.finishReason,
+              ...(event.usage ? { usage: event.usage } : {}),
+            };
           }
         }
         const error = new InferenceError('server', 'the stream ended without a final event', { backend: backend.name });
@@ -229,11 +255,20 @@ export class Bridge {
     };
   }
 
-  private async end(publish: (f: StreamEndFrame) => Promise<void>, req: GenerationRequest, lastSeq: number, outcome: Outcome): Promise<void> {
+  private async end(
+    publish: (f: StreamEndFrame) => Promise<void>,
+    req: GenerationRequest,
+    lastSeq: number,
+    outcome: Outcome,
+  ): Promise<void> {
     const base = { type: 'stream-end', streamId: req.streamId, conversationId: req.conversationId, lastSeq } as const;
     switch (outcome.kind) {
       case 'done':
-        return publish({ ...base, finishReason: outcome.finishReason, ...(outcome.usage ? { usage: outcome.usage } : {}) });
+        return publish({
+          ...base,
+          finishReason: outcome.finishReason,
+          ...(outcome.usage ? { usage: outcome.usage } : {}),
+        });
       case 'cancelled':
         return publish({ ...base, finishReason: 'cancelled' });
       case 'failed': {

@@ -45,7 +45,13 @@ export class BridgeHarness {
   readonly logs: string[] = [];
 
   constructor(router: Router, options: Omit<Partial<BridgeOptions>, 'broker' | 'router'> = {}) {
-    this.bridge = new Bridge({ broker: this.broker, router, metrics: this.metrics, log: (m) => void this.logs.push(m), ...options });
+    this.bridge = new Bridge({
+      broker: this.broker,
+      router,
+      metrics: this.metrics,
+      log: (m) => void this.logs.push(m),
+      ...options,
+    });
     this.bridge.start();
   }
 
@@ -75,7 +81,9 @@ export class BridgeHarness {
   /** Sum of a bridge metric's samples whose labels include `labels` (0 when none). */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const data = await this.metrics.registry.getSingleMetric(name)?.get();
-    const matching = (data?.values ?? []).filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want));
+    const matching = (data?.values ?? []).filter((v) =>
+      Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want),
+    );
     return matching.reduce((sum, v) => sum + v.value, 0);
   }
 

@@ -19,11 +19,19 @@ export function simFinished(sim: RunningSimulator, reason = ''): Promise<number>
 }
 
 export async function setFaults(sim: RunningSimulator, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${sim.origin}/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${sim.origin}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -41,7 +49,12 @@ export async function holdLoad(sim: RunningSimulator, count: number): Promise<()
     fetch(`${sim.url}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: `background load ${i}` }], max_tokens: 4000, ignore_eos: true, stream: true }),
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: `background load ${i}` }],
+        max_tokens: 4000,
+        ignore_eos: true,
+        stream: true,
+      }),
       signal: controller.signal,
     })
       // Read to the end (until aborted): an unreferenced body may be collected by undici, which closes the
@@ -51,7 +64,10 @@ export async function holdLoad(sim: RunningSimulator, count: number): Promise<()
       })
       .catch(() => undefined),
   );
-  await eventually(() => sim.engine.stats().running + sim.engine.stats().waiting >= count, `${count} background streams on ${sim.port}`);
+  await eventually(
+    () => sim.engine.stats().running + sim.engine.stats().waiting >= count,
+    `${count} background streams on ${sim.port}`,
+  );
   return async () => {
     controller.abort();
     await Promise.all(streams);

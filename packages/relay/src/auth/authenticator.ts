@@ -6,7 +6,16 @@
  * Dev mode signs short-lived HS256 tokens with a per-process secret, served at POST /auth/dev-token, so the
  * demo runs with real authentication and nothing to configure. Production mode refuses to start without keys.
  */
-import { SignJWT, createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  importSPKI,
+  jwtVerify,
+  type CryptoKey,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { randomBytes } from 'node:crypto';
 import { verifyHs256 } from './hs256.js';
 
@@ -40,7 +49,10 @@ export interface Principal {
 
 export class AuthError extends Error {
   override readonly name = 'AuthError';
-  constructor(readonly code: 'unauthorized' | 'token-expired', message: string) {
+  constructor(
+    readonly code: 'unauthorized' | 'token-expired',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -78,7 +90,10 @@ export class Authenticator {
       if (!config.algorithms) algorithms.push('HS256');
     }
     if (config.publicKey) {
-      const { key, alg } = await importPublicKey(config.publicKey, config.algorithms?.filter((a) => a !== 'HS256'));
+      const { key, alg } = await importPublicKey(
+        config.publicKey,
+        config.algorithms?.filter((a) => a !== 'HS256'),
+      );
       keys.push(key);
       if (!config.algorithms) algorithms.push(alg);
     }
@@ -109,9 +124,15 @@ export class Authenticator {
       }
       return cached;
     }
-    const secret = this.algorithms.includes('HS256') ? this.keys.find((k): k is Uint8Array => k instanceof Uint8Array) : undefined;
+    const secret = this.algorithms.includes('HS256')
+      ? this.keys.find((k): k is Uint8Array => k instanceof Uint8Array)
+      : undefined;
     if (secret) {
-      const rules = { issuer: this.config.issuer, audience: this.config.audience, clockToleranceSec: this.config.clockToleranceSec ?? 5 };
+      const rules = {
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        clockToleranceSec: this.config.clockToleranceSec ?? 5,
+      };
       const outcome = verifyHs256(token, secret, rules);
       if (outcome.kind === 'expired') throw new AuthError('token-expired', 'the token has expired');
       if (outcome.kind === 'invalid') throw new AuthError('unauthorized', `invalid token: ${outcome.reason}`);
@@ -147,7 +168,11 @@ export class Authenticator {
     if (!this.devSecret) throw new AuthConfigError('dev tokens are only available in dev mode');
     const ttl = this.config.devTokenTtlSec ?? 3600;
     const expiresAt = (Math.floor(Date.now() / 1000) + ttl) * 1000;
-    let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime(expiresAt / 1000);
+    let jwt = new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime(expiresAt / 1000);
     if (this.config.issuer) jwt = jwt.setIssuer(this.config.issuer);
     if (this.config.audience) jwt = jwt.setAudience(this.config.audience);
     return { token: await jwt.sign(this.devSecret), expiresAt };
@@ -192,7 +217,9 @@ function toPrincipal(payload: JWTPayload): Principal {
 /** Whether a principal's token allows a conversation (ownership is checked separately, in the store). */
 export function tokenAllows(principal: Principal, conversationId: string): boolean {
   if (!principal.conversations) return true;
-  return principal.conversations.some((p) => (p.endsWith('*') ? conversationId.startsWith(p.slice(0, -1)) : p === conversationId));
+  return principal.conversations.some((p) =>
+    p.endsWith('*') ? conversationId.startsWith(p.slice(0, -1)) : p === conversationId,
+  );
 }
 
 function describe(error: unknown): string {

@@ -36,18 +36,21 @@ export function verifyHs256(token: string, secret: Uint8Array, rules: ClaimRules
   } catch {
     return { kind: 'not-hs256' };
   }
-  if (header === null || typeof header !== 'object' || header.alg !== 'HS256' || header.crit !== undefined) return { kind: 'not-hs256' };
+  if (header === null || typeof header !== 'object' || header.alg !== 'HS256' || header.crit !== undefined)
+    return { kind: 'not-hs256' };
 
   const expected = createHmac('sha256', secret).update(token.slice(0, second)).digest();
   const given = Buffer.from(token.slice(second + 1), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'invalid', reason: 'signature verification failed' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { kind: 'invalid', reason: 'signature verification failed' };
 
   try {
     payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as JWTPayload;
   } catch {
     return { kind: 'invalid', reason: 'the payload is not JSON' };
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return { kind: 'invalid', reason: 'the payload is not a JSON object' };
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    return { kind: 'invalid', reason: 'the payload is not a JSON object' };
   const now = Math.floor(nowMs / 1000);
   const tolerance = rules.clockToleranceSec;
   if (payload.exp !== undefined) {
@@ -58,8 +61,10 @@ export function verifyHs256(token: string, secret: Uint8Array, rules: ClaimRules
     if (typeof payload.nbf !== 'number') return { kind: 'invalid', reason: '"nbf" claim must be a number' };
     if (payload.nbf > now + tolerance) return { kind: 'invalid', reason: '"nbf" claim timestamp check failed' };
   }
-  if (payload.iat !== undefined && typeof payload.iat !== 'number') return { kind: 'invalid', reason: '"iat" claim must be a number' };
-  if (rules.issuer !== undefined && payload.iss !== rules.issuer) return { kind: 'invalid', reason: 'unexpected "iss" claim value' };
+  if (payload.iat !== undefined && typeof payload.iat !== 'number')
+    return { kind: 'invalid', reason: '"iat" claim must be a number' };
+  if (rules.issuer !== undefined && payload.iss !== rules.issuer)
+    return { kind: 'invalid', reason: 'unexpected "iss" claim value' };
   if (rules.audience !== undefined) {
     const aud = payload.aud;
     const ok = typeof aud === 'string' ? aud === rules.audience : Array.isArray(aud) && aud.includes(rules.audience);

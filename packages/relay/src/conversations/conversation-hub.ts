@@ -223,7 +223,8 @@ export class ConversationHub {
     this.reservations.sweep();
     const cutoff = Date.now() - this.options.endedRetentionMs;
     for (const conv of this.open.values()) {
-      for (const [id, record] of conv.streams) if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);
+      for (const [id, record] of conv.streams)
+        if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);
     }
   }
 }

@@ -11,8 +11,16 @@ export interface Reply {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
-  404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 500: 'Internal Server Error',
+  200: 'OK',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
@@ -38,7 +46,10 @@ export function serveAsync(res: HttpResponse, handler: () => Promise<Reply>): vo
       if (!aborted) res.cork(() => writeReply(res, reply));
     },
     (error: unknown) => {
-      if (!aborted) res.cork(() => writeReply(res, json(500, { error: error instanceof Error ? error.message : 'internal error' })));
+      if (!aborted)
+        res.cork(() =>
+          writeReply(res, json(500, { error: error instanceof Error ? error.message : 'internal error' })),
+        );
     },
   );
 }

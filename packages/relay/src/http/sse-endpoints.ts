@@ -90,7 +90,13 @@ export interface SseEndpoints {
   stop(): void;
 }
 
-export function registerSse(app: TemplatedApp, ctx: RelayContext, connections: Set<Connection>, limits: FrameLimits, state: { draining: boolean }): SseEndpoints {
+export function registerSse(
+  app: TemplatedApp,
+  ctx: RelayContext,
+  connections: Set<Connection>,
+  limits: FrameLimits,
+  state: { draining: boolean },
+): SseEndpoints {
   const { config, metrics, auth } = ctx;
   const streams = new Map<string, SseSocket>();
 
@@ -108,7 +114,12 @@ export function registerSse(app: TemplatedApp, ctx: RelayContext, connections: S
     res.onWritable(() => socket.writable());
     res.onAborted(() => socket.gone());
     res.writeStatus('200 OK');
-    for (const [k, v] of Object.entries({ ...CORS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' })) {
+    for (const [k, v] of Object.entries({
+      ...CORS,
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    })) {
       res.writeHeader(k, v);
     }
     res.write(`event: session\ndata: ${JSON.stringify({ sid })}\n\n`);
@@ -139,12 +150,17 @@ export function registerSse(app: TemplatedApp, ctx: RelayContext, connections: S
       },
       (error: unknown) => {
         metrics.errors.inc({ code: 'unauthorized' });
-        if (!aborted) res.cork(() => writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' }, CORS)));
+        if (!aborted)
+          res.cork(() =>
+            writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' }, CORS)),
+          );
       },
     );
   });
 
-  app.options('/sse/frames', (res) => writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }));
+  app.options('/sse/frames', (res) =>
+    writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
+  );
   app.post('/sse/frames', (res, req) => {
     const sid = new URLSearchParams(req.getQuery() ?? '').get('sid') ?? '';
     let aborted = false;
@@ -152,20 +168,27 @@ export function registerSse(app: TemplatedApp, ctx: RelayContext, connections: S
       aborted = true;
     });
     const reply = (status: number, body?: unknown) => {
-      if (!aborted) res.cork(() => writeReply(res, body === undefined ? { status, headers: CORS } : json(status, body, CORS)));
+      if (!aborted)
+        res.cork(() => writeReply(res, body === undefined ? { status, headers: CORS } : json(status, body, CORS)));
     };
     // A body holds a few frames; bound it like a handful of the largest frames.
     void readBody(res, config.maxFrameBytes * 8).then((body) => {
       const socket = streams.get(sid);
       if (!socket?.conn) return reply(404, { error: 'unknown or closed event stream: open /sse again' });
-      if (body === undefined) return reply(aborted ? 400 : 413, { error: `the body exceeds ${config.maxFrameBytes * 8} bytes` });
+      if (body === undefined)
+        return reply(aborted ? 400 : 413, { error: `the body exceeds ${config.maxFrameBytes * 8} bytes` });
       socket.lastActivity = Date.now();
       const text = Buffer.from(body).toString('utf8');
       // Each line is one frame, handled exactly as a text frame on a socket (validation, rate limit, order).
       for (const line of text.split('\n')) {
         if (line.trim() === '') continue;
         const bytes = Buffer.from(line, 'utf8');
-        onSocketMessage(socket.conn, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), false, limits);
+        onSocketMessage(
+          socket.conn,
+          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+          false,
+          limits,
+        );
         if (!socket.conn.isOpen) break;
       }
       reply(204);
@@ -176,7 +199,8 @@ export function registerSse(app: TemplatedApp, ctx: RelayContext, connections: S
     const idleAfter = config.heartbeatMs * 2 + SWEEP_MS;
     const now = Date.now();
     for (const socket of streams.values()) {
-      if (now - socket.lastActivity > idleAfter) socket.conn?.close(CloseCode.GoingAway, 'no traffic for two heartbeat intervals');
+      if (now - socket.lastActivity > idleAfter)
+        socket.conn?.close(CloseCode.GoingAway, 'no traffic for two heartbeat intervals');
     }
   }, SWEEP_MS);
   sweep.unref();

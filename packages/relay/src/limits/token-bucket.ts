@@ -16,7 +16,11 @@ export interface TokenBucketPolicy {
 
 export type Reservation =
   | { ok: true; /** Tokens left after this reservation. */ remaining: number }
-  | { ok: false; /** When the request would fit, ms; undefined when it can never fit (amount > capacity). */ retryAfterMs?: number; remaining: number };
+  | {
+      ok: false;
+      /** When the request would fit, ms; undefined when it can never fit (amount > capacity). */ retryAfterMs?: number;
+      remaining: number;
+    };
 
 export interface BucketState {
   level: number;
@@ -32,16 +36,38 @@ export function refilled(state: BucketState | undefined, policy: TokenBucketPoli
 }
 
 /** Applies a reservation of `amount` at `now`; returns the outcome and the new state. */
-export function reserve(state: BucketState | undefined, policy: TokenBucketPolicy, amount: number, now: number): [Reservation, BucketState] {
+export function reserve(
+  state: BucketState | undefined,
+  policy: TokenBucketPolicy,
+  amount: number,
+  now: number,
+): [Reservation, BucketState] {
   const level = refilled(state, policy, now);
-  if (amount <= level) return [{ ok: true, remaining: Math.floor(level - amount) }, { level: level - amount, at: now }];
+  if (amount <= level)
+    return [
+      { ok: true, remaining: Math.floor(level - amount) },
+      { level: level - amount, at: now },
+    ];
   const next = { level, at: now };
-  if (amount > policy.capacity || policy.refillPerSecond <= 0) return [{ ok: false, remaining: Math.floor(level) }, next];
-  return [{ ok: false, retryAfterMs: Math.ceil(((amount - level) / policy.refillPerSecond) * 1000), remaining: Math.floor(level) }, next];
+  if (amount > policy.capacity || policy.refillPerSecond <= 0)
+    return [{ ok: false, remaining: Math.floor(level) }, next];
+  return [
+    {
+      ok: false,
+      retryAfterMs: Math.ceil(((amount - level) / policy.refillPerSecond) * 1000),
+      remaining: Math.floor(level),
+    },
+    next,
+  ];
 }
 
 /** Gives back `amount` tokens (never above capacity). */
-export function refund(state: BucketState | undefined, policy: TokenBucketPolicy, amount: number, now: number): BucketState {
+export function refund(
+  state: BucketState | undefined,
+  policy: TokenBucketPolicy,
+  amount: number,
+  now: number,
+): BucketState {
   return { level: Math.min(policy.capacity, refilled(state, policy, now) + Math.max(0, amount)), at: now };
 }
 

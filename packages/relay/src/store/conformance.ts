@@ -42,7 +42,10 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       await nodeA.claimConversation(conv, 'alice');
       const m = message({ clientMessageId: 'cm_1' });
       assert.deepEqual(await nodeA.appendMessage(conv, m), { inserted: true, submitted: false });
-      assert.deepEqual(await nodeB.appendMessage(conv, { ...m, text: 'changed' }), { inserted: false, submitted: false });
+      assert.deepEqual(await nodeB.appendMessage(conv, { ...m, text: 'changed' }), {
+        inserted: false,
+        submitted: false,
+      });
       await nodeA.markSubmitted(conv, m.id);
       assert.deepEqual(await nodeB.appendMessage(conv, m), { inserted: false, submitted: true });
       const page = await nodeB.listMessages(conv, { limit: 10 });
@@ -52,7 +55,13 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
     it('keeps every field of a message', async () => {
       const conv = newId('c_');
       await nodeA.claimConversation(conv, 'alice');
-      const m = message({ role: 'assistant', streamId: 's_1', finishReason: 'length', reasoning: 'because', text: 'a\nb' });
+      const m = message({
+        role: 'assistant',
+        streamId: 's_1',
+        finishReason: 'length',
+        reasoning: 'because',
+        text: 'a\nb',
+      });
       await nodeA.appendMessage(conv, m);
       assert.deepEqual((await nodeB.listMessages(conv, { limit: 1 })).messages, [m]);
     });
@@ -67,12 +76,21 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
         await nodeA.appendMessage(conv, m);
       }
       const p1 = await nodeB.listMessages(conv, { limit: 10 });
-      assert.deepEqual(p1.messages.map((m) => m.text), all.slice(15).map((m) => m.text));
+      assert.deepEqual(
+        p1.messages.map((m) => m.text),
+        all.slice(15).map((m) => m.text),
+      );
       assert.equal(p1.cursor, all[15]!.id);
       const p2 = await nodeB.listMessages(conv, { limit: 10, before: p1.cursor! });
-      assert.deepEqual(p2.messages.map((m) => m.text), all.slice(5, 15).map((m) => m.text));
+      assert.deepEqual(
+        p2.messages.map((m) => m.text),
+        all.slice(5, 15).map((m) => m.text),
+      );
       const p3 = await nodeB.listMessages(conv, { limit: 10, before: p2.cursor! });
-      assert.deepEqual(p3.messages.map((m) => m.text), all.slice(0, 5).map((m) => m.text));
+      assert.deepEqual(
+        p3.messages.map((m) => m.text),
+        all.slice(0, 5).map((m) => m.text),
+      );
       assert.equal(p3.cursor, undefined);
     });
 
@@ -83,10 +101,18 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
     it('truncates history from a message on (edit and regenerate)', async () => {
       const conv = newId('c_');
       await nodeA.claimConversation(conv, 'alice');
-      const ms = [message({ text: 'q1' }), message({ text: 'a1', role: 'assistant' }), message({ text: 'q2' }), message({ text: 'a2', role: 'assistant' })];
+      const ms = [
+        message({ text: 'q1' }),
+        message({ text: 'a1', role: 'assistant' }),
+        message({ text: 'q2' }),
+        message({ text: 'a2', role: 'assistant' }),
+      ];
       for (const m of ms) await nodeA.appendMessage(conv, m);
       assert.equal(await nodeB.truncateFrom(conv, ms[2]!.id), 2);
-      assert.deepEqual((await nodeA.listMessages(conv, { limit: 10 })).messages.map((m) => m.text), ['q1', 'a1']);
+      assert.deepEqual(
+        (await nodeA.listMessages(conv, { limit: 10 })).messages.map((m) => m.text),
+        ['q1', 'a1'],
+      );
       assert.equal(await nodeB.truncateFrom(conv, 'm_unknown'), 0);
       // A truncated message id may be appended again (the rewritten message).
       assert.equal((await nodeA.appendMessage(conv, ms[2]!)).inserted, true);
@@ -101,7 +127,13 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       const second = await nodeB.reserveTokens(user, 600, policy);
       assert.equal(second.ok, false);
       // ~200 tokens missing at 10/s: about 20 s (a little less if some refill happened meanwhile).
-      assert.ok(!second.ok && second.retryAfterMs !== undefined && second.retryAfterMs > 15_000 && second.retryAfterMs <= 20_000, JSON.stringify(second));
+      assert.ok(
+        !second.ok &&
+          second.retryAfterMs !== undefined &&
+          second.retryAfterMs > 15_000 &&
+          second.retryAfterMs <= 20_000,
+        JSON.stringify(second),
+      );
       // Another user's budget is separate.
       assert.equal((await nodeB.reserveTokens(newId('u_'), 600, policy)).ok, true);
     });

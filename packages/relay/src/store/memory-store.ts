@@ -5,7 +5,14 @@
  */
 import type { ChatMessage } from '@locallightchat/protocol';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
-import { StoreUnavailableError, type SessionRecord, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+import {
+  StoreUnavailableError,
+  type SessionRecord,
+  type AppendResult,
+  type MessagePage,
+  type Store,
+  type StoreStatus,
+} from './store.js';
 
 export interface MemoryStoreOptions {
   maxConversations?: number;
@@ -113,7 +120,10 @@ export class MemoryStore implements Store {
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
     this.assertOpen();
     this.sessions.delete(record.sessionId);
-    this.sessions.set(record.sessionId, { record: { ...record, conversations: [...record.conversations] }, expiresAt: Date.now() + ttlSec * 1000 });
+    this.sessions.set(record.sessionId, {
+      record: { ...record, conversations: [...record.conversations] },
+      expiresAt: Date.now() + ttlSec * 1000,
+    });
     if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
   }
 

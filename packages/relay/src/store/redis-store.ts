@@ -15,7 +15,14 @@
 import type { ChatMessage } from '@locallightchat/protocol';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
-import { StoreUnavailableError, type SessionRecord, type AppendResult, type MessagePage, type Store, type StoreStatus } from './store.js';
+import {
+  StoreUnavailableError,
+  type SessionRecord,
+  type AppendResult,
+  type MessagePage,
+  type Store,
+  type StoreStatus,
+} from './store.js';
 
 export interface RedisStoreOptions {
   /** redis://host:port/db */
@@ -115,8 +122,23 @@ return {ok, math.floor(level), retry}
 `;
 
 type Commands = {
-  llcBucket(key: string, amount: number, capacity: number, rate: number, mode: 'reserve' | 'refund'): Promise<[number, number, number]>;
-  llcAppend(order: string, data: string, submitted: string, seq: string, id: string, json: string, ttl: number, max: number): Promise<[number, number]>;
+  llcBucket(
+    key: string,
+    amount: number,
+    capacity: number,
+    rate: number,
+    mode: 'reserve' | 'refund',
+  ): Promise<[number, number, number]>;
+  llcAppend(
+    order: string,
+    data: string,
+    submitted: string,
+    seq: string,
+    id: string,
+    json: string,
+    ttl: number,
+    max: number,
+  ): Promise<[number, number]>;
   llcList(order: string, data: string, before: string, limit: number): Promise<(number | string)[]>;
   llcTruncate(order: string, data: string, submitted: string, id: string): Promise<number>;
 };
@@ -158,7 +180,9 @@ export class RedisStore implements Store {
       await store.redis.connect();
     } catch (error) {
       store.redis.disconnect();
-      throw new StoreUnavailableError(`cannot connect to Redis at ${options.url}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new StoreUnavailableError(
+        `cannot connect to Redis at ${options.url}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     return store;
   }
@@ -186,7 +210,16 @@ export class RedisStore implements Store {
   async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
     const k = this.keys(conversationId);
     const [inserted, submitted] = await this.call(() =>
-      this.redis.llcAppend(k.order, k.data, k.submitted, k.seq, message.id, JSON.stringify(message), this.ttl, this.maxMessages),
+      this.redis.llcAppend(
+        k.order,
+        k.data,
+        k.submitted,
+        k.seq,
+        message.id,
+        JSON.stringify(message),
+        this.ttl,
+        this.maxMessages,
+      ),
     );
     return { inserted: inserted === 1, submitted: submitted === 1 };
   }
@@ -198,8 +231,12 @@ export class RedisStore implements Store {
 
   async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
     const k = this.keys(conversationId);
-    const [start, ...rows] = await this.call(() => this.redis.llcList(k.order, k.data, options.before ?? '', options.limit));
-    const messages = rows.filter((r): r is string => typeof r === 'string' && r.length > 0).map((r) => JSON.parse(r) as ChatMessage);
+    const [start, ...rows] = await this.call(() =>
+      this.redis.llcList(k.order, k.data, options.before ?? '', options.limit),
+    );
+    const messages = rows
+      .filter((r): r is string => typeof r === 'string' && r.length > 0)
+      .map((r) => JSON.parse(r) as ChatMessage);
     return Number(start) > 0 && messages.length > 0 ? { messages, cursor: messages[0]!.id } : { messages };
   }
 
@@ -217,11 +254,15 @@ export class RedisStore implements Store {
   }
 
   async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
-    await this.call(() => this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'refund'));
+    await this.call(() =>
+      this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'refund'),
+    );
   }
 
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
-    await this.call(() => this.redis.set(this.sessionKey(record.sessionId), JSON.stringify(record), 'EX', Math.max(1, Math.ceil(ttlSec))));
+    await this.call(() =>
+      this.redis.set(this.sessionKey(record.sessionId), JSON.stringify(record), 'EX', Math.max(1, Math.ceil(ttlSec))),
+    );
   }
 
   async loadSession(sessionId: string): Promise<SessionRecord | undefined> {

@@ -6,7 +6,15 @@
  * point (outbox retry, relay crash, another node) repeats only what had not happened yet.
  */
 import { BrokerUnavailableError, type GenerationRequest, type PromptMessage } from '@locallightchat/broker';
-import type { ChatMessage, HistoryFrame, ResumeFrame, SendFrame, StopFrame, SubscribeFrame, UnsubscribeFrame } from '@locallightchat/protocol';
+import type {
+  ChatMessage,
+  HistoryFrame,
+  ResumeFrame,
+  SendFrame,
+  StopFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from '@locallightchat/protocol';
 import { tokenAllows } from '../auth/authenticator.js';
 import { idsForSend } from '../conversations/ids.js';
 import { estimatePromptTokens } from '../limits/token-bucket.js';
@@ -40,7 +48,8 @@ export async function handleSend(conn: Connection, frame: SendFrame): Promise<vo
   const { ctx } = conn;
   const { config } = ctx;
   const ref = frame.clientMessageId;
-  if (ctx.draining) return conn.error('broker-unavailable', 'this relay is draining; reconnect and send again', ref, 1000);
+  if (ctx.draining)
+    return conn.error('broker-unavailable', 'this relay is draining; reconnect and send again', ref, 1000);
   if (frame.text.length > config.maxTextChars) {
     return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
   }
@@ -77,19 +86,34 @@ export async function handleSend(conn: Connection, frame: SendFrame): Promise<vo
       ctx.log.warn(`could not submit ${frame.clientMessageId}`, error);
       refundNow(conn, reserved);
       // Nothing is lost: the message is stored unsubmitted, and the client's retry submits it.
-      return conn.error(unavailable ? 'broker-unavailable' : 'internal', 'the message could not be queued; it will be retried', ref, 2000);
+      return conn.error(
+        unavailable ? 'broker-unavailable' : 'internal',
+        'the message could not be queued; it will be retried',
+        ref,
+        2000,
+      );
     }
-    if (reserved > 0 && ctx.config.tokenBudget) ctx.hub.reservations.track(streamId, userId, reserved, ctx.config.tokenBudget);
+    if (reserved > 0 && ctx.config.tokenBudget)
+      ctx.hub.reservations.track(streamId, userId, reserved, ctx.config.tokenBudget);
     await ctx.store.markSubmitted(frame.conversationId, messageId);
     ctx.metrics.messagesAccepted.inc();
   }
   if (inserted) {
     // Other tabs of this user (on any node) see the new message; the sender recognises its own by clientMessageId.
-    await ctx.broker.publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message }).catch((error) => {
-      ctx.log.warn(`could not publish the echo of ${messageId}`, error);
-    });
+    await ctx.broker
+      .publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message })
+      .catch((error) => {
+        ctx.log.warn(`could not publish the echo of ${messageId}`, error);
+      });
   }
-  conn.send({ type: 'ack', clientMessageId: frame.clientMessageId, conversationId: frame.conversationId, messageId, streamId, duplicate: !inserted });
+  conn.send({
+    type: 'ack',
+    clientMessageId: frame.clientMessageId,
+    conversationId: frame.conversationId,
+    messageId,
+    streamId,
+    duplicate: !inserted,
+  });
 }
 
 /**
@@ -117,9 +141,18 @@ async function reserveBudget(conn: Connection, request: GenerationRequest, ref: 
   if (result.ok) return amount;
   metrics.budgetRefusals.inc();
   if (result.retryAfterMs === undefined) {
-    conn.error('rate-limited', `this request needs ~${amount} tokens but the budget holds at most ${policy.capacity}: lower maxTokens or shorten the conversation`, ref);
+    conn.error(
+      'rate-limited',
+      `this request needs ~${amount} tokens but the budget holds at most ${policy.capacity}: lower maxTokens or shorten the conversation`,
+      ref,
+    );
   } else {
-    conn.error('rate-limited', `token budget exhausted (${result.remaining} of ~${amount} needed); retry in ${Math.ceil(result.retryAfterMs / 1000)} s`, ref, result.retryAfterMs);
+    conn.error(
+      'rate-limited',
+      `token budget exhausted (${result.remaining} of ~${amount} needed); retry in ${Math.ceil(result.retryAfterMs / 1000)} s`,
+      ref,
+      result.retryAfterMs,
+    );
   }
   return undefined;
 }
@@ -127,11 +160,18 @@ async function reserveBudget(conn: Connection, request: GenerationRequest, ref: 
 function refundNow(conn: Connection, amount: number): void {
   const policy = conn.ctx.config.tokenBudget;
   if (amount <= 0 || !policy) return;
-  conn.ctx.store.refundTokens(conn.userId!, amount, policy).catch((error: unknown) => conn.ctx.log.warn('could not refund a reservation', error));
+  conn.ctx.store
+    .refundTokens(conn.userId!, amount, policy)
+    .catch((error: unknown) => conn.ctx.log.warn('could not refund a reservation', error));
 }
 
 /** The prompt: optional system prompt, then recent history (oldest dropped first to fit the budget). */
-async function buildRequest(conn: Connection, frame: SendFrame, messageId: string, streamId: string): Promise<GenerationRequest> {
+async function buildRequest(
+  conn: Connection,
+  frame: SendFrame,
+  messageId: string,
+  streamId: string,
+): Promise<GenerationRequest> {
   const { config, store } = conn.ctx;
   const page = await store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
   const history: PromptMessage[] = [];
@@ -143,8 +183,11 @@ async function buildRequest(conn: Connection, frame: SendFrame, messageId: strin
     budget -= m.text.length;
     history.unshift({ role: m.role, content: m.text });
   }
-  if (history.length === 0 || page.messages.at(-1)?.id !== messageId) history.push({ role: 'user', content: frame.text });
-  const messages: PromptMessage[] = config.systemPrompt ? [{ role: 'system', content: config.systemPrompt }, ...history] : history;
+  if (history.length === 0 || page.messages.at(-1)?.id !== messageId)
+    history.push({ role: 'user', content: frame.text });
+  const messages: PromptMessage[] = config.systemPrompt
+    ? [{ role: 'system', content: config.systemPrompt }, ...history]
+    : history;
   const request: GenerationRequest = {
     // The message id (derived from user + clientMessageId) rather than the raw client id: one user cannot
     // occupy another user's dedup slot by guessing their client ids.
@@ -167,7 +210,11 @@ async function buildRequest(conn: Connection, frame: SendFrame, messageId: strin
 export async function handleSubscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
   if (!(await authorize(conn, frame.conversationId))) return;
   await join(conn, frame.conversationId);
-  conn.send({ type: 'subscribed', conversationId: frame.conversationId, streams: conn.ctx.hub.streamStates(frame.conversationId) });
+  conn.send({
+    type: 'subscribed',
+    conversationId: frame.conversationId,
+    streams: conn.ctx.hub.streamStates(frame.conversationId),
+  });
 }
 
 export function handleUnsubscribe(conn: Connection, frame: UnsubscribeFrame): void {
@@ -187,7 +234,11 @@ export async function handleResume(conn: Connection, frame: ResumeFrame): Promis
     return result.events;
   });
   if (count === 0 && source === 'none') {
-    conn.error('resume-unavailable', 'that stream is no longer retained; load the conversation history instead', frame.streamId);
+    conn.error(
+      'resume-unavailable',
+      'that stream is no longer retained; load the conversation history instead',
+      frame.streamId,
+    );
   }
 }
 
@@ -203,7 +254,10 @@ export async function handleStop(conn: Connection, frame: StopFrame): Promise<vo
 
 export async function handleHistory(conn: Connection, frame: HistoryFrame): Promise<void> {
   if (!(await authorize(conn, frame.conversationId))) return;
-  const page = await conn.ctx.store.listMessages(frame.conversationId, { before: frame.before, limit: frame.limit ?? 50 });
+  const page = await conn.ctx.store.listMessages(frame.conversationId, {
+    before: frame.before,
+    limit: frame.limit ?? 50,
+  });
   // A page must fit well inside the socket's send bound (else one history request would close a healthy socket
   // as a slow consumer): drop the oldest messages beyond a quarter of it; the cursor lets the client page on.
   let budget = conn.ctx.config.sendHardLimitBytes / 4;

@@ -4,10 +4,23 @@
  * answered with `internal`, and the socket loop goes on.
  */
 import { BrokerUnavailableError } from '@locallightchat/broker';
-import { CloseCode, decodeClientFrame, decodeClientFrameJson, type ClientFrame, type FrameLimits } from '@locallightchat/protocol';
+import {
+  CloseCode,
+  decodeClientFrame,
+  decodeClientFrameJson,
+  type ClientFrame,
+  type FrameLimits,
+} from '@locallightchat/protocol';
 import { StoreUnavailableError } from '../store/store.js';
 import type { Connection } from './connection.js';
-import { handleHistory, handleResume, handleSend, handleStop, handleSubscribe, handleUnsubscribe } from './conversation-handlers.js';
+import {
+  handleHistory,
+  handleResume,
+  handleSend,
+  handleStop,
+  handleSubscribe,
+  handleUnsubscribe,
+} from './conversation-handlers.js';
 import { handleAuth, handleHello } from './session-handlers.js';
 
 export function limitsFor(maxFrameBytes: number): FrameLimits {
@@ -47,13 +60,17 @@ export function onSocketMessage(conn: Connection, data: ArrayBuffer, isBinary: b
   if (frame.type === 'ping') return conn.send({ type: 'pong', ts: frame.ts });
   if (frame.type === 'pong') return;
   // Frames of one connection are handled in order (subscribe before resume, hello before send).
-  conn.serially(() => dispatch(conn, frame)).catch((error: unknown) => {
-    if (!conn.isOpen) return;
-    if (error instanceof BrokerUnavailableError) return conn.error('broker-unavailable', 'the message broker is unavailable', refOf(frame), 2000);
-    if (error instanceof StoreUnavailableError) return conn.error('internal', 'storage is unavailable; try again', refOf(frame), 2000);
-    conn.ctx.log.error(`handling ${frame.type} failed`, error);
-    conn.error('internal', `handling ${frame.type} failed`, refOf(frame));
-  });
+  conn
+    .serially(() => dispatch(conn, frame))
+    .catch((error: unknown) => {
+      if (!conn.isOpen) return;
+      if (error instanceof BrokerUnavailableError)
+        return conn.error('broker-unavailable', 'the message broker is unavailable', refOf(frame), 2000);
+      if (error instanceof StoreUnavailableError)
+        return conn.error('internal', 'storage is unavailable; try again', refOf(frame), 2000);
+      conn.ctx.log.error(`handling ${frame.type} failed`, error);
+      conn.error('internal', `handling ${frame.type} failed`, refOf(frame));
+    });
 }
 
 async function dispatch(conn: Connection, frame: ClientFrame): Promise<void> {

@@ -132,7 +132,9 @@ export class SendQueue {
   event(frame: ServerFrame, bytes: Uint8Array, receivedAt?: number): void {
     if (this.closed) return;
     const isFirst =
-      frame.type === 'stream-start' || frame.type === 'message' || (frame.type === 'token' && (frame.firstSeq ?? frame.seq) === 1);
+      frame.type === 'stream-start' ||
+      frame.type === 'message' ||
+      (frame.type === 'token' && (frame.firstSeq ?? frame.seq) === 1);
     if (frame.type === 'token') {
       if (this.isBlocked() && this.tryMerge(frame)) return;
       const entry: Entry = { frame, bytes, size: bytes.byteLength };

@@ -31,11 +31,17 @@ export async function saveSession(conn: Connection, conversations: string[]): Pr
   const userId = conn.principal?.userId;
   if (!userId) return;
   pending.delete(conn);
-  const record = { sessionId: conn.sessionId, userId, conversations: conversations.slice(0, HARD_LIMITS.sessionConversations) };
+  const record = {
+    sessionId: conn.sessionId,
+    userId,
+    conversations: conversations.slice(0, HARD_LIMITS.sessionConversations),
+  };
   try {
     await conn.ctx.store.saveSession(record, conn.ctx.config.sessionTtlSec);
   } catch (error) {
-    conn.ctx.log.debug(`session ${conn.sessionId} not saved: ${error instanceof Error ? error.message : String(error)}`);
+    conn.ctx.log.debug(
+      `session ${conn.sessionId} not saved: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -43,7 +49,11 @@ export async function saveSession(conn: Connection, conversations: string[]): Pr
  * Re-joins the conversations of a previous session of the same user that this token may still touch.
  * `join` is the conversation handlers' join (passed in to keep the modules acyclic). Returns the restored ids.
  */
-export async function restoreSession(conn: Connection, sessionId: string, join: (conn: Connection, conversationId: string) => Promise<void>): Promise<string[]> {
+export async function restoreSession(
+  conn: Connection,
+  sessionId: string,
+  join: (conn: Connection, conversationId: string) => Promise<void>,
+): Promise<string[]> {
   const principal = conn.principal!;
   let record;
   try {
@@ -61,7 +71,9 @@ export async function restoreSession(conn: Connection, sessionId: string, join: 
       await join(conn, conversationId);
       restored.push(conversationId);
     } catch (error) {
-      conn.ctx.log.debug(`could not restore ${conversationId}: ${error instanceof Error ? error.message : String(error)}`);
+      conn.ctx.log.debug(
+        `could not restore ${conversationId}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   if (restored.length) conn.ctx.metrics.reconnects.inc();

@@ -23,7 +23,12 @@ export interface EmbeddedBackends {
 
 export async function startEmbeddedBackends(options: EmbeddedBackendOptions): Promise<EmbeddedBackends> {
   if (options.simulate) {
-    const sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: options.simProfile, ...(options.model ? { model: options.model } : {}) });
+    const sim = await startSimulator({
+      port: 0,
+      host: '127.0.0.1',
+      profile: options.simProfile,
+      ...(options.model ? { model: options.model } : {}),
+    });
     const backend = new OpenAIBackend({ baseURL: sim.url });
     return {
       backends: [backend],
@@ -33,8 +38,16 @@ export async function startEmbeddedBackends(options: EmbeddedBackendOptions): Pr
     };
   }
   if (options.urls.length === 0) {
-    throw new CliUsageError('the embedded bridge needs --backend-url <OpenAI-compatible URL> (e.g. http://gpu:8000/v1) or --simulate');
+    throw new CliUsageError(
+      'the embedded bridge needs --backend-url <OpenAI-compatible URL> (e.g. http://gpu:8000/v1) or --simulate',
+    );
   }
-  const backends = options.urls.map((baseURL) => new OpenAIBackend({ baseURL, ...(options.apiKey ? { apiKey: options.apiKey } : {}) }));
-  return { backends, description: `${backends.length} backend(s): ${options.urls.join(', ')}`, close: async () => undefined };
+  const backends = options.urls.map(
+    (baseURL) => new OpenAIBackend({ baseURL, ...(options.apiKey ? { apiKey: options.apiKey } : {}) }),
+  );
+  return {
+    backends,
+    description: `${backends.length} backend(s): ${options.urls.join(', ')}`,
+    close: async () => undefined,
+  };
 }

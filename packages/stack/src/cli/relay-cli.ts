@@ -77,20 +77,29 @@ function relayConfig(o: Options): Partial<RelayConfig> {
 
 async function openBroker(o: Options): Promise<Broker> {
   if (o.broker === 'memory') return new MemoryBroker();
-  if (!o.broker.startsWith('nats://')) throw new CliUsageError(`--broker must be "memory" or nats://host:port, got "${o.broker}"`);
+  if (!o.broker.startsWith('nats://'))
+    throw new CliUsageError(`--broker must be "memory" or nats://host:port, got "${o.broker}"`);
   return NatsBroker.connect({ servers: o.broker.split(','), name: `llc-relay-${process.pid}` });
 }
 
 async function openStore(o: Options): Promise<Store> {
   if (o.store === 'memory') return new MemoryStore();
-  if (!/^rediss?:\/\//.test(o.store)) throw new CliUsageError(`--store must be "memory" or redis://host:port, got "${o.store}"`);
+  if (!/^rediss?:\/\//.test(o.store))
+    throw new CliUsageError(`--store must be "memory" or redis://host:port, got "${o.store}"`);
   return RedisStore.connect({ url: o.store });
 }
 
 async function main(): Promise<void> {
   const o = parseOptions(RELAY_OPTIONS, process.argv.slice(2));
   if (o.help) {
-    process.stdout.write(formatHelp('llc-relay', 'The LocalLightChat relay: WebSocket edge between browsers and inference bridges.', RELAY_OPTIONS, HELP_FOOTER));
+    process.stdout.write(
+      formatHelp(
+        'llc-relay',
+        'The LocalLightChat relay: WebSocket edge between browsers and inference bridges.',
+        RELAY_OPTIONS,
+        HELP_FOOTER,
+      ),
+    );
     return;
   }
   assertNativeUws();
@@ -105,16 +114,29 @@ async function main(): Promise<void> {
   });
   const processes = processCount(o);
   if (processes > 1 && cluster.isPrimary) {
-    if (!o.broker.startsWith('nats://')) throw new CliUsageError('--processes > 1 needs --broker nats://…: an in-process broker cannot join the processes into one relay');
-    if (o.store === 'memory') throw new CliUsageError('--processes > 1 needs --store redis://…: each process would otherwise keep its own history and budgets');
+    if (!o.broker.startsWith('nats://'))
+      throw new CliUsageError(
+        '--processes > 1 needs --broker nats://…: an in-process broker cannot join the processes into one relay',
+      );
+    if (o.store === 'memory')
+      throw new CliUsageError(
+        '--processes > 1 needs --store redis://…: each process would otherwise keep its own history and budgets',
+      );
     const port = o.port === 0 ? await freePort(o.host) : o.port;
-    await superviseRelays({ processes, metricsPort: o['metrics-port'], metricsHost: o.host, log, env: { LLC_SUPERVISED_PORT: String(port) } });
+    await superviseRelays({
+      processes,
+      metricsPort: o['metrics-port'],
+      metricsHost: o.host,
+      log,
+      env: { LLC_SUPERVISED_PORT: String(port) },
+    });
     return;
   }
   const broker = await openBroker(o);
   const store = await openStore(o);
   const embedded = o.bridge === 'embedded' || (o.bridge === 'auto' && o.broker === 'memory');
-  if (!['auto', 'embedded', 'none'].includes(o.bridge)) throw new CliUsageError('--bridge must be auto, embedded or none');
+  if (!['auto', 'embedded', 'none'].includes(o.bridge))
+    throw new CliUsageError('--bridge must be auto, embedded or none');
 
   let stop: () => Promise<void>;
   let metricsRegistry: Registry;
@@ -122,7 +144,10 @@ async function main(): Promise<void> {
   let wsUrl: string;
   if (embedded) {
     // Loaded only in this mode, so a relay in front of NATS never loads the bridge or the simulator.
-    const [{ startEmbeddedBackends }, { startEmbeddedStack }] = await Promise.all([import('./backends.js'), import('../embedded.js')]);
+    const [{ startEmbeddedBackends }, { startEmbeddedStack }] = await Promise.all([
+      import('./backends.js'),
+      import('../embedded.js'),
+    ]);
     const backends = await startEmbeddedBackends({
       urls: o['backend-url'] ?? [],
       apiKey: o['backend-api-key'],
@@ -130,7 +155,15 @@ async function main(): Promise<void> {
       simProfile: o['sim-profile'],
       model: o.model,
     });
-    const stack = await startEmbeddedStack({ relay: relayConfig(o), auth, backends: backends.backends, broker, store, log, bridge: { defaultModel: o.model ?? backends.model } });
+    const stack = await startEmbeddedStack({
+      relay: relayConfig(o),
+      auth,
+      backends: backends.backends,
+      broker,
+      store,
+      log,
+      bridge: { defaultModel: o.model ?? backends.model },
+    });
     url = stack.relay.url;
     wsUrl = stack.relay.wsUrl;
     metricsRegistry = stack.relay.metrics.registry;
@@ -151,7 +184,9 @@ async function main(): Promise<void> {
     };
   }
   if (isSupervisedChild()) shareMetricsWithSupervisor(metricsRegistry);
-  console.log(`llc-relay listening on ${url} (WebSocket ${wsUrl}; broker ${o.broker}; store ${o.store}${o.dev ? '; DEV MODE' : ''})`);
+  console.log(
+    `llc-relay listening on ${url} (WebSocket ${wsUrl}; broker ${o.broker}; store ${o.store}${o.dev ? '; DEV MODE' : ''})`,
+  );
 
   let stopping = false;
   const onSignal = (signal: string) => {
@@ -178,9 +213,11 @@ async function main(): Promise<void> {
 
 /** `--processes`: a number, or auto (one per core when a NATS broker can join them, else one). */
 function processCount(o: Options): number {
-  if (o.processes === 'auto') return o.broker.startsWith('nats://') && o.store !== 'memory' ? availableParallelism() : 1;
+  if (o.processes === 'auto')
+    return o.broker.startsWith('nats://') && o.store !== 'memory' ? availableParallelism() : 1;
   const n = Number(o.processes);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new CliUsageError(`--processes must be a whole number from 1 to 256, or auto; got "${o.processes}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new CliUsageError(`--processes must be a whole number from 1 to 256, or auto; got "${o.processes}"`);
   return n;
 }
 

@@ -57,7 +57,9 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
       const now = Date.now();
       const recent = (crashes[slot] = [...crashes[slot]!.filter((t) => now - t < 60_000), now]);
       const delay = Math.min(30_000, 1000 * 2 ** (recent.length - 1));
-      log.warn(`relay process ${slot} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      log.warn(
+        `relay process ${slot} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`,
+      );
       // Not unref'd: when every child is down, this timer is what keeps the supervisor alive to restart them.
       setTimeout(() => !stopping && start(slot), delay);
     });
@@ -71,7 +73,8 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
       if (req.url !== '/metrics') return void res.writeHead(404).end('not found: GET /metrics');
       aggregator.clusterMetrics().then(
         (body) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(body),
-        (error: unknown) => res.writeHead(503).end(`metrics unavailable: ${error instanceof Error ? error.message : String(error)}`),
+        (error: unknown) =>
+          res.writeHead(503).end(`metrics unavailable: ${error instanceof Error ? error.message : String(error)}`),
       );
     });
     await new Promise<void>((resolve, reject) => {
@@ -80,7 +83,9 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
     });
     const address = metricsServer.address();
     const port = typeof address === 'object' && address ? address.port : options.metricsPort;
-    console.log(`llc-relay supervisor: ${options.processes} processes; summed metrics on http://${options.metricsHost}:${port}/metrics`);
+    console.log(
+      `llc-relay supervisor: ${options.processes} processes; summed metrics on http://${options.metricsHost}:${port}/metrics`,
+    );
   } else {
     console.log(`llc-relay supervisor: ${options.processes} processes`);
   }

@@ -24,7 +24,9 @@ export interface SimulatorBackendOptions extends SimulatorCoreOptions {
   ttftTimeoutMs?: number;
 }
 
-type Item = { kind: 'token'; text: string; reasoning: boolean } | { kind: 'finish'; reason: FinishReason; result: SequenceResult };
+type Item =
+  | { kind: 'token'; text: string; reasoning: boolean }
+  | { kind: 'finish'; reason: FinishReason; result: SequenceResult };
 
 export class SimulatorBackend implements InferenceBackend {
   readonly name: string;
@@ -61,7 +63,8 @@ export class SimulatorBackend implements InferenceBackend {
     try {
       prepared = prepareChat(this.body(request), this.core.serving);
     } catch (cause) {
-      if (cause instanceof SimApiError) throw error(kindForStatus(cause.status, cause.message), cause.message, { status: cause.status });
+      if (cause instanceof SimApiError)
+        throw error(kindForStatus(cause.status, cause.message), cause.message, { status: cause.status });
       throw cause;
     }
     const full = this.core.queueFull();
@@ -88,7 +91,13 @@ export class SimulatorBackend implements InferenceBackend {
       fault.kind === 'hang'
         ? undefined
         : this.core.engine.submit(
-            { id: `chatcmpl-${request.requestId}`, promptTokens: prepared.promptTokens, maxTokens: prepared.maxTokens, priority: prepared.priority, source: prepared.source },
+            {
+              id: `chatcmpl-${request.requestId}`,
+              promptTokens: prepared.promptTokens,
+              maxTokens: prepared.maxTokens,
+              priority: prepared.priority,
+              source: prepared.source,
+            },
             {
               onToken: (token) => {
                 items.push({ kind: 'token', text: token.text, reasoning: token.reasoning });
@@ -105,7 +114,8 @@ export class SimulatorBackend implements InferenceBackend {
     try {
       for (;;) {
         if (signal.aborted) throw error('aborted', 'the request was aborted');
-        if (timedOut && beforeFirstToken) throw error('timeout', `no first token from ${backend} within ${this.ttftTimeoutMs} ms`);
+        if (timedOut && beforeFirstToken)
+          throw error('timeout', `no first token from ${backend} within ${this.ttftTimeoutMs} ms`);
         if (items.length === 0) {
           await new Promise<void>((resolve) => (wake = resolve));
           continue;

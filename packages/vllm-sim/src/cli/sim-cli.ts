@@ -9,35 +9,119 @@
  * The ready line is the only line written to stdout (tests and scripts wait for it); notes go to stderr.
  * See packages/vllm-sim/README.md.
  */
-import { FaultConfigError, UnknownProfileError, listProfiles, startSimulator, type FaultConfig, type SimulatorOptions } from '../index.js';
+import {
+  FaultConfigError,
+  UnknownProfileError,
+  listProfiles,
+  startSimulator,
+  type FaultConfig,
+  type SimulatorOptions,
+} from '../index.js';
 import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
 
 const OPTIONS = {
-  port: { type: 'number', env: 'LLC_SIM_PORT', default: 8000, help: 'Port to listen on; 0 picks a free one (printed in the ready line)' },
+  port: {
+    type: 'number',
+    env: 'LLC_SIM_PORT',
+    default: 8000,
+    help: 'Port to listen on; 0 picks a free one (printed in the ready line)',
+  },
   host: { type: 'string', env: 'LLC_SIM_HOST', default: '127.0.0.1', help: 'Address to bind' },
   profile: { type: 'string', env: 'LLC_SIM_PROFILE', default: '8b-h100', help: 'Latency/capacity profile (see below)' },
   model: { type: 'string', env: 'LLC_SIM_MODEL', help: "Served model name (default: the profile's)" },
-  'max-num-seqs': { type: 'number', env: 'LLC_SIM_MAX_NUM_SEQS', help: 'Sequences running at once (vLLM --max-num-seqs)' },
-  'max-num-batched-tokens': { type: 'number', env: 'LLC_SIM_MAX_NUM_BATCHED_TOKENS', help: 'Tokens per engine step (vLLM --max-num-batched-tokens)' },
-  'max-model-len': { type: 'number', env: 'LLC_SIM_MAX_MODEL_LEN', help: 'Context window, prompt + completion (vLLM --max-model-len)' },
+  'max-num-seqs': {
+    type: 'number',
+    env: 'LLC_SIM_MAX_NUM_SEQS',
+    help: 'Sequences running at once (vLLM --max-num-seqs)',
+  },
+  'max-num-batched-tokens': {
+    type: 'number',
+    env: 'LLC_SIM_MAX_NUM_BATCHED_TOKENS',
+    help: 'Tokens per engine step (vLLM --max-num-batched-tokens)',
+  },
+  'max-model-len': {
+    type: 'number',
+    env: 'LLC_SIM_MAX_MODEL_LEN',
+    help: 'Context window, prompt + completion (vLLM --max-model-len)',
+  },
   'kv-cache-tokens': { type: 'number', env: 'LLC_SIM_KV_CACHE_TOKENS', help: 'KV cache capacity in tokens' },
-  'scheduling-policy': { type: 'string', env: 'LLC_SIM_SCHEDULING_POLICY', default: 'fcfs', placeholder: 'fcfs|priority', help: 'vLLM --scheduling-policy' },
-  'max-num-queued-reqs': { type: 'number', env: 'LLC_SIM_MAX_NUM_QUEUED_REQS', help: 'Answer 503 when this many requests already wait (default unbounded)' },
-  'reasoning-field': { type: 'string', env: 'LLC_SIM_REASONING_FIELD', placeholder: 'field', help: 'Act as a reasoning model (--reasoning-parser): reasoning or reasoning_content' },
-  speed: { type: 'number', env: 'LLC_SIM_SPEED', default: 1, help: 'Wall-clock speed-up of the engine (2 = twice as fast)' },
+  'scheduling-policy': {
+    type: 'string',
+    env: 'LLC_SIM_SCHEDULING_POLICY',
+    default: 'fcfs',
+    placeholder: 'fcfs|priority',
+    help: 'vLLM --scheduling-policy',
+  },
+  'max-num-queued-reqs': {
+    type: 'number',
+    env: 'LLC_SIM_MAX_NUM_QUEUED_REQS',
+    help: 'Answer 503 when this many requests already wait (default unbounded)',
+  },
+  'reasoning-field': {
+    type: 'string',
+    env: 'LLC_SIM_REASONING_FIELD',
+    placeholder: 'field',
+    help: 'Act as a reasoning model (--reasoning-parser): reasoning or reasoning_content',
+  },
+  speed: {
+    type: 'number',
+    env: 'LLC_SIM_SPEED',
+    default: 1,
+    help: 'Wall-clock speed-up of the engine (2 = twice as fast)',
+  },
   seed: { type: 'number', env: 'LLC_SIM_SEED', default: 0, help: 'Seed of the step-time jitter' },
   jitter: { type: 'number', env: 'LLC_SIM_JITTER', default: 0.1, help: 'Step-time jitter, lognormal sigma (0 = none)' },
-  'reject-next': { type: 'number', env: 'LLC_SIM_REJECT_NEXT', default: 0, help: 'Fault: reject the next N requests (-1 = all)' },
-  'reject-status': { type: 'number', env: 'LLC_SIM_REJECT_STATUS', default: 503, placeholder: '429|503', help: 'Fault: status of rejections' },
-  'retry-after': { type: 'number', env: 'LLC_SIM_RETRY_AFTER', default: 0, placeholder: 'seconds', help: 'Fault: Retry-After sent with rejections (0 = none)' },
-  'fail-next': { type: 'number', env: 'LLC_SIM_FAIL_NEXT', default: 0, help: 'Fault: fail the next N streams mid-stream (-1 = all)' },
-  'fail-after-tokens': { type: 'number', env: 'LLC_SIM_FAIL_AFTER_TOKENS', default: 0, help: 'Fault: tokens delivered before such a failure' },
-  'hang-next': { type: 'number', env: 'LLC_SIM_HANG_NEXT', default: 0, help: 'Fault: hang the next N requests before the first token (-1 = all)' },
-  dead: { type: 'boolean', env: 'LLC_SIM_DEAD', default: false, help: 'Fault: start with a dead engine (/health 503, completions 500)' },
+  'reject-next': {
+    type: 'number',
+    env: 'LLC_SIM_REJECT_NEXT',
+    default: 0,
+    help: 'Fault: reject the next N requests (-1 = all)',
+  },
+  'reject-status': {
+    type: 'number',
+    env: 'LLC_SIM_REJECT_STATUS',
+    default: 503,
+    placeholder: '429|503',
+    help: 'Fault: status of rejections',
+  },
+  'retry-after': {
+    type: 'number',
+    env: 'LLC_SIM_RETRY_AFTER',
+    default: 0,
+    placeholder: 'seconds',
+    help: 'Fault: Retry-After sent with rejections (0 = none)',
+  },
+  'fail-next': {
+    type: 'number',
+    env: 'LLC_SIM_FAIL_NEXT',
+    default: 0,
+    help: 'Fault: fail the next N streams mid-stream (-1 = all)',
+  },
+  'fail-after-tokens': {
+    type: 'number',
+    env: 'LLC_SIM_FAIL_AFTER_TOKENS',
+    default: 0,
+    help: 'Fault: tokens delivered before such a failure',
+  },
+  'hang-next': {
+    type: 'number',
+    env: 'LLC_SIM_HANG_NEXT',
+    default: 0,
+    help: 'Fault: hang the next N requests before the first token (-1 = all)',
+  },
+  dead: {
+    type: 'boolean',
+    env: 'LLC_SIM_DEAD',
+    default: false,
+    help: 'Fault: start with a dead engine (/health 503, completions 500)',
+  },
 } satisfies OptionSpecs;
 
 function footer(): string {
-  const profiles = listProfiles().map((p) => `  ${p.name.padEnd(16)}${p.description}\n  ${''.padEnd(16)}t0 ${p.t0} ms, a ${p.a} ms/seq, b ${p.b} ms/prefill token; max-num-seqs ${p.maxNumSeqs}, max-model-len ${p.maxModelLen}, KV ${p.kvCacheTokens} tokens`);
+  const profiles = listProfiles().map(
+    (p) =>
+      `  ${p.name.padEnd(16)}${p.description}\n  ${''.padEnd(16)}t0 ${p.t0} ms, a ${p.a} ms/seq, b ${p.b} ms/prefill token; max-num-seqs ${p.maxNumSeqs}, max-model-len ${p.maxModelLen}, KV ${p.kvCacheTokens} tokens`,
+  );
   return [
     'Profiles (step_ms = t0 + a·decoding_seqs + b·prefill_tokens, ±10% lognormal jitter):',
     ...profiles,
@@ -62,11 +146,19 @@ function reasoningField(value: string | undefined): SimulatorOptions['reasoningF
 async function main(): Promise<void> {
   const o = parseOptions(OPTIONS, process.argv.slice(2));
   if (o.help) {
-    process.stdout.write(formatHelp('llc-vllm-sim', 'A vLLM-faithful simulator: OpenAI-compatible streaming API, /metrics with vLLM names, fault injection.', OPTIONS, footer()));
+    process.stdout.write(
+      formatHelp(
+        'llc-vllm-sim',
+        'A vLLM-faithful simulator: OpenAI-compatible streaming API, /metrics with vLLM names, fault injection.',
+        OPTIONS,
+        footer(),
+      ),
+    );
     return;
   }
   const rejectStatus = o['reject-status'];
-  if (rejectStatus !== 429 && rejectStatus !== 503) throw new CliUsageError(`--reject-status must be 429 or 503, got ${rejectStatus}`);
+  if (rejectStatus !== 429 && rejectStatus !== 503)
+    throw new CliUsageError(`--reject-status must be 429 or 503, got ${rejectStatus}`);
   const faults: Partial<FaultConfig> = {
     rejectNext: o['reject-next'],
     rejectStatus,
@@ -99,7 +191,8 @@ async function main(): Promise<void> {
     sim = await startSimulator(options);
   } catch (error) {
     // Bad settings are usage errors (exit 2 with a hint), not crashes.
-    if (error instanceof UnknownProfileError || error instanceof RangeError || error instanceof FaultConfigError) throw new CliUsageError(error.message);
+    if (error instanceof UnknownProfileError || error instanceof RangeError || error instanceof FaultConfigError)
+      throw new CliUsageError(error.message);
     throw error;
   }
   const p = sim.core.profile;
