@@ -48,7 +48,8 @@ async function eventually<T>(fn: () => Promise<T | undefined>, what: string, tim
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -282,7 +283,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
         const db = await new Promise<IDBDatabase>((resolve, reject) => {
           const r = indexedDB.open(`llc:ws://${location.host}/ws`);
           r.onsuccess = () => resolve(r.result);
-          r.onerror = () => reject(r.error);
+          r.onerror = () => reject(r.error ?? new Error('indexedDB.open failed'));
         });
         const rows = await new Promise<{ frame: { text: string } }[]>((resolve) => {
           const r = db.transaction('outbox').objectStore('outbox').getAll();

@@ -4,7 +4,8 @@
  *   format   Prettier (.prettierrc.json): every file formatted (`npm run format` writes them)
  *   eslint   typescript-eslint's type-checked rules (tools/lint/eslint.config.mjs)
  *   imports  the package layers (scripts/import-graph.mjs)
- * Options: --only format|eslint|imports (repeatable), --fix (Prettier writes, ESLint fixes what it can).
+ * Options: --only format|eslint|imports (repeatable), --fix (Prettier writes, ESLint fixes what it can),
+ *          --quiet (ESLint reports errors only; `npm test` uses it, `npm run lint` also lists the warnings).
  * Exit 1 when any step fails.
  */
 import { spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ const args = process.argv.slice(2);
 const only = args.flatMap((a, i) => (a === '--only' ? [args[i + 1]] : []));
 const wants = (step) => only.length === 0 || only.includes(step);
 const fix = args.includes('--fix');
+const quiet = args.includes('--quiet');
 
 function run(command, argv) {
   return new Promise((resolve) => {
@@ -46,7 +48,13 @@ const steps = [
         return 1;
       }
       // No --cache: ESLint's cache keys on file contents, so type-aware results could go stale when another file changes.
-      return run(eslint, ['--config', 'tools/lint/eslint.config.mjs', ...(fix ? ['--fix'] : []), '.']);
+      return run(eslint, [
+        '--config',
+        'tools/lint/eslint.config.mjs',
+        ...(fix ? ['--fix'] : []),
+        ...(quiet ? ['--quiet'] : []),
+        '.',
+      ]);
     },
   ],
   ['imports', () => run(process.execPath, ['scripts/import-graph.mjs'])],

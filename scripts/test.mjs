@@ -117,7 +117,7 @@ if (!args.includes('--skip-build')) {
 }
 
 if (wants('lint') && !filter) {
-  const code = await run(process.execPath, ['scripts/lint.mjs']);
+  const code = await run(process.execPath, ['scripts/lint.mjs', '--quiet']);
   stages.push({ name: 'lint', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, code });
 }
 if (wants('node')) {

@@ -4,14 +4,12 @@ import uWS from 'uWebSockets.js';
 
 const sockets = new Set();
 const frame = new Uint8Array(72).fill(7);
-const app = uWS
-  .App()
-  .ws('/*', {
-    idleTimeout: 0,
-    maxBackpressure: 64 * 1024 * 1024,
-    open: (ws) => sockets.add(ws),
-    close: (ws) => sockets.delete(ws),
-  });
+const app = uWS.App().ws('/*', {
+  idleTimeout: 0,
+  maxBackpressure: 64 * 1024 * 1024,
+  open: (ws) => sockets.add(ws),
+  close: (ws) => sockets.delete(ws),
+});
 app.listen('127.0.0.1', 0, (s) => console.log(`ready ws://127.0.0.1:${uWS.us_socket_local_port(s)}/`));
 
 process.stdin.setEncoding('utf8');

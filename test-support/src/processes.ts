@@ -46,8 +46,8 @@ export async function startProcess(command: string, args: string[], options: Sta
       }
     }
   };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const waitFor = (pattern: RegExp, timeoutMs = options.timeoutMs ?? 20_000) =>

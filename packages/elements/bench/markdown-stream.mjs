@@ -84,7 +84,9 @@ await page.addScriptTag({ content: bundle, type: 'module' });
 await page.waitForFunction(() => 'llcBench' in globalThis);
 await page.evaluate(() => {
   globalThis.__long = [];
-  new PerformanceObserver((list) => globalThis.__long.push(...list.getEntries().map((e) => e.duration))).observe({
+  new globalThis.PerformanceObserver((list) =>
+    globalThis.__long.push(...list.getEntries().map((e) => e.duration)),
+  ).observe({
     type: 'longtask',
     buffered: false,
   });

@@ -10,8 +10,6 @@ import type { ClientMessage } from '@locallightchat/client';
 import { configureHighlighting, highlightStats } from '../src/code/highlighter.js';
 import '../src/llc-message.js';
 import '../src/llc-message-list.js';
-import type { LlcMessage } from '../src/llc-message.js';
-import type { LlcMessageList } from '../src/llc-message-list.js';
 
 const frame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve));
 
@@ -62,7 +60,7 @@ async function highlight(options: {
     n += line.length;
   }
   const code = lines.join('');
-  const message = document.createElement('llc-message') as LlcMessage;
+  const message = document.createElement('llc-message');
   message.setAttribute('role-name', 'assistant');
   message.style.cssText = 'display:block;height:600px;overflow:auto';
   document.body.replaceChildren(message);
@@ -114,7 +112,7 @@ async function history(options: {
   tokens: string[];
   tokensPerSecond: number;
 }): Promise<HistoryResult> {
-  const list = document.createElement('llc-message-list') as LlcMessageList;
+  const list = document.createElement('llc-message-list');
   list.style.cssText = 'display:block;height:800px;width:760px';
   document.body.replaceChildren(list);
   const past = Array.from({ length: 10_000 }, (_, i) => historyMessage(i));

@@ -89,7 +89,7 @@ describe('extension points', () => {
     );
     const composer = chat.shadowRoot!.querySelector('llc-composer')!;
     await composer.updateComplete;
-    expect(composer.shadowRoot!.querySelector('[part="send-button"]')!.textContent!.trim()).to.equal('أرسل');
+    expect(composer.shadowRoot!.querySelector('[part="send-button"]')!.textContent.trim()).to.equal('أرسل');
     expect(composer.shadowRoot!.querySelector('textarea')!.getAttribute('aria-label')).to.equal('رسالة');
     expect(getComputedStyle(composer.shadowRoot!.querySelector('form')!).direction).to.equal('rtl');
     chat.client!.close();
@@ -124,7 +124,7 @@ describe('extension points', () => {
     await until('the actions', () => !!list.shadowRoot!.querySelector('llc-message[message-key="a1"] [data-action]'));
     expect(list.shadowRoot!.querySelector('llc-message[message-key="a2"] [data-action]')).to.equal(null);
     let detail: { action: string; messageKey: string } | undefined;
-    list.addEventListener('llc-message-action', (e) => (detail = (e as CustomEvent).detail));
+    list.addEventListener('llc-message-action', (e) => (detail = (e as CustomEvent<typeof detail>).detail));
     list.shadowRoot!.querySelector<HTMLButtonElement>('llc-message[message-key="a1"] [data-action]')!.click();
     expect(detail).to.include({ action: 'regenerate', messageKey: 'a1' });
   });

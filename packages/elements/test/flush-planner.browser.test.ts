@@ -33,7 +33,7 @@ function simulate(
   const endMs = (tokens / tokensPerSecond) * 1000;
   let nextBatch = 0;
   let received = 0;
-  let result: Simulation = { maxLagFrames: 0, flushes: 0, frames: 0, maxCostMs: 0 };
+  const result: Simulation = { maxLagFrames: 0, flushes: 0, frames: 0, maxCostMs: 0 };
   for (let now = 0; now < endMs + 60 * FRAME_MS; now += FRAME_MS) {
     while (nextBatch <= now && nextBatch < endMs) {
       const count = Math.round((batchMs / 1000) * tokensPerSecond * charsPerToken);

@@ -2,6 +2,8 @@
  * Minimal structured logging: one line per event, `level` gated by LLC_LOG_LEVEL (error|warn|info|debug).
  * Library users can pass their own {@link Logger} (e.g. pino's methods fit).
  */
+import { inspect } from 'node:util';
+
 export interface Logger {
   error(message: string, error?: unknown): void;
   warn(message: string, error?: unknown): void;
@@ -17,7 +19,7 @@ export function consoleLogger(name: string, level: Level = (process.env.LLC_LOG_
   const line = (lvl: Level, message: string, error?: unknown) => {
     if (LEVELS[lvl] > max) return;
     const suffix =
-      error === undefined ? '' : `: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+      error === undefined ? '' : `: ${error instanceof Error ? (error.stack ?? error.message) : inspect(error)}`;
     (lvl === 'error' || lvl === 'warn' ? console.error : console.log)(`[${name}] ${lvl} ${message}${suffix}`);
   };
   return {

@@ -114,7 +114,7 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
       socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
     );
   });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
+  const port = uWS.us_socket_local_port(listenSocket);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   let listening = true;
   const stopListening = () => {
@@ -311,7 +311,7 @@ function registerHttp(app: TemplatedApp, ctx: RelayContext, state: { draining: b
       if (user !== undefined && (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user))) {
         return json(400, { error: 'user must be 1-64 characters of letters, digits, _ . @ -' }, cors);
       }
-      const userId = (user as string | undefined) ?? `dev-${Math.random().toString(36).slice(2, 10)}`;
+      const userId = user ?? `dev-${Math.random().toString(36).slice(2, 10)}`;
       return json(200, { userId, ...(await auth.mintDevToken(userId)) }, cors);
     });
   });

@@ -35,7 +35,7 @@ describe('relay: token budgets', () => {
         'ack or error',
       );
       assert.equal(reply.type, 'ack', `message ${i} was accepted (${JSON.stringify(reply)})`);
-      const ack = reply as Extract<typeof reply, { type: 'ack' }>;
+      const ack = reply;
       const { end } = await c.streamText(ack.streamId);
       assert.equal(end.finishReason, 'stop', 'a natural end before max_tokens');
       await new Promise((r) => setTimeout(r, 50)); // the refund is written after the stream-end is delivered

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
-import { newId, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+import { newId, type ServerFrame } from '@locallightchat/protocol';
 import {
   startNats,
   startProcess,
@@ -79,7 +79,7 @@ function assemble(
   const seqs: number[] = [];
   for (const f of frames) {
     if (f.type !== 'token' || f.streamId !== streamId) continue;
-    const first = (f as TokenFrame).firstSeq ?? f.seq;
+    const first = f.firstSeq ?? f.seq;
     assert.equal(first, last + 1, `batch ${first}..${f.seq} follows ${last} without gap or duplicate`);
     text += f.text;
     last = f.seq;

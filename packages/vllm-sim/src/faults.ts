@@ -95,7 +95,7 @@ export class Faults {
     const known = new Set([...Object.keys(DEFAULT_FAULTS), 'reset']);
     for (const key of Object.keys(body))
       if (!known.has(key)) throw new FaultConfigError(`unknown fault setting "${key}"`);
-    return this.update(body as Partial<FaultConfig> & { reset?: boolean });
+    return this.update(body);
   }
 
   /** Decides (and consumes) the fault for one incoming request. Order: dead, reject, hang, fail. */

@@ -89,7 +89,7 @@ export function parseMessages(value: unknown): ChatMessageInput[] {
 /** Common sampling fields; returns the completion limit and the engine options. */
 function common(body: Json, config: ServingConfig, promptTokens: number) {
   if (body.model !== undefined && body.model !== null && body.model !== config.model) {
-    throw ApiErrors.modelNotFound(String(body.model));
+    throw ApiErrors.modelNotFound(typeof body.model === 'string' ? body.model : JSON.stringify(body.model));
   }
   const stream = optionalBool(body, 'stream') ?? false;
   const streamOptions = body.stream_options;

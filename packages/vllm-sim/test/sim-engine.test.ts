@@ -158,7 +158,10 @@ describe('simulated engine: prefill', () => {
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     const quiet = gaps.slice(2, before - 1);
     const during = gaps.slice(before - 1, before + 3);
-    assert.ok(Math.max(...during) > 5 * Math.max(...quiet), `ITL during the big prefill ${during} vs quiet ${quiet}`);
+    assert.ok(
+      Math.max(...during) > 5 * Math.max(...quiet),
+      `ITL during the big prefill ${during.join(', ')} vs quiet ${quiet.join(', ')}`,
+    );
   });
 });
 

@@ -307,7 +307,7 @@ describe('llc-vllm-sim wire format', () => {
     assert.equal(ours.at(-2), ex[4], 'usage chunk');
     assert.equal(ours.at(-1), ex[5], '[DONE]');
     // The numbers add up, and content chunks never outnumber completion tokens.
-    const usage = JSON.parse(events.at(-2)!.slice(6)).usage as {
+    const usage = (JSON.parse(events.at(-2)!.slice(6)) as { usage: unknown }).usage as {
       prompt_tokens: number;
       completion_tokens: number;
       total_tokens: number;

@@ -8,6 +8,8 @@
 import { constructWorker, workerScriptUrl } from '@locallightchat/client';
 import { parseHighlightHtml, type Highlighted } from './highlighted-code.js';
 import type { HighlightReply, HighlightRequest } from './worker-messages.js';
+// Types only: the module itself is loaded on demand by loadInline().
+import type * as Highlight from './highlight.js';
 
 /** Tuning for {@link configureHighlighting}. */
 export interface HighlightOptions {
@@ -77,8 +79,8 @@ function plain(): undefined {
   return undefined;
 }
 
-let inline: Promise<typeof import('./highlight.js')> | undefined;
-function loadInline(): Promise<typeof import('./highlight.js')> {
+let inline: Promise<typeof Highlight> | undefined;
+function loadInline(): Promise<typeof Highlight> {
   inline ??= import('./highlight.js');
   return inline;
 }

@@ -70,7 +70,7 @@ function purifier(fragment: boolean): Purifier {
 /** Sanitises HTML produced by our renderer (a second line of defence after markdown-it's own escaping). */
 export function sanitize(html: string): string {
   stringPurifier ??= purifier(false);
-  return stringPurifier.sanitize(html) as unknown as string;
+  return stringPurifier.sanitize(html);
 }
 
 /** The shared parser instance (created on first use). */

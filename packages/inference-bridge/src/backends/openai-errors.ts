@@ -41,7 +41,7 @@ export function readErrorObject(value: unknown): ServerErrorInfo | undefined {
     return {
       message: typeof inner.message === 'string' ? inner.message : 'unknown error',
       ...(typeof inner.type === 'string' ? { type: inner.type } : {}),
-      ...(typeof inner.param === 'string' || inner.param === null ? { param: inner.param as string | null } : {}),
+      ...(typeof inner.param === 'string' || inner.param === null ? { param: inner.param } : {}),
       ...(code !== undefined ? { code } : {}),
     };
   }

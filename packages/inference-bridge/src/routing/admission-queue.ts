@@ -37,7 +37,7 @@ interface Waiter {
   order: number;
   reported: number;
   options: AcquireOptions;
-  settle: (lease: Lease | undefined, error?: unknown) => void;
+  settle: (lease: Lease | undefined, error?: Error) => void;
 }
 
 export class AdmissionQueue {
@@ -87,7 +87,7 @@ export class AdmissionQueue {
         try {
           resolve(this.overflowOrFail(request, exclude));
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       }, this.maxWaitMs);
       const onAbort = () => {

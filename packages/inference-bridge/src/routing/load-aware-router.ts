@@ -137,7 +137,7 @@ export class LoadAwareRouter implements Router {
 
   /** Scrapes every replica once now (tests, and a fresh start before the first request). */
   async scrapeAll(): Promise<void> {
-    await Promise.all(this.primaries.map((s) => s.scraper?.scrape()));
+    await Promise.all(this.primaries.flatMap((s) => (s.scraper ? [s.scraper.scrape()] : [])));
   }
 
   choose(_request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): InferenceBackend | undefined {

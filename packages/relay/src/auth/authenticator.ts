@@ -210,7 +210,7 @@ function toPrincipal(payload: JWTPayload): Principal {
   return {
     userId: payload.sub,
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
-    conversations: conv as string[] | undefined,
+    conversations: conv,
   };
 }
 

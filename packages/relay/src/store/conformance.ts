@@ -81,7 +81,7 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
         all.slice(15).map((m) => m.text),
       );
       assert.equal(p1.cursor, all[15]!.id);
-      const p2 = await nodeB.listMessages(conv, { limit: 10, before: p1.cursor! });
+      const p2 = await nodeB.listMessages(conv, { limit: 10, before: p1.cursor });
       assert.deepEqual(
         p2.messages.map((m) => m.text),
         all.slice(5, 15).map((m) => m.text),
