@@ -204,7 +204,8 @@ export interface StreamStartFrame {
  * Under backpressure a relay coalesces consecutive batches of one stream that a socket has not been sent yet
  * into one frame: it then covers `firstSeq..seq` (and `firstSeq` is absent when it covers `seq` alone). A
  * client holding `lastSeen` appends a frame when `(firstSeq ?? seq) = lastSeen + 1`, drops it when
- * `seq ≤ lastSeen`, and otherwise (a gap, or a partial overlap) resumes from `lastSeen + 1`.
+ * `seq ≤ lastSeen`, and otherwise (a gap, or a partial overlap) resumes from `lastSeen + 1` — the seq rule,
+ * written once in seq.ts (`classifyBatch`).
  */
 export interface TokenFrame {
   type: 'token';

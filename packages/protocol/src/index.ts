@@ -5,11 +5,13 @@
  * - codec.ts: msgpack (and JSON) encoding; decoding validates untrusted input and never throws
  * - codes.ts: error codes and WebSocket close codes
  * - limits.ts / ids.ts: size limits and id rules
+ * - seq.ts: the seq rule (old / next / gap) every layer applies to token batches
  */
 export * from './frames.js';
 export * from './codes.js';
 export * from './limits.js';
 export * from './ids.js';
+export { classifyBatch, firstSeqOf, followsBatch, type BatchPlace } from './seq.js';
 export {
   ProtocolError,
   encodeFrame,
