@@ -13,22 +13,26 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
 
 export class Backoff {
-  private attempt = 0;
-  constructor(private readonly options: BackoffOptions = DEFAULT_BACKOFF) {}
+  #attempt = 0;
+  readonly #options: BackoffOptions;
+
+  constructor(options: BackoffOptions = DEFAULT_BACKOFF) {
+    this.#options = options;
+  }
 
   /** The delay before the next attempt, and counts it. */
   next(): number {
-    const ceiling = Math.min(this.options.capMs, this.options.baseMs * 2 ** Math.min(this.attempt, 30));
-    this.attempt++;
-    return Math.floor((this.options.random ?? Math.random)() * ceiling);
+    const ceiling = Math.min(this.#options.capMs, this.#options.baseMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    return Math.floor((this.#options.random ?? Math.random)() * ceiling);
   }
 
   /** Attempts since the last reset. */
   get attempts(): number {
-    return this.attempt;
+    return this.#attempt;
   }
 
   reset(): void {
-    this.attempt = 0;
+    this.#attempt = 0;
   }
 }

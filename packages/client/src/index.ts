@@ -1,25 +1,41 @@
 /**
- * @locallightchat/client — the framework-free browser client.
+ * @locallightchat/client — the framework-free browser client: what an app needs to use it.
+ *
+ * The parts it is made of (Session, ConversationStore, StreamTracker, Outbox, transports, links, Backoff…) are
+ * exported by `@locallightchat/client/internal`, for tests and tools; they may change between versions.
  */
-export { LlcClient, LlcClientError, type LlcClientOptions, type ClientStats } from './client.js';
-export { IdbLocalStore, MemoryLocalStore, defaultLocalStore, type LocalStore } from './persistence/local-store.js';
+export { LlcClient, type ClientStats } from './client.js';
+export { DEFAULT_CLIENT_OPTIONS, LlcClientError, type LlcClientOptions } from './client-options.js';
+export type {
+  ConversationEventDetail,
+  LlcClientEventMap,
+  ModeEventDetail,
+  NoticeEventDetail,
+  StatusEventDetail,
+  StreamEndEventDetail,
+  TypedEventTarget,
+} from './events.js';
 export {
-  Session,
-  type ConnectionStatus,
-  type SessionOptions,
-  type SessionHooks,
-  type StatusDetail,
-  type TokenProvider,
-  type TokenRequest,
-} from './session.js';
-export { ConversationStore, type StoreEvents } from './conversation-store.js';
-export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-export type { Transport, TransportFactory, TransportHandlers } from './transports/transport.js';
-export { webSocketTransport } from './transports/websocket.js';
-export { sseTransport, sseBaseUrl } from './transports/sse.js';
-export { transportFor } from './transports/select.js';
-export type { ConnectionMode, TransportChoice } from './links/link.js';
+  isLive,
+  isSettled,
+  type ClientMessage,
+  type ConversationSnapshot,
+  type MessageStatus,
+  type SendOptions,
+  type StreamMetrics,
+} from './types.js';
+export type { ConnectionStatus, StatusDetail, TokenProvider, TokenRequest } from './session.js';
+export { tokenFromEndpoint, DEFAULT_TOKEN_ENDPOINT, type TokenEndpointOptions } from './token-endpoint.js';
+export type { LocalStore } from './persistence/local-store.js';
+export type { BackoffOptions } from './backoff.js';
+export type { ConnectionMode } from './links/link.js';
 export type { ConnectionPreference } from './links/create.js';
-export { workerScriptUrl, constructWorker, WORKER_POLICY } from './links/worker-script-url.js';
-export type { ClientMessage, ConversationSnapshot, MessageStatus, SendOptions, StreamMetrics } from './types.js';
-export { tokenFromEndpoint, type TokenEndpointOptions } from './token-endpoint.js';
+export type {
+  Transport,
+  TransportChoice,
+  TransportFactory,
+  TransportHandlers,
+  TransportKind,
+} from './transports/transport.js';
+// Worker scripts under Trusted Types: the elements create their highlight worker the same way.
+export { WORKER_POLICY, constructWorker, workerScriptUrl } from './links/worker-script-url.js';

@@ -3,6 +3,7 @@
  * `/auth/dev-token` in dev mode). Tokens are cached until shortly before their `expiresAt`, when the endpoint
  * returns one.
  */
+import { withDefaults } from './options.js';
 import type { TokenRequest } from './session.js';
 
 export interface TokenEndpointOptions {
@@ -10,17 +11,20 @@ export interface TokenEndpointOptions {
   body?: unknown;
   /** Extra request options (credentials, headers…). */
   init?: RequestInit;
-  /** Refresh this long before expiry, ms. */
+  /** Refresh this long before expiry, ms. Default 60,000. */
   refreshLeadMs?: number;
 }
+
+/** The defaults of the optional {@link TokenEndpointOptions}. */
+export const DEFAULT_TOKEN_ENDPOINT = { refreshLeadMs: 60_000 } as const satisfies TokenEndpointOptions;
 
 export function tokenFromEndpoint(
   url: string,
   options: TokenEndpointOptions = {},
 ): (request?: TokenRequest) => Promise<string> {
+  const { refreshLeadMs: lead } = withDefaults(DEFAULT_TOKEN_ENDPOINT, options);
   let cached: { token: string; expiresAt?: number } | undefined;
   return async (request) => {
-    const lead = options.refreshLeadMs ?? 60_000;
     // A refused or expiring token is never handed out again, whatever its stated lifetime.
     const fresh = request?.reason === 'refused' || request?.reason === 'expiring';
     if (!fresh && cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now()))

@@ -17,6 +17,19 @@ export type MessageStatus =
   /** Failed (see `error`). */
   | 'error';
 
+/**
+ * Whether the relay is producing this answer (queued or streaming): it can be stopped, and a new connection
+ * resumes it. A user message is never live.
+ */
+export function isLive(status: MessageStatus): boolean {
+  return status === 'queued' || status === 'streaming';
+}
+
+/** Whether a message is final (done, stopped or failed): nothing about it changes any more. */
+export function isSettled(status: MessageStatus): boolean {
+  return status === 'done' || status === 'stopped' || status === 'error';
+}
+
 export interface ClientMessage {
   /** Stable key: the client message id for user messages, the stream id for answers. */
   key: string;

@@ -5,51 +5,19 @@
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
 import { LlcClient, LlcClientError, tokenFromEndpoint, type ConversationSnapshot } from '@locallightchat/client';
+import { devTokenUrl, testStack, until, type TestStack } from './helpers.js';
 
-interface Stack {
-  wsUrl: string;
-  httpUrl: string;
-}
-
-let stack: Stack;
+let stack: TestStack;
 before(async () => {
-  stack = (await (await fetch('/__llc/stack')).json()) as Stack;
+  stack = await testStack();
 });
 
 function make(user: string): LlcClient {
   return new LlcClient({
     url: stack.wsUrl,
-    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }),
+    getToken: tokenFromEndpoint(devTokenUrl(stack), { body: { user } }),
     connection: 'direct',
     storage: false,
-  });
-}
-
-function until(
-  c: LlcClient,
-  conversationId: string,
-  predicate: (s: ConversationSnapshot) => boolean,
-  what: string,
-): Promise<ConversationSnapshot> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.slice(0, 20)]))}`,
-          ),
-        ),
-      20_000,
-    );
-    const check = () => {
-      const s = c.snapshot(conversationId);
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      c.removeEventListener('conversation', check);
-      resolve(s);
-    };
-    c.addEventListener('conversation', check);
-    check();
   });
 }
 

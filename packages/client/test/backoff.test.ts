@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Backoff, DEFAULT_BACKOFF } from '@locallightchat/client';
+import { Backoff, DEFAULT_BACKOFF } from '@locallightchat/client/internal';
 
 /** A deterministic uniform source (mulberry32) so the distribution checks are reproducible. */
 function seeded(seed: number): () => number {

@@ -6,15 +6,11 @@
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
 import { LlcClient, tokenFromEndpoint, type ConversationSnapshot, type LlcClientOptions } from '@locallightchat/client';
+import { answered, devTokenUrl, opened, testStack, until, type TestStack } from './helpers.js';
 
-interface Stack {
-  wsUrl: string;
-  httpUrl: string;
-}
-
-let stack: Stack;
+let stack: TestStack;
 before(async () => {
-  stack = (await (await fetch('/__llc/stack')).json()) as Stack;
+  stack = await testStack();
 });
 
 const WORKER_URL = '/packages/client/src/links/shared-worker.ts';
@@ -22,55 +18,12 @@ const WORKER_URL = '/packages/client/src/links/shared-worker.ts';
 function tab(key: string, user: string, extra: Partial<LlcClientOptions>): LlcClient {
   return new LlcClient({
     url: stack.wsUrl,
-    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }),
+    getToken: tokenFromEndpoint(devTokenUrl(stack), { body: { user } }),
     storageName: key,
     sharedWorkerUrl: WORKER_URL,
     ...extra,
   });
 }
-
-function until(
-  c: LlcClient,
-  conversationId: string,
-  predicate: (s: ConversationSnapshot) => boolean,
-  what: string,
-): Promise<ConversationSnapshot> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`,
-          ),
-        ),
-      20_000,
-    );
-    const check = () => {
-      const s = c.snapshot(conversationId);
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      c.removeEventListener('conversation', check);
-      resolve(s);
-    };
-    c.addEventListener('conversation', check);
-    check();
-  });
-}
-
-function opened(c: LlcClient): Promise<void> {
-  if (c.connectionStatus === 'open') return Promise.resolve();
-  return new Promise((resolve) => {
-    const on = () => {
-      if (c.connectionStatus !== 'open') return;
-      c.removeEventListener('status', on);
-      resolve();
-    };
-    c.addEventListener('status', on);
-  });
-}
-
-const answered = (s: ConversationSnapshot) =>
-  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('one connection for all tabs (real relay)', () => {
   it('shares one relay session through a SharedWorker and streams one answer into every tab', async () => {

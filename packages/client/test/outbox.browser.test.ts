@@ -5,73 +5,23 @@
  */
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
-import {
-  IdbLocalStore,
-  LlcClient,
-  tokenFromEndpoint,
-  type ClientMessage,
-  type ConversationSnapshot,
-} from '@locallightchat/client';
+import { LlcClient, tokenFromEndpoint, type ClientMessage } from '@locallightchat/client';
+import { IdbLocalStore } from '@locallightchat/client/internal';
+import { answered, devTokenUrl, testStack, until, waitFor, type TestStack } from './helpers.js';
 
-interface Stack {
-  wsUrl: string;
-  httpUrl: string;
-}
-
-let stack: Stack;
+let stack: TestStack;
 before(async () => {
-  stack = (await (await fetch('/__llc/stack')).json()) as Stack;
+  stack = await testStack();
 });
 
 function client(storageName: string, user: string, options: { autoConnect?: boolean; url?: string } = {}): LlcClient {
   return new LlcClient({
     url: options.url ?? stack.wsUrl,
-    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }),
+    getToken: tokenFromEndpoint(devTokenUrl(stack), { body: { user } }),
     storageName,
     autoConnect: options.autoConnect ?? true,
   });
 }
-
-/** Resolves when `predicate` holds for the conversation (checked on every change). */
-function until(
-  c: LlcClient,
-  conversationId: string,
-  predicate: (s: ConversationSnapshot) => boolean,
-  what: string,
-): Promise<ConversationSnapshot> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status]))}`,
-          ),
-        ),
-      15_000,
-    );
-    const check = () => {
-      const s = c.snapshot(conversationId);
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      c.removeEventListener('conversation', check);
-      resolve(s);
-    };
-    c.addEventListener('conversation', check);
-    check();
-  });
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const answered = (s: ConversationSnapshot) =>
-  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('IndexedDB outbox (real relay)', () => {
   it('stores a message before sending, sends it from the next page, removes it on ack, answers once', async () => {

@@ -6,66 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import {
-  CloseCode,
-  PROTOCOL_VERSION,
-  decodeClientFrame,
-  encodeFrame,
-  type ClientFrame,
-  type ServerFrame,
-} from '@locallightchat/protocol';
-import {
-  Session,
-  type ConnectionStatus,
-  type TokenProvider,
-  type TransportFactory,
-  type TransportHandlers,
-} from '@locallightchat/client';
-
-class ScriptedLink {
-  handlers!: TransportHandlers;
-  readonly sent: ClientFrame[] = [];
-  closedBy?: { code: number; reason: string };
-  constructor(readonly url: string) {}
-  serve(frame: ServerFrame): void {
-    this.handlers.onFrame(encodeFrame(frame));
-  }
-  welcome(heartbeatMs = 1000): void {
-    this.serve({
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      sessionId: 'sess_1',
-      userId: 'u1',
-      heartbeatMs,
-      maxFrameBytes: 65536,
-      maxTextChars: 1000,
-    });
-  }
-  types(): string[] {
-    return this.sent.map((f) => f.type);
-  }
-}
+import { CloseCode, type ClientFrame, type ServerFrame } from '@locallightchat/protocol';
+import { Session, type ConnectionStatus, type TokenProvider } from '@locallightchat/client/internal';
+import { scriptedTransport, settle } from './scripted-transport.js';
 
 function harness(options: { getToken?: TokenProvider; resync?: () => ClientFrame[] } = {}) {
-  const links: ScriptedLink[] = [];
+  const { transport, links, last } = scriptedTransport();
   const statuses: { status: ConnectionStatus; retryInMs?: number; reason?: string }[] = [];
   const frames: ServerFrame[] = [];
-  const transport: TransportFactory = (url, handlers) => {
-    const link = new ScriptedLink(url);
-    link.handlers = handlers;
-    links.push(link);
-    return {
-      bufferedAmount: 0,
-      send(bytes) {
-        const r = decodeClientFrame(bytes);
-        assert.ok(r.ok, 'the session only sends valid frames');
-        link.sent.push(r.frame);
-      },
-      close(code = 1000, reason = '') {
-        link.closedBy = { code, reason };
-      },
-    };
-  };
   let tokens = 0;
   const session = new Session(
     {
@@ -82,12 +30,7 @@ function harness(options: { getToken?: TokenProvider; resync?: () => ClientFrame
       resyncFrames: options.resync ?? (() => [{ type: 'subscribe', conversationId: 'c1' }]),
     },
   );
-  return { session, links, statuses, frames, last: () => links[links.length - 1]! };
-}
-
-/** Lets the awaited token provider settle. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  return { session, links, statuses, frames, last };
 }
 
 describe('Session state machine', () => {

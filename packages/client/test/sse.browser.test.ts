@@ -5,77 +5,25 @@
  */
 import { expect } from '@open-wc/testing';
 import { newId } from '@locallightchat/protocol';
-import {
-  LlcClient,
-  sseBaseUrl,
-  tokenFromEndpoint,
-  type ConversationSnapshot,
-  type LlcClientOptions,
-} from '@locallightchat/client';
+import { LlcClient, tokenFromEndpoint, type LlcClientOptions } from '@locallightchat/client';
+import { sseBaseUrl } from '@locallightchat/client/internal';
+import { answered, devTokenUrl, opened, testStack, until, type TestStack } from './helpers.js';
 
-interface Stack {
-  wsUrl: string;
-  httpUrl: string;
-}
-
-let stack: Stack;
+let stack: TestStack;
 before(async () => {
-  stack = (await (await fetch('/__llc/stack')).json()) as Stack;
+  stack = await testStack();
 });
 
 function make(user: string, extra: Partial<LlcClientOptions>): LlcClient {
   return new LlcClient({
     url: stack.wsUrl,
-    getToken: tokenFromEndpoint(`${stack.httpUrl}/auth/dev-token`, { body: { user } }),
+    getToken: tokenFromEndpoint(devTokenUrl(stack), { body: { user } }),
     connection: 'direct',
     storage: false,
     backoff: { baseMs: 50, capMs: 200 },
     ...extra,
   });
 }
-
-function until(
-  c: LlcClient,
-  conversationId: string,
-  predicate: (s: ConversationSnapshot) => boolean,
-  what: string,
-): Promise<ConversationSnapshot> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${JSON.stringify(c.snapshot(conversationId).messages.map((m) => [m.role, m.status, m.text.length]))}`,
-          ),
-        ),
-      20_000,
-    );
-    const check = () => {
-      const s = c.snapshot(conversationId);
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      c.removeEventListener('conversation', check);
-      resolve(s);
-    };
-    c.addEventListener('conversation', check);
-    check();
-  });
-}
-
-function opened(c: LlcClient): Promise<void> {
-  if (c.connectionStatus === 'open') return Promise.resolve();
-  return new Promise((resolve) => {
-    const on = () => {
-      if (c.connectionStatus !== 'open') return;
-      c.removeEventListener('status', on);
-      resolve();
-    };
-    c.addEventListener('status', on);
-  });
-}
-
-const answered = (s: ConversationSnapshot) =>
-  s.messages.some((m) => m.role === 'assistant' && m.status === 'done') && !s.busy;
 
 describe('SSE fallback transport (real relay)', () => {
   it('derives the SSE endpoint from the socket URL', () => {

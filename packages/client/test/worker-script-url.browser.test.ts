@@ -2,7 +2,7 @@
  * Worker URLs under Trusted Types: made trusted through the `llc-worker` policy, same-origin only.
  */
 import { expect } from '@open-wc/testing';
-import { WORKER_POLICY, isTrustedTypesError, workerScriptUrl } from '../src/links/worker-script-url.js';
+import { WORKER_POLICY, isTrustedTypesError, workerScriptUrl } from '@locallightchat/client/internal';
 
 interface TrustedTypesLike {
   isScriptURL(value: unknown): boolean;

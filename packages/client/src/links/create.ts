@@ -39,7 +39,7 @@ export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
       {
         url: config.url,
         getToken,
-        transport: options.transport ?? transportFor(config.transport ?? 'auto'),
+        transport: options.transport ?? transportFor(config.transport),
         ...(options.backoff ? { backoff: options.backoff } : {}),
         ...(config.clientName ? { clientName: config.clientName } : {}),
       },

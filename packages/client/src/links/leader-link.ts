@@ -19,42 +19,46 @@ import {
 } from './link.js';
 
 export class LeaderLink implements Link {
-  private channel?: BroadcastChannel;
-  private link?: RemoteLink;
-  private owner?: ConnectionOwner;
-  private releaseLock?: () => void;
-  private abort?: AbortController;
-  private currentMode: ConnectionMode = 'follower';
+  #channel?: BroadcastChannel;
+  #link?: RemoteLink;
+  #owner?: ConnectionOwner;
+  #releaseLock?: () => void;
+  #abort?: AbortController;
+  #currentMode: ConnectionMode = 'follower';
+  readonly #tab: string;
+  readonly #config: OwnerConfig;
+  readonly #hooks: LinkHooks;
+  readonly #getToken: TokenProvider;
 
-  constructor(
-    private readonly tab: string,
-    private readonly config: OwnerConfig,
-    private readonly hooks: LinkHooks,
-    private readonly getToken: TokenProvider,
-  ) {}
+  constructor(tab: string, config: OwnerConfig, hooks: LinkHooks, getToken: TokenProvider) {
+    this.#tab = tab;
+    this.#config = config;
+    this.#hooks = hooks;
+    this.#getToken = getToken;
+  }
 
   get mode(): ConnectionMode {
-    return this.currentMode;
+    return this.#currentMode;
   }
 
   start(): void {
-    if (this.channel) return;
-    const channel = (this.channel = new BroadcastChannel(`llc-link:${this.config.key}`));
-    channel.onmessage = (event: MessageEvent) => this.onChannel(event.data);
-    this.link = new RemoteLink(
+    if (this.#channel) return;
+    const channel = (this.#channel = new BroadcastChannel(`llc-link:${this.#config.key}`));
+    channel.onmessage = (event: MessageEvent) => this.#onChannel(event.data);
+    this.#link = new RemoteLink(
       'follower',
-      this.tab,
-      this.config,
+      this.#tab,
+      this.#config,
       (m) => channel.postMessage(m),
-      this.hooks,
-      this.getToken,
+      this.#hooks,
+      this.#getToken,
     );
-    this.link.start();
-    const abort = (this.abort = new AbortController());
+    this.#link.start();
+    const abort = (this.#abort = new AbortController());
     navigator.locks
-      .request(`llc-leader:${this.config.key}`, { signal: abort.signal }, () => {
-        this.lead();
-        return new Promise<void>((resolve) => (this.releaseLock = resolve));
+      .request(`llc-leader:${this.#config.key}`, { signal: abort.signal }, () => {
+        this.#lead();
+        return new Promise<void>((resolve) => (this.#releaseLock = resolve));
       })
       .catch((error: unknown) => {
         if (!abort.signal.aborted) console.warn('[llc-client] leader election failed', error);
@@ -62,51 +66,51 @@ export class LeaderLink implements Link {
   }
 
   stop(): void {
-    const channel = this.channel;
+    const channel = this.#channel;
     if (!channel) return;
-    this.channel = undefined;
-    this.abort?.abort();
-    this.link?.stop();
-    this.link = undefined;
+    this.#channel = undefined;
+    this.#abort?.abort();
+    this.#link?.stop();
+    this.#link = undefined;
     // The owner tells the followers to wait for the next leader before the lock passes on.
-    this.owner?.stop();
-    this.owner = undefined;
-    this.releaseLock?.();
-    this.releaseLock = undefined;
+    this.#owner?.stop();
+    this.#owner = undefined;
+    this.#releaseLock?.();
+    this.#releaseLock = undefined;
     channel.close();
   }
 
   send(frame: ClientFrame): boolean {
-    return this.link?.send(frame) ?? false;
+    return this.#link?.send(frame) ?? false;
   }
 
   reconnectNow(): void {
-    this.link?.reconnectNow();
+    this.#link?.reconnectNow();
   }
 
   /** This tab holds the lock: it opens the socket and serves itself and the followers. */
-  private lead(): void {
-    const channel = this.channel;
-    if (!channel) return this.releaseLock?.();
+  #lead(): void {
+    const channel = this.#channel;
+    if (!channel) return this.#releaseLock?.();
     const emit = (message: OwnerMessage) => {
       channel.postMessage(message);
-      this.link?.receive(message);
+      this.#link?.receive(message);
     };
-    const owner = (this.owner = new ConnectionOwner(this.config, emit, this.getToken));
+    const owner = (this.#owner = new ConnectionOwner(this.#config, emit, this.#getToken));
     // The follower link (to a previous leader) is replaced by a local one to our own owner.
-    this.link?.detach();
-    this.currentMode = 'leader';
-    this.hooks.onMode?.('leader');
-    this.link = new RemoteLink('leader', this.tab, this.config, (m) => owner.handle(m), this.hooks, this.getToken);
+    this.#link?.detach();
+    this.#currentMode = 'leader';
+    this.#hooks.onMode?.('leader');
+    this.#link = new RemoteLink('leader', this.#tab, this.#config, (m) => owner.handle(m), this.#hooks, this.#getToken);
     owner.start();
-    this.link.start();
+    this.#link.start();
   }
 
-  private onChannel(data: unknown): void {
-    if (this.owner) {
-      if (isTabMessage(data)) this.owner.handle(data);
+  #onChannel(data: unknown): void {
+    if (this.#owner) {
+      if (isTabMessage(data)) this.#owner.handle(data);
     } else if (isOwnerMessage(data)) {
-      this.link?.receive(data);
+      this.#link?.receive(data);
     }
   }
 }

@@ -14,6 +14,7 @@
 import type { ClientFrame, ServerFrame, WelcomeFrame } from '@locallightchat/protocol';
 import type { BackoffOptions } from '../backoff.js';
 import type { ConnectionStatus, SessionHooks, StatusDetail, TokenRequest } from '../session.js';
+import type { TransportChoice } from '../transports/transport.js';
 
 export type ConnectionMode = 'direct' | 'shared-worker' | 'leader' | 'follower';
 
@@ -30,9 +31,6 @@ export interface LinkHooks extends SessionHooks {
   /** The mode changed (a follower became leader). */
   onMode?(mode: ConnectionMode): void;
 }
-
-/** Which transport the owner uses: WebSocket, falling back to SSE when it fails (`auto`), or one of them. */
-export type TransportChoice = 'auto' | 'websocket' | 'sse';
 
 /** What the owner of a shared connection needs to know; plain data, so it can cross to a worker. */
 export interface OwnerConfig {

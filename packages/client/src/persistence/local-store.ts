@@ -32,12 +32,12 @@ interface LlcDb extends DBSchema {
 const CACHED_MESSAGES = 100;
 
 export class IdbLocalStore implements LocalStore {
-  private readonly db: Promise<IDBPDatabase<LlcDb>>;
-  private counter = 0;
+  readonly #db: Promise<IDBPDatabase<LlcDb>>;
+  #counter = 0;
 
   /** `name` separates the data of different relays or users on one origin. */
   constructor(name: string) {
-    this.db = openDB<LlcDb>(name, 1, {
+    this.#db = openDB<LlcDb>(name, 1, {
       upgrade(db) {
         db.createObjectStore('outbox', { keyPath: 'clientMessageId' });
         db.createObjectStore('conversations', { keyPath: 'id' });
@@ -47,31 +47,31 @@ export class IdbLocalStore implements LocalStore {
 
   async putOutgoing(frame: SendFrame): Promise<void> {
     // Date.now() plus a counter keeps the order of messages sent within one millisecond.
-    const at = Date.now() * 1000 + (this.counter++ % 1000);
-    await (await this.db).put('outbox', { clientMessageId: frame.clientMessageId, at, frame });
+    const at = Date.now() * 1000 + (this.#counter++ % 1000);
+    await (await this.#db).put('outbox', { clientMessageId: frame.clientMessageId, at, frame });
   }
 
   async removeOutgoing(clientMessageId: string): Promise<void> {
-    await (await this.db).delete('outbox', clientMessageId);
+    await (await this.#db).delete('outbox', clientMessageId);
   }
 
   async outgoing(): Promise<SendFrame[]> {
-    const rows = await (await this.db).getAll('outbox');
+    const rows = await (await this.#db).getAll('outbox');
     return rows.sort((a, b) => a.at - b.at).map((r) => r.frame);
   }
 
   async saveConversation(conversationId: string, messages: ClientMessage[]): Promise<void> {
     await (
-      await this.db
+      await this.#db
     ).put('conversations', { id: conversationId, savedAt: Date.now(), messages: messages.slice(-CACHED_MESSAGES) });
   }
 
   async loadConversation(conversationId: string): Promise<ClientMessage[] | undefined> {
-    return (await (await this.db).get('conversations', conversationId))?.messages;
+    return (await (await this.#db).get('conversations', conversationId))?.messages;
   }
 
   close(): void {
-    void this.db.then(
+    void this.#db.then(
       (db) => db.close(),
       () => undefined,
     );
@@ -80,22 +80,22 @@ export class IdbLocalStore implements LocalStore {
 
 /** Same contract, nothing survives the page (no IndexedDB, or persistence turned off). */
 export class MemoryLocalStore implements LocalStore {
-  private readonly outbox = new Map<string, SendFrame>();
-  private readonly cache = new Map<string, ClientMessage[]>();
+  readonly #outbox = new Map<string, SendFrame>();
+  readonly #cache = new Map<string, ClientMessage[]>();
   async putOutgoing(frame: SendFrame): Promise<void> {
-    this.outbox.set(frame.clientMessageId, frame);
+    this.#outbox.set(frame.clientMessageId, frame);
   }
   async removeOutgoing(clientMessageId: string): Promise<void> {
-    this.outbox.delete(clientMessageId);
+    this.#outbox.delete(clientMessageId);
   }
   async outgoing(): Promise<SendFrame[]> {
-    return [...this.outbox.values()];
+    return [...this.#outbox.values()];
   }
   async saveConversation(conversationId: string, messages: ClientMessage[]): Promise<void> {
-    this.cache.set(conversationId, messages.slice(-CACHED_MESSAGES));
+    this.#cache.set(conversationId, messages.slice(-CACHED_MESSAGES));
   }
   async loadConversation(conversationId: string): Promise<ClientMessage[] | undefined> {
-    return this.cache.get(conversationId);
+    return this.#cache.get(conversationId);
   }
   close(): void {}
 }
@@ -103,4 +103,9 @@ export class MemoryLocalStore implements LocalStore {
 /** The default store: IndexedDB when the environment has it. */
 export function defaultLocalStore(name: string): LocalStore {
   return typeof indexedDB === 'undefined' ? new MemoryLocalStore() : new IdbLocalStore(name);
+}
+
+/** Storage failures never stop the client: it goes on in memory, and says so once per failure. */
+export function warnStorage(error: unknown): void {
+  console.warn('[llc-client] local storage failed; continuing without it', error);
 }

@@ -3,15 +3,14 @@
  * WebSocket attempts fail without ever opening (a proxy or firewall that blocks upgrades), and back again if SSE
  * fails the same way — a network that changes is tried both ways rather than stuck on one.
  */
-import type { TransportChoice } from '../links/link.js';
 import { sseTransport } from './sse.js';
-import type { TransportFactory } from './transport.js';
+import type { TransportChoice, TransportFactory } from './transport.js';
 import { webSocketTransport } from './websocket.js';
 
 /** Attempts of one kind that never opened before `auto` tries the other. */
 const FAILURES_BEFORE_SWITCH = 2;
 
-export function transportFor(choice: TransportChoice): TransportFactory {
+export function transportFor(choice: TransportChoice = 'auto'): TransportFactory {
   switch (choice) {
     case 'websocket':
       return webSocketTransport;
