@@ -4,7 +4,6 @@
  * 10,000-message one); they are set before the element upgrades, so it connects as that user right away.
  */
 import type { LlcChat } from '@locallightchat/elements';
-import type { StreamMetrics } from '@locallightchat/client';
 
 const chat = document.querySelector<LlcChat>('#chat')!;
 const params = new URLSearchParams(location.search);
@@ -23,7 +22,7 @@ document.querySelector('#new-conversation')!.addEventListener('click', () => {
 });
 
 chat.client?.addEventListener('stream-end', (event) => {
-  const m = (event as CustomEvent<{ metrics: StreamMetrics }>).detail.metrics;
+  const m = event.detail.metrics;
   const parts = [
     m.ttftMs !== undefined ? `TTFT ${Math.round(m.ttftMs)} ms` : '',
     m.tpotMs !== undefined ? `TPOT ${m.tpotMs.toFixed(1)} ms` : '',

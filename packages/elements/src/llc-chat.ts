@@ -8,6 +8,7 @@ import './llc-composer.js';
 import type { LlcComposer } from './llc-composer.js';
 import './llc-message-list.js';
 import type { LlcMessageList } from './llc-message-list.js';
+import { MESSAGE_PARTS } from './llc-message.js';
 import './llc-status.js';
 import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
@@ -15,10 +16,6 @@ import { themeStyles } from './theme.js';
 
 const CONVERSATION_KEY = 'llc:conversation';
 const DEV_USER_KEY = 'llc:dev-user';
-
-/** Parts of the inner elements, re-exported so `llc-chat::part(name)` reaches them. */
-const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
 
 /**
  * A complete chat: transcript, status line and composer, talking to a LocalLightChat relay.
@@ -50,9 +47,9 @@ const MESSAGE_PARTS =
  * @slot empty - shown while the conversation is empty
  * @slot message-actions - a `<template>` cloned under each finished answer; clicks on `[data-action]` elements
  *   in it fire `llc-message-action` with `{ action, messageKey, text }`
- * @fires llc-message-action - an action of a message was clicked
- * @fires llc-send - before a message is sent (cancelable)
- * @fires llc-stop - when the user stops an answer
+ * @fires {CustomEvent<MessageActionEventDetail>} llc-message-action - an action of a message was clicked
+ * @fires {CustomEvent<SendEventDetail>} llc-send - before a message is sent (cancelable)
+ * @fires {CustomEvent<StopEventDetail>} llc-stop - when the user stops an answer
  * @cssprop --llc-bg - background
  * @cssprop --llc-fg - text colour
  * @cssprop --llc-muted - secondary text

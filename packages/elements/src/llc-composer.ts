@@ -1,16 +1,11 @@
 import { consume } from '@lit/context';
-import type { LlcClient } from '@locallightchat/client';
+import { isSettled, type LlcClient } from '@locallightchat/client';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
+import { fire } from './events.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
-
-/** Detail of the cancelable `llc-send` event fired before a message is sent. */
-export interface SendEventDetail {
-  conversationId: string;
-  text: string;
-}
 
 /**
  * The message box. Enter sends, Shift+Enter adds a line, Escape stops the running answer. Sending fires a
@@ -20,8 +15,8 @@ export interface SendEventDetail {
  * @csspart input - the textbox
  * @csspart send-button - the Send button
  * @csspart stop-button - the Stop generating button
- * @fires llc-send - before a message is sent (cancelable)
- * @fires llc-stop - when the user stops an answer
+ * @fires {CustomEvent<SendEventDetail>} llc-send - before a message is sent (cancelable)
+ * @fires {CustomEvent<StopEventDetail>} llc-stop - when the user stops an answer
  */
 @customElement('llc-composer')
 export class LlcComposer extends LitElement {
@@ -97,12 +92,7 @@ export class LlcComposer extends LitElement {
     const messages = this.conversation.snapshot?.messages ?? [];
     for (let i = messages.length - 1; i >= 0; i--) {
       const m = messages[i]!;
-      if (
-        m.role === 'assistant' &&
-        m.streamId &&
-        (m.status === 'streaming' || m.status === 'queued' || m.status === 'pending')
-      )
-        return m.streamId;
+      if (m.role === 'assistant' && m.streamId && !isSettled(m.status)) return m.streamId;
     }
     return undefined;
   }
@@ -134,11 +124,7 @@ export class LlcComposer extends LitElement {
   send(): void {
     const text = this.value.trim();
     if (!text || !this.client || !this.conversationId) return;
-    const detail: SendEventDetail = { conversationId: this.conversationId, text };
-    const proceed = this.dispatchEvent(
-      new CustomEvent('llc-send', { detail, bubbles: true, composed: true, cancelable: true }),
-    );
-    if (!proceed) return;
+    if (!fire(this, 'llc-send', { conversationId: this.conversationId, text }, true)) return;
     this.client.send(this.conversationId, text);
     this.value = '';
   }
@@ -148,7 +134,7 @@ export class LlcComposer extends LitElement {
     const streamId = this.runningStream;
     if (!streamId || !this.client || !this.conversationId) return false;
     this.client.stop(this.conversationId, streamId);
-    this.dispatchEvent(new CustomEvent('llc-stop', { detail: { streamId }, bubbles: true, composed: true }));
+    fire(this, 'llc-stop', { streamId });
     return true;
   }
 

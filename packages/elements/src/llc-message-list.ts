@@ -14,8 +14,8 @@ import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { Announcer } from './controllers/announcer.js';
 import { cssProps } from './directives/css-props.js';
-import './llc-message.js';
-import type { AnnounceEventDetail } from './llc-message.js';
+import { fire, type LlcElementEventMap } from './events.js';
+import { MESSAGE_PARTS } from './llc-message.js';
 import { listStyles } from './llc-message-list.styles.js';
 import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
@@ -40,7 +40,7 @@ const LOAD_OLDER_AT = 200;
  * @csspart announcer - the visually hidden live region
  * @csspart empty - the empty-state wrapper
  * @slot empty - shown while the conversation has no messages
- * @fires llc-load-older - the reader reached the top and `messages` is set from outside (with the client, the
+ * @fires {CustomEvent<null>} llc-load-older - the reader reached the top and `messages` is set from outside (with the client, the
  *   list asks the client itself)
  */
 @customElement('llc-message-list')
@@ -165,7 +165,7 @@ export class LlcMessageList extends LitElement {
                         .strings=${s}
                         .renderers=${this.renderers}
                         .actionsTemplate=${this.actionsTemplate}
-                        exportparts="message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code"
+                        exportparts=${MESSAGE_PARTS}
                       ></llc-message>
                     </div>`;
                   },
@@ -250,13 +250,13 @@ export class LlcMessageList extends LitElement {
     const oldest = this.items[0]?.key;
     if (!oldest || this.olderRequestedFor === oldest) return;
     this.olderRequestedFor = oldest;
-    if (this.messages) this.dispatchEvent(new CustomEvent('llc-load-older', { bubbles: true, composed: true }));
+    if (this.messages) fire(this, 'llc-load-older', null);
     else if (this.client && this.conversationId) this.client.loadOlder(this.conversationId);
   }
 
-  private readonly onAnnounce = (event: Event) => {
+  private readonly onAnnounce = (event: LlcElementEventMap['llc-announce']) => {
     event.stopPropagation();
-    this.announcer.say((event as CustomEvent<AnnounceEventDetail>).detail.text);
+    this.announcer.say(event.detail.text);
   };
 }
 

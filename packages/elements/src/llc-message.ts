@@ -1,17 +1,17 @@
-import type { MessageStatus } from '@locallightchat/client';
+import { isLive, isSettled, type MessageStatus } from '@locallightchat/client';
 import type { FinishReason, Role } from '@locallightchat/protocol';
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { fire } from './events.js';
 import { messageStyles } from './llc-message.styles.js';
 import type { Renderers } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
-/** Detail of `llc-announce`: text for the polite live region (a finished block, never a token). */
-export interface AnnounceEventDetail {
-  text: string;
-}
+/** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
+export const MESSAGE_PARTS =
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -29,8 +29,8 @@ export interface AnnounceEventDetail {
  * @csspart copy-button - the code block's Copy button
  * @csspart code - the `<pre>` of a code block
  * @slot actions - per-message actions (copy, regenerate…)
- * @fires llc-announce - a finished block of a streaming answer, for a live region
- * @fires llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
+ * @fires {CustomEvent<AnnounceEventDetail>} llc-announce - a finished block of a streaming answer, for a live region
+ * @fires {CustomEvent<MessageActionEventDetail>} llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
@@ -57,13 +57,9 @@ export class LlcMessage extends LitElement {
   /** Blocks are announced only for answers that streamed while shown (not for history). */
   private streamedHere = false;
 
-  /** Whether the answer is still being produced. */
+  /** Whether the answer is still being produced (a user message never is). */
   get busy(): boolean {
-    return (
-      this.status === 'streaming' ||
-      this.status === 'queued' ||
-      (this.status === 'pending' && this.roleName === 'assistant')
-    );
+    return this.roleName === 'assistant' ? !isSettled(this.status) : isLive(this.status);
   }
 
   override render() {
@@ -102,8 +98,11 @@ export class LlcMessage extends LitElement {
       .composedPath()
       .find((n): n is HTMLElement => n instanceof HTMLElement && n.hasAttribute('data-action'));
     if (!target || !this.contains(target)) return;
-    const detail = { action: target.getAttribute('data-action')!, messageKey: this.messageKey, text: this.text };
-    this.dispatchEvent(new CustomEvent('llc-message-action', { detail, bubbles: true, composed: true }));
+    fire(this, 'llc-message-action', {
+      action: target.getAttribute('data-action')!,
+      messageKey: this.messageKey,
+      text: this.text,
+    });
   };
 
   /** Clones the actions template into the light DOM (slot `actions`) of a finished answer. */
@@ -165,9 +164,7 @@ export class LlcMessage extends LitElement {
       .filter(Boolean)
       .join(' ');
     if (!text) return;
-    this.dispatchEvent(
-      new CustomEvent<AnnounceEventDetail>('llc-announce', { detail: { text }, bubbles: true, composed: true }),
-    );
+    fire(this, 'llc-announce', { text });
   }
 
   private renderStatus() {

@@ -1,5 +1,5 @@
 import { consume } from '@lit/context';
-import type { ConnectionStatus, LlcClient } from '@locallightchat/client';
+import type { ConnectionStatus, LlcClient, LlcClientEventMap } from '@locallightchat/client';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
@@ -36,8 +36,7 @@ export class LlcStatus extends LitElement {
   @state() private status: ConnectionStatus = 'idle';
   @state() private retryInMs?: number;
   private listening?: LlcClient;
-  private readonly onStatus = (event: Event) => {
-    const detail = (event as CustomEvent<{ status: ConnectionStatus; retryInMs?: number }>).detail;
+  private readonly onStatus = ({ detail }: LlcClientEventMap['status']) => {
     this.status = detail.status;
     this.retryInMs = detail.retryInMs;
   };

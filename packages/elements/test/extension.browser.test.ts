@@ -6,7 +6,7 @@ import './support/node-env.js';
 import { expect, fixture, html } from '@open-wc/testing';
 import { LlcClient, type ClientMessage } from '@locallightchat/client';
 import '../src/index.js';
-import type { LlcChat, LlcMessageList, LlcProvider } from '../src/index.js';
+import type { LlcChat, LlcMessageList, LlcProvider, MessageActionEventDetail, SendEventDetail } from '../src/index.js';
 import { sendKeys } from '@web/test-runner-commands';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
@@ -123,10 +123,36 @@ describe('extension points', () => {
     list.messages = [answer, { ...answer, key: 'a2', status: 'streaming', text: 'still going' }];
     await until('the actions', () => !!list.shadowRoot!.querySelector('llc-message[message-key="a1"] [data-action]'));
     expect(list.shadowRoot!.querySelector('llc-message[message-key="a2"] [data-action]')).to.equal(null);
-    let detail: { action: string; messageKey: string } | undefined;
-    list.addEventListener('llc-message-action', (e) => (detail = (e as CustomEvent<typeof detail>).detail));
+    let detail: MessageActionEventDetail | undefined;
+    // Typed through the HTMLElementEventMap augmentation: no cast.
+    list.addEventListener('llc-message-action', (e) => (detail = e.detail));
     list.shadowRoot!.querySelector<HTMLButtonElement>('llc-message[message-key="a1"] [data-action]')!.click();
     expect(detail).to.include({ action: 'regenerate', messageKey: 'a1' });
+  });
+
+  it('fires a cancelable llc-send that a listener on <llc-chat> hears, typed', async () => {
+    const client = offlineClient();
+    const chat = await fixture<LlcChat>(
+      html`<llc-chat style="display:block;height:400px" conversation="c_send" .client=${client}></llc-chat>`,
+    );
+    const composer = chat.shadowRoot!.querySelector('llc-composer')!;
+    await composer.updateComplete;
+    const heard: SendEventDetail[] = [];
+    let cancel = true;
+    chat.addEventListener('llc-send', (e) => {
+      heard.push(e.detail);
+      if (cancel) e.preventDefault();
+    });
+    composer.focus();
+    await sendKeys({ type: 'first' });
+    await sendKeys({ press: 'Enter' });
+    expect(heard).to.deep.equal([{ conversationId: 'c_send', text: 'first' }]);
+    expect(client.snapshot('c_send').messages).to.have.length(0, 'cancelled: not sent');
+    cancel = false;
+    await sendKeys({ press: 'Enter' });
+    expect(heard).to.have.length(2);
+    expect(client.snapshot('c_send').messages.map((m) => [m.role, m.text])).to.deep.equal([['user', 'first']]);
+    client.close();
   });
 
   it('<llc-provider> gives a layout of your own the client and conversation (via @lit/context)', async () => {

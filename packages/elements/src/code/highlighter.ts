@@ -34,12 +34,16 @@ export interface HighlightOptions {
 /** Without a worker, blocks up to this size are still highlighted inline (~25 ms at the rate above, under a long task). */
 export const FALLBACK_INLINE_MAX_CHARS = 8_000;
 
-const options: HighlightOptions = {
+/** How code blocks are highlighted until {@link configureHighlighting} changes it. */
+export const DEFAULT_HIGHLIGHTING: Readonly<HighlightOptions> = {
   inlineMaxChars: 2_000,
   maxChars: 500_000,
   workerUrl: undefined,
   workerIdleMs: 30_000,
 };
+
+/** The options in force: the defaults with every change made so far. */
+const options: HighlightOptions = { ...DEFAULT_HIGHLIGHTING };
 
 /** How blocks were highlighted so far (for tests and diagnostics). */
 export const highlightStats = { inline: 0, worker: 0, plain: 0, workerFailures: 0 };

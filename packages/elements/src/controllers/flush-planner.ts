@@ -30,6 +30,25 @@ export interface FlushPlannerOptions {
   minIntervalMs?: number;
 }
 
+/** The defaults of the optional {@link FlushPlannerOptions}. */
+export const DEFAULT_FLUSH_PLANNER: Required<FlushPlannerOptions> = {
+  budgetMs: 5,
+  maxLagFrames: 2,
+  initialCharsPerMs: 200,
+  minIntervalMs: 20,
+};
+
+/** Planner options with every default filled in (an option left undefined takes its default). */
+export function resolveFlushPlannerOptions(options: FlushPlannerOptions = {}): Required<FlushPlannerOptions> {
+  const { budgetMs, maxLagFrames, initialCharsPerMs, minIntervalMs } = DEFAULT_FLUSH_PLANNER;
+  return {
+    budgetMs: options.budgetMs ?? budgetMs,
+    maxLagFrames: options.maxLagFrames ?? maxLagFrames,
+    initialCharsPerMs: options.initialCharsPerMs ?? initialCharsPerMs,
+    minIntervalMs: options.minIntervalMs ?? minIntervalMs,
+  };
+}
+
 /** A frame at 60 Hz (ms): given the time, the frames a caller slept through count toward a flush's spacing. */
 const FRAME_MS = 1000 / 60;
 /** Timers round their delay and can fire up to a millisecond early: a flush due that soon counts as due. */
@@ -39,39 +58,40 @@ export class FlushPlanner {
   readonly budgetMs: number;
   readonly maxLagFrames: number;
   readonly minIntervalMs: number;
-  private received = 0;
-  private shown = 0;
-  private charsPerMs: number;
-  private lastCostMs = 0;
-  private framesSinceFlush = 0;
-  private lastFlushAt = -Infinity;
+  #received = 0;
+  #shown = 0;
+  #charsPerMs: number;
+  #lastCostMs = 0;
+  #framesSinceFlush = 0;
+  #lastFlushAt = -Infinity;
 
   constructor(options: FlushPlannerOptions = {}) {
-    this.budgetMs = options.budgetMs ?? 5;
-    this.maxLagFrames = Math.max(1, options.maxLagFrames ?? 2);
-    this.charsPerMs = options.initialCharsPerMs ?? 200;
-    this.minIntervalMs = options.minIntervalMs ?? 20;
+    const { budgetMs, maxLagFrames, initialCharsPerMs, minIntervalMs } = resolveFlushPlannerOptions(options);
+    this.budgetMs = budgetMs;
+    this.maxLagFrames = Math.max(1, maxLagFrames);
+    this.#charsPerMs = initialCharsPerMs;
+    this.minIntervalMs = minIntervalMs;
   }
 
   /** Characters received but not shown yet. */
   get pending(): number {
-    return this.received - this.shown;
+    return this.#received - this.#shown;
   }
 
   /** Characters shown so far. */
   get revealed(): number {
-    return this.shown;
+    return this.#shown;
   }
 
   /** The earliest frame time at which `plan(now)` may flush again (a caller can sleep until shortly before). */
   get nextFlushAt(): number {
-    return this.lastFlushAt + this.minIntervalMs;
+    return this.#lastFlushAt + this.minIntervalMs;
   }
 
   /** The received text is now `length` characters long (a shorter text restarts: edit or regenerate). */
   receive(length: number): void {
-    if (length < this.shown) this.shown = 0;
-    this.received = length;
+    if (length < this.#shown) this.#shown = 0;
+    this.#received = length;
   }
 
   /**
@@ -82,39 +102,39 @@ export class FlushPlanner {
   plan(now?: number): number {
     const pending = this.pending;
     if (pending <= 0) return 0;
-    this.framesSinceFlush++;
+    this.#framesSinceFlush++;
     // A caller that sleeps until the flush is due never asks for the frames in between: count them by time, or an
     // expensive last flush (spacing 2) would cost one more frame of lag after the interval (seen in the bench).
     if (now !== undefined)
-      this.framesSinceFlush = Math.max(this.framesSinceFlush, Math.round((now - this.lastFlushAt) / FRAME_MS));
-    const spacing = Math.min(this.maxLagFrames, Math.max(1, Math.ceil(this.lastCostMs / this.budgetMs)));
-    if (this.framesSinceFlush < spacing) return 0;
-    if (now !== undefined && now - this.lastFlushAt < this.minIntervalMs - FLUSH_EARLY_MS) return 0;
-    const withinBudget = Math.max(1, Math.floor(this.budgetMs * this.charsPerMs));
+      this.#framesSinceFlush = Math.max(this.#framesSinceFlush, Math.round((now - this.#lastFlushAt) / FRAME_MS));
+    const spacing = Math.min(this.maxLagFrames, Math.max(1, Math.ceil(this.#lastCostMs / this.budgetMs)));
+    if (this.#framesSinceFlush < spacing) return 0;
+    if (now !== undefined && now - this.#lastFlushAt < this.minIntervalMs - FLUSH_EARLY_MS) return 0;
+    const withinBudget = Math.max(1, Math.floor(this.budgetMs * this.#charsPerMs));
     // A flush after skipped frames (or, given the time, after the interval: the frame in between was skipped, if
     // only by not being requested) shows everything: with fewer flushes, each must catch up fully to keep the lag.
-    const skipped = spacing > 1 || this.framesSinceFlush > 1 || (now !== undefined && this.minIntervalMs > 0);
+    const skipped = spacing > 1 || this.#framesSinceFlush > 1 || (now !== undefined && this.minIntervalMs > 0);
     const catchUp = skipped ? pending : Math.ceil(pending / this.maxLagFrames);
     const count = Math.min(pending, Math.max(withinBudget, catchUp));
-    this.shown += count;
-    this.framesSinceFlush = 0;
-    if (now !== undefined) this.lastFlushAt = now;
+    this.#shown += count;
+    this.#framesSinceFlush = 0;
+    if (now !== undefined) this.#lastFlushAt = now;
     return count;
   }
 
   /** Shows everything at once (the stream ended and the caller wants the final render now). */
   drain(): number {
     const count = this.pending;
-    this.shown = this.received;
-    this.framesSinceFlush = 0;
+    this.#shown = this.#received;
+    this.#framesSinceFlush = 0;
     return count;
   }
 
   /** The flush of `chars` characters took `ms` of main-thread time. */
   record(chars: number, ms: number): void {
-    this.lastCostMs = ms;
+    this.#lastCostMs = ms;
     if (chars <= 0 || ms <= 0) return;
     const sample = chars / ms;
-    this.charsPerMs = this.charsPerMs * 0.7 + sample * 0.3;
+    this.#charsPerMs = this.#charsPerMs * 0.7 + sample * 0.3;
   }
 }

@@ -3,20 +3,23 @@
  * hundreds of token batches per second causes at most one render per frame.
  */
 export class FrameScheduler {
-  private handle: number | undefined;
+  #handle: number | undefined;
+  readonly #callback: () => void;
 
-  constructor(private readonly callback: () => void) {}
+  constructor(callback: () => void) {
+    this.#callback = callback;
+  }
 
   schedule(): void {
-    if (this.handle !== undefined) return;
-    this.handle = requestAnimationFrame(() => {
-      this.handle = undefined;
-      this.callback();
+    if (this.#handle !== undefined) return;
+    this.#handle = requestAnimationFrame(() => {
+      this.#handle = undefined;
+      this.#callback();
     });
   }
 
   cancel(): void {
-    if (this.handle !== undefined) cancelAnimationFrame(this.handle);
-    this.handle = undefined;
+    if (this.#handle !== undefined) cancelAnimationFrame(this.#handle);
+    this.#handle = undefined;
   }
 }

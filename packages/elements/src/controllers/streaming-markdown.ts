@@ -15,54 +15,53 @@ export interface StreamingMarkdownOptions extends IncrementalOptions {
 export class StreamingMarkdown {
   readonly renderer: IncrementalMarkdown;
   readonly planner: FlushPlanner;
-  private text = '';
-  private final = false;
-  private handle: number | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  #text = '';
+  #final = false;
+  #handle: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #options: StreamingMarkdownOptions = {};
 
-  constructor(
-    container: HTMLElement,
-    private readonly options: StreamingMarkdownOptions = {},
-  ) {
+  constructor(container: HTMLElement, options: StreamingMarkdownOptions = {}) {
+    this.#options = options;
     this.renderer = new IncrementalMarkdown(container, options);
     this.planner = new FlushPlanner(options.planner);
   }
 
   /** The latest text of the message; `final` once the answer is complete (done, stopped or failed). */
   set(text: string, final: boolean): void {
-    if (text === this.text && final === this.final) return;
-    const fresh = !extends_(text, this.text) || this.renderer.isFinished;
-    this.text = text;
-    this.final = final;
+    if (text === this.#text && final === this.#final) return;
+    const fresh = !extends_(text, this.#text) || this.renderer.isFinished;
+    this.#text = text;
+    this.#final = final;
     if (final && (fresh || this.planner.revealed === 0)) {
       // Nothing of it streamed here: render it at once, no animation.
-      this.cancel();
+      this.#cancel();
       this.planner.receive(text.length);
       this.planner.drain();
       this.renderer.finish(text);
-      this.options.onFlush?.();
+      this.#options.onFlush?.();
       return;
     }
     if (fresh && this.renderer.isFinished) this.renderer.reset();
     this.planner.receive(text.length);
-    this.schedule();
+    this.#schedule();
   }
 
   /** Renders everything received right now (tests, or before the element is detached). */
   flushNow(): void {
-    this.cancel();
+    this.#cancel();
     this.planner.drain();
-    this.render();
+    this.#render();
   }
 
   /** Stops scheduling frames (the element left the document); `resume()` picks up where it stopped. */
   dispose(): void {
-    this.cancel();
+    this.#cancel();
   }
 
   /** Schedules the next flush again if anything is left to show. */
   resume(): void {
-    if (this.planner.pending > 0 || (this.final && !this.renderer.isFinished)) this.schedule();
+    if (this.planner.pending > 0 || (this.#final && !this.renderer.isFinished)) this.#schedule();
   }
 
   /**
@@ -71,49 +70,49 @@ export class StreamingMarkdown {
    * and that was a tenth of a stream's main-thread time. At 60 Hz the planner's 20 ms fall between the frame
    * after a flush and the one after that, so the stream wakes after the first and flushes in the second.
    */
-  private schedule(): void {
-    if (this.handle !== undefined || this.timer !== undefined) return;
+  #schedule(): void {
+    if (this.#handle !== undefined || this.#timer !== undefined) return;
     const wait = this.planner.nextFlushAt - performance.now();
     // Within a millisecond the flush counts as due: a shorter timer fires at once (or 4 ms late, once nested).
     if (wait > FLUSH_EARLY_MS) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.schedule();
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#schedule();
       }, wait);
       return;
     }
-    this.handle = requestAnimationFrame(() => {
-      this.handle = undefined;
-      this.frame();
+    this.#handle = requestAnimationFrame(() => {
+      this.#handle = undefined;
+      this.#frame();
     });
   }
 
-  private cancel(): void {
-    if (this.handle !== undefined) cancelAnimationFrame(this.handle);
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.handle = undefined;
-    this.timer = undefined;
+  #cancel(): void {
+    if (this.#handle !== undefined) cancelAnimationFrame(this.#handle);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#handle = undefined;
+    this.#timer = undefined;
   }
 
-  private frame(): void {
+  #frame(): void {
     // The clock of `schedule`, not the frame's timestamp: that can be a vsync time from before the timer fired.
     const count = this.planner.plan(performance.now());
-    if (count > 0 || (this.final && this.planner.pending === 0 && !this.renderer.isFinished)) {
+    if (count > 0 || (this.#final && this.planner.pending === 0 && !this.renderer.isFinished)) {
       const started = performance.now();
-      this.render();
+      this.#render();
       this.planner.record(count, performance.now() - started);
     }
-    if (this.planner.pending > 0 || (this.final && !this.renderer.isFinished)) this.schedule();
+    if (this.planner.pending > 0 || (this.#final && !this.renderer.isFinished)) this.#schedule();
   }
 
-  private render(): void {
+  #render(): void {
     let end = this.planner.revealed;
     // Never cut a surrogate pair in half (an emoji would flash as U+FFFD).
-    if (end < this.text.length && isHighSurrogate(this.text.charCodeAt(end - 1))) end++;
-    const visible = this.text.slice(0, end);
-    if (this.final && end >= this.text.length) this.renderer.finish(this.text);
+    if (end < this.#text.length && isHighSurrogate(this.#text.charCodeAt(end - 1))) end++;
+    const visible = this.#text.slice(0, end);
+    if (this.#final && end >= this.#text.length) this.renderer.finish(this.#text);
     else this.renderer.update(visible);
-    this.options.onFlush?.();
+    this.#options.onFlush?.();
   }
 }
 

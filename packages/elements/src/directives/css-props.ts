@@ -9,7 +9,7 @@ import { Directive, directive, PartType, type PartInfo } from 'lit/directive.js'
 type Props = Readonly<Record<string, string>>;
 
 class CssProps extends Directive {
-  private previous: readonly string[] = [];
+  #previous: readonly string[] = [];
 
   constructor(info: PartInfo) {
     super(info);
@@ -22,9 +22,9 @@ class CssProps extends Directive {
 
   override update(part: ElementPart, [props]: [Props]): typeof noChange {
     const style = (part.element as HTMLElement).style;
-    for (const name of this.previous) if (!(name in props)) style.removeProperty(name);
+    for (const name of this.#previous) if (!(name in props)) style.removeProperty(name);
     for (const name in props) style.setProperty(name, props[name]!);
-    this.previous = Object.keys(props);
+    this.#previous = Object.keys(props);
     return noChange;
   }
 }

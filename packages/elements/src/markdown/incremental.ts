@@ -98,15 +98,15 @@ export interface IncrementalStats {
 }
 
 export class IncrementalMarkdown {
-  private readonly md: MarkdownIt;
-  private text = '';
+  readonly #md: MarkdownIt;
+  #text = '';
   /** Length of the text covered by frozen blocks (always at a line start). */
-  private frozenLength = 0;
-  private frozenRefs: References = {};
-  private readonly frozen: RenderedBlock[] = [];
-  private open: RenderedBlock[] = [];
-  private openFence: OpenFence | undefined;
-  private finished = false;
+  #frozenLength = 0;
+  #frozenRefs: References = {};
+  readonly #frozen: RenderedBlock[] = [];
+  #open: RenderedBlock[] = [];
+  #openFence: OpenFence | undefined;
+  #finished = false;
   readonly stats: IncrementalStats = {
     frozenBlocks: 0,
     tailRenders: 0,
@@ -115,69 +115,71 @@ export class IncrementalMarkdown {
     fenceFastAppends: 0,
     reconciled: 0,
   };
+  readonly #options: IncrementalOptions = {};
 
   constructor(
     readonly container: HTMLElement,
-    private readonly options: IncrementalOptions = {},
+    options: IncrementalOptions = {},
   ) {
-    this.md = options.md ?? sharedMarkdown();
+    this.#options = options;
+    this.#md = options.md ?? sharedMarkdown();
   }
 
   /** The text rendered so far. */
   get current(): string {
-    return this.text;
+    return this.#text;
   }
 
   get isFinished(): boolean {
-    return this.finished;
+    return this.#finished;
   }
 
   /** Shows `text`. When it extends the previous text only the tail is re-parsed; otherwise it starts over. */
   update(text: string): void {
     const normalized = normalize(text);
-    if (!normalized.startsWith(this.text) || this.finished) this.reset();
-    const appended = this.appendToOpenFence(normalized);
-    this.text = normalized;
-    if (!appended) this.renderOpen(false, this.freezeSettled(false));
+    if (!normalized.startsWith(this.#text) || this.#finished) this.reset();
+    const appended = this.#appendToOpenFence(normalized);
+    this.#text = normalized;
+    if (!appended) this.#renderOpen(false, this.#freezeSettled(false));
   }
 
   /** The text is complete: freeze everything and make the DOM equal to a one-shot render. */
-  finish(text: string = this.text): void {
+  finish(text: string = this.#text): void {
     const normalized = normalize(text);
-    if (!normalized.startsWith(this.text) || this.finished) this.reset();
-    this.text = normalized;
-    this.renderOpen(true, this.freezeSettled(true));
-    this.reconcile();
-    this.finished = true;
+    if (!normalized.startsWith(this.#text) || this.#finished) this.reset();
+    this.#text = normalized;
+    this.#renderOpen(true, this.#freezeSettled(true));
+    this.#reconcile();
+    this.#finished = true;
   }
 
   /** Clears the container and all state. */
   reset(): void {
     this.container.replaceChildren();
-    this.text = '';
-    this.frozenLength = 0;
-    this.frozenRefs = {};
-    this.frozen.length = 0;
-    this.open = [];
-    this.openFence = undefined;
-    this.finished = false;
+    this.#text = '';
+    this.#frozenLength = 0;
+    this.#frozenRefs = {};
+    this.#frozen.length = 0;
+    this.#open = [];
+    this.#openFence = undefined;
+    this.#finished = false;
   }
 
-  private parse(src: string, refs: References): Parsed {
+  #parse(src: string, refs: References): Parsed {
     const env = { references: { ...refs } };
-    return { tokens: this.md.parse(src, env), env };
+    return { tokens: this.#md.parse(src, env), env };
   }
 
-  private renderHtml(tokens: Token[], block: TopBlock, env: object): string {
-    return this.md.renderer.render(tokens.slice(block.from, block.to), this.md.options, env);
+  #renderHtml(tokens: Token[], block: TopBlock, env: object): string {
+    return this.#md.renderer.render(tokens.slice(block.from, block.to), this.#md.options, env);
   }
 
   /** Builds a block's nodes (sanitised) from its HTML, rendered here unless the caller already has it. */
-  private renderBlock(
+  #renderBlock(
     tokens: Token[],
     block: TopBlock,
     env: object,
-    html = this.renderHtml(tokens, block, env),
+    html = this.#renderHtml(tokens, block, env),
   ): RenderedBlock {
     const first = tokens[block.from]!;
     const fence =
@@ -187,22 +189,22 @@ export class IncrementalMarkdown {
     return { html, nodes: [...sanitizeToFragment(html).childNodes], ...(fence ? { fence } : {}) };
   }
 
-  private htmlOf(block: RenderedBlock): string {
+  #htmlOf(block: RenderedBlock): string {
     const fence = block.fence;
     if (fence?.stale) {
       const token = Object.assign(Object.create(Object.getPrototypeOf(fence.token) as object) as Token, fence.token, {
         content: fence.content,
       });
-      block.html = this.md.renderer.render([token], this.md.options, {});
+      block.html = this.#md.renderer.render([token], this.#md.options, {});
       fence.stale = false;
     }
     return block.html;
   }
 
   /** Freezes the blocks that can no longer change (all of them when `all`); returns the tail's parse if still valid. */
-  private freezeSettled(all: boolean): TailParse | undefined {
-    const tail = this.text.slice(this.frozenLength);
-    const parsed = this.parse(tail, this.frozenRefs);
+  #freezeSettled(all: boolean): TailParse | undefined {
+    const tail = this.#text.slice(this.#frozenLength);
+    const parsed = this.#parse(tail, this.#frozenRefs);
     const blocks = topLevelBlocks(parsed.tokens);
     const keepOpen = all ? 0 : 2;
     if (blocks.length <= keepOpen) return { ...parsed, src: tail };
@@ -210,34 +212,34 @@ export class IncrementalMarkdown {
       ? tail.length
       : offsetOfLine(lineStarts(tail), blocks[blocks.length - keepOpen]!.startLine, tail.length);
     // Parse the settled part on its own: it yields exactly its blocks and the reference definitions it holds.
-    const settled = this.parse(tail.slice(0, cut), this.frozenRefs);
+    const settled = this.#parse(tail.slice(0, cut), this.#frozenRefs);
     const settledBlocks = topLevelBlocks(settled.tokens);
     settledBlocks.forEach((block, i) => {
-      const html = this.renderHtml(settled.tokens, block, settled.env);
-      const shown = this.open[i];
+      const html = this.#renderHtml(settled.tokens, block, settled.env);
+      const shown = this.#open[i];
       // Sanitising is a large share of a render: only a block that changed is built again.
       const keep =
-        shown && (this.htmlOf(shown) === html || this.insertText(shown, html))
+        shown && (this.#htmlOf(shown) === html || this.#insertText(shown, html))
           ? shown
-          : this.place(this.renderBlock(settled.tokens, block, settled.env, html), shown);
-      this.freezeBlock(keep);
+          : this.#place(this.#renderBlock(settled.tokens, block, settled.env, html), shown);
+      this.#freezeBlock(keep);
     });
-    this.open = this.open.slice(settledBlocks.length);
-    this.frozenLength += cut;
-    this.frozenRefs = settled.env.references;
+    this.#open = this.#open.slice(settledBlocks.length);
+    this.#frozenLength += cut;
+    this.#frozenRefs = settled.env.references;
     return undefined;
   }
 
-  private freezeBlock(block: RenderedBlock): void {
-    this.frozen.push(this.decorate(block));
+  #freezeBlock(block: RenderedBlock): void {
+    this.#frozen.push(this.#decorate(block));
     this.stats.frozenBlocks++;
   }
 
   /** Lets the hook replace a block's nodes (it may move them, so the position is taken first). */
-  private decorate(block: RenderedBlock): RenderedBlock {
-    if (!this.options.onBlockFrozen) return block;
+  #decorate(block: RenderedBlock): RenderedBlock {
+    if (!this.#options.onBlockFrozen) return block;
     const next = block.nodes[block.nodes.length - 1]?.nextSibling ?? null;
-    const replaced = this.options.onBlockFrozen(block.nodes, this.htmlOf(block));
+    const replaced = this.#options.onBlockFrozen(block.nodes, this.#htmlOf(block));
     if (!replaced) return block;
     for (const n of block.nodes)
       if (!replaced.includes(n) && n.parentNode === this.container) this.container.removeChild(n);
@@ -246,51 +248,51 @@ export class IncrementalMarkdown {
   }
 
   /** Re-renders the open tail, replacing only blocks whose HTML changed. */
-  private renderOpen(final: boolean, reuse: TailParse | undefined): void {
-    const raw = this.text.slice(this.frozenLength);
+  #renderOpen(final: boolean, reuse: TailParse | undefined): void {
+    const raw = this.#text.slice(this.#frozenLength);
     const parsedRaw = reuse && reuse.src === raw ? reuse : undefined;
-    const src = !final && raw !== '' ? this.repaired(raw, parsedRaw) : raw;
-    const { tokens, env } = parsedRaw && src === raw ? parsedRaw : this.parse(src, this.frozenRefs);
+    const src = !final && raw !== '' ? this.#repaired(raw, parsedRaw) : raw;
+    const { tokens, env } = parsedRaw && src === raw ? parsedRaw : this.#parse(src, this.#frozenRefs);
     const blocks = topLevelBlocks(tokens);
     const next: RenderedBlock[] = [];
-    for (let i = 0; i < Math.max(blocks.length, this.open.length); i++) {
+    for (let i = 0; i < Math.max(blocks.length, this.#open.length); i++) {
       const block = blocks[i];
-      const shown = this.open[i];
+      const shown = this.#open[i];
       if (!block) {
-        if (shown) this.remove(shown);
+        if (shown) this.#remove(shown);
         continue;
       }
       const first = tokens[block.from]!;
-      if (shown?.fence && block.to - block.from === 1 && first.type === 'fence' && this.extendFence(shown, first)) {
+      if (shown?.fence && block.to - block.from === 1 && first.type === 'fence' && this.#extendFence(shown, first)) {
         next.push(shown);
         continue;
       }
-      const html = this.renderHtml(tokens, block, env);
-      if (shown && (this.htmlOf(shown) === html || this.insertText(shown, html))) {
+      const html = this.#renderHtml(tokens, block, env);
+      if (shown && (this.#htmlOf(shown) === html || this.#insertText(shown, html))) {
         next.push(shown);
         continue;
       }
-      next.push(this.place(this.renderBlock(tokens, block, env, html), shown));
+      next.push(this.#place(this.#renderBlock(tokens, block, env, html), shown));
       this.stats.tailRenders++;
     }
-    this.open = next;
-    this.openFence = final ? undefined : this.findOpenFence(src, tokens, blocks);
+    this.#open = next;
+    this.#openFence = final ? undefined : this.#findOpenFence(src, tokens, blocks);
   }
 
   /** Sets up the append-only path when the tail ends in an unclosed, unindented top-level fence. */
-  private findOpenFence(src: string, tokens: Token[], blocks: TopBlock[]): OpenFence | undefined {
+  #findOpenFence(src: string, tokens: Token[], blocks: TopBlock[]): OpenFence | undefined {
     const last = blocks[blocks.length - 1];
-    const shown = this.open[blocks.length - 1];
+    const shown = this.#open[blocks.length - 1];
     if (!last || !shown?.fence || last.to - last.from !== 1) return undefined;
     const token = tokens[last.from]!;
     const starts = lineStarts(src);
     if (!isOpenFence(token, src, starts)) return undefined;
-    const contentStart = this.frozenLength + offsetOfLine(starts, last.startLine + 1, Infinity);
+    const contentStart = this.#frozenLength + offsetOfLine(starts, last.startLine + 1, Infinity);
     const code = shown.nodes
       .find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')
       ?.querySelector('code');
     // The content must be the text verbatim (it is not when markdown-it replaced a NUL character, say).
-    if (contentStart > this.text.length || !code || !this.text.startsWith(shown.fence.content, contentStart))
+    if (contentStart > this.#text.length || !code || !this.#text.startsWith(shown.fence.content, contentStart))
       return undefined;
     const marker = token.markup[0]!;
     return {
@@ -307,9 +309,9 @@ export class IncrementalMarkdown {
    * close the fence, holding back a last partial line that still could (so closing backticks never show as
    * code). False when the tail must be parsed (a closing line, a NUL character).
    */
-  private appendToOpenFence(text: string): boolean {
-    const open = this.openFence;
-    if (!open || this.finished) return false;
+  #appendToOpenFence(text: string): boolean {
+    const open = this.#openFence;
+    if (!open || this.#finished) return false;
     const from = open.shownTo;
     const lastLineStart = text.lastIndexOf('\n') + 1;
     if (lastLineStart > from) {
@@ -334,8 +336,8 @@ export class IncrementalMarkdown {
   }
 
   /** The tail as it should look mid-stream (half-written syntax hidden), unless it ends in an open fence. */
-  private repaired(src: string, parsed: Parsed | undefined): string {
-    const { tokens } = parsed ?? this.parse(src, this.frozenRefs);
+  #repaired(src: string, parsed: Parsed | undefined): string {
+    const { tokens } = parsed ?? this.#parse(src, this.#frozenRefs);
     const blocks = topLevelBlocks(tokens);
     const last = blocks[blocks.length - 1];
     if (!last) return src;
@@ -356,7 +358,7 @@ export class IncrementalMarkdown {
   }
 
   /** Updates a block whose new HTML only adds text to one of its text nodes, in place; false otherwise. */
-  private insertText(shown: RenderedBlock, html: string): boolean {
+  #insertText(shown: RenderedBlock, html: string): boolean {
     if (shown.fence) return false;
     const insertion = findTextInsertion(shown.html, html);
     if (!insertion || !applyTextInsertion(shown.nodes, insertion)) return false;
@@ -366,7 +368,7 @@ export class IncrementalMarkdown {
   }
 
   /** Shows a fence's new content by appending text (no render); false when it is not a pure extension. */
-  private extendFence(shown: RenderedBlock, token: Token): boolean {
+  #extendFence(shown: RenderedBlock, token: Token): boolean {
     const fence = shown.fence!;
     if (token.info !== fence.info || !token.content.startsWith(fence.content)) return false;
     if (token.content.length === fence.content.length) return true;
@@ -381,13 +383,13 @@ export class IncrementalMarkdown {
   }
 
   /** Puts a new block where `replacing` was (or at the end). */
-  private place(block: RenderedBlock, replacing: RenderedBlock | undefined): RenderedBlock {
-    if (replacing) block.nodes = this.swap(replacing.nodes, block.nodes);
+  #place(block: RenderedBlock, replacing: RenderedBlock | undefined): RenderedBlock {
+    if (replacing) block.nodes = this.#swap(replacing.nodes, block.nodes);
     else this.container.append(...block.nodes);
     return block;
   }
 
-  private swap(old: Node[], nodes: Node[]): Node[] {
+  #swap(old: Node[], nodes: Node[]): Node[] {
     const anchor = old[0];
     if (anchor && anchor.parentNode === this.container) {
       for (const n of nodes) this.container.insertBefore(n, anchor);
@@ -398,29 +400,29 @@ export class IncrementalMarkdown {
     return nodes;
   }
 
-  private remove(block: RenderedBlock): void {
+  #remove(block: RenderedBlock): void {
     for (const n of block.nodes) n.parentNode?.removeChild(n);
   }
 
   /** Makes every frozen block equal to its counterpart in a one-shot parse of the whole text. */
-  private reconcile(): void {
-    const { tokens, env } = this.parse(this.text, {});
+  #reconcile(): void {
+    const { tokens, env } = this.#parse(this.#text, {});
     const whole = topLevelBlocks(tokens);
-    const htmls = whole.map((b) => this.renderHtml(tokens, b, env));
-    if (whole.length === this.frozen.length && htmls.every((h, i) => h === this.htmlOf(this.frozen[i]!))) return;
-    if (whole.length !== this.frozen.length) {
-      for (const block of this.frozen) this.remove(block);
+    const htmls = whole.map((b) => this.#renderHtml(tokens, b, env));
+    if (whole.length === this.#frozen.length && htmls.every((h, i) => h === this.#htmlOf(this.#frozen[i]!))) return;
+    if (whole.length !== this.#frozen.length) {
+      for (const block of this.#frozen) this.#remove(block);
       this.container.replaceChildren();
       this.stats.reconciled += whole.length;
-      this.frozen.length = 0;
-      whole.forEach((b) => this.freezeBlock(this.place(this.renderBlock(tokens, b, env), undefined)));
+      this.#frozen.length = 0;
+      whole.forEach((b) => this.#freezeBlock(this.#place(this.#renderBlock(tokens, b, env), undefined)));
       return;
     }
     whole.forEach((b, i) => {
-      const shown = this.frozen[i]!;
-      if (this.htmlOf(shown) === htmls[i]) return;
+      const shown = this.#frozen[i]!;
+      if (this.#htmlOf(shown) === htmls[i]) return;
       this.stats.reconciled++;
-      this.frozen[i] = this.decorate(this.place(this.renderBlock(tokens, b, env, htmls[i]), shown));
+      this.#frozen[i] = this.#decorate(this.#place(this.#renderBlock(tokens, b, env, htmls[i]), shown));
     });
   }
 }

@@ -1,0 +1,64 @@
+/**
+ * The DOM events the elements fire, typed. All bubble and cross shadow roots (`composed`), so a listener on
+ * `<llc-chat>` (or any ancestor) hears those of its parts. `HTMLElementEventMap` is augmented with them, so
+ * `chat.addEventListener('llc-message-action', (e) => e.detail.action)` type-checks without a cast.
+ */
+
+/** Detail of the cancelable `llc-send` event fired before a message is sent. */
+export interface SendEventDetail {
+  conversationId: string;
+  text: string;
+}
+
+/** Detail of `llc-stop`: the user stopped this answer. */
+export interface StopEventDetail {
+  streamId: string;
+}
+
+/** Detail of `llc-message-action`: an element with `data-action` in a message's actions was clicked. */
+export interface MessageActionEventDetail {
+  /** The clicked element's `data-action`. */
+  action: string;
+  messageKey: string;
+  /** The message's text (e.g. for "copy"). */
+  text: string;
+}
+
+/** Detail of `llc-announce`: text for the polite live region (a finished block, never a token). */
+export interface AnnounceEventDetail {
+  text: string;
+}
+
+/** Every event the elements fire, by name. */
+export interface LlcElementEventMap {
+  /** `<llc-composer>`: before a message is sent; `preventDefault()` keeps it from being sent. */
+  'llc-send': CustomEvent<SendEventDetail>;
+  /** `<llc-composer>`: the user stopped an answer. */
+  'llc-stop': CustomEvent<StopEventDetail>;
+  /** `<llc-message>`: an action of a message was clicked. */
+  'llc-message-action': CustomEvent<MessageActionEventDetail>;
+  /** `<llc-message-list>` fed through `messages`: the reader reached the top, load older messages. */
+  'llc-load-older': CustomEvent<null>;
+  /** `<llc-message>`: a finished block of a streaming answer, for the transcript's live region. */
+  'llc-announce': CustomEvent<AnnounceEventDetail>;
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'llc-send': LlcElementEventMap['llc-send'];
+    'llc-stop': LlcElementEventMap['llc-stop'];
+    'llc-message-action': LlcElementEventMap['llc-message-action'];
+    'llc-load-older': LlcElementEventMap['llc-load-older'];
+    'llc-announce': LlcElementEventMap['llc-announce'];
+  }
+}
+
+/** Fires one of the elements' events from `target` (bubbling, composed); false when a listener cancelled it. */
+export function fire<K extends keyof LlcElementEventMap>(
+  target: EventTarget,
+  type: K,
+  detail: LlcElementEventMap[K]['detail'],
+  cancelable = false,
+): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable }));
+}
