@@ -172,6 +172,10 @@ describe('Bridge failover over simulator replicas', () => {
   });
 
   it('spreads 40 concurrent requests over two equal replicas', async () => {
+    // No first-token timeout here: on a loaded machine 40 requests at once can take longer than the 2 s the
+    // other tests use, and a timed-out request fails over, so one answer would count on both replicas.
+    backendA = new OpenAIBackend({ baseURL: a.url, name: 'A' });
+    backendB = new OpenAIBackend({ baseURL: b.url, name: 'B' });
     const h = start({ random: Math.random });
     const answers = await Promise.all(Array.from({ length: 40 }, () => h.submit({ maxTokens: 100 })));
     const ends = await Promise.all(answers.map((x) => x.ended));
