@@ -10,18 +10,12 @@
  * kept; the `end` event is emitted at `[DONE]` with the finish reason and usage. An error object inside the 200
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
-import { createParser } from 'eventsource-parser';
-import {
-  InferenceError,
-  type BackendFinishReason,
-  type InferenceBackend,
-  type InferenceErrorKind,
-  type InferenceEvent,
-  type InferenceRequest,
-  type Usage,
-} from '../backend.js';
+import type { BackendFinishReason, InferenceBackend, InferenceEvent, InferenceRequest, Usage } from '../backend.js';
+import { guardFirstToken, type StreamExchange } from './first-token-guard.js';
 import { readChunk } from './openai-chunks.js';
 import { describeFetchError, httpError, streamError } from './openai-errors.js';
+import { chatCompletionBody } from './openai-wire.js';
+import { SseDataReader, SseEventTooLargeError } from './sse-data.js';
 
 export interface OpenAIBackendOptions {
   /** Base URL including the version, e.g. `http://gpu-1:8000/v1`. */
@@ -70,133 +64,121 @@ export class OpenAIBackend implements InferenceBackend {
     this.fetchImpl = options.fetch ?? globalThis.fetch;
   }
 
-  async *stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
+  stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
+    return guardFirstToken((exchange) => this.exchange(request, signal, exchange), {
+      signal,
+      ttftMs: this.options.ttftTimeoutMs,
+      backend: this.name,
+    });
+  }
+
+  /** One exchange: pick the model, send the request, read the stream. */
+  private async *exchange(
+    request: InferenceRequest,
+    signal: AbortSignal,
+    exchange: StreamExchange,
+  ): AsyncGenerator<InferenceEvent, void, undefined> {
+    const model =
+      this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(exchange.signal));
+    const body = await this.post(request, model, exchange);
+    yield* this.events(new SseDataReader(body, MAX_EVENT_CHARS), signal, exchange);
+  }
+
+  /** Sends the request: the body of a 200 answer; anything else thrown as a classified InferenceError. */
+  private async post(
+    request: InferenceRequest,
+    model: string | undefined,
+    exchange: StreamExchange,
+  ): Promise<ReadableStream<Uint8Array>> {
     const backend = this.name;
-    let beforeFirstToken = true;
-    const error = (kind: InferenceErrorKind, message: string, extra: { status?: number } = {}) =>
-      new InferenceError(kind, message, { backend, beforeFirstToken, ...extra });
-    if (signal.aborted) throw error('aborted', 'the request was aborted before it was sent');
-
-    // One controller for the whole exchange: the caller's abort, the TTFT timeout and an early `return()` by
-    // the consumer all end the HTTP request, which is how vLLM learns to abort the sequence.
-    const controller = new AbortController();
-    let timedOut = false;
-    const onAbort = () => controller.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    let ttftTimer: ReturnType<typeof setTimeout> | undefined;
-    if (this.options.ttftTimeoutMs !== undefined && this.options.ttftTimeoutMs > 0) {
-      ttftTimer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, this.options.ttftTimeoutMs);
-    }
-    /** When the exchange was cut short on purpose, the error that says so. */
-    const interruption = (): InferenceError | undefined => {
-      if (signal.aborted) return error('aborted', 'the request was aborted');
-      if (timedOut) return error('timeout', `no first token from ${backend} within ${this.options.ttftTimeoutMs} ms`);
-      return undefined;
-    };
-
+    let response: Response;
     try {
-      const model =
-        this.options.model ??
-        request.model ??
-        this.options.defaultModel ??
-        (await this.discoverModel(controller.signal));
-      let response: Response;
-      try {
-        response = await this.fetchImpl(this.endpoint, {
-          method: 'POST',
-          headers: this.headers(request),
-          body: JSON.stringify(this.body(request, model)),
-          signal: controller.signal,
-        });
-      } catch (cause) {
-        throw interruption() ?? error('connect', `cannot reach ${backend}: ${describeFetchError(cause)}`);
-      }
-      if (!response.ok) {
-        let text = '';
-        try {
-          text = (await response.text()).slice(0, MAX_ERROR_BODY_CHARS);
-        } catch {
-          const cut = interruption();
-          if (cut) throw cut;
-        }
-        throw httpError(backend, response.status, text, response.headers.get('retry-after'));
-      }
-      if (!response.body) throw error('server', `${backend} answered 200 without a body`);
-
-      const pending: string[] = [];
-      let overflow = false;
-      const parser = createParser({
-        onEvent: (event) => pending.push(event.data),
-        // A server that never ends a line must not grow our memory without bound.
-        onError: (e) => void (e.type === 'max-buffer-size-exceeded' && (overflow = true)),
-        maxBufferSize: MAX_EVENT_CHARS,
+      response = await this.fetchImpl(this.endpoint, {
+        method: 'POST',
+        headers: this.headers(request),
+        body: JSON.stringify(chatCompletionBody(request, model)),
+        signal: exchange.signal,
       });
-      const decoder = new TextDecoder();
-      const reader = response.body.getReader();
-      let finishReason: BackendFinishReason | undefined;
-      let usage: Usage | undefined;
-      let sawDone = false;
-      let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    } catch (cause) {
+      throw (
+        exchange.interruption() ?? exchange.error('connect', `cannot reach ${backend}: ${describeFetchError(cause)}`)
+      );
+    }
+    if (!response.ok) {
+      let text = '';
       try {
-        for (;;) {
-          let read: Awaited<ReturnType<typeof reader.read>>;
-          try {
-            read = await reader.read();
-          } catch (cause) {
-            // Cut after [DONE] by the drain timeout: the answer is complete anyway.
-            if (sawDone && !signal.aborted) break;
-            throw interruption() ?? error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`);
+        text = (await response.text()).slice(0, MAX_ERROR_BODY_CHARS);
+      } catch {
+        const cut = exchange.interruption();
+        if (cut) throw cut;
+      }
+      throw httpError(backend, response.status, text, response.headers.get('retry-after'));
+    }
+    if (!response.body) throw exchange.error('server', `${backend} answered 200 without a body`);
+    return response.body;
+  }
+
+  /**
+   * The events of a 200 stream: a delta for each chunk with text, then `end` at `[DONE]` — after reading the body
+   * to its end (normally immediate), so keep-alive can reuse the connection.
+   */
+  private async *events(
+    sse: SseDataReader,
+    signal: AbortSignal,
+    exchange: StreamExchange,
+  ): AsyncGenerator<InferenceEvent, void, undefined> {
+    const backend = this.name;
+    let finishReason: BackendFinishReason | undefined;
+    let usage: Usage | undefined;
+    let sawDone = false;
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      for (;;) {
+        let batch: string[] | undefined;
+        try {
+          batch = await sse.next();
+        } catch (cause) {
+          if (cause instanceof SseEventTooLargeError)
+            throw exchange.error('server', `an event from ${backend} exceeds ${cause.maxEventChars} characters`);
+          // Cut after [DONE] by the drain timeout: the answer is complete anyway.
+          if (sawDone && !signal.aborted) break;
+          throw (
+            exchange.interruption() ??
+            exchange.error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`)
+          );
+        }
+        if (!batch) break;
+        if (sawDone) continue;
+        for (const data of batch) {
+          // The consumer may have aborted while we were suspended at a yield.
+          exchange.throwIfAborted();
+          exchange.stopFirstTokenTimer();
+          const reading = readChunk(data);
+          if (reading.kind === 'done') {
+            sawDone = true;
+            drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs ?? 2000);
+            break;
           }
-          if (read.done) break;
-          parser.feed(decoder.decode(read.value, { stream: true }));
-          if (overflow) throw error('server', `an event from ${backend} exceeds ${MAX_EVENT_CHARS} characters`);
-          if (sawDone) {
-            pending.length = 0;
-            continue;
-          }
-          for (const data of pending.splice(0)) {
-            // The consumer may have aborted while we were suspended at a yield.
-            if (signal.aborted) throw error('aborted', 'the request was aborted');
-            if (ttftTimer) {
-              clearTimeout(ttftTimer);
-              ttftTimer = undefined;
-            }
-            const reading = readChunk(data);
-            if (reading.kind === 'done') {
-              sawDone = true;
-              // Keep reading to the end of the body (normally immediate) so keep-alive can reuse the socket.
-              drainTimer = setTimeout(() => controller.abort(), this.options.drainTimeoutMs ?? 2000);
-              break;
-            }
-            if (reading.kind === 'error') throw streamError(backend, reading.error, beforeFirstToken);
-            if (reading.kind === 'malformed')
-              throw error('server', `malformed stream from ${backend}: ${reading.reason}`);
-            if (reading.usage) usage = reading.usage;
-            if (reading.finishReason) finishReason = reading.finishReason;
-            if (reading.text || reading.reasoning) {
-              beforeFirstToken = false;
-              yield reading.reasoning
-                ? { type: 'delta', text: reading.text, reasoning: reading.reasoning }
-                : { type: 'delta', text: reading.text };
-            }
+          if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
+          if (reading.kind === 'malformed')
+            throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
+          if (reading.usage) usage = reading.usage;
+          if (reading.finishReason) finishReason = reading.finishReason;
+          if (reading.text || reading.reasoning) {
+            yield reading.reasoning
+              ? { type: 'delta', text: reading.text, reasoning: reading.reasoning }
+              : { type: 'delta', text: reading.text };
           }
         }
-      } finally {
-        if (drainTimer) clearTimeout(drainTimer);
       }
-      if (signal.aborted) throw error('aborted', 'the request was aborted');
-      if (!sawDone) throw interruption() ?? error('server', `the stream from ${backend} ended without [DONE]`);
-      if (!finishReason) throw error('server', `the stream from ${backend} ended without a finish reason`);
-      yield usage ? { type: 'end', finishReason, usage } : { type: 'end', finishReason };
     } finally {
-      if (ttftTimer) clearTimeout(ttftTimer);
-      signal.removeEventListener('abort', onAbort);
-      // No-op after a fully read body; otherwise (consumer stopped early) it closes the connection.
-      controller.abort();
+      if (drainTimer) clearTimeout(drainTimer);
     }
+    exchange.throwIfAborted();
+    if (!sawDone)
+      throw exchange.interruption() ?? exchange.error('server', `the stream from ${backend} ended without [DONE]`);
+    if (!finishReason) throw exchange.error('server', `the stream from ${backend} ended without a finish reason`);
+    yield usage ? { type: 'end', finishReason, usage } : { type: 'end', finishReason };
   }
 
   private headers(request: InferenceRequest): Record<string, string> {
@@ -206,20 +188,6 @@ export class OpenAIBackend implements InferenceBackend {
       'x-request-id': request.requestId,
       ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
       ...this.options.headers,
-    };
-  }
-
-  private body(request: InferenceRequest, model: string | undefined): Record<string, unknown> {
-    return {
-      ...(model !== undefined ? { model } : {}),
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      max_tokens: request.maxTokens,
-      stream: true,
-      stream_options: { include_usage: true },
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      // vLLM refuses a non-zero priority unless it runs --scheduling-policy priority; 0 is its default.
-      ...(request.priority ? { priority: request.priority } : {}),
     };
   }
 

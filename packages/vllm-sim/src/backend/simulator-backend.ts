@@ -3,16 +3,17 @@
  * event semantics as `OpenAIBackend` against `llc-vllm-sim` — the shared conformance suite checks that — but
  * no sockets, so thousands of streams cost only the engine's bookkeeping.
  */
+import type { InferenceBackend, InferenceEvent, InferenceRequest } from '@locallightchat/inference-bridge';
 import {
-  InferenceError,
+  chatCompletionBody,
+  guardFirstToken,
   kindForStatus,
-  type InferenceBackend,
-  type InferenceErrorKind,
-  type InferenceEvent,
-  type InferenceRequest,
-} from '@locallightchat/inference-bridge';
+  type StreamExchange,
+} from '@locallightchat/inference-bridge/backend-kit';
 import { SimulatorCore, type SimulatorCoreOptions } from '../core.js';
-import type { FinishReason, SequenceResult } from '../sequence.js';
+import type { FaultDecision } from '../faults.js';
+import type { FinishReason, SequenceListener, SequenceResult } from '../sequence.js';
+import type { GeneratedToken } from '../text-generator.js';
 import { SimApiError, prepareChat, type PreparedRequest } from '../requests.js';
 
 export interface SimulatorBackendOptions extends SimulatorCoreOptions {
@@ -27,6 +28,17 @@ export interface SimulatorBackendOptions extends SimulatorCoreOptions {
 type Item =
   | { kind: 'token'; text: string; reasoning: boolean }
   | { kind: 'finish'; reason: FinishReason; result: SequenceResult };
+
+/** What the engine produced since the last read, as one delta (the way HTTP coalesces it). */
+interface Batch {
+  text: string;
+  reasoning: string;
+  /** Tokens in this batch. */
+  tokens: number;
+  finish?: Extract<Item, { kind: 'finish' }>;
+  /** An injected failure is due before the next token. */
+  fail: boolean;
+}
 
 export class SimulatorBackend implements InferenceBackend {
   readonly name: string;
@@ -44,48 +56,22 @@ export class SimulatorBackend implements InferenceBackend {
     this.core.close();
   }
 
-  async *stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
-    const backend = this.name;
-    let beforeFirstToken = true;
-    const error = (kind: InferenceErrorKind, message: string, extra: { status?: number; retryAfterMs?: number } = {}) =>
-      new InferenceError(kind, message, { backend, beforeFirstToken, ...extra });
-    if (signal.aborted) throw error('aborted', 'the request was aborted before it was sent');
+  stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
+    return guardFirstToken((exchange) => this.events(request, exchange), {
+      signal,
+      ttftMs: this.ttftTimeoutMs,
+      backend: this.name,
+    });
+  }
 
+  /** One request through the engine: its tokens as deltas, then `end`; injected faults on the way. */
+  private async *events(
+    request: InferenceRequest,
+    exchange: StreamExchange,
+  ): AsyncGenerator<InferenceEvent, void, undefined> {
     const fault = this.core.faults.next();
-    if (fault.kind === 'dead') throw error('server', 'the simulated engine is dead', { status: 500 });
-    if (fault.kind === 'reject') {
-      throw error('overloaded', `rejected with ${fault.status} (injected)`, {
-        status: fault.status,
-        ...(fault.retryAfterSeconds > 0 ? { retryAfterMs: fault.retryAfterSeconds * 1000 } : {}),
-      });
-    }
-    let prepared: PreparedRequest;
-    try {
-      prepared = prepareChat(this.body(request), this.core.serving);
-    } catch (cause) {
-      if (cause instanceof SimApiError)
-        throw error(kindForStatus(cause.status, cause.message), cause.message, { status: cause.status });
-      throw cause;
-    }
-    const full = this.core.queueFull();
-    if (full) throw error('overloaded', full.message, { status: full.status });
-
-    const items: Item[] = [];
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
-    let timedOut = false;
-    let ttftTimer: ReturnType<typeof setTimeout> | undefined;
-    if (this.ttftTimeoutMs !== undefined && this.ttftTimeoutMs > 0) {
-      ttftTimer = setTimeout(() => {
-        timedOut = true;
-        notify();
-      }, this.ttftTimeoutMs);
-    }
-    const onAbort = () => notify();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const prepared = this.admit(request, fault, exchange);
+    const inbox = new Inbox(exchange.signal);
     // A hung request never reaches the engine; it only ends by abort or timeout.
     const handle =
       fault.kind === 'hang'
@@ -98,80 +84,121 @@ export class SimulatorBackend implements InferenceBackend {
               priority: prepared.priority,
               source: prepared.source,
             },
-            {
-              onToken: (token) => {
-                items.push({ kind: 'token', text: token.text, reasoning: token.reasoning });
-                notify();
-              },
-              onFinish: (reason, result) => {
-                items.push({ kind: 'finish', reason, result });
-                notify();
-              },
-            },
+            inbox,
           );
-    const failAfter = fault.kind === 'fail' ? fault.afterTokens : undefined;
-    let delivered = 0;
+    // Tokens still to deliver before an injected failure.
+    let budget = fault.kind === 'fail' ? fault.afterTokens : Infinity;
     try {
       for (;;) {
-        if (signal.aborted) throw error('aborted', 'the request was aborted');
-        if (timedOut && beforeFirstToken)
-          throw error('timeout', `no first token from ${backend} within ${this.ttftTimeoutMs} ms`);
+        const cut = exchange.interruption();
+        if (cut) throw cut;
+        const items = inbox.take();
         if (items.length === 0) {
-          await new Promise<void>((resolve) => (wake = resolve));
+          await inbox.wait();
           continue;
         }
-        // Everything produced since the last read becomes one delta, as over HTTP.
-        let text = '';
-        let reasoning = '';
-        let finish: Extract<Item, { kind: 'finish' }> | undefined;
-        let failNow = false;
-        for (const item of items.splice(0)) {
-          if (item.kind === 'finish') {
-            finish = item;
-            break;
-          }
-          if (failAfter !== undefined && delivered >= failAfter) {
-            failNow = true;
-            break;
-          }
-          delivered++;
-          if (item.reasoning) reasoning += item.text;
-          else text += item.text;
+        const batch = coalesce(items, budget);
+        budget -= batch.tokens;
+        if (batch.text || batch.reasoning) {
+          yield batch.reasoning
+            ? { type: 'delta', text: batch.text, reasoning: batch.reasoning }
+            : { type: 'delta', text: batch.text };
         }
-        if (ttftTimer && (text || reasoning || finish)) {
-          clearTimeout(ttftTimer);
-          ttftTimer = undefined;
-        }
-        if (text || reasoning) {
-          beforeFirstToken = false;
-          yield reasoning ? { type: 'delta', text, reasoning } : { type: 'delta', text };
-        }
-        if (failNow) throw error('server', 'Internal server error', { status: 500 });
-        if (signal.aborted) throw error('aborted', 'the request was aborted');
-        if (finish) {
-          const { promptTokens, completionTokens } = finish.result;
-          yield { type: 'end', finishReason: finish.reason, usage: { promptTokens, completionTokens } };
+        if (batch.fail) throw exchange.error('server', 'Internal server error', { status: 500 });
+        if (batch.finish) {
+          const { promptTokens, completionTokens } = batch.finish.result;
+          yield { type: 'end', finishReason: batch.finish.reason, usage: { promptTokens, completionTokens } };
           return;
         }
       }
     } finally {
-      if (ttftTimer) clearTimeout(ttftTimer);
-      signal.removeEventListener('abort', onAbort);
+      inbox.close();
       handle?.abort();
     }
   }
 
-  /** The request as the HTTP body OpenAIBackend would send. */
-  private body(request: InferenceRequest): Record<string, unknown> {
-    return {
-      ...(request.model !== undefined ? { model: request.model } : {}),
-      messages: request.messages,
-      max_tokens: request.maxTokens,
-      stream: true,
-      stream_options: { include_usage: true },
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      ...(request.priority ? { priority: request.priority } : {}),
-    };
+  /** What happens before the engine, in the HTTP server's order: injected faults, validation, the queue limit. */
+  private admit(request: InferenceRequest, fault: FaultDecision, exchange: StreamExchange): PreparedRequest {
+    if (fault.kind === 'dead') throw exchange.error('server', 'the simulated engine is dead', { status: 500 });
+    if (fault.kind === 'reject') {
+      throw exchange.error('overloaded', `rejected with ${fault.status} (injected)`, {
+        status: fault.status,
+        ...(fault.retryAfterSeconds > 0 ? { retryAfterMs: fault.retryAfterSeconds * 1000 } : {}),
+      });
+    }
+    let prepared: PreparedRequest;
+    try {
+      prepared = prepareChat(chatCompletionBody(request, request.model), this.core.serving);
+    } catch (cause) {
+      if (cause instanceof SimApiError)
+        throw exchange.error(kindForStatus(cause.status, cause.message), cause.message, { status: cause.status });
+      throw cause;
+    }
+    const full = this.core.queueFull();
+    if (full) throw exchange.error('overloaded', full.message, { status: full.status });
+    return prepared;
   }
+}
+
+/** The engine's callbacks for one sequence, queued until the stream reads them. */
+class Inbox implements SequenceListener {
+  private items: Item[] = [];
+  private wake: (() => void) | undefined;
+  private readonly notify = () => {
+    this.wake?.();
+    this.wake = undefined;
+  };
+
+  /** `signal` (the exchange's: abort, timeout) wakes a waiting reader too. */
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.notify, { once: true });
+  }
+
+  onToken(token: GeneratedToken): void {
+    this.items.push({ kind: 'token', text: token.text, reasoning: token.reasoning });
+    this.notify();
+  }
+
+  onFinish(reason: FinishReason, result: SequenceResult): void {
+    this.items.push({ kind: 'finish', reason, result });
+    this.notify();
+  }
+
+  /** Everything queued since the last call. */
+  take(): Item[] {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
+  /** Resolves at the next item, abort or timeout. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  close(): void {
+    this.signal.removeEventListener('abort', this.notify);
+  }
+}
+
+/**
+ * Everything produced since the last read becomes one delta, as over HTTP. Stops at the finish, or where an
+ * injected failure is due (`budget` tokens left before it).
+ */
+function coalesce(items: readonly Item[], budget: number): Batch {
+  const batch: Batch = { text: '', reasoning: '', tokens: 0, fail: false };
+  for (const item of items) {
+    if (item.kind === 'finish') {
+      batch.finish = item;
+      break;
+    }
+    if (batch.tokens >= budget) {
+      batch.fail = true;
+      break;
+    }
+    batch.tokens++;
+    if (item.reasoning) batch.reasoning += item.text;
+    else batch.text += item.text;
+  }
+  return batch;
 }

@@ -1,0 +1,142 @@
+/**
+ * What every InferenceBackend's `stream` does besides speaking its wire: honour the caller's abort, give up when
+ * no first token comes in time, and make errors that know whether a token already went out (the bridge fails
+ * over only before the first one). A backend hands {@link guardFirstToken} a producer of events; the guard
+ * gives the producer one {@link StreamExchange} to end its request on and to build its errors with, and checks
+ * the caller's signal around every event it passes on. Both adapters (`OpenAIBackend` and the simulator's
+ * `SimulatorBackend`) use it, so the conformance suite's rules on abort and timeout hold for both by
+ * construction.
+ */
+import { InferenceError, type InferenceErrorKind, type InferenceEvent } from '../backend.js';
+
+/** Settings of {@link guardFirstToken}. */
+export interface FirstTokenGuardOptions {
+  /** The caller's signal (a user's stop). */
+  signal: AbortSignal;
+  /** No event within this many ms after the start → a `timeout` error; undefined or ≤ 0 = no timeout. */
+  ttftMs?: number | undefined;
+  /** The backend's name, carried by every error. */
+  backend: string;
+}
+
+/** What a backend may add to an error built by {@link StreamExchange.error}. */
+export interface ExchangeErrorDetails {
+  /** HTTP status, when there was one. */
+  status?: number;
+  /** Server-suggested wait, ms. */
+  retryAfterMs?: number;
+}
+
+/** One stream's view of the guard, handed to the backend's producer. */
+export interface StreamExchange {
+  /**
+   * Aborted when the caller aborts, when the first-token timeout fires, and when the stream is over (including
+   * a consumer that stops early): the backend ends its request on it (for vLLM, closing the HTTP connection is
+   * what aborts the sequence on the GPU).
+   */
+  readonly signal: AbortSignal;
+  /** True until a delta has been passed on to the consumer. */
+  readonly beforeFirstToken: boolean;
+  /** An {@link InferenceError} carrying the backend's name and whether a delta went out yet. */
+  error(kind: InferenceErrorKind, message: string, details?: ExchangeErrorDetails): InferenceError;
+  /**
+   * When the exchange was cut short on purpose — the caller aborted, or no first token came in time — the error
+   * that says so (use it where a cut connection surfaces as a network error); else undefined.
+   */
+  interruption(): InferenceError | undefined;
+  /** Throws the `aborted` error when the caller has aborted. */
+  throwIfAborted(): void;
+  /**
+   * The server has started answering, so the first-token timeout no longer applies. Passing an event on does
+   * this too; a backend that sees data before it has an event (an SSE line without text) calls it then.
+   */
+  stopFirstTokenTimer(): void;
+  /** Aborts `signal` without it counting as an interruption (e.g. to stop draining a body after the last event). */
+  end(): void;
+}
+
+/**
+ * Runs `produce` under the guard and passes its events on. Throws `aborted` at once for an already aborted
+ * signal; throws `aborted` instead of passing on any event after the caller aborted, including while the
+ * consumer held a delta; stops the first-token timer at the first event; and, however the stream ends, clears
+ * the timer and aborts the exchange's signal (so the producer's request is closed).
+ */
+export async function* guardFirstToken(
+  produce: (exchange: StreamExchange) => AsyncIterable<InferenceEvent>,
+  options: FirstTokenGuardOptions,
+): AsyncGenerator<InferenceEvent, void, undefined> {
+  const exchange = new Exchange(options);
+  if (options.signal.aborted) throw exchange.error('aborted', 'the request was aborted before it was sent');
+  exchange.start();
+  try {
+    for await (const event of produce(exchange)) {
+      exchange.throwIfAborted();
+      exchange.stopFirstTokenTimer();
+      if (event.type === 'delta') exchange.beforeFirstToken = false;
+      yield event;
+      // The consumer may have aborted while it held the delta: nothing more goes out.
+      if (event.type === 'delta') exchange.throwIfAborted();
+    }
+  } finally {
+    exchange.close();
+  }
+}
+
+class Exchange implements StreamExchange {
+  beforeFirstToken = true;
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timedOut = false;
+  private readonly onCallerAbort = () => this.controller.abort();
+
+  constructor(private readonly options: FirstTokenGuardOptions) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  start(): void {
+    this.options.signal.addEventListener('abort', this.onCallerAbort, { once: true });
+    const ttftMs = this.options.ttftMs;
+    if (ttftMs !== undefined && ttftMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.controller.abort();
+      }, ttftMs);
+    }
+  }
+
+  error(kind: InferenceErrorKind, message: string, details: ExchangeErrorDetails = {}): InferenceError {
+    return new InferenceError(kind, message, {
+      backend: this.options.backend,
+      beforeFirstToken: this.beforeFirstToken,
+      ...details,
+    });
+  }
+
+  interruption(): InferenceError | undefined {
+    if (this.options.signal.aborted) return this.error('aborted', 'the request was aborted');
+    if (this.timedOut)
+      return this.error('timeout', `no first token from ${this.options.backend} within ${this.options.ttftMs} ms`);
+    return undefined;
+  }
+
+  throwIfAborted(): void {
+    if (this.options.signal.aborted) throw this.error('aborted', 'the request was aborted');
+  }
+
+  stopFirstTokenTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  end(): void {
+    this.controller.abort();
+  }
+
+  close(): void {
+    this.stopFirstTokenTimer();
+    this.options.signal.removeEventListener('abort', this.onCallerAbort);
+    this.controller.abort();
+  }
+}
