@@ -2,8 +2,9 @@
  * @locallightchat/inference-bridge — generation workers between the broker and vLLM-compatible servers.
  *
  * - backend.ts: the InferenceBackend port; backends/: its OpenAI-compatible HTTP adapter (OpenAIBackend)
- * - worker/: the Bridge (work-queue consumer, batching, failover before the first token), the Router port and
- *   the bridge's Prometheus metrics
+ * - router.ts: the Router port (which backend serves a request) and RoundRobinRouter
+ * - worker/: the Bridge (work-queue consumer, batching, failover before the first token) and its Prometheus
+ *   metrics
  * - routing/: LoadAwareRouter (scraped vLLM load + own in-flight, power of two choices, circuit breakers, cloud
  *   fallback) and the AdmissionQueue (priority queue with queue positions)
  *
@@ -12,13 +13,7 @@
 export * from './backend.js';
 export * from './backends/index.js';
 export { Bridge, type BridgeOptions } from './worker/bridge.js';
-export {
-  RoundRobinRouter,
-  type Availability,
-  type Dispatch,
-  type DispatchOutcome,
-  type Router,
-} from './worker/router.js';
+export { RoundRobinRouter, type Availability, type Dispatch, type DispatchOutcome, type Router } from './router.js';
 export { BridgeMetrics, type RequestOutcome } from './worker/bridge-metrics.js';
 export {
   LoadAwareRouter,

@@ -9,7 +9,7 @@ import { afterEach, describe, it } from 'node:test';
 import { OpenAIBackend } from '../src/backends/index.js';
 import { LoadAwareRouter } from '../src/routing/load-aware-router.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '@locallightchat/vllm-sim';
-import { RoundRobinRouter } from '../src/worker/router.js';
+import { RoundRobinRouter } from '../src/router.js';
 import { BridgeHarness, type Answer } from './support/bridge-harness.js';
 import { eventually, simFinished } from './support/sims.js';
 

@@ -9,7 +9,7 @@
  * Routers without `availability` (RoundRobinRouter) never queue.
  */
 import { InferenceError, type InferenceBackend, type InferenceRequest } from '../backend.js';
-import type { Dispatch, Router } from '../worker/router.js';
+import type { Dispatch, Router } from '../router.js';
 
 export interface AdmissionQueueOptions {
   /** Longest wait before overflow or an `overloaded` error, ms (default 30 000; 0 = never wait). */

@@ -1,6 +1,6 @@
 /**
  * LoadAwareRouter: routes over vLLM replicas by load, with a circuit breaker per backend, admission control and
- * an optional cloud fallback. Implements the Router port (worker/router.ts).
+ * an optional cloud fallback. Implements the Router port (router.ts).
  *
  * Load of a replica = this bridge's in-flight count now (exact: updated at dispatch, so a burst between scrapes
  * spreads instead of herding onto the replica that looked idle) + everyone else's load as of the last scrape
@@ -18,7 +18,7 @@
  * request that waited too long — never merely because the replicas are busy.
  */
 import type { InferenceBackend, InferenceRequest } from '../backend.js';
-import type { Availability, Dispatch, DispatchOutcome, Router } from '../worker/router.js';
+import type { Availability, Dispatch, DispatchOutcome, Router } from '../router.js';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { LoadScraper, type LoadReading } from './load-scraper.js';
 

@@ -17,7 +17,7 @@ import { InferenceError, type InferenceBackend, type InferenceRequest, type Usag
 import { AdmissionQueue, type AdmissionQueueOptions } from '../routing/admission-queue.js';
 import type { BridgeMetrics, RequestOutcome } from './bridge-metrics.js';
 import { toUserError } from './error-mapping.js';
-import type { DispatchOutcome, Router } from './router.js';
+import type { DispatchOutcome, Router } from '../router.js';
 import { TokenBatcher } from './token-batcher.js';
 
 export interface BridgeOptions {

@@ -6,7 +6,7 @@ import { MemoryBroker, type ConversationEvent, type GenerationRequest } from '@l
 import type { StreamEndFrame } from '@locallightchat/protocol';
 import { Bridge, type BridgeOptions } from '../../src/worker/bridge.js';
 import { BridgeMetrics } from '../../src/worker/bridge-metrics.js';
-import type { Router } from '../../src/worker/router.js';
+import type { Router } from '../../src/router.js';
 
 export interface Answer {
   request: GenerationRequest;

@@ -5,7 +5,7 @@
  * backends down. The optional members add admission control (see routing/admission-queue.ts); a router without
  * them sends every request at once.
  */
-import type { InferenceBackend, InferenceRequest } from '../backend.js';
+import type { InferenceBackend, InferenceRequest } from './backend.js';
 
 export type DispatchOutcome = 'ok' | 'error' | 'failover';
 
