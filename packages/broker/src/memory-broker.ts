@@ -19,22 +19,51 @@ import type {
 import { BrokerUnavailableError } from './broker.js';
 import { ListenerSet } from './listener-set.js';
 import { decodeEvent, type ConversationEvent, type GenerationRequest } from './messages.js';
+import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
 
 export interface MemoryBrokerOptions {
-  /** A repeated request id within this window is not queued again (JetStream's default is 2 min). */
+  /** A repeated request id within this window is not queued again, ms (JetStream's default is 2 min). */
   dedupWindowMs?: number;
-  /** How long conversation events are retained for replay. */
+  /** How long conversation events are retained for replay, ms. */
   retentionMs?: number;
   /** Most events retained per conversation. */
   maxRetainedPerConversation?: number;
-  /** An unacknowledged delivery is redelivered after this long without `working()`. */
+  /** An unacknowledged delivery is redelivered after this long without `working()`, ms. */
   ackWaitMs?: number;
   /** Deliveries per request before it is dropped (and reported). */
   maxDeliver?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
+
+/** The defaults of {@link MemoryBrokerOptions}, as the NATS adapter's where they share a meaning. */
+export const DEFAULT_MEMORY_BROKER_OPTIONS: Required<MemoryBrokerOptions> = {
+  dedupWindowMs: 120_000,
+  retentionMs: 5 * 60_000,
+  maxRetainedPerConversation: 20_000,
+  ackWaitMs: 30_000,
+  maxDeliver: 5,
+  now: () => Date.now(),
+};
+
+/** `options` over {@link DEFAULT_MEMORY_BROKER_OPTIONS}; a RangeError for a window, limit or count below 1. */
+export function resolveMemoryBrokerOptions(options: MemoryBrokerOptions = {}): Required<MemoryBrokerOptions> {
+  const resolved = withDefaults(DEFAULT_MEMORY_BROKER_OPTIONS, options);
+  for (const key of [
+    'dedupWindowMs',
+    'retentionMs',
+    'maxRetainedPerConversation',
+    'ackWaitMs',
+    'maxDeliver',
+  ] as const) {
+    if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
+  }
+  return resolved;
+}
+
+/** How often redelivery deadlines, delayed naks and retention are checked, ms. */
+const HOUSEKEEPING_INTERVAL_MS = 250;
 
 interface Pending {
   request: GenerationRequest;
@@ -77,16 +106,9 @@ export class MemoryBroker implements Broker {
   deadLetters = 0;
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.opts = {
-      dedupWindowMs: options.dedupWindowMs ?? 120_000,
-      retentionMs: options.retentionMs ?? 5 * 60_000,
-      maxRetainedPerConversation: options.maxRetainedPerConversation ?? 20_000,
-      ackWaitMs: options.ackWaitMs ?? 30_000,
-      maxDeliver: options.maxDeliver ?? 5,
-      now: options.now ?? Date.now,
-    };
+    this.opts = resolveMemoryBrokerOptions(options);
     // One housekeeping timer: redelivery deadlines, delayed naks, pruning. unref'd so it never holds a process.
-    this.timer = setInterval(() => this.housekeep(), 250);
+    this.timer = setInterval(() => this.housekeep(), HOUSEKEEPING_INTERVAL_MS);
     this.timer.unref?.();
   }
 

@@ -22,7 +22,6 @@ import {
   jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { encodeFrame } from '@locallightchat/protocol';
@@ -32,7 +31,6 @@ import {
   type BrokerStatus,
   type ConsumeOptions,
   type Consumer,
-  type Delivery,
   type EventListener,
   type ReplayQuery,
   type RequestHandler,
@@ -41,15 +39,15 @@ import {
 } from './broker.js';
 import { ListenerSet } from './listener-set.js';
 import {
-  BrokerMessageError,
   Subjects,
   decodeEvent,
-  decodeRequest,
   encodeRequest,
   eventMessageId,
   type ConversationEvent,
   type GenerationRequest,
 } from './messages.js';
+import { PullLoop } from './nats-pull-loop.js';
+import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
 
 export interface NatsBrokerOptions {
@@ -57,22 +55,44 @@ export interface NatsBrokerOptions {
   servers: string | string[];
   /** Connection name shown by the server (e.g. `llc-relay-1`). */
   name?: string;
-  /** Retention of conversation events for resume, ms (default 10 min). */
+  /** Retention of conversation events for resume, ms. */
   eventRetentionMs?: number;
-  /** Dedup window for requests and events, ms (default 2 min). */
+  /** Dedup window for requests and events, ms. */
   dedupWindowMs?: number;
-  /** Redelivery deadline of an unacknowledged request, ms (default 30 s). */
+  /** Redelivery deadline of an unacknowledged request, ms. */
   ackWaitMs?: number;
-  /** Deliveries per request before it is dropped (default 5). */
+  /** Deliveries per request before it is dropped. */
   maxDeliver?: number;
-  /** JetStream storage of events: `file` survives a NATS restart (default), `memory` is faster. */
+  /** JetStream storage of events: `file` survives a NATS restart, `memory` is faster. */
   eventStorage?: 'file' | 'memory';
-  /** Stream replicas in a JetStream cluster (default 1). */
+  /** Stream replicas in a JetStream cluster. */
   replicas?: number;
-  /** Name prefix of the JetStream streams and the consumer (default `LLC`), to share one NATS between apps. */
+  /** Name prefix of the JetStream streams and the consumer, to share one NATS between apps. */
   prefix?: string;
   /** Notable events (reconnects, dropped malformed messages). */
   log?: (message: string, error?: unknown) => void;
+}
+
+/** The defaults of {@link NatsBrokerOptions}. */
+export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers'>> = {
+  name: 'llc',
+  eventRetentionMs: 10 * 60_000,
+  dedupWindowMs: 120_000,
+  ackWaitMs: 30_000,
+  maxDeliver: 5,
+  eventStorage: 'file',
+  replicas: 1,
+  prefix: 'LLC',
+  log: (message, error) => console.error(`[llc-broker] ${message}`, error ?? ''),
+};
+
+/** `options` over {@link DEFAULT_NATS_BROKER_OPTIONS}; a RangeError for a window, count or replica count below 1. */
+export function resolveNatsBrokerOptions(options: NatsBrokerOptions): Required<NatsBrokerOptions> {
+  const resolved = withDefaults(DEFAULT_NATS_BROKER_OPTIONS, options);
+  for (const key of ['eventRetentionMs', 'dedupWindowMs', 'ackWaitMs', 'maxDeliver', 'replicas'] as const) {
+    if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
+  }
+  return resolved;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -88,7 +108,7 @@ export class NatsBroker implements Broker {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly opts: Required<Omit<NatsBrokerOptions, 'name' | 'servers'>>,
+    private readonly opts: Required<NatsBrokerOptions>,
   ) {
     const p = opts.prefix;
     this.names = {
@@ -102,30 +122,18 @@ export class NatsBroker implements Broker {
 
   /** Connects and makes sure the JetStream streams and the work-queue consumer exist. */
   static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
-    const opts = {
-      eventRetentionMs: 10 * 60_000,
-      dedupWindowMs: 120_000,
-      ackWaitMs: 30_000,
-      maxDeliver: 5,
-      eventStorage: 'file' as const,
-      replicas: 1,
-      prefix: 'LLC',
-      log: (m: string, e?: unknown) => console.error(`[llc-broker] ${m}`, e ?? ''),
-      ...options,
-    };
+    const opts = resolveNatsBrokerOptions(options);
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: options.servers,
-        name: options.name ?? 'llc',
+        servers: opts.servers,
+        name: opts.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         waitOnFirstConnect: false,
       });
     } catch (error) {
-      throw new BrokerUnavailableError(
-        `cannot connect to NATS at ${String(options.servers)}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new BrokerUnavailableError(`cannot connect to NATS at ${String(opts.servers)}: ${describe(error)}`);
     }
     const jsm = await jetstreamManager(nc);
     const broker = new NatsBroker(nc, jetstream(nc), jsm, opts);
@@ -327,98 +335,6 @@ export class NatsBroker implements Broker {
     }
     this.currentStatus = 'closed';
     this.statusListeners.emit('closed');
-  }
-}
-
-/** Pulls requests in batches of free slots, so a bridge never holds more than `maxInFlight` at once. */
-class PullLoop implements Consumer {
-  private stopped = false;
-  private readonly inFlight = new Set<JsMsg>();
-  private slotFreed?: () => void;
-  private readonly done: Promise<void>;
-
-  constructor(
-    private readonly js: JetStreamClient,
-    private readonly stream: string,
-    private readonly durable: string,
-    private readonly handler: RequestHandler,
-    private readonly maxInFlight: number,
-    private readonly log: (message: string, error?: unknown) => void,
-  ) {
-    this.done = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.slotFreed?.();
-    // Give our unacknowledged requests back at once rather than after the ack deadline.
-    for (const msg of this.inFlight) msg.nak();
-    this.inFlight.clear();
-    await this.done;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      const free = this.maxInFlight - this.inFlight.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        continue;
-      }
-      try {
-        const consumer = await this.js.consumers.get(this.stream, this.durable);
-        const batch = await consumer.fetch({ max_messages: free, expires: 1000 });
-        for await (const msg of batch) {
-          if (this.stopped) {
-            msg.nak();
-            continue;
-          }
-          this.dispatch(msg);
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        this.log('pulling requests failed; retrying', error);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  }
-
-  private dispatch(msg: JsMsg): void {
-    let request: GenerationRequest;
-    try {
-      request = decodeRequest(msg.data);
-    } catch (error) {
-      this.log(
-        `terminated a malformed request (stream seq ${msg.seq})`,
-        error instanceof BrokerMessageError ? error.message : error,
-      );
-      msg.term('malformed');
-      return;
-    }
-    this.inFlight.add(msg);
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      if (!this.inFlight.delete(msg)) return; // given back by stop()
-      fn();
-      this.slotFreed?.();
-      this.slotFreed = undefined;
-    };
-    const delivery: Delivery = {
-      request,
-      attempt: msg.info.deliveryCount,
-      ack: async () => settle(() => msg.ack()),
-      nak: async (delayMs) => settle(() => msg.nak(delayMs)),
-      working: async () => {
-        if (!settled) msg.working();
-      },
-    };
-    Promise.resolve()
-      .then(() => this.handler(delivery))
-      .catch((error: unknown) => {
-        this.log(`request ${request.requestId} handler failed`, error);
-        settle(() => msg.nak(1000));
-      });
   }
 }
 

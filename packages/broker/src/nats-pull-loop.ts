@@ -1,0 +1,106 @@
+/**
+ * The bridge side of the NATS work queue: a loop that pulls generation requests from the durable JetStream
+ * consumer in batches of free slots and hands each to the handler as a {@link Delivery} (ack, nak, working).
+ */
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, Delivery, RequestHandler } from './broker.js';
+import { BrokerMessageError, decodeRequest, type GenerationRequest } from './messages.js';
+
+/** How long one pull waits for requests before it asks again, ms. */
+const PULL_EXPIRES_MS = 1000;
+/** Pause after a failed pull (NATS unreachable) before the next, ms. */
+const PULL_RETRY_MS = 1000;
+/** Redelivery delay of a request whose handler threw, ms. */
+const HANDLER_FAILURE_NAK_MS = 1000;
+
+/** Pulls requests in batches of free slots, so a bridge never holds more than `maxInFlight` at once. */
+export class PullLoop implements Consumer {
+  private stopped = false;
+  private readonly inFlight = new Set<JsMsg>();
+  private slotFreed?: () => void;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly handler: RequestHandler,
+    private readonly maxInFlight: number,
+    private readonly log: (message: string, error?: unknown) => void,
+  ) {
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.slotFreed?.();
+    // Give our unacknowledged requests back at once rather than after the ack deadline.
+    for (const msg of this.inFlight) msg.nak();
+    this.inFlight.clear();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const free = this.maxInFlight - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      try {
+        const consumer = await this.js.consumers.get(this.stream, this.durable);
+        const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
+        for await (const msg of batch) {
+          if (this.stopped) {
+            msg.nak();
+            continue;
+          }
+          this.dispatch(msg);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.log('pulling requests failed; retrying', error);
+        await new Promise((r) => setTimeout(r, PULL_RETRY_MS));
+      }
+    }
+  }
+
+  private dispatch(msg: JsMsg): void {
+    let request: GenerationRequest;
+    try {
+      request = decodeRequest(msg.data);
+    } catch (error) {
+      this.log(
+        `terminated a malformed request (stream seq ${msg.seq})`,
+        error instanceof BrokerMessageError ? error.message : error,
+      );
+      msg.term('malformed');
+      return;
+    }
+    this.inFlight.add(msg);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      if (!this.inFlight.delete(msg)) return; // given back by stop()
+      fn();
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    };
+    const delivery: Delivery = {
+      request,
+      attempt: msg.info.deliveryCount,
+      ack: async () => settle(() => msg.ack()),
+      nak: async (delayMs) => settle(() => msg.nak(delayMs)),
+      working: async () => {
+        if (!settled) msg.working();
+      },
+    };
+    Promise.resolve()
+      .then(() => this.handler(delivery))
+      .catch((error: unknown) => {
+        this.log(`request ${request.requestId} handler failed`, error);
+        settle(() => msg.nak(HANDLER_FAILURE_NAK_MS));
+      });
+  }
+}
