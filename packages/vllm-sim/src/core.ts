@@ -6,30 +6,35 @@ import { ApiErrors, type SimApiError } from './api-errors.js';
 import { Engine } from './engine.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { createMetrics, type SimulatorMetrics } from './metrics.js';
+import { withDefaults } from './options.js';
 import { resolveProfile, type ProfileOverrides, type SimProfile } from './profiles.js';
 import type { ReasoningField, ServingConfig } from './requests.js';
 import type { SchedulingPolicy } from './scheduler.js';
 
 export interface SimulatorCoreOptions {
-  /** Profile name (see profiles.ts) or a full profile. Default `8b-h100`. */
+  /** Profile name (see profiles.ts) or a full profile. */
   profile?: string | SimProfile;
   /** Served model name (default: the profile's). */
   model?: string;
+  /** Sequences running at once (vLLM `--max-num-seqs`; default: the profile's). */
   maxNumSeqs?: number;
+  /** Tokens per engine step (vLLM `--max-num-batched-tokens`; default: the profile's). */
   maxNumBatchedTokens?: number;
+  /** Context window, prompt + completion (default: the profile's). */
   maxModelLen?: number;
+  /** KV cache capacity in tokens (default: the profile's). */
   kvCacheTokens?: number;
   /** Overrides of the step-cost coefficients (ms). */
   t0?: number;
   a?: number;
   b?: number;
-  /** `fcfs` (default) or `priority`. */
+  /** `fcfs` or `priority`. */
   schedulingPolicy?: SchedulingPolicy;
-  /** Wall-clock speed-up of the step loop (default 1). */
+  /** Wall-clock speed-up of the step loop. */
   speed?: number;
   /** Seed of the step jitter (answer text is seeded per request). */
   seed?: number;
-  /** Step-time jitter, log-sd (default 0.1). */
+  /** Step-time jitter, log-sd. */
   jitter?: number;
   /** `manual` for tests that drive the engine step by step (HTTP streams then only move on `engine.step()`). */
   clock?: 'realtime' | 'manual';
@@ -41,6 +46,29 @@ export interface SimulatorCoreOptions {
   faults?: Partial<FaultConfig>;
 }
 
+/** The defaults of {@link SimulatorCoreOptions} (the engine's own settings default in the engine). */
+export const DEFAULT_SIMULATOR_CORE_OPTIONS: Required<
+  Pick<SimulatorCoreOptions, 'profile' | 'schedulingPolicy' | 'clock'>
+> = {
+  profile: '8b-h100',
+  schedulingPolicy: 'fcfs',
+  clock: 'realtime',
+};
+
+/** `options` over {@link DEFAULT_SIMULATOR_CORE_OPTIONS}; a RangeError for an unknown policy or a bad queue limit. */
+export function resolveSimulatorCoreOptions(
+  options: SimulatorCoreOptions = {},
+): SimulatorCoreOptions & typeof DEFAULT_SIMULATOR_CORE_OPTIONS {
+  const resolved = withDefaults(DEFAULT_SIMULATOR_CORE_OPTIONS, options);
+  const policy: string = resolved.schedulingPolicy;
+  if (policy !== 'fcfs' && policy !== 'priority')
+    throw new RangeError(`scheduling policy must be fcfs or priority, got "${policy}"`);
+  const limit = resolved.maxNumQueuedReqs;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
+    throw new RangeError(`maxNumQueuedReqs must be an integer ≥ 0, got ${limit}`);
+  return resolved;
+}
+
 export class SimulatorCore {
   readonly profile: SimProfile;
   readonly engine: Engine;
@@ -50,9 +78,10 @@ export class SimulatorCore {
   readonly maxNumQueuedReqs: number | undefined;
   /** Unix seconds, reported as `created` of the model. */
   readonly createdAt = Math.floor(Date.now() / 1000);
-  private readonly options: SimulatorCoreOptions;
+  private readonly options: SimulatorCoreOptions & typeof DEFAULT_SIMULATOR_CORE_OPTIONS;
 
-  constructor(options: SimulatorCoreOptions = {}) {
+  constructor(coreOptions: SimulatorCoreOptions = {}) {
+    const options = resolveSimulatorCoreOptions(coreOptions);
     this.options = options;
     const overrides: ProfileOverrides = {
       model: options.model,
@@ -64,23 +93,15 @@ export class SimulatorCore {
       a: options.a,
       b: options.b,
     };
-    this.profile = resolveProfile(options.profile ?? '8b-h100', overrides);
-    const policy = options.schedulingPolicy ?? 'fcfs';
-    if (policy !== 'fcfs' && policy !== 'priority')
-      throw new RangeError(`scheduling policy must be fcfs or priority, got "${String(policy)}"`);
-    if (
-      options.maxNumQueuedReqs !== undefined &&
-      !(Number.isInteger(options.maxNumQueuedReqs) && options.maxNumQueuedReqs >= 0)
-    ) {
-      throw new RangeError(`maxNumQueuedReqs must be an integer ≥ 0, got ${options.maxNumQueuedReqs}`);
-    }
+    this.profile = resolveProfile(options.profile, overrides);
+    const policy = options.schedulingPolicy;
     this.engine = new Engine({
       profile: this.profile,
       policy,
-      ...(options.speed !== undefined ? { speed: options.speed } : {}),
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
+      speed: options.speed,
+      seed: options.seed,
+      jitter: options.jitter,
+      clock: options.clock,
     });
     this.serving = {
       model: this.profile.model,
@@ -117,7 +138,7 @@ export class SimulatorCore {
       maxNumQueuedReqs: this.maxNumQueuedReqs ?? null,
       engine: this.engine.stats(),
       faults: this.faults.current,
-      clock: this.options.clock ?? 'realtime',
+      clock: this.options.clock,
     };
   }
 

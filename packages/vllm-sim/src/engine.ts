@@ -12,6 +12,7 @@
  * clock (divided by `speed`); with `clock: 'manual'` nothing runs until `step()`/`runUntilIdle()` is called —
  * tests assert on simulated time and step counts, never on wall time.
  */
+import { withDefaults } from './options.js';
 import { KV_BLOCK_TOKENS, type SimProfile } from './profiles.js';
 import { Rng } from './random.js';
 import { planStep, type SchedulingPolicy, type StepPlan } from './scheduler.js';
@@ -32,6 +33,22 @@ export interface EngineOptions {
   jitter?: number;
   /** `realtime` (default): steps run on timers. `manual`: only `step()` advances the engine. */
   clock?: 'realtime' | 'manual';
+}
+
+/** The defaults of {@link EngineOptions}. */
+export const DEFAULT_ENGINE_OPTIONS: Required<Omit<EngineOptions, 'profile'>> = {
+  policy: 'fcfs',
+  speed: 1,
+  seed: 0,
+  jitter: 0.1,
+  clock: 'realtime',
+};
+
+/** `options` over {@link DEFAULT_ENGINE_OPTIONS}; a RangeError for a speed that is not > 0. */
+export function resolveEngineOptions(options: EngineOptions): Required<EngineOptions> {
+  const resolved = withDefaults(DEFAULT_ENGINE_OPTIONS, options);
+  if (!(resolved.speed > 0)) throw new RangeError(`speed must be > 0, got ${resolved.speed}`);
+  return resolved;
 }
 
 /** Hooks for metrics; called synchronously from the step loop. Times are simulated ms. */
@@ -104,13 +121,13 @@ export class Engine {
   private wallAtNow = performance.now();
   private stopped = false;
 
-  constructor(options: EngineOptions) {
+  constructor(engineOptions: EngineOptions) {
+    const options = resolveEngineOptions(engineOptions);
     this.profile = options.profile;
-    this.policy = options.policy ?? 'fcfs';
-    this.speed = options.speed ?? 1;
-    if (!(this.speed > 0)) throw new RangeError(`speed must be > 0, got ${this.speed}`);
-    this.rng = new Rng(options.seed ?? 0);
-    this.jitterSigma = options.jitter ?? 0.1;
+    this.policy = options.policy;
+    this.speed = options.speed;
+    this.rng = new Rng(options.seed);
+    this.jitterSigma = options.jitter;
     this.manual = options.clock === 'manual';
     this.kvBlocksTotal = Math.floor(this.profile.kvCacheTokens / KV_BLOCK_TOKENS);
   }

@@ -14,23 +14,46 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiErrors, SimApiError } from './api-errors.js';
-import { SimulatorCore, type SimulatorCoreOptions } from './core.js';
+import {
+  DEFAULT_SIMULATOR_CORE_OPTIONS,
+  SimulatorCore,
+  resolveSimulatorCoreOptions,
+  type SimulatorCoreOptions,
+} from './core.js';
 import type { Engine } from './engine.js';
 import { FaultConfigError, type Faults } from './faults.js';
+import { withDefaults } from './options.js';
 import { prepareChat, prepareCompletion, type PreparedRequest } from './requests.js';
 import { JsonResponder, SSE_HEADERS, StreamResponder } from './responders.js';
 import { modelsJson, type ResponseIdentity } from './wire.js';
 
 export interface SimulatorOptions extends SimulatorCoreOptions {
-  /** 0 (default) picks a free port. */
+  /** Port to listen on; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Address to bind. */
   host?: string;
   /**
-   * Listen backlog (default 4096, the usual somaxconn). Node's default of 511 overflows when thousands of
+   * Listen backlog (4096 by default, the usual somaxconn). Node's default of 511 overflows when thousands of
    * streams connect at once, and the kernel then resets connections the client believes are open.
    */
   backlog?: number;
+}
+
+/** The defaults of {@link SimulatorOptions}: those of the core, plus a free port on the loopback address. */
+export const DEFAULT_SIMULATOR_OPTIONS: typeof DEFAULT_SIMULATOR_CORE_OPTIONS &
+  Required<Pick<SimulatorOptions, 'port' | 'host' | 'backlog'>> = {
+  ...DEFAULT_SIMULATOR_CORE_OPTIONS,
+  port: 0,
+  host: '127.0.0.1',
+  backlog: 4096,
+};
+
+/** `options` over {@link DEFAULT_SIMULATOR_OPTIONS}, checked as the core checks its own. */
+export function resolveSimulatorOptions(
+  options: SimulatorOptions = {},
+): SimulatorOptions & typeof DEFAULT_SIMULATOR_OPTIONS {
+  resolveSimulatorCoreOptions(options); // the core's checks
+  return withDefaults(DEFAULT_SIMULATOR_OPTIONS, options);
 }
 
 export interface RunningSimulator {
@@ -53,7 +76,8 @@ export interface RunningSimulator {
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Starts one simulated vLLM replica on its own port. */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+export async function startSimulator(simulatorOptions: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const options = resolveSimulatorOptions(simulatorOptions);
   const core = new SimulatorCore(options);
   const sockets = new Set<Socket>();
   let inFlight = 0;
@@ -75,10 +99,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const host = options.host ?? '127.0.0.1';
+  const { host } = options;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, options.backlog ?? 4096, () => {
+    server.listen(options.port, host, options.backlog, () => {
       server.off('error', reject);
       resolve();
     });

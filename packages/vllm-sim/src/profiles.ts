@@ -6,6 +6,7 @@
  * the 8B H100 numbers follow NIM's 8B ITL curve; the A100 row is scaled by bandwidth and FLOPs and is an
  * unchecked estimate. KV capacities are rough: GPU memory left after weights, divided by bytes per token.
  */
+import { withDefaults } from './options.js';
 
 export interface SimProfile {
   /** Profile name, as accepted by `--profile`. */
@@ -121,8 +122,7 @@ export type ProfileOverrides = Partial<Omit<SimProfile, 'name' | 'description'>>
 
 /** A profile with overrides, validated so the engine can rely on positive, consistent limits. */
 export function resolveProfile(base: string | SimProfile, overrides: ProfileOverrides = {}): SimProfile {
-  const profile: SimProfile = { ...(typeof base === 'string' ? getProfile(base) : base) };
-  const merged: SimProfile = { ...profile, ...definedOnly(overrides) };
+  const merged: SimProfile = withDefaults(typeof base === 'string' ? getProfile(base) : base, overrides);
   for (const key of ['t0', 'a', 'b'] as const) {
     if (!(merged[key] >= 0)) throw new RangeError(`profile ${key} must be ≥ 0, got ${merged[key]}`);
   }
@@ -136,8 +136,4 @@ export function resolveProfile(base: string | SimProfile, overrides: ProfileOver
   }
   if (!merged.model) throw new RangeError('model name must not be empty');
   return merged;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -121,6 +121,29 @@ function common(body: Json, config: ServingConfig, promptTokens: number) {
   return { stream, includeUsage, continuousUsage, priority, seed, minTokens, ignoreEos, maxTokens };
 }
 
+/** The engine work for a validated request: what chat and completion requests share. */
+function prepared(
+  kind: PreparedRequest['kind'],
+  config: ServingConfig,
+  promptTokens: number,
+  c: ReturnType<typeof common>,
+  source: TokenSource,
+  reasoningField?: ReasoningField,
+): PreparedRequest {
+  return {
+    kind,
+    model: config.model,
+    promptTokens,
+    maxTokens: c.maxTokens,
+    priority: c.priority,
+    stream: c.stream,
+    includeUsage: c.includeUsage,
+    continuousUsage: c.continuousUsage,
+    ...(reasoningField ? { reasoningField } : {}),
+    source,
+  };
+}
+
 function answer(
   seed: number,
   topicText: string,
@@ -154,18 +177,8 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   const reasoningField = config.reasoningField && !thinkingOff ? config.reasoningField : undefined;
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const seed = textSeed(c.seed, JSON.stringify(messages));
-  return {
-    kind: 'chat',
-    model: config.model,
-    promptTokens,
-    maxTokens: c.maxTokens,
-    priority: c.priority,
-    stream: c.stream,
-    includeUsage: c.includeUsage,
-    continuousUsage: c.continuousUsage,
-    ...(reasoningField ? { reasoningField } : {}),
-    source: answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined),
-  };
+  const source = answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined);
+  return prepared('chat', config, promptTokens, c, source, reasoningField);
 }
 
 export function prepareCompletion(body: unknown, config: ServingConfig): PreparedRequest {
@@ -176,17 +189,8 @@ export function prepareCompletion(body: unknown, config: ServingConfig): Prepare
     throw ApiErrors.validation('prompt must be a string (batched prompts are not supported)', 'prompt');
   const promptTokens = countCompletionPromptTokens(prompt);
   const c = common(body, config, promptTokens);
-  return {
-    kind: 'completion',
-    model: config.model,
-    promptTokens,
-    maxTokens: c.maxTokens,
-    priority: c.priority,
-    stream: c.stream,
-    includeUsage: c.includeUsage,
-    continuousUsage: c.continuousUsage,
-    source: answer(textSeed(c.seed, prompt), prompt, c.minTokens, c.ignoreEos, false),
-  };
+  const source = answer(textSeed(c.seed, prompt), prompt, c.minTokens, c.ignoreEos, false);
+  return prepared('completion', config, promptTokens, c, source);
 }
 
 export { SimApiError };

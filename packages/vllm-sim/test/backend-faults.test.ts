@@ -10,6 +10,9 @@ import { collectStream, sampleInferenceRequest } from '@locallightchat/inference
 import { SimulatorBackend } from '../src/backend/simulator-backend.js';
 import { startSimulator, type FaultConfig, type RunningSimulator } from '../src/index.js';
 
+/** Generous, so only the injected hang times out on a busy machine (connection setup and model discovery count). */
+const TTFT_MS = 1500;
+
 interface Seen {
   kind?: string;
   status?: number;
@@ -25,8 +28,8 @@ describe('injected faults through OpenAIBackend and SimulatorBackend', () => {
   let local: SimulatorBackend;
   before(async () => {
     sim = await startSimulator({ profile: 'fast' });
-    remote = new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: 150 });
-    local = new SimulatorBackend({ core: sim.core, ttftTimeoutMs: 150 });
+    remote = new OpenAIBackend({ baseURL: sim.url, ttftTimeoutMs: TTFT_MS });
+    local = new SimulatorBackend({ core: sim.core, ttftTimeoutMs: TTFT_MS });
   });
   after(() => sim.close());
 

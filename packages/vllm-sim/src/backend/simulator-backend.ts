@@ -10,7 +10,13 @@ import {
   kindForStatus,
   type StreamExchange,
 } from '@locallightchat/inference-bridge/backend-kit';
-import { SimulatorCore, type SimulatorCoreOptions } from '../core.js';
+import {
+  DEFAULT_SIMULATOR_CORE_OPTIONS,
+  SimulatorCore,
+  resolveSimulatorCoreOptions,
+  type SimulatorCoreOptions,
+} from '../core.js';
+import { withDefaults } from '../options.js';
 import type { FaultDecision } from '../faults.js';
 import type { FinishReason, SequenceListener, SequenceResult } from '../sequence.js';
 import type { GeneratedToken } from '../text-generator.js';
@@ -19,10 +25,22 @@ import { SimApiError, prepareChat, type PreparedRequest } from '../requests.js';
 export interface SimulatorBackendOptions extends SimulatorCoreOptions {
   /** Use an existing simulator (e.g. one also served over HTTP); otherwise one is created from the options. */
   core?: SimulatorCore;
-  /** Name for logs and metrics (default `simulator`). */
+  /** Name for logs and metrics. */
   name?: string;
-  /** No first token within this many ms → `timeout` (as OpenAIBackend's option). */
+  /** No first token within this many ms → `timeout` (as OpenAIBackend's option); undefined = no timeout. */
   ttftTimeoutMs?: number;
+}
+
+/** The defaults of {@link SimulatorBackendOptions}: those of the core, and the name `simulator`. */
+export const DEFAULT_SIMULATOR_BACKEND_OPTIONS: typeof DEFAULT_SIMULATOR_CORE_OPTIONS &
+  Required<Pick<SimulatorBackendOptions, 'name'>> = { ...DEFAULT_SIMULATOR_CORE_OPTIONS, name: 'simulator' };
+
+/** `options` over {@link DEFAULT_SIMULATOR_BACKEND_OPTIONS}, checked as the core checks its own. */
+export function resolveSimulatorBackendOptions(
+  options: SimulatorBackendOptions = {},
+): SimulatorBackendOptions & typeof DEFAULT_SIMULATOR_BACKEND_OPTIONS {
+  resolveSimulatorCoreOptions(options); // the core's checks
+  return withDefaults(DEFAULT_SIMULATOR_BACKEND_OPTIONS, options);
 }
 
 type Item =
@@ -45,9 +63,10 @@ export class SimulatorBackend implements InferenceBackend {
   readonly core: SimulatorCore;
   private readonly ttftTimeoutMs: number | undefined;
 
-  constructor(options: SimulatorBackendOptions = {}) {
+  constructor(backendOptions: SimulatorBackendOptions = {}) {
+    const options = resolveSimulatorBackendOptions(backendOptions);
     this.core = options.core ?? new SimulatorCore(options);
-    this.name = options.name ?? 'simulator';
+    this.name = options.name;
     this.ttftTimeoutMs = options.ttftTimeoutMs;
   }
 

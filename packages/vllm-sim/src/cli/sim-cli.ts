@@ -15,9 +15,17 @@ import {
   listProfiles,
   startSimulator,
   type FaultConfig,
+  type RunningSimulator,
   type SimulatorOptions,
 } from '../index.js';
-import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
+import {
+  CliUsageError,
+  formatHelp,
+  parseOptions,
+  runCli,
+  type OptionSpecs,
+  type ParsedOptions,
+} from '@locallightchat/cli-kit';
 
 const OPTIONS = {
   port: {
@@ -143,6 +151,40 @@ function reasoningField(value: string | undefined): SimulatorOptions['reasoningF
   throw new CliUsageError(`--reasoning-field must be reasoning or reasoning_content, got "${value}"`);
 }
 
+/** The simulator's options from the parsed flags (usage errors for values parsing alone cannot catch). */
+function simulatorOptions(o: ParsedOptions<typeof OPTIONS>): SimulatorOptions {
+  const rejectStatus = o['reject-status'];
+  if (rejectStatus !== 429 && rejectStatus !== 503)
+    throw new CliUsageError(`--reject-status must be 429 or 503, got ${rejectStatus}`);
+  const faults: Partial<FaultConfig> = {
+    rejectNext: o['reject-next'],
+    rejectStatus,
+    retryAfterSeconds: o['retry-after'],
+    failNext: o['fail-next'],
+    failAfterTokens: o['fail-after-tokens'],
+    hangNext: o['hang-next'],
+    dead: o.dead,
+  };
+  return {
+    port: o.port,
+    host: o.host,
+    profile: o.profile,
+    schedulingPolicy: policy(o['scheduling-policy']),
+    speed: o.speed,
+    seed: o.seed,
+    jitter: o.jitter,
+    faults,
+    // Unset flags stay undefined: the simulator's defaults (or the profile's) apply.
+    model: o.model || undefined,
+    maxNumSeqs: o['max-num-seqs'],
+    maxNumBatchedTokens: o['max-num-batched-tokens'],
+    maxModelLen: o['max-model-len'],
+    kvCacheTokens: o['kv-cache-tokens'],
+    maxNumQueuedReqs: o['max-num-queued-reqs'],
+    reasoningField: reasoningField(o['reasoning-field']),
+  };
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(OPTIONS, process.argv.slice(2));
   if (o.help) {
@@ -156,39 +198,9 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const rejectStatus = o['reject-status'];
-  if (rejectStatus !== 429 && rejectStatus !== 503)
-    throw new CliUsageError(`--reject-status must be 429 or 503, got ${rejectStatus}`);
-  const faults: Partial<FaultConfig> = {
-    rejectNext: o['reject-next'],
-    rejectStatus,
-    retryAfterSeconds: o['retry-after'],
-    failNext: o['fail-next'],
-    failAfterTokens: o['fail-after-tokens'],
-    hangNext: o['hang-next'],
-    dead: o.dead,
-  };
-  const field = reasoningField(o['reasoning-field']);
-  const options: SimulatorOptions = {
-    port: o.port,
-    host: o.host,
-    profile: o.profile,
-    schedulingPolicy: policy(o['scheduling-policy']),
-    speed: o.speed,
-    seed: o.seed,
-    jitter: o.jitter,
-    faults,
-    ...(o.model ? { model: o.model } : {}),
-    ...(o['max-num-seqs'] !== undefined ? { maxNumSeqs: o['max-num-seqs'] } : {}),
-    ...(o['max-num-batched-tokens'] !== undefined ? { maxNumBatchedTokens: o['max-num-batched-tokens'] } : {}),
-    ...(o['max-model-len'] !== undefined ? { maxModelLen: o['max-model-len'] } : {}),
-    ...(o['kv-cache-tokens'] !== undefined ? { kvCacheTokens: o['kv-cache-tokens'] } : {}),
-    ...(o['max-num-queued-reqs'] !== undefined ? { maxNumQueuedReqs: o['max-num-queued-reqs'] } : {}),
-    ...(field ? { reasoningField: field } : {}),
-  };
-  let sim;
+  let sim: RunningSimulator;
   try {
-    sim = await startSimulator(options);
+    sim = await startSimulator(simulatorOptions(o));
   } catch (error) {
     // Bad settings are usage errors (exit 2 with a hint), not crashes.
     if (error instanceof UnknownProfileError || error instanceof RangeError || error instanceof FaultConfigError)
@@ -201,6 +213,7 @@ async function main(): Promise<void> {
   );
   console.log(`llc-vllm-sim listening on ${sim.url}`);
 
+  // SIGTERM/SIGINT: close and exit 0 (1 if closing fails); a second signal exits at once.
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(1);
