@@ -11,6 +11,7 @@
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
 import type { BackendFinishReason, InferenceBackend, InferenceEvent, InferenceRequest, Usage } from '../backend.js';
+import { withDefaults } from '../options.js';
 import { guardFirstToken, type StreamExchange } from './first-token-guard.js';
 import { readChunk } from './openai-chunks.js';
 import { describeFetchError, httpError, streamError } from './openai-errors.js';
@@ -36,12 +37,32 @@ export interface OpenAIBackendOptions {
   model?: string;
   /** No first `data:` line within this many ms after sending → the request is aborted with `timeout`. */
   ttftTimeoutMs?: number;
-  /** After `[DONE]`, how long to wait for the body to end so the connection can be reused (default 2000). */
+  /** After `[DONE]`, how long to wait for the body to end so the connection can be reused, ms. */
   drainTimeoutMs?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** A fetch implementation, e.g. one bound to a dedicated undici Agent (default: the global fetch). */
   fetch?: typeof globalThis.fetch;
+}
+
+/** The defaults of {@link OpenAIBackendOptions} (`name` defaults to the base URL's `host:port`). */
+export const DEFAULT_OPENAI_BACKEND_OPTIONS: Required<
+  Pick<OpenAIBackendOptions, 'drainTimeoutMs' | 'headers' | 'fetch'>
+> = {
+  drainTimeoutMs: 2000,
+  headers: {},
+  // Looked up at each call, so a fetch installed after this module loaded is the one used.
+  fetch: (input, init) => globalThis.fetch(input, init),
+};
+
+/** `options` over {@link DEFAULT_OPENAI_BACKEND_OPTIONS}; a RangeError for a negative drain timeout. */
+export function resolveOpenAIBackendOptions(
+  options: OpenAIBackendOptions,
+): OpenAIBackendOptions & typeof DEFAULT_OPENAI_BACKEND_OPTIONS {
+  const resolved = withDefaults(DEFAULT_OPENAI_BACKEND_OPTIONS, options);
+  if (!(resolved.drainTimeoutMs >= 0))
+    throw new RangeError(`drainTimeoutMs must be ≥ 0, got ${resolved.drainTimeoutMs}`);
+  return resolved;
 }
 
 /** Longest error body read (a misconfigured proxy can answer with megabytes of HTML). */
@@ -53,15 +74,15 @@ export class OpenAIBackend implements InferenceBackend {
   readonly name: string;
   private readonly endpoint: string;
   private readonly modelsEndpoint: string;
-  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly options: OpenAIBackendOptions & typeof DEFAULT_OPENAI_BACKEND_OPTIONS;
   private discovered?: Promise<string | undefined>;
 
-  constructor(private readonly options: OpenAIBackendOptions) {
+  constructor(options: OpenAIBackendOptions) {
+    this.options = resolveOpenAIBackendOptions(options);
     const base = new URL(options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`);
     this.name = options.name ?? base.host;
     this.endpoint = new URL('chat/completions', base).toString();
     this.modelsEndpoint = new URL('models', base).toString();
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
   }
 
   stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
@@ -93,7 +114,7 @@ export class OpenAIBackend implements InferenceBackend {
     const backend = this.name;
     let response: Response;
     try {
-      response = await this.fetchImpl(this.endpoint, {
+      response = await this.options.fetch(this.endpoint, {
         method: 'POST',
         headers: this.headers(request),
         body: JSON.stringify(chatCompletionBody(request, model)),
@@ -156,7 +177,7 @@ export class OpenAIBackend implements InferenceBackend {
           const reading = readChunk(data);
           if (reading.kind === 'done') {
             sawDone = true;
-            drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs ?? 2000);
+            drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
             break;
           }
           if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
@@ -195,7 +216,7 @@ export class OpenAIBackend implements InferenceBackend {
   private discoverModel(signal: AbortSignal): Promise<string | undefined> {
     this.discovered ??= (async () => {
       try {
-        const response = await this.fetchImpl(this.modelsEndpoint, {
+        const response = await this.options.fetch(this.modelsEndpoint, {
           headers: this.headers({ requestId: 'models', messages: [], maxTokens: 1 }),
           signal,
         });

@@ -15,7 +15,14 @@ import { LoadAwareRouter } from '../routing/load-aware-router.js';
 import { Bridge } from '../worker/bridge.js';
 import { BridgeMetrics } from '../worker/bridge-metrics.js';
 import { serveMetrics } from './metrics-server.js';
-import { CliUsageError, formatHelp, parseOptions, runCli, type OptionSpecs } from '@locallightchat/cli-kit';
+import {
+  CliUsageError,
+  formatHelp,
+  parseOptions,
+  runCli,
+  type OptionSpecs,
+  type ParsedOptions,
+} from '@locallightchat/cli-kit';
 
 const OPTIONS = {
   broker: {
@@ -118,48 +125,47 @@ const OPTIONS = {
   },
 } satisfies OptionSpecs;
 
-async function main(): Promise<void> {
-  const o = parseOptions(OPTIONS, process.argv.slice(2));
-  if (o.help) {
-    process.stdout.write(
-      formatHelp(
-        'llc-bridge',
-        'LocalLightChat inference bridge: broker work queue → vLLM → conversation events.',
-        OPTIONS,
-      ),
-    );
-    return;
-  }
+type Options = ParsedOptions<typeof OPTIONS>;
+
+/** Checks the settings that parsing alone cannot (ranges, pairs of flags): usage errors, before anything starts. */
+function validate(o: Options): void {
   if (!o.broker?.startsWith('nats://'))
     throw new CliUsageError('--broker nats://host:port is required (in-process brokers run inside llc-relay)');
-  const urls = o['backend-url'] ?? [];
-  if (urls.length === 0) throw new CliUsageError('--backend-url is required');
-  const ttft = o['ttft-timeout-ms'];
-  const backends = urls.map((baseURL) => {
-    if (!/^https?:\/\//.test(baseURL)) throw new CliUsageError(`--backend-url expects http(s) URLs, got "${baseURL}"`);
-    return new OpenAIBackend({
-      baseURL,
-      ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}),
-      ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}),
-    });
-  });
-  let fallback: OpenAIBackend | undefined;
-  if (o['fallback-url']) {
-    if (!o['fallback-model']) throw new CliUsageError('--fallback-model is required with --fallback-url');
-    fallback = new OpenAIBackend({
-      baseURL: o['fallback-url'],
-      name: `fallback:${new URL(o['fallback-url']).host}`,
-      model: o['fallback-model'],
-      ...(o['fallback-api-key'] ? { apiKey: o['fallback-api-key'] } : {}),
-      ...(ttft > 0 ? { ttftTimeoutMs: ttft } : {}),
-    });
+  if ((o['backend-url'] ?? []).length === 0) throw new CliUsageError('--backend-url is required');
+  for (const url of o['backend-url'] ?? []) {
+    if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--backend-url expects http(s) URLs, got "${url}"`);
   }
+  if (o['fallback-url'] && !o['fallback-model'])
+    throw new CliUsageError('--fallback-model is required with --fallback-url');
+  if (!Number.isInteger(o['max-in-flight']) || o['max-in-flight'] < 1)
+    throw new CliUsageError('--max-in-flight must be a positive integer');
   for (const key of ['target-in-flight', 'max-queue-ms', 'cooldown-ms', 'max-cooldown-ms'] as const) {
     if (!(o[key] >= 0)) throw new CliUsageError(`--${key} must be ≥ 0`);
   }
   if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0))
     throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
   if (o['max-cooldown-ms'] < o['cooldown-ms']) throw new CliUsageError('--max-cooldown-ms must be ≥ --cooldown-ms');
+}
+
+/** The replicas and the optional cloud fallback, behind a load-aware router (started: it scrapes). */
+function routerFrom(o: Options): { router: LoadAwareRouter; urls: string[]; fallback?: OpenAIBackend } {
+  const urls = o['backend-url'] ?? [];
+  const ttft = o['ttft-timeout-ms'];
+  const timeout = ttft > 0 ? { ttftTimeoutMs: ttft } : {};
+  const backends = urls.map(
+    (baseURL) =>
+      new OpenAIBackend({ baseURL, ...(o['backend-api-key'] ? { apiKey: o['backend-api-key'] } : {}), ...timeout }),
+  );
+  const fallbackUrl = o['fallback-url'];
+  const fallback = fallbackUrl
+    ? new OpenAIBackend({
+        baseURL: fallbackUrl,
+        name: `fallback:${new URL(fallbackUrl).host}`,
+        model: o['fallback-model'],
+        ...(o['fallback-api-key'] ? { apiKey: o['fallback-api-key'] } : {}),
+        ...timeout,
+      })
+    : undefined;
   const router = new LoadAwareRouter({
     // vLLM serves /metrics at the server root, next to /v1.
     backends: backends.map((backend, i) => ({
@@ -174,13 +180,30 @@ async function main(): Promise<void> {
     onBreakerOpen: (b, ms, e) =>
       console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
   }).start();
+  return { router, urls, ...(fallback ? { fallback } : {}) };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(OPTIONS, process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(
+      formatHelp(
+        'llc-bridge',
+        'LocalLightChat inference bridge: broker work queue → vLLM → conversation events.',
+        OPTIONS,
+      ),
+    );
+    return;
+  }
+  validate(o);
+  const { router, urls, fallback } = routerFrom(o);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
   const metricsServer =
     o['metrics-port'] !== undefined
       ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host'])
       : undefined;
-  const broker = await NatsBroker.connect({ servers: o.broker.split(','), name: `llc-bridge-${process.pid}` });
+  const broker = await NatsBroker.connect({ servers: (o.broker ?? '').split(','), name: `llc-bridge-${process.pid}` });
   const bridge = new Bridge({
     broker,
     router,
@@ -197,23 +220,25 @@ async function main(): Promise<void> {
     `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
       (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
   );
+  stopOnSignals(async () => {
+    await bridge.stop(true, 30_000);
+    await broker.close();
+    router.close();
+    await metricsServer?.close();
+  });
+}
 
+/** SIGTERM/SIGINT: finish running streams and exit 0 (1 if that fails); a second signal exits at once. */
+function stopOnSignals(shutdown: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     console.error(`[llc-bridge] ${signal}: finishing running streams, taking no new ones`);
-    bridge
-      .stop(true, 30_000)
-      .then(() => broker.close())
-      .then(() => {
-        router.close();
-        return metricsServer?.close();
-      })
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+    shutdown().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -9,13 +9,27 @@
  * Routers without `availability` (RoundRobinRouter) never queue.
  */
 import { InferenceError, type InferenceBackend, type InferenceRequest } from '../backend.js';
+import { withDefaults } from '../options.js';
 import type { Dispatch, Router } from '../router.js';
 
 export interface AdmissionQueueOptions {
-  /** Longest wait before overflow or an `overloaded` error, ms (default 30 000; 0 = never wait). */
+  /** Longest wait before overflow or an `overloaded` error, ms (0 = never wait). */
   maxWaitMs?: number;
-  /** Position changes are reported at most this often per request, ms (default 250). */
+  /** Position changes are reported at most this often per request, ms. */
   positionUpdateMs?: number;
+}
+
+/** The defaults of {@link AdmissionQueueOptions}. */
+export const DEFAULT_ADMISSION_QUEUE_OPTIONS: Required<AdmissionQueueOptions> = {
+  maxWaitMs: 30_000,
+  positionUpdateMs: 250,
+};
+
+/** `options` over {@link DEFAULT_ADMISSION_QUEUE_OPTIONS}; a RangeError for a negative wait. */
+export function resolveAdmissionQueueOptions(options: AdmissionQueueOptions = {}): Required<AdmissionQueueOptions> {
+  const resolved = withDefaults(DEFAULT_ADMISSION_QUEUE_OPTIONS, options);
+  if (!(resolved.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be ≥ 0, got ${resolved.maxWaitMs}`);
+  return resolved;
 }
 
 /** A request placed on a backend. */
@@ -53,9 +67,9 @@ export class AdmissionQueue {
     private readonly router: Router,
     options: AdmissionQueueOptions = {},
   ) {
-    this.maxWaitMs = options.maxWaitMs ?? 30_000;
-    this.positionUpdateMs = options.positionUpdateMs ?? 250;
-    if (!(this.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be ≥ 0, got ${this.maxWaitMs}`);
+    const { maxWaitMs, positionUpdateMs } = resolveAdmissionQueueOptions(options);
+    this.maxWaitMs = maxWaitMs;
+    this.positionUpdateMs = positionUpdateMs;
     this.unsubscribe = router.onCapacity?.(() => this.schedulePump());
   }
 

@@ -8,6 +8,7 @@
  * stopped it) frees the probe slot.
  */
 import { InferenceError } from '../backend.js';
+import { withDefaults } from '../options.js';
 
 export interface CircuitBreakerOptions {
   /** First cooldown, ms (LiteLLM's default is 5 s). */
@@ -16,6 +17,23 @@ export interface CircuitBreakerOptions {
   maxCooldownMs?: number;
   /** Server failures (5xx, errors inside a stream) in a row that open the breaker. */
   failureThreshold?: number;
+}
+
+/** The defaults of {@link CircuitBreakerOptions}. */
+export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: Required<CircuitBreakerOptions> = {
+  baseCooldownMs: 5000,
+  maxCooldownMs: 60_000,
+  failureThreshold: 3,
+};
+
+/** `options` over {@link DEFAULT_CIRCUIT_BREAKER_OPTIONS}; a RangeError for cooldowns out of order or a bad threshold. */
+export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}): Required<CircuitBreakerOptions> {
+  const resolved = withDefaults(DEFAULT_CIRCUIT_BREAKER_OPTIONS, options);
+  const { baseCooldownMs: base, maxCooldownMs: max, failureThreshold } = resolved;
+  if (!(base >= 0) || !(max >= base)) throw new RangeError(`cooldowns must satisfy 0 ≤ base (${base}) ≤ max (${max})`);
+  if (!Number.isInteger(failureThreshold) || failureThreshold < 1)
+    throw new RangeError(`failureThreshold must be a positive integer, got ${failureThreshold}`);
+  return resolved;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -31,13 +49,10 @@ export class CircuitBreaker {
   private probing = false;
 
   constructor(options: CircuitBreakerOptions = {}) {
-    this.base = options.baseCooldownMs ?? 5000;
-    this.max = options.maxCooldownMs ?? 60_000;
-    this.threshold = options.failureThreshold ?? 3;
-    if (!(this.base >= 0) || !(this.max >= this.base))
-      throw new RangeError(`cooldowns must satisfy 0 ≤ base (${this.base}) ≤ max (${this.max})`);
-    if (!Number.isInteger(this.threshold) || this.threshold < 1)
-      throw new RangeError(`failureThreshold must be a positive integer, got ${this.threshold}`);
+    const resolved = resolveCircuitBreakerOptions(options);
+    this.base = resolved.baseCooldownMs;
+    this.max = resolved.maxCooldownMs;
+    this.threshold = resolved.failureThreshold;
   }
 
   state(now: number): BreakerState {

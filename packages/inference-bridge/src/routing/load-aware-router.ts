@@ -19,6 +19,7 @@
  */
 import type { InferenceBackend, InferenceRequest } from '../backend.js';
 import type { Availability, Dispatch, DispatchOutcome, Router } from '../router.js';
+import { withDefaults } from '../options.js';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { LoadScraper, type LoadReading } from './load-scraper.js';
 
@@ -34,15 +35,15 @@ export interface LoadAwareRouterOptions {
   backends: readonly RoutedBackend[];
   /** An OpenAI-compatible cloud backend used when no replica can serve (and for overflow). */
   fallback?: InferenceBackend;
-  /** Concurrent requests per replica before requests queue; default Infinity (no admission control). */
+  /** Concurrent requests per replica before requests queue (Infinity = no admission control). */
   targetInFlight?: number;
-  /** Scrape interval, ms (default 250; GIE refreshes every 50 ms and calls a reading stale after 2 s). */
+  /** Scrape interval, ms (GIE refreshes every 50 ms and calls a reading stale after 2 s). */
   scrapeIntervalMs?: number;
-  /** A reading older than this many intervals is stale (default 4). */
+  /** A reading older than this many intervals is stale. */
   staleAfterIntervals?: number;
-  /** Score weight of one waiting request, on top of its count in the load (default 4). */
+  /** Score weight of one waiting request, on top of its count in the load. */
   waitingWeight?: number;
-  /** Score weight of a full KV cache (default 16: a full cache counts like 16 more requests). */
+  /** Score weight of a full KV cache (16: a full cache counts like 16 more requests). */
   kvWeight?: number;
   breaker?: CircuitBreakerOptions;
   /** Called when a breaker opens (for logs). */
@@ -50,6 +51,31 @@ export interface LoadAwareRouterOptions {
   random?: () => number;
   now?: () => number;
   fetch?: typeof globalThis.fetch;
+}
+
+/** The defaults of {@link LoadAwareRouterOptions}. */
+export const DEFAULT_LOAD_AWARE_ROUTER_OPTIONS: Required<
+  Pick<
+    LoadAwareRouterOptions,
+    'targetInFlight' | 'scrapeIntervalMs' | 'staleAfterIntervals' | 'waitingWeight' | 'kvWeight' | 'random' | 'now'
+  >
+> = {
+  targetInFlight: Infinity,
+  scrapeIntervalMs: 250,
+  staleAfterIntervals: 4,
+  waitingWeight: 4,
+  kvWeight: 16,
+  random: () => Math.random(),
+  now: () => Date.now(),
+};
+
+/** `options` over {@link DEFAULT_LOAD_AWARE_ROUTER_OPTIONS}; a RangeError when there is no backend at all. */
+export function resolveLoadAwareRouterOptions(
+  options: LoadAwareRouterOptions,
+): LoadAwareRouterOptions & typeof DEFAULT_LOAD_AWARE_ROUTER_OPTIONS {
+  if (options.backends.length === 0 && !options.fallback)
+    throw new RangeError('LoadAwareRouter needs at least one backend');
+  return withDefaults(DEFAULT_LOAD_AWARE_ROUTER_OPTIONS, options);
 }
 
 /** What the router knows about one backend (for logs, `/metrics` and tests). */
@@ -89,24 +115,24 @@ export class LoadAwareRouter implements Router {
   private readonly waitingWeight: number;
   private readonly kvWeight: number;
 
-  constructor(private readonly options: LoadAwareRouterOptions) {
-    if (options.backends.length === 0 && !options.fallback)
-      throw new RangeError('LoadAwareRouter needs at least one backend');
-    this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
-    this.waitingWeight = options.waitingWeight ?? 4;
-    this.kvWeight = options.kvWeight ?? 16;
-    const target = options.targetInFlight ?? Infinity;
-    const interval = options.scrapeIntervalMs ?? 250;
+  private readonly options: LoadAwareRouterOptions;
+
+  constructor(routerOptions: LoadAwareRouterOptions) {
+    const options = resolveLoadAwareRouterOptions(routerOptions);
+    this.options = options;
+    this.random = options.random;
+    this.now = options.now;
+    this.waitingWeight = options.waitingWeight;
+    this.kvWeight = options.kvWeight;
     this.primaries = options.backends.map((b) => {
-      const t = b.targetInFlight ?? target;
+      const t = b.targetInFlight ?? options.targetInFlight;
       if (!(t >= 1)) throw new RangeError(`targetInFlight of ${b.backend.name} must be ≥ 1, got ${t}`);
       const slot = new Slot(b.backend, t, false, options.breaker);
       if (b.metricsUrl) {
         slot.scraper = new LoadScraper({
           url: b.metricsUrl,
-          intervalMs: interval,
-          staleAfterIntervals: options.staleAfterIntervals ?? 4,
+          intervalMs: options.scrapeIntervalMs,
+          staleAfterIntervals: options.staleAfterIntervals,
           ownInFlight: () => slot.inFlight,
           onScrape: () => this.notify(),
           now: this.now,

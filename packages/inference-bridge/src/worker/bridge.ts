@@ -14,11 +14,13 @@
 import type { Broker, Consumer, Delivery, GenerationRequest, Subscription } from '@locallightchat/broker';
 import type { StreamEndFrame } from '@locallightchat/protocol';
 import { InferenceError, type InferenceBackend, type InferenceRequest, type Usage } from '../backend.js';
-import { AdmissionQueue, type AdmissionQueueOptions } from '../routing/admission-queue.js';
+import { withDefaults } from '../options.js';
+import type { DispatchOutcome, Router } from '../router.js';
+import { AdmissionQueue, type AdmissionQueueOptions, type Lease } from '../routing/admission-queue.js';
 import type { BridgeMetrics, RequestOutcome } from './bridge-metrics.js';
 import { toUserError } from './error-mapping.js';
-import type { DispatchOutcome, Router } from '../router.js';
-import { TokenBatcher } from './token-batcher.js';
+import { StreamPublisher } from './stream-publisher.js';
+import { DEFAULT_TOKEN_BATCHER_OPTIONS, TokenBatcher } from './token-batcher.js';
 
 export interface BridgeOptions {
   broker: Broker;
@@ -39,27 +41,42 @@ export interface BridgeOptions {
   metrics?: BridgeMetrics;
 }
 
+/** The defaults of {@link BridgeOptions}. */
+export const DEFAULT_BRIDGE_OPTIONS: Required<
+  Pick<BridgeOptions, 'maxInFlight' | 'batchWindowMs' | 'batchMaxChars' | 'defaultModel' | 'log'>
+> = {
+  maxInFlight: 256,
+  batchWindowMs: DEFAULT_TOKEN_BATCHER_OPTIONS.windowMs,
+  batchMaxChars: DEFAULT_TOKEN_BATCHER_OPTIONS.maxChars,
+  defaultModel: 'default',
+  log: (message, error) => console.error(`[llc-bridge] ${message}`, error ?? ''),
+};
+
+/** `options` over {@link DEFAULT_BRIDGE_OPTIONS}; a RangeError unless `maxInFlight` is a positive integer. */
+export function resolveBridgeOptions(options: BridgeOptions): BridgeOptions & typeof DEFAULT_BRIDGE_OPTIONS {
+  const resolved = withDefaults(DEFAULT_BRIDGE_OPTIONS, options);
+  if (!Number.isInteger(resolved.maxInFlight) || resolved.maxInFlight < 1)
+    throw new RangeError(`maxInFlight must be a positive integer, got ${resolved.maxInFlight}`);
+  return resolved;
+}
+
+/** While a request waits for its first token, the work queue is told this often that it is still being worked on, ms. */
+const WORKING_INTERVAL_MS = 5000;
+
 type Outcome =
   | { kind: 'done'; finishReason: StreamEndFrame['finishReason']; usage?: Usage }
   | { kind: 'cancelled' }
   | { kind: 'failed'; error: unknown };
 
 export class Bridge {
-  private readonly opts: Required<Omit<BridgeOptions, 'defaultModel' | 'admission' | 'metrics'>> &
-    Pick<BridgeOptions, 'defaultModel' | 'metrics'>;
+  private readonly opts: BridgeOptions & typeof DEFAULT_BRIDGE_OPTIONS;
   private readonly active = new Map<string, AbortController>();
   private readonly queue: AdmissionQueue;
   private consumer?: Consumer;
   private cancelSub?: Subscription;
 
   constructor(options: BridgeOptions) {
-    this.opts = {
-      maxInFlight: 256,
-      batchWindowMs: 15,
-      batchMaxChars: 4096,
-      log: (m, e) => console.error(`[llc-bridge] ${m}`, e ?? ''),
-      ...options,
-    };
+    this.opts = resolveBridgeOptions(options);
     this.queue = new AdmissionQueue(options.router, options.admission);
     options.metrics?.observeQueue(() => this.queue.depth);
   }
@@ -74,6 +91,7 @@ export class Bridge {
     return this.active.size;
   }
 
+  /** Starts taking requests from the broker's work queue (and cancellations). */
   start(): void {
     if (this.consumer) return;
     this.cancelSub = this.opts.broker.onCancel((streamId) => this.active.get(streamId)?.abort());
@@ -92,78 +110,54 @@ export class Bridge {
     this.cancelSub?.unsubscribe();
   }
 
+  /** One delivery from the work queue: `stream-start`, the answer, `stream-end`; acknowledged or given back. */
   private async handle(delivery: Delivery): Promise<void> {
     const req = delivery.request;
-    const { broker } = this.opts;
     // Already generating here (a redelivery that raced the first token's ack): this copy is redundant.
     if (this.active.has(req.streamId)) return delivery.ack();
     const controller = new AbortController();
     this.active.set(req.streamId, controller);
-    let seq = 0;
-    let acked = false;
-    const ack = async () => {
-      if (acked) return;
-      acked = true;
-      await delivery.ack();
-    };
-    const publishing: { chain: Promise<void> } = { chain: Promise.resolve() };
-    const publish = (frame: Parameters<Broker['publish']>[1]) => {
-      publishing.chain = publishing.chain
-        .then(() => broker.publish(req.conversationId, frame))
-        .catch((error: unknown) => {
-          this.opts.log(`publishing to ${req.conversationId} failed`, error);
-        });
-      return publishing.chain;
-    };
+    const out = new StreamPublisher(this.opts.broker, delivery, this.opts.log);
     try {
-      if (await broker.isCancelled(req.streamId)) {
-        await this.end(publish, req, 0, { kind: 'cancelled' });
-        return await ack();
+      if (await this.opts.broker.isCancelled(req.streamId)) {
+        await this.end(out, req, { kind: 'cancelled' });
+        return await out.ack();
       }
-      await publish({
+      await out.publish({
         type: 'stream-start',
         streamId: req.streamId,
         conversationId: req.conversationId,
         replyTo: req.replyTo,
-        model: req.model ?? this.opts.defaultModel ?? 'default',
+        model: req.model ?? this.opts.defaultModel,
         createdAt: Date.now(),
       });
-      const batcher = new TokenBatcher(
-        { windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars },
-        (batch) => {
-          seq++;
-          void publish({
-            type: 'token',
-            streamId: req.streamId,
-            seq,
-            text: batch.text,
-            ...(batch.reasoning ? { reasoning: batch.reasoning } : {}),
-          });
-          // First token out: from now on this request must not be generated again elsewhere.
-          if (seq === 1) void publishing.chain.then(ack);
-        },
-      );
-      const keepAlive = setInterval(() => void delivery.working().catch(() => undefined), 5000);
-      let outcome: Outcome;
-      try {
-        const onQueued = (position: number) => void publish({ type: 'queued', streamId: req.streamId, position });
-        outcome = await this.generate(req, controller.signal, batcher, onQueued);
-      } finally {
-        clearInterval(keepAlive);
-        batcher.flush();
-        batcher.dispose();
-      }
-      await this.end(publish, req, seq, outcome);
-      await ack();
+      const outcome = await this.answer(delivery, controller.signal, out);
+      await this.end(out, req, outcome);
+      await out.ack();
     } catch (error) {
       // Publishing itself failed (broker down): let another bridge (or this one, later) try again.
       this.opts.log(`request ${req.requestId} failed before it could be answered`, error);
-      if (!acked) {
-        acked = true;
-        await delivery.nak(2000).catch(() => undefined);
-      }
+      await out.giveBack();
     } finally {
       this.active.delete(req.streamId);
+    }
+  }
+
+  /** Generates the answer into batched token frames, keeping the delivery alive on the work queue meanwhile. */
+  private async answer(delivery: Delivery, signal: AbortSignal, out: StreamPublisher): Promise<Outcome> {
+    const req = delivery.request;
+    const batcher = new TokenBatcher(
+      { windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars },
+      (batch) => out.token(batch),
+    );
+    const keepAlive = setInterval(() => void delivery.working().catch(() => undefined), WORKING_INTERVAL_MS);
+    try {
+      const onQueued = (position: number) => void out.publish({ type: 'queued', streamId: req.streamId, position });
+      return await this.generate(req, signal, batcher, onQueued);
+    } finally {
+      clearInterval(keepAlive);
+      batcher.flush();
+      batcher.dispose();
     }
   }
 
@@ -185,7 +179,7 @@ export class Bridge {
     };
     let lastError: unknown = new InferenceError('connect', 'no inference backend is configured');
     for (;;) {
-      let lease: Awaited<ReturnType<AdmissionQueue['acquire']>>;
+      let lease: Lease | undefined;
       try {
         lease = await this.queue.acquire(inference, tried, { signal, onPosition: onQueued });
       } catch (error) {
@@ -193,42 +187,53 @@ export class Bridge {
         return { kind: 'failed', error };
       }
       if (!lease) return { kind: 'failed', error: lastError };
-      const { backend, dispatch } = lease;
-      tried.add(backend);
-      const track = this.track(backend.name);
-      const release = (outcome: DispatchOutcome, metricOutcome: RequestOutcome, error?: unknown) => {
-        dispatch.done(outcome, error);
-        track.done(metricOutcome);
-      };
-      try {
-        for await (const event of backend.stream(inference, signal)) {
-          if (event.type === 'delta') {
-            if (track.delta()) dispatch.firstToken();
-            batcher.push(event.text, event.reasoning ?? '');
-          } else {
-            release('ok', event.finishReason === 'abort' ? 'cancelled' : 'ok');
-            return {
-              kind: 'done',
-              finishReason: event.finishReason === 'abort' ? 'cancelled' : event.finishReason,
-              ...(event.usage ? { usage: event.usage } : {}),
-            };
-          }
+      tried.add(lease.backend);
+      const attempt = await this.streamFrom(lease, inference, signal, batcher);
+      if (attempt.kind !== 'failover') return attempt;
+      lastError = attempt.error;
+    }
+  }
+
+  /** One backend's attempt at the answer; `failover` when it failed before the first token and another may serve. */
+  private async streamFrom(
+    { backend, dispatch }: Lease,
+    inference: InferenceRequest,
+    signal: AbortSignal,
+    batcher: TokenBatcher,
+  ): Promise<Outcome | { kind: 'failover'; error: InferenceError }> {
+    const track = this.track(backend.name);
+    const release = (outcome: DispatchOutcome, metricOutcome: RequestOutcome, error?: unknown) => {
+      dispatch.done(outcome, error);
+      track.done(metricOutcome);
+    };
+    try {
+      for await (const event of backend.stream(inference, signal)) {
+        if (event.type === 'delta') {
+          if (track.delta()) dispatch.firstToken();
+          batcher.push(event.text, event.reasoning ?? '');
+        } else {
+          release('ok', event.finishReason === 'abort' ? 'cancelled' : 'ok');
+          return {
+            kind: 'done',
+            finishReason: event.finishReason === 'abort' ? 'cancelled' : event.finishReason,
+            ...(event.usage ? { usage: event.usage } : {}),
+          };
         }
-        const error = new InferenceError('server', 'the stream ended without a final event', { backend: backend.name });
-        release('error', 'error', error);
-        return { kind: 'failed', error };
-      } catch (error) {
-        if (signal.aborted) {
-          release('ok', 'cancelled');
-          return { kind: 'cancelled' };
-        }
-        const failover = !batcher.started && error instanceof InferenceError && error.failoverable;
-        release(failover ? 'failover' : 'error', failover ? 'failover' : 'error', error);
-        if (!failover) return { kind: 'failed', error };
-        this.opts.metrics?.failovers.inc({ backend: backend.name, reason: error.kind });
-        lastError = error;
-        this.opts.log(`backend ${backend.name} failed before the first token (${error.kind}); failing over`);
       }
+      const error = new InferenceError('server', 'the stream ended without a final event', { backend: backend.name });
+      release('error', 'error', error);
+      return { kind: 'failed', error };
+    } catch (error) {
+      if (signal.aborted) {
+        release('ok', 'cancelled');
+        return { kind: 'cancelled' };
+      }
+      const failover = !batcher.started && error instanceof InferenceError && error.failoverable;
+      release(failover ? 'failover' : 'error', failover ? 'failover' : 'error', error);
+      if (!failover) return { kind: 'failed', error };
+      this.opts.metrics?.failovers.inc({ backend: backend.name, reason: error.kind });
+      this.opts.log(`backend ${backend.name} failed before the first token (${error.kind}); failing over`);
+      return { kind: 'failover', error };
     }
   }
 
@@ -255,26 +260,23 @@ export class Bridge {
     };
   }
 
-  private async end(
-    publish: (f: StreamEndFrame) => Promise<void>,
-    req: GenerationRequest,
-    lastSeq: number,
-    outcome: Outcome,
-  ): Promise<void> {
+  /** Publishes `stream-end` for `outcome` (a failure as a sentence the user can act on). */
+  private async end(out: StreamPublisher, req: GenerationRequest, outcome: Outcome): Promise<void> {
+    const lastSeq = out.seq;
     const base = { type: 'stream-end', streamId: req.streamId, conversationId: req.conversationId, lastSeq } as const;
     switch (outcome.kind) {
       case 'done':
-        return publish({
+        return out.publish({
           ...base,
           finishReason: outcome.finishReason,
           ...(outcome.usage ? { usage: outcome.usage } : {}),
         });
       case 'cancelled':
-        return publish({ ...base, finishReason: 'cancelled' });
+        return out.publish({ ...base, finishReason: 'cancelled' });
       case 'failed': {
         const { code, message } = toUserError(outcome.error, lastSeq > 0);
         if (lastSeq === 0) this.opts.log(`request ${req.requestId} failed: ${message}`);
-        return publish({ ...base, finishReason: 'error', errorCode: code, errorMessage: message.slice(0, 1000) });
+        return out.publish({ ...base, finishReason: 'error', errorCode: code, errorMessage: message.slice(0, 1000) });
       }
     }
   }

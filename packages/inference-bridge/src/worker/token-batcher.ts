@@ -4,14 +4,26 @@
  * larger frames cost the relay and the sockets far less than one frame per token, and 10–20 ms is below what
  * a reader can perceive.
  */
+import { withDefaults } from '../options.js';
+
 export interface Batch {
   text: string;
   reasoning: string;
 }
 
 export interface TokenBatcherOptions {
-  windowMs: number;
-  maxChars: number;
+  /** Later deltas are held at most this long, ms. */
+  windowMs?: number;
+  /** …or until this many characters (text and reasoning) are held. */
+  maxChars?: number;
+}
+
+/** The defaults of {@link TokenBatcherOptions} (15 ms is below what a reader can perceive; see above). */
+export const DEFAULT_TOKEN_BATCHER_OPTIONS: Required<TokenBatcherOptions> = { windowMs: 15, maxChars: 4096 };
+
+/** `options` over {@link DEFAULT_TOKEN_BATCHER_OPTIONS}. */
+export function resolveTokenBatcherOptions(options: TokenBatcherOptions = {}): Required<TokenBatcherOptions> {
+  return withDefaults(DEFAULT_TOKEN_BATCHER_OPTIONS, options);
 }
 
 export class TokenBatcher {
@@ -20,10 +32,14 @@ export class TokenBatcher {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private emittedFirst = false;
 
+  private readonly options: Required<TokenBatcherOptions>;
+
   constructor(
-    private readonly options: TokenBatcherOptions,
+    options: TokenBatcherOptions,
     private readonly emit: (batch: Batch) => void,
-  ) {}
+  ) {
+    this.options = resolveTokenBatcherOptions(options);
+  }
 
   /** True once the first batch went out. */
   get started(): boolean {
