@@ -13,7 +13,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
-import { NatsBroker, decodeEvent } from '@locallightchat/broker';
+import { NatsBroker } from '@locallightchat/broker';
+import { decodeEvent } from '@locallightchat/broker/internal';
 import { startNats } from '@locallightchat/test-support';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));

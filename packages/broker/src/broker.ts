@@ -4,6 +4,7 @@
  */
 import type { ConversationEvent, GenerationRequest } from './messages.js';
 
+/** What `Broker.submit` reports about a queued request. */
 export interface SubmitResult {
   /** True when a request with the same `requestId` was already submitted within the dedup window. */
   duplicate: boolean;
@@ -25,18 +26,22 @@ export interface Delivery {
   working(): Promise<void>;
 }
 
+/** Handles one delivery (bridge side); a rejection gives the request back for redelivery. */
 export type RequestHandler = (delivery: Delivery) => void | Promise<void>;
 
+/** Settings of one consumer of the work queue. */
 export interface ConsumeOptions {
   /** Most deliveries handed to this consumer at once. */
   maxInFlight: number;
 }
 
+/** A running consumer of the work queue (see `Broker.consume`). */
 export interface Consumer {
   /** Stops taking requests; unacknowledged deliveries become available to other consumers. */
   stop(): Promise<void>;
 }
 
+/** Something to stop listening with. */
 export interface Subscription {
   unsubscribe(): void;
 }
@@ -50,6 +55,7 @@ export type BrokerStatus = 'connected' | 'reconnecting' | 'closed';
  */
 export type EventListener = (event: ConversationEvent, bytes: Uint8Array) => void;
 
+/** Which retained events `Broker.replay` returns: a conversation, or one of its streams from a seq. */
 export interface ReplayQuery {
   conversationId: string;
   /** Only this stream's events. */
@@ -58,6 +64,10 @@ export interface ReplayQuery {
   fromSeq?: number;
 }
 
+/**
+ * The port: generation requests from relays to bridges, conversation events from bridges (and relays) to every
+ * relay holding the conversation, and cancellations, with dedup, retention for resume and redelivery.
+ */
 export interface Broker {
   /** Current connection state. */
   readonly status: BrokerStatus;

@@ -9,6 +9,7 @@ import { newId, type StreamEndFrame, type TokenFrame } from '@locallightchat/pro
 import type { Broker, Delivery } from './broker.js';
 import type { ConversationEvent, GenerationRequest } from './messages.js';
 
+/** One adapter under test: how to open connections to it and how to tear it down. */
 export interface BrokerHarness {
   /** A new broker connection (for the memory adapter: a view of the same in-process broker). */
   connect(): Promise<Broker>;
@@ -16,6 +17,7 @@ export interface BrokerHarness {
   teardown(): Promise<void>;
 }
 
+/** A valid generation request with fresh ids, with `overrides` applied. */
 export function sampleRequest(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
   return {
     requestId: newId('cm_'),
@@ -50,6 +52,7 @@ function token(streamId: string, seq: number, text: string): TokenFrame {
   return { type: 'token', streamId, seq, text };
 }
 
+/** Registers the Broker conformance suite for one adapter. */
 export function runBrokerConformance(name: string, makeHarness: () => Promise<BrokerHarness>): void {
   describe(`Broker conformance: ${name}`, () => {
     let harness: BrokerHarness;

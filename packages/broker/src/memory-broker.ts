@@ -22,6 +22,7 @@ import { decodeEvent, type ConversationEvent, type GenerationRequest } from './m
 import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
 
+/** Settings of a {@link MemoryBroker}; defaults in {@link DEFAULT_MEMORY_BROKER_OPTIONS}. */
 export interface MemoryBrokerOptions {
   /** A repeated request id within this window is not queued again, ms (JetStream's default is 2 min). */
   dedupWindowMs?: number;
@@ -90,6 +91,7 @@ interface InFlight {
   settled: boolean;
 }
 
+/** The Broker in one process (the embedded default), with the NATS adapter's semantics. */
 export class MemoryBroker implements Broker {
   private readonly opts: Required<MemoryBrokerOptions>;
   private readonly seen = new Map<string, number>();

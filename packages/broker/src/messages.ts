@@ -80,6 +80,7 @@ const requestSchema = record<GenerationRequest>(
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
+/** A generation request as msgpack, for the work queue. */
 export function encodeRequest(request: GenerationRequest): Uint8Array {
   return packr.pack(requestSchema.write(request));
 }
@@ -89,6 +90,7 @@ export class BrokerMessageError extends Error {
   override readonly name = 'BrokerMessageError';
 }
 
+/** A generation request from the work queue, validated; throws {@link BrokerMessageError}. */
 export function decodeRequest(bytes: Uint8Array): GenerationRequest {
   let raw: unknown;
   try {

@@ -50,6 +50,7 @@ import { PullLoop } from './nats-pull-loop.js';
 import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
 
+/** Settings of a {@link NatsBroker}; defaults in {@link DEFAULT_NATS_BROKER_OPTIONS}. */
 export interface NatsBrokerOptions {
   /** nats://host:port, or several for a cluster. */
   servers: string | string[];
@@ -97,6 +98,7 @@ export function resolveNatsBrokerOptions(options: NatsBrokerOptions): Required<N
 
 const NS_PER_MS = 1_000_000;
 
+/** The Broker over NATS and JetStream, for relays and bridges in many processes; create it with `connect`. */
 export class NatsBroker implements Broker {
   private currentStatus: BrokerStatus = 'connected';
   private readonly statusListeners = new ListenerSet<[BrokerStatus]>();

@@ -5,6 +5,7 @@
  */
 import type { PromptMessage } from '@locallightchat/broker';
 
+/** One chat completion to generate, as the bridge hands it to a backend. */
 export interface InferenceRequest {
   /** Sent as `X-Request-Id`; vLLM uses it in the completion id. */
   requestId: string;
@@ -22,11 +23,13 @@ export interface InferenceRequest {
 /** Why generation finished, as vLLM reports it. */
 export type BackendFinishReason = 'stop' | 'length' | 'tool_calls' | 'abort';
 
+/** Tokens a completion consumed, as the server counted them. */
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
 }
 
+/** What a backend's stream yields: deltas, then one `end` (errors are thrown as {@link InferenceError}). */
 export type InferenceEvent =
   /** Generated text; one delta may hold several tokens. `text` may be '' when only reasoning arrived. */
   | { type: 'delta'; text: string; reasoning?: string }
@@ -52,6 +55,7 @@ export type InferenceErrorKind =
   /** The caller aborted (user stop). */
   | 'aborted';
 
+/** A backend failure, classified by `kind` so the bridge can fail over, tell the user, or both. */
 export class InferenceError extends Error {
   override readonly name = 'InferenceError';
   constructor(
@@ -77,6 +81,7 @@ export class InferenceError extends Error {
   }
 }
 
+/** The port: something that streams a chat completion (see the module note). */
 export interface InferenceBackend {
   /** Stable name for logs and metrics labels (e.g. the base URL's host:port). */
   readonly name: string;

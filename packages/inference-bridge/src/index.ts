@@ -8,27 +8,36 @@
  * - routing/: LoadAwareRouter (scraped vLLM load + own in-flight, power of two choices, circuit breakers, cloud
  *   fallback) and the AdmissionQueue (priority queue with queue positions)
  *
+ * This entry is what an application running a bridge needs. Other entries: `./backend-kit` (for writing an
+ * InferenceBackend adapter), `./conformance` (the port's conformance suite), `./internal` (the parts the
+ * bridge is built from, for tests and benchmarks; not a stable API).
+ *
  * The vLLM simulator and its in-process backend are a package of their own, `@locallightchat/vllm-sim`.
  */
-export * from './backend.js';
-export * from './backends/index.js';
-export { Bridge, type BridgeOptions } from './worker/bridge.js';
+export {
+  InferenceError,
+  type BackendFinishReason,
+  type InferenceBackend,
+  type InferenceErrorKind,
+  type InferenceEvent,
+  type InferenceRequest,
+  type Usage,
+} from './backend.js';
+export { DEFAULT_OPENAI_BACKEND_OPTIONS, OpenAIBackend, type OpenAIBackendOptions } from './backends/index.js';
 export { RoundRobinRouter, type Availability, type Dispatch, type DispatchOutcome, type Router } from './router.js';
+export { Bridge, DEFAULT_BRIDGE_OPTIONS, type BridgeOptions } from './worker/bridge.js';
 export { BridgeMetrics, type RequestOutcome } from './worker/bridge-metrics.js';
 export {
+  DEFAULT_LOAD_AWARE_ROUTER_OPTIONS,
   LoadAwareRouter,
   type BackendStatus,
   type LoadAwareRouterOptions,
   type RoutedBackend,
 } from './routing/load-aware-router.js';
+export { DEFAULT_ADMISSION_QUEUE_OPTIONS, type AdmissionQueueOptions } from './routing/admission-queue.js';
 export {
-  AdmissionQueue,
-  type AcquireOptions,
-  type AdmissionQueueOptions,
-  type Lease,
-} from './routing/admission-queue.js';
-export { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './routing/circuit-breaker.js';
-export { LoadScraper, VLLM_LOAD_METRICS, type LoadReading, type LoadScraperOptions } from './routing/load-scraper.js';
-export { PrometheusParseError, sumSamples, type SampleSum } from './routing/prometheus-text.js';
-export { TokenBatcher, type Batch, type TokenBatcherOptions } from './worker/token-batcher.js';
-export { toUserError, type UserFacingError } from './worker/error-mapping.js';
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  type BreakerState,
+  type CircuitBreakerOptions,
+} from './routing/circuit-breaker.js';
+export type { LoadReading } from './routing/load-scraper.js';

@@ -7,6 +7,7 @@
  */
 import type { InferenceBackend, InferenceRequest } from './backend.js';
 
+/** How a dispatch ended: `ok` (answered or stopped by the user), `error` (the user saw it), `failover` (moved on). */
 export type DispatchOutcome = 'ok' | 'error' | 'failover';
 
 /** One request sent to one backend. */
@@ -23,6 +24,7 @@ export interface Dispatch {
  */
 export type Availability = 'now' | 'wait' | 'none';
 
+/** The port: picks a backend for each request and hears how each dispatch went (see the module note). */
 export interface Router {
   choose(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): InferenceBackend | undefined;
   /** Called when a request is sent to `backend`. */

@@ -48,6 +48,7 @@ function asciiJson(text: string): string {
   return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** vLLM's error answers, with its statuses and wording, one factory per case. */
 export const ApiErrors = {
   /** Prompt alone reaches the context window (vLLM `_validate_input`). */
   contextTooLong(maxModelLen: number, promptTokens: number): SimApiError {

@@ -11,6 +11,10 @@ import { resolveProfile, type ProfileOverrides, type SimProfile } from './profil
 import type { ReasoningField, ServingConfig } from './requests.js';
 import type { SchedulingPolicy } from './scheduler.js';
 
+/**
+ * Settings of one simulated replica (what `vllm serve` flags would say, plus the simulator's own); defaults in
+ * {@link DEFAULT_SIMULATOR_CORE_OPTIONS}, the profile's, and the engine's.
+ */
 export interface SimulatorCoreOptions {
   /** Profile name (see profiles.ts) or a full profile. */
   profile?: string | SimProfile;
@@ -69,6 +73,7 @@ export function resolveSimulatorCoreOptions(
   return resolved;
 }
 
+/** One simulated replica without HTTP: engine, serving configuration, faults and metrics. */
 export class SimulatorCore {
   readonly profile: SimProfile;
   readonly engine: Engine;

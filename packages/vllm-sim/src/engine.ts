@@ -21,6 +21,7 @@ import { Sequence, type FinishReason, type SequenceListener, type SequenceSpec }
 export type { FinishReason, SequenceListener, SequenceResult, SequenceSpec } from './sequence.js';
 export type { SchedulingPolicy } from './scheduler.js';
 
+/** Settings of an {@link Engine}; defaults in {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineOptions {
   profile: SimProfile;
   /** `fcfs` (vLLM's default) or `priority` (lower `priority` first; may preempt lower-priority sequences). */
@@ -71,6 +72,7 @@ export interface StepRecord {
   waiting: number;
 }
 
+/** The engine's state at a glance (`/sim/state`, tests). */
 export interface EngineStats {
   nowMs: number;
   steps: number;
@@ -96,6 +98,7 @@ export interface SequenceHandle {
 const MAX_CATCH_UP_STEPS = 64;
 const MAX_LAG_MS = 100;
 
+/** The simulated vLLM engine: one step loop per replica (see the module note). */
 export class Engine {
   readonly profile: SimProfile;
   readonly policy: SchedulingPolicy;

@@ -21,6 +21,7 @@ export interface FaultConfig {
   dead: boolean;
 }
 
+/** No fault: what a simulator starts with, and what `reset` returns to. */
 export const DEFAULT_FAULTS: Readonly<FaultConfig> = {
   rejectNext: 0,
   rejectStatus: 503,
@@ -39,10 +40,12 @@ export type FaultDecision =
   | { kind: 'hang' }
   | { kind: 'fail'; afterTokens: number };
 
+/** Thrown for an unknown fault setting or a value out of range (`POST /sim/faults` answers 400). */
 export class FaultConfigError extends Error {
   override readonly name = 'FaultConfigError';
 }
 
+/** The fault injection state of one simulator: settings, and the decision for each incoming request. */
 export class Faults {
   private config: FaultConfig;
 

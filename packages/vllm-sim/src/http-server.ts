@@ -27,6 +27,10 @@ import { prepareChat, prepareCompletion, type PreparedRequest } from './requests
 import { JsonResponder, SSE_HEADERS, StreamResponder } from './responders.js';
 import { modelsJson, type ResponseIdentity } from './wire.js';
 
+/**
+ * Settings of {@link startSimulator}: the replica's, plus where it listens; defaults in
+ * {@link DEFAULT_SIMULATOR_OPTIONS}.
+ */
 export interface SimulatorOptions extends SimulatorCoreOptions {
   /** Port to listen on; 0 picks a free port. */
   port?: number;
@@ -56,6 +60,7 @@ export function resolveSimulatorOptions(
   return withDefaults(DEFAULT_SIMULATOR_OPTIONS, options);
 }
 
+/** A simulated replica serving HTTP, as {@link startSimulator} returns it. */
 export interface RunningSimulator {
   /** OpenAI base URL, e.g. `http://127.0.0.1:41234/v1`. */
   readonly url: string;

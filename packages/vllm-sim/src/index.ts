@@ -2,12 +2,23 @@
  * `@locallightchat/vllm-sim` — a vLLM-faithful simulator (see README.md).
  *
  * - `startSimulator(options)`: one simulated replica behind vLLM's HTTP API on its own port.
- * - `SimulatorCore`: the same replica without HTTP (used by the in-process `SimulatorBackend`, exported from `@locallightchat/vllm-sim/backend`).
+ * - `SimulatorCore`: the same replica without HTTP (used by the in-process `SimulatorBackend`, exported from
+ *   `@locallightchat/vllm-sim/backend`).
  * - `Engine`: the discrete-event step loop, for tests and benchmarks that drive simulated time directly.
+ * - Profiles (latency and capacity of the modelled GPU) and fault injection.
+ *
+ * What tests need beyond this (request parsing, the text generator and tokenizer, the seeded random source,
+ * option resolvers) is in `@locallightchat/vllm-sim/internal`.
  */
-export { startSimulator, type RunningSimulator, type SimulatorOptions } from './http-server.js';
-export { SimulatorCore, type SimulatorCoreOptions } from './core.js';
 export {
+  DEFAULT_SIMULATOR_OPTIONS,
+  startSimulator,
+  type RunningSimulator,
+  type SimulatorOptions,
+} from './http-server.js';
+export { DEFAULT_SIMULATOR_CORE_OPTIONS, SimulatorCore, type SimulatorCoreOptions } from './core.js';
+export {
+  DEFAULT_ENGINE_OPTIONS,
   Engine,
   type EngineObserver,
   type EngineOptions,
@@ -20,6 +31,7 @@ export {
   type SequenceSpec,
   type StepRecord,
 } from './engine.js';
+export type { GeneratedToken, TokenSource } from './text-generator.js';
 export {
   DEFAULT_MODEL,
   KV_BLOCK_TOKENS,
@@ -32,21 +44,6 @@ export {
   type SimProfile,
 } from './profiles.js';
 export { DEFAULT_FAULTS, FaultConfigError, Faults, type FaultConfig, type FaultDecision } from './faults.js';
-export { ApiErrors, SimApiError } from './api-errors.js';
-export {
-  prepareChat,
-  prepareCompletion,
-  type PreparedRequest,
-  type ReasoningField,
-  type ServingConfig,
-} from './requests.js';
-export {
-  answerText,
-  createAnswer,
-  topicOf,
-  type AnswerOptions,
-  type GeneratedToken,
-  type TokenSource,
-} from './text-generator.js';
-export { countChatPromptTokens, countCompletionPromptTokens, countTokens, tokenize } from './tokenizer.js';
-export { Rng, hash32 } from './random.js';
+export { SimApiError } from './api-errors.js';
+export type { ReasoningField, ServingConfig } from './requests.js';
+export type { SimulatorMetrics } from './metrics.js';

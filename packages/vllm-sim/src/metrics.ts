@@ -21,6 +21,7 @@ const REQUEST_LATENCY_BUCKETS = [
 
 export const FINISHED_REASONS: readonly FinishReason[] = ['stop', 'length', 'abort'];
 
+/** The simulator's `/metrics`, with vLLM's names, on a registry of its own. */
 export interface SimulatorMetrics {
   readonly registry: Registry;
   /** Prometheus text exposition. */

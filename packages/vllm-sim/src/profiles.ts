@@ -8,6 +8,7 @@
  */
 import { withDefaults } from './options.js';
 
+/** A latency and capacity profile of the modelled GPU and model (see the module note). */
 export interface SimProfile {
   /** Profile name, as accepted by `--profile`. */
   readonly name: string;
@@ -34,6 +35,7 @@ export interface SimProfile {
 /** vLLM's default KV block size. Usage and allocation are counted in whole blocks, as vLLM does. */
 export const KV_BLOCK_TOKENS = 16;
 
+/** The model name the profiles serve unless told otherwise. */
 export const DEFAULT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 
 const PROFILES: readonly SimProfile[] = [
@@ -99,8 +101,10 @@ const PROFILES: readonly SimProfile[] = [
   },
 ];
 
+/** The names `--profile` accepts. */
 export const PROFILE_NAMES: readonly string[] = PROFILES.map((p) => p.name);
 
+/** Thrown for a profile name that is not in {@link PROFILE_NAMES}. */
 export class UnknownProfileError extends Error {
   override readonly name = 'UnknownProfileError';
 }
@@ -113,6 +117,7 @@ export function getProfile(name: string): SimProfile {
   return profile;
 }
 
+/** Every built-in profile, in the order `--help` lists them. */
 export function listProfiles(): readonly SimProfile[] {
   return PROFILES;
 }

@@ -3,7 +3,7 @@
  * model (404) → body validation (400) → context length (400) → priority (400). Shared by the HTTP server and the
  * in-process SimulatorBackend, so both produce the same text for the same request.
  */
-import { ApiErrors, SimApiError } from './api-errors.js';
+import { ApiErrors } from './api-errors.js';
 import { hash32 } from './random.js';
 import type { SchedulingPolicy } from './scheduler.js';
 import { createAnswer, topicOf, type TokenSource } from './text-generator.js';
@@ -21,11 +21,13 @@ export interface ServingConfig {
   reasoningField?: ReasoningField;
 }
 
+/** One chat message as the simulator reads it (content parts joined to text). */
 export interface ChatMessageInput {
   role: string;
   content: string;
 }
 
+/** A validated request, ready for the engine and the responder. */
 export interface PreparedRequest {
   kind: 'chat' | 'completion';
   model: string;
@@ -76,6 +78,7 @@ function contentText(content: unknown, index: number): string {
   throw ApiErrors.validation(`messages[${index}].content must be a string or an array of parts`, 'messages');
 }
 
+/** Validates a `messages` array (400 for anything vLLM would refuse). */
 export function parseMessages(value: unknown): ChatMessageInput[] {
   if (!Array.isArray(value) || value.length === 0)
     throw ApiErrors.validation('messages must be a non-empty array', 'messages');
@@ -167,6 +170,7 @@ function textSeed(seed: number | undefined, fallback: string): number {
   return seed !== undefined ? hash32(`seed:${seed}`) : hash32(fallback);
 }
 
+/** Validates a `/v1/chat/completions` body in vLLM's order; throws SimApiError. */
 export function prepareChat(body: unknown, config: ServingConfig): PreparedRequest {
   if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
   const messages = parseMessages(body.messages);
@@ -181,6 +185,7 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   return prepared('chat', config, promptTokens, c, source, reasoningField);
 }
 
+/** Validates a `/v1/completions` body in vLLM's order; throws SimApiError. */
 export function prepareCompletion(body: unknown, config: ServingConfig): PreparedRequest {
   if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
   let prompt = body.prompt;
@@ -192,5 +197,3 @@ export function prepareCompletion(body: unknown, config: ServingConfig): Prepare
   const source = answer(textSeed(c.seed, prompt), prompt, c.minTokens, c.ignoreEos, false);
   return prepared('completion', config, promptTokens, c, source);
 }
-
-export { SimApiError };

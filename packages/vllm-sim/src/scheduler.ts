@@ -15,6 +15,7 @@
 import type { SimProfile } from './profiles.js';
 import type { Sequence } from './sequence.js';
 
+/** vLLM's `--scheduling-policy`: `fcfs` (arrival order) or `priority` (lower `priority` first). */
 export type SchedulingPolicy = 'fcfs' | 'priority';
 
 /** What the scheduler needs from the engine. */

@@ -6,6 +6,7 @@ import type { GeneratedToken, TokenSource } from './text-generator.js';
 /** Why a sequence finished, as vLLM reports it (`abort` = client gone or aborted by the server). */
 export type FinishReason = 'stop' | 'length' | 'abort';
 
+/** What `Engine.submit` takes: one request's prompt length, limit, priority and answer. */
 export interface SequenceSpec {
   /** Request id (vLLM's request_id, e.g. `chatcmpl-…`). */
   id: string;
@@ -29,6 +30,7 @@ export interface SequenceResult {
   preemptions: number;
 }
 
+/** Told about one sequence's tokens and its end, synchronously from the step loop. */
 export interface SequenceListener {
   /** One generated token (EOS is not reported here; it ends the sequence with `stop`). */
   onToken(token: GeneratedToken): void;

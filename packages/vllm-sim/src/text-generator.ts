@@ -21,6 +21,7 @@ export interface TokenSource {
   next(): GeneratedToken | undefined;
 }
 
+/** What decides an answer: its seed, topic words, and whether it thinks first. */
 export interface AnswerOptions {
   seed: number;
   /** Words the answer talks about (e.g. the longest words of the last user message). */
@@ -72,6 +73,7 @@ export function targetLength(rng: Rng): number {
   return Math.max(30, Math.min(1500, Math.round(raw)));
 }
 
+/** A lazily generated, seeded markdown answer, token by token. */
 export function createAnswer(options: AnswerOptions): TokenSource {
   const rng = new Rng(options.seed);
   const target = options.targetTokens ?? targetLength(rng);

@@ -9,6 +9,7 @@ const PIECE = /\n+|[ \t]*\p{L}+|[ \t]*\p{N}{1,3}|[ \t]*[^\s\p{L}\p{N}]{1,3}|[^\S
 const LONG_WORD = 7;
 const CHUNK = 4;
 
+/** Splits text into tokens (words, digits, punctuation, whitespace; ~3–4 characters each). */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   for (const match of text.matchAll(PIECE)) {
@@ -32,6 +33,7 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
+/** The number of tokens in `text`. */
 export function countTokens(text: string): number {
   return tokenize(text).length;
 }

@@ -11,7 +11,7 @@ import {
   tokenize,
   topicOf,
   type ServingConfig,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 describe('simulator tokenizer', () => {
   const samples = [

@@ -13,6 +13,7 @@ import {
   type Usage,
 } from '../backend.js';
 
+/** One adapter under test, with what the suite needs to know about its server. */
 export interface BackendHarness {
   backend: InferenceBackend;
   /** The served model's context window, in tokens (to build prompts that cannot fit). */
@@ -24,6 +25,7 @@ export interface BackendHarness {
 
 let counter = 0;
 
+/** A valid request with a fresh id (and seed 7), with `overrides` applied. */
 export function sampleInferenceRequest(overrides: Partial<InferenceRequest> = {}): InferenceRequest {
   return {
     requestId: `conf-${process.pid}-${++counter}`,
@@ -37,6 +39,7 @@ export function sampleInferenceRequest(overrides: Partial<InferenceRequest> = {}
   };
 }
 
+/** Everything one stream produced, as {@link collectStream} gathers it. */
 export interface StreamOutcome {
   text: string;
   reasoning: string;
@@ -94,6 +97,7 @@ function assertUsage(usage: Usage | undefined): Usage {
   return usage;
 }
 
+/** Registers the conformance suite for one adapter (`makeHarness` runs once, before the suite). */
 export function runBackendConformance(name: string, makeHarness: () => Promise<BackendHarness>): void {
   describe(`InferenceBackend conformance: ${name}`, () => {
     let h: BackendHarness;

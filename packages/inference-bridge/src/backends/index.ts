@@ -4,7 +4,12 @@
  * The simulator's in-process adapter (`SimulatorBackend`) lives in `@locallightchat/vllm-sim/backend`, so a
  * production bridge never ships the simulator; both pass the conformance suite in conformance.ts.
  */
-export { OpenAIBackend, type OpenAIBackendOptions } from './openai-backend.js';
+export {
+  DEFAULT_OPENAI_BACKEND_OPTIONS,
+  OpenAIBackend,
+  resolveOpenAIBackendOptions,
+  type OpenAIBackendOptions,
+} from './openai-backend.js';
 export {
   httpError,
   kindForStatus,

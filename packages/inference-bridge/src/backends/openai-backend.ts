@@ -18,6 +18,7 @@ import { describeFetchError, httpError, streamError } from './openai-errors.js';
 import { chatCompletionBody } from './openai-wire.js';
 import { SseDataReader, SseEventTooLargeError } from './sse-data.js';
 
+/** Settings of an {@link OpenAIBackend}; defaults in {@link DEFAULT_OPENAI_BACKEND_OPTIONS}. */
 export interface OpenAIBackendOptions {
   /** Base URL including the version, e.g. `http://gpu-1:8000/v1`. */
   baseURL: string;
@@ -70,6 +71,7 @@ const MAX_ERROR_BODY_CHARS = 16_384;
 /** Longest single SSE event accepted (a delta is normally a few bytes; a coalesced one a few KiB). */
 const MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
+/** The InferenceBackend over an OpenAI-compatible server's streaming chat completions (vLLM first; see above). */
 export class OpenAIBackend implements InferenceBackend {
   readonly name: string;
   private readonly endpoint: string;

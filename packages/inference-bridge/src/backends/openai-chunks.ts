@@ -6,6 +6,7 @@
 import type { BackendFinishReason, Usage } from '../backend.js';
 import { readErrorObject, type ServerErrorInfo } from './openai-errors.js';
 
+/** What one `data:` line of a chat-completions stream says. */
 export type ChunkReading =
   | { kind: 'done' }
   | { kind: 'error'; error: ServerErrorInfo }
@@ -30,6 +31,7 @@ const FINISH_REASONS: Record<string, BackendFinishReason> = {
   content_filter: 'stop',
 };
 
+/** Reads one `data:` payload: `[DONE]`, an error object, a malformed line, or a chunk of choice 0. */
 export function readChunk(data: string): ChunkReading {
   if (data === '[DONE]') return { kind: 'done' };
   let value: unknown;

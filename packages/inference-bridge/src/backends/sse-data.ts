@@ -12,6 +12,7 @@ export class SseEventTooLargeError extends Error {
   }
 }
 
+/** Reads the data of the server-sent events in a response body, one body chunk at a time. */
 export class SseDataReader {
   private readonly pending: string[] = [];
   private overflow = false;

@@ -12,6 +12,10 @@ import { InferenceError, type InferenceBackend, type InferenceRequest } from '..
 import { withDefaults } from '../options.js';
 import type { Dispatch, Router } from '../router.js';
 
+/**
+ * Settings of the bridge's admission queue (`BridgeOptions.admission`); defaults in
+ * {@link DEFAULT_ADMISSION_QUEUE_OPTIONS}.
+ */
 export interface AdmissionQueueOptions {
   /** Longest wait before overflow or an `overloaded` error, ms (0 = never wait). */
   maxWaitMs?: number;
@@ -38,6 +42,7 @@ export interface Lease {
   dispatch: Dispatch;
 }
 
+/** How one request waits in `AdmissionQueue.acquire`. */
 export interface AcquireOptions {
   signal: AbortSignal;
   /** Told the request's queue position (1 = next) when it starts waiting and when the position changes. */
@@ -54,6 +59,7 @@ interface Waiter {
   settle: (lease: Lease | undefined, error?: Error) => void;
 }
 
+/** The bridge's priority queue in front of its Router (see the module note). */
 export class AdmissionQueue {
   private readonly waiting: Waiter[] = [];
   private readonly maxWaitMs: number;

@@ -10,6 +10,10 @@
 import { InferenceError } from '../backend.js';
 import { withDefaults } from '../options.js';
 
+/**
+ * Settings of each backend's breaker (`LoadAwareRouterOptions.breaker`); defaults in
+ * {@link DEFAULT_CIRCUIT_BREAKER_OPTIONS}.
+ */
 export interface CircuitBreakerOptions {
   /** First cooldown, ms (LiteLLM's default is 5 s). */
   baseCooldownMs?: number;
@@ -36,8 +40,10 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
   return resolved;
 }
 
+/** A breaker's state: `closed` (in use), `open` (cooling down), `half-open` (one probe may go). */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** One backend's breaker (see the module note). */
 export class CircuitBreaker {
   private readonly base: number;
   private readonly max: number;

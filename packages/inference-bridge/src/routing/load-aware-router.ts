@@ -23,6 +23,7 @@ import { withDefaults } from '../options.js';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { LoadScraper, type LoadReading } from './load-scraper.js';
 
+/** One replica behind a {@link LoadAwareRouter}: its backend and where its load is read. */
 export interface RoutedBackend {
   backend: InferenceBackend;
   /** Prometheus endpoint of the replica (vLLM: `http://host:port/metrics`); absent = in-flight only. */
@@ -31,6 +32,7 @@ export interface RoutedBackend {
   targetInFlight?: number;
 }
 
+/** Settings of a {@link LoadAwareRouter}; defaults in {@link DEFAULT_LOAD_AWARE_ROUTER_OPTIONS}. */
 export interface LoadAwareRouterOptions {
   backends: readonly RoutedBackend[];
   /** An OpenAI-compatible cloud backend used when no replica can serve (and for overflow). */
@@ -104,6 +106,7 @@ class Slot {
   }
 }
 
+/** The Router over vLLM replicas by load, with breakers, admission control and a fallback (see the module note). */
 export class LoadAwareRouter implements Router {
   private readonly primaries: Slot[];
   private readonly fallback?: Slot;

@@ -6,6 +6,7 @@
  */
 import { sumSamples } from './prometheus-text.js';
 
+/** The vLLM metrics a replica's load is read from. */
 export const VLLM_LOAD_METRICS = {
   waiting: 'vllm:num_requests_waiting',
   running: 'vllm:num_requests_running',
@@ -13,6 +14,7 @@ export const VLLM_LOAD_METRICS = {
 } as const;
 const WANTED = new Set<string>(Object.values(VLLM_LOAD_METRICS));
 
+/** One scrape of a replica's load. */
 export interface LoadReading {
   waiting: number;
   running: number;
@@ -24,6 +26,7 @@ export interface LoadReading {
   ownInFlightAtScrape: number;
 }
 
+/** Settings of a {@link LoadScraper} (the router passes its own). */
 export interface LoadScraperOptions {
   /** The replica's metrics URL, e.g. `http://gpu-1:8000/metrics`. */
   url: string;
@@ -43,6 +46,7 @@ export interface LoadScraperOptions {
   now?: () => number;
 }
 
+/** Scrapes one replica's `/metrics` on an interval (see the module note). */
 export class LoadScraper {
   private reading?: LoadReading;
   private lastFailed = false;

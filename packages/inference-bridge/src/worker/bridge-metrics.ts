@@ -15,6 +15,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The `outcome` label of `llc_bridge_requests_total`. */
 export type RequestOutcome = 'ok' | 'cancelled' | 'failover' | 'error';
 
 /** vLLM's TTFT buckets (seconds), so bridge and engine histograms line up. */
@@ -24,6 +25,7 @@ const TTFT_BUCKETS = [
 /** vLLM's inter-token-latency buckets. */
 const ITL_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
 
+/** The bridge's Prometheus metrics on their own registry (see the module note). */
 export class BridgeMetrics {
   readonly registry: Registry;
   readonly requests: Counter<'backend' | 'outcome'>;

@@ -22,6 +22,9 @@ import { toUserError } from './error-mapping.js';
 import { StreamPublisher } from './stream-publisher.js';
 import { DEFAULT_TOKEN_BATCHER_OPTIONS, TokenBatcher } from './token-batcher.js';
 
+/**
+ * Settings of a {@link Bridge}: its broker and router, and tunables with defaults in {@link DEFAULT_BRIDGE_OPTIONS}.
+ */
 export interface BridgeOptions {
   broker: Broker;
   router: Router;
@@ -68,6 +71,7 @@ type Outcome =
   | { kind: 'cancelled' }
   | { kind: 'failed'; error: unknown };
 
+/** A bridge worker: consumes generation requests and publishes their answers (see the module note). */
 export class Bridge {
   private readonly opts: BridgeOptions & typeof DEFAULT_BRIDGE_OPTIONS;
   private readonly active = new Map<string, AbortController>();

@@ -4,11 +4,13 @@
 import type { ErrorCode } from '@locallightchat/protocol';
 import { InferenceError } from '../backend.js';
 
+/** What the user is told when an answer fails: a protocol error code and a sentence. */
 export interface UserFacingError {
   code: ErrorCode;
   message: string;
 }
 
+/** The user-facing error for a failure, before or after the first token reached them. */
 export function toUserError(error: unknown, afterFirstToken: boolean): UserFacingError {
   if (afterFirstToken) {
     const detail = error instanceof Error ? error.message : 'unknown error';

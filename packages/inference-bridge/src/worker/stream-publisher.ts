@@ -10,6 +10,7 @@ import type { Batch } from './token-batcher.js';
 /** How long a delivery given back waits before it is redelivered, ms. */
 const REDELIVERY_DELAY_MS = 2000;
 
+/** The frames and the delivery of one stream (see the module note). */
 export class StreamPublisher {
   /** Seq of the last token batch published (0 = none yet). */
   seq = 0;

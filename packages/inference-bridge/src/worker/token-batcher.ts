@@ -6,11 +6,13 @@
  */
 import { withDefaults } from '../options.js';
 
+/** What the batcher emits: the text and reasoning held since the last batch. */
 export interface Batch {
   text: string;
   reasoning: string;
 }
 
+/** Settings of a {@link TokenBatcher}; defaults in {@link DEFAULT_TOKEN_BATCHER_OPTIONS}. */
 export interface TokenBatcherOptions {
   /** Later deltas are held at most this long, ms. */
   windowMs?: number;
@@ -26,6 +28,7 @@ export function resolveTokenBatcherOptions(options: TokenBatcherOptions = {}): R
   return withDefaults(DEFAULT_TOKEN_BATCHER_OPTIONS, options);
 }
 
+/** Batches one stream's deltas (see the module note). */
 export class TokenBatcher {
   private text = '';
   private reasoning = '';

@@ -20,8 +20,13 @@ import { withDefaults } from '../options.js';
 import type { FaultDecision } from '../faults.js';
 import type { FinishReason, SequenceListener, SequenceResult } from '../sequence.js';
 import type { GeneratedToken } from '../text-generator.js';
-import { SimApiError, prepareChat, type PreparedRequest } from '../requests.js';
+import { SimApiError } from '../api-errors.js';
+import { prepareChat, type PreparedRequest } from '../requests.js';
 
+/**
+ * Settings of a {@link SimulatorBackend}: a replica's (or an existing core), a name and a first-token timeout;
+ * defaults in {@link DEFAULT_SIMULATOR_BACKEND_OPTIONS}.
+ */
 export interface SimulatorBackendOptions extends SimulatorCoreOptions {
   /** Use an existing simulator (e.g. one also served over HTTP); otherwise one is created from the options. */
   core?: SimulatorCore;
@@ -58,6 +63,7 @@ interface Batch {
   fail: boolean;
 }
 
+/** The simulator as an InferenceBackend in-process (see the module note). */
 export class SimulatorBackend implements InferenceBackend {
   readonly name: string;
   readonly core: SimulatorCore;
