@@ -14,12 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiErrors, SimApiError } from './api-errors.js';
-import {
-  DEFAULT_SIMULATOR_CORE_OPTIONS,
-  SimulatorCore,
-  resolveSimulatorCoreOptions,
-  type SimulatorCoreOptions,
-} from './core.js';
+import { DEFAULT_SIMULATOR_CORE_OPTIONS, SimulatorCore, type SimulatorCoreOptions } from './core.js';
 import type { Engine } from './engine.js';
 import { FaultConfigError, type Faults } from './faults.js';
 import { withDefaults } from './options.js';
@@ -52,11 +47,10 @@ export const DEFAULT_SIMULATOR_OPTIONS: typeof DEFAULT_SIMULATOR_CORE_OPTIONS &
   backlog: 4096,
 };
 
-/** `options` over {@link DEFAULT_SIMULATOR_OPTIONS}, checked as the core checks its own. */
+/** `options` over {@link DEFAULT_SIMULATOR_OPTIONS} (the core's settings are checked when the core is built). */
 export function resolveSimulatorOptions(
   options: SimulatorOptions = {},
 ): SimulatorOptions & typeof DEFAULT_SIMULATOR_OPTIONS {
-  resolveSimulatorCoreOptions(options); // the core's checks
   return withDefaults(DEFAULT_SIMULATOR_OPTIONS, options);
 }
 

@@ -10,12 +10,5 @@ export {
   resolveOpenAIBackendOptions,
   type OpenAIBackendOptions,
 } from './openai-backend.js';
-export {
-  httpError,
-  kindForStatus,
-  parseRetryAfter,
-  readErrorObject,
-  streamError,
-  type ServerErrorInfo,
-} from './openai-errors.js';
-export { readChunk, type ChunkReading } from './openai-chunks.js';
+export * from './openai-errors.js';
+export * from './openai-chunks.js';

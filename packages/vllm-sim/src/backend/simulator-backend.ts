@@ -10,12 +10,7 @@ import {
   kindForStatus,
   type StreamExchange,
 } from '@locallightchat/inference-bridge/backend-kit';
-import {
-  DEFAULT_SIMULATOR_CORE_OPTIONS,
-  SimulatorCore,
-  resolveSimulatorCoreOptions,
-  type SimulatorCoreOptions,
-} from '../core.js';
+import { DEFAULT_SIMULATOR_CORE_OPTIONS, SimulatorCore, type SimulatorCoreOptions } from '../core.js';
 import { withDefaults } from '../options.js';
 import type { FaultDecision } from '../faults.js';
 import type { FinishReason, SequenceListener, SequenceResult } from '../sequence.js';
@@ -40,11 +35,10 @@ export interface SimulatorBackendOptions extends SimulatorCoreOptions {
 export const DEFAULT_SIMULATOR_BACKEND_OPTIONS: typeof DEFAULT_SIMULATOR_CORE_OPTIONS &
   Required<Pick<SimulatorBackendOptions, 'name'>> = { ...DEFAULT_SIMULATOR_CORE_OPTIONS, name: 'simulator' };
 
-/** `options` over {@link DEFAULT_SIMULATOR_BACKEND_OPTIONS}, checked as the core checks its own. */
+/** `options` over {@link DEFAULT_SIMULATOR_BACKEND_OPTIONS} (the core's settings are checked when the core is built). */
 export function resolveSimulatorBackendOptions(
   options: SimulatorBackendOptions = {},
 ): SimulatorBackendOptions & typeof DEFAULT_SIMULATOR_BACKEND_OPTIONS {
-  resolveSimulatorCoreOptions(options); // the core's checks
   return withDefaults(DEFAULT_SIMULATOR_BACKEND_OPTIONS, options);
 }
 
