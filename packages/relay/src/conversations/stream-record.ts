@@ -3,7 +3,15 @@
  * Resumes are served from here when the ring still holds the requested seq; otherwise from the broker's
  * retained events.
  */
-import type { QueuedFrame, StreamEndFrame, StreamStartFrame, StreamState, TokenFrame } from '@locallightchat/protocol';
+import {
+  classifyBatch,
+  firstSeqOf,
+  type QueuedFrame,
+  type StreamEndFrame,
+  type StreamStartFrame,
+  type StreamState,
+  type TokenFrame,
+} from '@locallightchat/protocol';
 
 export type StreamEvent = StreamStartFrame | TokenFrame | StreamEndFrame | QueuedFrame;
 
@@ -45,10 +53,12 @@ export class StreamRecord {
         this.endedAt = now;
         return true;
       case 'token': {
-        if (event.seq <= this.lastSeq) return false;
-        const first = event.firstSeq ?? event.seq;
-        if (first !== this.lastSeq + 1) {
-          if (this.lastSeq === 0 && this.batches.length === 0) this.firstHeldSeq = first;
+        const place = classifyBatch(this.lastSeq, event);
+        if (place === 'old') return false;
+        if (place === 'gap') {
+          // The ring's reaction to a gap: a ring that starts mid-stream holds from there; a hole inside it means
+          // resumes below this batch go to the broker.
+          if (this.lastSeq === 0 && this.batches.length === 0) this.firstHeldSeq = firstSeqOf(event);
           else this.gapAt = Math.max(this.gapAt, event.seq);
         }
         this.batches.push(event);

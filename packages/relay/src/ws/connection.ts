@@ -4,7 +4,14 @@
  * from the broker or from a resume.
  */
 import type { ConversationEvent } from '@locallightchat/broker';
-import { CloseCode, encodeFrame, newId, type ErrorCode, type ServerFrame } from '@locallightchat/protocol';
+import {
+  classifyBatch,
+  CloseCode,
+  encodeFrame,
+  newId,
+  type ErrorCode,
+  type ServerFrame,
+} from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/conversation-hub.js';
@@ -218,7 +225,7 @@ export class Connection implements HubMember, SendQueueEvents {
       }
       case 'token': {
         const a = this.streams.get(event.streamId);
-        if (!a || event.seq <= a.sentSeq) return;
+        if (!a || classifyBatch(a.sentSeq, event) === 'old') return;
         // A gap (this node missed batches) is forwarded too: the client sees it and resumes from its seq.
         a.sentSeq = event.seq;
         break;

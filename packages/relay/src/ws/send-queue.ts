@@ -15,7 +15,7 @@
  * Flushing happens once per microtask turn: everything enqueued while handling one broker delivery (or one
  * client frame) goes out in one corked write.
  */
-import { encodeFrame, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+import { encodeFrame, firstSeqOf, followsBatch, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
 
 /** What the queue needs from a socket (implemented over a uWS WebSocket; a fake in unit tests). */
 export interface SocketSink {
@@ -132,9 +132,7 @@ export class SendQueue {
   event(frame: ServerFrame, bytes: Uint8Array, receivedAt?: number): void {
     if (this.closed) return;
     const isFirst =
-      frame.type === 'stream-start' ||
-      frame.type === 'message' ||
-      (frame.type === 'token' && (frame.firstSeq ?? frame.seq) === 1);
+      frame.type === 'stream-start' || frame.type === 'message' || (frame.type === 'token' && firstSeqOf(frame) === 1);
     if (frame.type === 'token') {
       if (this.isBlocked() && this.tryMerge(frame)) return;
       const entry: Entry = { frame, bytes, size: bytes.byteLength };
@@ -227,13 +225,13 @@ export class SendQueue {
     const open = this.openBatchMap?.get(frame.streamId);
     if (!open || open.frame.type !== 'token') return false;
     const prev = open.frame;
-    if ((frame.firstSeq ?? frame.seq) !== prev.seq + 1) return false;
+    if (!followsBatch(prev, frame)) return false;
     const merged: TokenFrame = {
       type: 'token',
       streamId: prev.streamId,
       seq: frame.seq,
       text: prev.text + frame.text,
-      firstSeq: prev.firstSeq ?? prev.seq,
+      firstSeq: firstSeqOf(prev),
     };
     const reasoning = (prev.reasoning ?? '') + (frame.reasoning ?? '');
     if (reasoning) merged.reasoning = reasoning;
