@@ -3,8 +3,12 @@
  * users pass a partial object to {@link resolveConfig}.
  */
 import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
+import { DEFAULT_SEND_QUEUE_OPTIONS } from './ws/send-queue.js';
+import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
 import type { TokenBucketPolicy } from './limits/token-bucket.js';
+import { withDefaults } from './options.js';
 
+/** Every setting of a relay; {@link startRelay} takes a partial (see {@link resolveConfig}). */
 export interface RelayConfig {
   /** Interface to listen on. */
   host: string;
@@ -74,6 +78,7 @@ export interface RelayConfig {
   goAwayJitterMs: number;
 }
 
+/** The defaults (also what `llc-relay --help` prints). */
 export const DEFAULT_CONFIG: RelayConfig = {
   host: '127.0.0.1',
   port: 8787,
@@ -85,12 +90,12 @@ export const DEFAULT_CONFIG: RelayConfig = {
   frameRatePerSecond: 50,
   frameRateBurst: 200,
   maxBadFramesPerMinute: 30,
-  sendHighWaterBytes: 256 * 1024,
-  sendHardLimitBytes: 8 * 1024 * 1024,
-  prioritizeFirstTokens: true,
-  ringBatches: 20_000,
-  endedStreamRetentionMs: 120_000,
-  conversationLingerMs: 30_000,
+  sendHighWaterBytes: DEFAULT_SEND_QUEUE_OPTIONS.highWaterBytes,
+  sendHardLimitBytes: DEFAULT_SEND_QUEUE_OPTIONS.hardLimitBytes,
+  prioritizeFirstTokens: DEFAULT_SEND_QUEUE_OPTIONS.prioritizeFirstTokens,
+  ringBatches: DEFAULT_HUB_OPTIONS.ringBatches,
+  endedStreamRetentionMs: DEFAULT_HUB_OPTIONS.endedRetentionMs,
+  conversationLingerMs: DEFAULT_HUB_OPTIONS.lingerMs,
   promptHistoryMessages: 50,
   maxPromptChars: 48_000,
   defaultMaxTokens: 1024,
@@ -103,15 +108,15 @@ export const DEFAULT_CONFIG: RelayConfig = {
   goAwayJitterMs: 10_000,
 };
 
+/**
+ * A full config from a partial one (keys left out or `undefined` take their default); throws a RangeError when
+ * settings contradict each other.
+ */
 export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
-  const config = { ...DEFAULT_CONFIG, ...stripUndefined(partial) };
+  const config: RelayConfig = withDefaults(DEFAULT_CONFIG, partial);
   if (config.sendHighWaterBytes >= config.sendHardLimitBytes) {
     throw new RangeError('sendHighWaterBytes must be below sendHardLimitBytes');
   }
   if (config.maxTextChars > config.maxFrameBytes) throw new RangeError('maxTextChars cannot exceed maxFrameBytes');
   return config;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

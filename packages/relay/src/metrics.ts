@@ -3,7 +3,18 @@
  * several relays in one process). Names are part of the public contract: dashboards depend on them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withDefaults } from './options.js';
 
+export interface RelayMetricsOptions {
+  /** Also collect Node's process metrics (CPU, memory, event loop lag), prefixed `llc_relay_`. */
+  defaultMetrics: boolean;
+  /** Labels added to every series (e.g. the process index under a supervisor). */
+  labels?: Record<string, string>;
+}
+
+export const DEFAULT_METRICS_OPTIONS: RelayMetricsOptions = { defaultMetrics: true };
+
+/** The relay's Prometheus series in a private registry, served at `/metrics`. */
 export class RelayMetrics {
   readonly registry = new Registry();
 
@@ -85,8 +96,9 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}) {
+  constructor(partial: Partial<RelayMetricsOptions> = {}) {
+    const options = withDefaults(DEFAULT_METRICS_OPTIONS, partial);
     if (options.labels) this.registry.setDefaultLabels(options.labels);
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'llc_relay_' });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'llc_relay_' });
   }
 }

@@ -27,6 +27,7 @@ import { RelayMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
 import { assertNativeUws, uWS, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws.js';
 import { Connection, type SocketHandle } from './ws/connection.js';
+import { resolveSendQueueOptions } from './ws/send-queue.js';
 import { limitsFor, onSocketMessage } from './ws/dispatcher.js';
 
 export interface RelayDeps {
@@ -58,6 +59,17 @@ interface UserData {
   conn?: Connection;
 }
 
+/** The relay could not bind its port (in use, or the address is not local). */
+export class RelayListenError extends Error {
+  override readonly name = 'RelayListenError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`cannot listen on ${host}:${port}`);
+  }
+}
+
 const SUBPROTOCOL = 'llc.v1';
 const DEADLINE_SWEEP_MS = 250;
 
@@ -86,11 +98,11 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
     auth: deps.auth,
     metrics,
     log,
-    sendQueueOptions: {
+    sendQueueOptions: resolveSendQueueOptions({
       highWaterBytes: config.sendHighWaterBytes,
       hardLimitBytes: config.sendHardLimitBytes,
       prioritizeFirstTokens: config.prioritizeFirstTokens,
-    },
+    }),
     get draining() {
       return state.draining;
     },
@@ -111,7 +123,7 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (socket) =>
-      socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
+      socket ? resolve(socket) : reject(new RelayListenError(config.host, config.port)),
     );
   });
   const port = uWS.us_socket_local_port(listenSocket);

@@ -17,8 +17,10 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { randomBytes } from 'node:crypto';
+import { withDefaults } from '../options.js';
 import { verifyHs256 } from './hs256.js';
 
+/** How tokens are checked; optional settings without a value take {@link DEFAULT_AUTH_CONFIG}. */
 export interface AuthConfig {
   /** `jwt`: verify tokens from your identity provider. `dev`: mint tokens locally (never in production). */
   mode: 'jwt' | 'dev';
@@ -38,6 +40,18 @@ export interface AuthConfig {
   devTokenTtlSec?: number;
 }
 
+type AuthDefaults = Required<Pick<AuthConfig, 'clockToleranceSec' | 'devTokenTtlSec'>>;
+
+/** The defaults of {@link AuthConfig}'s optional numbers. */
+export const DEFAULT_AUTH_CONFIG: AuthDefaults = { clockToleranceSec: 5, devTokenTtlSec: 3600 };
+
+/** An {@link AuthConfig} with its defaults filled in. */
+export type ResolvedAuthConfig = Omit<AuthConfig, keyof AuthDefaults> & AuthDefaults;
+
+export function resolveAuthConfig(config: AuthConfig): ResolvedAuthConfig {
+  return withDefaults(DEFAULT_AUTH_CONFIG, config);
+}
+
 /** Who a connection belongs to. */
 export interface Principal {
   userId: string;
@@ -47,6 +61,7 @@ export interface Principal {
   conversations?: readonly string[];
 }
 
+/** A token was refused; `code` is the error code the relay sends to the client. */
 export class AuthError extends Error {
   override readonly name = 'AuthError';
   constructor(
@@ -66,18 +81,24 @@ type Key = Uint8Array | CryptoKey | JWTVerifyGetKey;
 
 const CACHE_SIZE = 10_000;
 
+/**
+ * Verifies tokens (and mints them in dev mode). Create one with {@link Authenticator.create}, which refuses a
+ * production config without keys; share it between relays of one process.
+ */
 export class Authenticator {
   /** Verified tokens by their exact text: a reconnect storm re-verifies nothing (expiry is still checked). */
   private readonly cache = new Map<string, Principal>();
 
   private constructor(
-    private readonly config: AuthConfig,
+    private readonly config: ResolvedAuthConfig,
     private readonly keys: Key[],
     private readonly algorithms: string[],
     private readonly devSecret?: Uint8Array,
   ) {}
 
-  static async create(config: AuthConfig): Promise<Authenticator> {
+  /** Imports the configured keys; throws {@link AuthConfigError} when production auth is not configured. */
+  static async create(options: AuthConfig): Promise<Authenticator> {
+    const config = resolveAuthConfig(options);
     if (config.mode === 'dev') {
       const secret = config.secret ? new TextEncoder().encode(config.secret) : new Uint8Array(randomBytes(32));
       return new Authenticator(config, [secret], ['HS256'], secret);
@@ -131,7 +152,7 @@ export class Authenticator {
       const rules = {
         issuer: this.config.issuer,
         audience: this.config.audience,
-        clockToleranceSec: this.config.clockToleranceSec ?? 5,
+        clockToleranceSec: this.config.clockToleranceSec,
       };
       const outcome = verifyHs256(token, secret, rules);
       if (outcome.kind === 'expired') throw new AuthError('token-expired', 'the token has expired');
@@ -149,7 +170,7 @@ export class Authenticator {
           algorithms: this.algorithms,
           issuer: this.config.issuer,
           audience: this.config.audience,
-          clockTolerance: this.config.clockToleranceSec ?? 5,
+          clockTolerance: this.config.clockToleranceSec,
         });
         const principal = toPrincipal(payload);
         this.remember(token, principal);
@@ -166,7 +187,7 @@ export class Authenticator {
   /** Mints a token for `userId` (dev mode only). */
   async mintDevToken(userId: string): Promise<{ token: string; expiresAt: number }> {
     if (!this.devSecret) throw new AuthConfigError('dev tokens are only available in dev mode');
-    const ttl = this.config.devTokenTtlSec ?? 3600;
+    const ttl = this.config.devTokenTtlSec;
     const expiresAt = (Math.floor(Date.now() / 1000) + ttl) * 1000;
     let jwt = new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })

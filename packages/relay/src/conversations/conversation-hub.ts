@@ -12,6 +12,7 @@ import type { Broker, ConversationEvent, Subscription } from '@locallightchat/br
 import type { ChatMessage, StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
+import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
 import { assistantMessageId } from './ids.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
@@ -30,6 +31,20 @@ export interface HubOptions {
   /** How long a conversation stays subscribed after its last member left (a reconnect is often quick). */
   lingerMs: number;
 }
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+  ringBatches: 20_000,
+  endedRetentionMs: 120_000,
+  lingerMs: 30_000,
+};
+
+export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions {
+  return withDefaults(DEFAULT_HUB_OPTIONS, partial);
+}
+
+/** The sweep that forgets ended streams runs every `endedRetentionMs`, kept within these bounds. */
+const SWEEP_MIN_MS = 1000;
+const SWEEP_MAX_MS = 10_000;
 
 export interface ResumeResult {
   events: StreamEvent[];
@@ -52,6 +67,7 @@ class OpenConversation {
 export class ConversationHub {
   private readonly open = new Map<string, OpenConversation>();
   private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly options: HubOptions;
   /** Token budget reservations of streams started here, refunded when their stream-end passes through. */
   readonly reservations: ReservationLedger;
 
@@ -59,11 +75,13 @@ export class ConversationHub {
     private readonly broker: Broker,
     private readonly store: Store,
     private readonly metrics: RelayMetrics,
-    private readonly options: HubOptions,
+    options: Partial<HubOptions>,
     private readonly log: (message: string, error?: unknown) => void,
   ) {
+    this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
-    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(options.endedRetentionMs, 10_000)));
+    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, SWEEP_MAX_MS));
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref?.();
   }
 

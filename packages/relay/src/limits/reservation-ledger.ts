@@ -9,6 +9,9 @@ import type { StreamEndFrame } from '@locallightchat/protocol';
 import type { Store } from '../store/store.js';
 import type { TokenBucketPolicy } from './token-bucket.js';
 
+/** Reservations older than this are forgotten unrefunded (no generation runs that long). */
+export const DEFAULT_RESERVATION_MAX_AGE_MS = 30 * 60_000;
+
 interface Entry {
   userId: string;
   amount: number;
@@ -23,7 +26,7 @@ export class ReservationLedger {
     private readonly store: Store,
     private readonly log: (message: string, error?: unknown) => void,
     /** Entries older than this are forgotten unrefunded. */
-    private readonly maxAgeMs = 30 * 60_000,
+    private readonly maxAgeMs = DEFAULT_RESERVATION_MAX_AGE_MS,
   ) {}
 
   get size(): number {

@@ -4,6 +4,7 @@
  * cannot grow without limit.
  */
 import type { ChatMessage } from '@locallightchat/protocol';
+import { withDefaults } from '../options.js';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
 import {
   StoreUnavailableError,
@@ -14,9 +15,32 @@ import {
   type StoreStatus,
 } from './store.js';
 
+/** Bounds of a {@link MemoryStore}; its constructor takes a partial (see {@link resolveMemoryStoreOptions}). */
 export interface MemoryStoreOptions {
-  maxConversations?: number;
-  maxMessagesPerConversation?: number;
+  /** Conversations kept (the least recently used is evicted past it); as many token buckets are kept. */
+  maxConversations: number;
+  /** Messages kept per conversation (the oldest is dropped past it). */
+  maxMessagesPerConversation: number;
+  /** Sessions kept for reconnects (the oldest is evicted past it). */
+  maxSessions: number;
+}
+
+export const DEFAULT_MEMORY_STORE_OPTIONS: MemoryStoreOptions = {
+  maxConversations: 100_000,
+  maxMessagesPerConversation: 10_000,
+  maxSessions: 100_000,
+};
+
+export function resolveMemoryStoreOptions(partial: Partial<MemoryStoreOptions> = {}): MemoryStoreOptions {
+  return withDefaults(DEFAULT_MEMORY_STORE_OPTIONS, partial);
+}
+
+/** Raised when a conversation is written before {@link Store.claimConversation} (a caller's bug). */
+export class ConversationNotClaimedError extends Error {
+  override readonly name = 'ConversationNotClaimedError';
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} was not claimed before use`);
+  }
 }
 
 interface Conversation {
@@ -27,19 +51,17 @@ interface Conversation {
   submitted: Set<string>;
 }
 
+/** The Store of the embedded default: everything in this process's memory, bounded (see the module comment). */
 export class MemoryStore implements Store {
   private readonly conversations = new Map<string, Conversation>();
-  private readonly maxConversations: number;
-  private readonly maxMessages: number;
+  private readonly options: MemoryStoreOptions;
   private readonly buckets = new Map<string, BucketState>();
   /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
   private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
-  private readonly maxSessions = 100_000;
   private closed = false;
 
-  constructor(options: MemoryStoreOptions = {}) {
-    this.maxConversations = options.maxConversations ?? 100_000;
-    this.maxMessages = options.maxMessagesPerConversation ?? 10_000;
+  constructor(options: Partial<MemoryStoreOptions> = {}) {
+    this.options = resolveMemoryStoreOptions(options);
   }
 
   get status(): StoreStatus {
@@ -51,7 +73,7 @@ export class MemoryStore implements Store {
     const existing = this.touch(conversationId);
     if (existing) return existing.owner;
     this.conversations.set(conversationId, { owner: userId, messages: [], ids: new Set(), submitted: new Set() });
-    if (this.conversations.size > this.maxConversations) {
+    if (this.conversations.size > this.options.maxConversations) {
       const oldest = this.conversations.keys().next().value;
       if (oldest !== undefined) this.conversations.delete(oldest);
     }
@@ -65,7 +87,7 @@ export class MemoryStore implements Store {
     }
     conv.messages.push({ ...message });
     conv.ids.add(message.id);
-    if (conv.messages.length > this.maxMessages) {
+    if (conv.messages.length > this.options.maxMessagesPerConversation) {
       const dropped = conv.messages.shift();
       if (dropped) {
         conv.ids.delete(dropped.id);
@@ -124,7 +146,7 @@ export class MemoryStore implements Store {
       record: { ...record, conversations: [...record.conversations] },
       expiresAt: Date.now() + ttlSec * 1000,
     });
-    if (this.sessions.size > this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    if (this.sessions.size > this.options.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
   }
 
   async loadSession(sessionId: string): Promise<SessionRecord | undefined> {
@@ -150,7 +172,7 @@ export class MemoryStore implements Store {
     this.buckets.delete(userId);
     if (state.level >= policy.capacity) return;
     this.buckets.set(userId, state);
-    if (this.buckets.size > this.maxConversations) this.buckets.delete(this.buckets.keys().next().value!);
+    if (this.buckets.size > this.options.maxConversations) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
   /** Looks a conversation up and marks it recently used. */
@@ -166,7 +188,7 @@ export class MemoryStore implements Store {
   private require(conversationId: string): Conversation {
     this.assertOpen();
     const conv = this.touch(conversationId);
-    if (!conv) throw new Error(`conversation ${conversationId} was not claimed before use`);
+    if (!conv) throw new ConversationNotClaimedError(conversationId);
     return conv;
   }
 

@@ -15,6 +15,7 @@
 import type { ChatMessage } from '@locallightchat/protocol';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
+import { withDefaults } from '../options.js';
 import {
   StoreUnavailableError,
   type SessionRecord,
@@ -24,17 +25,30 @@ import {
   type StoreStatus,
 } from './store.js';
 
+/** Settings of a {@link RedisStore}; {@link RedisStore.connect} takes the url and a partial of the rest. */
 export interface RedisStoreOptions {
   /** redis://host:port/db */
   url: string;
-  /** Key prefix (default `llc`), to share one Redis between deployments. */
-  prefix?: string;
-  /** Idle conversations expire after this long, seconds (default 30 days). */
-  conversationTtlSec?: number;
+  /** Key prefix, to share one Redis between deployments. */
+  prefix: string;
+  /** Idle conversations expire after this long, seconds. */
+  conversationTtlSec: number;
   /** Messages kept per conversation (oldest dropped first). */
-  maxMessagesPerConversation?: number;
+  maxMessagesPerConversation: number;
   /** Extra ioredis options. */
   redis?: RedisOptions;
+}
+
+export const DEFAULT_REDIS_STORE_OPTIONS: Omit<RedisStoreOptions, 'url' | 'redis'> = {
+  prefix: 'llc',
+  conversationTtlSec: 30 * 24 * 3600,
+  maxMessagesPerConversation: 10_000,
+};
+
+export function resolveRedisStoreOptions(
+  partial: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, 'url'>,
+): RedisStoreOptions {
+  return withDefaults(DEFAULT_REDIS_STORE_OPTIONS, partial);
 }
 
 const APPEND = `
@@ -143,6 +157,7 @@ type Commands = {
   llcTruncate(order: string, data: string, submitted: string, id: string): Promise<number>;
 };
 
+/** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
   private readonly redis: Redis & Commands;
   private readonly prefix: string;
@@ -151,9 +166,9 @@ export class RedisStore implements Store {
   private currentStatus: StoreStatus = 'reconnecting';
 
   private constructor(options: RedisStoreOptions) {
-    this.prefix = options.prefix ?? 'llc';
-    this.ttl = options.conversationTtlSec ?? 30 * 24 * 3600;
-    this.maxMessages = options.maxMessagesPerConversation ?? 10_000;
+    this.prefix = options.prefix;
+    this.ttl = options.conversationTtlSec;
+    this.maxMessages = options.maxMessagesPerConversation;
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -174,7 +189,8 @@ export class RedisStore implements Store {
   }
 
   /** Connects (fails with StoreUnavailableError when Redis cannot be reached). */
-  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+  static async connect(partial: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, 'url'>): Promise<RedisStore> {
+    const options = resolveRedisStoreOptions(partial);
     const store = new RedisStore(options);
     try {
       await store.redis.connect();

@@ -28,6 +28,8 @@ export interface SocketHandle extends SocketSink {
 type StreamAttachment = { sentSeq: number; replayBuffer?: [ConversationEvent, Uint8Array][] };
 
 const SETTLED: Promise<unknown> = Promise.resolve();
+/** `maxBadFramesPerMinute` counts the bad frames of this sliding window. */
+const BAD_FRAME_WINDOW_MS = 60_000;
 
 /**
  * Memory per idle connection is the relay's scaling budget (~20k sockets per process), so everything a socket
@@ -161,7 +163,7 @@ export class Connection implements HubMember, SendQueueEvents {
   /** Counts a bad frame; true when the connection passed the tolerated rate and must be closed. */
   countBadFrame(): boolean {
     const now = Date.now();
-    this.badFrames = (this.badFrames ?? []).filter((t) => now - t < 60_000);
+    this.badFrames = (this.badFrames ?? []).filter((t) => now - t < BAD_FRAME_WINDOW_MS);
     this.badFrames.push(now);
     return this.badFrames.length > this.ctx.config.maxBadFramesPerMinute;
   }

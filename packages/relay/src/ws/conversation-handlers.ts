@@ -21,6 +21,9 @@ import { estimatePromptTokens } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
 import { rememberSessionSoon } from './session-memory.js';
 
+/** Messages in a history page when the client names no `limit`. */
+const DEFAULT_HISTORY_LIMIT = 50;
+
 /** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
 async function authorize(conn: Connection, conversationId: string): Promise<boolean> {
   const principal = conn.principal!;
@@ -256,7 +259,7 @@ export async function handleHistory(conn: Connection, frame: HistoryFrame): Prom
   if (!(await authorize(conn, frame.conversationId))) return;
   const page = await conn.ctx.store.listMessages(frame.conversationId, {
     before: frame.before,
-    limit: frame.limit ?? 50,
+    limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
   });
   // A page must fit well inside the socket's send bound (else one history request would close a healthy socket
   // as a slow consumer): drop the oldest messages beyond a quarter of it; the cursor lets the client page on.

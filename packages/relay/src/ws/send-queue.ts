@@ -16,6 +16,7 @@
  * client frame) goes out in one corked write.
  */
 import { encodeFrame, firstSeqOf, followsBatch, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+import { withDefaults } from '../options.js';
 
 /** What the queue needs from a socket (implemented over a uWS WebSocket; a fake in unit tests). */
 export interface SocketSink {
@@ -32,6 +33,24 @@ export interface SendQueueOptions {
   hardLimitBytes: number;
   /** When false, first-token frames wait in the stream lane like any other (for A/B benchmarks). */
   prioritizeFirstTokens: boolean;
+}
+
+export const DEFAULT_SEND_QUEUE_OPTIONS: SendQueueOptions = {
+  highWaterBytes: 256 * 1024,
+  hardLimitBytes: 8 * 1024 * 1024,
+  prioritizeFirstTokens: true,
+};
+
+/**
+ * Resolved once per relay and shared by every queue: a queue keeps a reference, not a copy (memory per idle
+ * socket is the budget).
+ */
+export function resolveSendQueueOptions(partial: Partial<SendQueueOptions> = {}): SendQueueOptions {
+  const options: SendQueueOptions = withDefaults(DEFAULT_SEND_QUEUE_OPTIONS, partial);
+  if (options.highWaterBytes >= options.hardLimitBytes) {
+    throw new RangeError('highWaterBytes must be below hardLimitBytes');
+  }
+  return options;
 }
 
 export interface SendQueueEvents {
