@@ -3,7 +3,7 @@
  * users pass a partial object to {@link resolveConfig}.
  */
 import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
-import { DEFAULT_SEND_QUEUE_OPTIONS } from './ws/send-queue.js';
+import { DEFAULT_SEND_QUEUE_OPTIONS } from './connection/send-queue.js';
 import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
 import type { TokenBucketPolicy } from './limits/token-bucket.js';
 import { withDefaults } from './options.js';

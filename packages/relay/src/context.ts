@@ -1,26 +1,75 @@
 /**
- * Everything a connection's handlers need, passed explicitly (no module-level state), so several relays can
- * live in one process (tests) and every dependency is a port that can be swapped.
+ * Everything a connection and its handlers need, passed explicitly (no module-level state), so several relays
+ * can live in one process (tests) and every dependency is a port that can be swapped.
  */
 import type { Broker } from '@locallightchat/broker';
 import type { Authenticator } from './auth/authenticator.js';
 import type { RelayConfig } from './config.js';
-import type { ConversationHub } from './conversations/conversation-hub.js';
-import type { Logger } from './log.js';
-import type { RelayMetrics } from './metrics.js';
+import { resolveSendQueueOptions, type SendQueueOptions } from './connection/send-queue.js';
+import { SessionMemory } from './connection/session-memory.js';
+import { ConversationHub } from './conversations/conversation-hub.js';
+import { consoleLogger, type Logger } from './log.js';
+import { RelayMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
-import type { SendQueueOptions } from './ws/send-queue.js';
+
+/** The ports a relay runs on. The broker and store belong to the caller, who closes them after the relay. */
+export interface RelayDeps {
+  broker: Broker;
+  store: Store;
+  auth: Authenticator;
+  /** Default: a new registry with Node's process metrics. */
+  metrics?: RelayMetrics;
+  /** Default: {@link consoleLogger} named `llc-relay`. */
+  log?: Logger;
+}
 
 export interface RelayContext {
   readonly config: RelayConfig;
   readonly broker: Broker;
   readonly store: Store;
   readonly hub: ConversationHub;
+  readonly sessions: SessionMemory;
   readonly auth: Authenticator;
   readonly metrics: RelayMetrics;
   readonly log: Logger;
   /** Shared by every connection's send queue (derived from the config once). */
   readonly sendQueueOptions: SendQueueOptions;
-  /** True once a graceful drain started: new messages are refused with a retryable error. */
+  /** True once a graceful drain started: new connections and messages are refused (retryable). */
   readonly draining: boolean;
+}
+
+/** The context as the server holds it: the one place that starts the drain. */
+export type OwnedRelayContext = Omit<RelayContext, 'draining'> & { draining: boolean };
+
+/** Builds a relay's context from its config and ports (the hub starts its sweep here; `hub.close()` stops it). */
+export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayContext {
+  const metrics = deps.metrics ?? new RelayMetrics();
+  const log = deps.log ?? consoleLogger('llc-relay');
+  const hub = new ConversationHub(
+    deps.broker,
+    deps.store,
+    metrics,
+    {
+      ringBatches: config.ringBatches,
+      endedRetentionMs: config.endedStreamRetentionMs,
+      lingerMs: config.conversationLingerMs,
+    },
+    (m, e) => log.warn(m, e),
+  );
+  return {
+    config,
+    broker: deps.broker,
+    store: deps.store,
+    hub,
+    sessions: new SessionMemory(deps.store, config.sessionTtlSec, log),
+    auth: deps.auth,
+    metrics,
+    log,
+    sendQueueOptions: resolveSendQueueOptions({
+      highWaterBytes: config.sendHighWaterBytes,
+      hardLimitBytes: config.sendHardLimitBytes,
+      prioritizeFirstTokens: config.prioritizeFirstTokens,
+    }),
+    draining: false,
+  };
 }

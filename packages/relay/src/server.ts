@@ -1,43 +1,30 @@
 /**
- * The relay server: a uWebSockets.js app with one WebSocket route and a few HTTP routes.
+ * The relay server: a uWebSockets.js app with one WebSocket route, the SSE fallback and a few HTTP routes.
  *
  *   WS   /ws              the protocol (token in `hello`, or at upgrade via `?token=` / `bearer.<jwt>` subprotocol)
- *   GET  /sse, POST /sse/frames   the same protocol over Server-Sent Events + POST (see http/sse-endpoints.ts)
- *   GET  /healthz         the process is up
- *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
- *   GET  /metrics         Prometheus
- *   POST /auth/dev-token  dev mode only: mints a token for `{ "user": "…" }`
- *   GET  /*               static files, when a directory is configured
+ *                         (transports/websocket.ts)
+ *   GET  /sse, POST /sse/frames   the same protocol over Server-Sent Events + POST (transports/sse.ts)
+ *   GET  /healthz, /readyz, /metrics, POST /auth/dev-token, GET /* static files   (http/routes.ts)
+ *
+ * Both transports open their connections through one registry (connection/connection-registry.ts); what a
+ * connection does is in connection/, whatever its transport.
  *
  * Lifecycle: `startRelay` → listening; `drain()` → stop accepting, `go-away` to every socket with a jittered
  * reconnect hint, wait for them to leave (their streams resume on another node), close the rest; `close()` →
  * immediate shutdown. The broker and store belong to the caller, who closes them after the relay.
  */
-import { CloseCode, type FrameLimits } from '@locallightchat/protocol';
-import type { Broker } from '@locallightchat/broker';
-import type { Authenticator, Principal } from './auth/authenticator.js';
+import { CloseCode } from '@locallightchat/protocol';
 import { resolveConfig, type RelayConfig } from './config.js';
-import type { RelayContext } from './context.js';
-import { ConversationHub } from './conversations/conversation-hub.js';
-import { headersOf, json, readBody, serveAsync, writeReply } from './http/respond.js';
-import { registerSse } from './http/sse-endpoints.js';
-import { StaticFiles } from './http/static-files.js';
-import { consoleLogger, type Logger } from './log.js';
-import { RelayMetrics } from './metrics.js';
-import type { Store } from './store/store.js';
-import { assertNativeUws, uWS, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws.js';
-import { Connection, type SocketHandle } from './ws/connection.js';
-import { resolveSendQueueOptions } from './ws/send-queue.js';
-import { limitsFor, onSocketMessage } from './ws/dispatcher.js';
+import { ConnectionRegistry } from './connection/connection-registry.js';
+import { FrameDispatcher } from './connection/dispatcher.js';
+import { createContext, type OwnedRelayContext, type RelayDeps } from './context.js';
+import { registerHttpRoutes } from './http/routes.js';
+import type { RelayMetrics } from './metrics.js';
+import { registerSse, type SseEndpoints } from './transports/sse.js';
+import { registerWebSocket } from './transports/websocket.js';
+import { assertNativeUws, uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
 
-export interface RelayDeps {
-  broker: Broker;
-  store: Store;
-  auth: Authenticator;
-  metrics?: RelayMetrics;
-  log?: Logger;
-}
-
+/** A running relay (see the module comment for its lifecycle). */
 export interface Relay {
   readonly port: number;
   /** http://host:port */
@@ -54,11 +41,6 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-interface UserData {
-  principal?: Principal;
-  conn?: Connection;
-}
-
 /** The relay could not bind its port (in use, or the address is not local). */
 export class RelayListenError extends Error {
   override readonly name = 'RelayListenError';
@@ -70,270 +52,107 @@ export class RelayListenError extends Error {
   }
 }
 
-const SUBPROTOCOL = 'llc.v1';
-const DEADLINE_SWEEP_MS = 250;
+/** How often a drain looks whether every socket left. */
+const DRAIN_POLL_MS = 100;
 
+/**
+ * Starts a relay on `options` (a partial {@link RelayConfig}) and the given ports; resolves once it listens.
+ * Throws {@link NativeUwsMissingError} without uWS's native binary, a RangeError for contradictory settings and
+ * {@link RelayListenError} when the port cannot be bound.
+ */
 export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps): Promise<Relay> {
   assertNativeUws();
-  const config = resolveConfig(options);
-  const metrics = deps.metrics ?? new RelayMetrics();
-  const log = deps.log ?? consoleLogger('llc-relay');
-  const hub = new ConversationHub(
-    deps.broker,
-    deps.store,
-    metrics,
-    {
-      ringBatches: config.ringBatches,
-      endedRetentionMs: config.endedStreamRetentionMs,
-      lingerMs: config.conversationLingerMs,
-    },
-    (m, e) => log.warn(m, e),
-  );
-  const state = { draining: false };
-  const ctx: RelayContext = {
-    config,
-    broker: deps.broker,
-    store: deps.store,
-    hub,
-    auth: deps.auth,
-    metrics,
-    log,
-    sendQueueOptions: resolveSendQueueOptions({
-      highWaterBytes: config.sendHighWaterBytes,
-      hardLimitBytes: config.sendHardLimitBytes,
-      prioritizeFirstTokens: config.prioritizeFirstTokens,
-    }),
-    get draining() {
-      return state.draining;
-    },
-  };
-  const connections = new Set<Connection>();
-  const limits = limitsFor(config.maxFrameBytes);
+  const ctx = createContext(resolveConfig(options), deps);
+  const connections = new ConnectionRegistry(ctx);
+  const dispatcher = new FrameDispatcher(ctx);
   const app = uWS.App();
-
-  registerWebSocket(app, ctx, connections, limits, state);
-  const sse = registerSse(app, ctx, connections, limits, state);
-  registerHttp(app, ctx, state);
-  // One sweep for every socket's deadlines (hello timeout, token expiry) instead of timers per socket.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const conn of connections) conn.checkDeadlines(now);
-  }, DEADLINE_SWEEP_MS);
-  sweep.unref();
-
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) =>
-      socket ? resolve(socket) : reject(new RelayListenError(config.host, config.port)),
-    );
-  });
-  const port = uWS.us_socket_local_port(listenSocket);
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  let listening = true;
-  const stopListening = () => {
-    if (!listening) return;
-    listening = false;
-    uWS.us_listen_socket_close(listenSocket);
-  };
-
-  return {
-    port,
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}${config.wsPath}`,
-    config,
-    metrics,
-    get connectionCount() {
-      return connections.size;
-    },
-    async drain() {
-      state.draining = true;
-      stopListening();
-      for (const conn of connections) {
-        conn.send({
-          type: 'go-away',
-          reason: 'draining',
-          reconnectAfterMs: Math.floor(Math.random() * config.goAwayJitterMs),
-        });
-      }
-      const deadline = Date.now() + config.drainTimeoutMs;
-      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const conn of [...connections]) {
-        conn.flushNow();
-        conn.close(CloseCode.Draining, 'draining: reconnect and resume');
-      }
-      clearInterval(sweep);
-      sse.stop();
-      await hub.close();
-    },
-    async close() {
-      state.draining = true;
-      stopListening();
-      for (const conn of [...connections]) conn.close(CloseCode.GoingAway, 'relay closing');
-      clearInterval(sweep);
-      sse.stop();
-      await hub.close();
-    },
-  };
+  registerWebSocket(app, ctx, connections, dispatcher);
+  const sse = registerSse(app, ctx, connections, dispatcher);
+  registerHttpRoutes(app, ctx);
+  const parts = { ctx, connections, sse };
+  let listenSocket: us_listen_socket;
+  try {
+    listenSocket = await listen(app, ctx.config);
+  } catch (error) {
+    await stopParts(parts);
+    throw error;
+  }
+  return new RunningRelay(parts, listenSocket);
 }
 
-function registerWebSocket(
-  app: TemplatedApp,
-  ctx: RelayContext,
-  connections: Set<Connection>,
-  limits: FrameLimits,
-  state: { draining: boolean },
-): void {
-  const { config, metrics, auth } = ctx;
-  app.ws<UserData>(config.wsPath, {
-    // Frames up to 4× the limit are read and refused with an error frame; beyond that uWS cuts the connection.
-    maxPayloadLength: Math.max(config.maxFrameBytes * 4, 1024 * 1024),
-    // Two heartbeat intervals of silence close the socket (uWS checks in 4 s steps).
-    // uWS refuses values above 960 s (and aborts the process), so long heartbeats are capped there.
-    idleTimeout: Math.min(960, Math.max(8, Math.ceil((config.heartbeatMs * 2) / 4000) * 4)),
-    sendPingsAutomatically: true,
-    // Above our own hard bound, so uWS never drops a frame by itself: our queue closes resumably first.
-    maxBackpressure: config.sendHardLimitBytes * 2,
-    closeOnBackpressureLimit: 0,
-    compression: uWS.DISABLED,
-
-    upgrade: (res, req, context) => {
-      const headers = headersOf(req, [
-        'sec-websocket-key',
-        'sec-websocket-protocol',
-        'sec-websocket-extensions',
-        'origin',
-      ]);
-      const query = req.getQuery();
-      const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
-      if (state.draining) return void res.writeStatus('503 Service Unavailable').end('draining');
-      if (config.allowedOrigins && headers.origin && !config.allowedOrigins.includes(headers.origin)) {
-        return void res.writeStatus('403 Forbidden').end('origin not allowed');
-      }
-      const offered = (headers['sec-websocket-protocol'] ?? '')
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean);
-      const bearer = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
-      const selected = offered.includes(SUBPROTOCOL)
-        ? SUBPROTOCOL
-        : (offered.find((p) => !p.startsWith('bearer.')) ?? '');
-      const token = queryToken ?? bearer;
-      const upgrade = (principal?: Principal) =>
-        res.upgrade<UserData>(
-          { principal },
-          headers['sec-websocket-key']!,
-          selected,
-          headers['sec-websocket-extensions']!,
-          context,
-        );
-      if (!token) return upgrade();
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      auth.verify(token).then(
-        (principal) => {
-          if (!aborted) res.cork(() => upgrade(principal));
-        },
-        (error: unknown) => {
-          metrics.errors.inc({ code: 'unauthorized' });
-          if (!aborted)
-            res.cork(() =>
-              writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' })),
-            );
-        },
-      );
-    },
-
-    open: (ws: WebSocket<UserData>) => {
-      const data = ws.getUserData();
-      const conn = new Connection(new UwsSocket(ws), ctx, data.principal);
-      data.conn = conn;
-      connections.add(conn);
-      metrics.connections.inc();
-      metrics.connectionsTotal.inc();
-      conn.helloDeadline = Date.now() + config.helloTimeoutMs;
-    },
-
-    message: (ws, message, isBinary) => {
-      const conn = ws.getUserData().conn;
-      if (conn) onSocketMessage(conn, message, isBinary, limits);
-    },
-
-    drain: (ws) => ws.getUserData().conn?.drained(),
-
-    close: (ws) => {
-      const conn = ws.getUserData().conn;
-      if (!conn) return;
-      conn.onClosed();
-      if (connections.delete(conn)) metrics.connections.dec();
-    },
+function listen(app: TemplatedApp, { host, port }: RelayConfig): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new RelayListenError(host, port))));
   });
 }
 
-/** A connection's view of its uWS socket (a class, not closures: one small object per socket). */
-class UwsSocket implements SocketHandle {
-  constructor(private readonly ws: WebSocket<UserData>) {}
-  send(bytes: Uint8Array): number {
-    return this.ws.send(bytes, true, false);
-  }
-  bufferedAmount(): number {
-    return this.ws.getBufferedAmount();
-  }
-  cork(fn: () => void): void {
-    this.ws.cork(fn);
-  }
-  end(code: number, reason: string): void {
-    this.ws.end(code, reason);
-  }
+interface RelayParts {
+  ctx: OwnedRelayContext;
+  connections: ConnectionRegistry;
+  sse: SseEndpoints;
 }
 
-function registerHttp(app: TemplatedApp, ctx: RelayContext, state: { draining: boolean }): void {
-  const { config, metrics, auth, broker, store } = ctx;
-  app.get('/healthz', (res) => writeReply(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }));
-  app.get('/readyz', (res) => {
-    const checks = { broker: broker.status, store: store.status, draining: state.draining };
-    const ready = broker.status === 'connected' && store.status === 'connected' && !state.draining;
-    writeReply(res, json(ready ? 200 : 503, { ready, ...checks }));
-  });
-  app.get('/metrics', (res) => {
-    serveAsync(res, async () => ({
-      status: 200,
-      headers: { 'content-type': metrics.registry.contentType },
-      body: await metrics.registry.metrics(),
+/** Stops the timers of a relay whose sockets are closed: the deadline and idle sweeps, the hub. */
+async function stopParts({ ctx, connections, sse }: RelayParts): Promise<void> {
+  connections.stop();
+  sse.stop();
+  await ctx.hub.close();
+}
+
+class RunningRelay implements Relay {
+  readonly port: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  private listening = true;
+
+  constructor(
+    private readonly parts: RelayParts,
+    private readonly listenSocket: us_listen_socket,
+  ) {
+    const { config } = parts.ctx;
+    this.port = uWS.us_socket_local_port(listenSocket);
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    this.url = `http://${host}:${this.port}`;
+    this.wsUrl = `ws://${host}:${this.port}${config.wsPath}`;
+  }
+
+  get config(): RelayConfig {
+    return this.parts.ctx.config;
+  }
+
+  get metrics(): RelayMetrics {
+    return this.parts.ctx.metrics;
+  }
+
+  get connectionCount(): number {
+    return this.parts.connections.size;
+  }
+
+  async drain(): Promise<void> {
+    const { ctx, connections } = this.parts;
+    ctx.draining = true;
+    this.stopListening();
+    connections.notifyAll(() => ({
+      type: 'go-away',
+      reason: 'draining',
+      reconnectAfterMs: Math.floor(Math.random() * ctx.config.goAwayJitterMs),
     }));
-  });
+    const deadline = Date.now() + ctx.config.drainTimeoutMs;
+    while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    connections.closeAll(CloseCode.Draining, 'draining: reconnect and resume', { flush: true });
+    await stopParts(this.parts);
+  }
 
-  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
-  app.options('/auth/dev-token', (res) =>
-    writeReply(res, { status: 204, headers: { ...cors, 'access-control-allow-methods': 'POST' } }),
-  );
-  app.post('/auth/dev-token', (res) => {
-    if (!auth.isDev) return writeReply(res, json(404, { error: 'dev tokens are disabled (production mode)' }));
-    serveAsync(res, async () => {
-      const body = await readBody(res, 4096);
-      let user: unknown;
-      try {
-        user =
-          body && body.byteLength
-            ? (JSON.parse(Buffer.from(body).toString('utf8')) as { user?: unknown }).user
-            : undefined;
-      } catch {
-        return json(400, { error: 'body must be JSON: {"user":"name"}' }, cors);
-      }
-      if (user !== undefined && (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user))) {
-        return json(400, { error: 'user must be 1-64 characters of letters, digits, _ . @ -' }, cors);
-      }
-      const userId = user ?? `dev-${Math.random().toString(36).slice(2, 10)}`;
-      return json(200, { userId, ...(await auth.mintDevToken(userId)) }, cors);
-    });
-  });
+  async close(): Promise<void> {
+    this.parts.ctx.draining = true;
+    this.stopListening();
+    this.parts.connections.closeAll(CloseCode.GoingAway, 'relay closing');
+    await stopParts(this.parts);
+  }
 
-  const files = config.staticDir ? new StaticFiles(config.staticDir) : undefined;
-  app.get('/*', (res, req) => {
-    if (!files) return writeReply(res, json(404, { error: 'not found' }));
-    const url = req.getUrl();
-    const etag = req.getHeader('if-none-match');
-    serveAsync(res, () => files.serve(url, etag));
-  });
-  app.any('/*', (res) => writeReply(res, json(405, { error: 'method not allowed' })));
+  private stopListening(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    uWS.us_listen_socket_close(this.listenSocket);
+  }
 }

@@ -9,8 +9,8 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 
 import { CloseCode, newId } from '@locallightchat/protocol';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack } from '@locallightchat/test-support/stack';
-import { AuthConfigError, AuthError, Authenticator } from '../src/auth/authenticator.js';
-import { verifyHs256 } from '../src/auth/hs256.js';
+import { AuthConfigError, AuthError, Authenticator } from '@locallightchat/relay';
+import { verifyHs256 } from '@locallightchat/relay/internal';
 import { jwtVerify, errors as joseErrors, base64url } from 'jose';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-1234';

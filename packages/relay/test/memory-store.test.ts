@@ -1,5 +1,5 @@
-import { runStoreConformance } from '../src/store/conformance.js';
-import { MemoryStore } from '../src/store/memory-store.js';
+import { MemoryStore } from '@locallightchat/relay';
+import { runStoreConformance } from '@locallightchat/relay/conformance';
 
 runStoreConformance('memory', async () => {
   const store = new MemoryStore();

@@ -14,7 +14,7 @@ import { startNats, startRedis, type RunningServer } from '@locallightchat/test-
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack } from '@locallightchat/test-support/stack';
 import { startEmbeddedStack, type EmbeddedStack } from '@locallightchat/stack';
-import { RedisStore } from '../src/store/redis-store.js';
+import { RedisStore } from '@locallightchat/relay';
 
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '@locallightchat/protocol';
 import { startRedis, type RunningServer } from '@locallightchat/test-support';
-import { runStoreConformance } from '../src/store/conformance.js';
-import { RedisStore } from '../src/store/redis-store.js';
-import { StoreUnavailableError, type Store } from '../src/store/store.js';
+import { RedisStore, StoreUnavailableError, type Store } from '@locallightchat/relay';
+import { runStoreConformance } from '@locallightchat/relay/conformance';
 
 runStoreConformance('Redis', async () => {
   const server = await startRedis();

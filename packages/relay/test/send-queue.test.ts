@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeServerFrame, encodeFrame, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
-import { SendQueue, type SocketSink } from '../src/ws/send-queue.js';
+import { SendQueue, type SocketSink } from '@locallightchat/relay/internal';
 
 /** A socket whose buffer fills as we write and empties when the test says the client read. */
 class FakeSocket implements SocketSink {

@@ -1,10 +1,12 @@
 /**
  * The SSE-down / POST-up endpoints over real HTTP against the embedded stack: the handshake and a streamed
  * answer, the connection metric, and bad input (unknown stream, invalid frames, bad tokens) answered clearly.
+ * Then what both transports share: one admission (origin, drain) and one handshake timeout.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CloseCode,
   PROTOCOL_VERSION,
   decodeServerFrameJson,
   encodeFrameJson,
@@ -12,6 +14,7 @@ import {
   type ClientFrame,
   type ServerFrame,
 } from '@locallightchat/protocol';
+import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
 
 let stack: TestStack;
@@ -181,5 +184,44 @@ describe('relay: SSE endpoints', () => {
     const refused = await fetch(`${stack.httpUrl}/sse?token=not.a.jwt`);
     assert.equal(refused.status, 401);
     assert.match(((await refused.json()) as { error: string }).error, /./);
+  });
+});
+
+describe('relay: one admission and one handshake for both transports', () => {
+  let guarded: TestStack;
+  before(async () => {
+    guarded = await startTestStack({ relay: { allowedOrigins: ['https://chat.example'], helloTimeoutMs: 600 } });
+  });
+  after(async () => guarded.close());
+
+  it('refuses a foreign origin on both transports (403) before looking at credentials', async () => {
+    await assert.rejects(
+      ProtocolClient.open(guarded.wsUrl, { headers: { origin: 'https://evil.example' } }),
+      /upgrade refused: 403/,
+    );
+    const allowed = await ProtocolClient.open(guarded.wsUrl, { headers: { origin: 'https://chat.example' } });
+    await allowed.close();
+    const refused = await fetch(`${guarded.httpUrl}/sse?token=not.a.jwt`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+    assert.deepEqual(await refused.json(), { error: 'origin not allowed' });
+  });
+
+  it('closes an event stream that never says hello, as it closes a socket (4001, handshake timeout)', async () => {
+    const stream = await EventStream.open(`${guarded.httpUrl}/sse`);
+    const closed = await stream.until(() => stream.events.find((e) => e.event === 'close'), 'the close event');
+    assert.deepEqual(JSON.parse(closed.data), { code: CloseCode.Unauthorized, reason: 'handshake timeout' });
+    assert.ok(stream.frames().some((f) => f.type === 'error' && f.code === 'unauthorized'));
+  });
+
+  it('refuses a stream asked for on a kept-alive HTTP connection once the relay drains (503)', async () => {
+    // The drain closes the listener, so only a connection opened before it can still ask.
+    assert.equal((await fetch(`${guarded.httpUrl}/healthz`)).status, 200);
+    await guarded.stack.relay.drain();
+    const refused = await fetch(`${guarded.httpUrl}/sse`);
+    assert.equal(refused.status, 503);
+    assert.deepEqual(await refused.json(), { error: 'draining' });
   });
 });

@@ -10,6 +10,12 @@ export interface Reply {
   body?: string | Uint8Array;
 }
 
+/** Headers that let a page on another origin call the relay's JSON endpoints (SSE, dev tokens). */
+export const CORS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'content-type',
+};
+
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   204: 'No Content',

@@ -1,23 +1,21 @@
 /**
- * One client connection: its identity, its outbound queue, the conversations it holds and, per stream, the
- * last seq it was sent — so that each token batch reaches each socket once and in order, whether it comes live
- * from the broker or from a resume.
+ * One client connection, whatever its transport: its identity and the deadlines that come with it (the hello
+ * timeout, the token's expiry), its outbound queue, the conversations it holds and the streams it follows
+ * (stream-cursors.ts: each token batch reaches the socket once and in order, live or from a resume).
+ *
+ * Transports open connections through the registry's one accept path (connection-registry.ts), tell them when
+ * their socket drained or closed, and hand client frames to the dispatcher (dispatcher.ts), whose handlers act
+ * on the connection through its methods; everything else about a connection's life happens here.
  */
 import type { ConversationEvent } from '@locallightchat/broker';
-import {
-  classifyBatch,
-  CloseCode,
-  encodeFrame,
-  newId,
-  type ErrorCode,
-  type ServerFrame,
-} from '@locallightchat/protocol';
+import { CloseCode, encodeFrame, newId, type ErrorCode, type ServerFrame } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/conversation-hub.js';
-import { saveSession } from './session-memory.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
+import type { SessionRecord } from '../store/store.js';
 import { SendQueue, type SendQueueEvents, type SocketSink } from './send-queue.js';
+import { StreamCursors } from './stream-cursors.js';
 
 /** What a connection needs from its socket. */
 export interface SocketHandle extends SocketSink {
@@ -25,7 +23,11 @@ export interface SocketHandle extends SocketSink {
   end(code: number, reason: string): void;
 }
 
-type StreamAttachment = { sentSeq: number; replayBuffer?: [ConversationEvent, Uint8Array][] };
+/** Where connections come from and go back to (the relay's registry). */
+export interface ConnectionOwner {
+  /** The connection closed: forget it. */
+  released(conn: Connection): void;
+}
 
 const SETTLED: Promise<unknown> = Promise.resolve();
 /** `maxBadFramesPerMinute` counts the bad frames of this sliding window. */
@@ -33,23 +35,23 @@ const BAD_FRAME_WINDOW_MS = 60_000;
 
 /**
  * Memory per idle connection is the relay's scaling budget (~20k sockets per process), so everything a socket
- * may never need — sets, maps, timers, the bad-frame log — is created on first use, the send queue's callbacks
+ * may never need — sets, maps, the bad-frame log — is created on first use, the send queue's callbacks
  * are this object's methods rather than closures, and deadlines (hello, token expiry) are plain numbers that
  * one relay-wide sweep checks (see {@link Connection.checkDeadlines}) instead of timers per socket.
  */
 export class Connection implements HubMember, SendQueueEvents {
   readonly sessionId = newId('sess_');
-  principal?: Principal;
-  /** Deadlines in ms since the epoch, checked by the relay's sweep. */
-  helloDeadline?: number;
-  authWarnAt?: number;
-  authExpiresAt?: number;
+  private currentPrincipal?: Principal;
+  /** Deadlines in ms since the epoch, checked by the relay's sweep (see {@link Connection.checkDeadlines}). */
+  private helloDeadline?: number;
+  private authWarnAt?: number;
+  private authExpiresAt?: number;
+  /** Conversations joined on the hub. */
   private conversationSet?: Set<string>;
   /** Streams this socket follows, with the last seq written to it. */
-  private streamMap?: Map<string, StreamAttachment>;
+  private cursors?: StreamCursors;
   private readonly queue: SendQueue;
   private closed = false;
-  private timers?: Set<ReturnType<typeof setTimeout>>;
   // Per-connection frame-rate bucket.
   private tokens: number;
   private refilledAt = performance.now();
@@ -58,22 +60,24 @@ export class Connection implements HubMember, SendQueueEvents {
 
   constructor(
     private readonly socket: SocketHandle,
-    readonly ctx: RelayContext,
+    private readonly ctx: RelayContext,
+    private readonly owner: ConnectionOwner,
     /** Credentials verified at upgrade time, if the client sent them there. */
     readonly upgradePrincipal?: Principal,
   ) {
     const { config } = ctx;
     this.tokens = config.frameRateBurst;
     this.queue = new SendQueue(socket, ctx.sendQueueOptions, this);
+    // The handshake starts now: `hello` must come within the timeout, whatever the transport.
+    this.helloDeadline = Date.now() + config.helloTimeoutMs;
   }
 
-  /** Conversations joined on the hub. */
-  get conversations(): Set<string> {
+  private get conversations(): Set<string> {
     return (this.conversationSet ??= new Set());
   }
 
-  private get streams(): Map<string, StreamAttachment> {
-    return (this.streamMap ??= new Map());
+  private get streams(): StreamCursors {
+    return (this.cursors ??= new StreamCursors());
   }
 
   // ───────────── SendQueueEvents ─────────────
@@ -97,15 +101,45 @@ export class Connection implements HubMember, SendQueueEvents {
     setImmediate(() => this.close(CloseCode.SlowConsumer, 'slow consumer: reconnect and resume'));
   }
 
+  // ───────────── identity and its deadlines ─────────────
+
+  /** Who this connection belongs to, once `hello` was accepted. */
+  get principal(): Principal | undefined {
+    return this.currentPrincipal;
+  }
+
+  get userId(): string | undefined {
+    return this.currentPrincipal?.userId;
+  }
+
+  /**
+   * Sets who this connection belongs to (at `hello`, and at each `auth` refresh) and the deadlines that come
+   * with the token: `auth-expiring` a lead time before it expires (at most half its remaining life), and the
+   * close when it expires unrefreshed. The hello deadline is met.
+   */
+  authenticate(principal: Principal): void {
+    this.currentPrincipal = principal;
+    this.helloDeadline = undefined;
+    const expiresAt = principal.expiresAt;
+    this.authExpiresAt = expiresAt;
+    this.authWarnAt = undefined;
+    if (expiresAt === undefined) return;
+    const lead = Math.min(this.ctx.config.authRefreshLeadMs, (expiresAt - Date.now()) / 2);
+    this.authWarnAt = expiresAt - Math.max(0, lead);
+  }
+
   /** Called about every quarter second by the relay: enforces the hello timeout and token expiry. */
   checkDeadlines(now: number): void {
     if (this.closed) return;
     if (this.helloDeadline !== undefined && now >= this.helloDeadline) {
       this.helloDeadline = undefined;
       if (!this.principal) {
-        this.error('unauthorized', 'no hello within the handshake timeout');
-        this.flushNow();
-        return this.close(CloseCode.Unauthorized, 'handshake timeout');
+        return this.fail(
+          'unauthorized',
+          'no hello within the handshake timeout',
+          CloseCode.Unauthorized,
+          'handshake timeout',
+        );
       }
     }
     if (this.authWarnAt !== undefined && now >= this.authWarnAt && this.authExpiresAt !== undefined) {
@@ -114,18 +148,14 @@ export class Connection implements HubMember, SendQueueEvents {
     }
     if (this.authExpiresAt !== undefined && now >= this.authExpiresAt) {
       this.authExpiresAt = undefined;
-      this.error('token-expired', 'the token expired and was not refreshed');
-      this.flushNow();
-      this.close(CloseCode.Unauthorized, 'token expired');
+      this.fail('token-expired', 'the token expired and was not refreshed', CloseCode.Unauthorized, 'token expired');
     }
   }
 
+  // ───────────── replies ─────────────
+
   get isOpen(): boolean {
     return !this.closed;
-  }
-
-  get userId(): string | undefined {
-    return this.principal?.userId;
   }
 
   /** Sends a reply or notice. */
@@ -141,6 +171,15 @@ export class Connection implements HubMember, SendQueueEvents {
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
     this.send(frame);
   }
+
+  /** Refuses the client for good: an error frame it will see (queued frames are written first), then the close. */
+  fail(code: ErrorCode, message: string, closeCode: number, reason: string): void {
+    this.error(code, message);
+    this.flushNow();
+    this.close(closeCode, reason);
+  }
+
+  // ───────────── incoming frames ─────────────
 
   /** Runs `task` after every task queued before it on this connection; returns its outcome. */
   serially<T>(task: () => Promise<T>): Promise<T> {
@@ -168,13 +207,41 @@ export class Connection implements HubMember, SendQueueEvents {
     return this.badFrames.length > this.ctx.config.maxBadFramesPerMinute;
   }
 
+  // ───────────── conversations ─────────────
+
+  /**
+   * Joins a conversation on the hub (once; resolves when the hub loaded its retained events) and remembers it
+   * in the session, so a reconnect restores it.
+   */
+  async join(conversationId: string): Promise<void> {
+    if (this.conversations.has(conversationId)) return;
+    this.conversations.add(conversationId);
+    this.rememberSession();
+    await this.ctx.hub.join(conversationId, this);
+  }
+
+  /** Leaves a conversation (its streams stop reaching this socket once the hub lets it go). */
+  leave(conversationId: string): void {
+    if (!this.conversationSet?.delete(conversationId)) return;
+    this.rememberSession();
+    this.ctx.hub.leave(conversationId, this);
+  }
+
+  private rememberSession(): void {
+    const record = this.sessionRecord();
+    if (record) this.ctx.sessions.saveSoon(record);
+  }
+
+  private sessionRecord(): SessionRecord | undefined {
+    const userId = this.userId;
+    return userId ? { sessionId: this.sessionId, userId, conversations: [...this.conversations] } : undefined;
+  }
+
   // ───────────── stream delivery ─────────────
 
   /** Follows a stream from `afterSeq` (0 = from its start). */
   attach(streamId: string, afterSeq: number): void {
-    const current = this.streams.get(streamId);
-    if (current) current.sentSeq = Math.min(current.sentSeq, afterSeq);
-    else this.streams.set(streamId, { sentSeq: afterSeq });
+    this.streams.follow(streamId, afterSeq);
   }
 
   /**
@@ -182,16 +249,12 @@ export class Connection implements HubMember, SendQueueEvents {
    * its events, through the same seq rule, so the socket sees one ordered, duplicate-free sequence.
    */
   async replay(streamId: string, fromSeq: number, load: () => Promise<StreamEvent[]>): Promise<number> {
-    this.attach(streamId, Math.max(0, fromSeq - 1));
-    const attachment = this.streams.get(streamId)!;
-    attachment.sentSeq = Math.max(0, fromSeq - 1);
-    attachment.replayBuffer = [];
+    const endReplay = this.streams.startReplay(streamId, fromSeq);
     let events: StreamEvent[] = [];
     try {
       events = await load();
     } finally {
-      const held = attachment.replayBuffer ?? [];
-      attachment.replayBuffer = undefined;
+      const held = endReplay();
       for (const e of events) this.forward(e, encodeFrame(e), undefined);
       for (const [e, bytes] of held) this.forward(e, bytes, undefined);
     }
@@ -200,66 +263,19 @@ export class Connection implements HubMember, SendQueueEvents {
 
   /** HubMember: a conversation event for this socket. */
   deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void {
-    if (this.closed) return;
-    if (event.type !== 'message') {
-      const attachment = this.streams.get(event.streamId);
-      if (attachment?.replayBuffer) {
-        attachment.replayBuffer.push([event, bytes.slice()]);
-        return;
-      }
-    }
+    if (this.closed || this.streams.holdDuringReplay(event, bytes)) return;
     this.forward(event, bytes, receivedAt);
   }
 
-  /** The seq rule: each batch once, in order; streams the socket does not follow are not sent. */
+  /** Each batch once, in order (see stream-cursors.ts); streams the socket does not follow are not sent. */
   private forward(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void {
-    if (this.closed) return;
-    switch (event.type) {
-      case 'message':
-        break;
-      case 'stream-start':
-      case 'queued': {
-        // A new stream in a conversation this socket holds: follow it from the start.
-        const a = this.streams.get(event.streamId);
-        if (!a) this.streams.set(event.streamId, { sentSeq: 0 });
-        else if (a.sentSeq > 0) return; // already past the start (a replay sent it)
-        break;
-      }
-      case 'token': {
-        const a = this.streams.get(event.streamId);
-        if (!a || classifyBatch(a.sentSeq, event) === 'old') return;
-        // A gap (this node missed batches) is forwarded too: the client sees it and resumes from its seq.
-        a.sentSeq = event.seq;
-        break;
-      }
-      case 'stream-end': {
-        const a = this.streams.get(event.streamId);
-        if (!a) return;
-        this.streams.delete(event.streamId);
-        break;
-      }
-    }
+    if (this.closed || !this.streams.admit(event)) return;
     this.queue.event(event, bytes, receivedAt);
   }
 
   // ───────────── lifecycle ─────────────
 
-  /** A timer tied to this connection (cleared on close). */
-  setTimer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
-      this.timers?.delete(timer);
-      if (!this.closed) fn();
-    }, ms);
-    (this.timers ??= new Set()).add(timer);
-    return timer;
-  }
-
-  clearTimer(timer: ReturnType<typeof setTimeout> | undefined): void {
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.timers?.delete(timer);
-  }
-
+  /** The socket can take more: the transport calls this when its buffer drained. */
   drained(): void {
     this.queue.drained();
   }
@@ -281,20 +297,22 @@ export class Connection implements HubMember, SendQueueEvents {
     this.onClosed();
   }
 
-  /** The socket is gone (either side closed it): release everything. */
+  /** The socket is gone (either side closed it; the transport calls this): release everything. */
   onClosed(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
-    for (const t of this.timers ?? []) clearTimeout(t);
-    this.timers = undefined;
     const conversations = this.conversationSet;
-    if (conversations?.size) {
+    const record = conversations?.size ? this.sessionRecord() : undefined;
+    if (record) {
       // The TTL of the session counts from now: a reconnect within it restores these conversations.
-      void saveSession(this, [...conversations]);
-      for (const conversationId of conversations) this.ctx.hub.leave(conversationId, this);
+      void this.ctx.sessions.save(record);
+    } else {
+      this.ctx.sessions.cancel(this.sessionId);
     }
+    for (const conversationId of conversations ?? []) this.ctx.hub.leave(conversationId, this);
     this.conversationSet = undefined;
-    this.streamMap = undefined;
+    this.cursors = undefined;
+    this.owner.released(this);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The fallback transport for networks that block WebSockets: server frames go down a Server-Sent Events
  * stream, client frames go up in HTTP POSTs. Behind both sits the same {@link Connection} as behind a socket
- * — same handshake (`hello` with a token), same send queue, seq rule, resume and limits — so the protocol's
- * semantics do not depend on the transport.
+ * — same accept path, handshake (`hello` with a token), send queue, seq rule, resume and limits — so the
+ * protocol's semantics do not depend on the transport.
  *
  *   GET  /sse                 opens a stream (optionally `?token=`, verified first like a WebSocket upgrade).
  *                             First event `session` with `{"sid": "…"}`; then one `message` event per server
@@ -16,16 +16,26 @@
  */
 import { CloseCode, decodeServerFrame, encodeFrameJson, newId, type FrameLimits } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
+import type { Connection, SocketHandle } from '../connection/connection.js';
+import type { ConnectionRegistry } from '../connection/connection-registry.js';
+import type { FrameDispatcher } from '../connection/dispatcher.js';
 import type { RelayContext } from '../context.js';
-import type { HttpResponse, TemplatedApp } from '../uws.js';
-import { Connection, type SocketHandle } from '../ws/connection.js';
-import { onSocketMessage } from '../ws/dispatcher.js';
-import { json, readBody, writeReply } from './respond.js';
+import { CORS, json, readBody, writeReply } from '../http/respond.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
+import { openWhenVerified, refusalOf } from './admission.js';
 
-const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+const STREAM_HEADERS = {
+  ...CORS,
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-store',
+  'x-accel-buffering': 'no',
+};
 /** Frames the relay itself wrote: generous limits, the validation only guards the re-encoding. */
 const OWN_FRAMES: FrameLimits = { maxFrameBytes: Number.MAX_SAFE_INTEGER, maxTextChars: Number.MAX_SAFE_INTEGER };
-const SWEEP_MS = 1000;
+/** How often idle streams are looked for. */
+const IDLE_SWEEP_MS = 1000;
+/** A POST body holds a few frames: it is bounded like a handful of the largest frames. */
+const FRAMES_PER_BODY = 8;
 
 /** One event stream, seen by its {@link Connection} as a socket. */
 class SseSocket implements SocketHandle {
@@ -93,75 +103,66 @@ export interface SseEndpoints {
 export function registerSse(
   app: TemplatedApp,
   ctx: RelayContext,
-  connections: Set<Connection>,
-  limits: FrameLimits,
-  state: { draining: boolean },
+  connections: ConnectionRegistry,
+  dispatcher: FrameDispatcher,
 ): SseEndpoints {
-  const { config, metrics, auth } = ctx;
-  const streams = new Map<string, SseSocket>();
+  return new SseTransport(app, ctx, connections, dispatcher);
+}
 
-  const forget = (socket: SseSocket) => {
-    streams.delete(socket.sid);
-    const conn = socket.conn;
-    if (!conn) return;
-    conn.onClosed();
-    if (connections.delete(conn)) metrics.connections.dec();
-  };
+class SseTransport implements SseEndpoints {
+  private readonly streams = new Map<string, SseSocket>();
+  private readonly sweep: ReturnType<typeof setInterval>;
 
-  const open = (res: HttpResponse, principal: Principal | undefined) => {
+  constructor(
+    app: TemplatedApp,
+    private readonly ctx: RelayContext,
+    private readonly connections: ConnectionRegistry,
+    private readonly dispatcher: FrameDispatcher,
+  ) {
+    app.get('/sse', (res, req) => this.onStreamRequest(res, req));
+    app.options('/sse/frames', (res) =>
+      writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
+    );
+    app.post('/sse/frames', (res, req) => this.onFramesRequest(res, req));
+    this.sweep = setInterval(() => this.closeIdle(), IDLE_SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  stop(): void {
+    clearInterval(this.sweep);
+  }
+
+  /** GET /sse: refusals as for a WebSocket upgrade (JSON, with CORS), then the stream. */
+  private onStreamRequest(res: HttpResponse, req: HttpRequest): void {
+    const refusal = refusalOf(this.ctx, req.getHeader('origin'));
+    if (refusal) return writeReply(res, json(refusal.status, { error: refusal.error }, CORS));
+    const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
+    openWhenVerified(res, this.ctx, token, (principal) => this.openStream(res, principal), CORS);
+  }
+
+  private openStream(res: HttpResponse, principal: Principal | undefined): void {
     const sid = newId('sse_');
-    const socket = new SseSocket(sid, res, forget);
+    const socket = new SseSocket(sid, res, (gone) => this.forget(gone));
     res.onWritable(() => socket.writable());
     res.onAborted(() => socket.gone());
     res.writeStatus('200 OK');
-    for (const [k, v] of Object.entries({
-      ...CORS,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-    })) {
-      res.writeHeader(k, v);
-    }
+    for (const [k, v] of Object.entries(STREAM_HEADERS)) res.writeHeader(k, v);
     res.write(`event: session\ndata: ${JSON.stringify({ sid })}\n\n`);
-    const conn = new Connection(socket, ctx, principal);
-    socket.conn = conn;
-    streams.set(sid, socket);
-    connections.add(conn);
-    metrics.connections.inc();
-    metrics.connectionsTotal.inc();
-    conn.helloDeadline = Date.now() + config.helloTimeoutMs;
-  };
+    socket.conn = this.connections.accept(socket, principal);
+    this.streams.set(sid, socket);
+  }
 
-  app.get('/sse', (res, req) => {
-    if (state.draining) return writeReply(res, json(503, { error: 'draining' }, CORS));
-    const origin = req.getHeader('origin');
-    if (config.allowedOrigins && origin && !config.allowedOrigins.includes(origin)) {
-      return writeReply(res, json(403, { error: 'origin not allowed' }, CORS));
-    }
-    const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
-    if (!token) return open(res, undefined);
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    auth.verify(token).then(
-      (principal) => {
-        if (!aborted) res.cork(() => open(res, principal));
-      },
-      (error: unknown) => {
-        metrics.errors.inc({ code: 'unauthorized' });
-        if (!aborted)
-          res.cork(() =>
-            writeReply(res, json(401, { error: error instanceof Error ? error.message : 'unauthorized' }, CORS)),
-          );
-      },
-    );
-  });
+  private forget(socket: SseSocket): void {
+    this.streams.delete(socket.sid);
+    socket.conn?.onClosed();
+  }
 
-  app.options('/sse/frames', (res) =>
-    writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
-  );
-  app.post('/sse/frames', (res, req) => {
+  /** POST /sse/frames: the body's frames go to the stream's connection, in order. */
+  private onFramesRequest(res: HttpResponse, req: HttpRequest): void {
     const sid = new URLSearchParams(req.getQuery() ?? '').get('sid') ?? '';
     let aborted = false;
     res.onAborted(() => {
@@ -171,46 +172,34 @@ export function registerSse(
       if (!aborted)
         res.cork(() => writeReply(res, body === undefined ? { status, headers: CORS } : json(status, body, CORS)));
     };
-    // A body holds a few frames; bound it like a handful of the largest frames.
-    void readBody(res, config.maxFrameBytes * 8).then((body) => {
-      const socket = streams.get(sid);
-      if (!socket?.conn) return reply(404, { error: 'unknown or closed event stream: open /sse again' });
-      if (body === undefined)
-        return reply(aborted ? 400 : 413, { error: `the body exceeds ${config.maxFrameBytes * 8} bytes` });
+    const limit = this.ctx.config.maxFrameBytes * FRAMES_PER_BODY;
+    void readBody(res, limit).then((body) => {
+      const socket = this.streams.get(sid);
+      const conn = socket?.conn;
+      if (!socket || !conn) return reply(404, { error: 'unknown or closed event stream: open /sse again' });
+      if (body === undefined) return reply(aborted ? 400 : 413, { error: `the body exceeds ${limit} bytes` });
       socket.lastActivity = Date.now();
-      const text = Buffer.from(body).toString('utf8');
-      // Each line is one frame, handled exactly as a text frame on a socket (validation, rate limit, order).
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        const bytes = Buffer.from(line, 'utf8');
-        onSocketMessage(
-          socket.conn,
-          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-          false,
-          limits,
-        );
-        if (!socket.conn.isOpen) break;
-      }
+      this.receiveLines(conn, Buffer.from(body).toString('utf8'));
       reply(204);
     });
-  });
+  }
 
-  const sweep = setInterval(() => {
-    const idleAfter = config.heartbeatMs * 2 + SWEEP_MS;
+  /** Each line is one frame, handled exactly as a text frame on a socket (validation, rate limit, order). */
+  private receiveLines(conn: Connection, text: string): void {
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      const bytes = Buffer.from(line, 'utf8');
+      this.dispatcher.receive(conn, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), false);
+      if (!conn.isOpen) break;
+    }
+  }
+
+  private closeIdle(): void {
+    const idleAfter = this.ctx.config.heartbeatMs * 2 + IDLE_SWEEP_MS;
     const now = Date.now();
-    for (const socket of streams.values()) {
+    for (const socket of this.streams.values()) {
       if (now - socket.lastActivity > idleAfter)
         socket.conn?.close(CloseCode.GoingAway, 'no traffic for two heartbeat intervals');
     }
-  }, SWEEP_MS);
-  sweep.unref();
-
-  return {
-    get size() {
-      return streams.size;
-    },
-    stop() {
-      clearInterval(sweep);
-    },
-  };
+  }
 }

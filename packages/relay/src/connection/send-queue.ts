@@ -17,8 +17,9 @@
  */
 import { encodeFrame, firstSeqOf, followsBatch, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
 import { withDefaults } from '../options.js';
+import { Fifo } from './fifo.js';
 
-/** What the queue needs from a socket (implemented over a uWS WebSocket; a fake in unit tests). */
+/** What the queue needs from a socket (a uWS WebSocket or an SSE response; a fake in unit tests). */
 export interface SocketSink {
   /** 1 = sent, 0 = sent but buffered (backpressure), 2 = dropped (must not happen: we stay below the limit). */
   send(bytes: Uint8Array): number;
@@ -77,37 +78,7 @@ const enum Lane {
   Stream = 2,
 }
 
-/** A FIFO with O(1) shift (head index), compacted when half consumed. */
-/** A queue; its array is released when it empties (an idle socket's queue then costs one small object). */
-class Fifo<T> {
-  private items: T[] | undefined;
-  private head = 0;
-  get length(): number {
-    return this.items ? this.items.length - this.head : 0;
-  }
-  push(item: T): void {
-    (this.items ??= []).push(item);
-  }
-  peek(): T | undefined {
-    return this.items?.[this.head];
-  }
-  shift(): T | undefined {
-    const items = this.items;
-    if (!items) return undefined;
-    const item = items[this.head];
-    if (item === undefined) return undefined;
-    items[this.head++] = undefined as T;
-    if (this.head === items.length) {
-      this.items = undefined;
-      this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > items.length) {
-      this.items = items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
-
+/** The outbound queue of one connection (see the module comment). */
 export class SendQueue {
   private readonly lanes = [new Fifo<Entry>(), new Fifo<Entry>(), new Fifo<Entry>()] as const;
   /**

@@ -1,0 +1,65 @@
+/**
+ * The open connections of one relay, whatever their transport: the one accept path (both transports open their
+ * connections here, so counting and deadlines cannot differ between them), the sweep that enforces every
+ * connection's deadlines, and the relay-wide notices and closes of a drain or shutdown.
+ */
+import type { ServerFrame } from '@locallightchat/protocol';
+import type { Principal } from '../auth/authenticator.js';
+import type { RelayContext } from '../context.js';
+import { Connection, type ConnectionOwner, type SocketHandle } from './connection.js';
+
+/** How often every connection's deadlines are checked: one sweep instead of timers per socket. */
+const DEADLINE_SWEEP_MS = 250;
+
+export class ConnectionRegistry implements ConnectionOwner {
+  private readonly open = new Set<Connection>();
+  private readonly sweep: ReturnType<typeof setInterval>;
+
+  constructor(private readonly ctx: RelayContext) {
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const conn of this.open) conn.checkDeadlines(now);
+    }, DEADLINE_SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  /** Open connections. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Opens a connection on a transport's socket; `principal` when the transport verified a token before opening
+   * (the client still sends `hello`, within the handshake timeout that starts now).
+   */
+  accept(socket: SocketHandle, principal?: Principal): Connection {
+    const conn = new Connection(socket, this.ctx, this, principal);
+    this.open.add(conn);
+    this.ctx.metrics.connections.inc();
+    this.ctx.metrics.connectionsTotal.inc();
+    return conn;
+  }
+
+  /** ConnectionOwner: called by a connection once it closed. */
+  released(conn: Connection): void {
+    if (this.open.delete(conn)) this.ctx.metrics.connections.dec();
+  }
+
+  /** Sends a notice to every connection (a new frame each, e.g. for a per-connection reconnect hint). */
+  notifyAll(frame: () => ServerFrame): void {
+    for (const conn of this.open) conn.send(frame());
+  }
+
+  /** Closes every connection; with `flush`, what each has queued is written first. */
+  closeAll(code: number, reason: string, { flush = false }: { flush?: boolean } = {}): void {
+    for (const conn of [...this.open]) {
+      if (flush) conn.flushNow();
+      conn.close(code, reason);
+    }
+  }
+
+  /** Stops the deadline sweep (the relay is shutting down). */
+  stop(): void {
+    clearInterval(this.sweep);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Conversation frames: send, subscribe/unsubscribe, resume, stop, history (and the re-join of a restored
+ * session's conversations).
+ *
+ * Accepting a message is a sequence of idempotent steps keyed by ids derived from (user, clientMessageId):
+ * store the user message → hand the request to the broker → mark it handed over → acknowledge. A retry at any
+ * point (outbox retry, relay crash, another node) repeats only what had not happened yet.
+ */
+import { BrokerUnavailableError, type GenerationRequest } from '@locallightchat/broker';
+import type {
+  ChatMessage,
+  HistoryFrame,
+  ResumeFrame,
+  SendFrame,
+  StopFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from '@locallightchat/protocol';
+import { tokenAllows } from '../auth/authenticator.js';
+import type { RelayContext } from '../context.js';
+import { generationRequest } from '../conversations/generation-request.js';
+import { idsForSend } from '../conversations/ids.js';
+import { estimatePromptTokens } from '../limits/token-bucket.js';
+import type { Connection } from './connection.js';
+
+/** Messages in a history page when the client names no `limit`. */
+const DEFAULT_HISTORY_LIMIT = 50;
+
+export class ConversationHandlers {
+  constructor(private readonly ctx: RelayContext) {}
+
+  async send(conn: Connection, frame: SendFrame): Promise<void> {
+    const { ctx } = this;
+    const { config } = ctx;
+    const ref = frame.clientMessageId;
+    if (ctx.draining)
+      return conn.error('broker-unavailable', 'this relay is draining; reconnect and send again', ref, 1000);
+    if (frame.text.length > config.maxTextChars) {
+      return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
+    }
+    if (frame.text.trim().length === 0) return conn.error('bad-frame', 'the message is empty', ref);
+    if (!(await this.authorize(conn, frame.conversationId))) return;
+
+    const userId = conn.userId!;
+    const ids = idsForSend(userId, frame.clientMessageId);
+    const { messageId, streamId } = ids;
+    if (frame.replaceFrom !== undefined && frame.replaceFrom !== messageId) {
+      await ctx.store.truncateFrom(frame.conversationId, frame.replaceFrom);
+    }
+    const message: ChatMessage = {
+      id: messageId,
+      role: 'user',
+      text: frame.text,
+      createdAt: Date.now(),
+      clientMessageId: frame.clientMessageId,
+    };
+    const { inserted, submitted } = await ctx.store.appendMessage(frame.conversationId, message);
+
+    // Follow the answer before it can start, so the socket sees the stream from its first frame. A retried
+    // message's stream may be running or over: the client resumes it (from its ack) instead.
+    await conn.join(frame.conversationId);
+    if (inserted) conn.attach(streamId, 0);
+
+    if (!submitted) {
+      const page = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
+      const request = generationRequest(config, page.messages, frame, ids, userId);
+      const reserved = await this.reserveBudget(conn, request, ref);
+      if (reserved === undefined) return;
+      try {
+        await ctx.broker.submit(request);
+      } catch (error) {
+        const unavailable = error instanceof BrokerUnavailableError || ctx.broker.status !== 'connected';
+        ctx.log.warn(`could not submit ${frame.clientMessageId}`, error);
+        this.refundNow(userId, reserved);
+        // Nothing is lost: the message is stored unsubmitted, and the client's retry submits it.
+        return conn.error(
+          unavailable ? 'broker-unavailable' : 'internal',
+          'the message could not be queued; it will be retried',
+          ref,
+          2000,
+        );
+      }
+      if (reserved > 0 && config.tokenBudget)
+        ctx.hub.reservations.track(streamId, userId, reserved, config.tokenBudget);
+      await ctx.store.markSubmitted(frame.conversationId, messageId);
+      ctx.metrics.messagesAccepted.inc();
+    }
+    if (inserted) {
+      // Other tabs of this user (on any node) see the new message; the sender recognises its own by clientMessageId.
+      await ctx.broker
+        .publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message })
+        .catch((error) => {
+          ctx.log.warn(`could not publish the echo of ${messageId}`, error);
+        });
+    }
+    conn.send({
+      type: 'ack',
+      clientMessageId: frame.clientMessageId,
+      conversationId: frame.conversationId,
+      messageId,
+      streamId,
+      duplicate: !inserted,
+    });
+  }
+
+  async subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
+    if (!(await this.authorize(conn, frame.conversationId))) return;
+    await conn.join(frame.conversationId);
+    conn.send({
+      type: 'subscribed',
+      conversationId: frame.conversationId,
+      streams: this.ctx.hub.streamStates(frame.conversationId),
+    });
+  }
+
+  unsubscribe(conn: Connection, frame: UnsubscribeFrame): void {
+    conn.leave(frame.conversationId);
+  }
+
+  async resume(conn: Connection, frame: ResumeFrame): Promise<void> {
+    if (!(await this.authorize(conn, frame.conversationId))) return;
+    await conn.join(frame.conversationId);
+    this.ctx.metrics.reconnects.inc();
+    let source = 'none';
+    const count = await conn.replay(frame.streamId, frame.fromSeq, async () => {
+      const result = await this.ctx.hub.resume(frame.conversationId, frame.streamId, frame.fromSeq);
+      source = result.source;
+      return result.events;
+    });
+    if (count === 0 && source === 'none') {
+      conn.error(
+        'resume-unavailable',
+        'that stream is no longer retained; load the conversation history instead',
+        frame.streamId,
+      );
+    }
+  }
+
+  async stop(conn: Connection, frame: StopFrame): Promise<void> {
+    if (!(await this.authorize(conn, frame.conversationId))) return;
+    try {
+      await this.ctx.broker.cancel(frame.streamId);
+    } catch (error) {
+      this.ctx.log.warn(`could not cancel ${frame.streamId}`, error);
+      conn.error('broker-unavailable', 'the stop could not be delivered; try again', frame.streamId, 1000);
+    }
+  }
+
+  async history(conn: Connection, frame: HistoryFrame): Promise<void> {
+    if (!(await this.authorize(conn, frame.conversationId))) return;
+    const page = await this.ctx.store.listMessages(frame.conversationId, {
+      before: frame.before,
+      limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
+    });
+    // A page must fit well inside the socket's send bound (else one history request would close a healthy
+    // socket as a slow consumer): drop the oldest messages beyond a quarter of it; the cursor lets the client
+    // page on.
+    let budget = this.ctx.config.sendHardLimitBytes / 4;
+    let keepFrom = page.messages.length;
+    while (keepFrom > 0) {
+      const m = page.messages[keepFrom - 1]!;
+      const size = 256 + (m.text.length + (m.reasoning?.length ?? 0)) * 3;
+      if (size > budget && keepFrom < page.messages.length) break;
+      budget -= size;
+      keepFrom--;
+    }
+    const messages = page.messages.slice(keepFrom);
+    const cursor = keepFrom > 0 ? messages[0]!.id : page.cursor;
+    conn.send({ type: 'history-page', conversationId: frame.conversationId, messages, ...(cursor ? { cursor } : {}) });
+  }
+
+  /**
+   * Re-joins conversations of a restored session that the user still owns, silently skipping the rest (the
+   * client re-subscribes what it misses). Returns the ids joined.
+   */
+  async rejoin(conn: Connection, conversationIds: readonly string[]): Promise<string[]> {
+    const userId = conn.userId!;
+    const joined: string[] = [];
+    for (const conversationId of conversationIds) {
+      try {
+        if ((await this.ctx.store.claimConversation(conversationId, userId)) !== userId) continue;
+        await conn.join(conversationId);
+        joined.push(conversationId);
+      } catch (error) {
+        this.ctx.log.debug(
+          `could not restore ${conversationId}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    return joined;
+  }
+
+  /** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
+  private async authorize(conn: Connection, conversationId: string): Promise<boolean> {
+    const principal = conn.principal!;
+    if (!tokenAllows(principal, conversationId)) {
+      conn.error('forbidden', 'this token does not allow that conversation', conversationId);
+      return false;
+    }
+    const owner = await this.ctx.store.claimConversation(conversationId, principal.userId);
+    if (owner !== principal.userId) {
+      conn.error('forbidden', 'that conversation belongs to another user', conversationId);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Reserves prompt + max_tokens from the user's budget. Returns the amount reserved (0 when unmetered), or
+   * undefined after telling the client why not. The message stays stored, so a retry after `retryAfterMs`
+   * sends it.
+   */
+  private async reserveBudget(conn: Connection, request: GenerationRequest, ref: string): Promise<number | undefined> {
+    const { config, store, log, metrics } = this.ctx;
+    const policy = config.tokenBudget;
+    if (!policy || policy.capacity <= 0) return 0;
+    const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
+    const amount = estimatePromptTokens(promptChars) + request.maxTokens;
+    let result;
+    try {
+      result = await store.reserveTokens(request.userId, amount, policy);
+    } catch (error) {
+      if (config.tokenBudgetFailOpen) {
+        metrics.budgetUnmetered.inc();
+        log.warn('token budget unavailable; letting the message through unmetered (tokenBudgetFailOpen)', error);
+        return 0;
+      }
+      conn.error('rate-limited', 'the token budget cannot be checked right now; retrying shortly', ref, 2000);
+      return undefined;
+    }
+    if (result.ok) return amount;
+    metrics.budgetRefusals.inc();
+    if (result.retryAfterMs === undefined) {
+      conn.error(
+        'rate-limited',
+        `this request needs ~${amount} tokens but the budget holds at most ${policy.capacity}: lower maxTokens or shorten the conversation`,
+        ref,
+      );
+    } else {
+      conn.error(
+        'rate-limited',
+        `token budget exhausted (${result.remaining} of ~${amount} needed); retry in ${Math.ceil(result.retryAfterMs / 1000)} s`,
+        ref,
+        result.retryAfterMs,
+      );
+    }
+    return undefined;
+  }
+
+  private refundNow(userId: string, amount: number): void {
+    const policy = this.ctx.config.tokenBudget;
+    if (amount <= 0 || !policy) return;
+    this.ctx.store
+      .refundTokens(userId, amount, policy)
+      .catch((error: unknown) => this.ctx.log.warn('could not refund a reservation', error));
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The relay's plain HTTP routes:
+ *
+ *   GET  /healthz         the process is up
+ *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
+ *   GET  /metrics         Prometheus
+ *   POST /auth/dev-token  dev mode only: mints a token for `{ "user": "…" }`
+ *   GET  /*               static files, when a directory is configured (else 404); other methods 405
+ *
+ * Registered after the WebSocket and SSE routes, so the catch-all routes come last.
+ */
+import type { RelayContext } from '../context.js';
+import type { HttpResponse, TemplatedApp } from '../uws.js';
+import { CORS, json, readBody, serveAsync, writeReply } from './respond.js';
+import { StaticFiles } from './static-files.js';
+
+/** A dev-token request is `{"user":"…"}`: a few bytes. */
+const DEV_TOKEN_BODY_LIMIT = 4096;
+
+export function registerHttpRoutes(app: TemplatedApp, ctx: RelayContext): void {
+  const { config, metrics, broker, store } = ctx;
+  app.get('/healthz', (res) => writeReply(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }));
+  app.get('/readyz', (res) => {
+    const checks = { broker: broker.status, store: store.status, draining: ctx.draining };
+    const ready = broker.status === 'connected' && store.status === 'connected' && !ctx.draining;
+    writeReply(res, json(ready ? 200 : 503, { ready, ...checks }));
+  });
+  app.get('/metrics', (res) => {
+    serveAsync(res, async () => ({
+      status: 200,
+      headers: { 'content-type': metrics.registry.contentType },
+      body: await metrics.registry.metrics(),
+    }));
+  });
+
+  app.options('/auth/dev-token', (res) =>
+    writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
+  );
+  app.post('/auth/dev-token', (res) => serveDevToken(res, ctx));
+
+  const files = config.staticDir ? new StaticFiles(config.staticDir) : undefined;
+  app.get('/*', (res, req) => {
+    if (!files) return writeReply(res, json(404, { error: 'not found' }));
+    const url = req.getUrl();
+    const etag = req.getHeader('if-none-match');
+    serveAsync(res, () => files.serve(url, etag));
+  });
+  app.any('/*', (res) => writeReply(res, json(405, { error: 'method not allowed' })));
+}
+
+/** POST /auth/dev-token: a token for the named user (or a random one), in dev mode only. */
+function serveDevToken(res: HttpResponse, { auth }: RelayContext): void {
+  if (!auth.isDev) return writeReply(res, json(404, { error: 'dev tokens are disabled (production mode)' }));
+  serveAsync(res, async () => {
+    const body = await readBody(res, DEV_TOKEN_BODY_LIMIT);
+    let user: unknown;
+    try {
+      user =
+        body && body.byteLength
+          ? (JSON.parse(Buffer.from(body).toString('utf8')) as { user?: unknown }).user
+          : undefined;
+    } catch {
+      return json(400, { error: 'body must be JSON: {"user":"name"}' }, CORS);
+    }
+    if (user !== undefined && (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user))) {
+      return json(400, { error: 'user must be 1-64 characters of letters, digits, _ . @ -' }, CORS);
+    }
+    const userId = user ?? `dev-${Math.random().toString(36).slice(2, 10)}`;
+    return json(200, { userId, ...(await auth.mintDevToken(userId)) }, CORS);
+  });
+}

@@ -1,0 +1,19 @@
+/**
+ * @locallightchat/relay/internal — parts behind the public entry that this repository's tests and benchmarks
+ * reach (the send queue on a fake socket, the HS256 fast path against jose, …). No stability promise: names and
+ * shapes here change with the relay. Applications use `@locallightchat/relay`.
+ */
+export {
+  SendQueue,
+  DEFAULT_SEND_QUEUE_OPTIONS,
+  resolveSendQueueOptions,
+  type SendQueueOptions,
+  type SendQueueEvents,
+  type SocketSink,
+} from './connection/send-queue.js';
+export { verifyHs256, type Hs256Outcome, type ClaimRules } from './auth/hs256.js';
+export { tokenAllows, resolveAuthConfig, type ResolvedAuthConfig } from './auth/authenticator.js';
+export { idsForSend, assistantMessageId, type MessageIds } from './conversations/ids.js';
+export { resolveMemoryStoreOptions } from './store/memory-store.js';
+export { resolveRedisStoreOptions } from './store/redis-store.js';
+export { withDefaults } from './options.js';
