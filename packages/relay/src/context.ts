@@ -23,6 +23,7 @@ export interface RelayDeps {
   log?: Logger;
 }
 
+/** One relay's configuration, ports and services, shared by its connections, handlers and transports. */
 export interface RelayContext {
   readonly config: RelayConfig;
   readonly broker: Broker;

@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 
+/** Where the relay logs; any object with these four methods (pino's, a test's silent one). */
 export interface Logger {
   error(message: string, error?: unknown): void;
   warn(message: string, error?: unknown): void;
@@ -14,6 +15,7 @@ export interface Logger {
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 type Level = keyof typeof LEVELS;
 
+/** A {@link Logger} that writes `[name] level message` lines to the console, up to `level`. */
 export function consoleLogger(name: string, level: Level = (process.env.LLC_LOG_LEVEL as Level) ?? 'info'): Logger {
   const max = LEVELS[level] ?? LEVELS.info;
   const line = (lvl: Level, message: string, error?: unknown) => {

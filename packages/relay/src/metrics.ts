@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { withDefaults } from './options.js';
 
+/** Settings of {@link RelayMetrics}; its constructor takes a partial. */
 export interface RelayMetricsOptions {
   /** Also collect Node's process metrics (CPU, memory, event loop lag), prefixed `llc_relay_`. */
   defaultMetrics: boolean;
@@ -12,6 +13,7 @@ export interface RelayMetricsOptions {
   labels?: Record<string, string>;
 }
 
+/** Process metrics on, no extra labels. */
 export const DEFAULT_METRICS_OPTIONS: RelayMetricsOptions = { defaultMetrics: true };
 
 /** The relay's Prometheus series in a private registry, served at `/metrics`. */

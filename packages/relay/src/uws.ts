@@ -8,10 +8,12 @@
  */
 import uWS from 'uWebSockets.js';
 
+/** Thrown by {@link assertNativeUws} (and so by `startRelay`) when uWS runs on its non-native fallback. */
 export class NativeUwsMissingError extends Error {
   override readonly name = 'NativeUwsMissingError';
 }
 
+/** Throws {@link NativeUwsMissingError} unless uWS loaded its native binary (call it early to fail at start-up). */
 export function assertNativeUws(): void {
   if (!String(uWS.App).includes('[native code]')) {
     throw new NativeUwsMissingError(

@@ -48,6 +48,7 @@ export const DEFAULT_AUTH_CONFIG: AuthDefaults = { clockToleranceSec: 5, devToke
 /** An {@link AuthConfig} with its defaults filled in. */
 export type ResolvedAuthConfig = Omit<AuthConfig, keyof AuthDefaults> & AuthDefaults;
 
+/** Fills in {@link DEFAULT_AUTH_CONFIG} where `config` leaves a setting out (or `undefined`). */
 export function resolveAuthConfig(config: AuthConfig): ResolvedAuthConfig {
   return withDefaults(DEFAULT_AUTH_CONFIG, config);
 }

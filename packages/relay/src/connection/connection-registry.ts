@@ -11,6 +11,7 @@ import { Connection, type ConnectionOwner, type SocketHandle } from './connectio
 /** How often every connection's deadlines are checked: one sweep instead of timers per socket. */
 const DEADLINE_SWEEP_MS = 250;
 
+/** One per relay (see the module comment). */
 export class ConnectionRegistry implements ConnectionOwner {
   private readonly open = new Set<Connection>();
   private readonly sweep: ReturnType<typeof setInterval>;

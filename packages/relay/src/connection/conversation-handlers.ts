@@ -26,6 +26,7 @@ import type { Connection } from './connection.js';
 /** Messages in a history page when the client names no `limit`. */
 const DEFAULT_HISTORY_LIMIT = 50;
 
+/** One per relay; each method answers one frame type for one connection. */
 export class ConversationHandlers {
   constructor(private readonly ctx: RelayContext) {}
 

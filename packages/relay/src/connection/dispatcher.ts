@@ -18,7 +18,7 @@ import type { Connection } from './connection.js';
 import { ConversationHandlers } from './conversation-handlers.js';
 import { SessionHandlers } from './session-handlers.js';
 
-/** One per relay: the handlers hold the context, connections hold only themselves. */
+/** One per relay: the handlers reach the context themselves and act on a connection only through its methods. */
 export class FrameDispatcher {
   private readonly limits: FrameLimits;
   private readonly session: SessionHandlers;

@@ -27,6 +27,7 @@ export interface SocketSink {
   cork(fn: () => void): void;
 }
 
+/** Settings of a {@link SendQueue} (resolved once per relay with {@link resolveSendQueueOptions}). */
 export interface SendQueueOptions {
   /** Stop writing while the socket buffers more than this. */
   highWaterBytes: number;
@@ -36,6 +37,7 @@ export interface SendQueueOptions {
   prioritizeFirstTokens: boolean;
 }
 
+/** The relay's defaults (`sendHighWaterBytes`, `sendHardLimitBytes`, `prioritizeFirstTokens` in RelayConfig). */
 export const DEFAULT_SEND_QUEUE_OPTIONS: SendQueueOptions = {
   highWaterBytes: 256 * 1024,
   hardLimitBytes: 8 * 1024 * 1024,
@@ -54,6 +56,7 @@ export function resolveSendQueueOptions(partial: Partial<SendQueueOptions> = {})
   return options;
 }
 
+/** What the queue tells its owner (the connection): metrics, and an overflow it must act on. */
 export interface SendQueueEvents {
   /** A frame was written; `firstTokenLatencyMs` when it was a stream's first token. */
   onSent(count: number, firstTokenLatencyMs?: number): void;

@@ -8,6 +8,7 @@ import type { RelayContext } from '../context.js';
 import type { Connection } from './connection.js';
 import type { ConversationHandlers } from './conversation-handlers.js';
 
+/** One per relay; `hello` re-joins a restored session's conversations through the conversation handlers. */
 export class SessionHandlers {
   constructor(
     private readonly ctx: RelayContext,

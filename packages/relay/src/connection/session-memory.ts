@@ -23,6 +23,7 @@ interface PendingSave {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** One per relay (`RelayContext.sessions`). */
 export class SessionMemory {
   private readonly pending = new Map<string, PendingSave>();
 

@@ -16,6 +16,7 @@ interface Cursor {
   held?: [ConversationEvent, Uint8Array][];
 }
 
+/** The cursors of one connection, created when it first follows a stream. */
 export class StreamCursors {
   private readonly cursors = new Map<string, Cursor>();
 

@@ -23,6 +23,7 @@ export interface HubMember {
   deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void;
 }
 
+/** Settings of a {@link ConversationHub}; its constructor takes a partial. */
 export interface HubOptions {
   /** Token batches held per stream. */
   ringBatches: number;
@@ -32,12 +33,14 @@ export interface HubOptions {
   lingerMs: number;
 }
 
+/** The relay's defaults (`ringBatches`, `endedStreamRetentionMs`, `conversationLingerMs` in RelayConfig). */
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
   ringBatches: 20_000,
   endedRetentionMs: 120_000,
   lingerMs: 30_000,
 };
 
+/** Full options from a partial (keys left out or `undefined` take their default). */
 export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions {
   return withDefaults(DEFAULT_HUB_OPTIONS, partial);
 }

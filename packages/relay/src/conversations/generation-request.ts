@@ -7,6 +7,7 @@ import type { ChatMessage, SendFrame } from '@locallightchat/protocol';
 import type { RelayConfig } from '../config.js';
 import type { MessageIds } from './ids.js';
 
+/** The settings a prompt is built with. */
 export type PromptConfig = Pick<
   RelayConfig,
   'maxPromptChars' | 'systemPrompt' | 'defaultMaxTokens' | 'maxMaxTokens' | 'defaultModel'

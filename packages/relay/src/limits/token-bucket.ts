@@ -7,6 +7,7 @@
  * rules in a Lua script (see redis-store.ts), so both adapters pass one conformance suite.
  */
 
+/** A per-user budget of model tokens (`RelayConfig.tokenBudget`). */
 export interface TokenBucketPolicy {
   /** Most tokens a user can hold (the burst). */
   capacity: number;
@@ -14,6 +15,7 @@ export interface TokenBucketPolicy {
   refillPerSecond: number;
 }
 
+/** The outcome of {@link Store.reserveTokens}. */
 export type Reservation =
   | { ok: true; /** Tokens left after this reservation. */ remaining: number }
   | {

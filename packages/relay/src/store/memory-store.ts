@@ -25,12 +25,14 @@ export interface MemoryStoreOptions {
   maxSessions: number;
 }
 
+/** The bounds a {@link MemoryStore} has unless told otherwise. */
 export const DEFAULT_MEMORY_STORE_OPTIONS: MemoryStoreOptions = {
   maxConversations: 100_000,
   maxMessagesPerConversation: 10_000,
   maxSessions: 100_000,
 };
 
+/** Full options from a partial (keys left out or `undefined` take their default). */
 export function resolveMemoryStoreOptions(partial: Partial<MemoryStoreOptions> = {}): MemoryStoreOptions {
   return withDefaults(DEFAULT_MEMORY_STORE_OPTIONS, partial);
 }

@@ -39,12 +39,14 @@ export interface RedisStoreOptions {
   redis?: RedisOptions;
 }
 
+/** The settings a {@link RedisStore} has unless told otherwise (30 days of idle life per conversation). */
 export const DEFAULT_REDIS_STORE_OPTIONS: Omit<RedisStoreOptions, 'url' | 'redis'> = {
   prefix: 'llc',
   conversationTtlSec: 30 * 24 * 3600,
   maxMessagesPerConversation: 10_000,
 };
 
+/** Full options from the url and a partial of the rest (keys left out or `undefined` take their default). */
 export function resolveRedisStoreOptions(
   partial: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, 'url'>,
 ): RedisStoreOptions {

@@ -9,8 +9,10 @@
 import type { ChatMessage } from '@locallightchat/protocol';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 
+/** A store's connection state (`/readyz` reports the relay ready only while it is `connected`). */
 export type StoreStatus = 'connected' | 'reconnecting' | 'closed';
 
+/** What {@link Store.appendMessage} did. */
 export interface AppendResult {
   /** False when a message with this id was already stored (the write was a retry). */
   inserted: boolean;
@@ -18,6 +20,7 @@ export interface AppendResult {
   submitted: boolean;
 }
 
+/** One page of history, from {@link Store.listMessages}. */
 export interface MessagePage {
   /** Oldest first. */
   messages: ChatMessage[];
@@ -32,6 +35,7 @@ export interface SessionRecord {
   conversations: string[];
 }
 
+/** The Store port (see the module comment); implement it for another database and run ./conformance.ts. */
 export interface Store {
   readonly status: StoreStatus;
 

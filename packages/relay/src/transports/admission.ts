@@ -9,6 +9,7 @@ import type { RelayContext } from '../context.js';
 import { json, writeReply } from '../http/respond.js';
 import type { HttpResponse } from '../uws.js';
 
+/** A refusal before opening, which each transport writes in its own form. */
 export interface Refusal {
   status: 403 | 503;
   error: string;

@@ -100,6 +100,7 @@ export interface SseEndpoints {
   stop(): void;
 }
 
+/** Adds the SSE routes to `app`; their connections come from `connections`, their frames go to `dispatcher`. */
 export function registerSse(
   app: TemplatedApp,
   ctx: RelayContext,

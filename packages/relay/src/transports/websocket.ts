@@ -28,6 +28,7 @@ interface UserData {
 
 const SUBPROTOCOL = 'llc.v1';
 
+/** Adds the WebSocket route to `app`; its connections come from `connections`, its frames go to `dispatcher`. */
 export function registerWebSocket(
   app: TemplatedApp,
   ctx: RelayContext,
