@@ -45,7 +45,8 @@ describe('llc-bridge CLI', () => {
     const base = [...CLI, '--broker', 'nats://127.0.0.1:1', '--backend-url', 'http://127.0.0.1:1/v1'];
     for (const [extra, message] of [
       [['--router', 'sticky'], /--router must be one of random, round-robin, load, prefix-approx, prefix-precise/],
-      [['--router', 'prefix-precise'], /needs --tokenizer-module/],
+      [['--router', 'prefix-precise'], /needs one --kv-events-endpoints entry per --backend-url/],
+      [['--router', 'prefix-precise', '--kv-events-endpoints', 'tcp://127.0.0.1:1'], /needs --tokenizer-module/],
     ] as const) {
       await assert.rejects(
         run(process.execPath, [...base, ...extra], { cwd: root }),
