@@ -35,6 +35,8 @@ const bridge = read('bridge.json');
 const markdown = read('browser-markdown.json');
 const ui = read('browser-ui.json');
 const bundle = read('bundle-size.json');
+const routing = read('routing.json');
+const routingReal = read('routing-real.json');
 
 const goals = [];
 const goal = (what, target, measured, pass) =>
@@ -207,6 +209,102 @@ if (bundle) {
   );
 }
 
+if (routing) {
+  const at = (workload, load, router) =>
+    routing.rows.find((r) => r.workload === workload && r.load === load && r.router === router);
+  const top = Math.max(...routing.rows.filter((r) => r.workload === 'b2b').map((r) => r.load));
+  const random = at('b2b', top, 'random');
+  const ours = ['prefix-precise', 'prefix-approx'].map((k) => at('b2b', top, k)).filter(Boolean);
+  const best = ours.sort((a, b) => b.outputTokPerSec - a.outputTokPerSec)[0];
+  if (random && best) {
+    const x = best.outputTokPerSec / random.outputTokPerSec;
+    goal(
+      `B2B at ${top}× saturation: best router's output throughput vs random (simulated time)`,
+      '≥ 1.9×',
+      `${x.toFixed(2)}× (${best.router} ${best.outputTokPerSec.toFixed(0)} vs ${random.outputTokPerSec.toFixed(0)} tok/s)`,
+      x >= 1.9,
+    );
+    const y = random.ttftP90 / best.ttftP90;
+    goal(
+      `B2B at ${top}× saturation: best router's TTFT p90 vs random (simulated time)`,
+      '≤ 1/50',
+      `1/${y.toFixed(0)} (${best.ttftP90.toFixed(2)} s vs ${random.ttftP90.toFixed(1)} s)`,
+      y >= 50,
+    );
+  }
+  for (const load of [1, top]) {
+    const a = at('b2b', load, 'prefix-approx');
+    const p = at('b2b', load, 'prefix-precise');
+    if (a && p)
+      goal(
+        `B2B at ${load}×: approximate router's TTFT p90 vs precise`,
+        'within 25 %',
+        `${a.ttftP90.toFixed(3)} vs ${p.ttftP90.toFixed(3)} s (${((a.ttftP90 / p.ttftP90 - 1) * 100).toFixed(0)} %)`,
+        a.ttftP90 <= 1.25 * p.ttftP90,
+      );
+  }
+  const atTop = routing.rows.filter((r) => r.load === top && r.workload === 'b2b');
+  goal(
+    `Admitted requests that succeed at ${top}× saturation (B2B, every router)`,
+    '100 %, shedding counted',
+    atTop.map((r) => `${r.router} ${(r.successOfAdmitted * 100).toFixed(1)} % (${r.shed} shed)`).join('; '),
+    atTop.length > 0 && atTop.every((r) => r.successOfAdmitted === 1),
+  );
+  const ourBursts = routing.bursts.filter((b) => ['load', 'prefix-approx', 'prefix-precise'].includes(b.router));
+  goal(
+    'Burst of 200 simultaneous arrivals: max/min in flight across replicas',
+    '≤ 1.3',
+    routing.bursts.map((b) => `${b.router} ${b.ratio.toFixed(2)}`).join('; '),
+    ourBursts.every((b) => b.ratio <= 1.3),
+  );
+  for (const [replicas, limit] of [
+    [8, 50],
+    [64, 200],
+  ]) {
+    const ds = routing.decisions.filter((d) => d.replicas === replicas && d.kind.startsWith('prefix'));
+    if (ds.length)
+      goal(
+        `Routing decision p99 at ${replicas} replicas, ~8k-token prompts (wall clock)`,
+        `≤ ${limit} µs`,
+        ds.map((d) => `${d.kind} ${d.p99.toFixed(0)} µs (p50 ${d.p50.toFixed(0)})`).join('; '),
+        ds.every((d) => d.p99 <= limit),
+      );
+  }
+  // No cache to win on: throughput must equal random's, hits stay ~0, and the cache-aware routers' TTFT must
+  // equal that of the cache-blind load router (random's own TTFT is worse for a reason that is not caching:
+  // its imbalance, which the table shows).
+  const control = routing.rows.filter((r) => r.workload === 'control' && r.load === 0.5);
+  const base = control.find((r) => r.router === 'random');
+  const blind = control.find((r) => r.router === 'load');
+  if (base && blind)
+    goal(
+      'Low-sharing control at 0.5× saturation: no router wins on cache',
+      'tok/s within 5 % of random, hits < 1 %, prefix routers’ TTFT p90 within 25 % of load’s',
+      control
+        .map(
+          (r) =>
+            `${r.router} ${(r.outputTokPerSec / base.outputTokPerSec).toFixed(2)}×, p90 ${r.ttftP90.toFixed(2)} s, hit ${(r.hitRate * 100).toFixed(1)} %`,
+        )
+        .join('; '),
+      control.every(
+        (r) =>
+          Math.abs(r.outputTokPerSec / base.outputTokPerSec - 1) <= 0.05 &&
+          r.hitRate < 0.01 &&
+          (!r.router.startsWith('prefix') || Math.abs(r.ttftP90 / blind.ttftP90 - 1) <= 0.25),
+      ),
+    );
+}
+if (routingReal) {
+  const rr = Object.fromEntries(routingReal.rows.map((r) => [r.router, r]));
+  if (rr.random && rr['prefix-precise'])
+    goal(
+      'Real processes (validation): prefix-precise vs random, TTFT p90 and cache hits',
+      'lower TTFT, more hits',
+      `${rr['prefix-precise'].ttftP90.toFixed(2)} vs ${rr.random.ttftP90.toFixed(2)} s; hits ${(rr['prefix-precise'].hitRate * 100).toFixed(0)} vs ${(rr.random.hitRate * 100).toFixed(0)} %`,
+      rr['prefix-precise'].ttftP90 < rr.random.ttftP90 && rr['prefix-precise'].hitRate > rr.random.hitRate,
+    );
+}
+
 const charts = [];
 const chart = (name, svgText, alt) => {
   writeFileSync(join(dir, name), svgText);
@@ -289,6 +387,36 @@ if (latency.length) {
   );
 }
 
+if (routing) {
+  const b2b = routing.rows.filter((r) => r.workload === 'b2b');
+  const routers = [...new Set(b2b.map((r) => r.router))];
+  chart(
+    'routing-throughput.svg',
+    lineChart({
+      title: 'B2B: output tokens/s vs offered load (simulated time, 8 replicas)',
+      xLabel: 'offered load (× random saturation)',
+      yLabel: 'k tok/s',
+      series: routers.map((router) => ({
+        name: router,
+        points: b2b.filter((r) => r.router === router).map((r) => [r.load, r.outputTokPerSec / 1000]),
+      })),
+    }),
+    'output throughput vs load per router',
+  );
+  const top = Math.max(...b2b.map((r) => r.load));
+  chart(
+    'routing-ttft.svg',
+    barChart({
+      title: `B2B at ${top}× saturation: TTFT p90 (lower is better)`,
+      unit: 's',
+      bars: b2b
+        .filter((r) => r.load === top)
+        .map((r) => ({ label: r.router, value: r.ttftP90, highlight: r.router.startsWith('prefix') })),
+    }),
+    'TTFT p90 per router at 2x saturation',
+  );
+}
+
 const sections = [
   'idle-connections.md',
   'scale-connections.md',
@@ -299,6 +427,8 @@ const sections = [
   'reconnect-storm.md',
   'slow-consumers.md',
   'bridge.md',
+  'routing.md',
+  'routing-real.md',
   'browser-markdown.md',
   'browser-ui.md',
   'bundle-size.md',

@@ -77,6 +77,18 @@ const scenarios = [
     name: 'one bridge process under many concurrent streams',
     argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'],
   },
+  // Cache-aware routing: every router over B2B, chat, low-sharing and bursty workloads in simulated time, then
+  // the same routers with real simulator processes (the validation run).
+  {
+    id: 'routing',
+    name: 'cache-aware routing, simulated time (llm-d style table)',
+    argv: ['routing/run-routing.mjs', ...(quick ? ['--quick'] : [])],
+  },
+  {
+    id: 'routing',
+    name: 'cache-aware routing, real simulator processes (validation)',
+    argv: ['routing/run-routing-real.mjs', ...(quick ? ['--quick'] : [])],
+  },
   {
     id: 'priority',
     name: 'first-token priority under saturation',

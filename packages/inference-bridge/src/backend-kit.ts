@@ -8,6 +8,8 @@
  * - the readers of OpenAI-compatible answers: `readChunk` (one stream line), `SseDataReader` (an SSE body),
  *   `httpError` / `streamError` / `kindForStatus` / `readErrorObject` / `parseRetryAfter` (errors).
  *
+ * - `TextKeyedMap`: a cache keyed by long strings (prompt messages), e.g. for an adapter's tokenizer.
+ *
  * `OpenAIBackend` is built from these, and so is the simulator's in-process `SimulatorBackend`.
  */
 export {
@@ -28,3 +30,4 @@ export {
   type ServerErrorInfo,
 } from './backends/openai-errors.js';
 export { SseDataReader, SseEventTooLargeError } from './backends/sse-data.js';
+export { TextKeyedMap } from './routing/text-keyed-map.js';

@@ -18,6 +18,8 @@ export interface InferenceRequest {
   priority?: number;
   /** Seed for deterministic sampling (the simulator's text is a function of seed and prompt). */
   seed?: number;
+  /** A routing hint: requests with the same key (the bridge uses the conversation id) may share a replica. */
+  affinityKey?: string;
 }
 
 /** Why generation finished, as vLLM reports it. */

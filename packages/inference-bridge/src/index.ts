@@ -41,3 +41,26 @@ export {
   type CircuitBreakerOptions,
 } from './routing/circuit-breaker.js';
 export type { LoadReading } from './routing/load-scraper.js';
+// Cache-aware routing (BRIDGE.md, "Routing policies"): the policies by name, the KV event subscription of the
+// precise one, and the block hash rule an engine and a precise router must share.
+export {
+  DEFAULT_ROUTING_POLICY,
+  ROUTER_KINDS,
+  createRoutingPolicy,
+  isRouterKind,
+  resolveRoutingPolicyOptions,
+  subscribeKvEvents,
+  type RouterKind,
+  type RoutingPolicyOptions,
+} from './routing/router-factory.js';
+export { RandomPolicy, RoundRobinPolicy, type ReplicaView, type RoutingPolicy } from './routing/routing-policy.js';
+export { DEFAULT_PREFIX_POLICY, PrefixPolicy, type PrefixPolicyOptions } from './routing/prefix-policy.js';
+export {
+  KvEventSubscriber,
+  type KvEventSource,
+  type KvEventSubscriberOptions,
+  type KvSubscriptionStats,
+} from './routing/kv-event-subscriber.js';
+export type { KvEvent } from './routing/kv-event-codec.js';
+export type { PromptTokenizer } from './routing/prompt-blocks.js';
+export { BLOCK_HASH_BITS, blockHashKey, hashBlock, hashFullBlocks, rootBlockHash } from './routing/block-hash.js';

@@ -28,3 +28,15 @@ export {
 export { StreamPublisher } from './worker/stream-publisher.js';
 export { toUserError, type UserFacingError } from './worker/error-mapping.js';
 export { withDefaults } from './options.js';
+export {
+  BlockSequence,
+  CharUnits,
+  DEFAULT_PROMPT_BLOCKS,
+  PromptBlocks,
+  type PromptBlockList,
+  type PromptBlocksOptions,
+  type PromptSegment,
+} from './routing/prompt-blocks.js';
+export { DEFAULT_PREFIX_INDEX, PrefixIndex, type PrefixIndexOptions } from './routing/prefix-index.js';
+export { KvEventDecodeError, decodeKvEventBatch, type KvEventBatch } from './routing/kv-event-codec.js';
+export { TextKeyedMap, textFingerprint } from './routing/text-keyed-map.js';

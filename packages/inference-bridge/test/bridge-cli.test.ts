@@ -33,8 +33,29 @@ describe('llc-bridge CLI', () => {
       '--fallback-api-key',
       '--fallback-model',
       '--metrics-port',
+      '--router',
+      '--kv-events-endpoints',
+      '--tokenizer-module',
     ]) {
       assert.ok(stdout.includes(flag), `${flag} in --help`);
+    }
+  });
+
+  it('refuses an unknown router, and prefix-precise without the engine tokenizer, with usage errors', async () => {
+    const base = [...CLI, '--broker', 'nats://127.0.0.1:1', '--backend-url', 'http://127.0.0.1:1/v1'];
+    for (const [extra, message] of [
+      [['--router', 'sticky'], /--router must be one of random, round-robin, load, prefix-approx, prefix-precise/],
+      [['--router', 'prefix-precise'], /needs one --kv-events-endpoints entry per --backend-url/],
+      [['--router', 'prefix-precise', '--kv-events-endpoints', 'tcp://127.0.0.1:1'], /needs --tokenizer-module/],
+    ] as const) {
+      await assert.rejects(
+        run(process.execPath, [...base, ...extra], { cwd: root }),
+        (e: { code?: number; stderr?: string }) => {
+          assert.equal(e.code, 2);
+          assert.match(e.stderr ?? '', message);
+          return true;
+        },
+      );
     }
   });
 

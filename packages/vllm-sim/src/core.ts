@@ -10,6 +10,7 @@ import { withDefaults } from './options.js';
 import { resolveProfile, type ProfileOverrides, type SimProfile } from './profiles.js';
 import type { ReasoningField, ServingConfig } from './requests.js';
 import type { SchedulingPolicy } from './scheduler.js';
+import { SimPromptTokenizer } from './token-ids.js';
 
 /**
  * Settings of one simulated replica (what `vllm serve` flags would say, plus the simulator's own); defaults in
@@ -48,6 +49,12 @@ export interface SimulatorCoreOptions {
   maxNumQueuedReqs?: number;
   /** Initial fault injection. */
   faults?: Partial<FaultConfig>;
+  /** Tokens per KV block (vLLM `--block-size`, default 16). */
+  blockSize?: number;
+  /** Automatic prefix caching (vLLM `--enable-prefix-caching`, default on as in vLLM V1). */
+  prefixCaching?: boolean;
+  /** Seed of the block hash chain (vLLM: PYTHONHASHSEED); a precise router must use the same. */
+  hashSeed?: number | string;
 }
 
 /** The defaults of {@link SimulatorCoreOptions} (the engine's own settings default in the engine). */
@@ -107,15 +114,21 @@ export class SimulatorCore {
       seed: options.seed,
       jitter: options.jitter,
       clock: options.clock,
+      blockSize: options.blockSize,
+      prefixCaching: options.prefixCaching,
+      hashSeed: options.hashSeed,
     });
     this.serving = {
       model: this.profile.model,
       maxModelLen: this.profile.maxModelLen,
       policy,
+      tokenizer: new SimPromptTokenizer(this.engine.blockSize),
       ...(options.reasoningField ? { reasoningField: options.reasoningField } : {}),
     };
     this.faults = new Faults(options.faults);
-    this.metrics = createMetrics(this.engine, this.profile.model);
+    this.metrics = createMetrics(this.engine, this.profile.model, {
+      hashSeed: String(options.hashSeed ?? 0),
+    });
     this.maxNumQueuedReqs = options.maxNumQueuedReqs;
   }
 

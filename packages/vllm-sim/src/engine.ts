@@ -13,10 +13,12 @@
  * tests assert on simulated time and step counts, never on wall time.
  */
 import { withDefaults } from './options.js';
+import { KvCache, type KvCacheEvent } from './kv-cache.js';
 import { KV_BLOCK_TOKENS, type SimProfile } from './profiles.js';
 import { Rng } from './random.js';
 import { planStep, type SchedulingPolicy, type StepPlan } from './scheduler.js';
 import { Sequence, type FinishReason, type SequenceListener, type SequenceSpec } from './sequence.js';
+import { EOS_TOKEN_ID, tokenId } from './token-ids.js';
 
 export type { FinishReason, SequenceListener, SequenceResult, SequenceSpec } from './sequence.js';
 export type { SchedulingPolicy } from './scheduler.js';
@@ -34,6 +36,12 @@ export interface EngineOptions {
   jitter?: number;
   /** `realtime` (default): steps run on timers. `manual`: only `step()` advances the engine. */
   clock?: 'realtime' | 'manual';
+  /** Tokens per KV block (vLLM `--block-size`, default 16). */
+  blockSize?: number;
+  /** Automatic prefix caching (vLLM `--enable-prefix-caching`, on by default in V1). */
+  prefixCaching?: boolean;
+  /** Seed of the block hash chain (vLLM: PYTHONHASHSEED); routers computing block hashes must use the same. */
+  hashSeed?: number | string;
 }
 
 /** The defaults of {@link EngineOptions}. */
@@ -43,6 +51,9 @@ export const DEFAULT_ENGINE_OPTIONS: Required<Omit<EngineOptions, 'profile'>> = 
   seed: 0,
   jitter: 0.1,
   clock: 'realtime',
+  blockSize: KV_BLOCK_TOKENS,
+  prefixCaching: true,
+  hashSeed: 0,
 };
 
 /** `options` over {@link DEFAULT_ENGINE_OPTIONS}; a RangeError for a speed that is not > 0. */
@@ -59,6 +70,10 @@ export interface EngineObserver {
   onFinish?(seq: Sequence, reason: FinishReason): void;
   onPreempt?(seq: Sequence): void;
   onStep?(step: StepRecord): void;
+  /** A new (never preempted) request was admitted: `queries` prompt tokens looked up, `hits` found cached. */
+  onPrefixCacheQuery?(queries: number, hits: number): void;
+  /** KV cache events of one step (BlockStored / BlockRemoved / AllBlocksCleared), in order. */
+  onKvEvents?(events: readonly KvCacheEvent[], nowMs: number): void;
 }
 
 /** What one completed step did (for tests, benchmarks and `/sim/state`). */
@@ -84,6 +99,10 @@ export interface EngineStats {
   kvBlocksTotal: number;
   preemptions: number;
   policy: SchedulingPolicy;
+  /** Prefix caching on, block size, and blocks registered in the prefix cache. */
+  prefixCaching: boolean;
+  blockSize: number;
+  cachedBlocks: number;
 }
 
 /** A handle on a submitted sequence. */
@@ -104,6 +123,7 @@ export class Engine {
   readonly policy: SchedulingPolicy;
   readonly speed: number;
   readonly kvBlocksTotal: number;
+  readonly kv: KvCache;
   /** Simulated time, ms. */
   now = 0;
   steps = 0;
@@ -112,7 +132,6 @@ export class Engine {
   readonly waiting: Sequence[] = [];
   /** Running sequences in admission order. */
   readonly running: Sequence[] = [];
-  kvBlocksUsed = 0;
 
   private readonly observers: EngineObserver[] = [];
   private readonly rng: Rng;
@@ -132,7 +151,23 @@ export class Engine {
     this.rng = new Rng(options.seed);
     this.jitterSigma = options.jitter;
     this.manual = options.clock === 'manual';
-    this.kvBlocksTotal = Math.floor(this.profile.kvCacheTokens / KV_BLOCK_TOKENS);
+    this.kvBlocksTotal = Math.floor(this.profile.kvCacheTokens / options.blockSize);
+    this.kv = new KvCache({
+      numBlocks: this.kvBlocksTotal,
+      blockSize: options.blockSize,
+      caching: options.prefixCaching,
+      hashSeed: options.hashSeed,
+    });
+  }
+
+  /** Tokens per KV block. */
+  get blockSize(): number {
+    return this.kv.blockSize;
+  }
+
+  /** KV blocks referenced by sequences. */
+  get kvBlocksUsed(): number {
+    return this.kv.used;
   }
 
   observe(observer: EngineObserver): () => void {
@@ -153,11 +188,14 @@ export class Engine {
       steps: this.steps,
       running: this.running.length,
       waiting: this.waiting.length,
-      kvUsage: this.kvBlocksTotal === 0 ? 0 : this.kvBlocksUsed / this.kvBlocksTotal,
-      kvBlocksUsed: this.kvBlocksUsed,
+      kvUsage: this.kv.usage,
+      kvBlocksUsed: this.kv.used,
       kvBlocksTotal: this.kvBlocksTotal,
       preemptions: this.preemptions,
       policy: this.policy,
+      prefixCaching: this.kv.caching,
+      blockSize: this.kv.blockSize,
+      cachedBlocks: this.kv.cachedBlockCount,
     };
   }
 
@@ -224,8 +262,7 @@ export class Engine {
     const list = seq.state === 'running' ? this.running : this.waiting;
     const i = list.indexOf(seq);
     if (i >= 0) list.splice(i, 1);
-    this.kvBlocksUsed -= seq.kvBlocks;
-    seq.kvBlocks = 0;
+    this.kv.release(seq);
     seq.state = 'finished';
     seq.finishMs = this.now;
     for (const o of this.observers) o.onFinish?.(seq, reason);
@@ -255,35 +292,61 @@ export class Engine {
   preempt(seq: Sequence): void {
     const i = this.running.indexOf(seq);
     if (i >= 0) this.running.splice(i, 1);
-    this.kvBlocksUsed -= seq.kvBlocks;
-    seq.kvBlocks = 0;
-    seq.computed = 0;
+    this.kv.release(seq);
     seq.preemptions++;
     this.preemptions++;
     for (const o of this.observers) o.onPreempt?.(seq);
     this.enqueue(seq, true);
   }
 
-  /** Moves a waiting sequence (the head) to running. */
-  admit(seq: Sequence): void {
+  /** Leading prompt blocks of a waiting sequence found in the prefix cache. */
+  cacheHits(seq: Sequence): number {
+    return this.kv.lookup(seq, seq.knownTokens);
+  }
+
+  /** Free blocks once a waiting sequence has taken its `hits` cached blocks back. */
+  freeAfterHits(seq: Sequence, hits: number): number {
+    return this.kv.freeAfterHits(seq, hits);
+  }
+
+  /** Moves a waiting sequence (the head) to running, reusing its `hits` cached blocks. */
+  admit(seq: Sequence, hits = 0): void {
     const i = this.waiting.indexOf(seq);
     if (i >= 0) this.waiting.splice(i, 1);
     seq.state = 'running';
     this.running.push(seq);
+    this.kv.reuse(seq, hits);
+    if (seq.preemptions === 0) {
+      // vLLM counts new requests only (preempted ones go to separate preempted_* stats).
+      seq.cachedPromptTokens = seq.computed;
+      for (const o of this.observers) o.onPrefixCacheQuery?.(seq.knownTokens, seq.computed);
+    }
   }
 
   /** Blocks a sequence needs to grow its KV by `tokens`. */
   blocksToGrow(seq: Sequence, tokens: number): number {
-    return Math.ceil((seq.computed + tokens) / KV_BLOCK_TOKENS) - seq.kvBlocks;
+    return this.kv.blocksToGrow(seq, tokens);
   }
 
   allocate(seq: Sequence, blocks: number): void {
-    seq.kvBlocks += blocks;
-    this.kvBlocksUsed += blocks;
+    this.kv.allocate(seq, blocks);
   }
 
   get kvBlocksFree(): number {
-    return this.kvBlocksTotal - this.kvBlocksUsed;
+    return this.kv.free;
+  }
+
+  /** Drops the prefix cache (vLLM's `/reset_prefix_cache`); false while sequences hold blocks. */
+  resetPrefixCache(): boolean {
+    const ok = this.kv.reset();
+    this.publishKvEvents();
+    return ok;
+  }
+
+  private publishKvEvents(): void {
+    const events = this.kv.takeEvents();
+    if (events.length === 0) return;
+    for (const o of this.observers) o.onKvEvents?.(events, this.now);
   }
 
   // ---- the step loop -----------------------------------------------------------------------------------------
@@ -307,9 +370,11 @@ export class Engine {
       // Aborted while the step ran: its work is discarded.
       if (seq.state !== 'running') continue;
       seq.computed += tokens;
+      this.kv.commit(seq);
       if (seq.computed < seq.knownTokens) continue;
       this.sample(seq);
     }
+    this.publishKvEvents();
     const record: StepRecord = {
       index: this.steps,
       startMs: plan.startMs,
@@ -330,6 +395,7 @@ export class Engine {
     seq.lastTokenMs = this.now;
     const token = seq.source.next();
     seq.generated++;
+    seq.tokenIds?.push(token ? tokenId(token.text) : EOS_TOKEN_ID);
     if (first) for (const o of this.observers) o.onFirstToken?.(seq);
     for (const o of this.observers) o.onToken?.(seq, interToken);
     if (!token) {

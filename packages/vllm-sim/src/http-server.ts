@@ -7,6 +7,7 @@
  *   GET  /health                200 empty body; 503 while the engine is "dead"
  *   GET  /metrics               Prometheus text, vLLM metric names
  *   GET  /load                  {"server_load": N} (vLLM's --enable-server-load-tracking)
+ *   POST /reset_prefix_cache    drop the prefix cache (vLLM's dev endpoint; an AllBlocksCleared event)
  *   GET  /sim/state             engine, profile and fault state (simulator only)
  *   POST /sim/faults            change fault injection at run time (simulator only)
  */
@@ -18,6 +19,7 @@ import { DEFAULT_SIMULATOR_CORE_OPTIONS, SimulatorCore, type SimulatorCoreOption
 import type { Engine } from './engine.js';
 import { FaultConfigError, type Faults } from './faults.js';
 import { withDefaults } from './options.js';
+import { KvEventPublisher, resolveKvEventsConfig, type KvEventsConfig } from './kv-events.js';
 import { prepareChat, prepareCompletion, type PreparedRequest } from './requests.js';
 import { JsonResponder, SSE_HEADERS, StreamResponder } from './responders.js';
 import { modelsJson, type ResponseIdentity } from './wire.js';
@@ -36,6 +38,8 @@ export interface SimulatorOptions extends SimulatorCoreOptions {
    * streams connect at once, and the kernel then resets connections the client believes are open.
    */
   backlog?: number;
+  /** vLLM's `--kv-events-config` (an object or its JSON); events are published while `enable_kv_cache_events`. */
+  kvEvents?: Partial<KvEventsConfig> | string;
 }
 
 /** The defaults of {@link SimulatorOptions}: those of the core, plus a free port on the loopback address. */
@@ -67,6 +71,8 @@ export interface RunningSimulator {
   readonly core: SimulatorCore;
   readonly engine: Engine;
   readonly faults: Faults;
+  /** The KV event publisher when `kvEvents` is enabled (its bound `endpoint` and `replayEndpoint`). */
+  readonly kvEvents: KvEventPublisher | undefined;
   /** Stops accepting, drops open connections, aborts every sequence. */
   close(): Promise<void>;
 }
@@ -78,12 +84,18 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 export async function startSimulator(simulatorOptions: SimulatorOptions = {}): Promise<RunningSimulator> {
   const options = resolveSimulatorOptions(simulatorOptions);
   const core = new SimulatorCore(options);
+  const eventsConfig = resolveKvEventsConfig(options.kvEvents ?? {});
+  let kvEvents: KvEventPublisher | undefined;
+  if (eventsConfig.enable_kv_cache_events && eventsConfig.publisher === 'zmq') {
+    const publisher = (kvEvents = await KvEventPublisher.start(eventsConfig));
+    core.engine.observe({ onKvEvents: (events) => publisher.publish(events) });
+  }
   const sockets = new Set<Socket>();
   let inFlight = 0;
   const server: Server = createServer((req, res) => {
     inFlight++;
     res.once('close', () => inFlight--);
-    handle(core, req, res, () => inFlight).catch((error: unknown) => {
+    handle(core, req, res, () => inFlight, kvEvents).catch((error: unknown) => {
       const apiError =
         error instanceof SimApiError
           ? error
@@ -119,12 +131,13 @@ export async function startSimulator(simulatorOptions: SimulatorOptions = {}): P
     core,
     engine: core.engine,
     faults: core.faults,
+    kvEvents,
     close() {
       closing ??= new Promise<void>((resolve) => {
         core.close();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
-      });
+      }).then(() => kvEvents?.close());
       return closing;
     },
   };
@@ -135,6 +148,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   load: () => number,
+  kvEvents: KvEventPublisher | undefined,
 ): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
@@ -156,8 +170,29 @@ async function handle(
     }
     case 'GET /load':
       return sendJson(res, 200, JSON.stringify({ server_load: Math.max(0, load() - 1) }));
+    case 'POST /reset_prefix_cache': {
+      // vLLM answers 200 either way and logs when blocks are still in use.
+      const reset = core.engine.resetPrefixCache();
+      return sendJson(res, 200, JSON.stringify({ reset }));
+    }
     case 'GET /sim/state':
-      return sendJson(res, 200, JSON.stringify(core.state()));
+      return sendJson(
+        res,
+        200,
+        JSON.stringify({
+          ...core.state(),
+          kvEvents: kvEvents
+            ? {
+                endpoint: kvEvents.endpoint,
+                replayEndpoint: kvEvents.replayEndpoint ?? null,
+                topic: kvEvents.config.topic,
+                encoding: kvEvents.config.encoding,
+                published: kvEvents.published,
+                dropped: kvEvents.dropped,
+              }
+            : null,
+        }),
+      );
     case 'POST /sim/faults': {
       let body: unknown;
       try {
@@ -179,6 +214,7 @@ async function handle(
         '/health',
         '/metrics',
         '/load',
+        '/reset_prefix_cache',
         '/sim/state',
         '/sim/faults',
       ];
@@ -240,6 +276,7 @@ async function completion(
     {
       id: ident.id,
       promptTokens: prepared.promptTokens,
+      promptTokenIds: prepared.promptTokenIds,
       maxTokens: prepared.maxTokens,
       priority: prepared.priority,
       source: prepared.source,

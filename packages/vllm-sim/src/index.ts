@@ -47,3 +47,12 @@ export { DEFAULT_FAULTS, FaultConfigError, Faults, type FaultConfig, type FaultD
 export { SimApiError } from './api-errors.js';
 export type { ReasoningField, ServingConfig } from './requests.js';
 export type { SimulatorMetrics } from './metrics.js';
+export {
+  DEFAULT_KV_EVENTS,
+  KvEventPublisher,
+  KvEventsConfigError,
+  resolveKvEventsConfig,
+  type KvEventsConfig,
+} from './kv-events.js';
+export type { KvCacheEvent } from './kv-cache.js';
+export { SimPromptTokenizer } from './token-ids.js';

@@ -19,3 +19,7 @@ export { resolveSimulatorOptions } from './http-server.js';
 export { resolveSimulatorCoreOptions } from './core.js';
 export { resolveEngineOptions } from './engine.js';
 export { withDefaults } from './options.js';
+export { KvCache, type CachedSequence, type KvCacheOptions } from './kv-cache.js';
+export { encodeKvEventBatch } from './kv-events.js';
+export { encodeMsgpack, F64, type MsgpackValue } from './msgpack-writer.js';
+export { EOS_TOKEN_ID, SPECIAL_TOKEN_IDS, textTokenIds, tokenId } from './token-ids.js';

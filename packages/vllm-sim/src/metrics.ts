@@ -31,7 +31,7 @@ export interface SimulatorMetrics {
   dispose(): void;
 }
 
-export function createMetrics(engine: Engine, model: string): SimulatorMetrics {
+export function createMetrics(engine: Engine, model: string, info: { hashSeed: string }): SimulatorMetrics {
   const registry = new Registry();
   const labels = { model_name: model, engine: '0' };
   const labelNames = ['model_name', 'engine'] as const;
@@ -60,6 +60,33 @@ export function createMetrics(engine: Engine, model: string): SimulatorMetrics {
     collect() {
       this.set(labels, engine.stats().kvUsage);
     },
+  });
+  // vLLM's cache config as an info gauge (value 1, settings as labels); routers read the block count from it.
+  const stats = engine.stats();
+  new Gauge({
+    name: 'vllm:cache_config_info',
+    help: 'Information of the LLMEngine CacheConfig',
+    registers: [registry],
+    labelNames: ['block_size', 'num_gpu_blocks', 'enable_prefix_caching', 'prefix_caching_hash_algo', 'hash_seed'],
+  }).set(
+    {
+      block_size: String(stats.blockSize),
+      num_gpu_blocks: String(stats.kvBlocksTotal),
+      enable_prefix_caching: stats.prefixCaching ? 'True' : 'False',
+      prefix_caching_hash_algo: 'llc52',
+      hash_seed: info.hashSeed,
+    },
+    1,
+  );
+  const prefixQueries = new Counter({
+    name: 'vllm:prefix_cache_queries_total',
+    help: 'Prefix cache queries, in terms of number of queried tokens.',
+    ...common,
+  });
+  const prefixHits = new Counter({
+    name: 'vllm:prefix_cache_hits_total',
+    help: 'Prefix cache hits, in terms of number of cached tokens.',
+    ...common,
   });
   const preemptions = new Counter({
     name: 'vllm:num_preemptions_total',
@@ -109,6 +136,8 @@ export function createMetrics(engine: Engine, model: string): SimulatorMetrics {
 
   // Series exist from the start (vLLM pre-creates them), so a scraper sees zeros rather than missing metrics.
   preemptions.inc(labels, 0);
+  prefixQueries.inc(labels, 0);
+  prefixHits.inc(labels, 0);
   promptTokens.inc(labels, 0);
   generationTokens.inc(labels, 0);
   for (const reason of FINISHED_REASONS) success.inc({ ...labels, finished_reason: reason }, 0);
@@ -116,6 +145,10 @@ export function createMetrics(engine: Engine, model: string): SimulatorMetrics {
 
   const stopObserving = engine.observe({
     onPreempt: () => preemptions.inc(labels),
+    onPrefixCacheQuery(queries, hits) {
+      prefixQueries.inc(labels, queries);
+      if (hits > 0) prefixHits.inc(labels, hits);
+    },
     onFirstToken(seq) {
       promptTokens.inc(labels, seq.promptTokens);
       ttft.observe(labels, ((seq.firstTokenMs ?? 0) - seq.arrivalMs) / 1000);

@@ -7,7 +7,7 @@ import { ApiErrors } from './api-errors.js';
 import { hash32 } from './random.js';
 import type { SchedulingPolicy } from './scheduler.js';
 import { createAnswer, topicOf, type TokenSource } from './text-generator.js';
-import { countChatPromptTokens, countCompletionPromptTokens } from './tokenizer.js';
+import { SimPromptTokenizer } from './token-ids.js';
 
 /** Where reasoning text goes: vLLM's current `reasoning` field, or the legacy `reasoning_content`. */
 export type ReasoningField = 'reasoning' | 'reasoning_content';
@@ -19,7 +19,11 @@ export interface ServingConfig {
   policy: SchedulingPolicy;
   /** Emulates `--reasoning-parser`: answers start with a reasoning phase, streamed in this delta field. */
   reasoningField?: ReasoningField;
+  /** Tokenizer and chat template (token ids feed the prefix cache); default: a shared one, 16-token blocks. */
+  tokenizer?: SimPromptTokenizer;
 }
+
+const SHARED_TOKENIZER = new SimPromptTokenizer();
 
 /** One chat message as the simulator reads it (content parts joined to text). */
 export interface ChatMessageInput {
@@ -32,6 +36,8 @@ export interface PreparedRequest {
   kind: 'chat' | 'completion';
   model: string;
   promptTokens: number;
+  /** The prompt's token ids (chat template included), for prefix caching. */
+  promptTokenIds: number[];
   maxTokens: number;
   priority: number;
   stream: boolean;
@@ -128,7 +134,7 @@ function common(body: Json, config: ServingConfig, promptTokens: number) {
 function prepared(
   kind: PreparedRequest['kind'],
   config: ServingConfig,
-  promptTokens: number,
+  promptTokenIds: number[],
   c: ReturnType<typeof common>,
   source: TokenSource,
   reasoningField?: ReasoningField,
@@ -136,7 +142,8 @@ function prepared(
   return {
     kind,
     model: config.model,
-    promptTokens,
+    promptTokens: promptTokenIds.length,
+    promptTokenIds,
     maxTokens: c.maxTokens,
     priority: c.priority,
     stream: c.stream,
@@ -174,7 +181,8 @@ function textSeed(seed: number | undefined, fallback: string): number {
 export function prepareChat(body: unknown, config: ServingConfig): PreparedRequest {
   if (!isObject(body)) throw ApiErrors.validation('the request body must be a JSON object');
   const messages = parseMessages(body.messages);
-  const promptTokens = countChatPromptTokens(messages);
+  const promptTokenIds = (config.tokenizer ?? SHARED_TOKENIZER).chat(messages);
+  const promptTokens = promptTokenIds.length;
   const c = common(body, config, promptTokens);
   const kwargs = body.chat_template_kwargs;
   const thinkingOff = isObject(kwargs) && kwargs.enable_thinking === false;
@@ -182,7 +190,7 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const seed = textSeed(c.seed, JSON.stringify(messages));
   const source = answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined);
-  return prepared('chat', config, promptTokens, c, source, reasoningField);
+  return prepared('chat', config, promptTokenIds, c, source, reasoningField);
 }
 
 /** Validates a `/v1/completions` body in vLLM's order; throws SimApiError. */
@@ -192,8 +200,9 @@ export function prepareCompletion(body: unknown, config: ServingConfig): Prepare
   if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') prompt = prompt[0];
   if (typeof prompt !== 'string')
     throw ApiErrors.validation('prompt must be a string (batched prompts are not supported)', 'prompt');
-  const promptTokens = countCompletionPromptTokens(prompt);
+  const promptTokenIds = (config.tokenizer ?? SHARED_TOKENIZER).completion(prompt);
+  const promptTokens = promptTokenIds.length;
   const c = common(body, config, promptTokens);
   const source = answer(textSeed(c.seed, prompt), prompt, c.minTokens, c.ignoreEos, false);
-  return prepared('completion', config, promptTokens, c, source);
+  return prepared('completion', config, promptTokenIds, c, source);
 }

@@ -25,9 +25,15 @@ export interface SchedulerHost {
   readonly waiting: readonly Sequence[];
   readonly running: readonly Sequence[];
   readonly kvBlocksFree: number;
+  /** Tokens per KV block. */
+  readonly blockSize: number;
   blocksToGrow(seq: Sequence, tokens: number): number;
   allocate(seq: Sequence, blocks: number): void;
-  admit(seq: Sequence): void;
+  /** Leading blocks of a waiting sequence already in the prefix cache (vLLM's `get_computed_blocks`). */
+  cacheHits(seq: Sequence): number;
+  freeAfterHits(seq: Sequence, hits: number): number;
+  /** Waiting → running; its `hits` cached blocks count as computed. */
+  admit(seq: Sequence, hits: number): void;
   preempt(seq: Sequence): void;
 }
 
@@ -78,10 +84,13 @@ export function planStep(host: SchedulerHost): StepPlan | undefined {
   if (!preempted) {
     while (host.waiting.length > 0 && budget > 0 && host.running.length < maxNumSeqs) {
       const seq = host.waiting[0]!;
-      const tokens = Math.min(seq.remaining, budget);
-      const need = host.blocksToGrow(seq, tokens);
-      if (need > host.kvBlocksFree) break;
-      host.admit(seq);
+      // Prefix caching: the cached leading blocks are not computed again; only the rest costs budget.
+      const hits = host.cacheHits(seq);
+      const cachedTokens = hits * host.blockSize;
+      const tokens = Math.min(seq.knownTokens - cachedTokens, budget);
+      const need = Math.ceil((cachedTokens + tokens) / host.blockSize) - hits;
+      if (need > host.freeAfterHits(seq, hits)) break;
+      host.admit(seq, hits);
       host.allocate(seq, need);
       work.set(seq, tokens);
       budget -= tokens;

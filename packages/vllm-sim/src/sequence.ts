@@ -1,6 +1,7 @@
 /**
  * One request inside the simulated engine (vLLM's `Request`): prompt length, progress and timestamps.
  */
+import type { CachedSequence } from './kv-cache.js';
 import type { GeneratedToken, TokenSource } from './text-generator.js';
 
 /** Why a sequence finished, as vLLM reports it (`abort` = client gone or aborted by the server). */
@@ -17,6 +18,11 @@ export interface SequenceSpec {
   priority?: number;
   /** The answer; exhausted = EOS (finish reason `stop`). */
   source: TokenSource;
+  /**
+   * The prompt's token ids (length `promptTokens`), for prefix caching. Without them the prompt is treated as
+   * unique: never a cache hit, never cached.
+   */
+  promptTokenIds?: ArrayLike<number>;
 }
 
 /** Timings in simulated ms. */
@@ -28,6 +34,8 @@ export interface SequenceResult {
   firstTokenMs?: number;
   finishMs: number;
   preemptions: number;
+  /** Prompt tokens served from the prefix cache at first admission. */
+  cachedPromptTokens: number;
 }
 
 /** Told about one sequence's tokens and its end, synchronously from the step loop. */
@@ -39,7 +47,7 @@ export interface SequenceListener {
 
 export type SequenceState = 'waiting' | 'running' | 'finished';
 
-export class Sequence {
+export class Sequence implements CachedSequence {
   readonly id: string;
   readonly promptTokens: number;
   readonly maxTokens: number;
@@ -50,7 +58,13 @@ export class Sequence {
   computed = 0;
   /** Tokens sampled so far (including EOS). */
   generated = 0;
-  kvBlocks = 0;
+  /** Prompt and sampled token ids (undefined: not cacheable). */
+  readonly tokenIds: number[] | undefined;
+  blockIds: number[] = [];
+  readonly blockHashes: number[] = [];
+  cachedBlocks = 0;
+  /** Prompt tokens found in the prefix cache when first admitted. */
+  cachedPromptTokens = 0;
   preemptions = 0;
   firstScheduledMs?: number;
   firstTokenMs?: number;
@@ -69,6 +83,12 @@ export class Sequence {
     this.maxTokens = spec.maxTokens;
     this.priority = spec.priority ?? 0;
     this.source = spec.source;
+    this.tokenIds = spec.promptTokenIds ? Array.from(spec.promptTokenIds) : undefined;
+  }
+
+  /** KV blocks held. */
+  get kvBlocks(): number {
+    return this.blockIds.length;
   }
 
   /** Prompt plus generated tokens: what must be computed before the next token can be sampled. */
@@ -100,6 +120,7 @@ export class Sequence {
       ...(this.firstTokenMs !== undefined ? { firstTokenMs: this.firstTokenMs } : {}),
       finishMs: this.finishMs ?? this.lastTokenMs ?? this.arrivalMs,
       preemptions: this.preemptions,
+      cachedPromptTokens: this.cachedPromptTokens,
     };
   }
 }

@@ -12,6 +12,16 @@ import { NatsBroker } from '@locallightchat/broker';
 import { collectDefaultMetrics } from 'prom-client';
 import { OpenAIBackend } from '../backends/index.js';
 import { LoadAwareRouter } from '../routing/load-aware-router.js';
+import { PrefixPolicy } from '../routing/prefix-policy.js';
+import type { PromptTokenizer } from '../routing/prompt-blocks.js';
+import type { KvEventSubscriber } from '../routing/kv-event-subscriber.js';
+import {
+  ROUTER_KINDS,
+  createRoutingPolicy,
+  isRouterKind,
+  subscribeKvEvents,
+  type RouterKind,
+} from '../routing/router-factory.js';
 import { Bridge } from '../worker/bridge.js';
 import { BridgeMetrics } from '../worker/bridge-metrics.js';
 import { serveMetrics } from './metrics-server.js';
@@ -93,6 +103,49 @@ const OPTIONS = {
     default: true,
     help: "Scrape each replica's /metrics for load (--no-scrape: own in-flight counts only)",
   },
+  router: {
+    type: 'string',
+    env: 'LLC_BRIDGE_ROUTER',
+    default: 'load',
+    placeholder: ROUTER_KINDS.join('|'),
+    help: 'How replicas are picked (see BRIDGE.md): prefix-* route to the replica holding the prompt prefix',
+  },
+  'kv-events-endpoints': {
+    type: 'list',
+    env: 'LLC_BRIDGE_KV_EVENTS_ENDPOINTS',
+    placeholder: 'tcp://…',
+    help: "prefix-precise: each replica's KV event PUB endpoint, in --backend-url order ('-' for none)",
+  },
+  'kv-events-replay-endpoints': {
+    type: 'list',
+    env: 'LLC_BRIDGE_KV_EVENTS_REPLAY_ENDPOINTS',
+    placeholder: 'tcp://…',
+    help: "prefix-precise: each replica's KV event replay endpoint, same order ('-' for none)",
+  },
+  'tokenizer-module': {
+    type: 'string',
+    env: 'LLC_BRIDGE_TOKENIZER_MODULE',
+    placeholder: 'module',
+    help: "prefix-precise: ES module whose default export makes the engine's tokenizer ({blockSize}) => PromptTokenizer, e.g. @locallightchat/vllm-sim/tokenizer",
+  },
+  'block-size': {
+    type: 'number',
+    env: 'LLC_BRIDGE_BLOCK_SIZE',
+    default: 16,
+    help: "prefix-precise: the engine's KV block size (vLLM --block-size)",
+  },
+  'hash-seed': {
+    type: 'string',
+    env: 'LLC_BRIDGE_HASH_SEED',
+    default: '0',
+    help: "prefix-precise: the engine's block hash seed",
+  },
+  'prefix-ttl-ms': {
+    type: 'number',
+    env: 'LLC_BRIDGE_PREFIX_TTL_MS',
+    default: 300_000,
+    help: 'prefix-approx: how long a dispatch is remembered',
+  },
   'cooldown-ms': {
     type: 'number',
     env: 'LLC_BRIDGE_COOLDOWN_MS',
@@ -145,10 +198,22 @@ function validate(o: Options): void {
   if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0))
     throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
   if (o['max-cooldown-ms'] < o['cooldown-ms']) throw new CliUsageError('--max-cooldown-ms must be ≥ --cooldown-ms');
+  if (!isRouterKind(o.router))
+    throw new CliUsageError(`--router must be one of ${ROUTER_KINDS.join(', ')}, got "${o.router}"`);
+  if (o.router === 'prefix-precise' && (o['kv-events-endpoints'] ?? []).length !== (o['backend-url'] ?? []).length)
+    throw new CliUsageError('--router prefix-precise needs one --kv-events-endpoints entry per --backend-url');
 }
 
-/** The replicas and the optional cloud fallback, behind a load-aware router (started: it scrapes). */
-function routerFrom(o: Options): { router: LoadAwareRouter; urls: string[]; fallback?: OpenAIBackend } {
+/**
+ * The replicas and the optional cloud fallback, behind a load-aware router (started: it scrapes) with the
+ * `--router` policy; for prefix-precise, the KV event subscription that feeds it.
+ */
+async function routerFrom(o: Options): Promise<{
+  router: LoadAwareRouter;
+  urls: string[];
+  fallback?: OpenAIBackend;
+  kvEvents?: KvEventSubscriber;
+}> {
   const urls = o['backend-url'] ?? [];
   const ttft = o['ttft-timeout-ms'];
   const timeout = ttft > 0 ? { ttftTimeoutMs: ttft } : {};
@@ -166,6 +231,32 @@ function routerFrom(o: Options): { router: LoadAwareRouter; urls: string[]; fall
         ...timeout,
       })
     : undefined;
+  const kind = o.router as RouterKind;
+  const tokenizer = kind === 'prefix-precise' ? await loadTokenizer(o['tokenizer-module'], o['block-size']) : undefined;
+  let policy;
+  try {
+    policy = createRoutingPolicy({
+      kind,
+      replicas: backends.length,
+      hashSeed: o['hash-seed'],
+      ttlMs: o['prefix-ttl-ms'],
+      ...(tokenizer ? { tokenizer } : {}),
+    });
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const replays = o['kv-events-replay-endpoints'] ?? [];
+  const kvEvents =
+    policy instanceof PrefixPolicy && kind === 'prefix-precise'
+      ? subscribeKvEvents(
+          policy,
+          (o['kv-events-endpoints'] ?? []).map((endpoint, i) => {
+            if (endpoint === '-') return undefined;
+            const replay = replays[i];
+            return { endpoint, ...(replay && replay !== '-' ? { replayEndpoint: replay } : {}) };
+          }),
+        )
+      : undefined;
   const router = new LoadAwareRouter({
     // vLLM serves /metrics at the server root, next to /v1.
     backends: backends.map((backend, i) => ({
@@ -177,10 +268,11 @@ function routerFrom(o: Options): { router: LoadAwareRouter; urls: string[]; fall
     scrapeIntervalMs: o['metrics-scrape-ms'],
     staleAfterIntervals: o['metrics-stale-after'],
     breaker: { baseCooldownMs: o['cooldown-ms'], maxCooldownMs: o['max-cooldown-ms'] },
+    ...(policy ? { policy } : {}),
     onBreakerOpen: (b, ms, e) =>
       console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
   }).start();
-  return { router, urls, ...(fallback ? { fallback } : {}) };
+  return { router, urls, ...(fallback ? { fallback } : {}), ...(kvEvents ? { kvEvents } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -196,7 +288,7 @@ async function main(): Promise<void> {
     return;
   }
   validate(o);
-  const { router, urls, fallback } = routerFrom(o);
+  const { router, urls, fallback, kvEvents } = await routerFrom(o);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
   const metricsServer =
@@ -217,13 +309,14 @@ async function main(): Promise<void> {
   });
   bridge.start();
   console.log(
-    `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
+    `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}; router ${o.router}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
       (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
   );
   stopOnSignals(async () => {
     await bridge.stop(true, 30_000);
     await broker.close();
     router.close();
+    kvEvents?.close();
     await metricsServer?.close();
   });
 }
@@ -242,6 +335,30 @@ function stopOnSignals(shutdown: () => Promise<void>): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * The engine's tokenizer for precise routing: a module whose default export is `({ blockSize }) =>
+ * PromptTokenizer` (a plug-in, so the bridge depends on no tokenizer).
+ */
+async function loadTokenizer(specifier: string | undefined, blockSize: number): Promise<PromptTokenizer> {
+  if (!specifier) throw new CliUsageError("--router prefix-precise needs --tokenizer-module (the engine's tokenizer)");
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(specifier)) as { default?: unknown };
+  } catch (error) {
+    throw new CliUsageError(
+      `--tokenizer-module ${specifier} does not load: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (typeof mod.default !== 'function')
+    throw new CliUsageError(`--tokenizer-module ${specifier} has no default export function`);
+  const tokenizer = (mod.default as (o: { blockSize: number }) => PromptTokenizer)({ blockSize });
+  if (typeof tokenizer?.message !== 'function' || tokenizer.blockSize !== blockSize)
+    throw new CliUsageError(
+      `--tokenizer-module ${specifier} did not return a PromptTokenizer with block size ${blockSize}`,
+    );
+  return tokenizer;
 }
 
 runCli('llc-bridge', main);

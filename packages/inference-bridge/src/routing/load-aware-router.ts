@@ -22,6 +22,7 @@ import type { Availability, Dispatch, DispatchOutcome, Router } from '../router.
 import { withDefaults } from '../options.js';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { LoadScraper, type LoadReading } from './load-scraper.js';
+import type { ReplicaView, RoutingPolicy } from './routing-policy.js';
 
 /** One replica behind a {@link LoadAwareRouter}: its backend and where its load is read. */
 export interface RoutedBackend {
@@ -48,6 +49,11 @@ export interface LoadAwareRouterOptions {
   /** Score weight of a full KV cache (16: a full cache counts like 16 more requests). */
   kvWeight?: number;
   breaker?: CircuitBreakerOptions;
+  /**
+   * How to pick among the replicas that can take a request (routing-policy.ts): random, round-robin, or
+   * cache-aware (prefix-policy.ts). Default: power of two choices on load.
+   */
+  policy?: RoutingPolicy;
   /** Called when a breaker opens (for logs). */
   onBreakerOpen?: (backend: InferenceBackend, cooldownMs: number, error: unknown) => void;
   random?: () => number;
@@ -117,6 +123,9 @@ export class LoadAwareRouter implements Router {
   private readonly now: () => number;
   private readonly waitingWeight: number;
   private readonly kvWeight: number;
+  private readonly policy?: RoutingPolicy;
+  /** The policy's last pick, reported to it when that backend is dispatched right after. */
+  private lastPick?: { request: InferenceRequest; slot: Slot };
 
   private readonly options: LoadAwareRouterOptions;
 
@@ -127,6 +136,7 @@ export class LoadAwareRouter implements Router {
     this.now = options.now;
     this.waitingWeight = options.waitingWeight;
     this.kvWeight = options.kvWeight;
+    if (options.policy) this.policy = options.policy;
     this.primaries = options.backends.map((b) => {
       const t = b.targetInFlight ?? options.targetInFlight;
       if (!(t >= 1)) throw new RangeError(`targetInFlight of ${b.backend.name} must be ≥ 1, got ${t}`);
@@ -162,6 +172,7 @@ export class LoadAwareRouter implements Router {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
+    this.policy?.close?.();
   }
 
   /** Scrapes every replica once now (tests, and a fresh start before the first request). */
@@ -169,12 +180,20 @@ export class LoadAwareRouter implements Router {
     await Promise.all(this.primaries.flatMap((s) => (s.scraper ? [s.scraper.scrape()] : [])));
   }
 
-  choose(_request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): InferenceBackend | undefined {
+  choose(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): InferenceBackend | undefined {
     const now = this.now();
-    const ready = this.primaries.filter(
-      (s) => !exclude.has(s.backend) && s.breaker.available(now) && this.load(s, now) < s.target,
-    );
-    if (ready.length > 0) return this.pickOfTwo(ready, now).backend;
+    const ready = this.ready(exclude, now);
+    if (ready.length > 0) {
+      if (!this.policy) return this.pickOfTwo(ready, now).backend;
+      const view = this.policy.pick(
+        request,
+        ready.map((s) => this.view(s, now)),
+        now,
+      );
+      const slot = this.primaries[view.index]!;
+      this.lastPick = { request, slot };
+      return slot.backend;
+    }
     // A merely busy pool waits (see availability); the fallback stands in when every primary left for this
     // request is cooling down, or none is left.
     if (this.primaries.some((s) => !exclude.has(s.backend) && s.breaker.available(now))) return undefined;
@@ -182,7 +201,23 @@ export class LoadAwareRouter implements Router {
   }
 
   availability(request: InferenceRequest, exclude: ReadonlySet<InferenceBackend>): Availability {
-    if (this.choose(request, exclude)) return 'now';
+    // The same answer as `choose` would give, without asking the policy (no decision is made here).
+    const now = this.now();
+    const ready = this.ready(exclude, now);
+    if (ready.length > 0) {
+      if (!this.policy?.admit) return 'now';
+      // A cache-aware policy may keep a request for a busy replica that holds its prefix (bounded in time).
+      const healthy = this.primaries.filter((s) => !exclude.has(s.backend) && s.breaker.available(now));
+      const go = this.policy.admit(
+        request,
+        ready.map((s) => this.view(s, now)),
+        healthy.map((s) => this.view(s, now)),
+        now,
+      );
+      return go ? 'now' : 'wait';
+    }
+    const primaryLeft = this.primaries.some((s) => !exclude.has(s.backend) && s.breaker.available(now));
+    if (!primaryLeft && this.usableFallback(exclude, now)) return 'now';
     // Busy (at target), cooling down (open) or probing (half-open with a probe out): capacity will come back.
     return this.primaries.some((s) => !exclude.has(s.backend)) ? 'wait' : 'none';
   }
@@ -200,6 +235,10 @@ export class LoadAwareRouter implements Router {
     const slot = this.byBackend.get(backend);
     if (!slot) throw new RangeError(`backend ${backend.name} is not routed by this router`);
     slot.inFlight++;
+    const pick = this.lastPick;
+    this.lastPick = undefined;
+    if (this.policy && pick?.slot === slot)
+      this.policy.dispatched?.(pick.request, this.primaries.indexOf(slot), this.now());
     const probe = slot.breaker.dispatched(this.now());
     let sawFirstToken = false;
     let finished = false;
@@ -247,6 +286,29 @@ export class LoadAwareRouter implements Router {
         ...(s.scraper?.state.reading ? { reading: s.scraper.state.reading } : {}),
       };
     });
+  }
+
+  /** The policy's view of its decisions and state (undefined without a policy). */
+  policyStatus(): Record<string, unknown> | undefined {
+    return this.policy?.status?.();
+  }
+
+  private ready(exclude: ReadonlySet<InferenceBackend>, now: number): Slot[] {
+    return this.primaries.filter(
+      (s) => !exclude.has(s.backend) && s.breaker.available(now) && this.load(s, now) < s.target,
+    );
+  }
+
+  private view(slot: Slot, now: number): ReplicaView {
+    const reading = slot.scraper?.fresh(now);
+    return {
+      index: this.primaries.indexOf(slot),
+      name: slot.backend.name,
+      load: this.load(slot, now),
+      waiting: reading?.waiting ?? 0,
+      kvUsage: reading?.kvUsage ?? 0,
+      inFlight: slot.inFlight,
+    };
   }
 
   private all(): Slot[] {

@@ -177,6 +177,7 @@ export class Bridge {
       requestId: req.requestId,
       messages: req.messages,
       maxTokens: req.maxTokens,
+      affinityKey: req.conversationId,
       ...(req.model !== undefined ? { model: req.model } : {}),
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.priority !== 0 ? { priority: req.priority } : {}),

@@ -99,6 +99,7 @@ export class SimulatorBackend implements InferenceBackend {
             {
               id: `chatcmpl-${request.requestId}`,
               promptTokens: prepared.promptTokens,
+              promptTokenIds: prepared.promptTokenIds,
               maxTokens: prepared.maxTokens,
               priority: prepared.priority,
               source: prepared.source,

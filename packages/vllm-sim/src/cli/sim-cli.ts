@@ -11,6 +11,7 @@
  */
 import {
   FaultConfigError,
+  KvEventsConfigError,
   UnknownProfileError,
   listProfiles,
   startSimulator,
@@ -64,6 +65,30 @@ const OPTIONS = {
     type: 'number',
     env: 'LLC_SIM_MAX_NUM_QUEUED_REQS',
     help: 'Answer 503 when this many requests already wait (default unbounded)',
+  },
+  'block-size': {
+    type: 'number',
+    env: 'LLC_SIM_BLOCK_SIZE',
+    default: 16,
+    help: 'Tokens per KV block (vLLM --block-size)',
+  },
+  'enable-prefix-caching': {
+    type: 'boolean',
+    env: 'LLC_SIM_ENABLE_PREFIX_CACHING',
+    default: true,
+    help: 'Automatic prefix caching (vLLM V1 default; --no-enable-prefix-caching turns it off)',
+  },
+  'hash-seed': {
+    type: 'string',
+    env: 'LLC_SIM_HASH_SEED',
+    default: '0',
+    help: "Seed of the block hash chain (vLLM's PYTHONHASHSEED); precise routers must use the same",
+  },
+  'kv-events-config': {
+    type: 'string',
+    env: 'LLC_SIM_KV_EVENTS_CONFIG',
+    placeholder: 'JSON',
+    help: 'vLLM --kv-events-config, e.g. {"enable_kv_cache_events":true,"endpoint":"tcp://*:5557","replay_endpoint":"tcp://*:5558"}',
   },
   'reasoning-field': {
     type: 'string',
@@ -182,6 +207,10 @@ function simulatorOptions(o: ParsedOptions<typeof OPTIONS>): SimulatorOptions {
     kvCacheTokens: o['kv-cache-tokens'],
     maxNumQueuedReqs: o['max-num-queued-reqs'],
     reasoningField: reasoningField(o['reasoning-field']),
+    blockSize: o['block-size'],
+    prefixCaching: o['enable-prefix-caching'],
+    hashSeed: o['hash-seed'],
+    kvEvents: o['kv-events-config'] || undefined,
   };
 }
 
@@ -203,7 +232,12 @@ async function main(): Promise<void> {
     sim = await startSimulator(simulatorOptions(o));
   } catch (error) {
     // Bad settings are usage errors (exit 2 with a hint), not crashes.
-    if (error instanceof UnknownProfileError || error instanceof RangeError || error instanceof FaultConfigError)
+    if (
+      error instanceof UnknownProfileError ||
+      error instanceof RangeError ||
+      error instanceof FaultConfigError ||
+      error instanceof KvEventsConfigError
+    )
       throw new CliUsageError(error.message);
     throw error;
   }
@@ -211,6 +245,10 @@ async function main(): Promise<void> {
   console.error(
     `[llc-vllm-sim] profile ${o.profile}: model ${p.model}, max-num-seqs ${p.maxNumSeqs}, max-model-len ${p.maxModelLen}, KV ${p.kvCacheTokens} tokens, policy ${sim.engine.policy}, speed ${sim.engine.speed}`,
   );
+  if (sim.kvEvents)
+    console.error(
+      `[llc-vllm-sim] KV events on ${sim.kvEvents.endpoint}${sim.kvEvents.replayEndpoint ? `, replay on ${sim.kvEvents.replayEndpoint}` : ''}`,
+    );
   console.log(`llc-vllm-sim listening on ${sim.url}`);
 
   // SIGTERM/SIGINT: close and exit 0 (1 if closing fails); a second signal exits at once.
