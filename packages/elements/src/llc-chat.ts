@@ -104,6 +104,13 @@ export class LlcChat extends LitElement {
   @property({ attribute: false }) strings: Partial<ChatStrings> = {};
   /** Overridable renderers (`code-block`, `tool-call`). */
   @property({ attribute: false }) renderers: Renderers = {};
+  /**
+   * Origins whose images in answers load without asking (attribute: space-separated, e.g.
+   * `image-origins="https://cdn.example.com"`). Any other image shows a placeholder with its host and a
+   * "Load image" button, so an answer cannot make the page fetch a URL on its own.
+   */
+  @property({ attribute: 'image-origins', converter: { fromAttribute: splitOrigins } })
+  imageOrigins: readonly string[] = [];
 
   @provide({ context: clientContext }) @property({ attribute: false }) client?: LlcClient;
   @provide({ context: conversationContext }) conversationId?: string;
@@ -156,6 +163,7 @@ export class LlcChat extends LitElement {
       <llc-message-list
         .strings=${strings}
         .renderers=${this.renderers}
+        .imageOrigins=${this.imageOrigins}
         .actionsTemplate=${this.actionsTemplate}
         exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"
         ><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list
@@ -193,6 +201,10 @@ export class LlcChat extends LitElement {
     this.client = new LlcClient({ url, getToken, clientName: 'llc-chat/0.1' });
     this.ownsClient = true;
   }
+}
+
+function splitOrigins(value: string | null): string[] {
+  return value ? value.split(/\s+/).filter(Boolean) : [];
 }
 
 function rememberedConversation(): string {

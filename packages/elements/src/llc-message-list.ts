@@ -51,6 +51,8 @@ export class LlcMessageList extends LitElement {
   @consume({ context: conversationContext, subscribe: true }) @property({ attribute: false }) conversationId?: string;
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @property({ attribute: false }) renderers: Renderers = {};
+  /** Origins whose images load without asking (see `<llc-chat>`'s `imageOrigins`). */
+  @property({ attribute: false }) imageOrigins: readonly string[] = [];
   /** Messages to show instead of the client's conversation (for custom data sources and tests). */
   @property({ attribute: false }) messages?: readonly ClientMessage[];
   /** Cloned into the actions slot of each finished answer (see `<llc-chat>`'s `message-actions` slot). */
@@ -164,6 +166,7 @@ export class LlcMessageList extends LitElement {
                         .finishReason=${m.finishReason}
                         .strings=${s}
                         .renderers=${this.renderers}
+                        .imageOrigins=${this.imageOrigins}
                         .actionsTemplate=${this.actionsTemplate}
                         exportparts=${MESSAGE_PARTS}
                       ></llc-message>

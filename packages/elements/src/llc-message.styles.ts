@@ -75,6 +75,36 @@ export const messageStyles = css`
     max-width: 100%;
     height: auto;
   }
+  .content .link-host {
+    color: var(--llc-muted, #475569);
+    font-size: 0.85em;
+  }
+  .image-placeholder {
+    display: inline-flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25rem 0.5rem;
+    padding: 0.35rem 0.6rem;
+    border: 1px dashed var(--llc-border, #cbd5e1);
+    border-radius: 8px;
+    font-size: 0.875rem;
+  }
+  .image-placeholder .image-host {
+    color: var(--llc-muted, #475569);
+  }
+  .image-placeholder button {
+    font: inherit;
+    color: var(--llc-accent-fg, #fff);
+    background: var(--llc-accent, #1d4ed8);
+    border: 0;
+    border-radius: 6px;
+    padding: 0.15rem 0.6rem;
+    cursor: pointer;
+  }
+  .image-placeholder button:focus-visible {
+    outline: 2px solid var(--llc-focus, #2563eb);
+    outline-offset: 2px;
+  }
   .code-block {
     margin: 0.75rem 0;
     border-radius: 8px;

@@ -4,6 +4,7 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
 import { fire } from './events.js';
 import { messageStyles } from './llc-message.styles.js';
 import type { Renderers } from './renderers.js';
@@ -11,7 +12,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code';
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, link-host, image, image-placeholder, image-load-button';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -28,6 +29,10 @@ export const MESSAGE_PARTS =
  * @csspart code-language - the language label
  * @csspart copy-button - the code block's Copy button
  * @csspart code - the `<pre>` of a code block
+ * @csspart link-host - the real host shown after a link whose text does not name it
+ * @csspart image - an image of an answer (allow-listed origin, or loaded on request)
+ * @csspart image-placeholder - an image not loaded yet: its alt text, its host and a "Load image" button
+ * @csspart image-load-button - the placeholder's "Load image" button
  * @slot actions - per-message actions (copy, regenerate…)
  * @fires {CustomEvent<AnnounceEventDetail>} llc-announce - a finished block of a streaming answer, for a live region
  * @fires {CustomEvent<MessageActionEventDetail>} llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
@@ -46,6 +51,11 @@ export class LlcMessage extends LitElement {
   @property({ attribute: 'message-key' }) messageKey = '';
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @property({ attribute: false }) renderers: Renderers = {};
+  /**
+   * Origins whose images load without asking; other images show a placeholder with a "Load image" button.
+   * Applies to blocks completed after it is set.
+   */
+  @property({ attribute: false }) imageOrigins: readonly string[] = [];
   /**
    * A `<template>` cloned into the `actions` slot of finished answers (what `<llc-chat>` does with its
    * `message-actions` slot). A click on an element with `data-action` inside fires `llc-message-action`.
@@ -150,6 +160,8 @@ export class LlcMessage extends LitElement {
   }
 
   private onBlockFrozen(nodes: Node[]): Node[] | void {
+    // The block's markdown is complete: only now do its links become clickable and its images loadable.
+    activateBlock(nodes, { imageOrigins: imageOriginSet(this.imageOrigins), strings: this.strings });
     if (this.streamedHere) this.announce(nodes);
     return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
   }

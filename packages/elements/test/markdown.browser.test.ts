@@ -33,22 +33,23 @@ describe('renderMarkdown (safe by default)', () => {
         '[x](javascript:alert(1)) [y](data:text/html,hi) ![z](data:image/png;base64,AAAA) [ok](https://example.com)',
       ),
     );
-    const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    const hrefs = [...el.querySelectorAll('a')].map((a) => a.getAttribute('data-llc-href'));
     expect(hrefs).to.deep.equal(['https://example.com']);
-    expect(el.querySelector('img')).to.equal(null);
+    expect(el.querySelector('img, [data-llc-src]')).to.equal(null);
   });
 
-  it('opens links without an opener and loads images lazily', () => {
+  it('marks links to open without an opener; images stay inert (see safe-content tests)', () => {
     const el = fragment(renderMarkdown('[a](https://example.com) ![b](https://example.com/i.png)'));
     const a = el.querySelector('a')!;
     expect(a.getAttribute('rel')).to.equal('noopener noreferrer');
     expect(a.getAttribute('target')).to.equal('_blank');
-    expect(el.querySelector('img')!.getAttribute('loading')).to.equal('lazy');
+    expect(el.querySelector('img')).to.equal(null);
+    expect(el.querySelector('[data-llc-src]')!.getAttribute('data-llc-src')).to.equal('https://example.com/i.png');
   });
 
   it('classifies URLs', () => {
     expect(isSafeUrl('https://a.b')).to.equal(true);
-    expect(isSafeUrl('/relative')).to.equal(true);
+    expect(isSafeUrl('/relative')).to.equal(false);
     expect(isSafeUrl('JaVaScRiPt:alert(1)')).to.equal(false);
     expect(isSafeUrl(' data:text/html,x')).to.equal(false);
     expect(isSafeUrl('vbscript:x')).to.equal(false);

@@ -1,21 +1,36 @@
 /**
  * Safe markdown → HTML. markdown-it parses (CommonMark), raw HTML from the model is never rendered
  * (`html: false`), link and image URLs pass an allow-list, and DOMPurify sanitises the result as a second
- * line of defence. Links open in a new tab without an opener; images load lazily.
+ * line of defence.
+ *
+ * The HTML is inert: a link carries its URL in `data-llc-href` (no `href`, so it is not clickable) and an
+ * image is a `<span class="llc-image" data-llc-src>` holding its alt text (no `<img>`, so nothing is fetched,
+ * not even when the sanitiser's fragment is adopted into the page). Only a block whose markdown is complete
+ * is activated (safe-content.ts): links get their `href`, images a "Load image" placeholder or, for an
+ * allow-listed origin, the image. So a half-streamed URL is never fetched nor clickable.
  */
 import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
 
-const ALLOWED_SCHEMES = /^(https?:|mailto:)/i;
+type Token = ReturnType<MarkdownIt['parse']>[number];
 
-/** Whether a URL may appear as a link or image source (relative URLs and fragments are fine). */
+const LINK_SCHEMES = /^(https?:\/\/|mailto:)/i;
+const IMAGE_SCHEMES = /^https?:\/\//i;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Whether a URL may be a link target: absolute `http(s)://` or `mailto:` only. Relative URLs and fragments are
+ * refused too: an answer's `[x](/api/logout)` would resolve against the app's own origin.
+ */
 export function isSafeUrl(url: string): boolean {
   const trimmed = url.trim();
-  if (trimmed.startsWith('#') || trimmed.startsWith('/') || trimmed.startsWith('./') || trimmed.startsWith('../'))
-    return true;
-  // No scheme at all (e.g. "page.html") is relative; anything with a scheme must be allow-listed.
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed);
-  return scheme === null ? !/[\u0000-\u001f]/.test(trimmed) : ALLOWED_SCHEMES.test(trimmed);
+  return LINK_SCHEMES.test(trimmed) && !CONTROL.test(trimmed);
+}
+
+/** Whether a URL may be an image source: absolute `http(s)://` only. */
+export function isSafeImageUrl(url: string): boolean {
+  const trimmed = url.trim();
+  return IMAGE_SCHEMES.test(trimmed) && !CONTROL.test(trimmed);
 }
 
 export function createMarkdown(): MarkdownIt {
@@ -24,24 +39,30 @@ export function createMarkdown(): MarkdownIt {
   const defaultLinkOpen =
     md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
   md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
-    const token = tokens[idx]!;
-    token.attrSet('target', '_blank');
-    token.attrSet('rel', 'noopener noreferrer');
-    return defaultLinkOpen(tokens, idx, options, env, self);
+    // The token is copied: markdown-it's tokens belong to the caller's parse and may be rendered again.
+    const token = Object.assign(Object.create(Object.getPrototypeOf(tokens[idx]) as object) as Token, tokens[idx]);
+    token.attrs = (token.attrs ?? []).map(([name, value]) => [name === 'href' ? 'data-llc-href' : name, value]);
+    const copy = tokens.slice();
+    copy[idx] = token;
+    return defaultLinkOpen(copy, idx, options, env, self);
   };
-  const defaultImage = md.renderer.rules.image!;
   md.renderer.rules.image = (tokens, idx, options, env, self) => {
-    tokens[idx]!.attrSet('loading', 'lazy');
-    tokens[idx]!.attrSet('decoding', 'async');
-    return defaultImage(tokens, idx, options, env, self);
+    const token = tokens[idx]!;
+    const escape = md.utils.escapeHtml;
+    const title = token.attrGet('title');
+    const alt = self.renderInlineAsText(token.children ?? [], options, env);
+    return (
+      `<span class="llc-image" data-llc-src="${escape(token.attrGet('src') ?? '')}"` +
+      `${title ? ` data-llc-title="${escape(title)}"` : ''}>${escape(alt)}</span>`
+    );
   };
   return md;
 }
 
 let shared: MarkdownIt | undefined;
 const PURIFY_CONFIG = {
-  ADD_ATTR: ['target', 'loading', 'decoding'],
-  FORBID_TAGS: ['style', 'form', 'input', 'button'],
+  ADD_ATTR: ['target'],
+  FORBID_TAGS: ['style', 'form', 'input', 'button', 'audio', 'video', 'source', 'track', 'picture', 'iframe'],
 };
 
 type Purifier = ReturnType<typeof DOMPurify>;
@@ -56,12 +77,17 @@ let fragmentPurifier: Purifier | undefined;
 function purifier(fragment: boolean): Purifier {
   const purify = DOMPurify(window);
   purify.addHook('afterSanitizeAttributes', (node) => {
+    // Whatever the HTML says, nothing leaves here fetchable or clickable: URLs only in data attributes, checked.
     if (node instanceof HTMLAnchorElement) {
-      if (!isSafeUrl(node.getAttribute('href') ?? '')) node.removeAttribute('href');
+      node.removeAttribute('href');
+      if (!isSafeUrl(node.getAttribute('data-llc-href') ?? '')) node.removeAttribute('data-llc-href');
       node.setAttribute('target', '_blank');
       node.setAttribute('rel', 'noopener noreferrer');
     }
-    if (node instanceof HTMLImageElement && !isSafeUrl(node.getAttribute('src') ?? '')) node.removeAttribute('src');
+    if (node instanceof HTMLImageElement) node.removeAttribute('src');
+    if (node.hasAttribute('srcset')) node.removeAttribute('srcset');
+    if (node.hasAttribute('data-llc-src') && !isSafeImageUrl(node.getAttribute('data-llc-src') ?? ''))
+      node.removeAttribute('data-llc-src');
   });
   purify.setConfig(fragment ? { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true } : PURIFY_CONFIG);
   return purify;
