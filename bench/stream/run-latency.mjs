@@ -9,11 +9,15 @@
  *   embedded  the relay and its in-process broker run in this process (as `llc-relay --simulate` does with its
  *             bridge), publishing through the in-memory broker.
  *
- *   node bench/stream/run-latency.mjs [--mode nats|embedded] [--streams 2000] [--rate 20] [--seconds 10]
+ * `--profile` (mode nats) CPU-profiles the relay process over the measured window (bench/lib/profile-hook.mjs)
+ * and writes the self time per stage to `profile-latency-<S>x<rate>.md` beside the results.
+ *
+ *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats] [--streams 2000] [--rate 20] [--seconds 10]
+ *                                     [--profile] [--profile-dir /tmp]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MemoryBroker, NatsBroker } from '@locallightchat/broker';
 import { Authenticator, MemoryStore, startRelay } from '@locallightchat/relay';
@@ -29,6 +33,9 @@ const MODE = arg('mode', 'nats');
 const S = Number(arg('streams', 2000));
 const RATE = Number(arg('rate', 20));
 const SECONDS = Number(arg('seconds', 10));
+const PROFILE = args.includes('--profile')
+  ? `${arg('profile-dir', tmpdir())}/relay-latency-${Date.now()}.cpuprofile`
+  : undefined;
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
 const PER_READER = 5000;
@@ -80,6 +87,7 @@ async function main() {
   let broker;
   let relayPid = process.pid;
   let stop;
+  let profiled;
   if (MODE === 'ws+nats') {
     // The plain-Node peer (bench/peers/ws-nats.mjs) in front of the same NATS, fed the same way.
     const nats = await startNats();
@@ -118,7 +126,9 @@ async function main() {
         '300000',
       ],
       /WebSocket (ws:\/\/\S+);/,
+      PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {},
     );
+    profiled = relay;
     wsUrl = relay.match[1];
     relayPid = relay.child.pid;
     broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
@@ -201,12 +211,20 @@ async function main() {
     );
   await sleep(2000); // warm-up
   await stats();
+  if (profiled && PROFILE) {
+    profiled.child.kill('SIGUSR2');
+    await profiled.waitFor(/profile started/);
+  }
   const cpu0 = cpuOf(relayPid);
   const published0 = published;
   await sleep(SECONDS * 1000);
   const cpu = cpuOf(relayPid) - cpu0;
   const sent = published - published0;
   const results = await stats();
+  if (profiled && PROFILE) {
+    profiled.child.kill('SIGUSR2');
+    await profiled.waitFor(/profile written/);
+  }
   running = false;
   for (const r of ready) r.child.stdin.end();
   await stop();
@@ -233,6 +251,27 @@ async function main() {
     );
   }
   appendFileSync(file, row + '\n');
+  if (profiled && PROFILE) {
+    const { renderSummary, summarise } = await import('../lib/profile-summary.mjs');
+    const summary = renderSummary(summarise(JSON.parse(readFileSync(PROFILE, 'utf8'))), {
+      cpuUsPerFrame: (cpu * 1e6) / frames,
+      title: `relay via NATS, ${S} streams × ${RATE}/s, ${SECONDS} s window (profile: ${PROFILE})`,
+    });
+    const text = [
+      `# Relay CPU profile under steady streaming — ${new Date().toISOString()}`,
+      '',
+      `Command: \`node bench/stream/run-latency.mjs --mode nats --streams ${S} --rate ${RATE} --seconds ${SECONDS} --profile\``,
+      `Load average at the end: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(
+          ' / ',
+        )}. Relay CPU in the window ${((cpu / SECONDS) * 100).toFixed(0)} % of a core, ${((cpu * 1e6) / frames).toFixed(2)} µs per delivered frame; this run's latency row: ${row}`,
+      '',
+      summary,
+    ].join('\n');
+    writeFileSync(`${OUT}/profile-latency-${S}x${RATE}.md`, text);
+    process.stdout.write(text + '\n');
+  }
   appendFileSync(
     `${OUT}/stream-latency.jsonl`,
     JSON.stringify({

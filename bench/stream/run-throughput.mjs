@@ -11,11 +11,18 @@
  * The figure is frames per CPU-second of the server process (from /proc), i.e. frames/s per core; readers run in
  * another process. Several runs; medians with min–max.
  *
- *   node bench/stream/run-throughput.mjs [--sockets 2000] [--rounds 100] [--runs 3] [--out bench/results/<date>]
+ *   ws+nats  the plain-Node peer (bench/peers/ws-nats.mjs) fed the same way; nats-sub: a bare nats.js subscriber
+ *            holding the same subscriptions and only counting (the NATS client's own floor, no sockets).
+ *
+ * `--profile` adds one relay run (not counted in the figures) whose measured window is CPU-profiled; the
+ * report gets the self time per stage of the hot path (bench/lib/profile-summary.mjs).
+ *
+ *   node bench/stream/run-throughput.mjs [--sockets 2000] [--rounds 100] [--runs 3] [--profile] [--profile-dir /tmp]
+ *                                        [--out bench/results/<date>]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NatsBroker } from '@locallightchat/broker';
 import { startNats } from '@locallightchat/test-support';
@@ -29,6 +36,8 @@ const arg = (name, fallback) => {
 const C = Number(arg('sockets', 2000));
 const R = Number(arg('rounds', 100));
 const RUNS = Number(arg('runs', 3));
+const PROFILE = args.includes('--profile');
+const PROFILE_DIR = arg('profile-dir', tmpdir());
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,12 +45,14 @@ const cpuOf = (pid) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(stat[11]) + Number(stat[12])) / 100;
 };
+/** Kernel-mode CPU seconds (socket writes and reads are syscalls: the part no user-space change removes). */
+const sysOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) / 100;
 
-function start(command, argv, ready) {
+function start(command, argv, ready, extraEnv = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LLC_LOG_LEVEL: 'error' },
+      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...extraEnv },
     });
     let out = '';
     const listeners = new Set();
@@ -103,48 +114,79 @@ async function rawRun() {
   const read = await reader(server.match[1]);
   await sleep(500);
   const cpu0 = cpuOf(server.child.pid);
+  const sys0 = sysOf(server.child.pid);
   const t0 = performance.now();
   server.child.stdin.write(`go ${R}\n`);
   const frames = await drain(read, C * R);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuOf(server.child.pid) - cpu0;
+  const sys = sysOf(server.child.pid) - sys0;
   read.child.stdin.end();
   server.child.kill('SIGKILL');
-  return { frames, expected: C * R, cpu, seconds };
+  return { frames, expected: C * R, cpu, sys, seconds };
 }
 
-async function relayRun(nats) {
-  const relay = await start(
-    here('../../node_modules/.bin/llc-relay'),
-    [
-      '--port',
-      '0',
-      '--processes',
-      '1',
-      '--broker',
-      nats.url,
-      '--store',
-      'memory',
-      '--bridge',
-      'none',
-      '--auth-jwt-secret',
-      SECRET,
-      '--token-budget',
-      '0',
-      '--heartbeat-ms',
-      '300000',
-    ],
-    /WebSocket (ws:\/\/\S+);/,
-  );
+const RELAY_ARGS = (natsUrl) => [
+  '--port',
+  '0',
+  '--processes',
+  '1',
+  '--broker',
+  natsUrl,
+  '--store',
+  'memory',
+  '--bridge',
+  'none',
+  '--auth-jwt-secret',
+  SECRET,
+  '--token-budget',
+  '0',
+  '--heartbeat-ms',
+  '300000',
+];
+
+/**
+ * One server fed through NATS by this process acting as the bridge: `relay` (llc-relay), `ws+nats` (the plain
+ * Node peer) or `nats-sub` (a bare nats.js subscriber: the NATS client's floor, no sockets). With `profile`, the
+ * relay's measured window is CPU-profiled (bench/lib/profile-hook.mjs) into that file.
+ */
+async function natsRun(nats, kind, profile) {
   // Fresh ids per run: NATS keeps the previous runs' events, and a stream's retained batches are not re-sent.
   const nonce = Math.random().toString(36).slice(2, 8);
   const conv = (i) => `c${nonce}${i}`;
-  const read = await reader(relay.match[1], SECRET, conv(0).slice(0, -1));
+  const stream = (i) => `s${nonce}${i}`;
+  const prefix = conv(0).slice(0, -1);
+  let server;
+  let read;
+  if (kind === 'relay') {
+    const env = profile
+      ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: profile }
+      : {};
+    server = await start(
+      here('../../node_modules/.bin/llc-relay'),
+      RELAY_ARGS(nats.url),
+      /WebSocket (ws:\/\/\S+);/,
+      env,
+    );
+    read = await reader(server.match[1], SECRET, prefix);
+  } else if (kind === 'ws+nats') {
+    server = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+      BENCH_SECRET: SECRET,
+      BENCH_NATS_URL: nats.url,
+    });
+    read = await reader(server.match[1], SECRET, prefix);
+  } else {
+    server = await start(
+      process.execPath,
+      [here('../peers/nats-sub.mjs'), JSON.stringify({ url: nats.url, count: C, prefix })],
+      /\{"ready":\d+\}/,
+    );
+    read = { child: server.child, received: async () => received(server) };
+  }
   const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
-  // The relay's NATS subscriptions reach the server shortly after `subscribed` (live events published before
+  // The servers' NATS subscriptions reach the server shortly after `subscribed` (live events published before
   // that would only be found by a resume, which this benchmark does not do).
   await sleep(1000);
-  const stream = (i) => `s${nonce}${i}`;
   for (let i = 0; i < C; i++) {
     await broker.publish(conv(i), {
       type: 'stream-start',
@@ -157,7 +199,12 @@ async function relayRun(nats) {
   }
   await broker.flush();
   await drain(read, C);
-  const cpu0 = cpuOf(relay.child.pid);
+  if (profile) {
+    server.child.kill('SIGUSR2');
+    await server.waitFor(/profile started/);
+  }
+  const cpu0 = cpuOf(server.child.pid);
+  const sys0 = sysOf(server.child.pid);
   const t0 = performance.now();
   const text = ' token';
   for (let r = 1; r <= R; r++) {
@@ -166,57 +213,108 @@ async function relayRun(nats) {
   }
   const frames = (await drain(read, C * (R + 1))) - C;
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuOf(relay.child.pid) - cpu0;
-  const metrics = await (await fetch(relay.match[1].replace('ws://', 'http://').replace(/\/ws$/, '/metrics'))).text();
-  const coalesced = Number(/^llc_relay_coalesced_frames_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+  const cpu = cpuOf(server.child.pid) - cpu0;
+  const sys = sysOf(server.child.pid) - sys0;
+  if (profile) {
+    server.child.kill('SIGUSR2');
+    await server.waitFor(/profile written/);
+  }
+  let coalesced = 0;
+  if (kind === 'relay') {
+    const metricsUrl = server.match[1].replace('ws://', 'http://').replace(/\/ws$/, '/metrics');
+    const metrics = await (await fetch(metricsUrl)).text();
+    coalesced = Number(/^llc_relay_coalesced_frames_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+  }
   read.child.stdin.end();
   await broker.close();
-  relay.child.kill('SIGTERM');
-  await new Promise((r) => relay.child.once('exit', r));
-  return { frames, expected: C * R, cpu, seconds, coalesced };
+  server.child.kill('SIGKILL');
+  await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once('exit', r)));
+  return { frames, expected: C * R, cpu, sys, seconds, coalesced };
+}
+
+async function received(server) {
+  server.child.stdin.write('?\n');
+  return JSON.parse((await server.waitFor(/\{"received":\d+[^}]*\}/))[0]).received;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const SERVERS = [
+  { key: 'raw', label: 'uws-raw send loop (floor)' },
+  { key: 'relay', label: 'llc-relay via NATS' },
+  { key: 'wsNats', label: '`ws` + NATS peer' },
+  { key: 'natsSub', label: 'bare nats.js subscriber (no sockets)' },
+];
+
 async function main() {
   const nats = await startNats();
-  const results = { raw: [], relay: [] };
+  const results = { raw: [], relay: [], wsNats: [], natsSub: [] };
+  const k = (x) => `${(x / 1000).toFixed(0)}k`;
+  const perCore = (r) => r.frames / r.cpu;
+  // Interleaved, so that load from other work on the machine falls on every server alike.
   for (let run = 1; run <= RUNS; run++) {
-    process.stderr.write(`run ${run}/${RUNS}: raw uWS … `);
-    const raw = await rawRun();
-    results.raw.push(raw);
-    process.stderr.write(`${(raw.frames / raw.cpu / 1000).toFixed(0)}k frames per CPU-s; relay … `);
-    const relay = await relayRun(nats);
-    results.relay.push(relay);
-    process.stderr.write(`${(relay.frames / relay.cpu / 1000).toFixed(0)}k frames per CPU-s\n`);
+    process.stderr.write(`run ${run}/${RUNS}:`);
+    for (const { key } of SERVERS) {
+      const r =
+        key === 'raw'
+          ? await rawRun()
+          : await natsRun(nats, key === 'relay' ? 'relay' : key === 'wsNats' ? 'ws+nats' : 'nats-sub');
+      results[key].push(r);
+      process.stderr.write(` ${key} ${k(perCore(r))}/CPU-s`);
+    }
+    process.stderr.write('\n');
+  }
+  let profileSummary;
+  if (PROFILE) {
+    const file = `${PROFILE_DIR}/relay-throughput-${Date.now()}.cpuprofile`;
+    process.stderr.write(`profile run (not counted above) … `);
+    const r = await natsRun(nats, 'relay', file);
+    process.stderr.write(`${k(perCore(r))}/CPU-s; ${file}\n`);
+    const { renderSummary, summarise } = await import('../lib/profile-summary.mjs');
+    profileSummary = renderSummary(summarise(JSON.parse(readFileSync(file, 'utf8'))), {
+      cpuUsPerFrame: (r.cpu * 1e6) / r.frames,
+      title: `relay, ${C} sockets × ${R} frames, NATS path (profile: ${file})`,
+    });
   }
   await nats.stop();
-  const perCore = (r) => r.frames / r.cpu;
   const summary = (rs) => ({
     median: median(rs.map(perCore)),
     min: Math.min(...rs.map(perCore)),
     max: Math.max(...rs.map(perCore)),
+    usPerFrame: median(rs.map((r) => (r.cpu * 1e6) / r.frames)),
+    sysUsPerFrame: median(rs.map((r) => (r.sys * 1e6) / r.frames)),
   });
-  const raw = summary(results.raw);
-  const relay = summary(results.relay);
-  const k = (x) => `${(x / 1000).toFixed(0)}k`;
+  const s = Object.fromEntries(SERVERS.map(({ key }) => [key, summary(results[key])]));
   const lines = [
     `# Send throughput per core — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
-    `${C} sockets × ${R} token frames each; frames delivered per CPU-second of the server process (= frames/s per core).`,
-    'The relay path: NATS core subscription → decode → seq rule → priority send queue → corked write.',
+    `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}${PROFILE ? ' --profile' : ''}\``,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')}.`,
+    `${C} sockets × ${R} token frames each; frames delivered per CPU-second of the server process (= frames/s per core), servers interleaved per run.`,
+    'The relay path: NATS core subscription → frame header → seq rule → ring → priority send queue → corked write. The `ws` + NATS peer forwards the bytes of each NATS message to its sockets (no seq rule, no ring); the bare nats.js subscriber only counts messages (the NATS client floor: no sockets).',
     '',
-    '| server | frames/s per core, median (min–max) | vs raw uWS | frames delivered / expected (last run) | relay coalesced |',
-    '|---|---|---|---|---|',
-    `| uws-raw send loop | ${k(raw.median)} (${k(raw.min)}–${k(raw.max)}) | 100 % | ${results.raw.at(-1).frames} / ${results.raw.at(-1).expected} | — |`,
-    `| llc-relay via NATS | ${k(relay.median)} (${k(relay.min)}–${k(relay.max)}) | ${((relay.median / raw.median) * 100).toFixed(0)} % | ${results.relay.at(-1).frames} / ${results.relay.at(-1).expected} | ${results.relay.at(-1).coalesced} |`,
+    '| server | frames/s per core, median (min–max) | CPU µs per frame (of which kernel) | vs raw uWS | relay vs it | frames delivered / expected (last run) | relay coalesced |',
+    '|---|---|---|---|---|---|---|',
+    ...SERVERS.map(({ key, label }) => {
+      const x = s[key];
+      const last = results[key].at(-1);
+      return `| ${label} | ${k(x.median)} (${k(x.min)}–${k(x.max)}) | ${x.usPerFrame.toFixed(2)} (${x.sysUsPerFrame.toFixed(2)}) | ${((x.median / s.raw.median) * 100).toFixed(0)} % | ${key === 'relay' ? '—' : `${(s.relay.median / x.median).toFixed(2)}×`} | ${last.frames} / ${last.expected} | ${key === 'relay' ? last.coalesced : '—'} |`;
+    }),
     '',
+    ...(profileSummary ? ['## Where the relay spends its CPU', '', profileSummary] : []),
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/send-throughput.md`, lines.join('\n'));
-  writeFileSync(`${OUT}/send-throughput.json`, JSON.stringify({ sockets: C, rounds: R, raw, relay, results }, null, 2));
+  writeFileSync(
+    `${OUT}/send-throughput.json`,
+    JSON.stringify(
+      { sockets: C, rounds: R, raw: s.raw, relay: s.relay, wsNats: s.wsNats, natsSub: s.natsSub, results },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 
