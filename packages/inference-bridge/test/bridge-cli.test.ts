@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -57,6 +60,38 @@ describe('llc-bridge CLI', () => {
         },
       );
     }
+  });
+
+  it('--print-config shows settings from --config, env and flags, API keys redacted; unknown keys are usage errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llc-bridge-config-'));
+    const config = join(dir, 'bridge.yaml');
+    writeFileSync(
+      config,
+      'broker: nats://nats-1:4222,nats://user:pw@nats-2:4222\nbackend-url: [http://gpu-1:8000/v1, http://gpu-2:8000/v1]\n' +
+        'backend-api-key: sk-live-123456\nmax-in-flight: 64\n',
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [...CLI, '--config', config, '--print-config', '--max-in-flight', '32'],
+      {
+        cwd: root,
+        env: { ...process.env, LLC_FALLBACK_API_KEY: 'sk-fallback-999' },
+      },
+    );
+    assert.ok(!stdout.includes('sk-live') && !stdout.includes('sk-fallback') && !stdout.includes(':pw@'), stdout);
+    assert.match(stdout, /^broker: nats:\/\/nats-1:4222,nats:\/\/user:redacted@nats-2:4222 # file$/m);
+    assert.match(stdout, /^backend-api-key: <redacted> # file$/m);
+    assert.match(stdout, /^fallback-api-key: <redacted> # env LLC_FALLBACK_API_KEY$/m);
+    assert.match(stdout, /^max-in-flight: 32 # flag$/m);
+    writeFileSync(config, 'max-inflight: 3\n');
+    await assert.rejects(
+      run(process.execPath, [...CLI, '--config', config], { cwd: root }),
+      (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.stderr ?? '', /unknown key "max-inflight" \(did you mean "max-in-flight"\?\)/);
+        return true;
+      },
+    );
   });
 
   it('refuses a fallback without a model with a usage error', async () => {

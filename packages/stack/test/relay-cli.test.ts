@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
@@ -34,5 +37,32 @@ describe('llc-relay', () => {
     const result = run(['--dev', '--port', '0', '--processes', '2']);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--processes > 1 needs --broker nats:\/\//);
+  });
+
+  it('--print-config shows the effective settings from --config, env and flags with secrets redacted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llc-relay-config-'));
+    const config = join(dir, 'llc.yaml');
+    writeFileSync(
+      config,
+      'port: 9000\nstore: redis://:redis-pw@redis:6379\nallowed-origins: [https://chat.example]\n' +
+        'auth-jwt-secret: a-very-long-shared-secret-of-32-chars\n',
+    );
+    const result = run(['--config', config, '--print-config', '--port', '9100'], { LLC_BROKER: 'nats://nats:4222' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(!result.stdout.includes('redis-pw') && !result.stdout.includes('a-very-long'), result.stdout);
+    assert.match(result.stdout, /^port: 9100 # flag$/m);
+    assert.match(result.stdout, /^broker: nats:\/\/nats:4222 # env LLC_BROKER$/m);
+    assert.match(result.stdout, /^store: redis:\/\/:redacted@redis:6379 # file$/m);
+    assert.match(result.stdout, /^auth-jwt-secret: <redacted> # file$/m);
+    assert.match(result.stdout, /^# file\nallowed-origins:\n {2}- https:\/\/chat\.example$/m);
+  });
+
+  it('refuses an unknown config key with a usage error naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llc-relay-config-'));
+    const config = join(dir, 'llc.yaml');
+    writeFileSync(config, 'allowed-origin: https://chat.example\n');
+    const result = run(['--config', config]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /unknown key "allowed-origin" \(did you mean "allowed-origins"\?\)/);
   });
 });

@@ -3,6 +3,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -101,6 +104,36 @@ describe('llc-vllm-sim CLI', () => {
     await assert.rejects(run(process.execPath, [...CLI, '--profile', 'nope'], { cwd: root }), (error: unknown) => {
       assert.equal((error as { code?: number }).code, 2);
       assert.match((error as { stderr?: string }).stderr ?? '', /unknown simulator profile "nope"/);
+      return true;
+    });
+  });
+
+  it('reads --config (flags override it), prints the effective settings with --print-config, refuses unknown keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llc-sim-config-'));
+    const config = join(dir, 'sim.yaml');
+    writeFileSync(config, 'port: 0\nprofile: fast\nmodel: cfg/model\nmax-model-len: 2048\n');
+    const sim = await start(['--config', config, '--max-model-len', '1024']);
+    try {
+      const models = (await (await fetch(`${sim.match[1]!}/models`)).json()) as {
+        data: { id: string; max_model_len: number }[];
+      };
+      assert.deepEqual(
+        models.data.map((m) => [m.id, m.max_model_len]),
+        [['cfg/model', 1024]],
+      );
+    } finally {
+      assert.equal(await sim.stop(), 0);
+    }
+    const printed = await run(process.execPath, [...CLI, '--config', config, '--print-config'], {
+      cwd: root,
+      env: { ...process.env, LLC_SIM_SPEED: '3' },
+    });
+    assert.match(printed.stdout, /^model: cfg\/model # file$/m);
+    assert.match(printed.stdout, /^speed: 3 # env LLC_SIM_SPEED$/m);
+    writeFileSync(config, 'profle: fast\n');
+    await assert.rejects(run(process.execPath, [...CLI, '--config', config], { cwd: root }), (error: unknown) => {
+      assert.equal((error as { code?: number }).code, 2);
+      assert.match((error as { stderr?: string }).stderr ?? '', /unknown key "profle" \(did you mean "profile"\?\)/);
       return true;
     });
   });

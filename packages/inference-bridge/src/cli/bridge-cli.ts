@@ -27,6 +27,7 @@ import { BridgeMetrics } from '../worker/bridge-metrics.js';
 import { serveMetrics } from './metrics-server.js';
 import {
   CliUsageError,
+  formatConfig,
   formatHelp,
   parseOptions,
   runCli,
@@ -47,7 +48,12 @@ const OPTIONS = {
     placeholder: 'URLs',
     help: 'OpenAI-compatible base URLs, e.g. http://gpu:8000/v1 (required)',
   },
-  'backend-api-key': { type: 'string', env: 'LLC_BACKEND_API_KEY', help: 'API key sent to the backends' },
+  'backend-api-key': {
+    type: 'string',
+    env: 'LLC_BACKEND_API_KEY',
+    secret: true,
+    help: 'API key sent to the backends',
+  },
   model: { type: 'string', env: 'LLC_MODEL', help: 'Model name reported when a request names none' },
   'max-in-flight': {
     type: 'number',
@@ -159,7 +165,7 @@ const OPTIONS = {
     placeholder: 'URL',
     help: 'OpenAI-compatible cloud fallback, used when no replica can serve, e.g. https://api.openai.com/v1',
   },
-  'fallback-api-key': { type: 'string', env: 'LLC_FALLBACK_API_KEY', help: 'API key for the fallback' },
+  'fallback-api-key': { type: 'string', env: 'LLC_FALLBACK_API_KEY', secret: true, help: 'API key for the fallback' },
   'fallback-model': {
     type: 'string',
     env: 'LLC_FALLBACK_MODEL',
@@ -285,6 +291,10 @@ async function main(): Promise<void> {
         OPTIONS,
       ),
     );
+    return;
+  }
+  if (o.printConfig) {
+    process.stdout.write(formatConfig(OPTIONS, o));
     return;
   }
   validate(o);

@@ -11,7 +11,15 @@
  * an idle socket costs ~3.3 KB of RSS instead of ~1.3 KB (bench/idle).
  */
 import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
-import { CliUsageError, formatHelp, freePort, parseOptions, runCli, type ParsedOptions } from '@locallightchat/cli-kit';
+import {
+  CliUsageError,
+  formatConfig,
+  formatHelp,
+  freePort,
+  parseOptions,
+  runCli,
+  type ParsedOptions,
+} from '@locallightchat/cli-kit';
 import {
   assertNativeUws,
   AuthConfigError,
@@ -100,6 +108,10 @@ async function main(): Promise<void> {
         HELP_FOOTER,
       ),
     );
+    return;
+  }
+  if (o.printConfig) {
+    process.stdout.write(formatConfig(RELAY_OPTIONS, o));
     return;
   }
   assertNativeUws();

@@ -53,6 +53,7 @@ export const RELAY_OPTIONS = {
     type: 'string',
     env: 'LLC_AUTH_JWT_SECRET',
     placeholder: 'secret',
+    secret: true,
     help: 'HS256 shared secret (32+ characters)',
   },
   'auth-public-key-file': {
@@ -102,7 +103,12 @@ export const RELAY_OPTIONS = {
     placeholder: 'URLs',
     help: 'OpenAI-compatible base URLs (vLLM: http://host:8000/v1) for the embedded bridge',
   },
-  'backend-api-key': { type: 'string', env: 'LLC_BACKEND_API_KEY', help: 'API key sent to the backends' },
+  'backend-api-key': {
+    type: 'string',
+    env: 'LLC_BACKEND_API_KEY',
+    secret: true,
+    help: 'API key sent to the backends',
+  },
   simulate: {
     type: 'boolean',
     env: 'LLC_SIMULATE',

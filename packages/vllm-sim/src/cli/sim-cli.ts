@@ -21,6 +21,7 @@ import {
 } from '../index.js';
 import {
   CliUsageError,
+  formatConfig,
   formatHelp,
   parseOptions,
   runCli,
@@ -225,6 +226,10 @@ async function main(): Promise<void> {
         footer(),
       ),
     );
+    return;
+  }
+  if (o.printConfig) {
+    process.stdout.write(formatConfig(OPTIONS, o));
     return;
   }
   let sim: RunningSimulator;
