@@ -162,6 +162,73 @@ describe('PromptBlocks', () => {
   });
 });
 
+describe('PrefixPolicy: the last message hashed only when it can decide', () => {
+  const view = (index: number, load = 0) => ({ index, load, waiting: 0 });
+  const all = (n: number) => Array.from({ length: n }, (_, i) => view(i));
+  const context = 'You answer questions about the handbook. '.repeat(60);
+  const ask = (id: string, question: string, key = id): InferenceRequest => ({
+    requestId: id,
+    messages: [
+      { role: 'system', content: context },
+      { role: 'user', content: question },
+    ],
+    maxTokens: 8,
+    affinityKey: key,
+  });
+  const approx = (replicas: number) =>
+    createRoutingPolicy({ kind: 'prefix-approx', replicas, conversationAffinity: false }) as PrefixPolicy;
+
+  it('PromptBlocks.of(messages, upTo) gives the blocks of the first upTo messages (no generation prompt)', () => {
+    const tokenizer = new SimPromptTokenizer(16);
+    const blocks = new PromptBlocks({ tokenizer, seed: 'abc' });
+    const messages = ask('a', 'Where is my invoice?').messages;
+    const expected: number[] = [];
+    hashFullBlocks(
+      rootBlockHash('abc'),
+      tokenizer.chat(messages.slice(0, 1)).slice(0, -tokenizer.suffix.length),
+      16,
+      expected,
+    );
+    assert.deepEqual(blocks.of(messages, 1).hashes.toArray(), expected);
+    assert.ok(blocks.of(messages).hashes.length > expected.length);
+  });
+
+  it('a new customer’s burst in one turn of the event loop lands on one replica (what is new is recorded at once)', () => {
+    const policy = approx(4);
+    const first = policy.pick(ask('b1', 'First?'), all(4), 0);
+    policy.dispatched(ask('b1', 'First?'), first.index, 0);
+    const second = policy.pick(ask('b2', 'Second?'), all(4), 1);
+    assert.equal(second.index, first.index);
+    policy.close();
+  });
+
+  it('a regenerate (the same last message) goes where the whole prompt is cached, even with the context on two replicas', () => {
+    const policy = approx(3);
+    // The context on replicas 0 and 1; the question only on 1 (it answered it before).
+    policy.dispatched(ask('r0', 'Another question?'), 0, 0);
+    const question = 'Regenerate the answer to this long question, please. '.repeat(4);
+    policy.dispatched(ask('r1', question), 1, 0);
+    policy.flushDeferred();
+    for (let i = 0; i < 20; i++) {
+      const again = ask(`r-again-${i}`, question);
+      assert.equal(policy.pick(again, all(3), 10).index, 1);
+    }
+    policy.close();
+  });
+
+  it('the last message is recorded after the decision (flushDeferred, or the next turn of the event loop)', async () => {
+    const policy = approx(2);
+    const turn1 = ask('t1', 'A question long enough to fill blocks of its own. '.repeat(4));
+    policy.dispatched(turn1, 1, 0);
+    const before = policy.blocksOf(turn1).hashes;
+    const held = (n: number) => policy.index.holds(before.at(n), 1, 0);
+    assert.equal(held(before.length - 1), false, 'not yet: the decision did not wait for it');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(held(before.length - 1), true, 'recorded once the event loop turned');
+    policy.close();
+  });
+});
+
 // ---- on real simulator processes ---------------------------------------------------------------------------
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

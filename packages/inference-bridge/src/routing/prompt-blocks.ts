@@ -130,11 +130,19 @@ export class PromptBlocks {
     this.nodes = new TextKeyedMap(options.maxMessages ?? DEFAULT_PROMPT_BLOCKS.maxMessages);
   }
 
-  /** Full-block hashes of the prompt (prefix, messages, suffix), reusing what earlier prompts computed. */
-  of(messages: readonly { readonly role: string; readonly content: string }[]): PromptBlockList {
+  /**
+   * Full-block hashes of the prompt (prefix, messages, suffix), reusing what earlier prompts computed. With
+   * `upTo` < messages.length, those of its first `upTo` messages only (no suffix): the part that earlier turns
+   * and other requests can have cached, known without tokenizing the (usually new) last message.
+   */
+  of(
+    messages: readonly { readonly role: string; readonly content: string }[],
+    upTo = messages.length,
+  ): PromptBlockList {
     const path: Node[] = [this.root];
     let node = this.root;
-    for (const m of messages) {
+    for (let i = 0; i < upTo; i++) {
+      const m = messages[i]!;
       const tag = `${node.id}\u0000${m.role}`;
       let child = this.nodes.get(tag, m.content);
       if (!child) {
@@ -144,7 +152,7 @@ export class PromptBlocks {
       path.push(child);
       node = child;
     }
-    const suffix = this.tokenizer.suffix;
+    const suffix = upTo < messages.length ? [] : this.tokenizer.suffix;
     const segments: PromptSegment[] = path;
     if (suffix.length > 0) {
       const tail = Array.from(node.pending);
