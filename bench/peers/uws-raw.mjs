@@ -3,11 +3,12 @@
 // sends every joined socket one token frame (our msgpack encoding, epoch-ms stamp as text) BENCH_RATE times a
 // second, spread over the period exactly as the token source spreads its publishes: what any relay must at
 // least pay to deliver the same frames. No auth, no broker, no per-stream state.
-import uWS from 'uWebSockets.js';
+// The build the relay chose (the newest that loads natively here), so floor and relay run on the same uWS.
+import { uWS } from '@locallightchat/relay/internal';
 import { encodeFrame } from '@locallightchat/protocol';
 
 if (!String(uWS.App).includes('[native code]')) {
-  console.error('uWebSockets.js native binary did not load (Node 16/18/20 only)');
+  console.error('uWebSockets.js native binary did not load');
   process.exit(1);
 }
 const rate = Number(process.env.BENCH_RATE ?? 0);

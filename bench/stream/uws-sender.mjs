@@ -1,6 +1,7 @@
 // The physical floor of sending: a raw uWebSockets.js server that, on `go <rounds>` (stdin), writes one
 // pre-encoded token-sized frame per round to every socket, a round per event-loop turn, corked per socket.
-import uWS from 'uWebSockets.js';
+// The build the relay chose (the newest that loads natively here), so floor and relay run on the same uWS.
+import { uWS } from '@locallightchat/relay/internal';
 
 const sockets = new Set();
 const frame = new Uint8Array(72).fill(7);

@@ -1,5 +1,6 @@
 // The physical floor: raw uWebSockets.js holding WebSocket connections, nothing else.
-import uWS from 'uWebSockets.js';
+// The build the relay chose (the newest that loads natively here), so floor and relay run on the same uWS.
+import { uWS } from '@locallightchat/relay/internal';
 
 const app = uWS
   .App()

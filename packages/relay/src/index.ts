@@ -37,4 +37,13 @@ export {
   type MemoryStoreOptions,
 } from './store/memory-store.js';
 export { RedisStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisStoreOptions } from './store/redis-store.js';
-export { assertNativeUws, NativeUwsMissingError } from './uws.js';
+export {
+  assertNativeUws,
+  chooseUwsBuild,
+  isNativeUws,
+  NativeUwsMissingError,
+  UWS_BUILDS,
+  uwsBuildDescription,
+  type UwsBuild,
+  type UwsChoice,
+} from './uws.js';

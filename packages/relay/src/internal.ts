@@ -17,3 +17,5 @@ export { idsForSend, assistantMessageId, type MessageIds } from './conversations
 export { resolveMemoryStoreOptions } from './store/memory-store.js';
 export { resolveRedisStoreOptions } from './store/redis-store.js';
 export { withDefaults } from './options.js';
+/** The uWebSockets.js module the relay chose (benchmarks' raw-uWS floors run on the same build). */
+export { uWS } from './uws.js';

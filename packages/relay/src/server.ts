@@ -22,7 +22,7 @@ import { registerHttpRoutes } from './http/routes.js';
 import type { RelayMetrics } from './metrics.js';
 import { registerSse, type SseEndpoints } from './transports/sse.js';
 import { registerWebSocket } from './transports/websocket.js';
-import { assertNativeUws, uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
+import { assertNativeUws, logUwsBuildOnce, uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
 
 /** A running relay (see the module comment for its lifecycle). */
 export interface Relay {
@@ -63,6 +63,7 @@ const DRAIN_POLL_MS = 100;
 export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps): Promise<Relay> {
   assertNativeUws();
   const ctx = createContext(resolveConfig(options), deps);
+  logUwsBuildOnce(ctx.log);
   const connections = new ConnectionRegistry(ctx);
   const dispatcher = new FrameDispatcher(ctx);
   const app = uWS.App();
