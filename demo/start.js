@@ -3,7 +3,8 @@
  * `npm start`: the whole stack in one process on the embedded default — vLLM simulator → bridge → in-memory
  * broker → relay — serving the built demo page from the relay itself (one origin). Prints the URL on its own
  * line. Environment: LLC_PORT (default 8787; a free port if taken), LLC_HOST (default 127.0.0.1),
- * LLC_SIM_PROFILE (default 8b-h100), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
+ * LLC_SIM_PROFILE (default 8b-h100), LLC_SIM_REASONING_FIELD (`reasoning` or `reasoning_content`: the simulator
+ * acts as a reasoning model), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
  * LLC_DEMO_HISTORY (messages in the sample long conversation, default 10000; 0 for none).
  */
 import { existsSync } from 'node:fs';
@@ -38,7 +39,14 @@ async function pickPort(port) {
 let sim;
 let backendUrl = process.env.LLC_BACKEND_URL;
 if (!backendUrl) {
-  sim = await startSimulator({ port: 0, host: '127.0.0.1', profile: process.env.LLC_SIM_PROFILE ?? '8b-h100' });
+  const reasoningField = process.env.LLC_SIM_REASONING_FIELD;
+  sim = await startSimulator({
+    port: 0,
+    host: '127.0.0.1',
+    profile: process.env.LLC_SIM_PROFILE ?? '8b-h100',
+    // A reasoning model (`reasoning` or the legacy `reasoning_content` delta field): answers start with thoughts.
+    ...(reasoningField ? { reasoningField } : {}),
+  });
   backendUrl = sim.url;
 }
 const stack = await startEmbeddedStack({

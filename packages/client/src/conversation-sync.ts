@@ -164,6 +164,7 @@ export class ConversationSync {
       return this.#streams.resume(conversationId, frame.streamId, message.lastSeq);
     }
     message.finishReason = frame.finishReason;
+    if (frame.reasoningMs !== undefined) message.reasoningMs = frame.reasoningMs;
     message.status = frame.finishReason === 'cancelled' ? 'stopped' : frame.finishReason === 'error' ? 'error' : 'done';
     message.queuePosition = undefined;
     if (frame.errorCode) {

@@ -89,5 +89,6 @@ export function fromStored(m: ChatMessage): ClientMessage {
   if (m.clientMessageId) message.clientMessageId = m.clientMessageId;
   if (m.streamId) message.streamId = m.streamId;
   if (m.finishReason) message.finishReason = m.finishReason;
+  if (m.reasoningMs !== undefined) message.reasoningMs = m.reasoningMs;
   return message;
 }

@@ -38,6 +38,8 @@ export interface ClientMessage {
   role: Role;
   text: string;
   reasoning: string;
+  /** How long the model reasoned, ms (from the stream's end or the stored message; absent until known). */
+  reasoningMs?: number;
   createdAt: number;
   status: MessageStatus;
   clientMessageId?: string;

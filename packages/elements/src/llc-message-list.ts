@@ -160,6 +160,8 @@ export class LlcMessageList extends LitElement {
                         role-name=${m.role}
                         message-key=${m.key}
                         .text=${m.text}
+                        .reasoning=${m.reasoning}
+                        .reasoningMs=${m.reasoningMs}
                         .status=${m.status}
                         .errorMessage=${m.error?.message}
                         .queuePosition=${m.queuePosition}

@@ -75,6 +75,27 @@ export const messageStyles = css`
     max-width: 100%;
     height: auto;
   }
+  .reasoning {
+    margin: 0 0 0.5rem;
+    border-inline-start: 3px solid var(--llc-border, #cbd5e1);
+    padding-inline-start: 0.6rem;
+    color: var(--llc-muted, #475569);
+    font-size: 0.875rem;
+  }
+  .reasoning summary {
+    cursor: pointer;
+    font-weight: 600;
+  }
+  .reasoning summary:focus-visible {
+    outline: 2px solid var(--llc-focus, #2563eb);
+    outline-offset: 2px;
+  }
+  .reasoning-text {
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    margin-top: 0.35rem;
+    overflow-y: auto;
+  }
   .content .link-host {
     color: var(--llc-muted, #475569);
     font-size: 0.85em;

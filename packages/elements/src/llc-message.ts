@@ -5,6 +5,7 @@ import { customElement, property, query } from 'lit/decorators.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
 import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
+import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
 import { fire } from './events.js';
 import { messageStyles } from './llc-message.styles.js';
 import type { Renderers } from './renderers.js';
@@ -12,7 +13,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, link-host, image, image-placeholder, image-load-button';
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -29,6 +30,9 @@ export const MESSAGE_PARTS =
  * @csspart code-language - the language label
  * @csspart copy-button - the code block's Copy button
  * @csspart code - the `<pre>` of a code block
+ * @csspart reasoning - the "Thinking" part (a `<details>`): the model's reasoning, collapsed once the answer starts
+ * @csspart reasoning-summary - its summary line ("Thinking…", "Thought for 4 s")
+ * @csspart reasoning-text - the reasoning text
  * @csspart link-host - the real host shown after a link whose text does not name it
  * @csspart image - an image of an answer (allow-listed origin, or loaded on request)
  * @csspart image-placeholder - an image not loaded yet: its alt text, its host and a "Load image" button
@@ -43,6 +47,10 @@ export class LlcMessage extends LitElement {
 
   @property({ attribute: 'role-name', reflect: true }) roleName: Role = 'assistant';
   @property() text = '';
+  /** The model's reasoning, shown in a collapsible "Thinking" part above the answer. */
+  @property({ attribute: false }) reasoning = '';
+  /** How long the model reasoned, ms, when the bridge measured it. */
+  @property({ attribute: false }) reasoningMs?: number;
   @property({ reflect: true }) status: MessageStatus = 'done';
   @property({ attribute: false }) errorMessage?: string;
   @property({ attribute: false }) queuePosition?: number;
@@ -66,6 +74,7 @@ export class LlcMessage extends LitElement {
   private stream?: StreamingMarkdown;
   /** Blocks are announced only for answers that streamed while shown (not for history). */
   private streamedHere = false;
+  private readonly reasoningPart = new ReasoningTracker();
 
   /** Whether the answer is still being produced (a user message never is). */
   get busy(): boolean {
@@ -80,6 +89,7 @@ export class LlcMessage extends LitElement {
       aria-label=${author}
     >
       <div class="author" part="author">${author}</div>
+      ${this.roleName === 'assistant' ? this.reasoningPart.render(this.reasoningState, this.strings) : nothing}
       ${this.renderBody()} ${this.renderStatus()}
       <div class="actions"><slot name="actions"></slot></div>
     </article>`;
@@ -95,6 +105,18 @@ export class LlcMessage extends LitElement {
     if (this.roleName !== 'assistant') return html`<div class="content plain" part="content">${this.text}</div>`;
     // Children of .markdown belong to the incremental renderer, never to Lit.
     return html`<div class="content markdown" part="content"></div>`;
+  }
+
+  private get reasoningState(): ReasoningState {
+    return { reasoning: this.reasoning, reasoningMs: this.reasoningMs, text: this.text, busy: this.busy };
+  }
+
+  protected override willUpdate(): void {
+    if (this.roleName !== 'assistant') return;
+    if (this.busy) this.streamedHere = true;
+    const said = this.reasoningPart.observe(this.reasoningState, this.strings);
+    // Said once, politely, and only for an answer that was reasoning while shown here (not for history).
+    if (said && this.streamedHere) fire(this, 'llc-announce', { text: said });
   }
 
   override connectedCallback(): void {
@@ -187,9 +209,9 @@ export class LlcMessage extends LitElement {
       case 'queued':
         return line(s.queued(this.queuePosition));
       case 'pending':
-        return this.roleName === 'user' ? line(s.pending) : this.text ? nothing : line(s.thinking);
+        return this.roleName === 'user' ? line(s.pending) : this.text || this.reasoning ? nothing : line(s.thinking);
       case 'streaming':
-        return this.text ? nothing : line(s.thinking);
+        return this.text || this.reasoning ? nothing : line(s.thinking);
       case 'stopped':
         return line(s.stopped);
       case 'error':

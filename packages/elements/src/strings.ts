@@ -32,6 +32,10 @@ export interface ChatStrings {
   /** Announced when an answer ends: stopped or failed (the finished text itself is announced block by block). */
   answerStopped: string;
   answerFailed: (message: string) => string;
+  /** The summary of a finished "Thinking" part, and its one announcement. */
+  thoughtFor: (seconds: number) => string;
+  /** The same when the duration is unknown. */
+  thoughtDone: string;
   /** The button of an image placeholder (images load only when asked, unless their origin is allowed). */
   loadImage: string;
   /** The placeholder's line naming the host the image would be fetched from. */
@@ -65,6 +69,8 @@ export const DEFAULT_STRINGS: ChatStrings = {
   codeBlock: (language) => (language ? `Code block, ${language}.` : 'Code block.'),
   answerStopped: 'Answer stopped.',
   answerFailed: (m) => `Answer failed: ${m}`,
+  thoughtFor: (s) => `Thought for ${s} s`,
+  thoughtDone: 'Thought',
   loadImage: 'Load image',
   imageFrom: (host) => `Image from ${host}`,
 };

@@ -36,6 +36,8 @@ export interface ChatMessage {
   finishReason?: FinishReason;
   /** Reasoning text, when the model produced any. */
   reasoning?: string;
+  /** How long the model reasoned before answering, ms (measured by the bridge; absent without reasoning). */
+  reasoningMs?: number;
 }
 
 /** A stream the server knows about when a client subscribes. */
@@ -226,6 +228,8 @@ export interface StreamEndFrame {
   usage?: Usage;
   errorCode?: ErrorCode;
   errorMessage?: string;
+  /** How long the model reasoned: from its first reasoning delta to its first answer delta (or the end), ms. */
+  reasoningMs?: number;
 }
 
 /** The request waits for capacity; `position` 1 is next. */

@@ -97,6 +97,7 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       streamId: optional(id),
       finishReason: optional(finishReason),
       reasoning: optional(str({ max: maxText })),
+      reasoningMs: optional(uint()),
     },
     'message',
   );
@@ -179,6 +180,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       usage: optional(usage),
       errorCode: optional(errorCode),
       errorMessage: optional(str({ max: HARD_LIMITS.messageChars })),
+      reasoningMs: optional(uint()),
     }),
     queued: shape('queued', { streamId: id, position: uint() }),
     subscribed: shape('subscribed', {

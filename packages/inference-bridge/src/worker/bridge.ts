@@ -70,6 +70,8 @@ type Outcome =
   | { kind: 'done'; finishReason: StreamEndFrame['finishReason']; usage?: Usage }
   | { kind: 'cancelled' }
   | { kind: 'failed'; error: unknown };
+/** An outcome with what the batcher measured about the stream. */
+type Ended = Outcome & { reasoningMs?: number };
 
 /** A bridge worker: consumes generation requests and publishes their answers (see the module note). */
 export class Bridge {
@@ -148,7 +150,7 @@ export class Bridge {
   }
 
   /** Generates the answer into batched token frames, keeping the delivery alive on the work queue meanwhile. */
-  private async answer(delivery: Delivery, signal: AbortSignal, out: StreamPublisher): Promise<Outcome> {
+  private async answer(delivery: Delivery, signal: AbortSignal, out: StreamPublisher): Promise<Ended> {
     const req = delivery.request;
     const batcher = new TokenBatcher(
       { windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars },
@@ -157,7 +159,9 @@ export class Bridge {
     const keepAlive = setInterval(() => void delivery.working().catch(() => undefined), WORKING_INTERVAL_MS);
     try {
       const onQueued = (position: number) => void out.publish({ type: 'queued', streamId: req.streamId, position });
-      return await this.generate(req, signal, batcher, onQueued);
+      const outcome = await this.generate(req, signal, batcher, onQueued);
+      const reasoningMs = batcher.reasoningMs;
+      return reasoningMs === undefined ? outcome : { ...outcome, reasoningMs };
     } finally {
       clearInterval(keepAlive);
       batcher.flush();
@@ -266,9 +270,15 @@ export class Bridge {
   }
 
   /** Publishes `stream-end` for `outcome` (a failure as a sentence the user can act on). */
-  private async end(out: StreamPublisher, req: GenerationRequest, outcome: Outcome): Promise<void> {
+  private async end(out: StreamPublisher, req: GenerationRequest, outcome: Ended): Promise<void> {
     const lastSeq = out.seq;
-    const base = { type: 'stream-end', streamId: req.streamId, conversationId: req.conversationId, lastSeq } as const;
+    const base = {
+      type: 'stream-end',
+      streamId: req.streamId,
+      conversationId: req.conversationId,
+      lastSeq,
+      ...(outcome.reasoningMs !== undefined ? { reasoningMs: outcome.reasoningMs } : {}),
+    } as const;
     switch (outcome.kind) {
       case 'done':
         return out.publish({

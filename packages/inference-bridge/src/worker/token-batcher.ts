@@ -34,6 +34,8 @@ export class TokenBatcher {
   private reasoning = '';
   private timer: ReturnType<typeof setTimeout> | undefined;
   private emittedFirst = false;
+  private reasoningFrom: number | undefined;
+  private reasoningTo: number | undefined;
 
   private readonly options: Required<TokenBatcherOptions>;
 
@@ -49,8 +51,20 @@ export class TokenBatcher {
     return this.emittedFirst;
   }
 
+  /**
+   * How long the model reasoned, ms: from the first reasoning delta to the first answer text after it (or to
+   * now, when no answer text came). Undefined when there was no reasoning.
+   */
+  get reasoningMs(): number | undefined {
+    if (this.reasoningFrom === undefined) return undefined;
+    return Math.max(0, Math.round((this.reasoningTo ?? performance.now()) - this.reasoningFrom));
+  }
+
   push(text: string, reasoning = ''): void {
     if (!text && !reasoning) return;
+    if (reasoning && this.reasoningFrom === undefined) this.reasoningFrom = performance.now();
+    if (text && this.reasoningFrom !== undefined && this.reasoningTo === undefined)
+      this.reasoningTo = performance.now();
     this.text += text;
     this.reasoning += reasoning;
     if (!this.emittedFirst) {

@@ -223,6 +223,7 @@ export class ConversationHub {
       finishReason: end.finishReason,
     };
     if (full.reasoning) message.reasoning = full.reasoning;
+    if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
     try {
       await this.store.appendMessage(conv.id, message);
     } catch (error) {
