@@ -20,6 +20,34 @@ export interface InferenceRequest {
   seed?: number;
   /** A routing hint: requests with the same key (the bridge uses the conversation id) may share a replica. */
   affinityKey?: string;
+  /** Tools the model may call (sent as `tools`). */
+  tools?: ToolDefinition[];
+  /** Sent as `tool_choice` (with `tools` only). */
+  toolChoice?: ToolChoice;
+}
+
+/**
+ * A tool the model may call, in OpenAI's shape (`{ type: 'function', function: { name, description?,
+ * parameters? } }`): sent to vLLM as is.
+ */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+/** OpenAI's `tool_choice`: `auto`, `none`, `required`, or one named function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+/** One streamed `delta.tool_calls` entry, normalised (see openai-tool-calls.ts). */
+export interface ToolCallDelta {
+  /** The call's position in this turn (0, 1, …): fragments of one call share it. */
+  index: number;
+  /** Set on the call's first entry (vLLM: `chatcmpl-tool-<hex>`). */
+  id?: string;
+  /** Set on the call's first entry. */
+  name?: string;
+  /** A fragment of the arguments' JSON text. */
+  arguments?: string;
 }
 
 /** Why generation finished, as vLLM reports it. */
@@ -34,7 +62,7 @@ export interface Usage {
 /** What a backend's stream yields: deltas, then one `end` (errors are thrown as {@link InferenceError}). */
 export type InferenceEvent =
   /** Generated text; one delta may hold several tokens. `text` may be '' when only reasoning arrived. */
-  | { type: 'delta'; text: string; reasoning?: string }
+  | { type: 'delta'; text: string; reasoning?: string; toolCalls?: ToolCallDelta[] }
   /** Last event of a successful stream (emitted at `[DONE]`); usage when the server sent it. */
   | { type: 'end'; finishReason: BackendFinishReason; usage?: Usage };
 

@@ -21,8 +21,12 @@ export {
   type InferenceErrorKind,
   type InferenceEvent,
   type InferenceRequest,
+  type ToolCallDelta,
+  type ToolChoice,
+  type ToolDefinition,
   type Usage,
 } from './backend.js';
+export { ToolCallAssembler, readToolCallDeltas, type AssembledToolCall } from './backends/openai-tool-calls.js';
 export { DEFAULT_OPENAI_BACKEND_OPTIONS, OpenAIBackend, type OpenAIBackendOptions } from './backends/index.js';
 export { RoundRobinRouter, type Availability, type Dispatch, type DispatchOutcome, type Router } from './router.js';
 export { Bridge, DEFAULT_BRIDGE_OPTIONS, type BridgeOptions } from './worker/bridge.js';

@@ -7,7 +7,7 @@
  *
  * Stream: parsed with eventsource-parser. Deltas may hold several tokens (never count chunks as tokens); both
  * `delta.reasoning` and the legacy `delta.reasoning_content` surface as `reasoning`; the final chunk's text is
- * kept; the `end` event is emitted at `[DONE]` with the finish reason and usage. An error object inside the 200
+ * kept; `delta.tool_calls` entries surface as `toolCalls` (openai-tool-calls.ts); the `end` event is emitted at `[DONE]` with the finish reason and usage. An error object inside the 200
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
 import type { BackendFinishReason, InferenceBackend, InferenceEvent, InferenceRequest, Usage } from '../backend.js';
@@ -187,10 +187,13 @@ export class OpenAIBackend implements InferenceBackend {
             throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
           if (reading.usage) usage = reading.usage;
           if (reading.finishReason) finishReason = reading.finishReason;
-          if (reading.text || reading.reasoning) {
-            yield reading.reasoning
-              ? { type: 'delta', text: reading.text, reasoning: reading.reasoning }
-              : { type: 'delta', text: reading.text };
+          if (reading.text || reading.reasoning || reading.toolCalls.length > 0) {
+            yield {
+              type: 'delta',
+              text: reading.text,
+              ...(reading.reasoning ? { reasoning: reading.reasoning } : {}),
+              ...(reading.toolCalls.length > 0 ? { toolCalls: reading.toolCalls } : {}),
+            };
           }
         }
       }

@@ -3,8 +3,9 @@
  * content, either reasoning field name), strict where meaning would be lost (unknown finish reasons map to
  * `stop` only when they mean "done"; malformed JSON is an error).
  */
-import type { BackendFinishReason, Usage } from '../backend.js';
+import type { BackendFinishReason, ToolCallDelta, Usage } from '../backend.js';
 import { readErrorObject, type ServerErrorInfo } from './openai-errors.js';
+import { readToolCallDeltas } from './openai-tool-calls.js';
 
 /** What one `data:` line of a chat-completions stream says. */
 export type ChunkReading =
@@ -17,6 +18,8 @@ export type ChunkReading =
       text: string;
       /** Reasoning text of choice 0 (`delta.reasoning`, or legacy `delta.reasoning_content`). */
       reasoning: string;
+      /** `delta.tool_calls` of choice 0 ([] when none). */
+      toolCalls: ToolCallDelta[];
       finishReason?: BackendFinishReason;
       usage?: Usage;
     };
@@ -45,7 +48,7 @@ export function readChunk(data: string): ChunkReading {
   const error = readErrorObject(value);
   if (error) return { kind: 'error', error };
   const chunk = value as Record<string, unknown>;
-  const out: Extract<ChunkReading, { kind: 'chunk' }> = { kind: 'chunk', text: '', reasoning: '' };
+  const out: Extract<ChunkReading, { kind: 'chunk' }> = { kind: 'chunk', text: '', reasoning: '', toolCalls: [] };
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
   // n = 1: only choice 0 is ours (a server might still send others; they are ignored).
   const choice = choices.find(
@@ -64,6 +67,9 @@ export function readChunk(data: string): ChunkReading {
           ? delta.reasoning_content
           : '';
     out.reasoning = reasoning;
+    const toolCalls = readToolCallDeltas(delta.tool_calls);
+    if ('malformed' in toolCalls) return { kind: 'malformed', reason: toolCalls.malformed };
+    out.toolCalls = toolCalls;
     if (typeof choice.finish_reason === 'string') {
       const mapped = FINISH_REASONS[choice.finish_reason];
       if (!mapped) return { kind: 'malformed', reason: `unknown finish_reason "${choice.finish_reason}"` };

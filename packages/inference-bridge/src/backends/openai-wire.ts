@@ -8,7 +8,7 @@ import type { InferenceRequest } from '../backend.js';
 /**
  * The JSON body of `POST /chat/completions` for `request`: always streaming with `stream_options.include_usage`
  * (so usage arrives for token accounting); `model` only when known (else the server picks its default);
- * `temperature` and `seed` when set; `priority` only when not 0.
+ * `temperature` and `seed` when set; `priority` only when not 0; `tools` (and `tool_choice`) when given.
  */
 export function chatCompletionBody(request: InferenceRequest, model: string | undefined): Record<string, unknown> {
   return {
@@ -21,5 +21,8 @@ export function chatCompletionBody(request: InferenceRequest, model: string | un
     ...(request.seed !== undefined ? { seed: request.seed } : {}),
     // vLLM refuses a non-zero priority unless it runs --scheduling-policy priority; 0 is its default.
     ...(request.priority ? { priority: request.priority } : {}),
+    ...(request.tools && request.tools.length > 0
+      ? { tools: request.tools, ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}) }
+      : {}),
   };
 }

@@ -1,0 +1,147 @@
+/**
+ * Streamed tool calls: our bridge's OpenAI backend and the official `openai` npm client read the same vLLM
+ * tool-call stream (fixtures/vllm-tool-calls.sse, served over a real socket, events split across writes) and
+ * must agree on every call (id, name, arguments), on the text before the calls and on the finish reason. The
+ * request our backend sends carries `tools` and `tool_choice`.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import type { InferenceEvent, ToolDefinition } from '../src/backend.js';
+import { OpenAIBackend } from '../src/backends/index.js';
+import { ToolCallAssembler, readToolCallDeltas } from '../src/backends/openai-tool-calls.js';
+
+const fixture = readFileSync(new URL('./fixtures/vllm-tool-calls.sse', import.meta.url), 'utf8');
+const tools: ToolDefinition[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+        required: ['city'],
+      },
+    },
+  },
+];
+
+let server: Server;
+let baseURL: string;
+const bodies: Record<string, unknown>[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(body) as Record<string, unknown>);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      // One write per event, each cut in two (a reader must join pieces of an event across reads).
+      const events = fixture.split(/(?<=\n\n)/);
+      let i = 0;
+      const next = () => {
+        const event = events[i++];
+        if (event === undefined) return void res.end();
+        const cut = Math.floor(event.length / 2);
+        res.write(event.slice(0, cut));
+        setTimeout(() => {
+          res.write(event.slice(cut));
+          setTimeout(next, 2);
+        }, 2);
+      };
+      next();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('streamed tool calls (vLLM fixture)', () => {
+  it('our backend and the official openai client agree on the calls, the text and the finish reason', async () => {
+    const backend = new OpenAIBackend({ baseURL, defaultModel: 'Qwen/Qwen2.5-7B-Instruct' });
+    const assembler = new ToolCallAssembler();
+    let text = '';
+    let end: Extract<InferenceEvent, { type: 'end' }> | undefined;
+    for await (const event of backend.stream(
+      {
+        requestId: 'tools-1',
+        messages: [{ role: 'user', content: 'Weather in Paris and Tokyo?' }],
+        maxTokens: 256,
+        tools,
+        toolChoice: 'auto',
+      },
+      new AbortController().signal,
+    )) {
+      if (event.type === 'delta') {
+        text += event.text;
+        if (event.toolCalls) assembler.add(event.toolCalls);
+      } else end = event;
+    }
+    const ours = assembler.calls();
+
+    const client = new OpenAI({ baseURL, apiKey: 'x' });
+    const stream = client.chat.completions.stream({
+      model: 'Qwen/Qwen2.5-7B-Instruct',
+      messages: [{ role: 'user', content: 'Weather in Paris and Tokyo?' }],
+      tools,
+      tool_choice: 'auto',
+    });
+    const final = await stream.finalChatCompletion();
+    const theirs = final.choices[0]!.message.tool_calls ?? [];
+
+    assert.equal(ours.length, 2, 'two calls in one turn');
+    assert.deepEqual(
+      ours.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })),
+      theirs.map((c) => {
+        assert.equal(c.type, 'function');
+        return { id: c.id, name: c.function.name, arguments: c.function.arguments };
+      }),
+    );
+    // Exactly what the fixture streamed, parsed as JSON objects (not just equal strings on both sides).
+    assert.deepEqual(
+      ours.map((c) => JSON.parse(c.arguments) as unknown),
+      [
+        { city: 'Paris', unit: 'celsius' },
+        { city: 'Tokyo', unit: 'celsius' },
+      ],
+    );
+    assert.match(ours[0]!.id, /^chatcmpl-tool-[0-9a-f]{32}$/);
+    assert.equal(text, final.choices[0]!.message.content);
+    assert.equal(text, "I'll check both cities.\n");
+    assert.equal(end?.finishReason, 'tool_calls');
+    assert.equal(final.choices[0]!.finish_reason, 'tool_calls');
+    assert.deepEqual(end?.usage, { promptTokens: 312, completionTokens: 59 });
+
+    // Our request carried the tools to vLLM.
+    assert.deepEqual(bodies[0]!.tools, tools);
+    assert.equal(bodies[0]!.tool_choice, 'auto');
+  });
+
+  it('refuses malformed tool_calls entries with a reason', () => {
+    assert.deepEqual(readToolCallDeltas(undefined), []);
+    assert.deepEqual(readToolCallDeltas([]), []);
+    for (const bad of [{}, [{ index: -1 }], [{ index: 0, id: 5 }], [{ index: 0, function: { arguments: {} } }], [1]])
+      assert.ok('malformed' in (readToolCallDeltas(bad) as object), JSON.stringify(bad));
+  });
+
+  it('joins a fragment that arrives before its call start, and names a call that never got an id', () => {
+    const a = new ToolCallAssembler();
+    a.add([{ index: 1, arguments: '{"x"' }]);
+    a.add([
+      { index: 1, id: 'call_b', name: 'f' },
+      { index: 0, name: 'g' },
+    ]);
+    a.add([{ index: 1, arguments: ': 1}' }]);
+    assert.deepEqual(a.calls(), [
+      { index: 0, id: 'call_0', name: 'g', arguments: '' },
+      { index: 1, id: 'call_b', name: 'f', arguments: '{"x": 1}' },
+    ]);
+  });
+});
