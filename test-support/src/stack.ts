@@ -3,7 +3,7 @@
  * relay (dev auth, free port). Tests talk to it over real sockets.
  */
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
-import type { AuthConfig, RelayConfig } from '@locallightchat/relay';
+import type { AuthConfig, RelayConfig, Store } from '@locallightchat/relay';
 import { startEmbeddedStack, type EmbeddedStack } from '@locallightchat/stack';
 import { startSimulator } from '@locallightchat/vllm-sim';
 
@@ -26,6 +26,8 @@ export interface TestStackOptions {
   /** Simulator speed multiplier. */
   speed?: number;
   staticDir?: string;
+  /** The relay's store (default: a new MemoryStore with its default bounds). */
+  store?: Store;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -43,6 +45,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...options.relay,
     },
     auth: { ...options.auth, mode: 'dev' },
+    ...(options.store ? { store: options.store } : {}),
     backends: [new OpenAIBackend({ baseURL: sim.url })],
     bridge: { defaultModel: sim.model },
     log: {

@@ -44,6 +44,11 @@ export const ERROR_CODES = {
   'resume-unavailable': { retryable: false },
   /** The connection could not keep up; it will be closed with a resumable code. */
   'slow-consumer': { retryable: true },
+  /**
+   * A per-user quota of the store is used up (conversations owned, bytes or messages stored): nothing was
+   * stored; repeating the same request fails until the user frees room.
+   */
+  'quota-exceeded': { retryable: false },
   /** An unexpected failure on the server; reported, logged and counted. */
   internal: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;

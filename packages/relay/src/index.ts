@@ -23,6 +23,9 @@ export { RelayMetrics, DEFAULT_METRICS_OPTIONS, type RelayMetricsOptions } from 
 export { consoleLogger, type Logger } from './log.js';
 export {
   StoreUnavailableError,
+  QuotaExceededError,
+  storedBytes,
+  type QuotaKind,
   type Store,
   type StoreStatus,
   type AppendResult,
@@ -36,6 +39,7 @@ export {
   DEFAULT_MEMORY_STORE_OPTIONS,
   type MemoryStoreOptions,
 } from './store/memory-store.js';
+export { DEFAULT_USER_QUOTAS, type UserQuotas } from './store/user-quotas.js';
 export { RedisStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisStoreOptions } from './store/redis-store.js';
 export {
   assertNativeUws,

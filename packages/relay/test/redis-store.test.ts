@@ -14,6 +14,11 @@ runStoreConformance('Redis', async () => {
       stores.push(store);
       return store;
     },
+    connectWithQuotas: async (quotas) => {
+      const store = await RedisStore.connect({ url: server.url, ...quotas });
+      stores.push(store);
+      return store;
+    },
     teardown: async () => {
       for (const s of stores) await s.close();
       await server.stop();

@@ -19,12 +19,19 @@ import type {
 import { tokenAllows } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import { generationRequest } from '../conversations/generation-request.js';
-import { idsForSend } from '../conversations/ids.js';
+import { idsForSend, userMessageIdOf } from '../conversations/ids.js';
 import { estimatePromptTokens } from '../limits/token-bucket.js';
+import { QuotaExceededError, type AppendResult } from '../store/store.js';
 import type { Connection } from './connection.js';
 
 /** Messages in a history page when the client names no `limit`. */
 const DEFAULT_HISTORY_LIMIT = 50;
+
+/** The messages before `messageId` (all of them when it is undefined or not among them). */
+function untilMessage(messages: readonly ChatMessage[], messageId: string | undefined): readonly ChatMessage[] {
+  const index = messageId === undefined ? -1 : messages.findIndex((m) => m.id === messageId);
+  return index === -1 ? messages : messages.slice(0, index);
+}
 
 /** One per relay; each method answers one frame type for one connection. */
 export class ConversationHandlers {
@@ -40,13 +47,19 @@ export class ConversationHandlers {
       return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
     }
     if (frame.text.trim().length === 0) return conn.error('bad-frame', 'the message is empty', ref);
-    if (!(await this.authorize(conn, frame.conversationId))) return;
+    if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
 
     const userId = conn.userId!;
     const ids = idsForSend(userId, frame.clientMessageId);
     const { messageId, streamId } = ids;
-    if (frame.replaceFrom !== undefined && frame.replaceFrom !== messageId) {
-      await ctx.store.truncateFrom(frame.conversationId, frame.replaceFrom);
+    // A message the budget refuses stores nothing (else refused messages would grow the store without bound):
+    // the budget is taken first, unless this is a retry of a message already stored.
+    const recent = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
+    let reserved: number | undefined;
+    if (!recent.messages.some((m) => m.id === messageId)) {
+      const kept = untilMessage(recent.messages, frame.replaceFrom);
+      reserved = await this.reserveBudget(conn, generationRequest(config, kept, frame, ids, userId), ref);
+      if (reserved === undefined) return;
     }
     const message: ChatMessage = {
       id: messageId,
@@ -55,17 +68,29 @@ export class ConversationHandlers {
       createdAt: Date.now(),
       clientMessageId: frame.clientMessageId,
     };
-    const { inserted, submitted } = await ctx.store.appendMessage(frame.conversationId, message);
+    let stored: AppendResult;
+    try {
+      if (frame.replaceFrom !== undefined && frame.replaceFrom !== messageId) {
+        await ctx.store.truncateFrom(frame.conversationId, frame.replaceFrom);
+      }
+      stored = await ctx.store.appendMessage(frame.conversationId, message);
+    } catch (error) {
+      if (reserved !== undefined) this.refundNow(userId, reserved);
+      if (error instanceof QuotaExceededError) return conn.error('quota-exceeded', error.message, ref);
+      throw error;
+    }
+    const { inserted, submitted } = stored;
 
     // Follow the answer before it can start, so the socket sees the stream from its first frame. A retried
     // message's stream may be running or over: the client resumes it (from its ack) instead.
     await conn.join(frame.conversationId);
     if (inserted) conn.attach(streamId, 0);
 
+    if (submitted && reserved !== undefined) this.refundNow(userId, reserved);
     if (!submitted) {
       const page = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
       const request = generationRequest(config, page.messages, frame, ids, userId);
-      const reserved = await this.reserveBudget(conn, request, ref);
+      reserved ??= await this.reserveBudget(conn, request, ref);
       if (reserved === undefined) return;
       try {
         await ctx.broker.submit(request);
@@ -105,7 +130,7 @@ export class ConversationHandlers {
   }
 
   async subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
-    if (!(await this.authorize(conn, frame.conversationId))) return;
+    if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
     await conn.join(frame.conversationId);
     conn.send({
       type: 'subscribed',
@@ -119,7 +144,11 @@ export class ConversationHandlers {
   }
 
   async resume(conn: Connection, frame: ResumeFrame): Promise<void> {
-    if (!(await this.authorize(conn, frame.conversationId))) return;
+    const access = await this.authorize(conn, frame.conversationId, 'read');
+    if (access === undefined) return;
+    if (access === 'unclaimed') {
+      return conn.error('resume-unavailable', 'that conversation has no streams; load its history', frame.streamId);
+    }
     await conn.join(frame.conversationId);
     this.ctx.metrics.reconnects.inc();
     let source = 'none';
@@ -138,7 +167,13 @@ export class ConversationHandlers {
   }
 
   async stop(conn: Connection, frame: StopFrame): Promise<void> {
-    if (!(await this.authorize(conn, frame.conversationId))) return;
+    const access = await this.authorize(conn, frame.conversationId, 'read');
+    if (access === undefined) return;
+    // The stream must belong to this conversation (which the user owns), else naming one's own conversation
+    // would stop anyone's stream.
+    if (access === 'unclaimed' || !(await this.streamBelongsTo(frame.conversationId, frame.streamId))) {
+      return conn.error('forbidden', 'that stream is not in this conversation', frame.streamId);
+    }
     try {
       await this.ctx.broker.cancel(frame.streamId);
     } catch (error) {
@@ -148,7 +183,10 @@ export class ConversationHandlers {
   }
 
   async history(conn: Connection, frame: HistoryFrame): Promise<void> {
-    if (!(await this.authorize(conn, frame.conversationId))) return;
+    const access = await this.authorize(conn, frame.conversationId, 'read');
+    if (access === undefined) return;
+    if (access === 'unclaimed')
+      return conn.send({ type: 'history-page', conversationId: frame.conversationId, messages: [] });
     const page = await this.ctx.store.listMessages(frame.conversationId, {
       before: frame.before,
       limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
@@ -179,7 +217,7 @@ export class ConversationHandlers {
     const joined: string[] = [];
     for (const conversationId of conversationIds) {
       try {
-        if ((await this.ctx.store.claimConversation(conversationId, userId)) !== userId) continue;
+        if ((await this.ctx.store.ownerOf(conversationId)) !== userId) continue;
         await conn.join(conversationId);
         joined.push(conversationId);
       } catch (error) {
@@ -191,25 +229,53 @@ export class ConversationHandlers {
     return joined;
   }
 
-  /** Checks the token's conversation limits and ownership; sends `forbidden` and returns false when refused. */
-  private async authorize(conn: Connection, conversationId: string): Promise<boolean> {
+  /**
+   * Checks the token's conversation limits and ownership: 'own' when the user owns the conversation (in
+   * 'claim' mode a new one is claimed, within the user's quota), 'unclaimed' when no one does (in 'read' mode:
+   * a read never claims, so reads cannot fill the store); else sends the refusal and returns undefined.
+   */
+  private async authorize(
+    conn: Connection,
+    conversationId: string,
+    mode: 'claim' | 'read',
+  ): Promise<'own' | 'unclaimed' | undefined> {
     const principal = conn.principal!;
     if (!tokenAllows(principal, conversationId)) {
       conn.error('forbidden', 'this token does not allow that conversation', conversationId);
-      return false;
+      return undefined;
     }
-    const owner = await this.ctx.store.claimConversation(conversationId, principal.userId);
+    let owner: string | undefined;
+    try {
+      owner =
+        mode === 'claim'
+          ? await this.ctx.store.claimConversation(conversationId, principal.userId)
+          : await this.ctx.store.ownerOf(conversationId);
+    } catch (error) {
+      if (!(error instanceof QuotaExceededError)) throw error;
+      conn.error('quota-exceeded', error.message, conversationId);
+      return undefined;
+    }
+    if (owner === undefined) return 'unclaimed';
     if (owner !== principal.userId) {
       conn.error('forbidden', 'that conversation belongs to another user', conversationId);
-      return false;
+      return undefined;
     }
-    return true;
+    return 'own';
+  }
+
+  /** Whether a stream answers a message of this conversation (running or ended here, or its message stored). */
+  private async streamBelongsTo(conversationId: string, streamId: string): Promise<boolean> {
+    if (this.ctx.hub.streamStates(conversationId).some((s) => s.streamId === streamId)) return true;
+    // A queued stream has no events yet; its user message is among the newest of the conversation.
+    const messageId = userMessageIdOf(streamId);
+    const recent = await this.ctx.store.listMessages(conversationId, { limit: this.ctx.config.promptHistoryMessages });
+    return recent.messages.some((m) => m.id === messageId);
   }
 
   /**
    * Reserves prompt + max_tokens from the user's budget. Returns the amount reserved (0 when unmetered), or
-   * undefined after telling the client why not. The message stays stored, so a retry after `retryAfterMs`
-   * sends it.
+   * undefined after telling the client why not (the client's outbox keeps the message and retries after
+   * `retryAfterMs`).
    */
   private async reserveBudget(conn: Connection, request: GenerationRequest, ref: string): Promise<number | undefined> {
     const { config, store, log, metrics } = this.ctx;

@@ -32,3 +32,8 @@ export function idsForSend(userId: string, clientMessageId: string): MessageIds 
 export function assistantMessageId(streamId: string): string {
   return `a${streamId.slice(1)}`;
 }
+
+/** The stored user message a stream answers (the inverse of the stream half of {@link idsForSend}). */
+export function userMessageIdOf(streamId: string): string {
+  return `m${streamId.slice(1)}`;
+}

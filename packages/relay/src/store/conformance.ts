@@ -5,11 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newId, type ChatMessage } from '@locallightchat/protocol';
-import type { Store } from './store.js';
+import { QuotaExceededError, storedBytes, type Store } from './store.js';
+import type { UserQuotas } from './user-quotas.js';
 
 export interface StoreHarness {
   /** A new store connection; two connections of one harness see the same data (like two relay nodes). */
   connect(): Promise<Store>;
+  /** A store with these quotas (the rest default); it need not share data with the others. */
+  connectWithQuotas(quotas: Partial<UserQuotas>): Promise<Store>;
   teardown(): Promise<void>;
 }
 
@@ -35,6 +38,68 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       assert.equal(await nodeA.claimConversation(conv, 'alice'), 'alice');
       assert.equal(await nodeB.claimConversation(conv, 'mallory'), 'alice');
       assert.equal(await nodeB.claimConversation(conv, 'alice'), 'alice');
+    });
+
+    it('tells the owner without claiming', async () => {
+      const conv = newId('c_');
+      assert.equal(await nodeA.ownerOf(conv), undefined);
+      assert.equal(await nodeB.ownerOf(conv), undefined, 'a read does not claim');
+      await nodeA.claimConversation(conv, 'alice');
+      assert.equal(await nodeB.ownerOf(conv), 'alice');
+    });
+
+    it('refuses claims past the per-user conversation quota, and takes nothing from anyone', async () => {
+      const store = await harness.connectWithQuotas({ maxConversationsPerUser: 3 });
+      const alice = newId('u_');
+      const owned = [newId('c_'), newId('c_'), newId('c_')];
+      for (const conv of owned) assert.equal(await store.claimConversation(conv, alice), alice);
+      await assert.rejects(
+        store.claimConversation(newId('c_'), alice),
+        (e: unknown) => e instanceof QuotaExceededError && e.quota === 'conversations',
+      );
+      // Her own conversations stay hers; another user is not affected and cannot take hers.
+      assert.equal(await store.claimConversation(owned[0]!, alice), alice);
+      const bob = newId('u_');
+      assert.equal(await store.claimConversation(newId('c_'), bob), bob);
+      for (const conv of owned) assert.equal(await store.claimConversation(conv, bob), alice);
+    });
+
+    it('refuses user messages past the byte and message quotas, counts answers, and frees room on truncate', async () => {
+      const first = message({ text: 'a'.repeat(1000) });
+      const store = await harness.connectWithQuotas({
+        maxBytesPerUser: storedBytes(first) + 400,
+        maxMessagesPerUser: 3,
+      });
+      const conv = newId('c_');
+      await store.claimConversation(conv, newId('u_'));
+      assert.equal((await store.appendMessage(conv, first)).inserted, true);
+      const tooBig = message({ text: 'b'.repeat(600) });
+      await assert.rejects(
+        store.appendMessage(conv, tooBig),
+        (e: unknown) => e instanceof QuotaExceededError && e.quota === 'bytes',
+      );
+      // A retry of a stored message is not a new message.
+      assert.equal((await store.appendMessage(conv, first)).inserted, false);
+      // An answer is always kept (it was paid for), and counts.
+      const answer = message({ role: 'assistant', text: 'c'.repeat(600) });
+      assert.equal((await store.appendMessage(conv, answer)).inserted, true);
+      await assert.rejects(
+        store.appendMessage(conv, message({ text: 'd' })),
+        (e: unknown) => e instanceof QuotaExceededError && e.quota === 'bytes',
+      );
+      assert.deepEqual(
+        (await store.listMessages(conv, { limit: 10 })).messages.map((m) => m.id),
+        [first.id, answer.id],
+        'nothing refused was stored',
+      );
+      // Truncating gives the room back.
+      assert.equal(await store.truncateFrom(conv, answer.id), 1);
+      assert.equal((await store.appendMessage(conv, message({ text: 'e' }))).inserted, true);
+      assert.equal((await store.appendMessage(conv, message({ text: 'f' }))).inserted, true);
+      await assert.rejects(
+        store.appendMessage(conv, message({ text: 'g' })),
+        (e: unknown) => e instanceof QuotaExceededError && e.quota === 'messages',
+      );
     });
 
     it('appends a message once, whatever the retries', async () => {

@@ -1,23 +1,27 @@
 /**
- * In-memory Store for the embedded default. Bounded: conversations beyond `maxConversations` are evicted
- * least-recently-used, and each keeps at most `maxMessagesPerConversation` messages, so a long-running demo
- * cannot grow without limit.
+ * In-memory Store for the embedded default. Bounded without ever evicting a conversation (an evicted
+ * conversation's id could be claimed by someone else): at `maxConversations` new claims are refused, each user
+ * holds at most their quotas (./user-quotas.ts), and each conversation keeps at most
+ * `maxMessagesPerConversation` messages (the oldest dropped), so a long-running demo cannot grow without limit.
  */
 import type { ChatMessage } from '@locallightchat/protocol';
 import { withDefaults } from '../options.js';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
 import {
+  QuotaExceededError,
   StoreUnavailableError,
+  storedBytes,
   type SessionRecord,
   type AppendResult,
   type MessagePage,
   type Store,
   type StoreStatus,
 } from './store.js';
+import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
 
 /** Bounds of a {@link MemoryStore}; its constructor takes a partial (see {@link resolveMemoryStoreOptions}). */
-export interface MemoryStoreOptions {
-  /** Conversations kept (the least recently used is evicted past it); as many token buckets are kept. */
+export interface MemoryStoreOptions extends UserQuotas {
+  /** Conversations kept; further claims are refused (nothing is evicted). As many token buckets are kept. */
   maxConversations: number;
   /** Messages kept per conversation (the oldest is dropped past it). */
   maxMessagesPerConversation: number;
@@ -30,6 +34,7 @@ export const DEFAULT_MEMORY_STORE_OPTIONS: MemoryStoreOptions = {
   maxConversations: 100_000,
   maxMessagesPerConversation: 10_000,
   maxSessions: 100_000,
+  ...DEFAULT_USER_QUOTAS,
 };
 
 /** Full options from a partial (keys left out or `undefined` take their default). */
@@ -47,10 +52,19 @@ export class ConversationNotClaimedError extends Error {
 
 interface Conversation {
   owner: string;
+  /** The owner's usage record (shared by all their conversations). */
+  usage: Usage;
   messages: ChatMessage[];
   /** The ids in `messages`: the duplicate check of every append stays O(1) in a long conversation. */
   ids: Set<string>;
   submitted: Set<string>;
+}
+
+/** What one user holds. */
+interface Usage {
+  conversations: number;
+  bytes: number;
+  messages: number;
 }
 
 /** The Store of the embedded default: everything in this process's memory, bounded (see the module comment). */
@@ -58,6 +72,7 @@ export class MemoryStore implements Store {
   private readonly conversations = new Map<string, Conversation>();
   private readonly options: MemoryStoreOptions;
   private readonly buckets = new Map<string, BucketState>();
+  private readonly usage = new Map<string, Usage>();
   /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
   private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
   private closed = false;
@@ -72,14 +87,29 @@ export class MemoryStore implements Store {
 
   async claimConversation(conversationId: string, userId: string): Promise<string> {
     this.assertOpen();
-    const existing = this.touch(conversationId);
+    const existing = this.conversations.get(conversationId);
     if (existing) return existing.owner;
-    this.conversations.set(conversationId, { owner: userId, messages: [], ids: new Set(), submitted: new Set() });
-    if (this.conversations.size > this.options.maxConversations) {
-      const oldest = this.conversations.keys().next().value;
-      if (oldest !== undefined) this.conversations.delete(oldest);
+    const usage = this.usageOf(userId);
+    if (usage.conversations >= this.options.maxConversationsPerUser) {
+      throw new QuotaExceededError('conversations', quotaMessage(this.options, 'conversations'));
     }
+    if (this.conversations.size >= this.options.maxConversations) {
+      throw new QuotaExceededError('store-full', 'the server holds as many conversations as it may');
+    }
+    usage.conversations++;
+    this.conversations.set(conversationId, {
+      owner: userId,
+      usage,
+      messages: [],
+      ids: new Set(),
+      submitted: new Set(),
+    });
     return userId;
+  }
+
+  async ownerOf(conversationId: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.conversations.get(conversationId)?.owner;
   }
 
   async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
@@ -87,14 +117,23 @@ export class MemoryStore implements Store {
     if (conv.ids.has(message.id)) {
       return { inserted: false, submitted: conv.submitted.has(message.id) };
     }
+    const bytes = storedBytes(message);
+    const { usage } = conv;
+    if (message.role === 'user') {
+      if (usage.bytes + bytes > this.options.maxBytesPerUser) {
+        throw new QuotaExceededError('bytes', quotaMessage(this.options, 'bytes'));
+      }
+      if (usage.messages + 1 > this.options.maxMessagesPerUser) {
+        throw new QuotaExceededError('messages', quotaMessage(this.options, 'messages'));
+      }
+    }
     conv.messages.push({ ...message });
     conv.ids.add(message.id);
+    usage.bytes += bytes;
+    usage.messages++;
     if (conv.messages.length > this.options.maxMessagesPerConversation) {
       const dropped = conv.messages.shift();
-      if (dropped) {
-        conv.ids.delete(dropped.id);
-        conv.submitted.delete(dropped.id);
-      }
+      if (dropped) this.forget(conv, [dropped]);
     }
     return { inserted: true, submitted: false };
   }
@@ -105,7 +144,7 @@ export class MemoryStore implements Store {
 
   async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
     this.assertOpen();
-    const conv = this.touch(conversationId);
+    const conv = this.conversations.get(conversationId);
     if (!conv) return { messages: [] };
     let end = conv.messages.length;
     if (options.before !== undefined) {
@@ -122,10 +161,7 @@ export class MemoryStore implements Store {
     const index = conv.messages.findIndex((m) => m.id === messageId);
     if (index === -1) return 0;
     const removed = conv.messages.splice(index);
-    for (const m of removed) {
-      conv.ids.delete(m.id);
-      conv.submitted.delete(m.id);
-    }
+    this.forget(conv, removed);
     return removed.length;
   }
 
@@ -177,19 +213,25 @@ export class MemoryStore implements Store {
     if (this.buckets.size > this.options.maxConversations) this.buckets.delete(this.buckets.keys().next().value!);
   }
 
-  /** Looks a conversation up and marks it recently used. */
-  private touch(conversationId: string): Conversation | undefined {
-    const conv = this.conversations.get(conversationId);
-    if (conv) {
-      this.conversations.delete(conversationId);
-      this.conversations.set(conversationId, conv);
+  private usageOf(userId: string): Usage {
+    let usage = this.usage.get(userId);
+    if (!usage) this.usage.set(userId, (usage = { conversations: 0, bytes: 0, messages: 0 }));
+    return usage;
+  }
+
+  /** Drops removed messages from a conversation's indexes and gives their room back to the owner. */
+  private forget(conv: Conversation, removed: readonly ChatMessage[]): void {
+    for (const m of removed) {
+      conv.ids.delete(m.id);
+      conv.submitted.delete(m.id);
+      conv.usage.bytes -= storedBytes(m);
+      conv.usage.messages--;
     }
-    return conv;
   }
 
   private require(conversationId: string): Conversation {
     this.assertOpen();
-    const conv = this.touch(conversationId);
+    const conv = this.conversations.get(conversationId);
     if (!conv) throw new ConversationNotClaimedError(conversationId);
     return conv;
   }

@@ -2,11 +2,19 @@
  * Store over Redis (ioredis). Keys of one conversation share a hash tag — `llc:{c:<id>}:…` — so they live in
  * one slot of a Redis Cluster and every multi-key step runs as one Lua script (atomic, one round trip).
  *
- *   …:owner      string  the user who claimed the conversation
+ *   …:owner      string  the user who claimed the conversation (its TTL is refreshed with every write, so it
+ *                        never expires before the messages: an id cannot be claimed while anything of it is kept)
  *   …:order      zset    message id → insertion counter (history order)
  *   …:data       hash    message id → JSON message
  *   …:submitted  set     user message ids handed to the broker
  *   …:seq        string  insertion counter
+ *
+ * Per user (hash tag `{u:<id>}`): `…:convs` (zset of owned conversation ids → expiry, for the conversation
+ * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas) and `…:tokens` (the
+ * token bucket). A claim or append touches a user's slot and a conversation's slot in two scripts; a step
+ * refused by a quota changes nothing, a step undone (a lost claim race, a duplicate append) gives back what it took.
+ *
+ * Redis must not evict keys (`maxmemory-policy noeviction`): an evicted owner record would free its id.
  *
  * Every write refreshes the conversation's TTL, so idle conversations expire. While Redis is unreachable,
  * calls fail fast with StoreUnavailableError (no offline queue): the relay answers with a retryable error
@@ -16,8 +24,11 @@ import type { ChatMessage } from '@locallightchat/protocol';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 import { withDefaults } from '../options.js';
+import { ConversationNotClaimedError } from './memory-store.js';
 import {
+  QuotaExceededError,
   StoreUnavailableError,
+  storedBytes,
   type SessionRecord,
   type AppendResult,
   type MessagePage,
@@ -26,7 +37,7 @@ import {
 } from './store.js';
 
 /** Settings of a {@link RedisStore}; {@link RedisStore.connect} takes the url and a partial of the rest. */
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends UserQuotas {
   /** redis://host:port/db */
   url: string;
   /** Key prefix, to share one Redis between deployments. */
@@ -44,6 +55,7 @@ export const DEFAULT_REDIS_STORE_OPTIONS: Omit<RedisStoreOptions, 'url' | 'redis
   prefix: 'llc',
   conversationTtlSec: 30 * 24 * 3600,
   maxMessagesPerConversation: 10_000,
+  ...DEFAULT_USER_QUOTAS,
 };
 
 /** Full options from the url and a partial of the rest (keys left out or `undefined` take their default). */
@@ -53,111 +65,8 @@ export function resolveRedisStoreOptions(
   return withDefaults(DEFAULT_REDIS_STORE_OPTIONS, partial);
 }
 
-const APPEND = `
-local order, data, submitted, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, json, ttl, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-if redis.call('HEXISTS', data, id) == 1 then
-  return {0, redis.call('SISMEMBER', submitted, id)}
-end
-local n = redis.call('INCR', seq)
-redis.call('ZADD', order, n, id)
-redis.call('HSET', data, id, json)
-local excess = redis.call('ZCARD', order) - max
-if excess > 0 then
-  local old = redis.call('ZRANGE', order, 0, excess - 1)
-  redis.call('ZREMRANGEBYRANK', order, 0, excess - 1)
-  redis.call('HDEL', data, unpack(old))
-  redis.call('SREM', submitted, unpack(old))
-end
-for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, ttl) end
-return {1, 0}
-`;
-
-const LIST = `
-local order, data = KEYS[1], KEYS[2]
-local before, limit = ARGV[1], tonumber(ARGV[2])
-local stop
-if before == '' then
-  stop = redis.call('ZCARD', order) - 1
-else
-  local rank = redis.call('ZRANK', order, before)
-  if not rank then return {0} end
-  stop = rank - 1
-end
-if stop < 0 then return {0} end
-local start = math.max(0, stop - limit + 1)
-local ids = redis.call('ZRANGE', order, start, stop)
-local out = {start}
-for _, id in ipairs(ids) do table.insert(out, redis.call('HGET', data, id) or '') end
-return out
-`;
-
-const TRUNCATE = `
-local order, data, submitted = KEYS[1], KEYS[2], KEYS[3]
-local rank = redis.call('ZRANK', order, ARGV[1])
-if not rank then return 0 end
-local ids = redis.call('ZRANGE', order, rank, -1)
-redis.call('ZREMRANGEBYRANK', order, rank, -1)
-redis.call('HDEL', data, unpack(ids))
-redis.call('SREM', submitted, unpack(ids))
-return #ids
-`;
-
-// Token bucket (rules of limits/token-bucket.ts). Redis's clock, so every relay node agrees on time.
-// Returns {ok, remaining, retryAfterMs (-1: never fits)}. Full buckets are deleted; others expire when they
-// would be full again.
-const BUCKET = `
-local key = KEYS[1]
-local amount, capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local mode = ARGV[4]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', key, 'level', 'at')
-local level = capacity
-if state[1] then
-  level = math.min(capacity, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) / 1000 * rate)
-end
-local ok, retry = 1, 0
-if mode == 'reserve' then
-  if amount <= level then
-    level = level - amount
-  else
-    ok = 0
-    if amount > capacity or rate <= 0 then retry = -1 else retry = math.ceil((amount - level) / rate * 1000) end
-  end
-else
-  level = math.min(capacity, level + amount)
-end
-if level >= capacity then
-  redis.call('DEL', key)
-else
-  redis.call('HSET', key, 'level', tostring(level), 'at', now)
-  if rate > 0 then redis.call('PEXPIRE', key, math.ceil((capacity - level) / rate * 1000) + 1000) end
-end
-return {ok, math.floor(level), retry}
-`;
-
-type Commands = {
-  llcBucket(
-    key: string,
-    amount: number,
-    capacity: number,
-    rate: number,
-    mode: 'reserve' | 'refund',
-  ): Promise<[number, number, number]>;
-  llcAppend(
-    order: string,
-    data: string,
-    submitted: string,
-    seq: string,
-    id: string,
-    json: string,
-    ttl: number,
-    max: number,
-  ): Promise<[number, number]>;
-  llcList(order: string, data: string, before: string, limit: number): Promise<(number | string)[]>;
-  llcTruncate(order: string, data: string, submitted: string, id: string): Promise<number>;
-};
+import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
+import { BUCKET, CLAIM_QUOTA, LIST, TRUNCATE, APPEND, USAGE, type Commands } from './redis-scripts.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
@@ -165,12 +74,14 @@ export class RedisStore implements Store {
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly maxMessages: number;
+  private readonly quotas: UserQuotas;
   private currentStatus: StoreStatus = 'reconnecting';
 
   private constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix;
     this.ttl = options.conversationTtlSec;
     this.maxMessages = options.maxMessagesPerConversation;
+    this.quotas = options;
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -178,7 +89,9 @@ export class RedisStore implements Store {
       lazyConnect: true,
       ...options.redis,
     }) as Redis & Commands;
-    this.redis.defineCommand('llcAppend', { numberOfKeys: 4, lua: APPEND });
+    this.redis.defineCommand('llcAppend', { numberOfKeys: 5, lua: APPEND });
+    this.redis.defineCommand('llcClaimQuota', { numberOfKeys: 1, lua: CLAIM_QUOTA });
+    this.redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
     this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
     this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
     this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
@@ -216,35 +129,64 @@ export class RedisStore implements Store {
 
   async claimConversation(conversationId: string, userId: string): Promise<string> {
     const key = this.key(conversationId, 'owner');
-    return this.call(async () => {
-      const set = await this.redis.set(key, userId, 'EX', this.ttl, 'NX');
-      if (set === 'OK') return userId;
-      const owner = await this.redis.get(key);
-      if (owner === userId) await this.redis.expire(key, this.ttl);
-      return owner ?? userId;
+    const owned = this.userKey(userId, 'convs');
+    const owner = await this.call(async () => {
+      const existing = await this.redis.get(key);
+      if (existing === userId) {
+        await this.redis.expire(key, this.ttl);
+        return existing;
+      }
+      if (existing !== null) return existing;
+      const admitted = await this.redis.llcClaimQuota(
+        owned,
+        conversationId,
+        this.quotas.maxConversationsPerUser,
+        this.ttl * 1000,
+      );
+      if (admitted !== 1) return undefined;
+      if ((await this.redis.set(key, userId, 'EX', this.ttl, 'NX')) === 'OK') return userId;
+      // Another user claimed it between our read and write: give the quota slot back.
+      await this.redis.zrem(owned, conversationId);
+      return (await this.redis.get(key)) ?? userId;
     });
+    if (owner === undefined) throw new QuotaExceededError('conversations', quotaMessage(this.quotas, 'conversations'));
+    return owner;
+  }
+
+  async ownerOf(conversationId: string): Promise<string | undefined> {
+    return (await this.call(() => this.redis.get(this.key(conversationId, 'owner')))) ?? undefined;
   }
 
   async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
     const k = this.keys(conversationId);
-    const [inserted, submitted] = await this.call(() =>
-      this.redis.llcAppend(
-        k.order,
-        k.data,
-        k.submitted,
-        k.seq,
-        message.id,
-        JSON.stringify(message),
-        this.ttl,
-        this.maxMessages,
-      ),
+    const owner = await this.ownerOf(conversationId);
+    if (owner === undefined) throw new ConversationNotClaimedError(conversationId);
+    const json = JSON.stringify(message);
+    const bytes = storedBytes(message);
+    const taken = await this.adjustUsage(owner, bytes, 1, message.role === 'user');
+    if (taken !== 1) {
+      // A retry of a stored message is not refused: it stores nothing.
+      const [known, submitted] = await this.call(() =>
+        Promise.all([this.redis.hexists(k.data, message.id), this.redis.sismember(k.submitted, message.id)]),
+      );
+      if (known === 1) return { inserted: false, submitted: submitted === 1 };
+      const kind = taken === 0 ? 'bytes' : 'messages';
+      throw new QuotaExceededError(kind, quotaMessage(this.quotas, kind));
+    }
+    const [inserted, submitted, freedBytes, freedCount] = await this.call(() =>
+      this.redis.llcAppend(k.order, k.data, k.submitted, k.seq, k.owner, message.id, json, this.ttl, this.maxMessages),
     );
+    // A duplicate stored nothing; dropped old messages free their room.
+    const giveBackBytes = (inserted === 1 ? 0 : bytes) + freedBytes;
+    const giveBackCount = (inserted === 1 ? 0 : 1) + freedCount;
+    if (giveBackCount > 0) await this.adjustUsage(owner, -giveBackBytes, -giveBackCount, false);
     return { inserted: inserted === 1, submitted: submitted === 1 };
   }
 
   async markSubmitted(conversationId: string, messageId: string): Promise<void> {
     const key = this.key(conversationId, 'submitted');
-    await this.call(() => this.redis.multi().sadd(key, messageId).expire(key, this.ttl).exec());
+    const owner = this.key(conversationId, 'owner');
+    await this.call(() => this.redis.multi().sadd(key, messageId).expire(key, this.ttl).expire(owner, this.ttl).exec());
   }
 
   async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
@@ -260,7 +202,10 @@ export class RedisStore implements Store {
 
   async truncateFrom(conversationId: string, messageId: string): Promise<number> {
     const k = this.keys(conversationId);
-    return this.call(() => this.redis.llcTruncate(k.order, k.data, k.submitted, messageId));
+    const [count, bytes] = await this.call(() => this.redis.llcTruncate(k.order, k.data, k.submitted, messageId));
+    const owner = count > 0 ? await this.ownerOf(conversationId) : undefined;
+    if (owner !== undefined) await this.adjustUsage(owner, -bytes, -count, false);
+    return count;
   }
 
   async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
@@ -303,7 +248,27 @@ export class RedisStore implements Store {
   }
 
   private bucketKey(userId: string): string {
-    return `${this.prefix}:{u:${userId}}:tokens`;
+    return this.userKey(userId, 'tokens');
+  }
+
+  private userKey(userId: string, part: string): string {
+    return `${this.prefix}:{u:${userId}}:${part}`;
+  }
+
+  /** Adds to a user's stored bytes and messages; when `enforce`, refuses (0 bytes, -1 messages) past a quota. */
+  private adjustUsage(userId: string, bytes: number, count: number, enforce: boolean): Promise<number> {
+    const { maxBytesPerUser, maxMessagesPerUser } = this.quotas;
+    return this.call(() =>
+      this.redis.llcUsage(
+        this.userKey(userId, 'usage'),
+        bytes,
+        count,
+        maxBytesPerUser,
+        maxMessagesPerUser,
+        enforce ? 1 : 0,
+        this.ttl,
+      ),
+    );
   }
 
   private keys(conversationId: string) {
@@ -312,6 +277,7 @@ export class RedisStore implements Store {
       data: this.key(conversationId, 'data'),
       submitted: this.key(conversationId, 'submitted'),
       seq: this.key(conversationId, 'seq'),
+      owner: this.key(conversationId, 'owner'),
     };
   }
 

@@ -41,11 +41,20 @@ export interface Store {
 
   /**
    * Records `userId` as the owner of a new conversation, or returns the existing owner. A user may only touch
-   * conversations they own.
+   * conversations they own. An ownership record is never dropped before its conversation's messages (neither
+   * by a bound nor by expiry), so no one else can claim an id while anything of it is kept. Throws
+   * {@link QuotaExceededError} when `userId` already owns its quota of conversations (or the store is full):
+   * new claims are refused rather than anyone's conversation evicted.
    */
   claimConversation(conversationId: string, userId: string): Promise<string>;
+  /** The owner of a conversation, or undefined when no one claimed it (a read that must not claim). */
+  ownerOf(conversationId: string): Promise<string | undefined>;
 
-  /** Appends a message unless one with the same id exists. */
+  /**
+   * Appends a message unless one with the same id exists. Every stored message counts against its
+   * conversation owner's byte and message quotas ({@link storedBytes}); a `user` message that would pass
+   * them throws {@link QuotaExceededError} and is not stored (an answer is always stored: it was paid for).
+   */
   appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult>;
   /** Marks a stored user message as handed to the broker (see {@link AppendResult.submitted}). */
   markSubmitted(conversationId: string, messageId: string): Promise<void>;
@@ -71,6 +80,25 @@ export interface Store {
   loadSession(sessionId: string): Promise<SessionRecord | undefined>;
 
   close(): Promise<void>;
+}
+
+/** Which quota a {@link QuotaExceededError} is about. */
+export type QuotaKind = 'conversations' | 'bytes' | 'messages' | 'store-full';
+
+/** Raised by adapters when a write would pass a user's quota; nothing was written. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError';
+  constructor(
+    readonly quota: QuotaKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bytes a message counts against its owner's quota: its JSON in UTF-8 (every adapter counts alike). */
+export function storedBytes(message: ChatMessage): number {
+  return Buffer.byteLength(JSON.stringify(message));
 }
 
 /** Raised by adapters when the store cannot be reached. */

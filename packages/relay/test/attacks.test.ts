@@ -1,0 +1,143 @@
+/**
+ * The attacks of issue 12 as regression tests, each against the real embedded stack over real sockets: the
+ * attacker and the victim are two users with their own dev tokens.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { newId, type ServerFrame } from '@locallightchat/protocol';
+import { MemoryStore } from '@locallightchat/relay';
+import { ProtocolClient } from '@locallightchat/test-support/client';
+import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
+
+function ofType<T extends ServerFrame['type']>(frames: ServerFrame[], type: T): Extract<ServerFrame, { type: T }>[] {
+  return frames.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
+}
+
+/** Small store bounds so that a flood that would fill the default store takes a fraction of a second. */
+const STORE_BOUNDS = { maxConversations: 60, maxConversationsPerUser: 20 };
+
+let stack: TestStack;
+before(async () => {
+  stack = await startTestStack({
+    store: new MemoryStore(STORE_BOUNDS),
+    relay: { frameRatePerSecond: 5000, frameRateBurst: 5000, tokenBudget: { capacity: 3000, refillPerSecond: 1 } },
+  });
+});
+after(async () => stack.close());
+
+async function user(name = newId('u')) {
+  return ProtocolClient.connect(stack.wsUrl, await stack.token(name));
+}
+
+describe('attack: conversation takeover by evicting the victim (H1)', () => {
+  it('a flood of reads and subscriptions for new ids never frees the victim conversation for the attacker', async () => {
+    const victim = await user();
+    const conversationId = newId('c_');
+    victim.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'my secret plan', maxTokens: 20 });
+    const ack = await victim.next('ack');
+    const answer = await victim.streamText(ack.streamId);
+
+    // The attacker touches far more new ids than the store holds, from several connections (as a reconnecting
+    // attacker would), with every frame that reads or claims a conversation.
+    for (let round = 0; round < 3; round++) {
+      const attacker = await user('mallory');
+      for (let i = 0; i < 80; i++) {
+        const id = newId('c_');
+        attacker.send({ type: 'history', conversationId: id, limit: 1 });
+        attacker.send({ type: 'subscribe', conversationId: newId('c_') });
+        attacker.send({ type: 'resume', conversationId: newId('c_'), streamId: newId('s_'), fromSeq: 0 });
+      }
+      attacker.send({ type: 'ping', ts: round });
+      await attacker.until((fs) => fs.some((f) => f.type === 'pong'), 'pong after the flood');
+      await attacker.close();
+    }
+
+    const attacker = await user('mallory');
+    attacker.send({ type: 'subscribe', conversationId });
+    attacker.send({ type: 'history', conversationId, limit: 50 });
+    attacker.send({ type: 'resume', conversationId, streamId: ack.streamId, fromSeq: 0 });
+    attacker.send({ type: 'ping', ts: 1 });
+    await attacker.until((fs) => ofType(fs, 'error').length >= 3, 'three refusals');
+    assert.deepEqual(
+      ofType(attacker.frames, 'error').map((e) => e.code),
+      ['forbidden', 'forbidden', 'forbidden'],
+    );
+    assert.equal(ofType(attacker.frames, 'history-page').length, 0, 'no history of the victim');
+    assert.equal(ofType(attacker.frames, 'token').length, 0, 'no token of the victim');
+    assert.equal(ofType(attacker.frames, 'subscribed').length, 0);
+
+    // The victim still owns and reads the conversation.
+    const from = victim.frames.length;
+    victim.send({ type: 'history', conversationId, limit: 50 });
+    const page = await victim.next('history-page', from);
+    assert.deepEqual(
+      page.messages.map((m) => m.text),
+      ['my secret plan', answer.text],
+    );
+    await attacker.close();
+    await victim.close();
+  });
+});
+
+describe('attack: memory growth through refused messages (H2)', () => {
+  it('stores nothing for a message the token budget refuses', async () => {
+    const c = await user();
+    const conversationId = newId('c_');
+    c.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'first', maxTokens: 2000 });
+    const ack = await c.next('ack');
+    await c.streamText(ack.streamId);
+    const refused: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const clientMessageId = newId('cm_');
+      refused.push(clientMessageId);
+      c.send({ type: 'send', clientMessageId, conversationId, text: 'x'.repeat(1500), maxTokens: 2900 });
+    }
+    await c.until(
+      (fs) => ofType(fs, 'error').filter((e) => e.code === 'rate-limited').length >= 5,
+      'five budget refusals',
+    );
+    assert.deepEqual(
+      ofType(c.frames, 'error').map((e) => e.ref),
+      refused,
+    );
+    const from = c.frames.length;
+    c.send({ type: 'history', conversationId, limit: 50 });
+    const page = await c.next('history-page', from);
+    assert.deepEqual(
+      page.messages.map((m) => m.role),
+      ['user', 'assistant'],
+      'only the accepted message and its answer are stored',
+    );
+    await c.close();
+  });
+});
+
+describe('attack: stopping another user stream (M1)', () => {
+  it('refuses a stop that names the attacker conversation and the victim stream', async () => {
+    const victim = await user();
+    const victimConversation = newId('c_');
+    victim.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId: victimConversation,
+      text: 'Go on for a while',
+      maxTokens: 600,
+    });
+    const ack = await victim.next('ack');
+    await victim.next('token');
+
+    const attacker = await user('mallory-stop');
+    const own = newId('c_');
+    attacker.send({ type: 'subscribe', conversationId: own });
+    await attacker.next('subscribed');
+    attacker.send({ type: 'stop', conversationId: own, streamId: ack.streamId });
+    const refusal = await attacker.next('error');
+    assert.equal(refusal.code, 'forbidden');
+    assert.equal(refusal.ref, ack.streamId);
+
+    const end = await victim.streamText(ack.streamId, 60_000);
+    assert.notEqual(end.end.finishReason, 'cancelled', 'the victim answer ran to its end');
+    await attacker.close();
+    await victim.close();
+  });
+});
