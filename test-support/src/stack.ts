@@ -5,7 +5,7 @@
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
 import type { AuthConfig, RelayConfig, Store } from '@locallightchat/relay';
 import { startEmbeddedStack, type EmbeddedStack } from '@locallightchat/stack';
-import { startSimulator } from '@locallightchat/vllm-sim';
+import { startSimulator, type SimulatorOptions } from '@locallightchat/vllm-sim';
 
 export interface TestStack {
   wsUrl: string;
@@ -25,6 +25,8 @@ export interface TestStackOptions {
   profile?: string;
   /** Simulator speed multiplier. */
   speed?: number;
+  /** Act as a reasoning model (the simulator's `--reasoning-field`): answers think first. */
+  reasoningField?: SimulatorOptions['reasoningField'];
   staticDir?: string;
   /** The relay's store (default: a new MemoryStore with its default bounds). */
   store?: Store;
@@ -36,6 +38,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     host: '127.0.0.1',
     profile: options.profile ?? 'fast',
     ...(options.speed ? { speed: options.speed } : {}),
+    ...(options.reasoningField ? { reasoningField: options.reasoningField } : {}),
   });
   const stack = await startEmbeddedStack({
     relay: {

@@ -56,13 +56,14 @@ export class ConversationStore {
   /** The current state of a conversation; an empty one (not held afterwards) for a conversation not held. */
   snapshot(conversationId: string): ConversationSnapshot {
     const conv = this.#conversations.get(conversationId);
-    if (!conv) return { id: conversationId, messages: [], hasMore: false, busy: false };
+    if (!conv) return { id: conversationId, messages: [], hasMore: false, busy: false, historyLoaded: false };
     conv.snapshot ??= {
       id: conv.id,
       messages: [...conv.messages],
       hasMore: conv.hasMore,
       cursor: conv.cursor,
       busy: conv.messages.some((m) => !isSettled(m.status)),
+      historyLoaded: conv.historyLoaded,
     };
     return conv.snapshot;
   }

@@ -64,6 +64,11 @@ export interface ConversationSnapshot {
   cursor?: string;
   /** Whether any answer is being generated or waits. */
   busy: boolean;
+  /**
+   * Whether the relay's first history page has arrived since `open()` (answers still being generated are known
+   * by then too): until it has, the messages may be the device cache's alone.
+   */
+  historyLoaded: boolean;
 }
 
 /** Per-stream latency figures. */

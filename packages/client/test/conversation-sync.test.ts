@@ -187,7 +187,7 @@ describe('ConversationSync', () => {
     const { s, store, changes } = harness();
     s.watch(C);
     const other = store.snapshot('c2');
-    assert.deepEqual(other, { id: 'c2', messages: [], hasMore: false, busy: false });
+    assert.deepEqual(other, { id: 'c2', messages: [], hasMore: false, busy: false, historyLoaded: false });
     assert.equal(store.watches('c2'), false, 'a read does not start watching');
     assert.equal(store.message('c2', 'x'), undefined);
     s.apply({ type: 'history-page', conversationId: 'c2', messages: [user('m9', 'cm9', 'elsewhere')] });
