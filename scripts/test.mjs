@@ -54,6 +54,9 @@ const NODE_TEST = /(?<!\.browser)\.test\.ts$/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const stages = [];
 const scratch = mkdtempSync(join(tmpdir(), 'llc-test-'));
+// The publishable packages are packed and installed once for the whole run, by the first test that needs them
+// (test-support/src/packed.ts): the pack test in the node stage, the example apps in the e2e stage.
+process.env.LLC_PACKED_DIR ??= join(scratch, 'packed');
 
 async function nodeStage(name, files, concurrency) {
   if (files.length === 0) {
@@ -120,17 +123,38 @@ if (wants('lint') && !filter) {
   const code = await run(process.execPath, ['scripts/lint.mjs', '--quiet']);
   stages.push({ name: 'lint', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, code });
 }
-if (wants('node')) {
-  const files = [
-    ...findTests(join(root, 'packages'), NODE_TEST),
-    ...findTests(join(root, 'test-support'), NODE_TEST),
-    ...findTests(join(root, 'bench', 'test'), NODE_TEST),
-    ...findTests(join(root, 'scripts', 'test'), NODE_TEST),
-  ];
-  await nodeStage('node', files, 2);
+/** Packs and installs the publishable packages once, before the tests that use them (outside their timeouts). */
+async function packStage(testFiles) {
+  const users = testFiles.filter((f) =>
+    readFileSync(join(root, f), 'utf8').includes('@locallightchat/test-support/packed'),
+  );
+  if (users.length === 0) return;
+  const t0 = Date.now();
+  const { packedWorkspaces } = await import('../test-support/dist/packed.js');
+  try {
+    const packed = await packedWorkspaces();
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    console.log(`pack: ${packed.packages.length} packages packed and installed into a fresh project in ${secs} s`);
+  } catch (error) {
+    // The tests that use it fail on their own with the same error; this says where it came from.
+    console.error('pack: npm pack / install of the packed workspaces failed:', error);
+  }
 }
+
+const nodeFiles = wants('node')
+  ? [
+      ...findTests(join(root, 'packages'), NODE_TEST),
+      ...findTests(join(root, 'test-support'), NODE_TEST),
+      ...findTests(join(root, 'bench', 'test'), NODE_TEST),
+      ...findTests(join(root, 'scripts', 'test'), NODE_TEST),
+    ]
+  : [];
+const e2eFiles = wants('e2e') ? findTests(join(root, 'e2e'), /\.e2e\.ts$/) : [];
+await packStage([...nodeFiles, ...e2eFiles]);
+
+if (wants('node')) await nodeStage('node', nodeFiles, 2);
 if (wants('browser')) await browserStage();
-if (wants('e2e')) await nodeStage('e2e', findTests(join(root, 'e2e'), /\.e2e\.ts$/), 1);
+if (wants('e2e')) await nodeStage('e2e', e2eFiles, 1);
 
 rmSync(scratch, { recursive: true, force: true });
 console.log('\n── test summary ──');
