@@ -4,6 +4,7 @@
  * gets the frames that bring it up to date. Exactly once on screen, whatever arrives twice on the wire.
  */
 import {
+  applyToolCallParts,
   isRetryable,
   type ChatMessage,
   type ClientFrame,
@@ -148,6 +149,11 @@ export class ConversationSync {
     if (!this.#streams.accept(frame, message.lastSeq)) return;
     message.text += frame.text;
     message.reasoning += frame.reasoning ?? '';
+    if (frame.tools)
+      message.toolCalls = applyToolCallParts(
+        (message.toolCalls ?? []).map((c) => ({ ...c })),
+        frame.tools,
+      );
     message.lastSeq = frame.seq;
     message.status = 'streaming';
     message.queuePosition = undefined;

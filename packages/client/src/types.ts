@@ -1,7 +1,7 @@
 /**
  * The client's view of conversations, as components render them.
  */
-import type { ErrorCode, FinishReason, Role } from '@locallightchat/protocol';
+import type { ErrorCode, FinishReason, Role, ToolCallState } from '@locallightchat/protocol';
 
 export type MessageStatus =
   /** Stored locally, not yet acknowledged by the relay (offline, or in flight). */
@@ -38,6 +38,11 @@ export interface ClientMessage {
   role: Role;
   text: string;
   reasoning: string;
+  /**
+   * Tool calls of the answer as they stream (start, argument fragments, end), in index order; a new array
+   * whenever one changes. From history: complete.
+   */
+  toolCalls?: ToolCallState[];
   /** How long the model reasoned, ms (from the stream's end or the stored message; absent until known). */
   reasoningMs?: number;
   createdAt: number;

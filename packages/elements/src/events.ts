@@ -29,6 +29,17 @@ export interface AnnounceEventDetail {
   text: string;
 }
 
+/** Detail of `llc-tool-decision`: the reader approved or denied a tool call the model made. */
+export interface ToolDecisionEventDetail {
+  decision: 'approve' | 'deny';
+  messageKey: string;
+  /** The call's id (vLLM: `chatcmpl-tool-…`): key your execution on it to run each call once. */
+  id: string;
+  name: string;
+  /** The arguments' JSON text, as the model wrote it. */
+  args: string;
+}
+
 /** Every event the elements fire, by name. */
 export interface LlcElementEventMap {
   /** `<llc-composer>`: before a message is sent; `preventDefault()` keeps it from being sent. */
@@ -41,6 +52,8 @@ export interface LlcElementEventMap {
   'llc-load-older': CustomEvent<null>;
   /** `<llc-message>`: a finished block of a streaming answer, for the transcript's live region. */
   'llc-announce': CustomEvent<AnnounceEventDetail>;
+  /** `<llc-message>`: the reader approved or denied a tool call (see `toolStates` for showing its outcome). */
+  'llc-tool-decision': CustomEvent<ToolDecisionEventDetail>;
 }
 
 declare global {
@@ -50,6 +63,7 @@ declare global {
     'llc-message-action': LlcElementEventMap['llc-message-action'];
     'llc-load-older': LlcElementEventMap['llc-load-older'];
     'llc-announce': LlcElementEventMap['llc-announce'];
+    'llc-tool-decision': LlcElementEventMap['llc-tool-decision'];
   }
 }
 

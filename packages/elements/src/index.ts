@@ -17,8 +17,17 @@ export type {
   MessageActionEventDetail,
   SendEventDetail,
   StopEventDetail,
+  ToolDecisionEventDetail,
 } from './events.js';
-export type { Renderers, ToolCallInfo, CodeBlockInfo, CodeBlockRenderer } from './renderers.js';
+export type {
+  Renderers,
+  ToolCallInfo,
+  ToolCallOutcome,
+  ToolCallStatus,
+  CodeBlockInfo,
+  CodeBlockRenderer,
+} from './renderers.js';
+export { defaultToolCall } from './parts/tool-calls-part.js';
 export { defaultCodeBlock } from './code/code-block.js';
 export {
   configureHighlighting,

@@ -10,7 +10,7 @@ import './llc-message-list.js';
 import type { LlcMessageList } from './llc-message-list.js';
 import { MESSAGE_PARTS } from './llc-message.js';
 import './llc-status.js';
-import type { Renderers } from './renderers.js';
+import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 import { themeStyles } from './theme.js';
 
@@ -105,6 +105,12 @@ export class LlcChat extends LitElement {
   /** Overridable renderers (`code-block`, `tool-call`). */
   @property({ attribute: false }) renderers: Renderers = {};
   /**
+   * What the app reports about tool calls it runs after the reader approved them (`llc-tool-decision`), by call
+   * id: `running`, `done` / `error` with a result, `denied`. Set a new Map to update. Calls not in it that are
+   * complete wait for approval.
+   */
+  @property({ attribute: false }) toolStates?: ReadonlyMap<string, ToolCallOutcome>;
+  /**
    * Origins whose images in answers load without asking (attribute: space-separated, e.g.
    * `image-origins="https://cdn.example.com"`). Any other image shows a placeholder with its host and a
    * "Load image" button, so an answer cannot make the page fetch a URL on its own.
@@ -164,6 +170,7 @@ export class LlcChat extends LitElement {
         .strings=${strings}
         .renderers=${this.renderers}
         .imageOrigins=${this.imageOrigins}
+        .toolStates=${this.toolStates}
         .actionsTemplate=${this.actionsTemplate}
         exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"
         ><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list

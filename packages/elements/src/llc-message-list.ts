@@ -17,7 +17,7 @@ import { cssProps } from './directives/css-props.js';
 import { fire, type LlcElementEventMap } from './events.js';
 import { MESSAGE_PARTS } from './llc-message.js';
 import { listStyles } from './llc-message-list.styles.js';
-import type { Renderers } from './renderers.js';
+import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** Distance from the end (px) within which the transcript counts as "at the latest message". */
@@ -51,6 +51,8 @@ export class LlcMessageList extends LitElement {
   @consume({ context: conversationContext, subscribe: true }) @property({ attribute: false }) conversationId?: string;
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @property({ attribute: false }) renderers: Renderers = {};
+  /** What the app reports about tool calls it runs, by call id (see `<llc-chat>`'s `toolStates`). */
+  @property({ attribute: false }) toolStates?: ReadonlyMap<string, ToolCallOutcome>;
   /** Origins whose images load without asking (see `<llc-chat>`'s `imageOrigins`). */
   @property({ attribute: false }) imageOrigins: readonly string[] = [];
   /** Messages to show instead of the client's conversation (for custom data sources and tests). */
@@ -162,6 +164,8 @@ export class LlcMessageList extends LitElement {
                         .text=${m.text}
                         .reasoning=${m.reasoning}
                         .reasoningMs=${m.reasoningMs}
+                        .toolCalls=${m.toolCalls}
+                        .toolStates=${this.toolStates}
                         .status=${m.status}
                         .errorMessage=${m.error?.message}
                         .queuePosition=${m.queuePosition}

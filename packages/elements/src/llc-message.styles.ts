@@ -75,6 +75,59 @@ export const messageStyles = css`
     max-width: 100%;
     height: auto;
   }
+  .tool-calls {
+    display: grid;
+    gap: 0.5rem;
+    margin-top: 0.5rem;
+  }
+  .tool-call {
+    border: 1px solid var(--llc-border, #cbd5e1);
+    border-radius: 8px;
+    padding: 0.5rem 0.75rem;
+    font-size: 0.875rem;
+  }
+  .tool-call-head {
+    display: flex;
+    justify-content: space-between;
+    gap: 0.5rem;
+  }
+  .tool-call-name {
+    font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace);
+    font-weight: 600;
+  }
+  .tool-call-status {
+    color: var(--llc-muted, #475569);
+  }
+  .tool-call-args,
+  .tool-call-result {
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    margin: 0.35rem 0 0;
+    font-family: var(--llc-mono, ui-monospace, SFMono-Regular, Menlo, monospace);
+    font-size: 0.85em;
+  }
+  .tool-call-actions {
+    display: flex;
+    gap: 0.5rem;
+    margin-top: 0.5rem;
+  }
+  .tool-call-actions button {
+    font: inherit;
+    border-radius: 6px;
+    padding: 0.15rem 0.75rem;
+    cursor: pointer;
+    border: 1px solid var(--llc-accent, #1d4ed8);
+    background: transparent;
+    color: var(--llc-accent, #1d4ed8);
+  }
+  .tool-call-actions button[part='tool-approve-button'] {
+    background: var(--llc-accent, #1d4ed8);
+    color: var(--llc-accent-fg, #fff);
+  }
+  .tool-call-actions button:focus-visible {
+    outline: 2px solid var(--llc-focus, #2563eb);
+    outline-offset: 2px;
+  }
   .reasoning {
     margin: 0 0 0.5rem;
     border-inline-start: 3px solid var(--llc-border, #cbd5e1);

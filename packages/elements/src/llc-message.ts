@@ -1,19 +1,20 @@
 import { isLive, isSettled, type MessageStatus } from '@locallightchat/client';
-import type { FinishReason, Role } from '@locallightchat/protocol';
+import type { FinishReason, Role, ToolCallState } from '@locallightchat/protocol';
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
 import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
 import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
+import { renderToolCalls } from './parts/tool-calls-part.js';
 import { fire } from './events.js';
 import { messageStyles } from './llc-message.styles.js';
-import type { Renderers } from './renderers.js';
+import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button';
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -30,6 +31,15 @@ export const MESSAGE_PARTS =
  * @csspart code-language - the language label
  * @csspart copy-button - the code block's Copy button
  * @csspart code - the `<pre>` of a code block
+ * @csspart tool-calls - the answer's tool calls, under its text
+ * @csspart tool-call - one call (default renderer; `data-status` says where it is)
+ * @csspart tool-call-name - its function name
+ * @csspart tool-call-status - its state line
+ * @csspart tool-call-args - its arguments' JSON text, as it streams
+ * @csspart tool-call-result - the result the app reported
+ * @csspart tool-approve-button - Approve (while it waits for approval)
+ * @csspart tool-deny-button - Deny
+ * @fires {CustomEvent<ToolDecisionEventDetail>} llc-tool-decision - the reader approved or denied a tool call
  * @csspart reasoning - the "Thinking" part (a `<details>`): the model's reasoning, collapsed once the answer starts
  * @csspart reasoning-summary - its summary line ("Thinking…", "Thought for 4 s")
  * @csspart reasoning-text - the reasoning text
@@ -51,6 +61,12 @@ export class LlcMessage extends LitElement {
   @property({ attribute: false }) reasoning = '';
   /** How long the model reasoned, ms, when the bridge measured it. */
   @property({ attribute: false }) reasoningMs?: number;
+  /** The answer's tool calls as they stream (from the client's message). */
+  @property({ attribute: false }) toolCalls?: readonly ToolCallState[];
+  /** What the app reports about calls it runs, by call id (see `<llc-chat>`'s `toolStates`). */
+  @property({ attribute: false }) toolStates?: ReadonlyMap<string, ToolCallOutcome>;
+  /** Decisions taken here before the app reported anything (so a call is never offered twice). */
+  private readonly decided = new Map<string, ToolCallOutcome>();
   @property({ reflect: true }) status: MessageStatus = 'done';
   @property({ attribute: false }) errorMessage?: string;
   @property({ attribute: false }) queuePosition?: number;
@@ -90,18 +106,37 @@ export class LlcMessage extends LitElement {
     >
       <div class="author" part="author">${author}</div>
       ${this.roleName === 'assistant' ? this.reasoningPart.render(this.reasoningState, this.strings) : nothing}
-      ${this.renderBody()} ${this.renderStatus()}
+      ${this.renderBody()} ${this.renderToolCalls()} ${this.renderStatus()}
       <div class="actions"><slot name="actions"></slot></div>
     </article>`;
   }
 
+  private renderToolCalls() {
+    if (this.roleName !== 'assistant' || !this.toolCalls?.length) return nothing;
+    const outcomes = new Map([...this.decided, ...(this.toolStates ?? new Map<string, ToolCallOutcome>())]);
+    return renderToolCalls({
+      calls: this.toolCalls,
+      outcomes,
+      messageKey: this.messageKey,
+      strings: this.strings,
+      renderers: this.renderers,
+      settledWithoutEnd: isSettled(this.status) && this.status !== 'done',
+      decide: (call, decision) => {
+        if (this.decided.has(call.id) || this.toolStates?.has(call.id)) return;
+        this.decided.set(call.id, { status: decision === 'approve' ? 'running' : 'denied' });
+        this.requestUpdate();
+        fire(this, 'llc-tool-decision', {
+          decision,
+          messageKey: this.messageKey,
+          id: call.id,
+          name: call.name,
+          args: call.arguments,
+        });
+      },
+    });
+  }
+
   private renderBody() {
-    const toolCall = this.renderers['tool-call'];
-    if (this.roleName === 'assistant' && toolCall && this.finishReason === 'tool_calls') {
-      return html`<div class="content" part="content">
-        ${toolCall({ text: this.text, messageKey: this.messageKey })}
-      </div>`;
-    }
     if (this.roleName !== 'assistant') return html`<div class="content plain" part="content">${this.text}</div>`;
     // Children of .markdown belong to the incremental renderer, never to Lit.
     return html`<div class="content markdown" part="content"></div>`;
@@ -211,7 +246,7 @@ export class LlcMessage extends LitElement {
       case 'pending':
         return this.roleName === 'user' ? line(s.pending) : this.text || this.reasoning ? nothing : line(s.thinking);
       case 'streaming':
-        return this.text || this.reasoning ? nothing : line(s.thinking);
+        return this.text || this.reasoning || this.toolCalls?.length ? nothing : line(s.thinking);
       case 'stopped':
         return line(s.stopped);
       case 'error':

@@ -1,6 +1,7 @@
 /**
  * User-facing strings. Override any of them with `<llc-chat .strings=${{ send: 'Envoyer' }}>`.
  */
+import type { ToolCallStatus } from './renderers.js';
 export interface ChatStrings {
   transcript: string;
   messageLabel: string;
@@ -36,11 +37,26 @@ export interface ChatStrings {
   thoughtFor: (seconds: number) => string;
   /** The same when the duration is unknown. */
   thoughtDone: string;
+  /** A tool call's accessible label. */
+  toolCall: (name: string) => string;
+  /** A tool call's state line. */
+  toolStatus: (status: ToolCallStatus) => string;
+  approve: string;
+  deny: string;
   /** The button of an image placeholder (images load only when asked, unless their origin is allowed). */
   loadImage: string;
   /** The placeholder's line naming the host the image would be fetched from. */
   imageFrom: (host: string) => string;
 }
+
+const TOOL_STATUS: Record<ToolCallStatus, string> = {
+  streaming: 'Preparing…',
+  'awaiting-approval': 'Waiting for your approval',
+  running: 'Running…',
+  done: 'Done',
+  error: 'Failed',
+  denied: 'Denied',
+};
 
 export const DEFAULT_STRINGS: ChatStrings = {
   transcript: 'Conversation',
@@ -71,6 +87,10 @@ export const DEFAULT_STRINGS: ChatStrings = {
   answerFailed: (m) => `Answer failed: ${m}`,
   thoughtFor: (s) => `Thought for ${s} s`,
   thoughtDone: 'Thought',
+  toolCall: (name) => `Tool call: ${name}`,
+  toolStatus: (status) => TOOL_STATUS[status],
+  approve: 'Approve',
+  deny: 'Deny',
   loadImage: 'Load image',
   imageFrom: (host) => `Image from ${host}`,
 };

@@ -13,6 +13,9 @@ import OpenAI from 'openai';
 import type { InferenceEvent, ToolDefinition } from '../src/backend.js';
 import { OpenAIBackend } from '../src/backends/index.js';
 import { ToolCallAssembler, readToolCallDeltas } from '../src/backends/openai-tool-calls.js';
+import { RoundRobinRouter } from '../src/router.js';
+import { applyToolCallParts, storedToolCalls, type ToolCallPart, type ToolCallState } from '@locallightchat/protocol';
+import { BridgeHarness } from './support/bridge-harness.js';
 
 const fixture = readFileSync(new URL('./fixtures/vllm-tool-calls.sse', import.meta.url), 'utf8');
 const tools: ToolDefinition[] = [
@@ -122,6 +125,43 @@ describe('streamed tool calls (vLLM fixture)', () => {
     // Our request carried the tools to vLLM.
     assert.deepEqual(bodies[0]!.tools, tools);
     assert.equal(bodies[0]!.tool_choice, 'auto');
+  });
+
+  it('the bridge streams the calls as token-frame parts, ends each call, and sends the tools its hook offers', async () => {
+    const harness = new BridgeHarness(
+      new RoundRobinRouter([new OpenAIBackend({ baseURL, defaultModel: 'Qwen/Qwen2.5-7B-Instruct' })]),
+      { tools: (request) => (request.conversationId.startsWith('conv-') ? { tools, toolChoice: 'auto' } : undefined) },
+    );
+    try {
+      const answer = await harness.submit();
+      const end = await answer.ended;
+      assert.equal(end.finishReason, 'tool_calls');
+      const parts: ToolCallPart[] = answer.events.flatMap((e) => (e.type === 'token' ? (e.tools ?? []) : []));
+      const calls: ToolCallState[] = applyToolCallParts([], parts);
+      assert.deepEqual(storedToolCalls(calls), [
+        {
+          id: 'chatcmpl-tool-4f0e9a1c2b3d4e5f8a7b6c5d4e3f2a1b',
+          name: 'get_weather',
+          arguments: '{"city": "Paris", "unit": "celsius"}',
+        },
+        {
+          id: 'chatcmpl-tool-9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49',
+          name: 'get_weather',
+          arguments: '{"city": "Tokyo", "unit": "celsius"}',
+        },
+      ]);
+      assert.ok(calls.every((c) => c.complete));
+      // The end parts come last, once every fragment is out.
+      assert.deepEqual(parts.slice(-2), [
+        { index: 0, end: true },
+        { index: 1, end: true },
+      ]);
+      assert.equal(answer.text, "I'll check both cities.\n");
+      assert.deepEqual(bodies.at(-1)!.tools, tools);
+      assert.equal(bodies.at(-1)!.tool_choice, 'auto');
+    } finally {
+      await harness.close();
+    }
   });
 
   it('refuses malformed tool_calls entries with a reason', () => {

@@ -22,6 +22,26 @@ export interface Usage {
   completionTokens: number;
 }
 
+/**
+ * One piece of a streamed tool call, carried in a token batch beside the text: the call's start (`id` and
+ * `name`), a fragment of its arguments' JSON text (`args`), its end (`end`: the arguments are complete). Parts of
+ * one call share its `index` (its position in the turn); one part may hold several of these at once.
+ */
+export interface ToolCallPart {
+  index: number;
+  id?: string;
+  name?: string;
+  args?: string;
+  end?: boolean;
+}
+
+/** A tool call of a stored answer (its arguments as the model wrote them). */
+export interface StoredToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** A stored conversation message, as sent in history pages and as echoes of new user messages. */
 export interface ChatMessage {
   id: string;
@@ -38,6 +58,8 @@ export interface ChatMessage {
   reasoning?: string;
   /** How long the model reasoned before answering, ms (measured by the bridge; absent without reasoning). */
   reasoningMs?: number;
+  /** The tool calls the answer made (with `finishReason: 'tool_calls'`). */
+  toolCalls?: StoredToolCall[];
 }
 
 /** A stream the server knows about when a client subscribes. */
@@ -216,6 +238,8 @@ export interface TokenFrame {
   text: string;
   reasoning?: string;
   firstSeq?: number;
+  /** Tool-call parts of this batch, in order (see ToolCallPart). */
+  tools?: ToolCallPart[];
 }
 
 export interface StreamEndFrame {

@@ -6,6 +6,7 @@
  * - codes.ts: error codes and WebSocket close codes
  * - limits.ts / ids.ts: size limits and id rules
  * - seq.ts: the seq rule (old / next / gap) every layer applies to token batches
+ * - tool-calls.ts: tool calls put together from the parts in token batches
  */
 export * from './frames.js';
 export * from './codes.js';
@@ -25,4 +26,5 @@ export {
   type DecodeResult,
   type ProtocolErrorCode,
 } from './codec.js';
-export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from './schema.js';
+export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES, MAX_TOOL_CALLS, MAX_TOOL_PARTS } from './schema.js';
+export { applyToolCallParts, storedToolCalls, type ToolCallState } from './tool-calls.js';

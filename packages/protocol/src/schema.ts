@@ -10,7 +10,9 @@ import {
   type Frame,
   type FrameOf,
   type FrameType,
+  type StoredToolCall,
   type StreamState,
+  type ToolCallPart,
   type Usage,
 } from './frames.js';
 import { ID_PATTERN } from './ids.js';
@@ -86,6 +88,28 @@ const usage = record<Usage>({ promptTokens: uint(), completionTokens: uint() }, 
 
 const streamState = record<StreamState>({ streamId: id, replyTo: id, lastSeq: seq, done: bool }, 'stream state');
 
+/** Tool calls per message, and tool-call parts per (possibly coalesced) token batch. */
+export const MAX_TOOL_CALLS = 128;
+export const MAX_TOOL_PARTS = 1024;
+
+const toolCallPart = record<ToolCallPart>(
+  {
+    index: uint(MAX_TOOL_CALLS - 1),
+    id: optional(str({ min: 1, max: 256 })),
+    name: optional(str({ min: 1, max: 256 })),
+    args: optional(str({ max: HARD_LIMITS.batchChars })),
+    end: optional(bool),
+  },
+  'tool-call part',
+);
+
+function storedToolCall(maxText: number): WireType<StoredToolCall> {
+  return record<StoredToolCall>(
+    { id: str({ min: 1, max: 256 }), name: str({ max: 256 }), arguments: str({ max: maxText }) },
+    'tool call',
+  );
+}
+
 function chatMessage(maxText: number): WireType<ChatMessage> {
   return record<ChatMessage>(
     {
@@ -98,6 +122,7 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       finishReason: optional(finishReason),
       reasoning: optional(str({ max: maxText })),
       reasoningMs: optional(uint()),
+      toolCalls: optional(list(storedToolCall(maxText), MAX_TOOL_CALLS)),
     },
     'message',
   );
@@ -171,6 +196,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       text: batchText,
       reasoning: optional(batchText),
       firstSeq: optional(uint()),
+      tools: optional(list(toolCallPart, MAX_TOOL_PARTS)),
     }),
     'stream-end': shape('stream-end', {
       streamId: id,

@@ -120,6 +120,34 @@ describe('SendQueue', () => {
     assert.equal(stats.coalesced, 8);
   });
 
+  it('keeps tool-call parts in order when it coalesces batches', async () => {
+    const { socket, queue } = setup({ highWaterBytes: 50 });
+    event(queue, tok('s_a', 1, 'x'.repeat(60)));
+    await tick();
+    event(queue, { ...tok('s_a', 2, ''), tools: [{ index: 0, id: 'c0', name: 'f', args: '{"a"' }] });
+    event(queue, tok('s_a', 3, 'text'));
+    event(queue, {
+      ...tok('s_a', 4, ''),
+      tools: [
+        { index: 0, args: ': 1}' },
+        { index: 0, end: true },
+      ],
+    });
+    await tick();
+    socket.read();
+    queue.drained();
+    await tick();
+    const merged = socket.written[1] as TokenFrame;
+    assert.equal(merged.firstSeq, 2);
+    assert.equal(merged.seq, 4);
+    assert.equal(merged.text, 'text');
+    assert.deepEqual(merged.tools, [
+      { index: 0, id: 'c0', name: 'f', args: '{"a"' },
+      { index: 0, args: ': 1}' },
+      { index: 0, end: true },
+    ]);
+  });
+
   it('does not merge across a stream end, nor batches of different streams', async () => {
     const { socket, queue } = setup({ highWaterBytes: 10 });
     event(queue, tok('s_a', 1, 'x'.repeat(20)));

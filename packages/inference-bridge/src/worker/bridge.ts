@@ -13,7 +13,14 @@
  */
 import type { Broker, Consumer, Delivery, GenerationRequest, Subscription } from '@locallightchat/broker';
 import type { StreamEndFrame } from '@locallightchat/protocol';
-import { InferenceError, type InferenceBackend, type InferenceRequest, type Usage } from '../backend.js';
+import {
+  InferenceError,
+  type InferenceBackend,
+  type InferenceRequest,
+  type ToolChoice,
+  type ToolDefinition,
+  type Usage,
+} from '../backend.js';
 import { withDefaults } from '../options.js';
 import type { DispatchOutcome, Router } from '../router.js';
 import { AdmissionQueue, type AdmissionQueueOptions, type Lease } from '../routing/admission-queue.js';
@@ -42,6 +49,12 @@ export interface BridgeOptions {
   admission?: AdmissionQueueOptions;
   /** Prometheus metrics to record into (see bridge-metrics.ts). */
   metrics?: BridgeMetrics;
+  /**
+   * The app's tools hook: the tools (and `tool_choice`) the model may use for a request, or undefined for none.
+   * Tools are decided here, on the server, not by the browser: they name what the app's servers will run, so
+   * a client must not be able to add or change them (it can still pick a conversation whose hook offers them).
+   */
+  tools?: (request: GenerationRequest) => { tools: ToolDefinition[]; toolChoice?: ToolChoice } | undefined;
 }
 
 /** The defaults of {@link BridgeOptions}. */
@@ -186,6 +199,11 @@ export class Bridge {
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.priority !== 0 ? { priority: req.priority } : {}),
     };
+    const offered = this.opts.tools?.(req);
+    if (offered && offered.tools.length > 0) {
+      inference.tools = offered.tools;
+      if (offered.toolChoice) inference.toolChoice = offered.toolChoice;
+    }
     let lastError: unknown = new InferenceError('connect', 'no inference backend is configured');
     for (;;) {
       let lease: Lease | undefined;
@@ -215,12 +233,29 @@ export class Bridge {
       dispatch.done(outcome, error);
       track.done(metricOutcome);
     };
+    /** Indices of the tool calls this attempt streamed: each gets an end part when the stream ends. */
+    const toolCalls = new Set<number>();
     try {
       for await (const event of backend.stream(inference, signal)) {
         if (event.type === 'delta') {
           if (track.delta()) dispatch.firstToken();
-          batcher.push(event.text, event.reasoning ?? '');
+          const parts = (event.toolCalls ?? []).map((d) => {
+            toolCalls.add(d.index);
+            return {
+              index: d.index,
+              ...(d.id !== undefined ? { id: d.id } : {}),
+              ...(d.name !== undefined ? { name: d.name } : {}),
+              ...(d.arguments !== undefined ? { args: d.arguments } : {}),
+            };
+          });
+          batcher.push(event.text, event.reasoning ?? '', parts);
         } else {
+          if (toolCalls.size > 0)
+            batcher.push(
+              '',
+              '',
+              [...toolCalls].sort((a, b) => a - b).map((index) => ({ index, end: true })),
+            );
           release('ok', event.finishReason === 'abort' ? 'cancelled' : 'ok');
           return {
             kind: 'done',

@@ -47,6 +47,7 @@ export class StreamPublisher {
       seq: this.seq,
       text: batch.text,
       ...(batch.reasoning ? { reasoning: batch.reasoning } : {}),
+      ...(batch.tools.length > 0 ? { tools: batch.tools } : {}),
     });
     if (this.seq === 1) void this.chain.then(() => this.ack());
   }

@@ -4,12 +4,14 @@
  * larger frames cost the relay and the sockets far less than one frame per token, and 10–20 ms is below what
  * a reader can perceive.
  */
+import type { ToolCallPart } from '@locallightchat/protocol';
 import { withDefaults } from '../options.js';
 
-/** What the batcher emits: the text and reasoning held since the last batch. */
+/** What the batcher emits: the text, reasoning and tool-call parts held since the last batch. */
 export interface Batch {
   text: string;
   reasoning: string;
+  tools: ToolCallPart[];
 }
 
 /** Settings of a {@link TokenBatcher}; defaults in {@link DEFAULT_TOKEN_BATCHER_OPTIONS}. */
@@ -32,6 +34,9 @@ export function resolveTokenBatcherOptions(options: TokenBatcherOptions = {}): R
 export class TokenBatcher {
   private text = '';
   private reasoning = '';
+  private tools: ToolCallPart[] = [];
+  /** Characters of tool-call text held (arguments, ids, names), for `maxChars`. */
+  private toolChars = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private emittedFirst = false;
   private reasoningFrom: number | undefined;
@@ -60,8 +65,12 @@ export class TokenBatcher {
     return Math.max(0, Math.round((this.reasoningTo ?? performance.now()) - this.reasoningFrom));
   }
 
-  push(text: string, reasoning = ''): void {
-    if (!text && !reasoning) return;
+  push(text: string, reasoning = '', tools: readonly ToolCallPart[] = []): void {
+    if (!text && !reasoning && tools.length === 0) return;
+    for (const part of tools) {
+      this.tools.push(part);
+      this.toolChars += (part.args?.length ?? 0) + (part.id?.length ?? 0) + (part.name?.length ?? 0) + 8;
+    }
     if (reasoning && this.reasoningFrom === undefined) this.reasoningFrom = performance.now();
     if (text && this.reasoningFrom !== undefined && this.reasoningTo === undefined)
       this.reasoningTo = performance.now();
@@ -71,7 +80,7 @@ export class TokenBatcher {
       this.emittedFirst = true;
       return this.flush();
     }
-    if (this.text.length + this.reasoning.length >= this.options.maxChars) return this.flush();
+    if (this.text.length + this.reasoning.length + this.toolChars >= this.options.maxChars) return this.flush();
     if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
   }
 
@@ -81,10 +90,12 @@ export class TokenBatcher {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (!this.text && !this.reasoning) return;
-    const batch = { text: this.text, reasoning: this.reasoning };
+    if (!this.text && !this.reasoning && this.tools.length === 0) return;
+    const batch = { text: this.text, reasoning: this.reasoning, tools: this.tools };
     this.text = '';
     this.reasoning = '';
+    this.tools = [];
+    this.toolChars = 0;
     this.emit(batch);
   }
 

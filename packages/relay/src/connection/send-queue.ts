@@ -15,7 +15,14 @@
  * Flushing happens once per microtask turn: everything enqueued while handling one broker delivery (or one
  * client frame) goes out in one corked write.
  */
-import { encodeFrame, firstSeqOf, followsBatch, type ServerFrame, type TokenFrame } from '@locallightchat/protocol';
+import {
+  MAX_TOOL_PARTS,
+  encodeFrame,
+  firstSeqOf,
+  followsBatch,
+  type ServerFrame,
+  type TokenFrame,
+} from '@locallightchat/protocol';
 import { withDefaults } from '../options.js';
 import { Fifo } from './fifo.js';
 
@@ -219,6 +226,9 @@ export class SendQueue {
     if (!open || open.frame.type !== 'token') return false;
     const prev = open.frame;
     if (!followsBatch(prev, frame)) return false;
+    const tools = prev.tools || frame.tools ? [...(prev.tools ?? []), ...(frame.tools ?? [])] : undefined;
+    // A frame holds at most MAX_TOOL_PARTS parts: past that the batch is queued on its own.
+    if (tools && tools.length > MAX_TOOL_PARTS) return false;
     const merged: TokenFrame = {
       type: 'token',
       streamId: prev.streamId,
@@ -228,7 +238,11 @@ export class SendQueue {
     };
     const reasoning = (prev.reasoning ?? '') + (frame.reasoning ?? '');
     if (reasoning) merged.reasoning = reasoning;
-    const added = frame.text.length + (frame.reasoning?.length ?? 0);
+    if (tools) merged.tools = tools;
+    const added =
+      frame.text.length +
+      (frame.reasoning?.length ?? 0) +
+      (frame.tools?.reduce((n, p) => n + (p.args?.length ?? 0) + 16, 0) ?? 0);
     open.frame = merged;
     open.bytes = undefined;
     open.size += added;

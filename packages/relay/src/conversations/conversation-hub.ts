@@ -224,6 +224,7 @@ export class ConversationHub {
     };
     if (full.reasoning) message.reasoning = full.reasoning;
     if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
+    if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
     try {
       await this.store.appendMessage(conv.id, message);
     } catch (error) {

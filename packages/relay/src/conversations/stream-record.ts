@@ -4,13 +4,17 @@
  * retained events.
  */
 import {
+  applyToolCallParts,
   classifyBatch,
+  storedToolCalls,
   firstSeqOf,
   type QueuedFrame,
   type StreamEndFrame,
   type StreamStartFrame,
   type StreamState,
+  type StoredToolCall,
   type TokenFrame,
+  type ToolCallState,
 } from '@locallightchat/protocol';
 
 export type StreamEvent = StreamStartFrame | TokenFrame | StreamEndFrame | QueuedFrame;
@@ -100,14 +104,16 @@ export class StreamRecord {
   }
 
   /** The whole answer, when every batch from seq 1 to the end is held. */
-  completeText(): { text: string; reasoning: string } | undefined {
+  completeText(): { text: string; reasoning: string; toolCalls: StoredToolCall[] } | undefined {
     if (!this.end || this.firstHeldSeq !== 1 || this.gapAt !== 0 || this.lastSeq !== this.end.lastSeq) return undefined;
     let text = '';
     let reasoning = '';
+    const calls: ToolCallState[] = [];
     for (const b of this.batches) {
       text += b.text;
       if (b.reasoning) reasoning += b.reasoning;
+      if (b.tools) applyToolCallParts(calls, b.tools);
     }
-    return { text, reasoning };
+    return { text, reasoning, toolCalls: storedToolCalls(calls) };
   }
 }
