@@ -161,6 +161,9 @@ export async function runCluster({ router: kind, workload, durationMs, warmupMs 
   const dispatch = (rec) => {
     const backend = router.choose(rec.request, EMPTY);
     const lease = router.dispatched(backend);
+    // A cache-aware policy records a prompt's last message on the bridge's next event-loop turn, which comes
+    // long before the next arrival; simulated time never turns the loop, so that turn happens here.
+    policy?.flushDeferred?.();
     const i = byBackend.get(backend.name);
     rec.replica = i;
     rec.dispatched = now;
