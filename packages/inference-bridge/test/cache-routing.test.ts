@@ -17,6 +17,7 @@ import { KvEventDecodeError, decodeKvEventBatch } from '../src/routing/kv-event-
 import { LoadAwareRouter } from '../src/routing/load-aware-router.js';
 import { PrefixIndex } from '../src/routing/prefix-index.js';
 import type { PrefixPolicy } from '../src/routing/prefix-policy.js';
+import type { ReplicaView } from '../src/routing/routing-policy.js';
 import { PromptBlocks } from '../src/routing/prompt-blocks.js';
 import { createRoutingPolicy, subscribeKvEvents } from '../src/routing/router-factory.js';
 import { eventually } from './support/sims.js';
@@ -163,7 +164,14 @@ describe('PromptBlocks', () => {
 });
 
 describe('PrefixPolicy: the last message hashed only when it can decide', () => {
-  const view = (index: number, load = 0) => ({ index, load, waiting: 0 });
+  const view = (index: number): ReplicaView => ({
+    index,
+    name: `r${index}`,
+    load: 0,
+    waiting: 0,
+    kvUsage: 0,
+    inFlight: 0,
+  });
   const all = (n: number) => Array.from({ length: n }, (_, i) => view(i));
   const context = 'You answer questions about the handbook. '.repeat(60);
   const ask = (id: string, question: string, key = id): InferenceRequest => ({
