@@ -79,6 +79,8 @@ export const CloseCode = {
   Draining: 4009,
   /** No traffic within the heartbeat window. */
   HeartbeatTimeout: 4010,
+  /** The user holds or opened too many connections (per-user limits); reconnect after a backoff. */
+  TooManyConnections: 4029,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

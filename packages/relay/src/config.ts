@@ -5,11 +5,12 @@
 import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
 import { DEFAULT_SEND_QUEUE_OPTIONS } from './connection/send-queue.js';
 import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
+import { DEFAULT_ABUSE_LIMITS, type AbuseLimitOptions } from './limits/abuse-limits.js';
 import type { TokenBucketPolicy } from './limits/token-bucket.js';
 import { withDefaults } from './options.js';
 
 /** Every setting of a relay; {@link startRelay} takes a partial (see {@link resolveConfig}). */
-export interface RelayConfig {
+export interface RelayConfig extends AbuseLimitOptions {
   /** Interface to listen on. */
   host: string;
   /** Port; 0 picks a free one (printed at start). */
@@ -20,6 +21,12 @@ export interface RelayConfig {
   staticDir?: string;
   /** Origins allowed to open WebSockets (exact match); undefined = any. */
   allowedOrigins?: string[];
+  /**
+   * Behind a reverse proxy: the request header that carries the client's address (e.g. `x-forwarded-for`, whose
+   * first entry is used), for the per-address limits. Undefined = the socket's peer address. Set it only when
+   * the proxy overwrites that header, else clients can pick their own address.
+   */
+  clientAddressHeader?: string;
 
   /** Largest frame accepted from a client, bytes. */
   maxFrameBytes: number;
@@ -106,6 +113,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   authRefreshLeadMs: 60_000,
   drainTimeoutMs: 30_000,
   goAwayJitterMs: 10_000,
+  ...DEFAULT_ABUSE_LIMITS,
 };
 
 /**

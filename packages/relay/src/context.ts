@@ -8,6 +8,7 @@ import type { RelayConfig } from './config.js';
 import { resolveSendQueueOptions, type SendQueueOptions } from './connection/send-queue.js';
 import { SessionMemory } from './connection/session-memory.js';
 import { ConversationHub } from './conversations/conversation-hub.js';
+import { AbuseLimits } from './limits/abuse-limits.js';
 import { consoleLogger, type Logger } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -33,6 +34,8 @@ export interface RelayContext {
   readonly auth: Authenticator;
   readonly metrics: RelayMetrics;
   readonly log: Logger;
+  /** Per-user and per-address limits shared across processes through the store. */
+  readonly limits: AbuseLimits;
   /** Shared by every connection's send queue (derived from the config once). */
   readonly sendQueueOptions: SendQueueOptions;
   /** True once a graceful drain started: new connections and messages are refused (retryable). */
@@ -66,6 +69,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     auth: deps.auth,
     metrics,
     log,
+    limits: new AbuseLimits(config, deps.store, (m, e) => log.warn(m, e)),
     sendQueueOptions: resolveSendQueueOptions({
       highWaterBytes: config.sendHighWaterBytes,
       hardLimitBytes: config.sendHardLimitBytes,

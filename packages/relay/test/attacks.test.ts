@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newId, type ServerFrame } from '@locallightchat/protocol';
+import { CloseCode, PROTOCOL_VERSION, newId, type ServerFrame } from '@locallightchat/protocol';
 import { MemoryStore } from '@locallightchat/relay';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
@@ -139,5 +139,88 @@ describe('attack: stopping another user stream (M1)', () => {
     assert.notEqual(end.end.finishReason, 'cancelled', 'the victim answer ran to its end');
     await attacker.close();
     await victim.close();
+  });
+});
+
+/** A client address as a proxy in front of the relay reports it (loopback peers are not limited per address). */
+const FAR_CLIENT = '203.0.113.7, 10.0.0.2';
+
+describe('attack: limits that reset on reconnect (M2)', () => {
+  let limited: TestStack;
+  before(async () => {
+    limited = await startTestStack({
+      relay: {
+        frameRatePerSecond: 5000,
+        frameRateBurst: 5000,
+        frameRatePerUser: { capacity: 100, refillPerSecond: 1 },
+        connectRatePerUser: { capacity: 5, refillPerSecond: 0.01 },
+        maxConnectionsPerAddress: 6,
+        clientAddressHeader: 'x-forwarded-for',
+        subscribeRatePerUser: { capacity: 30, refillPerSecond: 0.1 },
+      },
+    });
+  });
+  after(async () => limited.close());
+
+  it('keeps a user frame budget across reconnects', async () => {
+    const token = await limited.token(newId('u'));
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      const c = await ProtocolClient.connect(limited.wsUrl, token);
+      for (let i = 0; i < 70; i++) c.send({ type: 'ping', ts: i });
+      await c.until((fs) => fs.filter((f) => f.type === 'pong' || f.type === 'error').length >= 70, 'answers');
+      refused += ofType(c.frames, 'error').filter((e) => e.code === 'too-many-frames').length;
+      await c.close();
+    }
+    assert.ok(refused >= 50, `the third connection is refused most frames (refused ${refused} of 210)`);
+  });
+
+  it('limits the connections a user opens, whatever the reconnects, with close code 4029', async () => {
+    const token = await limited.token(newId('u'));
+    const outcomes: (number | 'welcome')[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await ProtocolClient.open(limited.wsUrl);
+      c.send({ type: 'hello', v: PROTOCOL_VERSION, token });
+      await c.until((fs) => fs.some((f) => f.type === 'welcome' || f.type === 'error'), 'welcome or error');
+      if (c.frames.some((f) => f.type === 'welcome')) {
+        outcomes.push('welcome');
+        await c.close();
+      } else {
+        await c.until(() => c.closeCode !== undefined, 'close');
+        assert.equal(ofType(c.frames, 'error')[0]!.code, 'rate-limited');
+        outcomes.push(c.closeCode!);
+      }
+    }
+    const expected: (number | 'welcome')[] = ['welcome', 'welcome', 'welcome', 'welcome', 'welcome'];
+    for (let i = 0; i < 3; i++) expected.push(CloseCode.TooManyConnections);
+    assert.deepEqual(outcomes, expected);
+  });
+
+  it('limits the connections one address holds open (429 at the upgrade)', async () => {
+    const open: ProtocolClient[] = [];
+    let refusal: unknown;
+    for (let i = 0; i < 8 && refusal === undefined; i++) {
+      try {
+        open.push(await ProtocolClient.open(limited.wsUrl, { headers: { 'x-forwarded-for': FAR_CLIENT } }));
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.equal(open.length, 6);
+    assert.match(String(refusal), /429/);
+    for (const c of open) await c.close();
+    // A slot comes back when a connection closes.
+    const again = await ProtocolClient.open(limited.wsUrl, { headers: { 'x-forwarded-for': FAR_CLIENT } });
+    await again.close();
+  });
+
+  it('limits the subscriptions of a user', async () => {
+    const c = await ProtocolClient.connect(limited.wsUrl, await limited.token(newId('u')));
+    for (let i = 0; i < 50; i++) c.send({ type: 'subscribe', conversationId: newId('c_') });
+    await c.until((fs) => fs.filter((f) => f.type === 'subscribed' || f.type === 'error').length >= 50, 'answers');
+    const refusals = ofType(c.frames, 'error');
+    assert.ok(refusals.length >= 15, `refused ${refusals.length} of 50`);
+    assert.ok(refusals.every((e) => e.code === 'rate-limited' && e.retryAfterMs !== undefined));
+    await c.close();
   });
 });

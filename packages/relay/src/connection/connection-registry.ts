@@ -30,11 +30,11 @@ export class ConnectionRegistry implements ConnectionOwner {
   }
 
   /**
-   * Opens a connection on a transport's socket; `principal` when the transport verified a token before opening
+   * Opens a connection on a transport's socket (its `address` already admitted); `principal` when the transport verified a token before opening
    * (the client still sends `hello`, within the handshake timeout that starts now).
    */
-  accept(socket: SocketHandle, principal?: Principal): Connection {
-    const conn = new Connection(socket, this.ctx, this, principal);
+  accept(socket: SocketHandle, address: string, principal?: Principal): Connection {
+    const conn = new Connection(socket, this.ctx, this, address, principal);
     this.open.add(conn);
     this.ctx.metrics.connections.inc();
     this.ctx.metrics.connectionsTotal.inc();

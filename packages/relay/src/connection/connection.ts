@@ -57,11 +57,15 @@ export class Connection implements HubMember, SendQueueEvents {
   private refilledAt = performance.now();
   private badFrames?: number[];
   private work: Promise<unknown> = SETTLED;
+  /** The user whose connection slot this connection holds (see {@link Connection.admitUser}). */
+  private admittedUser?: string;
 
   constructor(
     private readonly socket: SocketHandle,
     private readonly ctx: RelayContext,
     private readonly owner: ConnectionOwner,
+    /** The client's address; this connection holds one of its slots in the relay's limits until it closes. */
+    readonly address: string,
     /** Credentials verified at upgrade time, if the client sent them there. */
     readonly upgradePrincipal?: Principal,
   ) {
@@ -126,6 +130,29 @@ export class Connection implements HubMember, SendQueueEvents {
     if (expiresAt === undefined) return;
     const lead = Math.min(this.ctx.config.authRefreshLeadMs, (expiresAt - Date.now()) / 2);
     this.authWarnAt = expiresAt - Math.max(0, lead);
+  }
+
+  /**
+   * Takes one of the user's connection slots (at `hello`); false (and nothing held) when the user is past the
+   * per-user connection limits, with when to retry.
+   */
+  async admitUser(userId: string): Promise<{ retryAfterMs?: number } | undefined> {
+    if (this.admittedUser !== undefined) return undefined;
+    const refused = await this.ctx.limits.admitUser(userId);
+    if (refused) return refused;
+    if (this.closed) this.ctx.limits.releaseUser(userId);
+    else this.admittedUser = userId;
+    return undefined;
+  }
+
+  /** How many conversations this connection has joined. */
+  get joinedCount(): number {
+    return this.conversationSet?.size ?? 0;
+  }
+
+  /** Whether it has joined `conversationId`. */
+  hasJoined(conversationId: string): boolean {
+    return this.conversationSet?.has(conversationId) ?? false;
   }
 
   /** Called about every quarter second by the relay: enforces the hello timeout and token expiry. */
@@ -313,6 +340,8 @@ export class Connection implements HubMember, SendQueueEvents {
     for (const conversationId of conversations ?? []) this.ctx.hub.leave(conversationId, this);
     this.conversationSet = undefined;
     this.cursors = undefined;
+    this.ctx.limits.releaseAddress(this.address);
+    if (this.admittedUser !== undefined) this.ctx.limits.releaseUser(this.admittedUser);
     this.owner.released(this);
   }
 }

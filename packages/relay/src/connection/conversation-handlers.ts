@@ -47,6 +47,7 @@ export class ConversationHandlers {
       return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
     }
     if (frame.text.trim().length === 0) return conn.error('bad-frame', 'the message is empty', ref);
+    if (!(await this.mayJoin(conn, frame.conversationId, false))) return;
     if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
 
     const userId = conn.userId!;
@@ -130,6 +131,7 @@ export class ConversationHandlers {
   }
 
   async subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
+    if (!(await this.mayJoin(conn, frame.conversationId, true))) return;
     if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
     await conn.join(frame.conversationId);
     conn.send({
@@ -261,6 +263,29 @@ export class ConversationHandlers {
       return undefined;
     }
     return 'own';
+  }
+
+  /**
+   * Whether the connection may join one more conversation: at most `maxConversationsPerConnection` at once,
+   * and (for `subscribe`) within the user's shared subscription rate; sends the refusal when not.
+   */
+  private async mayJoin(conn: Connection, conversationId: string, metered: boolean): Promise<boolean> {
+    if (conn.hasJoined(conversationId)) return true;
+    const max = this.ctx.config.maxConversationsPerConnection;
+    if (conn.joinedCount >= max) {
+      conn.error(
+        'rate-limited',
+        `a connection may follow at most ${max} conversations; unsubscribe first`,
+        conversationId,
+      );
+      return false;
+    }
+    const refused = metered ? await this.ctx.limits.subscribe(conn.userId!) : undefined;
+    if (refused) {
+      conn.error('rate-limited', 'too many subscriptions; slow down', conversationId, refused.retryAfterMs);
+      return false;
+    }
+    return true;
   }
 
   /** Whether a stream answers a message of this conversation (running or ended here, or its message stored). */

@@ -51,7 +51,8 @@ export class FrameDispatcher {
       return;
     }
     const frame = result.frame;
-    if (!conn.takeFrameToken()) {
+    const userId = conn.userId;
+    if (!conn.takeFrameToken() || (userId !== undefined && !this.ctx.limits.takeFrame(userId))) {
       conn.error('too-many-frames', 'slow down: frame rate limit reached', refOf(frame), 1000);
       return;
     }

@@ -36,6 +36,17 @@ export class SessionHandlers {
     }
     if (!principal) return refuse(conn, new AuthError('unauthorized', 'no credentials: send a token in hello'));
     if (!conn.isOpen) return;
+    const refused = await conn.admitUser(principal.userId);
+    if (refused) {
+      const seconds = Math.ceil((refused.retryAfterMs ?? 1000) / 1000);
+      return conn.fail(
+        'rate-limited',
+        `too many connections for this user; try again in ${seconds} s`,
+        CloseCode.TooManyConnections,
+        'too many connections',
+      );
+    }
+    if (!conn.isOpen) return;
     conn.authenticate(principal);
     const restored = frame.session !== undefined ? await this.restore(conn, frame.session, principal) : [];
     if (!conn.isOpen) return;

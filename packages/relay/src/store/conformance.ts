@@ -232,6 +232,17 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       assert.equal((await nodeB.reserveTokens(user, 100, policy)).ok, true);
     });
 
+    it('shares rate buckets by key across nodes', async () => {
+      const key = `frames:${newId('u_')}`;
+      const policy = { capacity: 5, refillPerSecond: 1 };
+      for (let i = 0; i < 3; i++) assert.equal((await nodeA.consumeRate(key, 1, policy)).ok, true);
+      assert.equal((await nodeB.consumeRate(key, 2, policy)).ok, true);
+      const refused = await nodeA.consumeRate(key, 1, policy);
+      assert.equal(refused.ok, false);
+      assert.ok(!refused.ok && refused.retryAfterMs !== undefined && refused.retryAfterMs <= 1000);
+      assert.equal((await nodeB.consumeRate(`frames:${newId('u_')}`, 5, policy)).ok, true, 'keys are separate');
+    });
+
     it('keeps sessions for their TTL and shares them across nodes', async () => {
       const record = { sessionId: newId('sess_'), userId: 'alice', conversations: [newId('c_'), newId('c_')] };
       await nodeA.saveSession(record, 60);

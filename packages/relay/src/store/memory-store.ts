@@ -73,6 +73,7 @@ export class MemoryStore implements Store {
   private readonly options: MemoryStoreOptions;
   private readonly buckets = new Map<string, BucketState>();
   private readonly usage = new Map<string, Usage>();
+  private readonly rates = new Map<string, BucketState>();
   /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
   private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
   private closed = false;
@@ -175,6 +176,16 @@ export class MemoryStore implements Store {
   async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
     this.assertOpen();
     this.setBucket(userId, refund(this.buckets.get(userId), policy, amount, Date.now()), policy);
+  }
+
+  async consumeRate(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    this.assertOpen();
+    const [result, next] = reserve(this.rates.get(key), policy, amount, Date.now());
+    this.rates.delete(key);
+    // A full bucket is the same as none; past `maxSessions` buckets the least recently used go (lenient).
+    if (next.level < policy.capacity) this.rates.set(key, next);
+    if (this.rates.size > this.options.maxSessions) this.rates.delete(this.rates.keys().next().value!);
+    return result;
   }
 
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {

@@ -222,6 +222,20 @@ export class RedisStore implements Store {
     );
   }
 
+  async consumeRate(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    const [ok, remaining, retry] = await this.call(() =>
+      this.redis.llcBucket(
+        `${this.prefix}:{r:${key}}:rate`,
+        amount,
+        policy.capacity,
+        policy.refillPerSecond,
+        'reserve',
+      ),
+    );
+    if (ok === 1) return { ok: true, remaining };
+    return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
+  }
+
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
     await this.call(() =>
       this.redis.set(this.sessionKey(record.sessionId), JSON.stringify(record), 'EX', Math.max(1, Math.ceil(ttlSec))),

@@ -74,6 +74,12 @@ export interface Store {
   /** Gives back the unused part of a reservation once the real usage is known. */
   refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void>;
 
+  /**
+   * Takes `amount` from a shared rate bucket named `key` (frames, connections, conversation opens of a user or
+   * an address), atomically across every relay node that shares the store; same rules as token budgets.
+   */
+  consumeRate(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation>;
+
   /** Saves (or replaces) a session; it expires `ttlSec` after the last save. */
   saveSession(record: SessionRecord, ttlSec: number): Promise<void>;
   /** A saved session, or undefined when unknown or expired. */

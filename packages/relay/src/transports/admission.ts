@@ -7,7 +7,7 @@
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import { json, writeReply } from '../http/respond.js';
-import type { HttpResponse } from '../uws.js';
+import type { HttpRequest, HttpResponse } from '../uws.js';
 
 /** A refusal before opening, which each transport writes in its own form. */
 export interface Refusal {
@@ -23,31 +23,53 @@ export function refusalOf(ctx: RelayContext, origin: string | undefined): Refusa
   return undefined;
 }
 
+/** The client's address for the per-address limits (see `RelayConfig.clientAddressHeader`); call synchronously. */
+export function clientAddressOf(ctx: RelayContext, res: HttpResponse, req: HttpRequest): string {
+  const header = ctx.config.clientAddressHeader;
+  const forwarded = header ? req.getHeader(header.toLowerCase()).split(',')[0]?.trim() : undefined;
+  return forwarded || Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
 /**
- * The one verify-then-open path: without a token, opens at once (the client authenticates in `hello`); with
- * one, opens with its principal once verified, or answers 401 (counted as an `unauthorized` error) and opens
- * nothing. A request the client aborted while the token was checked is left alone.
+ * The one admit-verify-open path: the client's address must be within its limits (else 429 with Retry-After,
+ * counted as `rate-limited`); then, without a token, opens (the client authenticates in `hello`); with one,
+ * opens with its principal once verified, or answers 401 (counted as an `unauthorized` error) and opens
+ * nothing. A request the client aborted meanwhile is left alone. The connection that opens holds the address's
+ * slot (it releases it when it closes); a request that does not open gives it back here.
  */
 export function openWhenVerified(
   res: HttpResponse,
   ctx: RelayContext,
+  address: string,
   token: string | undefined,
   open: (principal?: Principal) => void,
   replyHeaders: Record<string, string> = {},
 ): void {
-  if (!token) return open();
   let aborted = false;
   res.onAborted(() => {
     aborted = true;
   });
-  ctx.auth.verify(token).then(
-    (principal) => {
-      if (!aborted) res.cork(() => open(principal));
-    },
-    (error: unknown) => {
-      ctx.metrics.errors.inc({ code: 'unauthorized' });
-      const message = error instanceof Error ? error.message : 'unauthorized';
-      if (!aborted) res.cork(() => writeReply(res, json(401, { error: message }, replyHeaders)));
-    },
-  );
+  const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (!aborted) res.cork(() => writeReply(res, json(status, body, { ...replyHeaders, ...headers })));
+  };
+  void (async () => {
+    const refused = await ctx.limits.admitAddress(address);
+    if (refused) {
+      ctx.metrics.errors.inc({ code: 'rate-limited' });
+      const retryAfter = String(Math.ceil((refused.retryAfterMs ?? 1000) / 1000));
+      return reply(429, { error: 'too many connections from this address' }, { 'retry-after': retryAfter });
+    }
+    let principal: Principal | undefined;
+    if (token) {
+      try {
+        principal = await ctx.auth.verify(token);
+      } catch (error) {
+        ctx.limits.releaseAddress(address);
+        ctx.metrics.errors.inc({ code: 'unauthorized' });
+        return reply(401, { error: error instanceof Error ? error.message : 'unauthorized' });
+      }
+    }
+    if (aborted) return ctx.limits.releaseAddress(address);
+    res.cork(() => open(principal));
+  })();
 }

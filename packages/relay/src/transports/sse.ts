@@ -22,7 +22,7 @@ import type { FrameDispatcher } from '../connection/dispatcher.js';
 import type { RelayContext } from '../context.js';
 import { CORS, json, readBody, writeReply } from '../http/respond.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
-import { openWhenVerified, refusalOf } from './admission.js';
+import { clientAddressOf, openWhenVerified, refusalOf } from './admission.js';
 
 const STREAM_HEADERS = {
   ...CORS,
@@ -142,10 +142,11 @@ class SseTransport implements SseEndpoints {
     const refusal = refusalOf(this.ctx, req.getHeader('origin'));
     if (refusal) return writeReply(res, json(refusal.status, { error: refusal.error }, CORS));
     const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
-    openWhenVerified(res, this.ctx, token, (principal) => this.openStream(res, principal), CORS);
+    const address = clientAddressOf(this.ctx, res, req);
+    openWhenVerified(res, this.ctx, address, token, (principal) => this.openStream(res, address, principal), CORS);
   }
 
-  private openStream(res: HttpResponse, principal: Principal | undefined): void {
+  private openStream(res: HttpResponse, address: string, principal: Principal | undefined): void {
     const sid = newId('sse_');
     const socket = new SseSocket(sid, res, (gone) => this.forget(gone));
     res.onWritable(() => socket.writable());
@@ -153,7 +154,7 @@ class SseTransport implements SseEndpoints {
     res.writeStatus('200 OK');
     for (const [k, v] of Object.entries(STREAM_HEADERS)) res.writeHeader(k, v);
     res.write(`event: session\ndata: ${JSON.stringify({ sid })}\n\n`);
-    socket.conn = this.connections.accept(socket, principal);
+    socket.conn = this.connections.accept(socket, address, principal);
     this.streams.set(sid, socket);
   }
 

@@ -19,10 +19,11 @@ import {
   type WebSocket,
   type us_socket_context_t,
 } from '../uws.js';
-import { openWhenVerified, refusalOf } from './admission.js';
+import { clientAddressOf, openWhenVerified, refusalOf } from './admission.js';
 
 interface UserData {
   principal?: Principal;
+  address: string;
   conn?: Connection;
 }
 
@@ -40,7 +41,7 @@ export function registerWebSocket(
     upgrade: (res, req, context) => upgrade(ctx, res, req, context),
     open: (ws: WebSocket<UserData>) => {
       const data = ws.getUserData();
-      data.conn = connections.accept(new UwsSocket(ws), data.principal);
+      data.conn = connections.accept(new UwsSocket(ws), data.address, data.principal);
     },
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn;
@@ -74,15 +75,16 @@ function upgrade(ctx: RelayContext, res: HttpResponse, req: HttpRequest, context
   const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
   const refusal = refusalOf(ctx, headers.origin);
   if (refusal) return writeReply(res, { status: refusal.status, body: refusal.error });
+  const address = clientAddressOf(ctx, res, req);
   const offered = (headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
   const bearer = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
   const selected = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : (offered.find((p) => !p.startsWith('bearer.')) ?? '');
-  openWhenVerified(res, ctx, queryToken ?? bearer, (principal) =>
+  openWhenVerified(res, ctx, address, queryToken ?? bearer, (principal) =>
     res.upgrade<UserData>(
-      { principal },
+      { principal, address },
       headers['sec-websocket-key']!,
       selected,
       headers['sec-websocket-extensions']!,
