@@ -31,7 +31,7 @@ const pageHtml = (head = '') => `<!doctype html>
   </head>
   <body>
     <script type="module" src="./llc-elements.min.js"></script>
-    <llc-chat token-url="/auth/dev-token"></llc-chat>
+    <llc-chat dev token-url="/auth/dev-token"></llc-chat>
   </body>
 </html>
 `;

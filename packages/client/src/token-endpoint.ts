@@ -9,8 +9,11 @@ import type { TokenRequest } from './session.js';
 export interface TokenEndpointOptions {
   /** JSON body to post (e.g. `{ user: "alice" }` for dev tokens). */
   body?: unknown;
-  /** Extra request options (credentials, headers…). */
-  init?: RequestInit;
+  /**
+   * Extra request options (credentials, headers…). Headers are added to `content-type: application/json`, which
+   * stays unless they set their own content type; the method is always POST and the body is always `body`.
+   */
+  init?: Omit<RequestInit, 'method' | 'body'>;
   /** Refresh this long before expiry, ms. Default 60,000. */
   refreshLeadMs?: number;
 }
@@ -30,10 +33,10 @@ export function tokenFromEndpoint(
     if (!fresh && cached && (cached.expiresAt === undefined || cached.expiresAt - lead > Date.now()))
       return cached.token;
     const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.init?.headers ?? {}) },
-      body: JSON.stringify(options.body ?? {}),
       ...options.init,
+      method: 'POST',
+      headers: jsonHeaders(options.init?.headers),
+      body: JSON.stringify(options.body ?? {}),
     });
     if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
     const json = (await response.json()) as { token?: unknown; expiresAt?: unknown };
@@ -41,4 +44,11 @@ export function tokenFromEndpoint(
     cached = { token: json.token, ...(typeof json.expiresAt === 'number' ? { expiresAt: json.expiresAt } : {}) };
     return json.token;
   };
+}
+
+/** The caller's headers (any `HeadersInit` form) plus a JSON content type unless they name one. */
+function jsonHeaders(init: HeadersInit | undefined): Headers {
+  const headers = new Headers(init);
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return headers;
 }

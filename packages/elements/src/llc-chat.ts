@@ -93,7 +93,13 @@ export class LlcChat extends LitElement {
   @property({ attribute: 'relay-url' }) relayUrl?: string;
   /** Endpoint that returns `{ token }` for the current user (POST). */
   @property({ attribute: 'token-url' }) tokenUrl?: string;
-  /** Dev mode only: the user name posted to `token-url` (remembered in this browser). */
+  /**
+   * Dev mode: `token-url` is the relay's `/auth/dev-token` (a relay started with `--dev`), and the element posts
+   * `{ "user": … }` to it. Without it the element posts an empty JSON object: your endpoint knows the user from
+   * its own session cookie, never from the page.
+   */
+  @property({ type: Boolean }) dev = false;
+  /** Dev mode only: the user name posted to `token-url` (default: one remembered in this browser). */
   @property() user?: string;
   /** The conversation to show. */
   @property({ reflect: true }) conversation?: string;
@@ -202,7 +208,9 @@ export class LlcChat extends LitElement {
     const getToken =
       this.getToken ??
       (this.tokenUrl
-        ? tokenFromEndpoint(this.tokenUrl, { body: { user: this.user ?? rememberedDevUser() } })
+        ? tokenFromEndpoint(this.tokenUrl, {
+            ...(this.dev ? { body: { user: this.user ?? rememberedDevUser() } } : {}),
+          })
         : undefined);
     if (!getToken) throw new Error('<llc-chat> needs token-url, getToken or a client');
     this.client = new LlcClient({ url, getToken, clientName: 'llc-chat/0.1' });
