@@ -13,12 +13,14 @@ import {
   DEFAULT_CLIENT_LIMITS,
   newId,
   type ClientFrame,
+  type FeedbackRating,
   type ServerFrame,
   type WelcomeFrame,
 } from '@locallightchat/protocol';
 import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
+import { FeedbackRequests } from './feedback-requests.js';
 import { TypedEventTarget, type DetailOf, type LlcClientEventMap } from './events.js';
 import { createLink } from './links/create.js';
 import type { ConnectionMode, Link } from './links/link.js';
@@ -54,6 +56,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   readonly #store: ConversationStore;
   readonly #outbox: Outbox;
   readonly #sync: ConversationSync;
+  readonly #feedback = new FeedbackRequests();
   #status: ConnectionStatus = 'idle';
   #transport?: TransportKind;
   #reconnects = 0;
@@ -159,6 +162,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   close(): void {
     this.#link.stop();
     this.#outbox.close();
+    this.#feedback.close();
     for (const [conversationId, timer] of this.#saveTimers) {
       clearTimeout(timer);
       this.#save(conversationId);
@@ -238,6 +242,38 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     return this.send(conversationId, text, { ...options, replaceFrom: message.id });
   }
 
+  /**
+   * Rates an answer (thumbs up or down, with an optional comment); rating it again replaces the earlier rating.
+   * Resolves once the relay has stored it (it then reaches the app's webhook, if one is configured); rejects
+   * with {@link LlcClientError} when the answer is unknown or still running, while offline, or when the relay
+   * refuses it or does not confirm it within 15 s.
+   */
+  feedback(conversationId: string, answerKey: string, rating: FeedbackRating, comment?: string): Promise<void> {
+    const answer = this.#store.message(conversationId, answerKey);
+    if (!answer || answer.role !== 'assistant' || !answer.streamId)
+      return Promise.reject(new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`));
+    if (isLive(answer.status) || answer.status === 'pending')
+      return Promise.reject(new LlcClientError('the answer is still being written; rate it once it ends'));
+    const streamId = answer.streamId;
+    const trimmed = comment?.trim();
+    const saved = this.#feedback.wait(streamId);
+    const sent = this.#link.send({
+      type: 'feedback',
+      conversationId,
+      streamId,
+      rating,
+      ...(trimmed ? { comment: trimmed } : {}),
+    });
+    if (!sent)
+      this.#feedback.failed({
+        type: 'error',
+        code: 'not-ready',
+        message: 'offline: the feedback was not sent',
+        ref: streamId,
+      });
+    return saved;
+  }
+
   /** Stops an answer; the stop reaches the inference server. */
   stop(conversationId: string, streamId: string): void {
     this.#link.send({ type: 'stop', conversationId, streamId });
@@ -259,6 +295,8 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     // A shared connection carries every tab's conversations: keep those this tab shows.
     if ('conversationId' in frame && !this.#store.watches(frame.conversationId)) return;
     this.#sync.apply(frame);
+    if (frame.type === 'feedback-saved') this.#feedback.saved(frame);
+    if (frame.type === 'error') this.#feedback.failed(frame);
     if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring')
       this.#emit('notice', { frame });
   }

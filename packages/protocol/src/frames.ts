@@ -7,6 +7,7 @@
  * `lastSeen + 1` after any reconnect: at-least-once on the wire, exactly-once on screen.
  */
 import type { ErrorCode } from './codes.js';
+import type { ConversationClientFrame, ConversationServerFrame } from './conversation-frames.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -171,7 +172,8 @@ export type ClientFrame =
   | StopFrame
   | HistoryFrame
   | PingFrame
-  | PongFrame;
+  | PongFrame
+  | ConversationClientFrame;
 
 // ───────────────────────────── server → client ─────────────────────────────
 
@@ -315,7 +317,8 @@ export type ServerFrame =
   | GoAwayFrame
   | AuthExpiringFrame
   | PingFrame
-  | PongFrame;
+  | PongFrame
+  | ConversationServerFrame;
 
 /** Frames that belong to a stream, in the order a client sees them. */
 export type StreamFrame = StreamStartFrame | TokenFrame | StreamEndFrame | QueuedFrame;

@@ -9,6 +9,7 @@
  * - tool-calls.ts: tool calls put together from the parts in token batches
  */
 export * from './frames.js';
+export * from './conversation-frames.js';
 export * from './codes.js';
 export * from './limits.js';
 export * from './ids.js';

@@ -4,6 +4,12 @@
  */
 import { ERROR_CODE_LIST, type ErrorCode } from './codes.js';
 import {
+  CONVERSATION_CLIENT_FRAME_TYPES,
+  CONVERSATION_FRAME_KINDS,
+  CONVERSATION_SERVER_FRAME_TYPES,
+  conversationFrameTable,
+} from './conversation-schema.js';
+import {
   FINISH_REASONS,
   ROLES,
   type ChatMessage,
@@ -43,6 +49,7 @@ export const FRAME_KINDS = {
   error: 29,
   'go-away': 30,
   'auth-expiring': 31,
+  ...CONVERSATION_FRAME_KINDS,
 } as const satisfies Record<FrameType, number>;
 
 export const CLIENT_FRAME_TYPES = [
@@ -56,6 +63,7 @@ export const CLIENT_FRAME_TYPES = [
   'history',
   'ping',
   'pong',
+  ...CONVERSATION_CLIENT_FRAME_TYPES,
 ] as const satisfies readonly FrameType[];
 
 export const SERVER_FRAME_TYPES = [
@@ -73,6 +81,7 @@ export const SERVER_FRAME_TYPES = [
   'auth-expiring',
   'ping',
   'pong',
+  ...CONVERSATION_SERVER_FRAME_TYPES,
 ] as const satisfies readonly FrameType[];
 
 type Body<T extends FrameType> = Omit<FrameOf<T>, 'type'>;
@@ -226,6 +235,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
     }),
     'go-away': shape('go-away', { reason: str({ max: HARD_LIMITS.messageChars }), reconnectAfterMs: uint() }),
     'auth-expiring': shape('auth-expiring', { expiresAt: ms }),
+    ...conversationFrameTable(),
   };
 }
 

@@ -143,4 +143,7 @@ export const SAMPLE_FRAMES: Frame[] = [
   { type: 'error', code: 'bad-frame', message: 'bad' },
   { type: 'go-away', reason: 'draining', reconnectAfterMs: 1234 },
   { type: 'auth-expiring', expiresAt: 99 },
+  { type: 'feedback', conversationId: 'c_1', streamId: 's_1', rating: 'down' },
+  { type: 'feedback', conversationId: 'c_1', streamId: 's_1', rating: 'up', comment: 'clear, thanks' },
+  { type: 'feedback-saved', conversationId: 'c_1', streamId: 's_1', rating: 'down' },
 ];

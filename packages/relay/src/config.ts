@@ -74,6 +74,11 @@ export interface RelayConfig extends AbuseLimitOptions {
   tokenBudgetFailOpen: boolean;
   /** Model used when the client names none (undefined = the bridge's default). */
   defaultModel?: string;
+  /**
+   * Each stored rating of an answer is POSTed here as JSON (a FeedbackRecord), for the app; undefined = none
+   * (ratings are stored either way, see Store.listFeedback).
+   */
+  feedbackWebhookUrl?: string;
 
   /** How long a closed connection's session (its conversations) stays restorable by `hello.session`, seconds. */
   sessionTtlSec: number;

@@ -9,6 +9,7 @@ import { resolveSendQueueOptions, type SendQueueOptions } from './connection/sen
 import { SessionMemory } from './connection/session-memory.js';
 import { ConversationHub } from './conversations/conversation-hub.js';
 import { AbuseLimits } from './limits/abuse-limits.js';
+import { FeedbackWebhook } from './feedback/feedback-webhook.js';
 import { consoleLogger, type Logger } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -36,6 +37,8 @@ export interface RelayContext {
   readonly log: Logger;
   /** Per-user and per-address limits shared across processes through the store. */
   readonly limits: AbuseLimits;
+  /** Offers stored ratings to the app, when `feedbackWebhookUrl` is set. */
+  readonly feedbackWebhook?: FeedbackWebhook;
   /** Shared by every connection's send queue (derived from the config once). */
   readonly sendQueueOptions: SendQueueOptions;
   /** True once a graceful drain started: new connections and messages are refused (retryable). */
@@ -70,6 +73,9 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     metrics,
     log,
     limits: new AbuseLimits(config, deps.store, (m, e) => log.warn(m, e)),
+    ...(config.feedbackWebhookUrl
+      ? { feedbackWebhook: new FeedbackWebhook({ url: config.feedbackWebhookUrl }, log) }
+      : {}),
     sendQueueOptions: resolveSendQueueOptions({
       highWaterBytes: config.sendHighWaterBytes,
       hardLimitBytes: config.sendHardLimitBytes,

@@ -31,6 +31,7 @@ export {
   type AppendResult,
   type MessagePage,
   type SessionRecord,
+  type FeedbackRecord,
 } from './store/store.js';
 export type { TokenBucketPolicy, Reservation } from './limits/token-bucket.js';
 export {

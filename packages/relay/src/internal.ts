@@ -19,3 +19,11 @@ export { resolveRedisStoreOptions } from './store/redis-store.js';
 export { withDefaults } from './options.js';
 /** The uWebSockets.js module the relay chose (benchmarks' raw-uWS floors run on the same build). */
 export { uWS } from './uws.js';
+export {
+  FeedbackWebhook,
+  DEFAULT_FEEDBACK_WEBHOOK_OPTIONS,
+  resolveFeedbackWebhookOptions,
+  type FeedbackWebhookOptions,
+} from './feedback/feedback-webhook.js';
+export type { FeedbackRecord } from './store/store.js';
+export type { Logger } from './log.js';

@@ -98,6 +98,7 @@ async function stopParts({ ctx, connections, sse }: RelayParts): Promise<void> {
   connections.stop();
   sse.stop();
   await ctx.hub.close();
+  await ctx.feedbackWebhook?.settled();
 }
 
 class RunningRelay implements Relay {

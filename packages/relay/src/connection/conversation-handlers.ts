@@ -236,7 +236,7 @@ export class ConversationHandlers {
    * 'claim' mode a new one is claimed, within the user's quota), 'unclaimed' when no one does (in 'read' mode:
    * a read never claims, so reads cannot fill the store); else sends the refusal and returns undefined.
    */
-  private async authorize(
+  async authorize(
     conn: Connection,
     conversationId: string,
     mode: 'claim' | 'read',
@@ -289,7 +289,7 @@ export class ConversationHandlers {
   }
 
   /** Whether a stream answers a message of this conversation (running or ended here, or its message stored). */
-  private async streamBelongsTo(conversationId: string, streamId: string): Promise<boolean> {
+  async streamBelongsTo(conversationId: string, streamId: string): Promise<boolean> {
     if (this.ctx.hub.streamStates(conversationId).some((s) => s.streamId === streamId)) return true;
     // A queued stream has no events yet; its user message is among the newest of the conversation.
     const messageId = userMessageIdOf(streamId);

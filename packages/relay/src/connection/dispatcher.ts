@@ -16,6 +16,7 @@ import type { RelayContext } from '../context.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { ConversationHandlers } from './conversation-handlers.js';
+import { LibraryHandlers } from './library-handlers.js';
 import { SessionHandlers } from './session-handlers.js';
 
 /** One per relay: the handlers reach the context themselves and act on a connection only through its methods. */
@@ -23,6 +24,7 @@ export class FrameDispatcher {
   private readonly limits: FrameLimits;
   private readonly session: SessionHandlers;
   private readonly conversations: ConversationHandlers;
+  private readonly library: LibraryHandlers;
 
   constructor(private readonly ctx: RelayContext) {
     // Text length is checked by the send handler (with a clear `message-too-long`), so the codec only bounds
@@ -30,6 +32,7 @@ export class FrameDispatcher {
     this.limits = { maxFrameBytes: ctx.config.maxFrameBytes, maxTextChars: ctx.config.maxFrameBytes };
     this.conversations = new ConversationHandlers(ctx);
     this.session = new SessionHandlers(ctx, this.conversations);
+    this.library = new LibraryHandlers(ctx, this.conversations);
   }
 
   /**
@@ -87,6 +90,8 @@ export class FrameDispatcher {
         return this.conversations.stop(conn, frame);
       case 'history':
         return this.conversations.history(conn, frame);
+      case 'feedback':
+        return this.library.feedback(conn, frame);
     }
   }
 
@@ -109,6 +114,7 @@ function refOf(frame: ClientFrame): string | undefined {
       return frame.clientMessageId;
     case 'resume':
     case 'stop':
+    case 'feedback':
       return frame.streamId;
     case 'subscribe':
     case 'unsubscribe':

@@ -183,6 +183,25 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       assert.equal((await nodeA.appendMessage(conv, ms[2]!)).inserted, true);
     });
 
+    it("keeps one rating per answer, the owner's only, and lists them oldest first", async () => {
+      const conv = newId('c_');
+      await nodeA.claimConversation(conv, 'alice');
+      const base = { conversationId: conv, userId: 'alice', createdAt: 1000 };
+      const first = { ...base, streamId: 's_1', messageId: 'a_1', rating: 'up' as const };
+      assert.equal(await nodeA.saveFeedback(first), true);
+      const second = { ...base, streamId: 's_2', messageId: 'a_2', rating: 'down' as const, createdAt: 2000 };
+      assert.equal(await nodeB.saveFeedback(second), true);
+      // A second rating of the same answer replaces the first (with its comment).
+      const changed = { ...first, rating: 'down' as const, comment: 'wrong year', createdAt: 3000 };
+      assert.equal(await nodeB.saveFeedback(changed), true);
+      assert.deepEqual(await nodeA.listFeedback(conv, 'alice'), [second, changed]);
+      // Another user can neither rate nor read; an unclaimed conversation stores nothing.
+      assert.equal(await nodeA.saveFeedback({ ...first, userId: 'mallory', comment: 'spam' }), false);
+      assert.deepEqual(await nodeB.listFeedback(conv, 'mallory'), []);
+      assert.deepEqual(await nodeB.listFeedback(conv, 'alice'), [second, changed]);
+      assert.equal(await nodeA.saveFeedback({ ...first, conversationId: newId('c_') }), false);
+    });
+
     it('shares one token budget per user across nodes and refuses what does not fit, with a retry hint', async () => {
       const user = newId('u_');
       const policy = { capacity: 1000, refillPerSecond: 10 };

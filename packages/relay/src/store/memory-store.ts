@@ -13,6 +13,7 @@ import {
   storedBytes,
   type SessionRecord,
   type AppendResult,
+  type FeedbackRecord,
   type MessagePage,
   type Store,
   type StoreStatus,
@@ -58,6 +59,8 @@ interface Conversation {
   /** The ids in `messages`: the duplicate check of every append stays O(1) in a long conversation. */
   ids: Set<string>;
   submitted: Set<string>;
+  /** By stream id. */
+  feedback: Map<string, FeedbackRecord>;
 }
 
 /** What one user holds. */
@@ -104,6 +107,7 @@ export class MemoryStore implements Store {
       messages: [],
       ids: new Set(),
       submitted: new Set(),
+      feedback: new Map(),
     });
     return userId;
   }
@@ -164,6 +168,21 @@ export class MemoryStore implements Store {
     const removed = conv.messages.splice(index);
     this.forget(conv, removed);
     return removed.length;
+  }
+
+  async saveFeedback(record: FeedbackRecord): Promise<boolean> {
+    this.assertOpen();
+    const conv = this.conversations.get(record.conversationId);
+    if (!conv || conv.owner !== record.userId) return false;
+    conv.feedback.set(record.streamId, { ...record });
+    return true;
+  }
+
+  async listFeedback(conversationId: string, userId: string): Promise<FeedbackRecord[]> {
+    this.assertOpen();
+    const conv = this.conversations.get(conversationId);
+    if (!conv || conv.owner !== userId) return [];
+    return [...conv.feedback.values()].map((f) => ({ ...f })).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {

@@ -124,7 +124,24 @@ end
 return {ok, math.floor(level), retry}
 `;
 
+// Stores a rating (ARGV: user, stream id, JSON, ttl) only while KEYS[1], the owner record, names that user.
+export const SAVE_FEEDBACK = `
+local owner, feedback = KEYS[1], KEYS[2]
+if redis.call('GET', owner) ~= ARGV[1] then return 0 end
+redis.call('HSET', feedback, ARGV[2], ARGV[3])
+redis.call('EXPIRE', feedback, tonumber(ARGV[4]))
+return 1
+`;
+
 export type Commands = {
+  llcSaveFeedback(
+    owner: string,
+    feedback: string,
+    userId: string,
+    streamId: string,
+    json: string,
+    ttl: number,
+  ): Promise<number>;
   llcBucket(
     key: string,
     amount: number,

@@ -8,6 +8,7 @@
  *   …:data       hash    message id → JSON message
  *   …:submitted  set     user message ids handed to the broker
  *   …:seq        string  insertion counter
+ *   …:feedback   hash    stream id → JSON FeedbackRecord (written only while the owner matches)
  *
  * Per user (hash tag `{u:<id>}`): `…:convs` (zset of owned conversation ids → expiry, for the conversation
  * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas) and `…:tokens` (the
@@ -31,6 +32,7 @@ import {
   storedBytes,
   type SessionRecord,
   type AppendResult,
+  type FeedbackRecord,
   type MessagePage,
   type Store,
   type StoreStatus,
@@ -66,7 +68,16 @@ export function resolveRedisStoreOptions(
 }
 
 import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
-import { BUCKET, CLAIM_QUOTA, LIST, TRUNCATE, APPEND, USAGE, type Commands } from './redis-scripts.js';
+import {
+  BUCKET,
+  CLAIM_QUOTA,
+  LIST,
+  TRUNCATE,
+  APPEND,
+  USAGE,
+  SAVE_FEEDBACK,
+  type Commands,
+} from './redis-scripts.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
@@ -94,6 +105,7 @@ export class RedisStore implements Store {
     this.redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
     this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
     this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
+    this.redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
     this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
     this.redis.on('reconnecting', () => (this.currentStatus = 'reconnecting'));
@@ -206,6 +218,29 @@ export class RedisStore implements Store {
     const owner = count > 0 ? await this.ownerOf(conversationId) : undefined;
     if (owner !== undefined) await this.adjustUsage(owner, -bytes, -count, false);
     return count;
+  }
+
+  async saveFeedback(record: FeedbackRecord): Promise<boolean> {
+    const owner = this.key(record.conversationId, 'owner');
+    const feedback = this.key(record.conversationId, 'feedback');
+    const json = JSON.stringify(record);
+    const saved = await this.call(() =>
+      this.redis.llcSaveFeedback(owner, feedback, record.userId, record.streamId, json, this.ttl),
+    );
+    return saved === 1;
+  }
+
+  async listFeedback(conversationId: string, userId: string): Promise<FeedbackRecord[]> {
+    const [owner, all] = await this.call(() =>
+      Promise.all([
+        this.redis.get(this.key(conversationId, 'owner')),
+        this.redis.hgetall(this.key(conversationId, 'feedback')),
+      ]),
+    );
+    if (owner !== userId) return [];
+    return Object.values(all)
+      .map((json) => JSON.parse(json) as FeedbackRecord)
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {

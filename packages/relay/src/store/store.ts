@@ -6,7 +6,7 @@
  * Every write is idempotent on a key the caller derives deterministically (message ids are derived from the
  * client message id), so a retry after a crash or a network error never duplicates anything.
  */
-import type { ChatMessage } from '@locallightchat/protocol';
+import type { ChatMessage, FeedbackRating } from '@locallightchat/protocol';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 
 /** A store's connection state (`/readyz` reports the relay ready only while it is `connected`). */
@@ -33,6 +33,21 @@ export interface SessionRecord {
   sessionId: string;
   userId: string;
   conversations: string[];
+}
+
+/** A reader's rating of one answer, as {@link Store.saveFeedback} keeps it (one per answer: the last wins). */
+export interface FeedbackRecord {
+  conversationId: string;
+  /** The stream that produced the answer. */
+  streamId: string;
+  /** The stored answer's message id. */
+  messageId: string;
+  /** Who rated it (always the conversation's owner: the Store refuses anyone else). */
+  userId: string;
+  rating: FeedbackRating;
+  comment?: string;
+  /** When it was given, ms since the epoch. */
+  createdAt: number;
 }
 
 /** The Store port (see the module comment); implement it for another database and run ./conformance.ts. */
@@ -65,6 +80,14 @@ export interface Store {
    * Returns how many were removed (0 when the id is unknown).
    */
   truncateFrom(conversationId: string, messageId: string): Promise<number>;
+
+  /**
+   * Stores a rating of an answer, replacing an earlier one of the same answer. Only the conversation's owner may
+   * rate: returns false (and stores nothing) when `record.userId` is not the owner or the conversation is unknown.
+   */
+  saveFeedback(record: FeedbackRecord): Promise<boolean>;
+  /** The ratings of a conversation's answers, oldest first; empty unless `userId` owns the conversation. */
+  listFeedback(conversationId: string, userId: string): Promise<FeedbackRecord[]>;
 
   /**
    * Takes `amount` model tokens from the user's budget if they fit (atomically, across every relay node that

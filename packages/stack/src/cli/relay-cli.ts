@@ -58,6 +58,9 @@ async function authConfig(o: Options): Promise<AuthConfig> {
 }
 
 function relayConfig(o: Options): Partial<RelayConfig> {
+  const webhook = o['feedback-webhook'];
+  if (webhook !== undefined && !/^https?:\/\/[^/]/.test(webhook))
+    throw new CliUsageError(`--feedback-webhook must be an http(s) URL, got "${webhook}"`);
   return {
     host: o.host,
     // Children of --processes all bind the port the supervisor chose (SO_REUSEPORT), even for --port 0.
@@ -80,6 +83,7 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     sessionTtlSec: o['session-ttl'],
     defaultModel: o.model,
     systemPrompt: o['system-prompt'],
+    feedbackWebhookUrl: o['feedback-webhook'],
   };
 }
 

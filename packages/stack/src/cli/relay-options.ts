@@ -123,6 +123,12 @@ export const RELAY_OPTIONS = {
   },
   model: { type: 'string', env: 'LLC_MODEL', help: 'Model used when the client names none' },
   'system-prompt': { type: 'string', env: 'LLC_SYSTEM_PROMPT', help: 'System prompt prepended to every conversation' },
+  'feedback-webhook': {
+    type: 'string',
+    env: 'LLC_FEEDBACK_WEBHOOK',
+    placeholder: 'URL',
+    help: 'POST each stored rating of an answer here as JSON (thumbs up/down, optional comment)',
+  },
 
   'max-frame-bytes': {
     type: 'number',
