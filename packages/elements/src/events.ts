@@ -4,6 +4,8 @@
  * `chat.addEventListener('llc-message-action', (e) => e.detail.action)` type-checks without a cast.
  */
 
+import type { FeedbackRating } from '@locallightchat/protocol';
+
 /** Detail of the cancelable `llc-send` event fired before a message is sent. */
 export interface SendEventDetail {
   conversationId: string;
@@ -15,18 +17,32 @@ export interface StopEventDetail {
   streamId: string;
 }
 
-/** Detail of `llc-message-action`: an element with `data-action` in a message's actions was clicked. */
+/**
+ * Detail of `llc-message-action`: a built-in action (`copy`, `regenerate`, `edit`, `feedback`) or an element
+ * with `data-action` in a message's actions template was clicked. Built-in actions fire it cancelable:
+ * `preventDefault()` keeps the element from carrying it out (the app does it instead).
+ */
 export interface MessageActionEventDetail {
-  /** The clicked element's `data-action`. */
+  /** The built-in action's name, or the clicked element's `data-action`. */
   action: string;
   messageKey: string;
-  /** The message's text (e.g. for "copy"). */
+  /** The message's text (for `copy`: what goes to the clipboard). */
   text: string;
+  /** `copy`: as `markdown` (the source) or `text` (what the reader sees). */
+  format?: 'markdown' | 'text';
+  /** `feedback`: the rating. */
+  rating?: FeedbackRating;
+  /** `feedback`: the optional comment (sent as a second feedback of the same rating). */
+  comment?: string;
+  /** `edit`: the new text. */
+  edited?: string;
 }
 
 /** Detail of `llc-announce`: text for the polite live region (a finished block, never a token). */
 export interface AnnounceEventDetail {
   text: string;
+  /** Say it only once under this key (an answer's start and end), even if offered again. */
+  once?: string;
 }
 
 /** Detail of `llc-tool-decision`: the reader approved or denied a tool call the model made. */

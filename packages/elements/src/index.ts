@@ -29,6 +29,8 @@ export type {
 } from './renderers.js';
 export { defaultToolCall } from './parts/tool-calls-part.js';
 export { defaultCodeBlock } from './code/code-block.js';
+export { ALL_MESSAGE_ACTIONS, parseActions, type MessageActionName } from './actions/action-names.js';
+export type { PerformAction } from './actions/message-actions.js';
 export {
   configureHighlighting,
   highlightStats,

@@ -3,6 +3,7 @@ import { LlcClient, tokenFromEndpoint } from '@locallightchat/client';
 import { newId } from '@locallightchat/protocol';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
 import { clientContext, conversationContext } from './context.js';
 import './llc-composer.js';
 import type { LlcComposer } from './llc-composer.js';
@@ -63,6 +64,7 @@ const DEV_USER_KEY = 'llc:dev-user';
  * @cssprop --llc-radius - corner radius
  * @cssprop --llc-font - font family
  * @attr theme - `light` or `dark` (default: follows `prefers-color-scheme`)
+ * @attr actions - the built-in message actions: `copy regenerate edit feedback` (default), or `none`
  */
 @customElement('llc-chat')
 export class LlcChat extends LitElement {
@@ -108,6 +110,11 @@ export class LlcChat extends LitElement {
   @property({ attribute: false }) getToken?: () => string | Promise<string>;
   /** User-facing strings (partial overrides of DEFAULT_STRINGS), for i18n. */
   @property({ attribute: false }) strings: Partial<ChatStrings> = {};
+  /**
+   * The built-in actions under each message: `copy` (markdown or text), `regenerate`, `edit`, `feedback`
+   * (attribute: names separated by spaces; default all; `none` for none).
+   */
+  @property({ converter: actionsConverter }) actions: readonly MessageActionName[] = ALL_MESSAGE_ACTIONS;
   /** Overridable renderers (`code-block`, `tool-call`). */
   @property({ attribute: false }) renderers: Renderers = {};
   /**
@@ -178,6 +185,7 @@ export class LlcChat extends LitElement {
         .imageOrigins=${this.imageOrigins}
         .toolStates=${this.toolStates}
         .actionsTemplate=${this.actionsTemplate}
+        .actions=${this.actions}
         exportparts="log, row, jump-button, empty, announcer, ${MESSAGE_PARTS}"
         ><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list
       >

@@ -10,6 +10,8 @@ import {
 import { LitElement, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
+import type { PerformAction } from './actions/message-actions.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { Announcer } from './controllers/announcer.js';
@@ -59,6 +61,8 @@ export class LlcMessageList extends LitElement {
   @property({ attribute: false }) messages?: readonly ClientMessage[];
   /** Cloned into the actions slot of each finished answer (see `<llc-chat>`'s `message-actions` slot). */
   @property({ attribute: false }) actionsTemplate?: HTMLTemplateElement;
+  /** The built-in message actions (see `<llc-message>`'s `actions`; default all, `none` for none). */
+  @property({ converter: actionsConverter }) actions: readonly MessageActionName[] = ALL_MESSAGE_ACTIONS;
   /** With `messages`: whether older history exists (the list fires `llc-load-older` near the top). */
   @property({ attribute: false }) hasMore = false;
 
@@ -94,6 +98,7 @@ export class LlcMessageList extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.removeEventListener('llc-announce', this.onAnnounce);
+    this.announcer.dispose();
     this.cleanup?.();
     this.cleanup = undefined;
     this.virtualizer = undefined;
@@ -174,6 +179,8 @@ export class LlcMessageList extends LitElement {
                         .renderers=${this.renderers}
                         .imageOrigins=${this.imageOrigins}
                         .actionsTemplate=${this.actionsTemplate}
+                        .actions=${this.actions}
+                        .perform=${this.messages ? undefined : this.perform}
                         exportparts=${MESSAGE_PARTS}
                       ></llc-message>
                     </div>`;
@@ -263,9 +270,26 @@ export class LlcMessageList extends LitElement {
     else if (this.client && this.conversationId) this.client.loadOlder(this.conversationId);
   }
 
+  /** Built-in actions on the client's conversation (with `messages` set, the app acts on the events). */
+  private readonly perform: PerformAction = async (detail) => {
+    const { client, conversationId } = this;
+    if (!client || !conversationId) return;
+    switch (detail.action) {
+      case 'regenerate':
+        client.regenerate(conversationId, detail.messageKey);
+        return;
+      case 'edit':
+        if (detail.edited) client.editAndResend(conversationId, detail.messageKey, detail.edited);
+        return;
+      case 'feedback':
+        if (detail.rating) await client.feedback(conversationId, detail.messageKey, detail.rating, detail.comment);
+        return;
+    }
+  };
+
   private readonly onAnnounce = (event: LlcElementEventMap['llc-announce']) => {
     event.stopPropagation();
-    this.announcer.say(event.detail.text);
+    this.announcer.say(event.detail.text, event.detail.once);
   };
 }
 

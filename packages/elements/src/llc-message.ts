@@ -2,6 +2,9 @@ import { isLive, isSettled, type MessageStatus } from '@locallightchat/client';
 import type { FinishReason, Role, ToolCallState } from '@locallightchat/protocol';
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
+import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
+import { messageActionStyles } from './actions/message-actions.styles.js';
+import { MessageActions, type PerformAction } from './actions/message-actions.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
 import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
@@ -14,7 +17,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button';
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -47,13 +50,17 @@ export const MESSAGE_PARTS =
  * @csspart image - an image of an answer (allow-listed origin, or loaded on request)
  * @csspart image-placeholder - an image not loaded yet: its alt text, its host and a "Load image" button
  * @csspart image-load-button - the placeholder's "Load image" button
- * @slot actions - per-message actions (copy, regenerate…)
+ * @csspart actions - the built-in actions (Copy, Copy as text, Regenerate, Edit, 👍 / 👎)
+ * @csspart action-button - each built-in action's button
+ * @csspart editor - the inline editor of a user message (with edit-input)
+ * @csspart feedback-form - the optional comment after a rating (with feedback-input)
+ * @slot actions - per-message actions of the app's own (the `message-actions` template)
  * @fires {CustomEvent<AnnounceEventDetail>} llc-announce - a finished block of a streaming answer, for a live region
  * @fires {CustomEvent<MessageActionEventDetail>} llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
-  static override styles = messageStyles;
+  static override styles = [messageStyles, messageActionStyles];
 
   @property({ attribute: 'role-name', reflect: true }) roleName: Role = 'assistant';
   @property() text = '';
@@ -86,11 +93,25 @@ export class LlcMessage extends LitElement {
    */
   @property({ attribute: false }) actionsTemplate?: HTMLTemplateElement;
 
+  /**
+   * The built-in actions shown (attribute: names separated by spaces, `none` for none; default all): `copy`,
+   * `regenerate`, `edit`, `feedback`.
+   */
+  @property({ converter: actionsConverter }) actions: readonly MessageActionName[] = ALL_MESSAGE_ACTIONS;
+  /** Carries out the built-in actions that need a client (regenerate, edit, feedback); `<llc-message-list>` sets it. */
+  @property({ attribute: false }) perform?: PerformAction;
+
   @query('.markdown') private markdownHost?: HTMLElement;
+  private readonly actionsUi = new MessageActions(this);
   private stream?: StreamingMarkdown;
   /** Blocks are announced only for answers that streamed while shown (not for history). */
   private streamedHere = false;
   private readonly reasoningPart = new ReasoningTracker();
+
+  /** The answer as the reader sees it (no markdown syntax), for "Copy as text". */
+  get renderedText(): string {
+    return (this.markdownHost?.innerText ?? this.text).trim();
+  }
 
   /** Whether the answer is still being produced (a user message never is). */
   get busy(): boolean {
@@ -106,7 +127,8 @@ export class LlcMessage extends LitElement {
     >
       <div class="author" part="author">${author}</div>
       ${this.roleName === 'assistant' ? this.reasoningPart.render(this.reasoningState, this.strings) : nothing}
-      ${this.renderBody()} ${this.renderToolCalls()} ${this.renderStatus()}
+      ${this.actionsUi.editing ? this.actionsUi.renderEditor() : this.renderBody()} ${this.renderToolCalls()}
+      ${this.renderStatus()} ${this.actionsUi.renderToolbar()}
       <div class="actions"><slot name="actions"></slot></div>
     </article>`;
   }
@@ -197,10 +219,15 @@ export class LlcMessage extends LitElement {
     }
     if (!this.stream || this.stream.renderer.container !== host) {
       this.stream?.dispose();
-      this.stream = new StreamingMarkdown(host, { onBlockFrozen: (nodes) => this.onBlockFrozen(nodes) });
+      this.stream = new StreamingMarkdown(host, {
+        onBlockFrozen: (nodes) => this.onBlockFrozen(nodes),
+        onFlush: () => this.announceEnd(),
+      });
     }
     if (changed.has('text') || changed.has('status') || changed.has('renderers')) {
       if (this.busy) this.streamedHere = true;
+      if (this.status === 'streaming')
+        fire(this, 'llc-announce', { text: this.strings.answerStarted, once: `${this.messageKey}:start` });
       this.stream.set(this.text, !this.busy);
     }
   }
@@ -221,6 +248,12 @@ export class LlcMessage extends LitElement {
     activateBlock(nodes, { imageOrigins: imageOriginSet(this.imageOrigins), strings: this.strings });
     if (this.streamedHere) this.announce(nodes);
     return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
+  }
+
+  /** Once the last block of an answer that streamed here is shown (after its own announcement). */
+  private announceEnd(): void {
+    if (!this.streamedHere || this.status !== 'done' || !this.stream?.renderer.isFinished) return;
+    fire(this, 'llc-announce', { text: this.strings.answerDone, once: `${this.messageKey}:end` });
   }
 
   private announce(nodes: Node[]): void {

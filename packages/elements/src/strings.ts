@@ -32,6 +32,9 @@ export interface ChatStrings {
   codeBlock: (language: string) => string;
   /** Announced when an answer ends: stopped or failed (the finished text itself is announced block by block). */
   answerStopped: string;
+  /** Announced once when an answer starts streaming, and once when it is complete. */
+  answerStarted: string;
+  answerDone: string;
   answerFailed: (message: string) => string;
   /** The summary of a finished "Thinking" part, and its one announcement. */
   thoughtFor: (seconds: number) => string;
@@ -47,6 +50,23 @@ export interface ChatStrings {
   loadImage: string;
   /** The placeholder's line naming the host the image would be fetched from. */
   imageFrom: (host: string) => string;
+  /** Built-in message actions (see `actions`). */
+  messageActions: string;
+  copyText: string;
+  regenerate: string;
+  regenerating: string;
+  edit: string;
+  editLabel: string;
+  editSent: string;
+  cancel: string;
+  close: string;
+  rateUp: string;
+  rateDown: string;
+  feedbackThanks: string;
+  feedbackComment: string;
+  sendComment: string;
+  commentThanks: string;
+  actionFailed: (message: string) => string;
 }
 
 const TOOL_STATUS: Record<ToolCallStatus, string> = {
@@ -84,6 +104,8 @@ export const DEFAULT_STRINGS: ChatStrings = {
   jumpToLatest: 'Jump to latest',
   codeBlock: (language) => (language ? `Code block, ${language}.` : 'Code block.'),
   answerStopped: 'Answer stopped.',
+  answerStarted: 'The assistant is answering.',
+  answerDone: 'Answer complete.',
   answerFailed: (m) => `Answer failed: ${m}`,
   thoughtFor: (s) => `Thought for ${s} s`,
   thoughtDone: 'Thought',
@@ -93,4 +115,20 @@ export const DEFAULT_STRINGS: ChatStrings = {
   deny: 'Deny',
   loadImage: 'Load image',
   imageFrom: (host) => `Image from ${host}`,
+  messageActions: 'Message actions',
+  copyText: 'Copy as text',
+  regenerate: 'Regenerate',
+  regenerating: 'Regenerating the answer.',
+  edit: 'Edit',
+  editLabel: 'Edit your message',
+  editSent: 'Edited message sent.',
+  cancel: 'Cancel',
+  close: 'Close',
+  rateUp: 'Good answer',
+  rateDown: 'Bad answer',
+  feedbackThanks: 'Thanks for your feedback.',
+  feedbackComment: 'Add a comment (optional)',
+  sendComment: 'Send comment',
+  commentThanks: 'Comment sent.',
+  actionFailed: (m) => `That did not work: ${m}`,
 };
