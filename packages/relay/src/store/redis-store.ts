@@ -68,16 +68,7 @@ export function resolveRedisStoreOptions(
 }
 
 import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
-import {
-  BUCKET,
-  CLAIM_QUOTA,
-  LIST,
-  TRUNCATE,
-  APPEND,
-  USAGE,
-  SAVE_FEEDBACK,
-  type Commands,
-} from './redis-scripts.js';
+import { BUCKET, CLAIM_QUOTA, LIST, TRUNCATE, APPEND, USAGE, SAVE_FEEDBACK, type Commands } from './redis-scripts.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
