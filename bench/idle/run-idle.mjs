@@ -54,6 +54,8 @@ const SERVERS = {
       'fast',
       '--auth-jwt-secret',
       SECRET,
+      '--allowed-origins',
+      '*',
       '--processes',
       '1',
       '--heartbeat-ms',

@@ -73,6 +73,8 @@ async function main() {
       redis.url,
       '--auth-jwt-secret',
       SECRET,
+      '--allowed-origins',
+      '*',
       '--bridge',
       'none',
       '--heartbeat-ms',

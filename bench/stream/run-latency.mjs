@@ -120,6 +120,8 @@ async function main() {
         'none',
         '--auth-jwt-secret',
         SECRET,
+        '--allowed-origins',
+        '*',
         '--token-budget',
         '0',
         '--heartbeat-ms',

@@ -72,6 +72,8 @@ async function main() {
     'none',
     '--auth-jwt-secret',
     SECRET,
+    '--allowed-origins',
+    '*',
     '--token-budget',
     '0',
     '--send-hard-limit',

@@ -139,6 +139,8 @@ const RELAY_ARGS = (natsUrl) => [
   'none',
   '--auth-jwt-secret',
   SECRET,
+  '--allowed-origins',
+  '*',
   '--token-budget',
   '0',
   '--heartbeat-ms',

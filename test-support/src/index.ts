@@ -2,3 +2,4 @@
 export * from './servers.js';
 export * from './processes.js';
 export * from './chromium.js';
+export * from './certificates.js';

@@ -25,3 +25,4 @@ export {
 export type { ConversationEvent, GenerationRequest, PromptMessage } from './messages.js';
 export { DEFAULT_MEMORY_BROKER_OPTIONS, MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 export { DEFAULT_NATS_BROKER_OPTIONS, NatsBroker, type NatsBrokerOptions } from './nats-broker.js';
+export type { NatsSecurityOptions } from './nats-security.js';

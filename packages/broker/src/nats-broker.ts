@@ -49,6 +49,7 @@ import {
 import { PullLoop } from './nats-pull-loop.js';
 import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
+import { securityConnectOptions, type NatsSecurityOptions } from './nats-security.js';
 
 /** Settings of a {@link NatsBroker}; defaults in {@link DEFAULT_NATS_BROKER_OPTIONS}. */
 export interface NatsBrokerOptions {
@@ -72,10 +73,14 @@ export interface NatsBrokerOptions {
   prefix?: string;
   /** Notable events (reconnects, dropped malformed messages). */
   log?: (message: string, error?: unknown) => void;
+  /** Credentials and TLS for a secured NATS (no defaults: plain, anonymous when left out). */
+  security?: NatsSecurityOptions;
 }
 
+type NatsBrokerSettings = Required<Omit<NatsBrokerOptions, 'security'>> & Pick<NatsBrokerOptions, 'security'>;
+
 /** The defaults of {@link NatsBrokerOptions}. */
-export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers'>> = {
+export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers' | 'security'>> = {
   name: 'llc',
   eventRetentionMs: 10 * 60_000,
   dedupWindowMs: 120_000,
@@ -88,11 +93,15 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
 };
 
 /** `options` over {@link DEFAULT_NATS_BROKER_OPTIONS}; a RangeError for a window, count or replica count below 1. */
-export function resolveNatsBrokerOptions(options: NatsBrokerOptions): Required<NatsBrokerOptions> {
+export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBrokerSettings {
   const resolved = withDefaults(DEFAULT_NATS_BROKER_OPTIONS, options);
   for (const key of ['eventRetentionMs', 'dedupWindowMs', 'ackWaitMs', 'maxDeliver', 'replicas'] as const) {
     if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
   }
+  if (resolved.security?.credsFile && resolved.security.nkeySeedFile)
+    throw new RangeError('give either a creds file or an nkey seed file, not both');
+  if (Boolean(resolved.security?.tlsCertFile) !== Boolean(resolved.security?.tlsKeyFile))
+    throw new RangeError('a TLS client certificate needs its key, and a key its certificate');
   return resolved;
 }
 
@@ -110,7 +119,7 @@ export class NatsBroker implements Broker {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly opts: Required<NatsBrokerOptions>,
+    private readonly opts: NatsBrokerSettings,
   ) {
     const p = opts.prefix;
     this.names = {
@@ -128,6 +137,7 @@ export class NatsBroker implements Broker {
     let nc: NatsConnection;
     try {
       nc = await connect({
+        ...securityConnectOptions(opts.security),
         servers: opts.servers,
         name: opts.name,
         maxReconnectAttempts: -1,

@@ -16,3 +16,4 @@ export {
 } from './options.js';
 export { REDACTED, type OptionSource } from './config-file.js';
 export { freePort } from './free-port.js';
+export { NATS_OPTIONS, natsSettings, type NatsSettings } from './nats-options.js';

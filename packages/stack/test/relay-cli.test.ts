@@ -25,6 +25,15 @@ describe('llc-relay', () => {
     assert.match(result.stderr, /production mode needs authentication/);
   });
 
+  it('refuses production mode without --allowed-origins, naming the flag and the deliberate "*"', () => {
+    const result = run(['--port', '0', '--auth-jwt-secret', 'a-very-long-shared-secret-of-32-chars']);
+    assert.equal(result.status, 2);
+    assert.match(
+      result.stderr,
+      /production mode needs --allowed-origins: .* or '\*' to accept any origin deliberately/,
+    );
+  });
+
   it('prints every setting with --help and exits 0', () => {
     const result = run(['--help']);
     assert.equal(result.status, 0);

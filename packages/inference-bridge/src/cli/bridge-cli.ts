@@ -24,167 +24,19 @@ import {
 } from '../routing/router-factory.js';
 import { Bridge } from '../worker/bridge.js';
 import { BridgeMetrics } from '../worker/bridge-metrics.js';
-import { serveMetrics } from './metrics-server.js';
+import { BRIDGE_OPTIONS } from './bridge-options.js';
+import { serveMetrics, type Readiness } from './metrics-server.js';
 import {
   CliUsageError,
   formatConfig,
   formatHelp,
+  natsSettings,
   parseOptions,
   runCli,
-  type OptionSpecs,
   type ParsedOptions,
 } from '@locallightchat/cli-kit';
 
-const OPTIONS = {
-  broker: {
-    type: 'string',
-    env: 'LLC_BROKER',
-    placeholder: 'nats://…',
-    help: 'NATS server URL(s), comma-separated (required)',
-  },
-  'backend-url': {
-    type: 'list',
-    env: 'LLC_BACKEND_URL',
-    placeholder: 'URLs',
-    help: 'OpenAI-compatible base URLs, e.g. http://gpu:8000/v1 (required)',
-  },
-  'backend-api-key': {
-    type: 'string',
-    env: 'LLC_BACKEND_API_KEY',
-    secret: true,
-    help: 'API key sent to the backends',
-  },
-  model: { type: 'string', env: 'LLC_MODEL', help: 'Model name reported when a request names none' },
-  'max-in-flight': {
-    type: 'number',
-    env: 'LLC_BRIDGE_MAX_IN_FLIGHT',
-    default: 256,
-    help: 'Requests this process generates at once',
-  },
-  'batch-window-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_BATCH_WINDOW_MS',
-    default: 15,
-    help: 'Later tokens are published at most this often per stream',
-  },
-  'batch-max-chars': {
-    type: 'number',
-    env: 'LLC_BRIDGE_BATCH_MAX_CHARS',
-    default: 4096,
-    help: '…or as soon as this many characters are held',
-  },
-  'ttft-timeout-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_TTFT_TIMEOUT_MS',
-    default: 30_000,
-    help: 'No first token within this long → fail over (0 = no timeout)',
-  },
-  'target-in-flight': {
-    type: 'number',
-    env: 'LLC_BRIDGE_TARGET_IN_FLIGHT',
-    default: 0,
-    help: 'Requests per replica before requests queue in the bridge (0 = no admission control)',
-  },
-  'max-queue-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_MAX_QUEUE_MS',
-    default: 30_000,
-    help: 'Longest wait in the queue before the fallback (or an "overloaded" error)',
-  },
-  'metrics-scrape-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_METRICS_SCRAPE_MS',
-    default: 250,
-    help: "Interval for scraping each replica's /metrics (vLLM load)",
-  },
-  'metrics-stale-after': {
-    type: 'number',
-    env: 'LLC_BRIDGE_METRICS_STALE_AFTER',
-    default: 4,
-    help: 'Scrape intervals after which a reading is stale (then only own in-flight counts)',
-  },
-  scrape: {
-    type: 'boolean',
-    env: 'LLC_BRIDGE_SCRAPE',
-    default: true,
-    help: "Scrape each replica's /metrics for load (--no-scrape: own in-flight counts only)",
-  },
-  router: {
-    type: 'string',
-    env: 'LLC_BRIDGE_ROUTER',
-    default: 'load',
-    placeholder: ROUTER_KINDS.join('|'),
-    help: 'How replicas are picked (see BRIDGE.md): prefix-* route to the replica holding the prompt prefix',
-  },
-  'kv-events-endpoints': {
-    type: 'list',
-    env: 'LLC_BRIDGE_KV_EVENTS_ENDPOINTS',
-    placeholder: 'tcp://…',
-    help: "prefix-precise: each replica's KV event PUB endpoint, in --backend-url order ('-' for none)",
-  },
-  'kv-events-replay-endpoints': {
-    type: 'list',
-    env: 'LLC_BRIDGE_KV_EVENTS_REPLAY_ENDPOINTS',
-    placeholder: 'tcp://…',
-    help: "prefix-precise: each replica's KV event replay endpoint, same order ('-' for none)",
-  },
-  'tokenizer-module': {
-    type: 'string',
-    env: 'LLC_BRIDGE_TOKENIZER_MODULE',
-    placeholder: 'module',
-    help: "prefix-precise: ES module whose default export makes the engine's tokenizer ({blockSize}) => PromptTokenizer, e.g. @locallightchat/vllm-sim/tokenizer",
-  },
-  'block-size': {
-    type: 'number',
-    env: 'LLC_BRIDGE_BLOCK_SIZE',
-    default: 16,
-    help: "prefix-precise: the engine's KV block size (vLLM --block-size)",
-  },
-  'hash-seed': {
-    type: 'string',
-    env: 'LLC_BRIDGE_HASH_SEED',
-    default: '0',
-    help: "prefix-precise: the engine's block hash seed",
-  },
-  'prefix-ttl-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_PREFIX_TTL_MS',
-    default: 300_000,
-    help: 'prefix-approx: how long a dispatch is remembered',
-  },
-  'cooldown-ms': {
-    type: 'number',
-    env: 'LLC_BRIDGE_COOLDOWN_MS',
-    default: 5000,
-    help: 'First cooldown of a failing backend (doubles per trip; Retry-After honoured)',
-  },
-  'max-cooldown-ms': { type: 'number', env: 'LLC_BRIDGE_MAX_COOLDOWN_MS', default: 60_000, help: 'Longest cooldown' },
-  'fallback-url': {
-    type: 'string',
-    env: 'LLC_FALLBACK_URL',
-    placeholder: 'URL',
-    help: 'OpenAI-compatible cloud fallback, used when no replica can serve, e.g. https://api.openai.com/v1',
-  },
-  'fallback-api-key': { type: 'string', env: 'LLC_FALLBACK_API_KEY', secret: true, help: 'API key for the fallback' },
-  'fallback-model': {
-    type: 'string',
-    env: 'LLC_FALLBACK_MODEL',
-    help: 'Model requested from the fallback (required with --fallback-url)',
-  },
-  'metrics-port': {
-    type: 'number',
-    env: 'LLC_BRIDGE_METRICS_PORT',
-    help: 'Serve Prometheus metrics on this port at /metrics (0 = a free port)',
-  },
-  'metrics-host': {
-    type: 'string',
-    env: 'LLC_BRIDGE_METRICS_HOST',
-    default: '0.0.0.0',
-    help: 'Address for the metrics endpoint',
-  },
-} satisfies OptionSpecs;
-
-type Options = ParsedOptions<typeof OPTIONS>;
+type Options = ParsedOptions<typeof BRIDGE_OPTIONS>;
 
 /** Checks the settings that parsing alone cannot (ranges, pairs of flags): usage errors, before anything starts. */
 function validate(o: Options): void {
@@ -203,6 +55,7 @@ function validate(o: Options): void {
   }
   if (!(o['metrics-scrape-ms'] > 0) || !(o['metrics-stale-after'] > 0))
     throw new CliUsageError('--metrics-scrape-ms and --metrics-stale-after must be > 0');
+  if (!(o['drain-timeout-ms'] >= 0)) throw new CliUsageError('--drain-timeout-ms must be ≥ 0');
   if (o['max-cooldown-ms'] < o['cooldown-ms']) throw new CliUsageError('--max-cooldown-ms must be ≥ --cooldown-ms');
   if (!isRouterKind(o.router))
     throw new CliUsageError(`--router must be one of ${ROUTER_KINDS.join(', ')}, got "${o.router}"`);
@@ -282,30 +135,41 @@ async function routerFrom(o: Options): Promise<{
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(OPTIONS, process.argv.slice(2));
+  const o = parseOptions(BRIDGE_OPTIONS, process.argv.slice(2));
   if (o.help) {
     process.stdout.write(
       formatHelp(
         'llc-bridge',
         'LocalLightChat inference bridge: broker work queue → vLLM → conversation events.',
-        OPTIONS,
+        BRIDGE_OPTIONS,
       ),
     );
     return;
   }
   if (o.printConfig) {
-    process.stdout.write(formatConfig(OPTIONS, o));
+    process.stdout.write(formatConfig(BRIDGE_OPTIONS, o));
     return;
   }
   validate(o);
+  const nats = natsSettings(o);
+  if (typeof nats === 'string') throw new CliUsageError(nats);
   const { router, urls, fallback, kvEvents } = await routerFrom(o);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
+  // Read by /readyz, which answers (not ready) before the broker is connected.
+  const state: { draining: boolean; broker?: NatsBroker } = { draining: false };
   const metricsServer =
     o['metrics-port'] !== undefined
-      ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host'])
+      ? await serveMetrics(metrics.registry, o['metrics-port'], o['metrics-host'], () =>
+          readiness(state.broker, router, o.scrape, state.draining),
+        )
       : undefined;
-  const broker = await NatsBroker.connect({ servers: (o.broker ?? '').split(','), name: `llc-bridge-${process.pid}` });
+  const broker = await NatsBroker.connect({
+    servers: (o.broker ?? '').split(','),
+    name: `llc-bridge-${process.pid}`,
+    ...nats,
+  });
+  state.broker = broker;
   const bridge = new Bridge({
     broker,
     router,
@@ -323,12 +187,34 @@ async function main(): Promise<void> {
       (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
   );
   stopOnSignals(async () => {
-    await bridge.stop(true, 30_000);
+    state.draining = true;
+    await bridge.stop(true, o['drain-timeout-ms']);
     await broker.close();
     router.close();
     kvEvents?.close();
     await metricsServer?.close();
   });
+}
+
+/**
+ * Ready when connected to the broker, not draining, and at least one backend (or the fallback) is usable: its
+ * breaker is not open and, when replicas are scraped, its load reading is fresh (a replica that stopped
+ * answering /metrics is likely down).
+ */
+function readiness(
+  broker: NatsBroker | undefined,
+  router: LoadAwareRouter,
+  scraped: boolean,
+  draining: boolean,
+): Readiness {
+  const backends = router.status().map((b) => ({
+    name: b.name,
+    breaker: b.breaker,
+    usable: b.breaker !== 'open' && (!scraped || b.fallback || !b.stale),
+  }));
+  const brokerStatus = broker?.status ?? 'connecting';
+  const ready = brokerStatus === 'connected' && !draining && backends.some((b) => b.usable);
+  return { ready, broker: brokerStatus, draining, backends };
 }
 
 /** SIGTERM/SIGINT: finish running streams and exit 0 (1 if that fails); a second signal exits at once. */

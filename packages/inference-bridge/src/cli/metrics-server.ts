@@ -1,5 +1,6 @@
 /**
- * A minimal HTTP endpoint for Prometheus: `GET /metrics` answers the registry's text, anything else 404.
+ * The bridge's small HTTP endpoint: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers:
+ * liveness), `GET /readyz` (200 when ready to take work, else 503, with the checks as JSON); anything else 404.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +11,30 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+/** What `/readyz` reports: `ready` decides the status code, the rest says why. */
+export interface Readiness {
+  ready: boolean;
+  [check: string]: unknown;
+}
+
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  host = '0.0.0.0',
+  readiness: () => Readiness = () => ({ ready: true }),
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
+      return;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      const state = readiness();
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(state)}\n`);
+      return;
+    }
+    if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }

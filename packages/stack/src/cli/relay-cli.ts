@@ -16,6 +16,7 @@ import {
   formatConfig,
   formatHelp,
   freePort,
+  natsSettings,
   parseOptions,
   runCli,
   type ParsedOptions,
@@ -37,6 +38,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
 import { RELAY_OPTIONS } from './relay-options.js';
+import { redisStoreOptions } from './store-options.js';
 import { isSupervisedChild, shareMetricsWithSupervisor, superviseRelays } from './supervisor.js';
 
 type Options = ParsedOptions<typeof RELAY_OPTIONS>;
@@ -67,7 +69,9 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     port: process.env.LLC_SUPERVISED_PORT ? Number(process.env.LLC_SUPERVISED_PORT) : o.port,
     wsPath: o['ws-path'],
     staticDir: o.static,
-    allowedOrigins: o['allowed-origins']?.length ? o['allowed-origins'] : undefined,
+    // '*' is the deliberate "any origin" (production refuses an unset list, see main).
+    allowedOrigins:
+      o['allowed-origins']?.length && !o['allowed-origins'].includes('*') ? o['allowed-origins'] : undefined,
     maxFrameBytes: o['max-frame-bytes'],
     maxTextChars: o['max-text-chars'],
     heartbeatMs: o['heartbeat-ms'],
@@ -91,14 +95,16 @@ async function openBroker(o: Options): Promise<Broker> {
   if (o.broker === 'memory') return new MemoryBroker();
   if (!o.broker.startsWith('nats://'))
     throw new CliUsageError(`--broker must be "memory" or nats://host:port, got "${o.broker}"`);
-  return NatsBroker.connect({ servers: o.broker.split(','), name: `llc-relay-${process.pid}` });
+  const nats = natsSettings(o);
+  if (typeof nats === 'string') throw new CliUsageError(nats);
+  return NatsBroker.connect({ servers: o.broker.split(','), name: `llc-relay-${process.pid}`, ...nats });
 }
 
 async function openStore(o: Options): Promise<Store> {
   if (o.store === 'memory') return new MemoryStore();
   if (!/^rediss?:\/\//.test(o.store))
     throw new CliUsageError(`--store must be "memory" or redis://host:port, got "${o.store}"`);
-  return RedisStore.connect({ url: o.store });
+  return RedisStore.connect(redisStoreOptions(o.store, o));
 }
 
 async function main(): Promise<void> {
@@ -128,6 +134,12 @@ async function main(): Promise<void> {
     if (error instanceof AuthConfigError) throw new CliUsageError(error.message);
     throw error;
   });
+  // Production refuses an unset origin list rather than warning: a warning scrolls by unseen, and any web page
+  // could then open sockets to the relay; '*' keeps "any origin" available as an explicit, visible choice.
+  if (!o.dev && !o['allowed-origins']?.length)
+    throw new CliUsageError(
+      "production mode needs --allowed-origins: the origins of your chat pages (https://chat.example.com), or '*' to accept any origin deliberately",
+    );
   const processes = processCount(o);
   if (processes > 1 && cluster.isPrimary) {
     if (!o.broker.startsWith('nats://'))

@@ -1,8 +1,60 @@
 /**
  * Every `llc-relay` setting: flag, environment variable, default and help, in one table.
  */
-import type { OptionSpecs } from '@locallightchat/cli-kit';
-import { DEFAULT_CONFIG } from '@locallightchat/relay';
+import { NATS_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
+import { DEFAULT_CONFIG, DEFAULT_REDIS_STORE_OPTIONS } from '@locallightchat/relay';
+
+/** Redis settings beyond the URL (a password rides in it: redis://:pw@host:6379; rediss:// turns TLS on). */
+export const REDIS_OPTIONS = {
+  'redis-tls-ca': {
+    type: 'string',
+    env: 'LLC_REDIS_TLS_CA',
+    placeholder: 'file',
+    help: "CA (PEM) of Redis's certificate; any --redis-tls-* (or a rediss:// URL) turns TLS on",
+  },
+  'redis-tls-cert': {
+    type: 'string',
+    env: 'LLC_REDIS_TLS_CERT',
+    placeholder: 'file',
+    help: 'Client certificate (PEM) for mutual TLS with Redis',
+  },
+  'redis-tls-key': {
+    type: 'string',
+    env: 'LLC_REDIS_TLS_KEY',
+    placeholder: 'file',
+    help: 'Private key (PEM) of --redis-tls-cert',
+  },
+  'redis-sentinels': {
+    type: 'list',
+    env: 'LLC_REDIS_SENTINELS',
+    placeholder: 'host:port,…',
+    help: "Redis Sentinel addresses: the store follows the master they name (the URL's host is then ignored)",
+  },
+  'redis-sentinel-name': {
+    type: 'string',
+    env: 'LLC_REDIS_SENTINEL_NAME',
+    default: 'mymaster',
+    help: 'Master name the sentinels monitor',
+  },
+  'redis-sentinel-password': {
+    type: 'string',
+    env: 'LLC_REDIS_SENTINEL_PASSWORD',
+    secret: true,
+    help: 'Password of the sentinels themselves (requirepass in sentinel.conf)',
+  },
+  'redis-conversation-ttl-sec': {
+    type: 'number',
+    env: 'LLC_REDIS_CONVERSATION_TTL_SEC',
+    default: DEFAULT_REDIS_STORE_OPTIONS.conversationTtlSec,
+    help: 'Idle conversations expire from Redis after this long',
+  },
+  'redis-max-messages': {
+    type: 'number',
+    env: 'LLC_REDIS_MAX_MESSAGES',
+    default: DEFAULT_REDIS_STORE_OPTIONS.maxMessagesPerConversation,
+    help: 'Messages kept per conversation (oldest dropped first)',
+  },
+} satisfies OptionSpecs;
 
 export const RELAY_OPTIONS = {
   host: {
@@ -28,7 +80,7 @@ export const RELAY_OPTIONS = {
     type: 'list',
     env: 'LLC_ALLOWED_ORIGINS',
     placeholder: 'origins',
-    help: 'Origins allowed to open WebSockets (default: any)',
+    help: "Origins allowed to open WebSockets; required in production ('*' = any, deliberately); --dev allows any when unset",
   },
 
   processes: {
@@ -214,4 +266,6 @@ export const RELAY_OPTIONS = {
     default: DEFAULT_CONFIG.drainTimeoutMs,
     help: 'Graceful drain: longest wait for clients to move',
   },
+  ...NATS_OPTIONS,
+  ...REDIS_OPTIONS,
 } satisfies OptionSpecs;
