@@ -4,7 +4,8 @@
  * broker → relay — serving the built demo page from the relay itself (one origin). Prints the URL on its own
  * line. Environment: LLC_PORT (default 8787; a free port if taken), LLC_HOST (default 127.0.0.1),
  * LLC_SIM_PROFILE (default 8b-h100), LLC_SIM_REASONING_FIELD (`reasoning` or `reasoning_content`: the simulator
- * acts as a reasoning model), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
+ * acts as a reasoning model), LLC_DEMO_TOOLS (`1`/`0`: offer the demo's get_weather tool; default on with the
+ * simulator, off with LLC_BACKEND_URL), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
  * LLC_DEMO_HISTORY (messages in the sample long conversation, default 10000; 0 for none).
  */
 import { existsSync } from 'node:fs';
@@ -49,11 +50,34 @@ if (!backendUrl) {
   });
   backendUrl = sim.url;
 }
+/**
+ * A tool the demo offers the model (the bridge's server-side tools hook): with the simulator by default (ask
+ * "use get_weather for Paris"), with a real vLLM only when LLC_DEMO_TOOLS=1 (vLLM needs
+ * --enable-auto-tool-choice for it). The page runs it after the reader approves (demo/src/main.ts).
+ */
+const DEMO_TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city (the demo page answers with made-up figures).',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+        required: ['city'],
+      },
+    },
+  },
+];
+const offerTools = process.env.LLC_DEMO_TOOLS ? process.env.LLC_DEMO_TOOLS === '1' : Boolean(sim);
 const stack = await startEmbeddedStack({
   relay: { host, port: await pickPort(wanted), staticDir },
   auth: { mode: 'dev' },
   backends: [new OpenAIBackend({ baseURL: backendUrl })],
-  bridge: { defaultModel: sim?.model },
+  bridge: {
+    defaultModel: sim?.model,
+    ...(offerTools ? { tools: () => ({ tools: DEMO_TOOLS, toolChoice: 'auto' }) } : {}),
+  },
   log,
 });
 

@@ -21,6 +21,44 @@ document.querySelector('#new-conversation')!.addEventListener('click', () => {
   else chat.newConversation();
 });
 
+/**
+ * The app side of tool calls: the reader approves or denies a call; the page "runs" the demo's get_weather (a
+ * made-up answer) once per call id and shows the outcome through `toolStates`. Outcomes are kept in this
+ * browser, so a reload shows them again instead of asking twice.
+ */
+const TOOL_KEY = 'llc-demo-tool-outcomes';
+const outcomes = new Map<string, { status: 'running' | 'done' | 'error' | 'denied'; result?: string }>(
+  JSON.parse(localStorage.getItem(TOOL_KEY) ?? '[]') as [string, { status: 'done'; result?: string }][],
+);
+const showOutcomes = () => {
+  localStorage.setItem(TOOL_KEY, JSON.stringify([...outcomes].filter(([, o]) => o.status !== 'running')));
+  chat.toolStates = new Map(outcomes);
+};
+showOutcomes();
+chat.addEventListener('llc-tool-decision', (event) => {
+  const { id, name, args, decision } = event.detail;
+  if (outcomes.has(id)) return;
+  if (decision === 'deny') {
+    outcomes.set(id, { status: 'denied' });
+    return showOutcomes();
+  }
+  outcomes.set(id, { status: 'running' });
+  showOutcomes();
+  setTimeout(() => {
+    let city = '';
+    try {
+      const parsed = JSON.parse(args) as { city?: unknown };
+      city = typeof parsed.city === 'string' ? parsed.city : '';
+    } catch {
+      outcomes.set(id, { status: 'error', result: 'the arguments are not JSON' });
+      return showOutcomes();
+    }
+    const result = name === 'get_weather' ? { city, temp_c: 21, sky: 'clear', note: 'made up by the demo page' } : {};
+    outcomes.set(id, { status: 'done', result: JSON.stringify(result) });
+    showOutcomes();
+  }, 400);
+});
+
 chat.client?.addEventListener('stream-end', (event) => {
   const m = event.detail.metrics;
   const parts = [

@@ -8,6 +8,7 @@ import { hash32 } from './random.js';
 import type { SchedulingPolicy } from './scheduler.js';
 import { createAnswer, topicOf, type TokenSource } from './text-generator.js';
 import { SimPromptTokenizer } from './token-ids.js';
+import { chooseToolCalls, createToolCallAnswer, readTools } from './tool-answer.js';
 
 /** Where reasoning text goes: vLLM's current `reasoning` field, or the legacy `reasoning_content`. */
 export type ReasoningField = 'reasoning' | 'reasoning_content';
@@ -189,6 +190,10 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   const reasoningField = config.reasoningField && !thinkingOff ? config.reasoningField : undefined;
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const seed = textSeed(c.seed, JSON.stringify(messages));
+  const offered = readTools(body);
+  const calls = offered ? chooseToolCalls(offered, lastUser, topicOf(lastUser), seed) : [];
+  // A tool-calling turn has no reasoning phase here (the parser would stream it the same way, before the calls).
+  if (calls.length > 0) return prepared('chat', config, promptTokenIds, c, createToolCallAnswer(calls));
   const source = answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined);
   return prepared('chat', config, promptTokenIds, c, source, reasoningField);
 }

@@ -9,6 +9,7 @@
  * - Non-streaming: one JSON body when the sequence ends.
  * - Client gone (socket closed): the sequence is aborted in the engine, which frees its KV cache.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { ApiErrors } from './api-errors.js';
 import type { SequenceHandle } from './engine.js';
@@ -21,12 +22,33 @@ import {
   chatDeltaChunk,
   chatFinalChunk,
   chatRoleChunk,
+  chatToolDeltaChunk,
+  chatToolFinalChunk,
   completionChunk,
   completionJson,
   usageChunk,
   type ResponseIdentity,
+  type ToolCallEntry,
   type UsageCounts,
 } from './wire.js';
+
+/** vLLM's tool call ids: `chatcmpl-tool-` and 32 hex digits (a random UUID without dashes). */
+export function toolCallId(): string {
+  return `chatcmpl-tool-${randomUUID().replace(/-/g, '')}`;
+}
+
+/** Adds a tool token to pending entries: a start entry for a call's first token, then argument fragments. */
+function addToolToken(entries: ToolCallEntry[], token: GeneratedToken, ids: Map<number, string>): void {
+  const tool = token.tool!;
+  if (tool.name !== undefined) {
+    const id = toolCallId();
+    ids.set(tool.index, id);
+    entries.push({ index: tool.index, type: 'function', id, function: { name: tool.name } });
+  }
+  const last = entries.at(-1);
+  if (last && last.index === tool.index && 'arguments' in last.function) last.function.arguments += token.text;
+  else entries.push({ index: tool.index, function: { arguments: token.text } });
+}
 
 export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } as const;
 
@@ -85,6 +107,9 @@ export class StreamResponder extends Responder {
   private roleSent = false;
   private content = '';
   private reasoning = '';
+  /** Tool-call entries not written yet, and whether this turn called tools at all. */
+  private tools: ToolCallEntry[] = [];
+  private readonly toolIds = new Map<number, string>();
   private flushQueued = false;
   private draining = false;
 
@@ -99,7 +124,8 @@ export class StreamResponder extends Responder {
       this.roleSent = true;
       this.write(chatRoleChunk(this.ident, this.runningUsage(0)));
     }
-    if (token.reasoning) this.reasoning += token.text;
+    if (token.tool) addToolToken(this.tools, token, this.toolIds);
+    else if (token.reasoning) this.reasoning += token.text;
     else this.content += token.text;
     if (this.flushQueued || this.draining) return;
     this.flushQueued = true;
@@ -113,10 +139,13 @@ export class StreamResponder extends Responder {
   private flush(): void {
     if (this.closed || this.draining) return;
     const { content, reasoning } = this.takePending();
-    if (content === undefined && reasoning === undefined) return;
+    const tools = this.tools;
+    this.tools = [];
+    if (content === undefined && reasoning === undefined && tools.length === 0) return;
     const usage = this.runningUsage(this.tokens);
-    let chunk: string;
-    if (this.prepared.kind === 'completion') chunk = completionChunk(this.ident, content ?? '', null, usage);
+    let chunk = '';
+    if (tools.length > 0) chunk = chatToolDeltaChunk(this.ident, tools, usage);
+    else if (this.prepared.kind === 'completion') chunk = completionChunk(this.ident, content ?? '', null, usage);
     else {
       const field = this.prepared.reasoningField ?? 'reasoning';
       // Reasoning precedes content, so a pending mix is written as two deltas in that order.
@@ -159,7 +188,15 @@ export class StreamResponder extends Responder {
         out += chatDeltaChunk(this.ident, { reasoning: pending.reasoning }, field, running);
         delete pending.reasoning;
       }
-      out += chatFinalChunk(this.ident, pending, field, reason, running);
+      const tools = this.tools;
+      this.tools = [];
+      if (this.toolIds.size > 0 && reason === 'stop') {
+        // The model ended its turn with calls: vLLM's final chunk carries the last fragments and "tool_calls".
+        out += chatToolFinalChunk(this.ident, tools, running);
+      } else {
+        if (tools.length > 0) out += chatToolDeltaChunk(this.ident, tools, running);
+        out += chatFinalChunk(this.ident, pending, field, reason, running);
+      }
     } else {
       out += completionChunk(this.ident, pending.content ?? '', reason, running);
     }
@@ -196,9 +233,12 @@ export class StreamResponder extends Responder {
 export class JsonResponder extends Responder {
   private content = '';
   private reasoning = '';
+  private readonly toolCalls: { id: string; name: string; arguments: string }[] = [];
 
   protected accept(token: GeneratedToken): void {
-    if (token.reasoning) this.reasoning += token.text;
+    if (token.tool?.name !== undefined) this.toolCalls.push({ id: toolCallId(), name: token.tool.name, arguments: '' });
+    if (token.tool) this.toolCalls[this.toolCalls.length - 1]!.arguments += token.text;
+    else if (token.reasoning) this.reasoning += token.text;
     else this.content += token.text;
   }
 
@@ -214,6 +254,7 @@ export class JsonResponder extends Responder {
             this.prepared.reasoningField ?? 'reasoning',
             reason,
             usage,
+            this.toolCalls,
           )
         : completionJson(this.ident, this.content, reason, usage);
     this.res.writeHead(200, { 'content-type': 'application/json' });

@@ -14,6 +14,8 @@ import { tokenize } from './tokenizer.js';
 export interface GeneratedToken {
   text: string;
   reasoning: boolean;
+  /** Set on tokens of a tool call's arguments (tool-answer.ts); `name` on the call's first token. */
+  tool?: { index: number; name?: string };
 }
 
 /** Yields tokens until the answer ends naturally (`undefined` = EOS). */

@@ -66,6 +66,35 @@ export function chatDeltaChunk(
   );
 }
 
+/** A `delta.tool_calls` entry as vLLM's hermes parser writes it (key order: index, type, id, function). */
+export type ToolCallEntry =
+  | { index: number; type: 'function'; id: string; function: { name: string } }
+  | { index: number; function: { arguments: string } };
+
+/** Tool-call deltas: `content` is null beside them (the parser sets both fields). */
+export function chatToolDeltaChunk(ident: ResponseIdentity, entries: ToolCallEntry[], usage?: UsageCounts): string {
+  return chatChunk(
+    ident,
+    { index: 0, delta: { content: null, tool_calls: entries }, logprobs: null, finish_reason: null },
+    usage,
+  );
+}
+
+/** The final chunk of a tool-calling turn: remaining argument fragments (if any) and `finish_reason: "tool_calls"`. */
+export function chatToolFinalChunk(ident: ResponseIdentity, entries: ToolCallEntry[], usage?: UsageCounts): string {
+  return chatChunk(
+    ident,
+    {
+      index: 0,
+      delta: entries.length > 0 ? { tool_calls: entries } : {},
+      logprobs: null,
+      finish_reason: 'tool_calls',
+      stop_reason: null,
+    },
+    usage,
+  );
+}
+
 /** The last choice chunk: finish reason, `stop_reason: null`, and whatever text the last step produced. */
 export function chatFinalChunk(
   ident: ResponseIdentity,
@@ -132,7 +161,9 @@ export function chatCompletionJson(
   reasoningField: ReasoningField,
   finishReason: FinishReason,
   usage: UsageCounts,
+  toolCalls: readonly { id: string; name: string; arguments: string }[] = [],
 ): string {
+  const calling = toolCalls.length > 0 && finishReason === 'stop';
   return JSON.stringify({
     id: ident.id,
     object: 'chat.completion',
@@ -143,16 +174,20 @@ export function chatCompletionJson(
         index: 0,
         message: {
           role: 'assistant',
-          content: text,
+          content: toolCalls.length > 0 ? null : text,
           refusal: null,
           annotations: null,
           audio: null,
           function_call: null,
-          tool_calls: [],
+          tool_calls: toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: c.arguments },
+          })),
           [reasoningField]: reasoning ?? null,
         },
         logprobs: null,
-        finish_reason: finishReason,
+        finish_reason: calling ? 'tool_calls' : finishReason,
         stop_reason: null,
       },
     ],

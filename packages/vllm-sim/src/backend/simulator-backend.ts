@@ -3,7 +3,13 @@
  * event semantics as `OpenAIBackend` against `llc-vllm-sim` — the shared conformance suite checks that — but
  * no sockets, so thousands of streams cost only the engine's bookkeeping.
  */
-import type { InferenceBackend, InferenceEvent, InferenceRequest } from '@locallightchat/inference-bridge';
+import type {
+  InferenceBackend,
+  InferenceEvent,
+  InferenceRequest,
+  ToolCallDelta,
+} from '@locallightchat/inference-bridge';
+import { toolCallId } from '../responders.js';
 import {
   chatCompletionBody,
   guardFirstToken,
@@ -43,13 +49,15 @@ export function resolveSimulatorBackendOptions(
 }
 
 type Item =
-  | { kind: 'token'; text: string; reasoning: boolean }
+  | { kind: 'token'; text: string; reasoning: boolean; tool?: GeneratedToken['tool'] }
   | { kind: 'finish'; reason: FinishReason; result: SequenceResult };
 
 /** What the engine produced since the last read, as one delta (the way HTTP coalesces it). */
 interface Batch {
   text: string;
   reasoning: string;
+  /** Tool-call deltas in this batch, as `OpenAIBackend` reads them from vLLM's stream. */
+  toolCalls: ToolCallDelta[];
   /** Tokens in this batch. */
   tokens: number;
   finish?: Extract<Item, { kind: 'finish' }>;
@@ -108,6 +116,7 @@ export class SimulatorBackend implements InferenceBackend {
           );
     // Tokens still to deliver before an injected failure.
     let budget = fault.kind === 'fail' ? fault.afterTokens : Infinity;
+    let calledTools = false;
     try {
       for (;;) {
         const cut = exchange.interruption();
@@ -119,15 +128,20 @@ export class SimulatorBackend implements InferenceBackend {
         }
         const batch = coalesce(items, budget);
         budget -= batch.tokens;
-        if (batch.text || batch.reasoning) {
-          yield batch.reasoning
-            ? { type: 'delta', text: batch.text, reasoning: batch.reasoning }
-            : { type: 'delta', text: batch.text };
+        if (batch.text || batch.reasoning || batch.toolCalls.length > 0) {
+          if (batch.toolCalls.length > 0) calledTools = true;
+          yield {
+            type: 'delta',
+            text: batch.text,
+            ...(batch.reasoning ? { reasoning: batch.reasoning } : {}),
+            ...(batch.toolCalls.length > 0 ? { toolCalls: batch.toolCalls } : {}),
+          };
         }
         if (batch.fail) throw exchange.error('server', 'Internal server error', { status: 500 });
         if (batch.finish) {
           const { promptTokens, completionTokens } = batch.finish.result;
-          yield { type: 'end', finishReason: batch.finish.reason, usage: { promptTokens, completionTokens } };
+          const finishReason = calledTools && batch.finish.reason === 'stop' ? 'tool_calls' : batch.finish.reason;
+          yield { type: 'end', finishReason, usage: { promptTokens, completionTokens } };
           return;
         }
       }
@@ -175,7 +189,12 @@ class Inbox implements SequenceListener {
   }
 
   onToken(token: GeneratedToken): void {
-    this.items.push({ kind: 'token', text: token.text, reasoning: token.reasoning });
+    this.items.push({
+      kind: 'token',
+      text: token.text,
+      reasoning: token.reasoning,
+      ...(token.tool ? { tool: token.tool } : {}),
+    });
     this.notify();
   }
 
@@ -206,7 +225,7 @@ class Inbox implements SequenceListener {
  * injected failure is due (`budget` tokens left before it).
  */
 function coalesce(items: readonly Item[], budget: number): Batch {
-  const batch: Batch = { text: '', reasoning: '', tokens: 0, fail: false };
+  const batch: Batch = { text: '', reasoning: '', toolCalls: [], tokens: 0, fail: false };
   for (const item of items) {
     if (item.kind === 'finish') {
       batch.finish = item;
@@ -217,7 +236,13 @@ function coalesce(items: readonly Item[], budget: number): Batch {
       break;
     }
     batch.tokens++;
-    if (item.reasoning) batch.reasoning += item.text;
+    if (item.tool) {
+      const last = batch.toolCalls.at(-1);
+      if (item.tool.name !== undefined)
+        batch.toolCalls.push({ index: item.tool.index, id: toolCallId(), name: item.tool.name, arguments: item.text });
+      else if (last && last.index === item.tool.index) last.arguments = (last.arguments ?? '') + item.text;
+      else batch.toolCalls.push({ index: item.tool.index, arguments: item.text });
+    } else if (item.reasoning) batch.reasoning += item.text;
     else batch.text += item.text;
   }
   return batch;
