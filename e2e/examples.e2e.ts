@@ -5,18 +5,15 @@
  * simulator), then driven in Debian's Chromium: type a message, see the answer stream in.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
 import { packedWorkspaces, type PackedWorkspaces } from '@locallightchat/test-support/packed';
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'llc-examples-'));
 let packed: PackedWorkspaces;
