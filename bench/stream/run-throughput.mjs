@@ -37,6 +37,8 @@ const C = Number(arg('sockets', 2000));
 const R = Number(arg('rounds', 100));
 const RUNS = Number(arg('runs', 3));
 const PROFILE = args.includes('--profile');
+/** Another build's llc-relay (e.g. main's, before a change), measured as one more server in the same run. */
+const BASELINE = arg('baseline-relay', undefined);
 const PROFILE_DIR = arg('profile-dir', tmpdir());
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
@@ -160,12 +162,12 @@ async function natsRun(nats, kind, profile) {
   const prefix = conv(0).slice(0, -1);
   let server;
   let read;
-  if (kind === 'relay') {
+  if (kind === 'relay' || kind === 'baseline') {
     const env = profile
       ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: profile }
       : {};
     server = await start(
-      here('../../node_modules/.bin/llc-relay'),
+      kind === 'baseline' ? BASELINE : here('../../node_modules/.bin/llc-relay'),
       RELAY_ARGS(nats.url),
       /WebSocket (ws:\/\/\S+);/,
       env,
@@ -222,7 +224,7 @@ async function natsRun(nats, kind, profile) {
     await server.waitFor(/profile written/);
   }
   let coalesced = 0;
-  if (kind === 'relay') {
+  if (kind === 'relay' || kind === 'baseline') {
     const metricsUrl = server.match[1].replace('ws://', 'http://').replace(/\/ws$/, '/metrics');
     const metrics = await (await fetch(metricsUrl)).text();
     coalesced = Number(/^llc_relay_coalesced_frames_total (\d+)/m.exec(metrics)?.[1] ?? 0);
@@ -246,21 +248,20 @@ const SERVERS = [
   { key: 'relay', label: 'llc-relay via NATS' },
   { key: 'wsNats', label: '`ws` + NATS peer' },
   { key: 'natsSub', label: 'bare nats.js subscriber (no sockets)' },
+  ...(BASELINE ? [{ key: 'baseline', label: `llc-relay baseline build (${BASELINE})` }] : []),
 ];
+const KIND = { relay: 'relay', wsNats: 'ws+nats', natsSub: 'nats-sub', baseline: 'baseline' };
 
 async function main() {
   const nats = await startNats();
-  const results = { raw: [], relay: [], wsNats: [], natsSub: [] };
+  const results = Object.fromEntries(SERVERS.map(({ key }) => [key, []]));
   const k = (x) => `${(x / 1000).toFixed(0)}k`;
   const perCore = (r) => r.frames / r.cpu;
   // Interleaved, so that load from other work on the machine falls on every server alike.
   for (let run = 1; run <= RUNS; run++) {
     process.stderr.write(`run ${run}/${RUNS}:`);
     for (const { key } of SERVERS) {
-      const r =
-        key === 'raw'
-          ? await rawRun()
-          : await natsRun(nats, key === 'relay' ? 'relay' : key === 'wsNats' ? 'ws+nats' : 'nats-sub');
+      const r = key === 'raw' ? await rawRun() : await natsRun(nats, KIND[key]);
       results[key].push(r);
       process.stderr.write(` ${key} ${k(perCore(r))}/CPU-s`);
     }
@@ -290,7 +291,7 @@ async function main() {
   const lines = [
     `# Send throughput per core — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}${PROFILE ? ' --profile' : ''}\``,
+    `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}${PROFILE ? ' --profile' : ''}${BASELINE ? ` --baseline-relay ${BASELINE}` : ''}\``,
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' / ')}.`,
@@ -302,7 +303,7 @@ async function main() {
     ...SERVERS.map(({ key, label }) => {
       const x = s[key];
       const last = results[key].at(-1);
-      return `| ${label} | ${k(x.median)} (${k(x.min)}–${k(x.max)}) | ${x.usPerFrame.toFixed(2)} (${x.sysUsPerFrame.toFixed(2)}) | ${((x.median / s.raw.median) * 100).toFixed(0)} % | ${key === 'relay' ? '—' : `${(s.relay.median / x.median).toFixed(2)}×`} | ${last.frames} / ${last.expected} | ${key === 'relay' ? last.coalesced : '—'} |`;
+      return `| ${label} | ${k(x.median)} (${k(x.min)}–${k(x.max)}) | ${x.usPerFrame.toFixed(2)} (${x.sysUsPerFrame.toFixed(2)}) | ${((x.median / s.raw.median) * 100).toFixed(0)} % | ${key === 'relay' ? '—' : `${(s.relay.median / x.median).toFixed(2)}×`} | ${last.frames} / ${last.expected} | ${key === 'relay' || key === 'baseline' ? last.coalesced : '—'} |`;
     }),
     '',
     ...(profileSummary ? ['## Where the relay spends its CPU', '', profileSummary] : []),

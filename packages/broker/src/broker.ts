@@ -51,7 +51,9 @@ export type BrokerStatus = 'connected' | 'reconnecting' | 'closed';
 
 /**
  * A conversation event listener. `bytes` is the event's encoded frame as published: relays send it to their
- * sockets as is. It may be a view into a larger buffer; copy it to keep it.
+ * sockets as is. It may be a view into a larger buffer; copy it to keep it. A token batch may come as a
+ * `TokenFrameView` over `bytes` (protocol's token-view.ts: its text is decoded when first read), so forwarding
+ * it costs no decode; keep `bytes` (a copy) rather than the event to hold it long.
  */
 export type EventListener = (event: ConversationEvent, bytes: Uint8Array) => void;
 

@@ -168,7 +168,8 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       const bytesSeen: number[] = [];
       const other: ConversationEvent[] = [];
       const sub = relay.subscribe(conversationId, (e, bytes) => {
-        received.push(e);
+        // As plain data: an adapter may hand token batches over as views whose text decodes when read.
+        received.push(JSON.parse(JSON.stringify(e)) as ConversationEvent);
         bytesSeen.push(bytes.byteLength);
       });
       const otherSub = relay.subscribe(newId('c_'), (e) => void other.push(e));

@@ -24,7 +24,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { encodeFrame } from '@locallightchat/protocol';
+import { encodeFrame, viewTokenFrame } from '@locallightchat/protocol';
 import {
   BrokerUnavailableError,
   type Broker,
@@ -189,13 +189,18 @@ export class NatsBroker implements Broker {
     const sub = this.nc.subscribe(Subjects.conversation(conversationId), {
       callback: (error, msg) => {
         if (error) return this.opts.log(`subscription to ${conversationId} failed`, error);
-        let event: ConversationEvent;
-        try {
-          event = decodeEvent(msg.data);
-        } catch (e) {
-          return this.opts.log(`dropped a malformed event on ${msg.subject}`, e);
+        const data = msg.data;
+        // Token batches (nearly all traffic) are forwarded as bytes: only their header is read here, their text
+        // when something needs it (token-view.ts in protocol); everything else is decoded and validated in full.
+        let event: ConversationEvent | undefined = viewTokenFrame(data);
+        if (!event) {
+          try {
+            event = decodeEvent(data);
+          } catch (e) {
+            return this.opts.log(`dropped a malformed event on ${msg.subject}`, e);
+          }
         }
-        listener(event, msg.data);
+        listener(event, data);
       },
     });
     return { unsubscribe: () => sub.unsubscribe() };

@@ -5,6 +5,7 @@
  * - codec.ts: msgpack (and JSON) encoding; decoding validates untrusted input and never throws
  * - codes.ts: error codes and WebSocket close codes
  * - limits.ts / ids.ts: size limits and id rules
+ * - token-view.ts: a token frame's header read without decoding its text (the relay's forwarding path)
  * - seq.ts: the seq rule (old / next / gap) every layer applies to token batches
  * - tool-calls.ts: tool calls put together from the parts in token batches
  */
@@ -13,7 +14,7 @@ export * from './conversation-frames.js';
 export * from './codes.js';
 export * from './limits.js';
 export * from './ids.js';
-export { classifyBatch, firstSeqOf, followsBatch, type BatchPlace } from './seq.js';
+export { classifyBatch, firstSeqOf, followsBatch, mergeBatches, type BatchPlace } from './seq.js';
 export {
   ProtocolError,
   encodeFrame,
@@ -29,3 +30,4 @@ export {
 } from './codec.js';
 export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES, MAX_TOOL_CALLS, MAX_TOOL_PARTS } from './schema.js';
 export { applyToolCallParts, storedToolCalls, type ToolCallState } from './tool-calls.js';
+export { readTokenHeader, viewTokenFrame, TokenFrameView, type TokenHeader } from './token-view.js';

@@ -6,6 +6,7 @@
  * client asks for a resume from `lastSeq + 1`.
  */
 import type { TokenFrame } from './frames.js';
+import { MAX_TOOL_PARTS } from './schema.js';
 
 /** What a token batch is to a holder at `lastSeq`. */
 export type BatchPlace =
@@ -30,4 +31,25 @@ export function classifyBatch(lastSeq: number, frame: Pick<TokenFrame, 'seq' | '
 /** True when `next` can be merged into `prev` (same stream, `next` starts right after `prev`). */
 export function followsBatch(prev: Pick<TokenFrame, 'seq'>, next: Pick<TokenFrame, 'seq' | 'firstSeq'>): boolean {
   return firstSeqOf(next) === prev.seq + 1;
+}
+
+/**
+ * One frame covering `prev` then `next` (which must follow it: {@link followsBatch}) — how a relay coalesces the
+ * batches of a slow socket and compacts a resume — or undefined when one frame cannot hold both (more than
+ * MAX_TOOL_PARTS tool-call parts). Fields appended to token frames later must be merged here.
+ */
+export function mergeBatches(prev: TokenFrame, next: TokenFrame): TokenFrame | undefined {
+  const tools = prev.tools || next.tools ? [...(prev.tools ?? []), ...(next.tools ?? [])] : undefined;
+  if (tools && tools.length > MAX_TOOL_PARTS) return undefined;
+  const merged: TokenFrame = {
+    type: 'token',
+    streamId: prev.streamId,
+    seq: next.seq,
+    text: prev.text + next.text,
+    firstSeq: firstSeqOf(prev),
+  };
+  const reasoning = (prev.reasoning ?? '') + (next.reasoning ?? '');
+  if (reasoning) merged.reasoning = reasoning;
+  if (tools) merged.tools = tools;
+  return merged;
 }

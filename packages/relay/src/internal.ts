@@ -27,3 +27,5 @@ export {
 } from './feedback/feedback-webhook.js';
 export type { FeedbackRecord } from './store/store.js';
 export type { Logger } from './log.js';
+export { StreamRecord, type StreamEvent } from './conversations/stream-record.js';
+export { BatchLog } from './conversations/batch-log.js';

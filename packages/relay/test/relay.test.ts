@@ -187,6 +187,51 @@ describe('relay: streaming an answer', () => {
     await c2.close();
   });
 
+  it('resumes an in-flight answer from far behind with one compacted frame, then the live tail, exactly once', async () => {
+    const name = newId('u');
+    const c1 = await user(name);
+    const conversationId = newId('c_');
+    c1.send({
+      type: 'send',
+      clientMessageId: newId('cm_'),
+      conversationId,
+      text: 'A long answer please',
+      maxTokens: 400,
+    });
+    const ack = await c1.next('ack');
+    await c1.until((fs) => ofType(fs, 'token').filter((t) => t.streamId === ack.streamId).length >= 8, 'batches');
+    const seen = ofType(c1.frames, 'token')
+      .filter((t) => t.streamId === ack.streamId)
+      .at(-1)!.seq;
+    c1.ws.terminate();
+
+    const c2 = await user(name);
+    c2.send({ type: 'subscribe', conversationId });
+    await c2.next('subscribed');
+    c2.send({ type: 'resume', conversationId, streamId: ack.streamId, fromSeq: 1 });
+    const end = await c2.next('stream-end');
+    const tokens = ofType(c2.frames, 'token').filter((t) => t.streamId === ack.streamId);
+    const [compacted] = tokens;
+    assert.equal(compacted!.firstSeq ?? compacted!.seq, 1);
+    assert.ok(compacted!.seq >= seen, `one frame covers the ${seen}+ batches sent before the resume`);
+    for (let i = 1; i < tokens.length; i++) {
+      assert.equal(tokens[i]!.firstSeq ?? tokens[i]!.seq, tokens[i - 1]!.seq + 1, 'in order, no gap, no duplicate');
+    }
+    assert.equal(tokens.at(-1)!.seq, end.lastSeq);
+    const textBytes = Buffer.byteLength(compacted!.text);
+    assert.ok(
+      encodeFrame(compacted!).byteLength <= 1.1 * textBytes + 64,
+      'the compacted frame is the text plus a header',
+    );
+
+    await new Promise((r) => setTimeout(r, 50));
+    const from = c2.frames.length;
+    c2.send({ type: 'history', conversationId });
+    const page = await c2.next('history-page', from);
+    assert.equal(page.messages.at(-1)!.text, tokens.map((t) => t.text).join(''), 'the resumed text is the answer');
+    await c2.close();
+  });
+
   it('stops an answer and aborts it on the inference server', async () => {
     const c = await user();
     const conversationId = newId('c_');

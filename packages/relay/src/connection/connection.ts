@@ -8,10 +8,18 @@
  * on the connection through its methods; everything else about a connection's life happens here.
  */
 import type { ConversationEvent } from '@locallightchat/broker';
-import { CloseCode, encodeFrame, newId, type ErrorCode, type ServerFrame } from '@locallightchat/protocol';
+import {
+  CloseCode,
+  TokenFrameView,
+  encodeFrame,
+  newId,
+  type ErrorCode,
+  type ServerFrame,
+} from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/conversation-hub.js';
+import { compactBatches } from '../conversations/compact.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
 import type { SessionRecord } from '../store/store.js';
 import { SendQueue, type SendQueueEvents, type SocketSink } from './send-queue.js';
@@ -282,7 +290,10 @@ export class Connection implements HubMember, SendQueueEvents {
       events = await load();
     } finally {
       const held = endReplay();
-      for (const e of events) this.forward(e, encodeFrame(e), undefined);
+      // The missed batches as one frame (compact.ts); a batch left alone keeps its bytes as received.
+      for (const e of compactBatches(events)) {
+        this.forward(e, e instanceof TokenFrameView ? e.bytes : encodeFrame(e), undefined);
+      }
       for (const [e, bytes] of held) this.forward(e, bytes, undefined);
     }
     return events.length;

@@ -14,6 +14,13 @@ export class Fifo<T> {
     (this.items ??= []).push(item);
   }
 
+  /** Calls `fn` on each item, oldest first. */
+  forEach(fn: (item: T) => void): void {
+    const items = this.items;
+    if (!items) return;
+    for (let i = this.head; i < items.length; i++) fn(items[i]!);
+  }
+
   shift(): T | undefined {
     const items = this.items;
     if (!items) return undefined;

@@ -13,13 +13,15 @@
  * and resumes from its last seq.
  *
  * Flushing happens once per microtask turn: everything enqueued while handling one broker delivery (or one
- * client frame) goes out in one corked write.
+ * client frame) goes out in one corked write. One relay-wide microtask flushes every queue that has something
+ * (not a microtask and a closure per socket), and the hot path allocates nothing beyond the queue entry: the
+ * per-stream merge index exists only while the socket is blocked (profiles: bench/README.md).
  */
 import {
-  MAX_TOOL_PARTS,
   encodeFrame,
   firstSeqOf,
   followsBatch,
+  mergeBatches,
   type ServerFrame,
   type TokenFrame,
 } from '@locallightchat/protocol';
@@ -79,7 +81,7 @@ interface Entry {
   bytes: Uint8Array | undefined;
   size: number;
   /** performance.now() when a first token entered the queue, for the first-token histogram. */
-  firstTokenAt?: number;
+  firstTokenAt: number | undefined;
 }
 
 const enum Lane {
@@ -107,6 +109,11 @@ export class SendQueue {
     private readonly events: SendQueueEvents,
   ) {}
 
+  /** Whether a flush is due (scheduled and not yet run). */
+  get isFlushScheduled(): boolean {
+    return this.flushScheduled;
+  }
+
   /** Bytes waiting in this queue (not yet handed to the socket). */
   get pendingBytes(): number {
     return this.queuedBytes;
@@ -116,13 +123,24 @@ export class SendQueue {
     return this.lanes[0].length + this.lanes[1].length + this.lanes[2].length;
   }
 
+  /**
+   * The merge index, built from the queued token entries when first needed (the socket just became blocked);
+   * dropped again when the queue empties.
+   */
   private get openBatch(): Map<string, Entry> {
-    return (this.openBatchMap ??= new Map());
+    if (this.openBatchMap) return this.openBatchMap;
+    const index = new Map<string, Entry>();
+    for (const lane of [this.lanes[1], this.lanes[2]]) {
+      lane.forEach((entry) => {
+        if (entry.frame.type === 'token') index.set(entry.frame.streamId, entry);
+      });
+    }
+    return (this.openBatchMap = index);
   }
 
   /** Replies and notices. */
   control(frame: ServerFrame, bytes = encodeFrame(frame)): void {
-    this.push(Lane.Control, { frame, bytes, size: bytes.byteLength });
+    this.push(Lane.Control, { frame, bytes, size: bytes.byteLength, firstTokenAt: undefined });
   }
 
   /**
@@ -134,16 +152,18 @@ export class SendQueue {
     const isFirst =
       frame.type === 'stream-start' || frame.type === 'message' || (frame.type === 'token' && firstSeqOf(frame) === 1);
     if (frame.type === 'token') {
-      if (this.isBlocked() && this.tryMerge(frame)) return;
-      const entry: Entry = { frame, bytes, size: bytes.byteLength };
+      const blocked = this.isBlocked();
+      if (blocked && this.tryMerge(frame)) return;
+      const entry: Entry = { frame, bytes, size: bytes.byteLength, firstTokenAt: undefined };
       if (isFirst && receivedAt !== undefined) entry.firstTokenAt = receivedAt;
-      this.openBatch.set(frame.streamId, entry);
+      // Only a blocked socket merges: the index of mergeable entries is kept while blocked (built when needed).
+      if (blocked) this.openBatch.set(frame.streamId, entry);
       this.push(isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream, entry);
       return;
     }
     if (frame.type === 'stream-end') this.openBatchMap?.delete(frame.streamId);
     const lane = isFirst && this.options.prioritizeFirstTokens ? Lane.First : Lane.Stream;
-    this.push(lane, { frame, bytes, size: bytes.byteLength });
+    this.push(lane, { frame, bytes, size: bytes.byteLength, firstTokenAt: undefined });
   }
 
   /** The socket drained: try again. */
@@ -161,39 +181,44 @@ export class SendQueue {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
-    this.sink.cork(() => {
-      // Counted once per flush (a metric update per frame showed up in profiles); first tokens individually.
-      let sent = 0;
-      for (;;) {
-        const lane = this.nextLane();
-        if (lane === undefined) break;
-        if (this.sink.bufferedAmount() > this.options.highWaterBytes) {
-          if (!this.blocked) this.events.onBackpressure();
-          this.blocked = true;
-          break;
-        }
-        const entry = this.lanes[lane].shift()!;
-        this.queuedBytes -= entry.size;
-        if (entry.frame.type === 'token' && this.openBatchMap?.get(entry.frame.streamId) === entry) {
-          this.openBatchMap.delete(entry.frame.streamId);
-          if (this.openBatchMap.size === 0) this.openBatchMap = undefined;
-        }
-        const bytes = entry.bytes ?? encodeFrame(entry.frame);
-        const status = this.sink.send(bytes);
-        if (status === 2) {
-          // uWS dropped it: our high-water mark is below maxBackpressure, so this means a misconfiguration.
-          // Never drop silently: close resumably and let the client resume.
-          this.closed = true;
-          if (sent) this.events.onSent(sent);
-          this.events.onOverflow();
-          return;
-        }
-        if (entry.firstTokenAt !== undefined) this.events.onSent(1, performance.now() - entry.firstTokenAt);
-        else sent++;
+    writeCorked(this.sink, this);
+  }
+
+  /** The body of {@link flush}, inside the socket's cork (through {@link writeCorkedQueue}: no closure per flush). */
+  writeQueued(): void {
+    // Counted once per flush (a metric update per frame showed up in profiles); first tokens individually.
+    let sent = 0;
+    for (;;) {
+      const lane = this.nextLane();
+      if (lane === undefined) break;
+      if (this.sink.bufferedAmount() > this.options.highWaterBytes) {
+        if (!this.blocked) this.events.onBackpressure();
+        this.blocked = true;
+        break;
       }
-      if (sent) this.events.onSent(sent);
-      if (this.pendingFrames === 0) this.blocked = false;
-    });
+      const entry = this.lanes[lane].shift()!;
+      this.queuedBytes -= entry.size;
+      if (this.openBatchMap && entry.frame.type === 'token' && this.openBatchMap.get(entry.frame.streamId) === entry) {
+        this.openBatchMap.delete(entry.frame.streamId);
+      }
+      const bytes = entry.bytes ?? encodeFrame(entry.frame);
+      const status = this.sink.send(bytes);
+      if (status === 2) {
+        // uWS dropped it: our high-water mark is below maxBackpressure, so this means a misconfiguration.
+        // Never drop silently: close resumably and let the client resume.
+        this.closed = true;
+        if (sent) this.events.onSent(sent);
+        this.events.onOverflow();
+        return;
+      }
+      if (entry.firstTokenAt !== undefined) this.events.onSent(1, performance.now() - entry.firstTokenAt);
+      else sent++;
+    }
+    if (sent) this.events.onSent(sent);
+    if (this.pendingFrames === 0) {
+      this.blocked = false;
+      this.openBatchMap = undefined;
+    }
   }
 
   /** Blocked = a flush found the buffer full and has not emptied the queue since, or the buffer is full now. */
@@ -222,23 +247,13 @@ export class SendQueue {
 
   /** Merges a batch into its stream's queued batch when they are consecutive. */
   private tryMerge(frame: TokenFrame): boolean {
-    const open = this.openBatchMap?.get(frame.streamId);
+    const open = this.openBatch.get(frame.streamId);
     if (!open || open.frame.type !== 'token') return false;
     const prev = open.frame;
     if (!followsBatch(prev, frame)) return false;
-    const tools = prev.tools || frame.tools ? [...(prev.tools ?? []), ...(frame.tools ?? [])] : undefined;
+    const merged = mergeBatches(prev, frame);
     // A frame holds at most MAX_TOOL_PARTS parts: past that the batch is queued on its own.
-    if (tools && tools.length > MAX_TOOL_PARTS) return false;
-    const merged: TokenFrame = {
-      type: 'token',
-      streamId: prev.streamId,
-      seq: frame.seq,
-      text: prev.text + frame.text,
-      firstSeq: firstSeqOf(prev),
-    };
-    const reasoning = (prev.reasoning ?? '') + (frame.reasoning ?? '');
-    if (reasoning) merged.reasoning = reasoning;
-    if (tools) merged.tools = tools;
+    if (!merged) return false;
     const added =
       frame.text.length +
       (frame.reasoning?.length ?? 0) +
@@ -258,6 +273,35 @@ export class SendQueue {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    toFlush.push(this);
+    if (toFlush.length === 1) queueMicrotask(flushAll);
+  }
+}
+
+/** Queues with something to write, flushed together by one microtask. */
+let toFlush: SendQueue[] = [];
+
+function flushAll(): void {
+  const queues = toFlush;
+  toFlush = [];
+  // A queue closed or flushed directly since it was scheduled has nothing to do (flush checks both).
+  for (const queue of queues) if (queue.isFlushScheduled) queue.flush();
+}
+
+/** The queue whose cork is open (flush → uWS cork → {@link writeCorkedQueue}). */
+let corkedQueue: SendQueue | undefined;
+
+function writeCorkedQueue(): void {
+  corkedQueue?.writeQueued();
+}
+
+/** Opens `sink`'s cork and writes `queue` inside it. */
+function writeCorked(sink: SocketSink, queue: SendQueue): void {
+  const outer = corkedQueue;
+  corkedQueue = queue;
+  try {
+    sink.cork(writeCorkedQueue);
+  } finally {
+    corkedQueue = outer;
   }
 }

@@ -175,7 +175,7 @@ export class ConversationHub {
 
   /** Records a live event and fans it out to local members when it is new. */
   private apply(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array, receivedAt: number): void {
-    if (!this.record(conv, event)) return;
+    if (!this.record(conv, event, bytes)) return;
     for (const member of conv.members) member.deliver(event, bytes, receivedAt);
     if (event.type === 'stream-end') {
       this.reservations.settle(event);
@@ -183,8 +183,8 @@ export class ConversationHub {
     }
   }
 
-  /** Returns false for duplicates. */
-  private record(conv: OpenConversation, event: ConversationEvent): boolean {
+  /** Returns false for duplicates. `bytes`: the event as encoded, when at hand (the ring keeps batches as bytes). */
+  private record(conv: OpenConversation, event: ConversationEvent, bytes?: Uint8Array): boolean {
     if (event.type === 'message') return true;
     let record = conv.streams.get(event.streamId);
     if (!record) {
@@ -192,7 +192,7 @@ export class ConversationHub {
       conv.streams.set(event.streamId, record);
     }
     const wasActive = record.start !== undefined && !record.done;
-    const isNew = record.add(event);
+    const isNew = record.add(event, bytes);
     const isActive = record.start !== undefined && !record.done;
     if (isActive !== wasActive) this.metrics.streamsActive.inc(isActive ? 1 : -1);
     return isNew;

@@ -1,11 +1,14 @@
 /**
- * What one relay node remembers of one stream: its start, its token batches (a bounded ring) and its end.
- * Resumes are served from here when the ring still holds the requested seq; otherwise from the broker's
- * retained events.
+ * What one relay node remembers of one stream: its start, its token batches (a bounded ring of their encoded
+ * bytes, batch-log.ts) and its end. Resumes are served from here when the ring still holds the requested seq;
+ * otherwise from the broker's retained events.
  */
 import {
+  TokenFrameView,
   applyToolCallParts,
   classifyBatch,
+  decodeServerFrame,
+  encodeFrame,
   storedToolCalls,
   firstSeqOf,
   type QueuedFrame,
@@ -16,6 +19,7 @@ import {
   type TokenFrame,
   type ToolCallState,
 } from '@locallightchat/protocol';
+import { BatchLog } from './batch-log.js';
 
 export type StreamEvent = StreamStartFrame | TokenFrame | StreamEndFrame | QueuedFrame;
 
@@ -27,7 +31,7 @@ export class StreamRecord {
   lastSeq = 0;
   /** Seq of the oldest batch still held (batches before it were evicted or never seen). */
   private firstHeldSeq = 1;
-  private batches: TokenFrame[] = [];
+  private readonly batches = new BatchLog();
   /** A batch was missing between two recorded ones: the ring cannot serve resumes below `lastSeq`. */
   private gapAt = 0;
   endedAt?: number;
@@ -39,9 +43,10 @@ export class StreamRecord {
 
   /**
    * Records an event. Returns false for a duplicate (already recorded), so that fan-out sends each event once
-   * even when it arrives both from a replay and live.
+   * even when it arrives both from a replay and live. `bytes` is the event as encoded (as received from the
+   * broker); a token batch is kept as those bytes, encoded here when not given.
    */
-  add(event: StreamEvent, now = Date.now()): boolean {
+  add(event: StreamEvent, bytes?: Uint8Array, now = Date.now()): boolean {
     switch (event.type) {
       case 'stream-start':
         if (this.start) return false;
@@ -55,6 +60,7 @@ export class StreamRecord {
         if (this.end) return false;
         this.end = event;
         this.endedAt = now;
+        this.batches.trim();
         return true;
       case 'token': {
         const place = classifyBatch(this.lastSeq, event);
@@ -65,12 +71,9 @@ export class StreamRecord {
           if (this.lastSeq === 0 && this.batches.length === 0) this.firstHeldSeq = firstSeqOf(event);
           else this.gapAt = Math.max(this.gapAt, event.seq);
         }
-        this.batches.push(event);
+        this.batches.append(event.seq, bytes ?? encodeFrame(event));
         this.lastSeq = event.seq;
-        if (this.batches.length > this.maxBatches) {
-          const dropped = this.batches.shift()!;
-          this.firstHeldSeq = dropped.seq + 1;
-        }
+        if (this.batches.length > this.maxBatches) this.firstHeldSeq = this.batches.dropOldest() + 1;
         return true;
       }
     }
@@ -98,9 +101,23 @@ export class StreamRecord {
     const out: StreamEvent[] = [];
     if (fromSeq <= 1 && this.start) out.push(this.start);
     if (fromSeq <= 1 && this.queued && !this.batches.length) out.push(this.queued);
-    for (const b of this.batches) if (b.seq >= fromSeq) out.push(b);
+    for (let i = 0; i < this.batches.length; i++) {
+      if (this.batches.seqAt(i) < fromSeq) continue;
+      const batch = this.batchAt(i);
+      // A batch that does not decode is left out: the client sees the gap, as when such a batch was dropped.
+      if (batch) out.push(batch);
+    }
     if (this.end) out.push(this.end);
     return out;
+  }
+
+  /** The `i`-th batch held, as a frame over its bytes (its text decoded when read), or undefined if invalid. */
+  private batchAt(i: number): TokenFrame | undefined {
+    const bytes = this.batches.bytesAt(i);
+    const result = decodeServerFrame(bytes);
+    if (!result.ok || result.frame.type !== 'token') return undefined;
+    const { streamId, seq, firstSeq } = result.frame;
+    return new TokenFrameView(bytes, { streamId, seq, firstSeq }, result.frame);
   }
 
   /** The whole answer, when every batch from seq 1 to the end is held. */
@@ -109,7 +126,9 @@ export class StreamRecord {
     let text = '';
     let reasoning = '';
     const calls: ToolCallState[] = [];
-    for (const b of this.batches) {
+    for (let i = 0; i < this.batches.length; i++) {
+      const b = this.batchAt(i);
+      if (!b) return undefined;
       text += b.text;
       if (b.reasoning) reasoning += b.reasoning;
       if (b.tools) applyToolCallParts(calls, b.tools);
