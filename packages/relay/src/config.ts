@@ -19,6 +19,11 @@ export interface RelayConfig extends AbuseLimitOptions {
   wsPath: string;
   /** Serve the files of this directory at `/` (e.g. a built chat page), so page and relay share an origin. */
   staticDir?: string;
+  /**
+   * Serve HTTPS and wss:// itself (uWS.SSLApp) with this PEM certificate chain and key; undefined = plain
+   * HTTP, for a relay behind a TLS-terminating proxy (deploy/nginx/llc.conf).
+   */
+  tls?: { certFile: string; keyFile: string; passphrase?: string };
   /** Origins allowed to open WebSockets (exact match); undefined = any. */
   allowedOrigins?: string[];
   /**

@@ -13,6 +13,7 @@
  * reconnect hint, wait for them to leave (their streams resume on another node), close the rest; `close()` →
  * immediate shutdown. The broker and store belong to the caller, who closes them after the relay.
  */
+import { readFileSync } from 'node:fs';
 import { CloseCode } from '@locallightchat/protocol';
 import { resolveConfig, type RelayConfig } from './config.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
@@ -27,9 +28,9 @@ import { assertNativeUws, logUwsBuildOnce, uWS, type TemplatedApp, type us_liste
 /** A running relay (see the module comment for its lifecycle). */
 export interface Relay {
   readonly port: number;
-  /** http://host:port */
+  /** http://host:port (https:// with TLS) */
   readonly url: string;
-  /** ws://host:port/ws */
+  /** ws://host:port/ws (wss:// with TLS) */
   readonly wsUrl: string;
   readonly config: RelayConfig;
   readonly metrics: RelayMetrics;
@@ -60,13 +61,35 @@ const DRAIN_POLL_MS = 100;
  * Throws {@link NativeUwsMissingError} without uWS's native binary, a RangeError for contradictory settings and
  * {@link RelayListenError} when the port cannot be bound.
  */
+/**
+ * uWS's TLS app. uWS does not say when it cannot read the files (the app then fails its handshakes), so they
+ * are checked here first: a clear error at start instead.
+ */
+function tlsApp(tls: NonNullable<RelayConfig['tls']>): TemplatedApp {
+  for (const [what, file] of [
+    ['certificate', tls.certFile],
+    ['key', tls.keyFile],
+  ] as const) {
+    try {
+      readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return uWS.SSLApp({
+    cert_file_name: tls.certFile,
+    key_file_name: tls.keyFile,
+    ...(tls.passphrase ? { passphrase: tls.passphrase } : {}),
+  });
+}
+
 export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps): Promise<Relay> {
   assertNativeUws();
   const ctx = createContext(resolveConfig(options), deps);
   logUwsBuildOnce(ctx.log);
   const connections = new ConnectionRegistry(ctx);
   const dispatcher = new FrameDispatcher(ctx);
-  const app = uWS.App();
+  const app = ctx.config.tls ? tlsApp(ctx.config.tls) : uWS.App();
   registerWebSocket(app, ctx, connections, dispatcher);
   const sse = registerSse(app, ctx, connections, dispatcher);
   registerHttpRoutes(app, ctx);
@@ -114,8 +137,9 @@ class RunningRelay implements Relay {
     const { config } = parts.ctx;
     this.port = uWS.us_socket_local_port(listenSocket);
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    this.url = `http://${host}:${this.port}`;
-    this.wsUrl = `ws://${host}:${this.port}${config.wsPath}`;
+    const secure = config.tls ? 's' : '';
+    this.url = `http${secure}://${host}:${this.port}`;
+    this.wsUrl = `ws${secure}://${host}:${this.port}${config.wsPath}`;
   }
 
   get config(): RelayConfig {

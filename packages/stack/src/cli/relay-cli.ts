@@ -68,6 +68,15 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     // Children of --processes all bind the port the supervisor chose (SO_REUSEPORT), even for --port 0.
     port: process.env.LLC_SUPERVISED_PORT ? Number(process.env.LLC_SUPERVISED_PORT) : o.port,
     wsPath: o['ws-path'],
+    ...(o['tls-cert'] && o['tls-key']
+      ? {
+          tls: {
+            certFile: o['tls-cert'],
+            keyFile: o['tls-key'],
+            ...(o['tls-key-passphrase'] ? { passphrase: o['tls-key-passphrase'] } : {}),
+          },
+        }
+      : {}),
     staticDir: o.static,
     // '*' is the deliberate "any origin" (production refuses an unset list, see main).
     allowedOrigins:
@@ -134,6 +143,7 @@ async function main(): Promise<void> {
     if (error instanceof AuthConfigError) throw new CliUsageError(error.message);
     throw error;
   });
+  if (Boolean(o['tls-cert']) !== Boolean(o['tls-key'])) throw new CliUsageError('--tls-cert and --tls-key go together');
   // Production refuses an unset origin list rather than warning: a warning scrolls by unseen, and any web page
   // could then open sockets to the relay; '*' keeps "any origin" available as an explicit, visible choice.
   if (!o.dev && !o['allowed-origins']?.length)

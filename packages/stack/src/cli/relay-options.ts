@@ -69,6 +69,19 @@ export const RELAY_OPTIONS = {
     default: DEFAULT_CONFIG.port,
     help: 'Port; 0 picks a free one and prints it',
   },
+  'tls-cert': {
+    type: 'string',
+    env: 'LLC_TLS_CERT',
+    placeholder: 'file',
+    help: 'Serve https/wss directly with this PEM certificate chain (with --tls-key); else plain HTTP behind a TLS proxy',
+  },
+  'tls-key': { type: 'string', env: 'LLC_TLS_KEY', placeholder: 'file', help: 'PEM private key of --tls-cert' },
+  'tls-key-passphrase': {
+    type: 'string',
+    env: 'LLC_TLS_KEY_PASSPHRASE',
+    secret: true,
+    help: 'Passphrase of an encrypted --tls-key',
+  },
   'ws-path': { type: 'string', env: 'LLC_WS_PATH', default: DEFAULT_CONFIG.wsPath, help: 'WebSocket endpoint path' },
   static: {
     type: 'string',
