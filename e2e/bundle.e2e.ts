@@ -49,7 +49,7 @@ const STRICT_CSP = [
 
 before(async () => {
   execFileSync(process.execPath, ['packages/elements/scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
-  for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js']) {
+  for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js', 'llc-math.js']) {
     copyFileSync(join(root, 'packages/elements/dist-bundle', file), join(site, file));
   }
   writeFileSync(join(site, 'index.html'), pageHtml());

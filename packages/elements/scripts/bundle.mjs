@@ -5,6 +5,7 @@
  * and, beside it, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
  *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)
+ *   dist-bundle/llc-math.js           KaTeX, imported by the bundle on the first formula (without it: TeX source)
  * Prints min and min+gzip sizes, also of a build without the highlighter (the size budget excludes it).
  *
  *   npm run bundle -w @locallightchat/elements
@@ -33,6 +34,17 @@ const entitiesFromBrowser = {
   },
 };
 
+/**
+ * KaTeX is never part of the first load: the bundle imports `./llc-math.js` (a sibling file, built below from
+ * src/math/katex-render.ts) on the first formula, as the demo's vite build makes it a chunk of its own.
+ */
+const mathChunk = {
+  name: 'math-chunk',
+  setup(b) {
+    b.onResolve({ filter: /\/katex-render\.js$/ }, () => ({ path: './llc-math.js', external: true }));
+  },
+};
+
 const common = {
   entryPoints: [join(root, 'src/index.ts')],
   bundle: true,
@@ -45,7 +57,7 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
   tsconfig: join(root, 'tsconfig.json'),
   legalComments: 'eof',
-  plugins: [entitiesFromBrowser],
+  plugins: [entitiesFromBrowser, mathChunk],
   write: false,
   logLevel: 'warning',
 };
@@ -69,7 +81,11 @@ function sizes(bytes) {
 const full = await build({ ...common });
 const file = join(outdir, 'llc-elements.min.js');
 writeFileSync(file, full.outputFiles[0].contents);
-const lean = await build({ ...common, plugins: [entitiesFromBrowser, noHighlighter], metafile: true });
+const lean = await build({ ...common, plugins: [entitiesFromBrowser, mathChunk, noHighlighter], metafile: true });
+const mathOut = await build({ ...common, entryPoints: [join(root, 'src/math/katex-render.ts')], plugins: [] });
+writeFileSync(join(outdir, 'llc-math.js'), mathOut.outputFiles[0].contents);
+if (/KaTeX parse error/.test(readFileSync(file, 'utf8')))
+  throw new Error('KaTeX ended up in llc-elements.min.js: it must stay in llc-math.js (first load)');
 const workers = {
   'shared-worker.js': join(root, '../client/src/links/shared-worker.ts'),
   'highlight-worker.js': join(root, 'src/code/highlight-worker.ts'),
@@ -84,10 +100,11 @@ const a = sizes(readFileSync(file));
 const b = sizes(lean.outputFiles[0].contents);
 console.log(`llc-elements.min.js (client + elements, with highlighter): ${kb(a.min)} min, ${kb(a.gzip)} min+gzip`);
 console.log(`without the highlighter:                                   ${kb(b.min)} min, ${kb(b.gzip)} min+gzip`);
-for (const name of Object.keys(workers)) {
+for (const name of [...Object.keys(workers), 'llc-math.js']) {
   const w = sizes(readFileSync(join(outdir, name)));
   console.log(`${name.padEnd(58)} ${kb(w.min)} min, ${kb(w.gzip)} min+gzip (loaded only when used)`);
 }
+const m = sizes(readFileSync(join(outdir, 'llc-math.js')));
 
 // Where the bytes are (minified, before gzip), by package or by our source folder.
 const parts = new Map();
@@ -137,7 +154,7 @@ const externalLibraries = {
     );
   },
 };
-const own = await build({ ...common, plugins: [noHighlighter, externalLibraries] });
+const own = await build({ ...common, plugins: [mathChunk, noHighlighter, externalLibraries] });
 const o = sizes(own.outputFiles[0].contents);
 console.log(
   `our code alone (client, protocol, elements; libraries external):                     ${kb(o.min)} min, ${kb(o.gzip)} min+gzip`,
@@ -146,7 +163,7 @@ console.log(
 writeResult('bundle-size', {
   title: 'Client + elements bundle size',
   command: 'node packages/elements/scripts/bundle.mjs',
-  json: { full: a, lean: b, floor: f, own: o },
+  json: { full: a, lean: b, floor: f, own: o, math: m },
   body: [
     'esbuild, minified, ES2022, gzip level 9. "Without the highlighter" is the size the goal counts (highlight.js loads lazily).',
     '',
@@ -154,6 +171,7 @@ writeResult('bundle-size', {
     '|---|---|---|',
     `| llc-elements.min.js, with the highlighter | ${kb(a.min)} | ${kb(a.gzip)} |`,
     `| without the highlighter | ${kb(b.min)} | **${kb(b.gzip)}** |`,
+    `| llc-math.js (KaTeX; loaded on the first formula, never at first load) | ${kb(m.min)} | ${kb(m.gzip)} |`,
     `| the prescribed libraries alone (Lit, @lit/context, DOMPurify, virtual-core, msgpackr, idb) | ${kb(f.min)} | ${kb(f.gzip)} |`,
     `| our own code alone (client, protocol, elements) | ${kb(o.min)} | ${kb(o.gzip)} |`,
   ].join('\n'),

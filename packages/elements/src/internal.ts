@@ -21,3 +21,5 @@ export {
   type IncrementalStats,
   type BlockHook,
 } from './markdown/incremental.js';
+export { mathPlugin, looksLikeInlineMath } from './math/math-syntax.js';
+export { renderMathIn, mathStats } from './math/math-render.js';

@@ -7,6 +7,7 @@ import { messageActionStyles } from './actions/message-actions.styles.js';
 import { MessageActions, type PerformAction } from './actions/message-actions.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
 import { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { renderMathIn } from './math/math-render.js';
 import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
 import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
 import { renderToolCalls } from './parts/tool-calls-part.js';
@@ -221,7 +222,7 @@ export class LlcMessage extends LitElement {
       this.stream?.dispose();
       this.stream = new StreamingMarkdown(host, {
         onBlockFrozen: (nodes) => this.onBlockFrozen(nodes),
-        onFlush: () => this.announceEnd(),
+        onFlush: () => this.afterFlush(),
       });
     }
     if (changed.has('text') || changed.has('status') || changed.has('renderers')) {
@@ -248,6 +249,14 @@ export class LlcMessage extends LitElement {
     activateBlock(nodes, { imageOrigins: imageOriginSet(this.imageOrigins), strings: this.strings });
     if (this.streamedHere) this.announce(nodes);
     return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
+  }
+
+  private afterFlush(): void {
+    // Formulas render once they are complete on screen (KaTeX is loaded with the first); a text without `$`
+    // or `\` has none, and is not searched on every frame.
+    const host = this.markdownHost;
+    if (host && (this.text.includes('$') || this.text.includes('\\'))) void renderMathIn(host);
+    this.announceEnd();
   }
 
   /** Once the last block of an answer that streamed here is shown (after its own announcement). */

@@ -11,6 +11,7 @@
  */
 import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
+import { mathPlugin } from '../math/math-syntax.js';
 
 type Token = ReturnType<MarkdownIt['parse']>[number];
 
@@ -36,6 +37,7 @@ export function isSafeImageUrl(url: string): boolean {
 export function createMarkdown(): MarkdownIt {
   const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
   md.validateLink = isSafeUrl;
+  md.use(mathPlugin);
   const defaultLinkOpen =
     md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
   md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
