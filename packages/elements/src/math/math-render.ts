@@ -6,7 +6,9 @@
  * is then still inserted in place (the renderer finds its text nodes unchanged) and the formula is never
  * touched again. A mark replaced by a re-render of its block renders again from a per-formula cache.
  */
-type KatexChunk = typeof import('./katex-render.js');
+import type * as KatexRender from './katex-render.js';
+
+type KatexChunk = typeof KatexRender;
 
 let chunk: Promise<KatexChunk> | undefined;
 const rendered = new WeakSet<Element>();
