@@ -40,8 +40,11 @@ export function verifyHs256(token: string, secret: Uint8Array, rules: ClaimRules
     return { kind: 'not-hs256' };
 
   const expected = createHmac('sha256', secret).update(token.slice(0, second)).digest();
-  const given = Buffer.from(token.slice(second + 1), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+  const encoded = token.slice(second + 1);
+  const given = Buffer.from(encoded, 'base64url');
+  // Node's decoder skips padding, junk and unused low bits: only the canonical encoding of the digest counts,
+  // so one signature has exactly one token (no malleability).
+  if (given.length !== expected.length || given.toString('base64url') !== encoded || !timingSafeEqual(given, expected))
     return { kind: 'invalid', reason: 'signature verification failed' };
 
   try {

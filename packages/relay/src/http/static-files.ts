@@ -1,10 +1,13 @@
 /**
  * Serves a directory (a built chat page) from the relay, so page and WebSocket share one origin (SharedWorker
  * scripts must be same-origin). Files are read once and kept in memory with an ETag; unknown paths fall back
- * to index.html (single-page apps). Paths cannot escape the directory.
+ * to index.html (single-page apps). Paths cannot escape the directory, not even through a symlink (a file is
+ * served only when its real path is inside the directory's real path). HTML pages carry a Content-Security-Policy
+ * (scripts, styles, workers and connections from this origin only; images from this origin or data: URLs, so
+ * model output cannot make the page fetch from other hosts; no framing) and X-Frame-Options.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Reply } from './respond.js';
 
@@ -22,6 +25,20 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** The policy of served pages (see the module comment). */
+export const PAGE_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 interface Cached {
   body: Uint8Array;
   etag: string;
@@ -31,6 +48,7 @@ interface Cached {
 export class StaticFiles {
   private readonly root: string;
   private readonly cache = new Map<string, Cached>();
+  private realRoot?: Promise<string>;
 
   constructor(dir: string) {
     this.root = resolve(dir);
@@ -48,6 +66,9 @@ export class StaticFiles {
         etag: file.etag,
         'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
         'x-content-type-options': 'nosniff',
+        ...(file.type.startsWith('text/html')
+          ? { 'content-security-policy': PAGE_SECURITY_POLICY, 'x-frame-options': 'DENY' }
+          : {}),
       },
       body: file.body,
     };
@@ -66,6 +87,8 @@ export class StaticFiles {
     const hit = this.cache.get(path);
     if (hit) return hit;
     try {
+      const root = await (this.realRoot ??= realpath(this.root));
+      if (!(await realpath(path)).startsWith(root + sep)) return undefined;
       if (!(await stat(path)).isFile()) return undefined;
       const body = new Uint8Array(await readFile(path));
       const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
