@@ -74,6 +74,9 @@ async function main() {
     SECRET,
     '--allowed-origins',
     '*',
+    // Production mode serves /metrics on the client port only with this bearer token.
+    '--metrics-token',
+    SECRET,
     '--token-budget',
     '0',
     '--send-hard-limit',
@@ -138,7 +141,7 @@ async function main() {
     [f, s] = await Promise.all([report(fast), report(slow)]);
   } while ((f.complete < FAST || s.complete < SLOW) && Date.now() < deadline);
   clearInterval(sampler);
-  const metrics = await (await fetch(metricsUrl)).text();
+  const metrics = await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${SECRET}` } })).text();
   const metric = (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
   fast.child.stdin.end();
   slow.child.stdin.end();

@@ -143,6 +143,9 @@ const RELAY_ARGS = (natsUrl) => [
   SECRET,
   '--allowed-origins',
   '*',
+  // Production mode serves /metrics on the client port only with this bearer token.
+  '--metrics-token',
+  SECRET,
   '--token-budget',
   '0',
   '--heartbeat-ms',
@@ -226,7 +229,7 @@ async function natsRun(nats, kind, profile) {
   let coalesced = 0;
   if (kind === 'relay' || kind === 'baseline') {
     const metricsUrl = server.match[1].replace('ws://', 'http://').replace(/\/ws$/, '/metrics');
-    const metrics = await (await fetch(metricsUrl)).text();
+    const metrics = await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${SECRET}` } })).text();
     coalesced = Number(/^llc_relay_coalesced_frames_total (\d+)/m.exec(metrics)?.[1] ?? 0);
   }
   read.child.stdin.end();

@@ -32,6 +32,11 @@ export interface RelayConfig extends AbuseLimitOptions {
    * the proxy overwrites that header, else clients can pick their own address.
    */
   clientAddressHeader?: string;
+  /**
+   * Production mode (not dev auth) serves `/metrics` on the client port only to `Authorization: Bearer <this>`;
+   * undefined = not at all there (dev mode serves it openly).
+   */
+  metricsToken?: string;
 
   /** Largest frame accepted from a client, bytes. */
   maxFrameBytes: number;

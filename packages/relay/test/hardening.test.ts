@@ -8,8 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MemoryBroker } from '@locallightchat/broker';
+import { Authenticator, MemoryStore, startRelay, type Logger, type Relay } from '@locallightchat/relay';
 import { verifyHs256 } from '@locallightchat/relay/internal';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
+
+const quiet: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
 describe('static files: root and headers (L2, L3)', () => {
   let stack: TestStack;
@@ -85,5 +89,33 @@ describe('HS256 fast path: canonical signatures only (L5)', () => {
     for (const variant of variants) {
       assert.equal(verifyHs256(`${signingInput}.${variant}`, secret, rules).kind, 'invalid', variant);
     }
+  });
+});
+
+describe('metrics in production mode (L4)', () => {
+  const METRICS_TOKEN = 'a-metrics-token-for-the-scraper';
+  const relays: Relay[] = [];
+  async function relayWith(metricsToken?: string): Promise<Relay> {
+    const auth = await Authenticator.create({ mode: 'jwt', secret: 'a-production-secret-of-enough-length-1234' });
+    const relay = await startRelay(
+      { host: '127.0.0.1', port: 0, ...(metricsToken ? { metricsToken } : {}) },
+      { broker: new MemoryBroker(), store: new MemoryStore(), auth, log: quiet },
+    );
+    relays.push(relay);
+    return relay;
+  }
+  after(async () => {
+    for (const r of relays) await r.close();
+  });
+
+  it('does not serve /metrics on the client port without the bearer token', async () => {
+    const open = await relayWith();
+    assert.equal((await fetch(`${open.url}/metrics`)).status, 404);
+    const guarded = await relayWith(METRICS_TOKEN);
+    assert.equal((await fetch(`${guarded.url}/metrics`)).status, 401);
+    assert.equal((await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    const ok = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /llc_relay_connections/);
   });
 });

@@ -3,15 +3,16 @@
  *
  *   GET  /healthz         the process is up
  *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
- *   GET  /metrics         Prometheus
+ *   GET  /metrics         Prometheus (production mode: only with `Authorization: Bearer <metricsToken>`)
  *   POST /auth/dev-token  dev mode only: mints a token for `{ "user": "…" }`
  *   GET  /*               static files, when a directory is configured (else 404); other methods 405
  *
  * Registered after the WebSocket and SSE routes, so the catch-all routes come last.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { RelayContext } from '../context.js';
 import type { HttpResponse, TemplatedApp } from '../uws.js';
-import { CORS, json, readBody, serveAsync, writeReply } from './respond.js';
+import { CORS, json, readBody, serveAsync, writeReply, type Reply } from './respond.js';
 import { StaticFiles } from './static-files.js';
 
 /** A dev-token request is `{"user":"…"}`: a few bytes. */
@@ -25,7 +26,9 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: RelayContext): void {
     const ready = broker.status === 'connected' && store.status === 'connected' && !ctx.draining;
     writeReply(res, json(ready ? 200 : 503, { ready, ...checks }));
   });
-  app.get('/metrics', (res) => {
+  app.get('/metrics', (res, req) => {
+    const refusal = metricsRefusal(ctx, req.getHeader('authorization'));
+    if (refusal) return writeReply(res, refusal);
     serveAsync(res, async () => ({
       status: 200,
       headers: { 'content-type': metrics.registry.contentType },
@@ -46,6 +49,24 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: RelayContext): void {
     serveAsync(res, () => files.serve(url, etag));
   });
   app.any('/*', (res) => writeReply(res, json(405, { error: 'method not allowed' })));
+}
+
+/**
+ * Why `/metrics` is not served on the client port, or undefined when it is: in dev mode it is open; in
+ * production it needs the configured bearer token (and without one it is not served there at all: the metrics
+ * name internal state an internet client should not see; the supervisor's `--metrics-port` serves them apart).
+ */
+function metricsRefusal({ auth, config }: RelayContext, authorization: string): Reply | undefined {
+  if (auth.isDev) return undefined;
+  if (config.metricsToken === undefined) {
+    return json(404, { error: 'metrics are not served on the client port in production: set a metrics token' });
+  }
+  const expected = Buffer.from(`Bearer ${config.metricsToken}`);
+  const given = Buffer.from(authorization);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ...json(401, { error: 'metrics need the bearer token' }), headers: { 'www-authenticate': 'Bearer' } };
+  }
+  return undefined;
 }
 
 /** POST /auth/dev-token: a token for the named user (or a random one), in dev mode only. */

@@ -97,6 +97,8 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     defaultModel: o.model,
     systemPrompt: o['system-prompt'],
     feedbackWebhookUrl: o['feedback-webhook'],
+    metricsToken: o['metrics-token'],
+    clientAddressHeader: o['client-address-header'],
   };
 }
 

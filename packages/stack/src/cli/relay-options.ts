@@ -108,6 +108,19 @@ export const RELAY_OPTIONS = {
     env: 'LLC_METRICS_PORT',
     help: "With --processes: serve the summed metrics of all processes on this port (each process's own /metrics stays on the main port)",
   },
+  'metrics-token': {
+    type: 'string',
+    env: 'LLC_METRICS_TOKEN',
+    placeholder: 'token',
+    secret: true,
+    help: 'Production mode: serve /metrics on the client port only with "Authorization: Bearer <token>" (without it, not at all there)',
+  },
+  'client-address-header': {
+    type: 'string',
+    env: 'LLC_CLIENT_ADDRESS_HEADER',
+    placeholder: 'header',
+    help: "Behind a reverse proxy that overwrites it: the header with the client's address for per-address limits (e.g. x-forwarded-for)",
+  },
   dev: {
     type: 'boolean',
     env: 'LLC_DEV',
