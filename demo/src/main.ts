@@ -23,8 +23,10 @@ document.querySelector('#new-conversation')!.addEventListener('click', () => {
 
 /**
  * The app side of tool calls: the reader approves or denies a call; the page "runs" the demo's get_weather (a
- * made-up answer) once per call id and shows the outcome through `toolStates`. Outcomes are kept in this
- * browser, so a reload shows them again instead of asking twice.
+ * made-up answer) once per call id and shows the outcome through `toolStates`; when every call of the answer has
+ * one, the results go back into the conversation (`client.sendToolResults`) and the model's next answer streams.
+ * Outcomes are kept in this browser until the stored results come back from the relay (then those are shown),
+ * so a reload never runs or asks twice.
  */
 const TOOL_KEY = 'llc-demo-tool-outcomes';
 const outcomes = new Map<string, { status: 'running' | 'done' | 'error' | 'denied'; result?: string }>(
@@ -35,12 +37,33 @@ const showOutcomes = () => {
   chat.toolStates = new Map(outcomes);
 };
 showOutcomes();
+/** Once every call of the answer has an outcome, the results go back into the conversation: the model continues. */
+function sendResultsWhenComplete(messageKey: string): void {
+  const client = chat.client;
+  const conversationId = chat.conversationId;
+  if (!client || !conversationId) return;
+  const answer = client.snapshot(conversationId).messages.find((m) => m.key === messageKey);
+  const calls = answer?.toolCalls ?? [];
+  const done = calls.map((c) => [c, outcomes.get(c.id)] as const);
+  if (calls.length === 0 || done.some(([, o]) => !o || o.status === 'running')) return;
+  client.sendToolResults(
+    conversationId,
+    messageKey,
+    done.map(([c, o]) => ({
+      toolCallId: c.id,
+      content: o!.status === 'denied' ? 'The user denied this call.' : (o!.result ?? ''),
+      ...(o!.status === 'done' ? {} : { isError: true }),
+    })),
+  );
+}
+
 chat.addEventListener('llc-tool-decision', (event) => {
-  const { id, name, args, decision } = event.detail;
+  const { id, name, args, decision, messageKey } = event.detail;
   if (outcomes.has(id)) return;
   if (decision === 'deny') {
     outcomes.set(id, { status: 'denied' });
-    return showOutcomes();
+    showOutcomes();
+    return sendResultsWhenComplete(messageKey);
   }
   outcomes.set(id, { status: 'running' });
   showOutcomes();
@@ -51,11 +74,13 @@ chat.addEventListener('llc-tool-decision', (event) => {
       city = typeof parsed.city === 'string' ? parsed.city : '';
     } catch {
       outcomes.set(id, { status: 'error', result: 'the arguments are not JSON' });
-      return showOutcomes();
+      showOutcomes();
+      return sendResultsWhenComplete(messageKey);
     }
     const result = name === 'get_weather' ? { city, temp_c: 21, sky: 'clear', note: 'made up by the demo page' } : {};
     outcomes.set(id, { status: 'done', result: JSON.stringify(result) });
     showOutcomes();
+    sendResultsWhenComplete(messageKey);
   }, 400);
 });
 

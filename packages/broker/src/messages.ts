@@ -11,22 +11,29 @@
 import {
   HARD_LIMITS,
   ID_PATTERN,
+  MAX_TOOL_CALLS,
   ROLES,
   decodeServerFrame,
   type MessageFrame,
   type QueuedFrame,
   type Role,
   type StreamEndFrame,
+  type StoredToolCall,
   type StreamStartFrame,
   type TokenFrame,
+  type ToolResult,
 } from '@locallightchat/protocol';
-import { InvalidField, list, num, oneOf, optional, record, str, uint } from '@locallightchat/protocol/wire';
+import { InvalidField, bool, list, num, oneOf, optional, record, str, uint } from '@locallightchat/protocol/wire';
 import { Packr, Unpackr } from 'msgpackr';
 
 /** One prompt message as sent to the model. */
 export interface PromptMessage {
   role: Role;
   content: string;
+  /** An assistant turn that called tools: its calls (the model sees its own calls before their results). */
+  toolCalls?: StoredToolCall[];
+  /** A `tool` turn: the results, one per call. */
+  toolResults?: ToolResult[];
 }
 
 /** A request to generate one assistant reply. */
@@ -66,7 +73,33 @@ const requestSchema = record<GenerationRequest>(
     conversationId: id,
     userId: str({ min: 1, max: 256 }),
     replyTo: id,
-    messages: list(record<PromptMessage>({ role: oneOf(ROLES), content: str({ max: MAX_PROMPT_CHARS }) }), 100_000),
+    messages: list(
+      record<PromptMessage>({
+        role: oneOf(ROLES),
+        content: str({ max: MAX_PROMPT_CHARS }),
+        toolCalls: optional(
+          list(
+            record<StoredToolCall>({
+              id: str({ min: 1, max: 256 }),
+              name: str({ max: 256 }),
+              arguments: str({ max: MAX_PROMPT_CHARS }),
+            }),
+            MAX_TOOL_CALLS,
+          ),
+        ),
+        toolResults: optional(
+          list(
+            record<ToolResult>({
+              toolCallId: str({ min: 1, max: 256 }),
+              content: str({ max: MAX_PROMPT_CHARS }),
+              isError: optional(bool),
+            }),
+            MAX_TOOL_CALLS,
+          ),
+        ),
+      }),
+      100_000,
+    ),
     model: optional(str({ min: 1, max: HARD_LIMITS.modelChars })),
     maxTokens: uint(1_000_000),
     temperature: optional(num(0, 2)),

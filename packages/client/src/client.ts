@@ -15,6 +15,7 @@ import {
   type ClientFrame,
   type FeedbackRating,
   type ServerFrame,
+  type ToolResult,
   type WelcomeFrame,
 } from '@locallightchat/protocol';
 import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
@@ -206,6 +207,22 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
    */
   send(conversationId: string, text: string, options: SendOptions = {}): ClientMessage {
     return this.#sync.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text, ...options });
+  }
+
+  /**
+   * Sends the results of an answer's tool calls back into the conversation, so the model continues (its next
+   * answer streams like any other). One message per answer: its id is derived from the answer, so sending again
+   * (a retry, another tab, after a reload) is stored and answered once. Returns the existing message when this
+   * client already sent it.
+   */
+  sendToolResults(conversationId: string, answerKey: string, results: ToolResult[]): ClientMessage {
+    const answer = this.#store.message(conversationId, answerKey);
+    if (!answer || answer.role !== 'assistant' || !answer.streamId)
+      throw new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`);
+    const clientMessageId = `tr_${answer.streamId}`;
+    const sent = this.#store.message(conversationId, clientMessageId);
+    if (sent) return sent;
+    return this.#sync.send({ type: 'send', clientMessageId, conversationId, text: '', toolResults: results });
   }
 
   /**

@@ -278,7 +278,8 @@ export class ConversationSync {
     }
     const message: ClientMessage = {
       key: frame.clientMessageId,
-      role: 'user',
+      role: frame.toolResults?.length ? 'tool' : 'user',
+      ...(frame.toolResults?.length ? { toolResults: frame.toolResults } : {}),
       text: frame.text,
       reasoning: '',
       createdAt: Date.now(),

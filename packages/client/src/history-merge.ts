@@ -90,6 +90,7 @@ export function fromStored(m: ChatMessage): ClientMessage {
   if (m.streamId) message.streamId = m.streamId;
   if (m.finishReason) message.finishReason = m.finishReason;
   if (m.reasoningMs !== undefined) message.reasoningMs = m.reasoningMs;
+  if (m.toolResults) message.toolResults = m.toolResults;
   if (m.toolCalls) message.toolCalls = m.toolCalls.map((c, index) => ({ ...c, index, complete: true }));
   return message;
 }

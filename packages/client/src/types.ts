@@ -1,7 +1,7 @@
 /**
  * The client's view of conversations, as components render them.
  */
-import type { ErrorCode, FinishReason, Role, ToolCallState } from '@locallightchat/protocol';
+import type { ErrorCode, FinishReason, Role, ToolCallState, ToolResult } from '@locallightchat/protocol';
 
 export type MessageStatus =
   /** Stored locally, not yet acknowledged by the relay (offline, or in flight). */
@@ -43,6 +43,8 @@ export interface ClientMessage {
    * whenever one changes. From history: complete.
    */
   toolCalls?: ToolCallState[];
+  /** A `tool` message: the results sent back for an answer's calls. */
+  toolResults?: ToolResult[];
   /** How long the model reasoned, ms (from the stream's end or the stored message; absent until known). */
   reasoningMs?: number;
   createdAt: number;

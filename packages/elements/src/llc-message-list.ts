@@ -81,10 +81,39 @@ export class LlcMessageList extends LitElement {
   /** A gesture of the reader ends a jump in progress (they take over). */
   private readonly onGesture = () => (this.jumping = false);
 
-  /** The messages shown (from `messages` or the client). */
+  /** The messages shown (from `messages` or the client); `tool` messages show inside their calls instead. */
   get items(): readonly ClientMessage[] {
-    return this.messages ?? this.conversation.snapshot?.messages ?? [];
+    const all = this.messages ?? this.conversation.snapshot?.messages ?? [];
+    if (all !== this.shownFrom) {
+      this.shownFrom = all;
+      const results = new Map<string, ToolCallOutcome>();
+      for (const m of all)
+        for (const r of m.toolResults ?? [])
+          results.set(r.toolCallId, { status: r.isError ? 'error' : 'done', result: r.content });
+      this.shown = results.size > 0 || all.some((m) => m.role === 'tool') ? all.filter((m) => m.role !== 'tool') : all;
+      this.storedOutcomes = results;
+    }
+    return this.shown;
   }
+
+  /** What the calls show: the app's `toolStates`, with the results stored in the conversation winning. */
+  private get outcomes(): ReadonlyMap<string, ToolCallOutcome> | undefined {
+    if (this.storedOutcomes.size === 0) return this.toolStates;
+    const cached = this.mergedFor;
+    if (cached && cached[0] === this.toolStates && cached[1] === this.storedOutcomes) return cached[2];
+    const merged = new Map([...(this.toolStates ?? []), ...this.storedOutcomes]);
+    this.mergedFor = [this.toolStates, this.storedOutcomes, merged];
+    return merged;
+  }
+
+  private shownFrom?: readonly ClientMessage[];
+  private shown: readonly ClientMessage[] = [];
+  private storedOutcomes = new Map<string, ToolCallOutcome>();
+  private mergedFor?: [
+    ReadonlyMap<string, ToolCallOutcome> | undefined,
+    Map<string, ToolCallOutcome>,
+    Map<string, ToolCallOutcome>,
+  ];
 
   private get moreAvailable(): boolean {
     return this.messages ? this.hasMore : (this.conversation.snapshot?.hasMore ?? false);
@@ -170,7 +199,7 @@ export class LlcMessageList extends LitElement {
                         .reasoning=${m.reasoning}
                         .reasoningMs=${m.reasoningMs}
                         .toolCalls=${m.toolCalls}
-                        .toolStates=${this.toolStates}
+                        .toolStates=${this.outcomes}
                         .status=${m.status}
                         .errorMessage=${m.error?.message}
                         .queuePosition=${m.queuePosition}

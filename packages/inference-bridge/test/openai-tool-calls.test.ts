@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { InferenceEvent, ToolDefinition } from '../src/backend.js';
 import { OpenAIBackend } from '../src/backends/index.js';
+import { chatCompletionBody } from '../src/backends/openai-wire.js';
 import { ToolCallAssembler, readToolCallDeltas } from '../src/backends/openai-tool-calls.js';
 import { RoundRobinRouter } from '../src/router.js';
 import { applyToolCallParts, storedToolCalls, type ToolCallPart, type ToolCallState } from '@locallightchat/protocol';
@@ -162,6 +163,37 @@ describe('streamed tool calls (vLLM fixture)', () => {
     } finally {
       await harness.close();
     }
+  });
+
+  it("sends an answer's calls and their results in OpenAI's shape (assistant tool_calls, one tool message each)", () => {
+    const call = { id: 'chatcmpl-tool-1', name: 'get_weather', arguments: '{"city": "lisbon"}' };
+    const body = chatCompletionBody(
+      {
+        requestId: 'r',
+        maxTokens: 10,
+        messages: [
+          { role: 'user', content: 'use get_weather for Lisbon' },
+          { role: 'assistant', content: '', toolCalls: [call] },
+          { role: 'tool', content: '', toolResults: [{ toolCallId: 'chatcmpl-tool-1', content: '{"temp_c": 21}' }] },
+        ],
+      },
+      'm',
+    );
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: 'use get_weather for Lisbon' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'chatcmpl-tool-1',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city": "lisbon"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'chatcmpl-tool-1', content: '{"temp_c": 21}' },
+    ]);
   });
 
   it('refuses malformed tool_calls entries with a reason', () => {

@@ -15,8 +15,19 @@ export const PROTOCOL_VERSION = 1;
 export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error' | 'tool_calls';
 export const FINISH_REASONS: readonly FinishReason[] = ['stop', 'length', 'cancelled', 'error', 'tool_calls'];
 
-export type Role = 'user' | 'assistant' | 'system';
-export const ROLES: readonly Role[] = ['user', 'assistant', 'system'];
+/** `tool`: the results of an answer's tool calls, sent back so the model continues (see `SendFrame.toolResults`). */
+export type Role = 'user' | 'assistant' | 'system' | 'tool';
+export const ROLES: readonly Role[] = ['user', 'assistant', 'system', 'tool'];
+
+/** The result of one tool call, as the app produced it. */
+export interface ToolResult {
+  /** The call's id (`ToolCallPart.id`). */
+  toolCallId: string;
+  /** What the model reads: the result (often JSON text), or why it failed or was denied. */
+  content: string;
+  /** The call failed or was denied (the content says why). */
+  isError?: boolean;
+}
 
 export interface Usage {
   promptTokens: number;
@@ -61,6 +72,8 @@ export interface ChatMessage {
   reasoningMs?: number;
   /** The tool calls the answer made (with `finishReason: 'tool_calls'`). */
   toolCalls?: StoredToolCall[];
+  /** A `tool` message: the results of an answer's calls. */
+  toolResults?: ToolResult[];
 }
 
 /** A stream the server knows about when a client subscribes. */
@@ -112,6 +125,11 @@ export interface SendFrame {
    * and everything after it are replaced by this one.
    */
   replaceFrom?: string;
+  /**
+   * The results of the previous answer's tool calls (with an empty `text`): stored as a `tool` message, and the
+   * model continues from them. Sent like any message, so a retry is answered once (same `clientMessageId`).
+   */
+  toolResults?: ToolResult[];
 }
 
 /** Starts live delivery of a conversation's events to this connection. */

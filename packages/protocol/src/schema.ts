@@ -19,6 +19,7 @@ import {
   type StoredToolCall,
   type StreamState,
   type ToolCallPart,
+  type ToolResult,
   type Usage,
 } from './frames.js';
 import { ID_PATTERN } from './ids.js';
@@ -119,6 +120,13 @@ function storedToolCall(maxText: number): WireType<StoredToolCall> {
   );
 }
 
+function toolResult(maxText: number): WireType<ToolResult> {
+  return record<ToolResult>(
+    { toolCallId: str({ min: 1, max: 256 }), content: str({ max: maxText }), isError: optional(bool) },
+    'tool result',
+  );
+}
+
 function chatMessage(maxText: number): WireType<ChatMessage> {
   return record<ChatMessage>(
     {
@@ -132,6 +140,7 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       reasoning: optional(str({ max: maxText })),
       reasoningMs: optional(uint()),
       toolCalls: optional(list(storedToolCall(maxText), MAX_TOOL_CALLS)),
+      toolResults: optional(list(toolResult(maxText), MAX_TOOL_CALLS)),
     },
     'message',
   );
@@ -162,6 +171,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       maxTokens: optional(uint(1_000_000)),
       temperature: optional(num(0, 2)),
       replaceFrom: optional(id),
+      toolResults: optional(list(toolResult(limits.maxTextChars), MAX_TOOL_CALLS)),
     }),
     subscribe: shape('subscribe', { conversationId: id }),
     unsubscribe: shape('unsubscribe', { conversationId: id }),

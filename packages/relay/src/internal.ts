@@ -14,6 +14,7 @@ export {
 export { verifyHs256, type Hs256Outcome, type ClaimRules } from './auth/hs256.js';
 export { tokenAllows, resolveAuthConfig, type ResolvedAuthConfig } from './auth/authenticator.js';
 export { idsForSend, assistantMessageId, type MessageIds } from './conversations/ids.js';
+export { generationRequest, type PromptConfig } from './conversations/generation-request.js';
 export { resolveMemoryStoreOptions } from './store/memory-store.js';
 export { resolveRedisStoreOptions } from './store/redis-store.js';
 export { withDefaults } from './options.js';

@@ -191,7 +191,9 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const seed = textSeed(c.seed, JSON.stringify(messages));
   const offered = readTools(body);
-  const calls = offered ? chooseToolCalls(offered, lastUser, topicOf(lastUser), seed) : [];
+  // After tool results the model answers from them (it does not call again).
+  const afterResults = messages.at(-1)?.role === 'tool';
+  const calls = offered && !afterResults ? chooseToolCalls(offered, lastUser, topicOf(lastUser), seed) : [];
   // A tool-calling turn has no reasoning phase here (the parser would stream it the same way, before the calls).
   if (calls.length > 0) return prepared('chat', config, promptTokenIds, c, createToolCallAnswer(calls));
   const source = answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined);

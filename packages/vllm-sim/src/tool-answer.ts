@@ -2,7 +2,7 @@
  * Tool calls, as a vLLM server started with `--enable-auto-tool-choice --tool-call-parser hermes` streams them.
  *
  * When the simulator calls tools (deterministic, so tests can ask for it):
- * - `tool_choice: "none"` or no `tools`: never;
+ * - `tool_choice: "none"`, no `tools`, or the last message is a `tool` result: never (after results it answers);
  * - `tool_choice: {type: "function", function: {name}}`: that tool (400 when it is not among `tools`);
  * - `tool_choice: "required"`: the tools named in the last user message, else the first tool;
  * - `tool_choice: "auto"` (the default with tools): the tools whose name is in the last user message

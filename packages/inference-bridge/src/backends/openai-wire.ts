@@ -3,7 +3,30 @@
  * body over HTTP, and the simulator's in-process backend hands the same body to the simulator's request parser,
  * so both validate and answer one request identically.
  */
+import type { PromptMessage } from '@locallightchat/broker';
 import type { InferenceRequest } from '../backend.js';
+
+/**
+ * One prompt message in OpenAI's shape: an assistant turn with its `tool_calls` (content null when it said
+ * nothing), a tool turn as one `tool` message per result (`tool_call_id`), anything else as role and content.
+ */
+function wireMessages(m: PromptMessage): Record<string, unknown>[] {
+  if (m.role === 'tool')
+    return (m.toolResults ?? []).map((r) => ({ role: 'tool', tool_call_id: r.toolCallId, content: r.content }));
+  if (m.toolCalls?.length)
+    return [
+      {
+        role: m.role,
+        content: m.content === '' ? null : m.content,
+        tool_calls: m.toolCalls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        })),
+      },
+    ];
+  return [{ role: m.role, content: m.content }];
+}
 
 /**
  * The JSON body of `POST /chat/completions` for `request`: always streaming with `stream_options.include_usage`
@@ -13,7 +36,7 @@ import type { InferenceRequest } from '../backend.js';
 export function chatCompletionBody(request: InferenceRequest, model: string | undefined): Record<string, unknown> {
   return {
     ...(model !== undefined ? { model } : {}),
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: request.messages.flatMap(wireMessages),
     max_tokens: request.maxTokens,
     stream: true,
     stream_options: { include_usage: true },

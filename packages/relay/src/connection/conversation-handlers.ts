@@ -46,7 +46,11 @@ export class ConversationHandlers {
     if (frame.text.length > config.maxTextChars) {
       return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
     }
-    if (frame.text.trim().length === 0) return conn.error('bad-frame', 'the message is empty', ref);
+    const results = frame.toolResults ?? [];
+    if (frame.text.trim().length === 0 && results.length === 0)
+      return conn.error('bad-frame', 'the message is empty', ref);
+    if (results.length > 0 && frame.text.length > 0)
+      return conn.error('bad-frame', 'a message of tool results has no text', ref);
     if (!(await this.mayJoin(conn, frame.conversationId, false))) return;
     if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
 
@@ -64,8 +68,9 @@ export class ConversationHandlers {
     }
     const message: ChatMessage = {
       id: messageId,
-      role: 'user',
+      role: results.length > 0 ? 'tool' : 'user',
       text: frame.text,
+      ...(results.length > 0 ? { toolResults: results } : {}),
       createdAt: Date.now(),
       clientMessageId: frame.clientMessageId,
     };

@@ -13,6 +13,22 @@ export type PromptConfig = Pick<
   'maxPromptChars' | 'systemPrompt' | 'defaultMaxTokens' | 'maxMaxTokens' | 'defaultModel'
 >;
 
+/** A stored message as the model reads it: tool calls of an answer and the results of a tool turn included. */
+function promptMessage(m: ChatMessage): PromptMessage {
+  const out: PromptMessage = { role: m.role, content: m.text };
+  if (m.toolCalls?.length) out.toolCalls = m.toolCalls;
+  if (m.toolResults?.length) out.toolResults = m.toolResults;
+  return out;
+}
+
+/** Characters a message adds to the prompt. */
+function promptSize(m: ChatMessage): number {
+  let size = m.text.length;
+  for (const c of m.toolCalls ?? []) size += c.name.length + c.arguments.length;
+  for (const r of m.toolResults ?? []) size += r.content.length;
+  return size;
+}
+
 /**
  * `recent` is the newest stored messages of the conversation, oldest first; the message just stored (`ids`) is
  * normally the last of them, and is added from `frame` when it is not.
@@ -29,11 +45,19 @@ export function generationRequest(
   // Walk newest → oldest; the message just stored is the newest and always fits (it is within maxTextChars).
   for (let i = recent.length - 1; i >= 0; i--) {
     const m = recent[i]!;
-    if (m.text.length > budget && history.length > 0) break;
-    budget -= m.text.length;
-    history.unshift({ role: m.role, content: m.text });
+    const size = promptSize(m);
+    if (size > budget && history.length > 0) break;
+    budget -= size;
+    history.unshift(promptMessage(m));
   }
-  if (history.length === 0 || recent.at(-1)?.id !== ids.messageId) history.push({ role: 'user', content: frame.text });
+  if (history.length === 0 || recent.at(-1)?.id !== ids.messageId)
+    history.push(
+      frame.toolResults?.length
+        ? { role: 'tool', content: '', toolResults: frame.toolResults }
+        : { role: 'user', content: frame.text },
+    );
+  // A tool turn whose calls fell out of the window would confuse the model (and vLLM refuses it): drop it.
+  while (history[0]?.role === 'tool') history.shift();
   const messages: PromptMessage[] = config.systemPrompt
     ? [{ role: 'system', content: config.systemPrompt }, ...history]
     : history;
