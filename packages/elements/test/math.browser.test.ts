@@ -142,7 +142,7 @@ describe('math', function () {
     for (let i = 0; i < 5; i++) await frame();
     expect(mark(), 'the same formula element, never replaced').to.equal(rendered);
     expect(mathStats.renders, 'KaTeX ran once for the formula').to.equal(before);
-    const math = rendered.shadowRoot!.querySelector('math')!;
+    const math = rendered!.shadowRoot!.querySelector('math')!;
     expect(math.querySelector('annotation')?.textContent).to.equal('e^{i\\pi}+1=0');
     expect(message()!.shadowRoot!.querySelectorAll('.llc-math')).to.have.length(1);
     expect(message()!.shadowRoot!.querySelector('.markdown')!.textContent).to.include('costs $5 and $10 to print');

@@ -138,13 +138,16 @@ describe('Bridge failover over simulator replicas', () => {
       const end = await (await h.submit()).ended;
       assertAnswered(end);
     }
-    assert.equal(
-      await h.metric('llc_bridge_requests_total', { backend: 'A', outcome: 'failover' }),
-      1,
-      'A was tried once, then cooled down',
+    // A is tried once, then only when a cooldown has ended (ten answers usually fit in one, but a loaded
+    // machine can outlast it): every try of A opened its breaker again, for Retry-After's 3 s.
+    const triesOfA = await h.metric('llc_bridge_requests_total', { backend: 'A', outcome: 'failover' });
+    assert.ok(triesOfA >= 1 && triesOfA <= 10, `A was tried ${triesOfA} times`);
+    assert.equal(opened.length, triesOfA, 'A was tried only when its breaker let it');
+    assert.ok(
+      opened.every((o) => o.backend === 'A' && o.cooldownMs === 3000),
+      `Retry-After (3 s) beats the 200 ms base cooldown: ${JSON.stringify(opened)}`,
     );
     assert.equal(await h.metric('llc_bridge_requests_total', { backend: 'B', outcome: 'ok' }), 10);
-    assert.deepEqual(opened, [{ backend: 'A', cooldownMs: 3000 }], 'Retry-After (3 s) beats the 200 ms base cooldown');
     // The storm ends; after the cooldown one probe goes to A and closes the breaker.
     await setFaults(a, { reset: true });
     await eventually(() => router!.status()[0]!.breaker === 'half-open', 'the cooldown to end');

@@ -57,6 +57,7 @@ describe('token header reader', () => {
       text: 't',
       reasoning: 'r',
       firstSeq: 4,
+      tools: [{ index: 0, id: 'call_1', name: 'lookup', args: '{"q":1}', end: true }],
     };
     const view = viewTokenFrame(encodeFrame(frame))!;
     const decoded = view.decoded() as unknown as Record<string, unknown>;
