@@ -100,10 +100,26 @@ class EventStream {
   }
 }
 
-async function post(sid: string, frames: (ClientFrame | string)[]): Promise<Response> {
-  return fetch(`${stack.httpUrl}/sse/frames?sid=${sid}`, {
+/** What the `session` event gives: the stream's id, and the key its POSTs must carry (never in a URL). */
+interface Session {
+  sid: string;
+  key: string;
+}
+
+async function sessionOf(stream: EventStream): Promise<Session> {
+  const e = await stream.until(() => stream.events.find((ev) => ev.event === 'session'), 'session event');
+  return JSON.parse(e.data) as Session;
+}
+
+async function post(
+  session: Session,
+  frames: (ClientFrame | string)[],
+  base = stack.httpUrl,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${base}/sse/frames?sid=${session.sid}`, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain' },
+    headers: { 'content-type': 'text/plain', 'x-llc-sse-key': session.key, ...headers },
     body: frames.map((f) => (typeof f === 'string' ? f : encodeFrameJson(f))).join('\n'),
   });
 }
@@ -118,10 +134,8 @@ describe('relay: SSE endpoints', () => {
     const baseline = await connections();
     const stream = await EventStream.open(`${stack.httpUrl}/sse`);
     assert.equal(stream.status, 200);
-    const sid = await stream
-      .until(() => stream.events.find((e) => e.event === 'session'), 'session event')
-      .then((e) => (JSON.parse(e.data) as { sid: string }).sid);
-    assert.match(sid, /^sse_/);
+    const sid = await sessionOf(stream);
+    assert.match(sid.sid, /^sse_/);
     assert.equal(await connections(), baseline + 1);
 
     const conversationId = newId('c_');
@@ -159,12 +173,10 @@ describe('relay: SSE endpoints', () => {
   });
 
   it('answers bad input clearly: unknown stream 404, invalid frames as error frames, bad token 401', async () => {
-    assert.equal((await post('sse_nope', [{ type: 'ping', ts: 1 }])).status, 404);
+    assert.equal((await post({ sid: 'sse_nope', key: 'none' }, [{ type: 'ping', ts: 1 }])).status, 404);
 
     const stream = await EventStream.open(`${stack.httpUrl}/sse`);
-    const sid = await stream
-      .until(() => stream.events.find((e) => e.event === 'session'), 'session')
-      .then((e) => (JSON.parse(e.data) as { sid: string }).sid);
+    const sid = await sessionOf(stream);
     assert.equal((await post(sid, ['{not json', '[999]'])).status, 204);
     await stream.until(
       () => (stream.frames().filter((f) => f.type === 'error').length >= 2 ? true : undefined),
@@ -184,6 +196,33 @@ describe('relay: SSE endpoints', () => {
     const refused = await fetch(`${stack.httpUrl}/sse?token=not.a.jwt`);
     assert.equal(refused.status, 401);
     assert.match(((await refused.json()) as { error: string }).error, /./);
+  });
+});
+
+describe('relay: an SSE session is bound to its stream, not to its sid (L6)', () => {
+  it('refuses a POST without the session key or with another key, and one from a foreign origin', async () => {
+    const guarded = await startTestStack({ relay: { allowedOrigins: ['https://chat.example'] } });
+    try {
+      const stream = await EventStream.open(`${guarded.httpUrl}/sse`);
+      const session = await sessionOf(stream);
+      const hello: ClientFrame = { type: 'hello', v: PROTOCOL_VERSION, token: await guarded.token('sse-owner') };
+      const withoutKey = await fetch(`${guarded.httpUrl}/sse/frames?sid=${session.sid}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: encodeFrameJson(hello),
+      });
+      assert.equal(withoutKey.status, 403, 'the sid alone is not enough');
+      assert.equal((await post({ ...session, key: 'k_wrong' }, [hello], guarded.httpUrl)).status, 403);
+      const foreign = await post(session, [hello], guarded.httpUrl, { origin: 'https://evil.example' });
+      assert.equal(foreign.status, 403, 'a foreign origin is refused');
+      assert.equal(stream.frames().length, 0, 'nothing reached the connection');
+      const own = await post(session, [hello], guarded.httpUrl, { origin: 'https://chat.example' });
+      assert.equal(own.status, 204);
+      await stream.until(() => stream.frames().find((f) => f.type === 'welcome'), 'welcome');
+      stream.close();
+    } finally {
+      await guarded.close();
+    }
   });
 });
 

@@ -5,7 +5,8 @@
  *
  * Client frames are POSTed one request at a time, in order, batching whatever queued meanwhile (one frame per
  * line), so the relay handles them in the order the session sent them. `text/plain` keeps the POST a simple
- * CORS request (no preflight).
+ * CORS request (no preflight) — but for the stream's key, which a POST carries in a header (never in the URL, so
+ * a leaked sid cannot act for the stream); a cross-origin page gets one preflight for it.
  */
 import { decodeClientFrame, decodeServerFrameJson, encodeFrame, encodeFrameJson } from '@locallightchat/protocol';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
@@ -24,6 +25,7 @@ export const sseTransport: TransportFactory = (url: string, handlers: TransportH
   const base = sseBaseUrl(url);
   const source = new EventSource(`${base}/sse`);
   let sid: string | undefined;
+  let key = '';
   let closed = false;
   let inFlight = false;
   const queue: string[] = [];
@@ -38,12 +40,15 @@ export const sseTransport: TransportFactory = (url: string, handlers: TransportH
   };
 
   source.addEventListener('session', (event) => {
+    let session: { sid?: unknown; key?: unknown };
     try {
-      sid = (JSON.parse((event as MessageEvent<string>).data) as { sid?: unknown }).sid as string;
+      session = JSON.parse((event as MessageEvent<string>).data) as typeof session;
     } catch {
       return finish(1002, 'bad session event');
     }
-    if (typeof sid !== 'string') return finish(1002, 'bad session event');
+    if (typeof session.sid !== 'string' || typeof session.key !== 'string') return finish(1002, 'bad session event');
+    sid = session.sid;
+    key = session.key;
     handlers.onOpen();
     pump();
   });
@@ -74,7 +79,7 @@ export const sseTransport: TransportFactory = (url: string, handlers: TransportH
     fetch(`${base}/sse/frames?sid=${encodeURIComponent(sid)}`, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-llc-sse-key': key },
     }).then(
       (response) => {
         inFlight = false;

@@ -18,6 +18,11 @@ export interface Refusal {
 /** Why a new connection is refused before its credentials are looked at, or undefined when it may open. */
 export function refusalOf(ctx: RelayContext, origin: string | undefined): Refusal | undefined {
   if (ctx.draining) return { status: 503, error: 'draining' };
+  return originRefusal(ctx, origin);
+}
+
+/** A request from an origin outside `allowedOrigins` (requests without an Origin are not from a browser page). */
+export function originRefusal(ctx: RelayContext, origin: string | undefined): Refusal | undefined {
   const allowed = ctx.config.allowedOrigins;
   if (allowed && origin && !allowed.includes(origin)) return { status: 403, error: 'origin not allowed' };
   return undefined;

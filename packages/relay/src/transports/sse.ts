@@ -7,13 +7,17 @@
  *   GET  /sse                 opens a stream (optionally `?token=`, verified first like a WebSocket upgrade).
  *                             First event `session` with `{"sid": "…"}`; then one `message` event per server
  *                             frame (its JSON form, `[kind, …fields]`); `close` with `{"code","reason"}` last.
- *   POST /sse/frames?sid=…    client frames in their JSON form, one per line, in order. 204, or 404 when the
- *                             stream is gone (the client reconnects), 413 when the body is too large.
+ *   POST /sse/frames?sid=…    client frames in their JSON form, one per line, in order, with the header
+ *                             `X-LLC-SSE-Key: <key>`. 204, or 404 when the stream is gone (the client
+ *                             reconnects), 403 for a wrong key or a foreign Origin, 413 when the body is too large.
  *
- * The `sid` is an unguessable capability for the stream (≈119 random bits); the user is authenticated by the
- * token in `hello`, exactly as on a socket. A stream whose client sent nothing (not even its heartbeat ping)
+ * The `session` event carries `{"sid", "key"}`. The sid names the stream in URLs (which end up in logs and
+ * proxies); the key (≈119 random bits), known only to whoever reads the stream, is what lets a POST act for it:
+ * it travels in a header, never in a URL, so a leaked sid is not enough. POSTs pass the same Origin check as
+ * the stream. The user is authenticated by the token in `hello`, exactly as on a socket. A stream whose client sent nothing (not even its heartbeat ping)
  * for two heartbeat intervals is closed, since a vanished TCP peer may never abort the response.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { CloseCode, decodeServerFrame, encodeFrameJson, newId, type FrameLimits } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { Connection, SocketHandle } from '../connection/connection.js';
@@ -22,7 +26,7 @@ import type { FrameDispatcher } from '../connection/dispatcher.js';
 import type { RelayContext } from '../context.js';
 import { CORS, json, readBody, writeReply } from '../http/respond.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
-import { clientAddressOf, openWhenVerified, refusalOf } from './admission.js';
+import { clientAddressOf, openWhenVerified, originRefusal, refusalOf } from './admission.js';
 
 const STREAM_HEADERS = {
   ...CORS,
@@ -36,6 +40,9 @@ const OWN_FRAMES: FrameLimits = { maxFrameBytes: Number.MAX_SAFE_INTEGER, maxTex
 const IDLE_SWEEP_MS = 1000;
 /** A POST body holds a few frames: it is bounded like a handful of the largest frames. */
 const FRAMES_PER_BODY = 8;
+/** The header that carries a stream's key on its POSTs, and the headers a cross-origin POST may send. */
+const KEY_HEADER = 'x-llc-sse-key';
+const KEY_HEADERS = `content-type, ${KEY_HEADER}`;
 
 /** One event stream, seen by its {@link Connection} as a socket. */
 class SseSocket implements SocketHandle {
@@ -47,6 +54,8 @@ class SseSocket implements SocketHandle {
 
   constructor(
     readonly sid: string,
+    /** What a POST must carry to act for this stream (see the module comment). */
+    readonly key: string,
     private readonly res: HttpResponse,
     private readonly onGone: (socket: SseSocket) => void,
   ) {}
@@ -122,7 +131,10 @@ class SseTransport implements SseEndpoints {
   ) {
     app.get('/sse', (res, req) => this.onStreamRequest(res, req));
     app.options('/sse/frames', (res) =>
-      writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
+      writeReply(res, {
+        status: 204,
+        headers: { ...CORS, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': KEY_HEADERS },
+      }),
     );
     app.post('/sse/frames', (res, req) => this.onFramesRequest(res, req));
     this.sweep = setInterval(() => this.closeIdle(), IDLE_SWEEP_MS);
@@ -148,12 +160,13 @@ class SseTransport implements SseEndpoints {
 
   private openStream(res: HttpResponse, address: string, principal: Principal | undefined): void {
     const sid = newId('sse_');
-    const socket = new SseSocket(sid, res, (gone) => this.forget(gone));
+    const key = newId('k_');
+    const socket = new SseSocket(sid, key, res, (gone) => this.forget(gone));
     res.onWritable(() => socket.writable());
     res.onAborted(() => socket.gone());
     res.writeStatus('200 OK');
     for (const [k, v] of Object.entries(STREAM_HEADERS)) res.writeHeader(k, v);
-    res.write(`event: session\ndata: ${JSON.stringify({ sid })}\n\n`);
+    res.write(`event: session\ndata: ${JSON.stringify({ sid, key })}\n\n`);
     socket.conn = this.connections.accept(socket, address, principal);
     this.streams.set(sid, socket);
   }
@@ -166,6 +179,8 @@ class SseTransport implements SseEndpoints {
   /** POST /sse/frames: the body's frames go to the stream's connection, in order. */
   private onFramesRequest(res: HttpResponse, req: HttpRequest): void {
     const sid = new URLSearchParams(req.getQuery() ?? '').get('sid') ?? '';
+    const key = req.getHeader(KEY_HEADER);
+    const origin = originRefusal(this.ctx, req.getHeader('origin'));
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -179,6 +194,9 @@ class SseTransport implements SseEndpoints {
       const socket = this.streams.get(sid);
       const conn = socket?.conn;
       if (!socket || !conn) return reply(404, { error: 'unknown or closed event stream: open /sse again' });
+      if (origin) return reply(origin.status, { error: origin.error });
+      if (!sameSecret(key, socket.key))
+        return reply(403, { error: `the ${KEY_HEADER} header does not match the stream` });
       if (body === undefined) return reply(aborted ? 400 : 413, { error: `the body exceeds ${limit} bytes` });
       socket.lastActivity = Date.now();
       this.receiveLines(conn, Buffer.from(body).toString('utf8'));
@@ -204,4 +222,10 @@ class SseTransport implements SseEndpoints {
         socket.conn?.close(CloseCode.GoingAway, 'no traffic for two heartbeat intervals');
     }
   }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
