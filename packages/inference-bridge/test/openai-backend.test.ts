@@ -169,7 +169,8 @@ describe('OpenAIBackend against llc-vllm-sim', () => {
     let finish: string | undefined;
     const stream = await openai.chat.completions.create({
       model: sim.model,
-      messages: request.messages,
+      // The sample holds system and user turns only (no tool turns), which the client's types accept as is.
+      messages: request.messages as OpenAI.ChatCompletionMessageParam[],
       max_tokens: request.maxTokens,
       seed: request.seed!,
       stream: true,
