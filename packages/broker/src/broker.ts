@@ -87,6 +87,8 @@ export interface Broker {
   subscribe(conversationId: string, listener: EventListener): Subscription;
   /** Retained events (in publish order) for resume on a node that did not see them live. */
   replay(query: ReplayQuery): Promise<ConversationEvent[]>;
+  /** Forgets every retained event of a conversation (it was deleted): nothing of it can be replayed after. */
+  purge(conversationId: string): Promise<void>;
 
   /** Cancels a stream wherever it is generated, or before it starts. */
   cancel(streamId: string): Promise<void>;

@@ -240,6 +240,21 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       assert.equal(fromStart.length, 12);
       const all = await relay.replay({ conversationId });
       assert.equal(all.length, 22);
+      // A deleted conversation's events are purged: nothing of it replays, other conversations keep theirs.
+      const other = newId('c_');
+      await bridgeA.publish(other, token(newId('s_'), 1, 'kept'));
+      await relay.purge(conversationId);
+      assert.deepEqual(await relay.replay({ conversationId }), []);
+      assert.deepEqual(await relay.replay({ conversationId, streamId: s1, fromSeq: 1 }), []);
+      assert.equal(
+        (
+          await eventually(async () => {
+            const r = await relay.replay({ conversationId: other });
+            return r.length === 1 ? r : undefined;
+          }, 'the other conversation')
+        ).length,
+        1,
+      );
     });
 
     it('broadcasts cancellations to every bridge and remembers them', async () => {

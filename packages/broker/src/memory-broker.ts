@@ -188,6 +188,11 @@ export class MemoryBroker implements Broker {
     return list.map((r) => r.event).filter((e) => matchesReplay(e, query));
   }
 
+  async purge(conversationId: string): Promise<void> {
+    this.assertOpen();
+    this.retained.delete(conversationId);
+  }
+
   async cancel(streamId: string): Promise<void> {
     this.assertOpen();
     this.cancelled.delete(streamId);

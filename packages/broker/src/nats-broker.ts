@@ -206,6 +206,14 @@ export class NatsBroker implements Broker {
     return { unsubscribe: () => sub.unsubscribe() };
   }
 
+  async purge(conversationId: string): Promise<void> {
+    try {
+      await this.jsm.streams.purge(this.names.events, { filter: Subjects.conversation(conversationId) });
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not purge retained events: ${describe(error)}`);
+    }
+  }
+
   async replay(query: ReplayQuery): Promise<ConversationEvent[]> {
     const subject = query.streamId
       ? Subjects.stream(query.conversationId, query.streamId)

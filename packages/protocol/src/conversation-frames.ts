@@ -1,6 +1,6 @@
 /**
- * Frames of the conversations a user lives in (kinds 60–79): feedback on answers. Client frames are 60–69,
- * server frames 70–79.
+ * Frames of the conversations a user lives in (kinds 60–79): feedback on answers, and the user's list of
+ * conversations with rename and delete. Client frames are 60–69, server frames 70–79.
  *
  * Every one is about conversations the user owns: the relay checks ownership before it reads or writes, and a
  * list only ever holds the asking user's conversations.
@@ -12,6 +12,10 @@ export const FEEDBACK_RATINGS: readonly FeedbackRating[] = ['up', 'down'];
 
 /** Longest feedback comment, characters. */
 export const MAX_FEEDBACK_COMMENT_CHARS = 2000;
+/** Longest conversation title, characters. */
+export const MAX_TITLE_CHARS = 200;
+/** Most conversations in one `conversation-list` page. */
+export const MAX_CONVERSATION_PAGE = 100;
 
 // ───────────────────────────── client → server ─────────────────────────────
 
@@ -28,6 +32,30 @@ export interface FeedbackFrame {
   comment?: string;
 }
 
+/** Asks for a page of the user's conversations, newest activity first. Answered with `conversation-list`. */
+export interface ListConversationsFrame {
+  type: 'list-conversations';
+  /** The `cursor` of the previous page. */
+  before?: string;
+  limit?: number;
+}
+
+/** Renames a conversation of the user's. Every tab following it gets `conversation-renamed`. */
+export interface RenameConversationFrame {
+  type: 'rename-conversation';
+  conversationId: string;
+  title: string;
+}
+
+/**
+ * Deletes a conversation of the user's for good: its messages, its feedback, the streams' retained tokens.
+ * Every tab following it gets `conversation-deleted` (and drops its cached copy).
+ */
+export interface DeleteConversationFrame {
+  type: 'delete-conversation';
+  conversationId: string;
+}
+
 // ───────────────────────────── server → client ─────────────────────────────
 
 /** The rating (and comment) of an answer is stored. */
@@ -38,6 +66,37 @@ export interface FeedbackSavedFrame {
   rating: FeedbackRating;
 }
 
-export type ConversationClientFrame = FeedbackFrame;
+/** One row of the conversation list. */
+export interface ConversationSummary {
+  conversationId: string;
+  /** Set by a rename or by the automatic title of the first exchange; absent until then. */
+  title?: string;
+  createdAt: number;
+  /** Last message or rename, ms since the epoch (the list's order). */
+  updatedAt: number;
+}
 
-export type ConversationServerFrame = FeedbackSavedFrame;
+export interface ConversationListFrame {
+  type: 'conversation-list';
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  cursor?: string;
+}
+
+export interface ConversationRenamedFrame {
+  type: 'conversation-renamed';
+  conversationId: string;
+  title: string;
+}
+
+export interface ConversationDeletedFrame {
+  type: 'conversation-deleted';
+  conversationId: string;
+}
+
+export type ConversationClientFrame =
+  FeedbackFrame | ListConversationsFrame | RenameConversationFrame | DeleteConversationFrame;
+
+export type ConversationServerFrame =
+  FeedbackSavedFrame | ConversationListFrame | ConversationRenamedFrame | ConversationDeletedFrame;

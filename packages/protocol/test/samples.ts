@@ -145,5 +145,20 @@ export const SAMPLE_FRAMES: Frame[] = [
   { type: 'auth-expiring', expiresAt: 99 },
   { type: 'feedback', conversationId: 'c_1', streamId: 's_1', rating: 'down' },
   { type: 'feedback', conversationId: 'c_1', streamId: 's_1', rating: 'up', comment: 'clear, thanks' },
+  { type: 'list-conversations' },
+  { type: 'list-conversations', before: '1700000000000:c_9', limit: 30 },
+  { type: 'rename-conversation', conversationId: 'c_1', title: 'Trip to Lisbon' },
+  { type: 'delete-conversation', conversationId: 'c_1' },
   { type: 'feedback-saved', conversationId: 'c_1', streamId: 's_1', rating: 'down' },
+  {
+    type: 'conversation-list',
+    conversations: [
+      { conversationId: 'c_2', title: 'Lisbon', createdAt: 1, updatedAt: 9 },
+      { conversationId: 'c_1', createdAt: 1, updatedAt: 2 },
+    ],
+    cursor: '2:c_1',
+  },
+  { type: 'conversation-list', conversations: [] },
+  { type: 'conversation-renamed', conversationId: 'c_1', title: 'Lisbon' },
+  { type: 'conversation-deleted', conversationId: 'c_1' },
 ];

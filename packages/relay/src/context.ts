@@ -9,6 +9,7 @@ import { resolveSendQueueOptions, type SendQueueOptions } from './connection/sen
 import { SessionMemory } from './connection/session-memory.js';
 import { ConversationHub } from './conversations/conversation-hub.js';
 import { AbuseLimits } from './limits/abuse-limits.js';
+import { defaultTitle, type TitleHook } from './conversations/titles.js';
 import { FeedbackWebhook } from './feedback/feedback-webhook.js';
 import { consoleLogger, type Logger } from './log.js';
 import { RelayMetrics } from './metrics.js';
@@ -23,6 +24,8 @@ export interface RelayDeps {
   metrics?: RelayMetrics;
   /** Default: {@link consoleLogger} named `llc-relay`. */
   log?: Logger;
+  /** Titles new conversations from their first message (default {@link defaultTitle}: its first line). */
+  titleFor?: TitleHook;
 }
 
 /** One relay's configuration, ports and services, shared by its connections, handlers and transports. */
@@ -37,6 +40,8 @@ export interface RelayContext {
   readonly log: Logger;
   /** Per-user and per-address limits shared across processes through the store. */
   readonly limits: AbuseLimits;
+  /** Suggests the title of a new conversation. */
+  readonly titleFor: TitleHook;
   /** Offers stored ratings to the app, when `feedbackWebhookUrl` is set. */
   readonly feedbackWebhook?: FeedbackWebhook;
   /** Shared by every connection's send queue (derived from the config once). */
@@ -73,6 +78,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     metrics,
     log,
     limits: new AbuseLimits(config, deps.store, (m, e) => log.warn(m, e)),
+    titleFor: deps.titleFor ?? defaultTitle,
     ...(config.feedbackWebhookUrl
       ? { feedbackWebhook: new FeedbackWebhook({ url: config.feedbackWebhookUrl }, log) }
       : {}),

@@ -10,6 +10,7 @@
  */
 export { startRelay, RelayListenError, type Relay } from './server.js';
 export type { RelayDeps } from './context.js';
+export { defaultTitle, type TitleHook, type TitleInput } from './conversations/titles.js';
 export { DEFAULT_CONFIG, resolveConfig, type RelayConfig } from './config.js';
 export {
   Authenticator,
@@ -32,6 +33,7 @@ export {
   type MessagePage,
   type SessionRecord,
   type FeedbackRecord,
+  type ConversationPage,
 } from './store/store.js';
 export type { TokenBucketPolicy, Reservation } from './limits/token-bucket.js';
 export {

@@ -30,3 +30,4 @@ export type { FeedbackRecord } from './store/store.js';
 export type { Logger } from './log.js';
 export { StreamRecord, type StreamEvent } from './conversations/stream-record.js';
 export { BatchLog } from './conversations/batch-log.js';
+export { titleNewConversation, cleanTitle } from './conversations/titles.js';

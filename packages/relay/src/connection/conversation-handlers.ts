@@ -19,6 +19,7 @@ import type {
 import { tokenAllows } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import { generationRequest } from '../conversations/generation-request.js';
+import { titleNewConversation } from '../conversations/titles.js';
 import { idsForSend, userMessageIdOf } from '../conversations/ids.js';
 import { estimatePromptTokens } from '../limits/token-bucket.js';
 import { QuotaExceededError, type AppendResult } from '../store/store.js';
@@ -95,6 +96,9 @@ export class ConversationHandlers {
     if (submitted && reserved !== undefined) this.refundNow(userId, reserved);
     if (!submitted) {
       const page = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
+      // The first message of a conversation: title it (beside the answer, never in its way).
+      if (inserted && page.messages.length === 1 && frame.replaceFrom === undefined)
+        void titleNewConversation(ctx, { conversationId: frame.conversationId, userId, firstMessage: frame.text });
       const request = generationRequest(config, page.messages, frame, ids, userId);
       reserved ??= await this.reserveBudget(conn, request, ref);
       if (reserved === undefined) return;

@@ -92,6 +92,12 @@ export class FrameDispatcher {
         return this.conversations.history(conn, frame);
       case 'feedback':
         return this.library.feedback(conn, frame);
+      case 'list-conversations':
+        return this.library.list(conn, frame);
+      case 'rename-conversation':
+        return this.library.rename(conn, frame);
+      case 'delete-conversation':
+        return this.library.delete(conn, frame);
     }
   }
 
@@ -119,6 +125,8 @@ function refOf(frame: ClientFrame): string | undefined {
     case 'subscribe':
     case 'unsubscribe':
     case 'history':
+    case 'rename-conversation':
+    case 'delete-conversation':
       return frame.conversationId;
     default:
       return undefined;

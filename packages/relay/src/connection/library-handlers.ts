@@ -1,14 +1,23 @@
 /**
- * Frames about the conversations a user keeps (kinds 60–79): ratings of answers now; the conversation list,
- * rename and delete join them. Each acts only on a conversation the user owns (checked by the conversation
+ * Frames about the conversations a user keeps (kinds 60–79): ratings of answers, the conversation list,
+ * rename and delete. Each acts only on a conversation the user owns (checked by the conversation
  * handlers' `authorize`, and again by the Store, which refuses writes by anyone but the owner).
  */
-import type { FeedbackFrame } from '@locallightchat/protocol';
+import type {
+  DeleteConversationFrame,
+  FeedbackFrame,
+  ListConversationsFrame,
+  RenameConversationFrame,
+} from '@locallightchat/protocol';
 import type { RelayContext } from '../context.js';
 import { assistantMessageId } from '../conversations/ids.js';
+import { cleanTitle } from '../conversations/titles.js';
 import type { FeedbackRecord } from '../store/store.js';
 import type { Connection } from './connection.js';
 import type { ConversationHandlers } from './conversation-handlers.js';
+
+/** Conversations in a list page when the client names no `limit`. */
+const DEFAULT_LIST_LIMIT = 30;
 
 /** One per relay; each method answers one frame type for one connection. */
 export class LibraryHandlers {
@@ -43,5 +52,54 @@ export class LibraryHandlers {
       rating: frame.rating,
     });
     this.ctx.feedbackWebhook?.offer(record);
+  }
+
+  /** A page of the user's own conversations, newest activity first. */
+  async list(conn: Connection, frame: ListConversationsFrame): Promise<void> {
+    const page = await this.ctx.store.listConversations(conn.userId!, {
+      ...(frame.before !== undefined ? { before: frame.before } : {}),
+      limit: frame.limit ?? DEFAULT_LIST_LIMIT,
+    });
+    conn.send({
+      type: 'conversation-list',
+      conversations: page.conversations,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    });
+  }
+
+  async rename(conn: Connection, frame: RenameConversationFrame): Promise<void> {
+    if (!(await this.owned(conn, frame.conversationId))) return;
+    const title = cleanTitle(frame.title);
+    if (!title) return conn.error('bad-frame', 'the title is empty', frame.conversationId);
+    if (!(await this.ctx.store.setConversationTitle(frame.conversationId, conn.userId!, title)))
+      return conn.error('forbidden', 'that conversation belongs to another user', frame.conversationId);
+    conn.send({ type: 'conversation-renamed', conversationId: frame.conversationId, title });
+  }
+
+  /**
+   * Deletes a conversation for good: its running answers are stopped first (so nothing of it is written after),
+   * then the Store forgets it, the broker its retained events and this node its streams' tokens.
+   */
+  async delete(conn: Connection, frame: DeleteConversationFrame): Promise<void> {
+    const { conversationId } = frame;
+    if (!(await this.owned(conn, conversationId))) return;
+    const { ctx } = this;
+    for (const stream of ctx.hub.streamStates(conversationId))
+      if (!stream.done)
+        await ctx.broker
+          .cancel(stream.streamId)
+          .catch((error: unknown) => ctx.log.warn('could not stop a stream', error));
+    if (!(await ctx.store.deleteConversation(conversationId, conn.userId!)))
+      return conn.error('forbidden', 'that conversation belongs to another user', conversationId);
+    await ctx.broker.purge(conversationId);
+    ctx.hub.forget(conversationId);
+    conn.send({ type: 'conversation-deleted', conversationId });
+  }
+
+  /** True when the user owns the conversation; otherwise the refusal (or `not-found`) is sent. */
+  private async owned(conn: Connection, conversationId: string): Promise<boolean> {
+    const access = await this.conversations.authorize(conn, conversationId, 'read');
+    if (access === 'unclaimed') conn.error('not-found', 'no such conversation', conversationId);
+    return access === 'own';
   }
 }

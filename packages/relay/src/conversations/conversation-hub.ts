@@ -141,6 +141,22 @@ export class ConversationHub {
     return { events, source: events.length ? 'broker' : 'none' };
   }
 
+  /**
+   * Forgets every stream this node holds of a conversation (it was deleted): nothing of it can be resumed from
+   * here any more. Sockets that follow it stay subscribed (a new message would start it anew).
+   */
+  forget(conversationId: string): void {
+    const conv = this.open.get(conversationId);
+    if (!conv) return;
+    for (const record of conv.streams.values()) if (record.start && !record.done) this.metrics.streamsActive.dec();
+    conv.streams.clear();
+  }
+
+  /** Whether this node holds any stream of the conversation (tests: a deleted one holds none). */
+  holdsStreams(conversationId: string): boolean {
+    return (this.open.get(conversationId)?.streams.size ?? 0) > 0;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     for (const conv of this.open.values()) this.closeConversation(conv);

@@ -183,6 +183,85 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       assert.equal((await nodeA.appendMessage(conv, ms[2]!)).inserted, true);
     });
 
+    it("lists a user's own conversations newest activity first, in pages, with titles", async () => {
+      const user = newId('u_');
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const conv = newId('c_');
+        ids.push(conv);
+        await nodeA.claimConversation(conv, user);
+        await nodeA.appendMessage(conv, message({ text: `q${i}` }));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await nodeA.claimConversation(newId('c_'), newId('u_')); // someone else's: never listed
+      const first = await nodeB.listConversations(user, { limit: 2 });
+      assert.deepEqual(
+        first.conversations.map((c) => c.conversationId),
+        [ids[4], ids[3]],
+      );
+      assert.ok(first.cursor);
+      const second = await nodeB.listConversations(user, { limit: 2, before: first.cursor });
+      assert.deepEqual(
+        second.conversations.map((c) => c.conversationId),
+        [ids[2], ids[1]],
+      );
+      const last = await nodeB.listConversations(user, { limit: 2, before: second.cursor });
+      assert.deepEqual(
+        last.conversations.map((c) => c.conversationId),
+        [ids[0]],
+      );
+      assert.equal(last.cursor, undefined);
+      // A message moves a conversation to the top; a rename too; an automatic title never replaces a rename.
+      await new Promise((r) => setTimeout(r, 5));
+      await nodeB.appendMessage(ids[0]!, message({ text: 'again' }));
+      assert.equal(await nodeA.setConversationTitle(ids[1]!, user, 'Auto title', { ifUnset: true }), true);
+      assert.equal(await nodeA.setConversationTitle(ids[1]!, user, 'Other auto', { ifUnset: true }), false);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await nodeA.setConversationTitle(ids[2]!, user, 'Renamed'), true);
+      assert.equal(await nodeB.setConversationTitle(ids[2]!, 'mallory', 'Hijacked'), false);
+      const top = await nodeB.listConversations(user, { limit: 10 });
+      assert.deepEqual(
+        top.conversations.map((c) => [c.conversationId, c.title]),
+        [
+          [ids[2], 'Renamed'],
+          [ids[0], undefined],
+          [ids[4], undefined],
+          [ids[3], undefined],
+          [ids[1], 'Auto title'],
+        ],
+      );
+      for (const c of top.conversations) assert.ok(c.updatedAt >= c.createdAt && c.createdAt > 0);
+      assert.deepEqual(await nodeA.listConversations('nobody', { limit: 10 }), { conversations: [] });
+    });
+
+    it('deletes a conversation for good, only by its owner, and gives its quota back', async () => {
+      const user = newId('u_');
+      const conv = newId('c_');
+      await nodeA.claimConversation(conv, user);
+      const a = message({ text: 'secret question' });
+      await nodeA.appendMessage(conv, a);
+      await nodeA.appendMessage(conv, message({ text: 'secret answer', role: 'assistant', streamId: 's_x' }));
+      await nodeA.saveFeedback({
+        conversationId: conv,
+        streamId: 's_x',
+        messageId: 'a_x',
+        userId: user,
+        rating: 'down',
+        createdAt: 1,
+      });
+      await nodeA.setConversationTitle(conv, user, 'Secret');
+      assert.equal(await nodeB.deleteConversation(conv, 'mallory'), false);
+      assert.equal((await nodeA.listMessages(conv, { limit: 10 })).messages.length, 2);
+      assert.equal(await nodeB.deleteConversation(conv, user), true);
+      assert.deepEqual(await nodeA.listMessages(conv, { limit: 10 }), { messages: [] });
+      assert.deepEqual(await nodeA.listFeedback(conv, user), []);
+      assert.equal(await nodeA.ownerOf(conv), undefined);
+      assert.deepEqual((await nodeA.listConversations(user, { limit: 10 })).conversations, []);
+      assert.equal(await nodeB.deleteConversation(conv, user), false);
+      // The id is free again (and the quota slot was given back).
+      assert.equal(await nodeB.claimConversation(conv, 'bob'), 'bob');
+    });
+
     it("keeps one rating per answer, the owner's only, and lists them oldest first", async () => {
       const conv = newId('c_');
       await nodeA.claimConversation(conv, 'alice');

@@ -4,7 +4,8 @@
  * holds at most their quotas (./user-quotas.ts), and each conversation keeps at most
  * `maxMessagesPerConversation` messages (the oldest dropped), so a long-running demo cannot grow without limit.
  */
-import type { ChatMessage } from '@locallightchat/protocol';
+import type { ChatMessage, ConversationSummary } from '@locallightchat/protocol';
+import { pageOf } from './conversation-cursor.js';
 import { withDefaults } from '../options.js';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
 import {
@@ -13,6 +14,7 @@ import {
   storedBytes,
   type SessionRecord,
   type AppendResult,
+  type ConversationPage,
   type FeedbackRecord,
   type MessagePage,
   type Store,
@@ -61,6 +63,10 @@ interface Conversation {
   submitted: Set<string>;
   /** By stream id. */
   feedback: Map<string, FeedbackRecord>;
+  title?: string;
+  createdAt: number;
+  /** Last message or rename (the conversation list's order). */
+  updatedAt: number;
 }
 
 /** What one user holds. */
@@ -76,6 +82,8 @@ export class MemoryStore implements Store {
   private readonly options: MemoryStoreOptions;
   private readonly buckets = new Map<string, BucketState>();
   private readonly usage = new Map<string, Usage>();
+  /** The conversation ids each user owns (their conversation list). */
+  private readonly owned = new Map<string, Set<string>>();
   private readonly rates = new Map<string, BucketState>();
   /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
   private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
@@ -101,6 +109,7 @@ export class MemoryStore implements Store {
       throw new QuotaExceededError('store-full', 'the server holds as many conversations as it may');
     }
     usage.conversations++;
+    const now = Date.now();
     this.conversations.set(conversationId, {
       owner: userId,
       usage,
@@ -108,7 +117,10 @@ export class MemoryStore implements Store {
       ids: new Set(),
       submitted: new Set(),
       feedback: new Map(),
+      createdAt: now,
+      updatedAt: now,
     });
+    this.ownedBy(userId).add(conversationId);
     return userId;
   }
 
@@ -134,6 +146,7 @@ export class MemoryStore implements Store {
     }
     conv.messages.push({ ...message });
     conv.ids.add(message.id);
+    conv.updatedAt = Math.max(conv.updatedAt, Date.now());
     usage.bytes += bytes;
     usage.messages++;
     if (conv.messages.length > this.options.maxMessagesPerConversation) {
@@ -168,6 +181,47 @@ export class MemoryStore implements Store {
     const removed = conv.messages.splice(index);
     this.forget(conv, removed);
     return removed.length;
+  }
+
+  async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
+    this.assertOpen();
+    const summaries: ConversationSummary[] = [];
+    for (const id of this.owned.get(userId) ?? []) {
+      const conv = this.conversations.get(id)!;
+      summaries.push({
+        conversationId: id,
+        ...(conv.title !== undefined ? { title: conv.title } : {}),
+        createdAt: conv.createdAt,
+        updatedAt: conv.updatedAt,
+      });
+    }
+    return pageOf(summaries, options);
+  }
+
+  async setConversationTitle(
+    conversationId: string,
+    userId: string,
+    title: string,
+    options: { ifUnset?: boolean } = {},
+  ): Promise<boolean> {
+    this.assertOpen();
+    const conv = this.conversations.get(conversationId);
+    if (!conv || conv.owner !== userId || (options.ifUnset && conv.title !== undefined)) return false;
+    conv.title = title;
+    // A rename is activity (the list shows it first); an automatic title is not.
+    if (!options.ifUnset) conv.updatedAt = Math.max(conv.updatedAt, Date.now());
+    return true;
+  }
+
+  async deleteConversation(conversationId: string, userId: string): Promise<boolean> {
+    this.assertOpen();
+    const conv = this.conversations.get(conversationId);
+    if (!conv || conv.owner !== userId) return false;
+    this.forget(conv, conv.messages.splice(0));
+    conv.usage.conversations--;
+    this.conversations.delete(conversationId);
+    this.owned.get(userId)?.delete(conversationId);
+    return true;
   }
 
   async saveFeedback(record: FeedbackRecord): Promise<boolean> {
@@ -241,6 +295,12 @@ export class MemoryStore implements Store {
     if (state.level >= policy.capacity) return;
     this.buckets.set(userId, state);
     if (this.buckets.size > this.options.maxConversations) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+
+  private ownedBy(userId: string): Set<string> {
+    let ids = this.owned.get(userId);
+    if (!ids) this.owned.set(userId, (ids = new Set()));
+    return ids;
   }
 
   private usageOf(userId: string): Usage {

@@ -133,7 +133,39 @@ redis.call('EXPIRE', feedback, tonumber(ARGV[4]))
 return 1
 `;
 
+// Sets a conversation's title (KEYS: owner, meta; ARGV: user, title, ifUnset, now ms, ttl) while the user owns
+// it; a rename also moves updatedAt. Returns 1, or 0 when refused (not the owner, or ifUnset found a title).
+export const SET_TITLE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '1' and redis.call('HEXISTS', KEYS[2], 'title') == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'title', ARGV[2])
+if ARGV[3] ~= '1' then redis.call('HSET', KEYS[2], 'updatedAt', ARGV[4]) end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[5]))
+return 1
+`;
+
+// Deletes every key of a conversation (KEYS[1] the owner record, KEYS[2] the order zset, KEYS[3] the data
+// hash, then the rest) while ARGV[1] owns it. Returns {messages removed, their bytes}, or {-1, 0} when refused.
+export const DELETE_CONVERSATION = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
+local bytes = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[3])) do bytes = bytes + string.len(v) end
+local count = redis.call('ZCARD', KEYS[2])
+redis.call('DEL', unpack(KEYS))
+return {count, bytes}
+`;
+
 export type Commands = {
+  llcSetTitle(
+    owner: string,
+    meta: string,
+    userId: string,
+    title: string,
+    ifUnset: '0' | '1',
+    now: number,
+    ttl: number,
+  ): Promise<number>;
+  llcDeleteConversation(...keysThenUser: string[]): Promise<[number, number]>;
   llcSaveFeedback(
     owner: string,
     feedback: string,

@@ -9,8 +9,10 @@
  *   …:submitted  set     user message ids handed to the broker
  *   …:seq        string  insertion counter
  *   …:feedback   hash    stream id → JSON FeedbackRecord (written only while the owner matches)
+ *   …:meta       hash    title, createdAt, updatedAt (the conversation list)
  *
- * Per user (hash tag `{u:<id>}`): `…:convs` (zset of owned conversation ids → expiry, for the conversation
+ * Per user (hash tag `{u:<id>}`): `…:recent` (zset of owned conversation ids → last activity, the user's
+ * conversation list), `…:convs` (zset of owned conversation ids → expiry, for the conversation
  * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas) and `…:tokens` (the
  * token bucket). A claim or append touches a user's slot and a conversation's slot in two scripts; a step
  * refused by a quota changes nothing, a step undone (a lost claim race, a duplicate append) gives back what it took.
@@ -21,7 +23,8 @@
  * calls fail fast with StoreUnavailableError (no offline queue): the relay answers with a retryable error
  * and the client's outbox retries, instead of requests piling up in memory.
  */
-import type { ChatMessage } from '@locallightchat/protocol';
+import type { ChatMessage, ConversationSummary } from '@locallightchat/protocol';
+import { pageOf } from './conversation-cursor.js';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 import { withDefaults } from '../options.js';
@@ -32,11 +35,15 @@ import {
   storedBytes,
   type SessionRecord,
   type AppendResult,
+  type ConversationPage,
   type FeedbackRecord,
   type MessagePage,
   type Store,
   type StoreStatus,
 } from './store.js';
+
+/** A conversation's keys, owner record, order and data first (DELETE_CONVERSATION reads those three). */
+const DELETED_PARTS = ['owner', 'order', 'data', 'submitted', 'seq', 'feedback', 'meta'] as const;
 
 /** Settings of a {@link RedisStore}; {@link RedisStore.connect} takes the url and a partial of the rest. */
 export interface RedisStoreOptions extends UserQuotas {
@@ -68,7 +75,18 @@ export function resolveRedisStoreOptions(
 }
 
 import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
-import { BUCKET, CLAIM_QUOTA, LIST, TRUNCATE, APPEND, USAGE, SAVE_FEEDBACK, type Commands } from './redis-scripts.js';
+import {
+  BUCKET,
+  CLAIM_QUOTA,
+  LIST,
+  TRUNCATE,
+  APPEND,
+  USAGE,
+  SAVE_FEEDBACK,
+  SET_TITLE,
+  DELETE_CONVERSATION,
+  type Commands,
+} from './redis-scripts.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
@@ -96,6 +114,8 @@ export class RedisStore implements Store {
     this.redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
     this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
     this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
+    this.redis.defineCommand('llcSetTitle', { numberOfKeys: 2, lua: SET_TITLE });
+    this.redis.defineCommand('llcDeleteConversation', { numberOfKeys: DELETED_PARTS.length, lua: DELETE_CONVERSATION });
     this.redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
     this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
@@ -147,7 +167,10 @@ export class RedisStore implements Store {
         this.ttl * 1000,
       );
       if (admitted !== 1) return undefined;
-      if ((await this.redis.set(key, userId, 'EX', this.ttl, 'NX')) === 'OK') return userId;
+      if ((await this.redis.set(key, userId, 'EX', this.ttl, 'NX')) === 'OK') {
+        await this.touch(conversationId, userId, true);
+        return userId;
+      }
       // Another user claimed it between our read and write: give the quota slot back.
       await this.redis.zrem(owned, conversationId);
       return (await this.redis.get(key)) ?? userId;
@@ -183,6 +206,7 @@ export class RedisStore implements Store {
     const giveBackBytes = (inserted === 1 ? 0 : bytes) + freedBytes;
     const giveBackCount = (inserted === 1 ? 0 : 1) + freedCount;
     if (giveBackCount > 0) await this.adjustUsage(owner, -giveBackBytes, -giveBackCount, false);
+    if (inserted === 1) await this.touch(conversationId, owner, false);
     return { inserted: inserted === 1, submitted: submitted === 1 };
   }
 
@@ -209,6 +233,65 @@ export class RedisStore implements Store {
     const owner = count > 0 ? await this.ownerOf(conversationId) : undefined;
     if (owner !== undefined) await this.adjustUsage(owner, -bytes, -count, false);
     return count;
+  }
+
+  async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
+    const recent = this.userKey(userId, 'recent');
+    const ids = await this.call(() => this.redis.zrange(recent, '0', '-1'));
+    const metas = await this.call(() =>
+      Promise.all(ids.map((id) => this.redis.hmget(this.key(id, 'meta'), 'title', 'createdAt', 'updatedAt'))),
+    );
+    const summaries: ConversationSummary[] = [];
+    const gone: string[] = [];
+    metas.forEach(([title, createdAt, updatedAt], i) => {
+      // Expired with its conversation: drop it from the list.
+      if (createdAt === null || updatedAt === null) return void gone.push(ids[i]!);
+      summaries.push({
+        conversationId: ids[i]!,
+        ...(title !== null ? { title } : {}),
+        createdAt: Number(createdAt),
+        updatedAt: Number(updatedAt),
+      });
+    });
+    if (gone.length) await this.call(() => this.redis.zrem(recent, ...gone));
+    return pageOf(summaries, options);
+  }
+
+  async setConversationTitle(
+    conversationId: string,
+    userId: string,
+    title: string,
+    options: { ifUnset?: boolean } = {},
+  ): Promise<boolean> {
+    const now = Date.now();
+    const set = await this.call(() =>
+      this.redis.llcSetTitle(
+        this.key(conversationId, 'owner'),
+        this.key(conversationId, 'meta'),
+        userId,
+        title,
+        options.ifUnset ? '1' : '0',
+        now,
+        this.ttl,
+      ),
+    );
+    if (set === 1 && !options.ifUnset)
+      await this.call(() => this.redis.zadd(this.userKey(userId, 'recent'), now, conversationId));
+    return set === 1;
+  }
+
+  async deleteConversation(conversationId: string, userId: string): Promise<boolean> {
+    const keys = DELETED_PARTS.map((part) => this.key(conversationId, part));
+    const [count, bytes] = await this.call(() => this.redis.llcDeleteConversation(...keys, userId));
+    if (count < 0) return false;
+    await this.call(() =>
+      Promise.all([
+        this.redis.zrem(this.userKey(userId, 'convs'), conversationId),
+        this.redis.zrem(this.userKey(userId, 'recent'), conversationId),
+      ]),
+    );
+    if (count > 0) await this.adjustUsage(userId, -bytes, -count, false);
+    return true;
   }
 
   async saveFeedback(record: FeedbackRecord): Promise<boolean> {
@@ -319,6 +402,19 @@ export class RedisStore implements Store {
       seq: this.key(conversationId, 'seq'),
       owner: this.key(conversationId, 'owner'),
     };
+  }
+
+  /** Records activity on a conversation: its meta hash and its place in the owner's list. */
+  private async touch(conversationId: string, userId: string, created: boolean): Promise<void> {
+    const meta = this.key(conversationId, 'meta');
+    const now = Date.now();
+    await this.call(() =>
+      Promise.all([
+        created ? this.redis.hset(meta, 'createdAt', now, 'updatedAt', now) : this.redis.hset(meta, 'updatedAt', now),
+        this.redis.expire(meta, this.ttl),
+        this.redis.zadd(this.userKey(userId, 'recent'), now, conversationId),
+      ]),
+    );
   }
 
   private markDisconnected(): void {

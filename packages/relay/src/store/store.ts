@@ -6,7 +6,7 @@
  * Every write is idempotent on a key the caller derives deterministically (message ids are derived from the
  * client message id), so a retry after a crash or a network error never duplicates anything.
  */
-import type { ChatMessage, FeedbackRating } from '@locallightchat/protocol';
+import type { ChatMessage, ConversationSummary, FeedbackRating } from '@locallightchat/protocol';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
 
 /** A store's connection state (`/readyz` reports the relay ready only while it is `connected`). */
@@ -50,6 +50,14 @@ export interface FeedbackRecord {
   createdAt: number;
 }
 
+/** One page of a user's conversations, from {@link Store.listConversations}. */
+export interface ConversationPage {
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  cursor?: string;
+}
+
 /** The Store port (see the module comment); implement it for another database and run ./conformance.ts. */
 export interface Store {
   readonly status: StoreStatus;
@@ -80,6 +88,28 @@ export interface Store {
    * Returns how many were removed (0 when the id is unknown).
    */
   truncateFrom(conversationId: string, messageId: string): Promise<number>;
+
+  /**
+   * The conversations `userId` owns, newest activity (last message or rename) first, `limit` at a time after
+   * the opaque `before` cursor. Only the user's own conversations are ever listed.
+   */
+  listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage>;
+  /**
+   * Sets a conversation's title; with `ifUnset` only when it has none yet (an automatic title never replaces
+   * a rename). Returns false, changing nothing, unless `userId` owns the conversation (or when `ifUnset` found a
+   * title).
+   */
+  setConversationTitle(
+    conversationId: string,
+    userId: string,
+    title: string,
+    options?: { ifUnset?: boolean },
+  ): Promise<boolean>;
+  /**
+   * Deletes a conversation of `userId`'s for good: its messages, ratings, title and ownership (its id may be
+   * claimed again), and the quota it used is given back. Returns false, deleting nothing, unless `userId` owns it.
+   */
+  deleteConversation(conversationId: string, userId: string): Promise<boolean>;
 
   /**
    * Stores a rating of an answer, replacing an earlier one of the same answer. Only the conversation's owner may
