@@ -66,7 +66,7 @@ describe('code blocks', () => {
     expect(copied).to.equal('def f(x):\n    return x\n');
   });
 
-  it('uses a custom code-block renderer and a tool-call renderer', async () => {
+  it('uses a custom code-block renderer', async () => {
     const el = await fixture<LlcMessage>(
       html`<llc-message
         role-name="assistant"
@@ -84,16 +84,8 @@ describe('code blocks', () => {
     await until('the custom block', () => !!el.shadowRoot!.querySelector('.mine'));
     expect(el.shadowRoot!.querySelector('.mine')!.textContent).to.equal('js:let a;\n');
     expect(el.shadowRoot!.querySelector('pre')).to.equal(null);
-
-    const tool = await fixture<LlcMessage>(
-      html`<llc-message
-        role-name="assistant"
-        .finishReason=${'tool_calls'}
-        .renderers=${{ 'tool-call': ({ text }: { text: string }) => html`<output class="tool">${text.toUpperCase()}</output>` }}
-        .text=${'get_weather(paris)'}
-      ></llc-message>`,
-    );
-    expect(tool.shadowRoot!.querySelector('.tool')!.textContent).to.equal('GET_WEATHER(PARIS)');
+    // The `tool-call` renderer (it receives each call's {id, name, args, status, result}) is tested in
+    // tool-calls.browser.test.ts.
   });
 
   describe('large blocks', () => {
