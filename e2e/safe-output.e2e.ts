@@ -92,7 +92,11 @@ after(async () => {
 
 describe('safe output (real Chromium, real stack, hostile backend)', () => {
   it('an external image in a streamed answer loads nothing until "Load image", then its complete URL once', async () => {
-    const page = await browser.newPage();
+    // The relay serves its pages with `img-src 'self' data:`, which blocks every external image, even one the
+    // reader asked for. An app that offers "Load image" lists those hosts in its own CSP; here the page's CSP is
+    // bypassed so the element's own guarantees are what is tested (nothing before the click, one fetch after).
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
     const requested: string[] = [];
     page.on('request', (request) => {
@@ -131,6 +135,6 @@ describe('safe output (real Chromium, real stack, hostile backend)', () => {
     await page.waitForTimeout(300);
     assert.deepEqual(requested, [full], 'fetched once, at its complete URL');
     assert.deepEqual(hits, ['/beacon.png?leak=my%20secret%20plan']);
-    await page.close();
+    await context.close();
   });
 });

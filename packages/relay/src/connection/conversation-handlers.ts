@@ -209,7 +209,10 @@ export class ConversationHandlers {
     let keepFrom = page.messages.length;
     while (keepFrom > 0) {
       const m = page.messages[keepFrom - 1]!;
-      const size = 256 + (m.text.length + (m.reasoning?.length ?? 0)) * 3;
+      const tools =
+        (m.toolCalls ?? []).reduce((n, c) => n + 64 + c.name.length + c.arguments.length, 0) +
+        (m.toolResults ?? []).reduce((n, r) => n + 64 + r.content.length, 0);
+      const size = 256 + (m.text.length + (m.reasoning?.length ?? 0) + tools) * 3;
       if (size > budget && keepFrom < page.messages.length) break;
       budget -= size;
       keepFrom--;
