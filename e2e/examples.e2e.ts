@@ -5,16 +5,20 @@
  * simulator), then driven in Debian's Chromium: type a message, see the answer stream in.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
 import { packedWorkspaces, type PackedWorkspaces } from '@locallightchat/test-support/packed';
 
+const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const scratch = mkdtempSync(join(tmpdir(), 'llc-examples-'));
 let packed: PackedWorkspaces;
 let browser: Browser;
@@ -55,7 +59,11 @@ async function serve(site: string): Promise<string> {
  * Opens `url`, types a message into `<llc-chat>` and waits for the answer. Returns the answer's text and how
  * many different lengths it was seen at while it was still streaming (aria-busy="true").
  */
-async function chat(url: string, question: string): Promise<{ text: string; partials: number; mode: string }> {
+async function chat(
+  url: string,
+  question: string,
+  check?: (page: Page) => Promise<void>,
+): Promise<{ text: string; partials: number; mode: string }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -88,6 +96,7 @@ async function chat(url: string, question: string): Promise<{ text: string; part
       (document.querySelector('llc-chat') as unknown as { client?: { stats: { mode: string } } }).client?.stats.mode ??
       'none',
   );
+  await check?.(page);
   await page.close();
   assert.deepEqual(errors, [], 'no page errors, no missing files');
   return { text, partials: lengths.size, mode };
@@ -107,5 +116,73 @@ describe('examples/html: one script tag from the packed bundle, workers beside i
       cpSync(join(bundleDir(), file), join(site, file));
     const url = await serve(site);
     assertStreamedAnswer(await chat(`${url}/`, 'Explain streaming in three sentences.'));
+  });
+});
+
+/**
+ * Copies an example app to a scratch folder and installs it as its README says, except that `@locallightchat/*`
+ * come from the packed tarballs (direct and transitive: overrides), the relay comes from the shared packed
+ * project instead of the app's own `@locallightchat/stack` dev dependency, and the repository's TypeScript is used
+ * instead of the app's `typescript` (both to keep the install small).
+ */
+async function installExample(name: string): Promise<string> {
+  const app = join(scratch, name);
+  cpSync(join(root, 'examples', name), app, {
+    recursive: true,
+    filter: (source) => !source.includes('node_modules'),
+  });
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    overrides?: Record<string, string>;
+  };
+  delete manifest.devDependencies['@locallightchat/stack'];
+  delete manifest.devDependencies['typescript'];
+  const overrides: Record<string, string> = {};
+  for (const pkg of packed.packages) {
+    if (pkg.name in manifest.dependencies) manifest.dependencies[pkg.name] = `file:${pkg.tarball}`;
+    else overrides[pkg.name] = `file:${pkg.tarball}`;
+  }
+  manifest.overrides = overrides;
+  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app });
+  return app;
+}
+
+/** `tsc -p app`: its error lines (empty when it type-checks). */
+async function typeErrors(app: string): Promise<string[]> {
+  const output = await run(process.execPath, [tsc, '-p', app], { cwd: app }).then(
+    (r) => r.stdout,
+    (error: { stdout: string }) => error.stdout,
+  );
+  return output.split('\n').filter((line) => line.includes('error TS'));
+}
+
+describe('examples/react: <LlcChat> from @locallightchat/react (packed), typed props and events', () => {
+  it('type-checks (and a wrong prop or event use does not), builds, chats with the answer streaming in, onSend fires', async () => {
+    const app = await installExample('react');
+    assert.deepEqual(await typeErrors(app), [], 'the example type-checks');
+    // The typings have teeth: a number for a string prop and a detail field that does not exist are errors.
+    writeFileSync(
+      join(app, 'src/wrong.tsx'),
+      [
+        "import { LlcChat } from '@locallightchat/react';",
+        'export const a = <LlcChat tokenUrl={42} />;',
+        'export const b = <LlcChat onSend={(e) => e.detail.nope} />;',
+        '',
+      ].join('\n'),
+    );
+    const wrong = await typeErrors(app);
+    unlinkSync(join(app, 'src/wrong.tsx'));
+    assert.equal(wrong.length, 2, wrong.join('\n'));
+    assert.match(wrong[0]!, /wrong\.tsx\(2,/);
+    assert.match(wrong[1]!, /wrong\.tsx\(3,.*'nope'/);
+
+    await run('npm', ['run', 'build', '--silent'], { cwd: app });
+    const url = await serve(join(app, 'public'));
+    const result = await chat(`${url}/`, 'Explain streaming in three sentences.', async (page) => {
+      assert.equal(await page.getByTestId('sent-count').textContent(), 'Sent: 1', 'onSend fired once');
+    });
+    assertStreamedAnswer(result);
   });
 });

@@ -102,10 +102,13 @@ async function packAndInstall(dir: string): Promise<Omit<PackedWorkspaces, 'owne
   const dependencies = Object.fromEntries(packages.map((p) => [p.name, `file:${p.tarball}`]));
   // Our packages depend on each other at exact versions; the overrides make those edges take the tarballs too.
   const overrides = Object.fromEntries(packages.map((p) => [p.name, `$${p.name}`]));
-  const nodeTypes = JSON.parse(readFileSync(join(repoRoot, 'node_modules/@types/node/package.json'), 'utf8')) as {
-    version: string;
-  };
-  dependencies['@types/node'] = nodeTypes.version;
+  // What a consumer has beside our packages: Node's types, and React's for @locallightchat/react's declarations.
+  for (const types of ['@types/node', '@types/react']) {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'node_modules', types, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    dependencies[types] = manifest.version;
+  }
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'llc-packed-project', private: true, type: 'module', dependencies, overrides }, null, 2),

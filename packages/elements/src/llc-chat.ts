@@ -141,7 +141,9 @@ export class LlcChat extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (!this.client) this.createClient();
+    // The client is made in the next update rather than here: frameworks that set properties after inserting
+    // the element (React through @lit/react, Vue, Angular) have set token-url, getToken, dev… by then.
+    if (!this.client) this.requestUpdate();
     this.conversationId = this.conversation ?? rememberedConversation();
     this.addEventListener('keydown', this.onKeyDown);
   }
@@ -157,6 +159,7 @@ export class LlcChat extends LitElement {
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
+    if (!this.client && this.isConnected) this.createClient();
     if (changed.has('conversation') && this.conversation) this.conversationId = this.conversation;
   }
 
