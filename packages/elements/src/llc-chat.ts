@@ -141,9 +141,11 @@ export class LlcChat extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // The client is made in the next update rather than here: frameworks that set properties after inserting
-    // the element (React through @lit/react, Vue, Angular) have set token-url, getToken, dev… by then.
-    if (!this.client) this.requestUpdate();
+    // With token-url or getToken already set (HTML attributes, or a framework that sets properties before it
+    // inserts the element) the client exists from here on. React (through @lit/react) sets them just after the
+    // insertion: then it is made in the first update, which comes after them.
+    if (!this.client && (this.tokenUrl || this.getToken)) this.createClient();
+    else if (!this.client) this.requestUpdate();
     this.conversationId = this.conversation ?? rememberedConversation();
     this.addEventListener('keydown', this.onKeyDown);
   }
