@@ -8,7 +8,7 @@
  * `dev` it does.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,9 +48,7 @@ before(async () => {
     issuer: ISSUER,
     audience: AUDIENCE,
     files: {
-      'llc-elements.min.js': join(bundle, 'llc-elements.min.js'),
-      'shared-worker.js': join(bundle, 'shared-worker.js'),
-      'highlight-worker.js': join(bundle, 'highlight-worker.js'),
+      ...Object.fromEntries(readdirSync(bundle).map((name) => [name, join(bundle, name)])),
       'index.html': join(site, 'index.html'),
       'dev.html': join(site, 'dev.html'),
     },

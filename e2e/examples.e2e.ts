@@ -112,8 +112,8 @@ describe('examples/html: one script tag from the packed bundle, workers beside i
   it('chats, the answer streaming in', async () => {
     const site = join(scratch, 'html');
     cpSync(join(root, 'examples/html'), site, { recursive: true });
-    for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js'])
-      cpSync(join(bundleDir(), file), join(site, file));
+    // As the example's README says: everything in dist-bundle/ beside the page.
+    cpSync(bundleDir(), site, { recursive: true });
     const url = await serve(site);
     assertStreamedAnswer(await chat(`${url}/`, 'Explain streaming in three sentences.'));
   });

@@ -26,13 +26,14 @@ const workspaces = publishableWorkspaces();
 /**
  * Files a package ships beyond the rule every package follows (package.json, LICENSE, CHANGELOG.md, README.md
  * when it has one, its bins, all of `src/` for the source maps, and for each `src/X.ts` exactly `dist/X.js`,
- * `.js.map`, `.d.ts`, `.d.ts.map`). The elements add their manifest and the CDN bundle with its two workers.
+ * `.js.map`, `.d.ts`, `.d.ts.map`). The elements add their manifest and the CDN bundle with its two workers and its math chunk.
  */
 const EXTRA_FILES: Record<string, string[]> = {
   '@locallightchat/elements': [
     'custom-elements.json',
     'dist-bundle/highlight-worker.js',
     'dist-bundle/llc-elements.min.js',
+    'dist-bundle/llc-math.js',
     'dist-bundle/shared-worker.js',
   ],
 };
