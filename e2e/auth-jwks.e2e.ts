@@ -64,6 +64,8 @@ before(async () => {
       ISSUER,
       '--auth-audience',
       AUDIENCE,
+      '--allowed-origins',
+      app.url,
       '--simulate',
       '--port',
       '0',
