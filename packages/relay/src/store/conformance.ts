@@ -87,6 +87,11 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
         store.appendMessage(conv, message({ text: 'd' })),
         (e: unknown) => e instanceof QuotaExceededError && e.quota === 'bytes',
       );
+      await assert.rejects(
+        store.appendMessage(conv, message({ role: 'tool', text: 'd' })),
+        (e: unknown) => e instanceof QuotaExceededError && e.quota === 'bytes',
+        'tool results a client sends count like its messages',
+      );
       assert.deepEqual(
         (await store.listMessages(conv, { limit: 10 })).messages.map((m) => m.id),
         [first.id, answer.id],

@@ -136,7 +136,7 @@ export class MemoryStore implements Store {
     }
     const bytes = storedBytes(message);
     const { usage } = conv;
-    if (message.role === 'user') {
+    if (message.role !== 'assistant') {
       if (usage.bytes + bytes > this.options.maxBytesPerUser) {
         throw new QuotaExceededError('bytes', quotaMessage(this.options, 'bytes'));
       }

@@ -189,7 +189,7 @@ export class RedisStore implements Store {
     if (owner === undefined) throw new ConversationNotClaimedError(conversationId);
     const json = JSON.stringify(message);
     const bytes = storedBytes(message);
-    const taken = await this.adjustUsage(owner, bytes, 1, message.role === 'user');
+    const taken = await this.adjustUsage(owner, bytes, 1, message.role !== 'assistant');
     if (taken !== 1) {
       // A retry of a stored message is not refused: it stores nothing.
       const [known, submitted] = await this.call(() =>

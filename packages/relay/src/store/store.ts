@@ -75,8 +75,8 @@ export interface Store {
 
   /**
    * Appends a message unless one with the same id exists. Every stored message counts against its
-   * conversation owner's byte and message quotas ({@link storedBytes}); a `user` message that would pass
-   * them throws {@link QuotaExceededError} and is not stored (an answer is always stored: it was paid for).
+   * conversation owner's byte and message quotas ({@link storedBytes}); a `user` or `tool` message that would
+   * pass them throws {@link QuotaExceededError} and is not stored (an answer is always stored: it was paid for).
    */
   appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult>;
   /** Marks a stored user message as handed to the broker (see {@link AppendResult.submitted}). */
