@@ -2,7 +2,7 @@
  * Merging a history page from the relay into the messages a conversation holds (live, sent, or cached on the
  * device), so each message is shown once, in the server's order.
  */
-import type { ChatMessage } from '@locallightchat/protocol';
+import { isRetryable, type ChatMessage } from '@locallightchat/protocol';
 import type { ClientMessage } from './types.js';
 
 /** The part of a conversation a merge reads and rewrites. */
@@ -89,6 +89,13 @@ export function fromStored(m: ChatMessage): ClientMessage {
   if (m.clientMessageId) message.clientMessageId = m.clientMessageId;
   if (m.streamId) message.streamId = m.streamId;
   if (m.finishReason) message.finishReason = m.finishReason;
+  if (m.errorCode !== undefined) {
+    message.error = {
+      code: m.errorCode,
+      message: m.errorMessage ?? m.errorCode,
+      retryable: isRetryable(m.errorCode),
+    };
+  }
   if (m.reasoningMs !== undefined) message.reasoningMs = m.reasoningMs;
   if (m.toolResults) message.toolResults = m.toolResults;
   if (m.toolCalls) message.toolCalls = m.toolCalls.map((c, index) => ({ ...c, index, complete: true }));

@@ -74,6 +74,9 @@ export interface ChatMessage {
   toolCalls?: StoredToolCall[];
   /** A `tool` message: the results of an answer's calls. */
   toolResults?: ToolResult[];
+  /** A failed answer (`finishReason: 'error'`): why, as the user was told it live (kept for reloads). */
+  errorCode?: ErrorCode;
+  errorMessage?: string;
 }
 
 /** A stream the server knows about when a client subscribes. */

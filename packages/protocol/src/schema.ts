@@ -141,6 +141,8 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       reasoningMs: optional(uint()),
       toolCalls: optional(list(storedToolCall(maxText), MAX_TOOL_CALLS)),
       toolResults: optional(list(toolResult(maxText), MAX_TOOL_CALLS)),
+      errorCode: optional(errorCode),
+      errorMessage: optional(str({ max: 1000 })),
     },
     'message',
   );

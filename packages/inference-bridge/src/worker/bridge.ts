@@ -25,7 +25,7 @@ import { withDefaults } from '../options.js';
 import type { DispatchOutcome, Router } from '../router.js';
 import { AdmissionQueue, type AdmissionQueueOptions, type Lease } from '../routing/admission-queue.js';
 import type { BridgeMetrics, RequestOutcome } from './bridge-metrics.js';
-import { toUserError } from './error-mapping.js';
+import { failureDetail, toUserError } from './error-mapping.js';
 import { StreamPublisher } from './stream-publisher.js';
 import { DEFAULT_TOKEN_BATCHER_OPTIONS, TokenBatcher } from './token-batcher.js';
 
@@ -325,7 +325,7 @@ export class Bridge {
         return out.publish({ ...base, finishReason: 'cancelled' });
       case 'failed': {
         const { code, message } = toUserError(outcome.error, lastSeq > 0);
-        if (lastSeq === 0) this.opts.log(`request ${req.requestId} failed: ${message}`);
+        this.opts.log(`request ${req.requestId} failed after ${lastSeq} batches: ${failureDetail(outcome.error)}`);
         return out.publish({ ...base, finishReason: 'error', errorCode: code, errorMessage: message.slice(0, 1000) });
       }
     }

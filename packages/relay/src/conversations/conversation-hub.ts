@@ -238,6 +238,9 @@ export class ConversationHub {
       streamId,
       finishReason: end.finishReason,
     };
+    // The reason of a failure is kept with the answer, so a reload or another browser shows what the user saw.
+    if (end.errorCode !== undefined) message.errorCode = end.errorCode;
+    if (end.errorMessage !== undefined) message.errorMessage = end.errorMessage;
     if (full.reasoning) message.reasoning = full.reasoning;
     if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
