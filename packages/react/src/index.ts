@@ -2,10 +2,8 @@
  * @locallightchat/react — React components for the LocalLightChat elements, made with `@lit/react`'s
  * `createComponent`: typed props (every property of the element, e.g. `relayUrl`, `tokenUrl`, `getToken`,
  * `renderers`, `strings`) and typed event props (`onSend`, `onStop`, …, each receiving the element's
- * `CustomEvent` with its typed `detail`). Importing this module defines the custom elements too.
- *
- * Server rendering: `@lit/react` renders the tag (no shadow content) on the server; the element upgrades on the
- * client.
+ * `CustomEvent` with its typed `detail`). Importing this module defines the custom elements too. Server rendering
+ * (Next.js) is not covered yet.
  */
 import { createComponent, type EventName } from '@lit/react';
 import * as React from 'react';
