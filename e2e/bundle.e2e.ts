@@ -178,8 +178,8 @@ describe('single-file bundle in a plain HTML page', () => {
       'the javascript: link is not made a link',
     );
     // The bundle decodes entities with the browser's parser instead of a table, as markdown-it would with one:
-    // complete references only, in text and in link destinations.
-    assert.equal(rendered.entities, 'Entities: © &notit; &amp — &MadeUp; q');
+    // complete references only, in text and in link destinations. (A link shows its real host after its text.)
+    assert.equal(rendered.entities, 'Entities: © &notit; &amp — &MadeUp; q (example.com)');
     assert.equal(rendered.img, 0, 'raw HTML from the model is not rendered');
     assert.equal(rendered.stats.worker, 1, 'the large block was highlighted in the worker (a TrustedScriptURL)');
     assert.deepEqual(await violations(), [], 'no CSP or Trusted Types violation');
