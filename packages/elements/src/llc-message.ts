@@ -175,7 +175,16 @@ export class LlcMessage extends LitElement {
     const said = this.reasoningPart.observe(this.reasoningState, this.strings);
     // Said once, politely, and only for an answer that was reasoning while shown here (not for history).
     if (said && this.streamedHere) fire(this, 'llc-announce', { text: said });
+    // A call that streamed here and now waits for the reader is announced once (they have to act on it).
+    for (const call of this.toolCalls ?? []) {
+      if (!call.complete || !this.streamedHere || this.announcedCalls.has(call.id)) continue;
+      this.announcedCalls.add(call.id);
+      if (!this.toolStates?.has(call.id)) fire(this, 'llc-announce', { text: this.strings.toolAwaiting(call.name) });
+    }
   }
+
+  /** Tool calls already announced. */
+  private readonly announcedCalls = new Set<string>();
 
   override connectedCallback(): void {
     super.connectedCallback();

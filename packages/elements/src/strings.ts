@@ -46,6 +46,8 @@ export interface ChatStrings {
   toolStatus: (status: ToolCallStatus) => string;
   approve: string;
   deny: string;
+  /** Announced once when a streamed tool call waits for approval. */
+  toolAwaiting: (name: string) => string;
   /** The button of an image placeholder (images load only when asked, unless their origin is allowed). */
   loadImage: string;
   /** The placeholder's line naming the host the image would be fetched from. */
@@ -113,6 +115,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   toolStatus: (status) => TOOL_STATUS[status],
   approve: 'Approve',
   deny: 'Deny',
+  toolAwaiting: (name) => `Tool call ${name} is waiting for your approval.`,
   loadImage: 'Load image',
   imageFrom: (host) => `Image from ${host}`,
   messageActions: 'Message actions',

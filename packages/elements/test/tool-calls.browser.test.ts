@@ -44,6 +44,8 @@ describe('tool calls', () => {
       html`<llc-message role-name="assistant" status="streaming" message-key="a1"></llc-message>`,
     );
     el.addEventListener('llc-tool-decision', (e) => decisions.push(e.detail));
+    const announced: string[] = [];
+    el.addEventListener('llc-announce', (e) => announced.push(e.detail.text));
     let calls: ToolCallState[] = [];
     const stream = async (...parts: Parameters<typeof applyToolCallParts>[1]) => {
       calls = applyToolCallParts(
@@ -68,6 +70,9 @@ describe('tool calls', () => {
     await el.updateComplete;
     expect(box(el).dataset.status).to.equal('awaiting-approval');
     expect(box(el).getAttribute('aria-label')).to.equal('Tool call: get_weather');
+    expect(announced.filter((t) => t.startsWith('Tool call'))).to.deep.equal([
+      'Tool call get_weather is waiting for your approval.',
+    ]);
     expect(await axe(el)).to.deep.equal([]);
     const approve = box(el).querySelector<HTMLButtonElement>('[part="tool-approve-button"]')!;
     expect(approve.textContent!.trim()).to.equal('Approve');
@@ -83,6 +88,7 @@ describe('tool calls', () => {
     await el.updateComplete;
     expect(box(el).dataset.status).to.equal('done');
     expect(box(el).querySelector('.tool-call-result')!.textContent).to.equal('{"temp_c": 18}');
+    expect(announced.filter((t) => t.startsWith('Tool call'))).to.have.length(1);
     expect(await axe(el)).to.deep.equal([]);
   });
 
