@@ -146,19 +146,34 @@ const FIXED_SIZES: Record<number, number> = {
   0xd3: 8,
 };
 
+/** Recently read ids, by a hash of their bytes: a stream's batches reuse one string instead of building one each. */
+const ID_CACHE_SIZE = 4096;
+const idCache: (string | undefined)[] = new Array<string | undefined>(ID_CACHE_SIZE).fill(undefined);
+
 /** An id (`[A-Za-z0-9_-]`, 1–64 characters) read from ASCII bytes, or undefined. */
 function readId(b: Uint8Array): string | undefined {
   const start = stringStart(b);
   if (start < 0 || strLength < 1 || strLength > HARD_LIMITS.idChars || start + strLength > b.length) return undefined;
-  let id = '';
-  for (let i = start; i < start + strLength; i++) {
+  const end = start + strLength;
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
     const c = b[i]!;
     const ok =
       (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d;
     if (!ok) return undefined;
-    id += String.fromCharCode(c);
+    hash = Math.imul(hash ^ c, 0x01000193);
   }
-  pos = start + strLength;
+  pos = end;
+  const slot = (hash >>> 0) % ID_CACHE_SIZE;
+  const cached = idCache[slot];
+  if (cached !== undefined && cached.length === strLength) {
+    let same = true;
+    for (let i = 0; i < strLength && same; i++) same = cached.charCodeAt(i) === b[start + i];
+    if (same) return cached;
+  }
+  let id = '';
+  for (let i = start; i < end; i++) id += String.fromCharCode(b[i]!);
+  idCache[slot] = id;
   return id;
 }
 

@@ -66,6 +66,15 @@ describe('token header reader', () => {
     }
   });
 
+  it('reads each stream id right across the id cache (many ids, shared slots, repeats)', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10_000; i++) {
+        const streamId = `s_${(i * 7919).toString(36)}`;
+        assert.equal(readTokenHeader(encodeFrame({ type: 'token', streamId, seq: 1, text: '' }))?.streamId, streamId);
+      }
+    }
+  });
+
   it('skips fields appended by a later protocol version', () => {
     const bytes = pack([FRAME_KINDS.token, 's', 3, 'x', null, null, null, [1, 'a', { k: [true, 2.5] }], 'tail']);
     assert.deepEqual(readTokenHeader(bytes), { streamId: 's', seq: 3, firstSeq: undefined });
