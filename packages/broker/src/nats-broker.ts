@@ -72,7 +72,7 @@ export interface NatsBrokerOptions {
   /** Name prefix of the JetStream streams and the consumer, to share one NATS between apps. */
   prefix?: string;
   /** Notable events (reconnects, dropped malformed messages). */
-  log?: (message: string, error?: unknown) => void;
+  log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
   /** Credentials and TLS for a secured NATS (no defaults: plain, anonymous when left out). */
   security?: NatsSecurityOptions;
 }
@@ -188,7 +188,7 @@ export class NatsBroker implements Broker {
   subscribe(conversationId: string, listener: EventListener): Subscription {
     const sub = this.nc.subscribe(Subjects.conversation(conversationId), {
       callback: (error, msg) => {
-        if (error) return this.opts.log(`subscription to ${conversationId} failed`, error);
+        if (error) return this.opts.log(`subscription to ${conversationId} failed`, error, { conversationId });
         const data = msg.data;
         // Token batches (nearly all traffic) are forwarded as bytes: only their header is read here, their text
         // when something needs it (token-view.ts in protocol); everything else is decoded and validated in full.
@@ -197,7 +197,7 @@ export class NatsBroker implements Broker {
           try {
             event = decodeEvent(data);
           } catch (e) {
-            return this.opts.log(`dropped a malformed event on ${msg.subject}`, e);
+            return this.opts.log(`dropped a malformed event on ${msg.subject}`, e, { conversationId });
           }
         }
         listener(event, data);

@@ -26,7 +26,7 @@ export class PullLoop implements Consumer {
     private readonly durable: string,
     private readonly handler: RequestHandler,
     private readonly maxInFlight: number,
-    private readonly log: (message: string, error?: unknown) => void,
+    private readonly log: (message: string, error?: unknown, fields?: Record<string, unknown>) => void,
   ) {
     this.done = this.run();
   }
@@ -99,7 +99,11 @@ export class PullLoop implements Consumer {
     Promise.resolve()
       .then(() => this.handler(delivery))
       .catch((error: unknown) => {
-        this.log(`request ${request.requestId} handler failed`, error);
+        this.log(`request ${request.requestId} handler failed`, error, {
+          requestId: request.requestId,
+          streamId: request.streamId,
+          conversationId: request.conversationId,
+        });
         settle(() => msg.nak(HANDLER_FAILURE_NAK_MS));
       });
   }

@@ -17,3 +17,13 @@ export {
 export { REDACTED, type OptionSource } from './config-file.js';
 export { freePort } from './free-port.js';
 export { NATS_OPTIONS, natsSettings, type NatsSettings } from './nats-options.js';
+export {
+  LOG_LEVELS,
+  LOG_OPTIONS,
+  createLogger,
+  loggerOptions,
+  type LogFields,
+  type LogLevel,
+  type LoggerOptions,
+  type StructuredLogger,
+} from './logger.js';

@@ -54,7 +54,7 @@ describe('llc-bridge probes and drain', () => {
     const sim = await startSimulator({ profile: '8b-h100', speed: 0.1 });
     const deadBackend = `http://127.0.0.1:${await freePort()}/v1`;
     const [bridge, orphan] = await Promise.all([
-      startBridge(nats.url, sim.url, ['--drain-timeout-ms', '1500']),
+      startBridge(nats.url, sim.url, ['--drain-timeout-ms', '1500', '--log-level', 'warn']),
       startBridge(nats.url, deadBackend),
     ]);
     const port = bridge.match[1]!;
@@ -83,6 +83,14 @@ describe('llc-bridge probes and drain', () => {
         'a backend that never answered /metrics is not usable',
       );
       assert.equal(await orphan.stop(), 0);
+      // Logs are JSON lines; at the default level (info) the drain notice is there.
+      const notice = orphan
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: string; name: string; msg: string })
+        .find((r) => r.msg.startsWith('SIGTERM'));
+      assert.deepEqual(notice && [notice.level, notice.name], ['info', 'llc-bridge']);
 
       const request = generationRequest({ maxTokens: 4000 });
       let ended: { at: number; reason: string } | undefined;
@@ -113,6 +121,7 @@ describe('llc-bridge probes and drain', () => {
         `waited for the running stream up to the drain timeout (${took} ms, end ${JSON.stringify(ended && { ...ended, after: ended.at - signalled })})`,
       );
       assert.ok(took < 10_000, `then stopped instead of waiting for the whole answer (${took} ms)`);
+      assert.ok(!bridge.output().includes('"level":"info"'), '--log-level warn leaves out info lines');
     } finally {
       await broker.close();
       await bridge.stop();

@@ -66,7 +66,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
       endedRetentionMs: config.endedStreamRetentionMs,
       lingerMs: config.conversationLingerMs,
     },
-    (m, e) => log.warn(m, e),
+    (m, e, f) => log.warn(m, e, f),
   );
   return {
     config,

@@ -4,12 +4,18 @@
  */
 import { inspect } from 'node:util';
 
-/** Where the relay logs; any object with these four methods (pino's, a test's silent one). */
+/** Ids and small values a log line carries (conversationId, streamId, requestId, …). */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Where the relay logs; any object with these four methods (the CLIs pass cli-kit's pino-based JSON logger, tests
+ * a silent one). `fields` carry the ids the call site knows.
+ */
 export interface Logger {
-  error(message: string, error?: unknown): void;
-  warn(message: string, error?: unknown): void;
-  info(message: string): void;
-  debug(message: string): void;
+  error(message: string, error?: unknown, fields?: LogFields): void;
+  warn(message: string, error?: unknown, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
 }
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
@@ -18,16 +24,21 @@ type Level = keyof typeof LEVELS;
 /** A {@link Logger} that writes `[name] level message` lines to the console, up to `level`. */
 export function consoleLogger(name: string, level: Level = (process.env.LLC_LOG_LEVEL as Level) ?? 'info'): Logger {
   const max = LEVELS[level] ?? LEVELS.info;
-  const line = (lvl: Level, message: string, error?: unknown) => {
+  const line = (lvl: Level, message: string, error?: unknown, fields?: LogFields) => {
     if (LEVELS[lvl] > max) return;
+    const context = fields
+      ? Object.entries(fields)
+          .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : inspect(v)}`)
+          .join('')
+      : '';
     const suffix =
       error === undefined ? '' : `: ${error instanceof Error ? (error.stack ?? error.message) : inspect(error)}`;
-    (lvl === 'error' || lvl === 'warn' ? console.error : console.log)(`[${name}] ${lvl} ${message}${suffix}`);
+    (lvl === 'error' || lvl === 'warn' ? console.error : console.log)(`[${name}] ${lvl} ${message}${context}${suffix}`);
   };
   return {
-    error: (m, e) => line('error', m, e),
-    warn: (m, e) => line('warn', m, e),
-    info: (m) => line('info', m),
-    debug: (m) => line('debug', m),
+    error: (m, e, f) => line('error', m, e, f),
+    warn: (m, e, f) => line('warn', m, e, f),
+    info: (m, f) => line('info', m, undefined, f),
+    debug: (m, f) => line('debug', m, undefined, f),
   };
 }

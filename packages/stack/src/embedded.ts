@@ -60,7 +60,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const bridge = new Bridge({
     broker,
     router: options.router ?? new RoundRobinRouter(options.backends),
-    log: (m, e) => log.warn(`bridge: ${m}`, e),
+    log: (m, e, f) => log.warn(`bridge: ${m}`, e, f),
     ...options.bridge,
   });
   bridge.start();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { startProcess } from '@locallightchat/test-support';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +74,35 @@ describe('llc-relay', () => {
     const result = run(['--config', config]);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /unknown key "allowed-origin" \(did you mean "allowed-origins"\?\)/);
+  });
+
+  it('logs JSON lines on stderr at --log-level and above (relay, embedded bridge and broker share the logger)', async () => {
+    const lines = async (level: string) => {
+      const node = await startProcess(
+        process.execPath,
+        [cli, '--dev', '--simulate', '--sim-profile', 'fast', '--port', '0', '--log-level', level],
+        { env: { LLC_DEV: '' }, ready: /llc-relay listening on/, timeoutMs: 30_000 },
+      );
+      // The exit code is another test's subject (multi-node.test.ts); here only what was logged until then.
+      await node.stop();
+      return node
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: string; name: string; msg: string; time: string });
+    };
+    const info = await lines('info');
+    assert.ok(
+      info.some((r) => r.level === 'info' && r.name === 'llc-relay' && /^embedded bridge:/.test(r.msg)),
+      JSON.stringify(info),
+    );
+    assert.ok(info.some((r) => r.msg.startsWith('SIGTERM: draining')));
+    assert.ok(info.every((r) => typeof r.time === 'string'));
+    const warn = await lines('warn');
+    assert.deepEqual(
+      warn.filter((r) => r.level === 'info' || r.level === 'debug'),
+      [],
+      'no info lines at warn',
+    );
   });
 });

@@ -28,12 +28,15 @@ import { BRIDGE_OPTIONS } from './bridge-options.js';
 import { serveMetrics, type Readiness } from './metrics-server.js';
 import {
   CliUsageError,
+  createLogger,
   formatConfig,
+  loggerOptions,
   formatHelp,
   natsSettings,
   parseOptions,
   runCli,
   type ParsedOptions,
+  type StructuredLogger,
 } from '@locallightchat/cli-kit';
 
 type Options = ParsedOptions<typeof BRIDGE_OPTIONS>;
@@ -67,7 +70,10 @@ function validate(o: Options): void {
  * The replicas and the optional cloud fallback, behind a load-aware router (started: it scrapes) with the
  * `--router` policy; for prefix-precise, the KV event subscription that feeds it.
  */
-async function routerFrom(o: Options): Promise<{
+async function routerFrom(
+  o: Options,
+  log: StructuredLogger,
+): Promise<{
   router: LoadAwareRouter;
   urls: string[];
   fallback?: OpenAIBackend;
@@ -128,8 +134,7 @@ async function routerFrom(o: Options): Promise<{
     staleAfterIntervals: o['metrics-stale-after'],
     breaker: { baseCooldownMs: o['cooldown-ms'], maxCooldownMs: o['max-cooldown-ms'] },
     ...(policy ? { policy } : {}),
-    onBreakerOpen: (b, ms, e) =>
-      console.error(`[llc-bridge] ${b.name} cools down for ${ms} ms: ${e instanceof Error ? e.message : String(e)}`),
+    onBreakerOpen: (b, ms, e) => log.warn(`${b.name} cools down for ${ms} ms`, e, { backend: b.name, cooldownMs: ms }),
   }).start();
   return { router, urls, ...(fallback ? { fallback } : {}), ...(kvEvents ? { kvEvents } : {}) };
 }
@@ -153,7 +158,10 @@ async function main(): Promise<void> {
   validate(o);
   const nats = natsSettings(o);
   if (typeof nats === 'string') throw new CliUsageError(nats);
-  const { router, urls, fallback, kvEvents } = await routerFrom(o);
+  const logging = loggerOptions(o);
+  if (typeof logging === 'string') throw new CliUsageError(logging);
+  const log = createLogger('llc-bridge', logging);
+  const { router, urls, fallback, kvEvents } = await routerFrom(o, log);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
   // Read by /readyz, which answers (not ready) before the broker is connected.
@@ -168,6 +176,7 @@ async function main(): Promise<void> {
     servers: (o.broker ?? '').split(','),
     name: `llc-bridge-${process.pid}`,
     ...nats,
+    log: (message, error, fields) => log.warn(message, error, { part: 'broker', ...fields }),
   });
   state.broker = broker;
   const bridge = new Bridge({
@@ -179,14 +188,14 @@ async function main(): Promise<void> {
     batchWindowMs: o['batch-window-ms'],
     batchMaxChars: o['batch-max-chars'],
     ...(o.model ? { defaultModel: o.model } : {}),
-    log: (m, e) => console.error(`[llc-bridge] ${m}`, e ?? ''),
+    log: (message, error, fields) => log.warn(message, error, fields),
   });
   bridge.start();
   console.log(
     `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}; router ${o.router}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
       (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
   );
-  stopOnSignals(async () => {
+  stopOnSignals(log, async () => {
     state.draining = true;
     await bridge.stop(true, o['drain-timeout-ms']);
     await broker.close();
@@ -218,15 +227,18 @@ function readiness(
 }
 
 /** SIGTERM/SIGINT: finish running streams and exit 0 (1 if that fails); a second signal exits at once. */
-function stopOnSignals(shutdown: () => Promise<void>): void {
+function stopOnSignals(log: StructuredLogger, shutdown: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.error(`[llc-bridge] ${signal}: finishing running streams, taking no new ones`);
+    log.info(`${signal}: finishing running streams, taking no new ones`);
     shutdown().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        log.error('shutdown failed', error);
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,7 +1,7 @@
 /**
  * Every `llc-bridge` setting: flag, environment variable, default and help, in one table.
  */
-import { NATS_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
+import { LOG_OPTIONS, NATS_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
 import { ROUTER_KINDS } from '../routing/router-factory.js';
 
 export const BRIDGE_OPTIONS = {
@@ -158,4 +158,5 @@ export const BRIDGE_OPTIONS = {
     help: "On SIGTERM: longest wait for running streams to finish before they are cut (below Kubernetes' 30 s grace, minus a 5 s preStop)",
   },
   ...NATS_OPTIONS,
+  ...LOG_OPTIONS,
 } satisfies OptionSpecs;

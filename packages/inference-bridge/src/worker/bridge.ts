@@ -44,7 +44,8 @@ export interface BridgeOptions {
   /** Model name reported in `stream-start` when the request names none. */
   defaultModel?: string;
   /** Called with one line per notable event. */
-  log?: (message: string, error?: unknown) => void;
+  /** Notable events, with the ids of the request concerned (`llc-bridge` passes its JSON logger's `warn`). */
+  log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
   /** Admission queue settings (used when the router does admission control). */
   admission?: AdmissionQueueOptions;
   /** Prometheus metrics to record into (see bridge-metrics.ts). */
@@ -155,7 +156,7 @@ export class Bridge {
       await out.ack();
     } catch (error) {
       // Publishing itself failed (broker down): let another bridge (or this one, later) try again.
-      this.opts.log(`request ${req.requestId} failed before it could be answered`, error);
+      this.opts.log(`request ${req.requestId} failed before it could be answered`, error, ids(req));
       await out.giveBack();
     } finally {
       this.active.delete(req.streamId);
@@ -276,7 +277,10 @@ export class Bridge {
       release(failover ? 'failover' : 'error', failover ? 'failover' : 'error', error);
       if (!failover) return { kind: 'failed', error };
       this.opts.metrics?.failovers.inc({ backend: backend.name, reason: error.kind });
-      this.opts.log(`backend ${backend.name} failed before the first token (${error.kind}); failing over`);
+      this.opts.log(`backend ${backend.name} failed before the first token (${error.kind}); failing over`, undefined, {
+        requestId: inference.requestId,
+        backend: backend.name,
+      });
       return { kind: 'failover', error };
     }
   }
@@ -325,9 +329,18 @@ export class Bridge {
         return out.publish({ ...base, finishReason: 'cancelled' });
       case 'failed': {
         const { code, message } = toUserError(outcome.error, lastSeq > 0);
-        this.opts.log(`request ${req.requestId} failed after ${lastSeq} batches: ${failureDetail(outcome.error)}`);
+        this.opts.log(
+          `request ${req.requestId} failed after ${lastSeq} batches: ${failureDetail(outcome.error)}`,
+          undefined,
+          ids(req),
+        );
         return out.publish({ ...base, finishReason: 'error', errorCode: code, errorMessage: message.slice(0, 1000) });
       }
     }
   }
+}
+
+/** The ids a log line about `req` carries. */
+function ids(req: GenerationRequest): Record<string, string> {
+  return { requestId: req.requestId, streamId: req.streamId, conversationId: req.conversationId };
 }

@@ -106,7 +106,10 @@ export class ConversationHandlers {
         await ctx.broker.submit(request);
       } catch (error) {
         const unavailable = error instanceof BrokerUnavailableError || ctx.broker.status !== 'connected';
-        ctx.log.warn(`could not submit ${frame.clientMessageId}`, error);
+        ctx.log.warn(`could not submit ${frame.clientMessageId}`, error, {
+          conversationId: frame.conversationId,
+          clientMessageId: frame.clientMessageId,
+        });
         this.refundNow(userId, reserved);
         // Nothing is lost: the message is stored unsubmitted, and the client's retry submits it.
         return conn.error(
@@ -188,7 +191,7 @@ export class ConversationHandlers {
     try {
       await this.ctx.broker.cancel(frame.streamId);
     } catch (error) {
-      this.ctx.log.warn(`could not cancel ${frame.streamId}`, error);
+      this.ctx.log.warn(`could not cancel ${frame.streamId}`, error, { streamId: frame.streamId });
       conn.error('broker-unavailable', 'the stop could not be delivered; try again', frame.streamId, 1000);
     }
   }

@@ -79,7 +79,7 @@ export class ConversationHub {
     private readonly store: Store,
     private readonly metrics: RelayMetrics,
     options: Partial<HubOptions>,
-    private readonly log: (message: string, error?: unknown) => void,
+    private readonly log: (message: string, error?: unknown, fields?: Record<string, unknown>) => void,
   ) {
     this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
@@ -170,7 +170,9 @@ export class ConversationHub {
       const retained = await this.broker.replay({ conversationId: conv.id });
       for (const event of retained) this.record(conv, event);
     } catch (error) {
-      this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error);
+      this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error, {
+        conversationId: conv.id,
+      });
     } finally {
       conv.seeding = false;
       const pending = conv.pendingLive;
@@ -226,7 +228,14 @@ export class ConversationHub {
       full = rebuilt.completeText();
     }
     if (!full) {
-      this.log(`stream ${streamId} ended but its text is incomplete on this node; another node persists it`);
+      this.log(
+        `stream ${streamId} ended but its text is incomplete on this node; another node persists it`,
+        undefined,
+        {
+          conversationId: conv.id,
+          streamId,
+        },
+      );
       return;
     }
     const end = record.end;
@@ -247,7 +256,7 @@ export class ConversationHub {
     try {
       await this.store.appendMessage(conv.id, message);
     } catch (error) {
-      this.log(`could not persist the answer of stream ${streamId}`, error);
+      this.log(`could not persist the answer of stream ${streamId}`, error, { conversationId: conv.id, streamId });
     }
   }
 

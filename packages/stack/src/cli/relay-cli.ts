@@ -13,19 +13,21 @@
 import { MemoryBroker, NatsBroker, type Broker } from '@locallightchat/broker';
 import {
   CliUsageError,
+  createLogger,
   formatConfig,
+  loggerOptions,
   formatHelp,
   freePort,
   natsSettings,
   parseOptions,
   runCli,
   type ParsedOptions,
+  type StructuredLogger,
 } from '@locallightchat/cli-kit';
 import {
   assertNativeUws,
   AuthConfigError,
   Authenticator,
-  consoleLogger,
   MemoryStore,
   RedisStore,
   startRelay,
@@ -102,13 +104,18 @@ function relayConfig(o: Options): Partial<RelayConfig> {
   };
 }
 
-async function openBroker(o: Options): Promise<Broker> {
+async function openBroker(o: Options, log: StructuredLogger): Promise<Broker> {
   if (o.broker === 'memory') return new MemoryBroker();
   if (!o.broker.startsWith('nats://'))
     throw new CliUsageError(`--broker must be "memory" or nats://host:port, got "${o.broker}"`);
   const nats = natsSettings(o);
   if (typeof nats === 'string') throw new CliUsageError(nats);
-  return NatsBroker.connect({ servers: o.broker.split(','), name: `llc-relay-${process.pid}`, ...nats });
+  return NatsBroker.connect({
+    servers: o.broker.split(','),
+    name: `llc-relay-${process.pid}`,
+    ...nats,
+    log: (message, error, fields) => log.warn(message, error, { part: 'broker', ...fields }),
+  });
 }
 
 async function openStore(o: Options): Promise<Store> {
@@ -136,7 +143,9 @@ async function main(): Promise<void> {
     return;
   }
   assertNativeUws();
-  const log = consoleLogger(isSupervisedChild() ? `llc-relay#${process.env.LLC_PROCESS_SLOT}` : 'llc-relay');
+  const logging = loggerOptions(o);
+  if (typeof logging === 'string') throw new CliUsageError(logging);
+  const log = createLogger(isSupervisedChild() ? `llc-relay#${process.env.LLC_PROCESS_SLOT}` : 'llc-relay', logging);
   // Answer the supervisor's metric requests (empty) while starting, so its summed page never waits on us.
   if (isSupervisedChild()) shareMetricsWithSupervisor(new Registry());
   const auth = await authConfig(o);
@@ -172,7 +181,7 @@ async function main(): Promise<void> {
     });
     return;
   }
-  const broker = await openBroker(o);
+  const broker = await openBroker(o, log);
   const store = await openStore(o);
   const embedded = o.bridge === 'embedded' || (o.bridge === 'auto' && o.broker === 'memory');
   if (!['auto', 'embedded', 'none'].includes(o.bridge))
