@@ -22,6 +22,7 @@ import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './c
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
 import { FeedbackRequests } from './feedback-requests.js';
+import { ConversationLibrary, type ConversationListPage } from './conversation-library.js';
 import { TypedEventTarget, type DetailOf, type LlcClientEventMap } from './events.js';
 import { createLink } from './links/create.js';
 import type { ConnectionMode, Link } from './links/link.js';
@@ -58,6 +59,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   readonly #outbox: Outbox;
   readonly #sync: ConversationSync;
   readonly #feedback = new FeedbackRequests();
+  readonly #library = new ConversationLibrary();
   #status: ConnectionStatus = 'idle';
   #transport?: TransportKind;
   #reconnects = 0;
@@ -164,6 +166,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     this.#link.stop();
     this.#outbox.close();
     this.#feedback.close();
+    this.#library.failAll('the client was closed');
     for (const [conversationId, timer] of this.#saveTimers) {
       clearTimeout(timer);
       this.#save(conversationId);
@@ -291,6 +294,34 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     return saved;
   }
 
+  /**
+   * A page of the user's conversations (only theirs), newest activity first, with titles (automatic from the
+   * first message, or renamed). Pass the previous page's `cursor` as `before` for the next one.
+   */
+  listConversations(options: { before?: string; limit?: number } = {}): Promise<ConversationListPage> {
+    const page = this.#library.page();
+    if (!this.#link.send({ type: 'list-conversations', ...options })) this.#library.failAll('offline');
+    return page;
+  }
+
+  /** Renames a conversation of the user's; resolves once the relay stored the title. */
+  renameConversation(conversationId: string, title: string): Promise<void> {
+    const done = this.#library.change(conversationId);
+    if (!this.#link.send({ type: 'rename-conversation', conversationId, title })) this.#library.failAll('offline');
+    return done;
+  }
+
+  /**
+   * Deletes a conversation of the user's for good: on the relay (messages, ratings, retained streams) and on this
+   * device (its cached copy and unsent messages in IndexedDB, shared by every tab of the origin; every tab that
+   * shares the connection also drops what it shows). Resolves once the relay has deleted it.
+   */
+  deleteConversation(conversationId: string): Promise<void> {
+    const done = this.#library.change(conversationId);
+    if (!this.#link.send({ type: 'delete-conversation', conversationId })) this.#library.failAll('offline');
+    return done;
+  }
+
   /** Stops an answer; the stop reaches the inference server. */
   stop(conversationId: string, streamId: string): void {
     this.#link.send({ type: 'stop', conversationId, streamId });
@@ -309,6 +340,20 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   }
 
   #onFrame(frame: ServerFrame): void {
+    // The library's frames concern conversations this tab may not show: before the filter below.
+    switch (frame.type) {
+      case 'conversation-list':
+        return this.#library.apply(frame);
+      case 'conversation-renamed':
+        this.#library.apply(frame);
+        return this.#emit('library', { change: 'renamed', conversationId: frame.conversationId, title: frame.title });
+      case 'conversation-deleted':
+        this.#forget(frame.conversationId);
+        this.#library.apply(frame);
+        return this.#emit('library', { change: 'deleted', conversationId: frame.conversationId });
+      case 'error':
+        this.#library.apply(frame);
+    }
     // A shared connection carries every tab's conversations: keep those this tab shows.
     if ('conversationId' in frame && !this.#store.watches(frame.conversationId)) return;
     this.#sync.apply(frame);
@@ -316,6 +361,14 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     if (frame.type === 'error') this.#feedback.failed(frame);
     if (frame.type === 'error' || frame.type === 'go-away' || frame.type === 'auth-expiring')
       this.#emit('notice', { frame });
+  }
+
+  /** A deleted conversation: nothing of it stays on this device (and no pending cache write brings it back). */
+  #forget(conversationId: string): void {
+    this.#store.clear(conversationId);
+    clearTimeout(this.#saveTimers.get(conversationId));
+    this.#saveTimers.delete(conversationId);
+    void this.#local.deleteConversation?.(conversationId).catch(warnStorage);
   }
 
   #saveSoon(conversationId: string): void {

@@ -133,6 +133,17 @@ export class ConversationStore {
     return message;
   }
 
+  /** Empties a held conversation (it was deleted): no message, no older page. */
+  clear(conversationId: string): void {
+    const conv = this.#conversations.get(conversationId);
+    if (!conv) return;
+    conv.messages.length = 0;
+    conv.byKey.clear();
+    conv.hasMore = false;
+    conv.cursor = undefined;
+    this.changed(conversationId);
+  }
+
   /** Removes the message with server id `fromId` and every later one (an edit rewrites from there); returns them. */
   truncateFrom(conversationId: string, fromId: string): ClientMessage[] {
     const conv = this.#conversations.get(conversationId);

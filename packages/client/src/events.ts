@@ -43,6 +43,16 @@ export interface LlcClientEventMap {
   notice: CustomEvent<NoticeEventDetail>;
   /** The connection moved (a follower tab became the leader, a shared worker could not start…). */
   mode: CustomEvent<ModeEventDetail>;
+  /** A conversation of the user's was renamed or deleted (by this tab or another one sharing the connection). */
+  library: CustomEvent<LibraryEventDetail>;
+}
+
+/** Detail of `library`: what changed in the user's list of conversations. */
+export interface LibraryEventDetail {
+  change: 'renamed' | 'deleted';
+  conversationId: string;
+  /** The new title (`renamed`). */
+  title?: string;
 }
 
 /** The detail of an event of a map. */

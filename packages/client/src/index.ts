@@ -6,8 +6,10 @@
  */
 export { LlcClient, type ClientStats } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, LlcClientError, type LlcClientOptions } from './client-options.js';
+export type { ConversationListPage } from './conversation-library.js';
 export type {
   ConversationEventDetail,
+  LibraryEventDetail,
   LlcClientEventMap,
   ModeEventDetail,
   NoticeEventDetail,

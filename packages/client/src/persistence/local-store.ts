@@ -20,6 +20,11 @@ export interface LocalStore {
   /** Replaces the cached messages of a conversation. */
   saveConversation(conversationId: string, messages: ClientMessage[]): Promise<void>;
   loadConversation(conversationId: string): Promise<ClientMessage[] | undefined>;
+  /**
+   * Forgets a deleted conversation: its cached messages and its unsent messages. Optional for stores written
+   * before it existed (the client then only drops what it holds in memory).
+   */
+  deleteConversation?(conversationId: string): Promise<void>;
   close(): void;
 }
 
@@ -70,6 +75,15 @@ export class IdbLocalStore implements LocalStore {
     return (await (await this.#db).get('conversations', conversationId))?.messages;
   }
 
+  async deleteConversation(conversationId: string): Promise<void> {
+    const db = await this.#db;
+    const tx = db.transaction(['conversations', 'outbox'], 'readwrite');
+    await tx.objectStore('conversations').delete(conversationId);
+    for (const row of await tx.objectStore('outbox').getAll())
+      if (row.frame.conversationId === conversationId) await tx.objectStore('outbox').delete(row.clientMessageId);
+    await tx.done;
+  }
+
   close(): void {
     void this.#db.then(
       (db) => db.close(),
@@ -96,6 +110,10 @@ export class MemoryLocalStore implements LocalStore {
   }
   async loadConversation(conversationId: string): Promise<ClientMessage[] | undefined> {
     return this.#cache.get(conversationId);
+  }
+  async deleteConversation(conversationId: string): Promise<void> {
+    this.#cache.delete(conversationId);
+    for (const [id, frame] of this.#outbox) if (frame.conversationId === conversationId) this.#outbox.delete(id);
   }
   close(): void {}
 }

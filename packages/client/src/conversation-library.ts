@@ -1,0 +1,100 @@
+/**
+ * The user's conversations as a library: list pages, rename, delete. Each call sends one frame and waits for
+ * the relay's answer (or an `error` about the same conversation); list pages are answered in the order asked,
+ * on one connection. Like ratings, these are not kept in the outbox: made while offline, they fail at once.
+ */
+import type {
+  ConversationDeletedFrame,
+  ConversationListFrame,
+  ConversationRenamedFrame,
+  ConversationSummary,
+  ErrorFrame,
+} from '@locallightchat/protocol';
+import { LlcClientError } from './client-options.js';
+
+/** How long a library request waits for the relay, ms. */
+export const LIBRARY_TIMEOUT_MS = 15_000;
+
+/** One page of {@link LlcClient.listConversations}. */
+export interface ConversationListPage {
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  /** Pass as `before` for the next page; absent on the last. */
+  cursor?: string;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class ConversationLibrary {
+  readonly #pages: Waiter<ConversationListPage>[] = [];
+  /** By conversation id: renames and deletes in flight. */
+  readonly #changes = new Map<string, Waiter<void>[]>();
+
+  /** Waits for the next `conversation-list` (the caller sent `list-conversations`). */
+  page(): Promise<ConversationListPage> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter<ConversationListPage> = {
+        resolve,
+        reject,
+        timer: this.#timeout(() => remove(this.#pages, waiter), reject),
+      };
+      this.#pages.push(waiter);
+    });
+  }
+
+  /** Waits for the relay to confirm a rename or delete of `conversationId`. */
+  change(conversationId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const list = this.#changes.get(conversationId) ?? [];
+      const waiter: Waiter<void> = { resolve, reject, timer: this.#timeout(() => remove(list, waiter), reject) };
+      list.push(waiter);
+      this.#changes.set(conversationId, list);
+    });
+  }
+
+  /** Applies a frame; returns true when it was one of the library's. */
+  apply(frame: ConversationListFrame | ConversationRenamedFrame | ConversationDeletedFrame | ErrorFrame): void {
+    if (frame.type === 'conversation-list') {
+      const waiter = this.#pages.shift();
+      if (!waiter) return;
+      clearTimeout(waiter.timer);
+      waiter.resolve({ conversations: frame.conversations, ...(frame.cursor ? { cursor: frame.cursor } : {}) });
+      return;
+    }
+    const id = frame.type === 'error' ? frame.ref : frame.conversationId;
+    const waiter = id === undefined ? undefined : this.#changes.get(id)?.shift();
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    if (frame.type === 'error') waiter.reject(new LlcClientError(frame.message));
+    else waiter.resolve();
+  }
+
+  /** Fails what waits (offline, or the client closed). */
+  failAll(reason: string): void {
+    for (const w of this.#pages.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new LlcClientError(reason));
+    }
+    for (const list of this.#changes.values())
+      for (const w of list.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new LlcClientError(reason));
+      }
+  }
+
+  #timeout(drop: () => void, reject: (e: Error) => void): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      drop();
+      reject(new LlcClientError('the relay did not answer in time'));
+    }, LIBRARY_TIMEOUT_MS);
+  }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i !== -1) list.splice(i, 1);
+}
