@@ -169,6 +169,9 @@ export class ConversationHub {
       await this.broker.flush();
       const retained = await this.broker.replay({ conversationId: conv.id });
       for (const event of retained) this.record(conv, event);
+      // A stream that ended while no node had this conversation open (in a rolling restart its tabs were moving
+      // between relays) was stored by nobody: store it now. Idempotent: the message id derives from the stream.
+      for (const event of retained) if (event.type === 'stream-end') void this.persistAnswer(conv, event.streamId);
     } catch (error) {
       this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error, {
         conversationId: conv.id,
