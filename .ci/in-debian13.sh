@@ -4,7 +4,8 @@
 # 20.57.0, which needs glibc >= 2.38; this host's Debian 12 has 2.36). nats-server, redis-server and chromium are
 # the rootfs's own Debian 13 packages, installed inside it.
 #
-# Usage: .ci/in-debian13.sh            (root; the rootfs is made or reused by deploy/debian13-rootfs.sh)
+# Usage: .ci/in-debian13.sh [COMMAND…]  (root; default COMMAND: npm test; the rootfs is made or reused by
+#                                       deploy/debian13-rootfs.sh)
 # The tree is copied into ROOTFS/llc (tracked and untracked-not-ignored files; node_modules stays between runs).
 # The chroot shares the host's network, so tests' servers on free loopback ports work as on the host.
 set -euo pipefail
@@ -54,7 +55,8 @@ command -v rsync >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get insta
 mkdir -p "$ROOTFS/llc"
 rsync -a --delete --exclude .git --filter=':- .gitignore' "$repo/" "$ROOTFS/llc/"
 
-echo "in-debian13.sh: rootfs ready in $(($(date +%s) - start)) s; running npm install && npm test on Node 24"
+test_command="${*:-npm test}"
+echo "in-debian13.sh: rootfs ready in $(($(date +%s) - start)) s; running npm install && $test_command on Node 24"
 status=0
 in_root PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 CHROME_PATH=/usr/bin/chromium \
   LLC_UWS_BUILD=@btc-vision/uwebsockets.js bash -c '
@@ -65,7 +67,7 @@ in_root PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 CHROME_PATH
     # The pass is about the current uWS build: fail here, not in a hundred tests, if it does not load.
     node --conditions=llc-source --import tsx --input-type=module \
       -e "const m = await import(\"@locallightchat/relay\"); m.assertNativeUws(); console.log(m.uwsBuildDescription());"
-    npm test
-  ' || status=$?
+    eval "$1"
+  ' in-debian13 "$test_command" || status=$?
 echo "in-debian13.sh: Node 24 pass finished in $(($(date +%s) - start)) s (exit $status)"
 exit "$status"

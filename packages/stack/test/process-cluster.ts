@@ -122,6 +122,7 @@ export class ProcessCluster {
           LLC_BROKER: this.nats.url,
           LLC_STORE: this.redis.url,
           LLC_AUTH_JWT_SECRET: this.options.secret,
+          LLC_ALLOWED_ORIGINS: 'http://localhost:8080',
           LLC_LOG_LEVEL: 'warn',
         },
       },
