@@ -159,6 +159,37 @@ describe('Bridge failover over simulator replicas', () => {
     assert.equal(await simFinished(a), 1);
   });
 
+  it('waits out Retry-After when every replica answers 429 and no fallback exists, within a bounded wait', async () => {
+    await setFaults(a, { rejectNext: 1, rejectStatus: 429, retryAfterSeconds: 1 });
+    await setFaults(b, { rejectNext: 1, rejectStatus: 429, retryAfterSeconds: 1 });
+    const h = start();
+    const started = Date.now();
+    const end = await (await h.submit()).ended;
+    assertAnswered(end);
+    assert.ok(Date.now() - started >= 900, 'it waited for the Retry-After');
+  });
+
+  it('fails with overloaded once the Retry-After wait would pass its bound', async () => {
+    await setFaults(a, { rejectNext: -1, rejectStatus: 429, retryAfterSeconds: 1 });
+    await setFaults(b, { rejectNext: -1, rejectStatus: 429, retryAfterSeconds: 1 });
+    router = new LoadAwareRouter({
+      backends: [backendA, backendB].map((backend, i) => ({
+        backend,
+        metricsUrl: `${(i === 0 ? a : b).origin}/metrics`,
+      })),
+      random: () => 0,
+      scrapeIntervalMs: 100,
+      breaker: { baseCooldownMs: 200, maxCooldownMs: 5000 },
+    }).start();
+    harness = new BridgeHarness(router, { maxRetryAfterWaitMs: 2500 });
+    const started = Date.now();
+    const end = await (await harness.submit()).ended;
+    assert.equal(end.finishReason, 'error');
+    assert.equal(end.errorCode, 'overloaded');
+    const took = Date.now() - started;
+    assert.ok(took >= 1900 && took < 15_000, `bounded wait (${took} ms)`);
+  });
+
   it('falls back to the cloud backend when no replica can serve', async () => {
     const cloud = await startSimulator({ profile: 'fast', model: 'cloud/model' });
     try {

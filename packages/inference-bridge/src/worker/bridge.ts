@@ -56,13 +56,22 @@ export interface BridgeOptions {
    * a client must not be able to add or change them (it can still pick a conversation whose hook offers them).
    */
   tools?: (request: GenerationRequest) => { tools: ToolDefinition[]; toolChoice?: ToolChoice } | undefined;
+  /**
+   * When every replica refused with 429 and a Retry-After (and no fallback serves), the request waits out the
+   * Retry-After and tries again, for at most this long in all, ms (0 = fail at once).
+   */
+  maxRetryAfterWaitMs?: number;
 }
 
 /** The defaults of {@link BridgeOptions}. */
 export const DEFAULT_BRIDGE_OPTIONS: Required<
-  Pick<BridgeOptions, 'maxInFlight' | 'batchWindowMs' | 'batchMaxChars' | 'defaultModel' | 'log'>
+  Pick<
+    BridgeOptions,
+    'maxInFlight' | 'batchWindowMs' | 'batchMaxChars' | 'defaultModel' | 'log' | 'maxRetryAfterWaitMs'
+  >
 > = {
   maxInFlight: 256,
+  maxRetryAfterWaitMs: 20_000,
   batchWindowMs: DEFAULT_TOKEN_BATCHER_OPTIONS.windowMs,
   batchMaxChars: DEFAULT_TOKEN_BATCHER_OPTIONS.maxChars,
   defaultModel: 'default',
@@ -206,6 +215,7 @@ export class Bridge {
       if (offered.toolChoice) inference.toolChoice = offered.toolChoice;
     }
     let lastError: unknown = new InferenceError('connect', 'no inference backend is configured');
+    let waitedMs = 0;
     for (;;) {
       let lease: Lease | undefined;
       try {
@@ -214,7 +224,16 @@ export class Bridge {
         if (signal.aborted) return { kind: 'cancelled' };
         return { kind: 'failed', error };
       }
-      if (!lease) return { kind: 'failed', error: lastError };
+      if (!lease) {
+        // Every replica refused. A rate limit that says when to come back is waited out (bounded) rather than
+        // failing the user at once; anything else fails now.
+        const wait = retryAfterWait(lastError, waitedMs, this.opts.maxRetryAfterWaitMs);
+        if (wait === undefined) return { kind: 'failed', error: lastError };
+        waitedMs += wait;
+        if (!(await sleep(wait, signal))) return { kind: 'cancelled' };
+        tried.clear();
+        continue;
+      }
       tried.add(lease.backend);
       const attempt = await this.streamFrom(lease, inference, signal, batcher);
       if (attempt.kind !== 'failover') return attempt;
@@ -343,4 +362,29 @@ export class Bridge {
 /** The ids a log line about `req` carries. */
 function ids(req: GenerationRequest): Record<string, string> {
   return { requestId: req.requestId, streamId: req.streamId, conversationId: req.conversationId };
+}
+
+/** How long to wait before trying every replica again after `error`, or undefined to fail now. */
+function retryAfterWait(error: unknown, waitedMs: number, maxWaitMs: number): number | undefined {
+  if (!(error instanceof InferenceError) || error.kind !== 'overloaded') return undefined;
+  const retryAfterMs = error.details.retryAfterMs;
+  if (retryAfterMs === undefined) return undefined;
+  const wait = Math.max(100, retryAfterMs);
+  return waitedMs + wait <= maxWaitMs ? wait : undefined;
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
