@@ -9,7 +9,7 @@
  * breakers, optional admission control (--target-in-flight) and an optional cloud fallback; see BRIDGE.md.
  */
 import { NatsBroker } from '@locallightchat/broker';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Gauge } from 'prom-client';
 import { OpenAIBackend } from '../backends/index.js';
 import { LoadAwareRouter } from '../routing/load-aware-router.js';
 import { PrefixPolicy } from '../routing/prefix-policy.js';
@@ -40,6 +40,8 @@ import {
 } from '@locallightchat/cli-kit';
 
 type Options = ParsedOptions<typeof BRIDGE_OPTIONS>;
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /** Checks the settings that parsing alone cannot (ranges, pairs of flags): usage errors, before anything starts. */
 function validate(o: Options): void {
@@ -164,6 +166,16 @@ async function main(): Promise<void> {
   const { router, urls, fallback, kvEvents } = await routerFrom(o, log);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
+  // Breaker state per backend for dashboards and alerts: 0 closed, 1 half-open (probing), 2 open (cooling down).
+  new Gauge({
+    name: 'llc_bridge_breaker_state',
+    help: 'Circuit breaker of each backend: 0 closed, 1 half-open, 2 open',
+    labelNames: ['backend'],
+    registers: [metrics.registry],
+    collect() {
+      for (const b of router.status()) this.set({ backend: b.name }, BREAKER_VALUE[b.breaker]);
+    },
+  });
   // Read by /readyz, which answers (not ready) before the broker is connected.
   const state: { draining: boolean; broker?: NatsBroker } = { draining: false };
   const metricsServer =
