@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +52,8 @@ before(async () => {
   for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js', 'llc-math.js']) {
     copyFileSync(join(root, 'packages/elements/dist-bundle', file), join(site, file));
   }
+  // The chunks the bundle loads on demand, beside it as the package ships them.
+  cpSync(join(root, 'packages/elements/dist-bundle/chunks'), join(site, 'chunks'), { recursive: true });
   writeFileSync(join(site, 'index.html'), pageHtml());
   writeFileSync(
     join(site, 'strict.html'),
@@ -101,6 +103,10 @@ describe('single-file bundle in a plain HTML page', () => {
     );
     assert.equal(mode, 'shared-worker');
     assert.ok(requested.includes('/shared-worker.js'), 'the shared worker script was loaded from beside the bundle');
+    assert.ok(
+      !requested.some((path) => path.startsWith('/chunks/in-page-')),
+      'the in-page connection (Session, transports, msgpackr) is not loaded while the shared worker holds the socket',
+    );
     await page.close();
   });
 

@@ -26,7 +26,8 @@ const workspaces = publishableWorkspaces();
 /**
  * Files a package ships beyond the rule every package follows (package.json, LICENSE, CHANGELOG.md, README.md
  * when it has one, its bins, all of `src/` for the source maps, and for each `src/X.ts` exactly `dist/X.js`,
- * `.js.map`, `.d.ts`, `.d.ts.map`). The elements add their manifest and the CDN bundle with its two workers and its math chunk.
+ * `.js.map`, `.d.ts`, `.d.ts.map`). The elements add their manifest and the CDN bundle with its two workers and its
+ * math chunk, and the bundle's on-demand chunks (`dist-bundle/chunks/`, content-hashed names: see `bundleChunks`).
  */
 const EXTRA_FILES: Record<string, string[]> = {
   '@locallightchat/elements': [
@@ -59,9 +60,19 @@ function walk(dir: string, base = dir, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * The chunks the elements' bundle loads with `import()`, as its last build (the prepack) wrote them: every one
+ * must ship, or the CDN bundle breaks in the mode that needs it. Their names carry content hashes.
+ */
+function bundleChunks(pkg: WorkspacePackage): string[] {
+  const dir = join(pkg.dir, 'dist-bundle/chunks');
+  if (pkg.name !== '@locallightchat/elements' || !existsSync(dir)) return [];
+  return walk(dir).map((file) => `dist-bundle/chunks/${file}`);
+}
+
 /** The files a package is meant to publish (see EXTRA_FILES), sorted. */
 function intendedFiles(pkg: WorkspacePackage): string[] {
-  const files = ['package.json', 'LICENSE', 'CHANGELOG.md', ...(EXTRA_FILES[pkg.name] ?? [])];
+  const files = ['package.json', 'LICENSE', 'CHANGELOG.md', ...(EXTRA_FILES[pkg.name] ?? []), ...bundleChunks(pkg)];
   if (existsSync(join(pkg.dir, 'README.md'))) files.push('README.md');
   for (const bin of Object.values(pkg.manifest.bin ?? {})) files.push(bin.replace(/^\.\//, ''));
   for (const source of walk(join(pkg.dir, 'src'))) {

@@ -3,9 +3,9 @@
  */
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ConnectionPreference } from './links/create.js';
-import { withDefaults } from './options.js';
+import { DEFAULT_CLIENT_NAME, withDefaults } from './options.js';
 import type { LocalStore } from './persistence/local-store.js';
-import { DEFAULT_SESSION, type TokenProvider } from './session.js';
+import type { TokenProvider } from './session.js';
 import type { TransportChoice, TransportFactory } from './transports/transport.js';
 
 export interface LlcClientOptions {
@@ -56,7 +56,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   connection: 'auto',
   backoff: DEFAULT_BACKOFF,
   autoConnect: true,
-  clientName: DEFAULT_SESSION.clientName,
+  clientName: DEFAULT_CLIENT_NAME,
 } as const satisfies Partial<LlcClientOptions>;
 
 export type ResolvedClientOptions = LlcClientOptions &

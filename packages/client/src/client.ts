@@ -17,7 +17,7 @@ import {
   type ServerFrame,
   type ToolResult,
   type WelcomeFrame,
-} from '@locallightchat/protocol';
+} from '@locallightchat/protocol/core';
 import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';

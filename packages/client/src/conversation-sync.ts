@@ -14,7 +14,7 @@ import {
   type StreamEndFrame,
   type SubscribedFrame,
   type TokenFrame,
-} from '@locallightchat/protocol';
+} from '@locallightchat/protocol/core';
 import type { ConversationStore } from './conversation-store.js';
 import { fromStored } from './history-merge.js';
 import type { Outbox } from './outbox.js';

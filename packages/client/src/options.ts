@@ -10,3 +10,9 @@ export function withDefaults<D extends object, P extends object>(defaults: D, pa
   for (const [key, value] of Object.entries(partial)) if (value !== undefined) resolved[key] = value;
   return resolved as D & P;
 }
+
+/**
+ * The client's name in `hello` (the session's default). Here, not in session.ts, so the client's options can
+ * name it without importing the session, which is loaded on demand (links/in-page.ts).
+ */
+export const DEFAULT_CLIENT_NAME = 'llc-client/0.1';

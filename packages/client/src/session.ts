@@ -17,7 +17,7 @@ import {
   type WelcomeFrame,
 } from '@locallightchat/protocol';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { withDefaults } from './options.js';
+import { DEFAULT_CLIENT_NAME, withDefaults } from './options.js';
 import type { Transport, TransportFactory, TransportKind } from './transports/transport.js';
 import { webSocketTransport } from './transports/websocket.js';
 
@@ -65,7 +65,7 @@ export const DEFAULT_SESSION: Required<Omit<SessionOptions, 'url' | 'getToken'>>
   backoff: DEFAULT_BACKOFF,
   healthyAfterMs: 10_000,
   handshakeTimeoutMs: 10_000,
-  clientName: 'llc-client/0.1',
+  clientName: DEFAULT_CLIENT_NAME,
 };
 
 /** Session options with every default filled in (an option left undefined takes its default). */

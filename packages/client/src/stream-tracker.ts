@@ -6,7 +6,7 @@
  * seq held + 1, once, and drop the batches that do not fit until the resume catches up. The tracker holds no
  * text: the messages are the ConversationStore's, and the caller appends what the tracker accepts.
  */
-import { classifyBatch, type ClientFrame, type StreamEndFrame, type TokenFrame } from '@locallightchat/protocol';
+import { classifyBatch, type ClientFrame, type StreamEndFrame, type TokenFrame } from '@locallightchat/protocol/core';
 import type { StreamMetrics } from './types.js';
 
 interface Tracked {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CLIENT_LIMITS, type ClientFrame } from '@locallightchat/protocol';
 import { LlcClient, type ConnectionStatus, type StreamMetrics } from '@locallightchat/client';
-import { scriptedTransport, settle } from './scripted-transport.js';
+import { firstConnection, scriptedTransport, settle } from './scripted-transport.js';
 
 function client() {
   const scripted = scriptedTransport();
@@ -20,7 +20,7 @@ function client() {
   });
   /** Completes the handshake of the newest connection. */
   const open = async () => {
-    await settle();
+    await firstConnection(scripted.links);
     scripted.last().handlers.onOpen();
     scripted.last().welcome(60_000);
   };
@@ -51,7 +51,11 @@ describe('LlcClient', () => {
     });
     h.last().serve({ type: 'token', streamId: 's1', seq: 1, text: 'hi' });
     h.last().serve({ type: 'stream-end', streamId: 's1', conversationId: 'c1', lastSeq: 1, finishReason: 'stop' });
-    assert.deepEqual(statuses, ['open'], '`connecting` came from the constructor, before any listener');
+    assert.deepEqual(
+      statuses,
+      ['connecting', 'open'],
+      'the direct link’s code loads on demand: `connecting` comes after the listeners are attached',
+    );
     assert.deepEqual(changed, ['c1', 'c1', 'c1']);
     assert.deepEqual(
       metrics.map((m) => [m.streamId, m.batches]),

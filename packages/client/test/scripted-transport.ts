@@ -63,3 +63,14 @@ export function scriptedTransport(): { transport: TransportFactory; links: Scrip
 export async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
+
+/**
+ * Waits for the client's first connection: the direct link's code is imported on demand (links/in-page.ts), so
+ * the transport is called a few macrotasks after the client is made. setImmediate, which mocked setTimeouts leave
+ * alone.
+ */
+export async function firstConnection(links: readonly unknown[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (links.length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  await settle();
+}

@@ -1,6 +1,6 @@
 import { provide } from '@lit/context';
 import { LlcClient, tokenFromEndpoint } from '@locallightchat/client';
-import { newId } from '@locallightchat/protocol';
+import { newId } from '@locallightchat/protocol/core';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';

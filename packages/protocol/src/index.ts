@@ -8,13 +8,10 @@
  * - token-view.ts: a token frame's header read without decoding its text (the relay's forwarding path)
  * - seq.ts: the seq rule (old / next / gap) every layer applies to token batches
  * - tool-calls.ts: tool calls put together from the parts in token batches
+ *
+ * `@locallightchat/protocol/core` is all of it but the codec (for code that never encodes or decodes).
  */
-export * from './frames.js';
-export * from './conversation-frames.js';
-export * from './codes.js';
-export * from './limits.js';
-export * from './ids.js';
-export { classifyBatch, firstSeqOf, followsBatch, mergeBatches, type BatchPlace } from './seq.js';
+export * from './core.js';
 export {
   ProtocolError,
   encodeFrame,
@@ -29,5 +26,4 @@ export {
   type ProtocolErrorCode,
 } from './codec.js';
 export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES, MAX_TOOL_CALLS, MAX_TOOL_PARTS } from './schema.js';
-export { applyToolCallParts, storedToolCalls, type ToolCallState } from './tool-calls.js';
 export { readTokenHeader, viewTokenFrame, TokenFrameView, type TokenHeader } from './token-view.js';

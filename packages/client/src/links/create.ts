@@ -1,12 +1,14 @@
 /**
  * Chooses the link of a client: a SharedWorker when the page can host one, else a leader tab elected with Web
  * Locks, else a direct socket.
+ *
+ * The in-page links (direct, leader: the Session, the transports, the msgpack codec) are imported on demand
+ * (`./in-page.js`), so a page whose SharedWorker holds the socket never loads them.
  */
-import { Session, type TokenProvider } from '../session.js';
+import type { TokenProvider } from '../session.js';
 import type { TransportFactory } from '../transports/transport.js';
-import { transportFor } from '../transports/select.js';
-import { LeaderLink } from './leader-link.js';
-import type { ConnectionMode, Link, LinkHooks, OwnerConfig } from './link.js';
+import { DeferredLink } from './deferred-link.js';
+import type { Link, LinkHooks, OwnerConfig } from './link.js';
 import { SharedWorkerLink } from './shared-worker-link.js';
 import { constructWorker, workerScriptUrl } from './worker-script-url.js';
 
@@ -27,27 +29,27 @@ export interface LinkOptions {
 /** The shared worker's file, beside this module once built (see the Trusted Types fallback below). */
 const SHARED_WORKER_FILE = './shared-worker.js';
 
-class DirectLink extends Session implements Link {
-  readonly mode: ConnectionMode = 'direct';
-}
-
 export function createLink(options: LinkOptions, hooks: LinkHooks): Link {
   const tab = `tab_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
   const { config, getToken } = options;
   const direct = () =>
-    new DirectLink(
-      {
-        url: config.url,
-        getToken,
-        transport: options.transport ?? transportFor(config.transport),
-        ...(options.backoff ? { backoff: options.backoff } : {}),
-        ...(config.clientName ? { clientName: config.clientName } : {}),
-      },
-      hooks,
+    new DeferredLink('direct', async () =>
+      (await import('./in-page.js')).directLink(
+        {
+          config,
+          getToken,
+          ...(options.transport ? { transport: options.transport } : {}),
+          ...(options.backoff ? { backoff: options.backoff } : {}),
+        },
+        hooks,
+      ),
     );
   const canElect =
     typeof BroadcastChannel !== 'undefined' && typeof navigator !== 'undefined' && navigator.locks !== undefined;
-  const leader = () => (canElect ? new LeaderLink(tab, config, hooks, getToken) : direct());
+  const leader = () =>
+    canElect
+      ? new DeferredLink('leader', async () => (await import('./in-page.js')).leaderLink(tab, config, hooks, getToken))
+      : direct();
   let preference = options.connection;
   if (options.transport) preference = 'direct';
   if (preference === 'auto') preference = typeof SharedWorker !== 'undefined' ? 'shared-worker' : 'leader';

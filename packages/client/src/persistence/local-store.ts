@@ -5,8 +5,10 @@
  *
  * `IdbLocalStore` keeps both in IndexedDB (through `idb`); `MemoryLocalStore` is used where IndexedDB is
  * missing (or when persistence is turned off), so the rest of the client never checks.
+ *
+ * `idb` is imported on demand (a chunk of its own in the CDN bundle): the page's first render does not wait for it.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
 import type { SendFrame } from '@locallightchat/protocol';
 import type { ClientMessage } from '../types.js';
 
@@ -42,12 +44,14 @@ export class IdbLocalStore implements LocalStore {
 
   /** `name` separates the data of different relays or users on one origin. */
   constructor(name: string) {
-    this.#db = openDB<LlcDb>(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('outbox', { keyPath: 'clientMessageId' });
-        db.createObjectStore('conversations', { keyPath: 'id' });
-      },
-    });
+    this.#db = import('idb').then(({ openDB }) =>
+      openDB<LlcDb>(name, 1, {
+        upgrade(db) {
+          db.createObjectStore('outbox', { keyPath: 'clientMessageId' });
+          db.createObjectStore('conversations', { keyPath: 'id' });
+        },
+      }),
+    );
   }
 
   async putOutgoing(frame: SendFrame): Promise<void> {
