@@ -2,7 +2,7 @@
  * Merging a history page from the relay into the messages a conversation holds (live, sent, or cached on the
  * device), so each message is shown once, in the server's order.
  */
-import { isRetryable, type ChatMessage } from '@locallightchat/protocol';
+import { isRetryable, type ChatMessage } from '@locallightchat/protocol/core';
 import type { ClientMessage } from './types.js';
 
 /** The part of a conversation a merge reads and rewrites. */

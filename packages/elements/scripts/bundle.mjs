@@ -104,6 +104,13 @@ await build({
 for (const file of Object.keys(outputs))
   if (/KaTeX parse error/.test(readFileSync(join(outdir, file), 'utf8')))
     throw new Error(`KaTeX ended up in ${file}: it must stay in llc-math.js (first load)`);
+// The page-side code must not reach the codec: msgpackr belongs to the in-page connection's chunk (a value
+// import of '@locallightchat/protocol' instead of '@locallightchat/protocol/core' brings it back).
+for (const file of critical)
+  if (Object.keys(outputs[file].inputs).some((path) => path.includes('node_modules/msgpackr/')))
+    throw new Error(
+      `msgpackr ended up in ${file} (first load): import '@locallightchat/protocol/core' on the page side`,
+    );
 // llc-math.js is one more file the bundle loads with import(): counted with the chunks, never critical.
 outputs['llc-math.js'] = { imports: [], inputs: {} };
 const fileSizes = Object.fromEntries(Object.keys(outputs).map((f) => [f, sizes(readFileSync(join(outdir, f)))]));
