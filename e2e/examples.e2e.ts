@@ -74,7 +74,9 @@ async function chat(
   });
   await page.goto(url);
   const box = page.getByRole('textbox', { name: 'Message' });
-  await box.fill(question);
+  await box.fill(question).catch((error: Error) => {
+    throw new Error(`${error.message}\npage errors: ${errors.join('\n') || 'none'}`);
+  });
   await box.press('Enter');
   const answer = page.locator('llc-message[role-name="assistant"]').first();
   await answer.waitFor({ timeout: 60_000 });
@@ -182,6 +184,19 @@ describe('examples/react: <LlcChat> from @locallightchat/react (packed), typed p
     const url = await serve(join(app, 'public'));
     const result = await chat(`${url}/`, 'Explain streaming in three sentences.', async (page) => {
       assert.equal(await page.getByTestId('sent-count').textContent(), 'Sent: 1', 'onSend fired once');
+    });
+    assertStreamedAnswer(result);
+  });
+});
+
+describe('examples/vue: <llc-chat> rendered by Vue 3, elements from the packed tarball', () => {
+  it('type-checks, builds, chats with the answer streaming in, the llc-send handler fires', async () => {
+    const app = await installExample('vue');
+    assert.deepEqual(await typeErrors(app), [], 'the example type-checks');
+    await run('npm', ['run', 'build', '--silent'], { cwd: app });
+    const url = await serve(join(app, 'public'));
+    const result = await chat(`${url}/`, 'Explain streaming in three sentences.', async (page) => {
+      assert.equal(await page.getByTestId('sent-count').textContent(), 'Sent: 1', 'the llc-send handler ran once');
     });
     assertStreamedAnswer(result);
   });
