@@ -66,6 +66,8 @@ export interface LlcElementEventMap {
   'llc-message-action': CustomEvent<MessageActionEventDetail>;
   /** `<llc-message-list>` fed through `messages`: the reader reached the top, load older messages. */
   'llc-load-older': CustomEvent<null>;
+  /** `<llc-conversation-list>`: the user chose a conversation. */
+  'llc-conversation-select': CustomEvent<{ conversationId: string }>;
   /** `<llc-message>`: a finished block of a streaming answer, for the transcript's live region. */
   'llc-announce': CustomEvent<AnnounceEventDetail>;
   /** `<llc-message>`: the reader approved or denied a tool call (see `toolStates` for showing its outcome). */
@@ -79,6 +81,7 @@ declare global {
     'llc-message-action': LlcElementEventMap['llc-message-action'];
     'llc-load-older': LlcElementEventMap['llc-load-older'];
     'llc-announce': LlcElementEventMap['llc-announce'];
+    'llc-conversation-select': LlcElementEventMap['llc-conversation-select'];
     'llc-tool-decision': LlcElementEventMap['llc-tool-decision'];
   }
 }

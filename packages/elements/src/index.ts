@@ -11,6 +11,8 @@ export { LlcMessage } from './llc-message.js';
 export { LlcComposer } from './llc-composer.js';
 export { LlcStatus } from './llc-status.js';
 export { LlcProvider } from './llc-provider.js';
+/** `<llc-conversation-list>` is not defined here (first load): `import '@locallightchat/elements/conversation-list'`. */
+export type { LlcConversationList, ConversationSelectEventDetail } from './llc-conversation-list.js';
 export type {
   AnnounceEventDetail,
   LlcElementEventMap,

@@ -64,6 +64,9 @@ const DEV_USER_KEY = 'llc:dev-user';
  * @cssprop --llc-radius - corner radius
  * @cssprop --llc-font - font family
  * @attr theme - `light` or `dark` (default: follows `prefers-color-scheme`)
+ * @attr sidebar - show the user's conversations beside the chat (`<llc-conversation-list>`, loaded when shown)
+ * @slot sidebar - your own sidebar content instead of the conversation list (with `sidebar`)
+ * @csspart sidebar - the sidebar
  * @attr actions - the built-in message actions: `copy regenerate edit feedback` (default), or `none`
  */
 @customElement('llc-chat')
@@ -87,6 +90,17 @@ export class LlcChat extends LitElement {
       llc-message-list {
         min-height: 0;
         height: 100%;
+      }
+      .with-sidebar {
+        display: grid;
+        grid-template-columns: minmax(12rem, 18rem) minmax(0, 1fr);
+        height: 100%;
+      }
+      .sidebar {
+        border-inline-end: 1px solid var(--llc-border, #cbd5e1);
+        min-height: 0;
+        display: flex;
+        flex-direction: column;
       }
     `,
   ];
@@ -115,6 +129,11 @@ export class LlcChat extends LitElement {
    * (attribute: names separated by spaces; default all; `none` for none).
    */
   @property({ converter: actionsConverter }) actions: readonly MessageActionName[] = ALL_MESSAGE_ACTIONS;
+  /**
+   * Shows the user's conversations beside the chat (`<llc-conversation-list>`, imported only when shown); choosing
+   * one opens it. An app can put its own content in the `sidebar` slot instead.
+   */
+  @property({ type: Boolean, reflect: true }) sidebar = false;
   /** Overridable renderers (`code-block`, `tool-call`). */
   @property({ attribute: false }) renderers: Renderers = {};
   /**
@@ -180,6 +199,30 @@ export class LlcChat extends LitElement {
   }
 
   override render() {
+    const chat = this.renderChat();
+    if (!this.sidebar) return chat;
+    if (!customElements.get('llc-conversation-list')) void import('./llc-conversation-list.js');
+    return html`<div class="with-sidebar">
+      <nav class="sidebar" part="sidebar" aria-label=${this.strings.conversations ?? DEFAULT_STRINGS.conversations}>
+        <slot name="sidebar"
+          ><llc-conversation-list
+            .strings=${{ ...DEFAULT_STRINGS, ...this.strings }}
+            @llc-conversation-select=${(e: CustomEvent<{ conversationId: string }>) =>
+              this.openConversation(e.detail.conversationId)}
+          ></llc-conversation-list
+        ></slot>
+      </nav>
+      ${chat}
+    </div>`;
+  }
+
+  /** Shows another conversation of the user's (and remembers it in this browser). */
+  openConversation(conversationId: string): void {
+    localStorage.setItem(CONVERSATION_KEY, conversationId);
+    this.conversation = conversationId;
+  }
+
+  private renderChat() {
     const strings = { ...DEFAULT_STRINGS, ...this.strings };
     return html`<div class="chat" part="chat">
       <div part="header"><slot name="header"></slot></div>

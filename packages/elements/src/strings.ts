@@ -69,6 +69,13 @@ export interface ChatStrings {
   sendComment: string;
   commentThanks: string;
   actionFailed: (message: string) => string;
+  /** `<llc-conversation-list>`. */
+  conversations: string;
+  searchConversations: string;
+  untitled: string;
+  loadMore: string;
+  confirmDelete: string;
+  renameConversation: string;
 }
 
 const TOOL_STATUS: Record<ToolCallStatus, string> = {
@@ -134,4 +141,10 @@ export const DEFAULT_STRINGS: ChatStrings = {
   sendComment: 'Send comment',
   commentThanks: 'Comment sent.',
   actionFailed: (m) => `That did not work: ${m}`,
+  conversations: 'Your conversations',
+  searchConversations: 'Search conversations',
+  untitled: 'New conversation',
+  loadMore: 'Load more',
+  confirmDelete: 'Delete for good',
+  renameConversation: 'New title',
 };
