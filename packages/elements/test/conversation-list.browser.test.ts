@@ -70,7 +70,7 @@ describe('conversation list', function () {
       );
     await until('three conversations', () => titles().length === 3).catch((e: Error) => {
       throw new Error(
-        `${e.message}: ${JSON.stringify(titles())} client=${String(list().client)} rows=${JSON.stringify((list() as unknown as { rows: unknown }).rows)}`,
+        `${e.message}: ${JSON.stringify(titles())} rows=${JSON.stringify((list() as unknown as { rows: unknown }).rows)}`,
       );
     });
     expect(titles()).to.deep.equal(expected);
