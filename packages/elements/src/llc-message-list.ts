@@ -14,7 +14,7 @@ import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from '.
 import type { PerformAction } from './actions/message-actions.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
-import { Announcer } from './controllers/announcer.js';
+import { Announcer, type Announcement } from './controllers/announcer.js';
 import { cssProps } from './directives/css-props.js';
 import { fire, type LlcElementEventMap } from './events.js';
 import { MESSAGE_PARTS } from './llc-message.js';
@@ -261,6 +261,11 @@ export class LlcMessageList extends LitElement {
   /** Moves focus to the transcript (it is focusable so keyboard users can scroll it). */
   focusTranscript(): void {
     this.log?.focus();
+  }
+
+  /** What the live region said, with when (`performance.now()`), newest last: for tests and the bench (spacing). */
+  get announcements(): readonly Announcement[] {
+    return this.announcer.spoken;
   }
 
   /** Whether the view follows the newest message. */
