@@ -71,7 +71,20 @@ export async function startProcess(command: string, args: string[], options: Sta
       };
     });
 
-  const match = await waitFor(options.ready);
+  let match: RegExpMatchArray;
+  try {
+    match = await waitFor(options.ready);
+  } catch (error) {
+    // A process that never got ready is stopped here, or it outlives its test and keeps the test file's
+    // process (and so the whole run) from exiting: SIGTERM first, so a supervisor stops its children too.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    throw error;
+  }
   return {
     child,
     match,
