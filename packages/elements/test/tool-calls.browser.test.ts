@@ -9,31 +9,7 @@ import type { ToolCallState } from '@locallightchat/protocol';
 import { applyToolCallParts } from '@locallightchat/protocol';
 import '../src/index.js';
 import type { LlcMessage, ToolCallInfo, ToolDecisionEventDetail } from '../src/index.js';
-
-interface AxeResult {
-  violations: { id: string; impact: string; nodes: { target: unknown }[] }[];
-}
-declare global {
-  interface Window {
-    axe?: { run: (context: Element, options: object) => Promise<AxeResult> };
-  }
-}
-
-async function axe(element: Element): Promise<string[]> {
-  if (!window.axe) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/node_modules/axe-core/axe.min.js';
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error('axe-core did not load'));
-      document.head.append(script);
-    });
-  }
-  const result = await window.axe!.run(element, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  });
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-}
+import { axe } from './support/axe.js';
 
 const box = (el: LlcMessage) => el.shadowRoot!.querySelector<HTMLElement>('.tool-call')!;
 
