@@ -8,7 +8,7 @@
  * `dev` it does.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,7 +48,12 @@ before(async () => {
     issuer: ISSUER,
     audience: AUDIENCE,
     files: {
-      ...Object.fromEntries(readdirSync(bundle).map((name) => [name, join(bundle, name)])),
+      // All of dist-bundle/, chunks/ included (the bundle loads its on-demand chunks from there).
+      ...Object.fromEntries(
+        readdirSync(bundle, { recursive: true, encoding: 'utf8' })
+          .filter((name) => statSync(join(bundle, name)).isFile())
+          .map((name) => [name, join(bundle, name)]),
+      ),
       'index.html': join(site, 'index.html'),
       'dev.html': join(site, 'dev.html'),
     },
