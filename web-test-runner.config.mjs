@@ -108,6 +108,9 @@ export default {
     (type === 'error' || type === 'warn') && !String(args?.[0] ?? '').includes('Lit is in dev mode'),
   nodeResolve: { exportConditions: ['llc-source', 'browser', 'development'] },
   concurrency: 1,
+  // Opening a page took more than the default 30 s once on a loaded CI machine (2026-12-03: actions.browser.test.ts
+  // failed before running a test); a slow start is not a test failure, so allow two minutes.
+  browserStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
   testsFinishTimeout: 10 * 60 * 1000,
   browsers: [
