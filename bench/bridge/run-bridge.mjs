@@ -8,45 +8,20 @@
  *
  *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { NatsBroker } from '@locallightchat/broker';
 import { decodeEvent } from '@locallightchat/broker/internal';
 import { startNats } from '@locallightchat/test-support';
+import { cliOptions, cpuSecondsOf, machineLine, sleep, startProcess } from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const N = Number(arg('streams', 5000));
 const R = Number(arg('replicas', 2));
 const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const cpuOf = (pid) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(stat[11]) + Number(stat[12])) / 100;
-};
-
-function start(command, argv, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
-    child.once('exit', (code) => reject(new Error(`${argv[0]} exited (${code}): ${out.slice(-1500)}`)));
-  });
-}
 
 /** p95 from a Prometheus histogram's cumulative buckets for one backend label. */
 function histogramP95(metrics, name, backend) {
@@ -66,7 +41,7 @@ async function main() {
   const nats = await startNats();
   const sims = await Promise.all(
     Array.from({ length: R }, () =>
-      start(
+      startProcess(
         process.execPath,
         [
           here('../../packages/vllm-sim/dist/cli/sim-cli.js'),
@@ -82,11 +57,12 @@ async function main() {
           '65536',
         ],
         /listening on (http:\/\/\S+)/,
+        { logLevel: null },
       ),
     ),
   );
   const urls = sims.map((s) => s.match[1]);
-  const bridge = await start(
+  const bridge = await startProcess(
     process.execPath,
     [
       here('../../packages/inference-bridge/dist/cli/bridge-cli.js'),
@@ -102,6 +78,7 @@ async function main() {
       '127.0.0.1',
     ],
     /metrics on :(\d+)\/metrics/,
+    { logLevel: null },
   );
   const metricsUrl = `http://127.0.0.1:${bridge.match[1]}/metrics`;
   const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
@@ -128,7 +105,7 @@ async function main() {
   await nc.flush();
   await sleep(1000);
 
-  const cpu0 = cpuOf(bridge.child.pid);
+  const cpu0 = cpuSecondsOf(bridge.child.pid);
   const t0 = performance.now();
   // Submitted 200 at a time (JetStream acknowledges each), so all N are in flight together.
   const submit = (i) =>
@@ -153,7 +130,7 @@ async function main() {
     await sleep(200);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuOf(bridge.child.pid) - cpu0;
+  const cpu = cpuSecondsOf(bridge.child.pid) - cpu0;
   const metrics = await (await fetch(metricsUrl)).text();
   const names = urls.map((u) => new URL(u).host);
   const ttft = names.map((n) => ({ backend: n, ...histogramP95(metrics, 'llc_bridge_ttft_seconds', n) }));
@@ -181,7 +158,7 @@ async function main() {
     `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',
     '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) |',

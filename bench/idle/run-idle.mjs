@@ -12,22 +12,18 @@
  *
  *   node bench/idle/run-idle.mjs [--connections 10000] [--runs 3] [--out bench/results/<date>]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNats, startRedis } from '@locallightchat/test-support';
+import { BENCH_SECRET, cliOptions, cpuSecondsOf, rssBytesOf, sleep, startProcess } from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const N = Number(arg('connections', 10_000));
 const RUNS = Number(arg('runs', 3));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const SECRET = BENCH_SECRET;
 const PER_CHILD = 9_000;
 /** How long connections sit idle before the memory reading (V8 gives back ramp-up garbage when idle). */
 const SETTLE_MS = Number(arg('settle-ms', 10_000));
@@ -66,37 +62,16 @@ const SERVERS = {
   },
 };
 
+/** Starts a server or load process: our bin as npx runs it (its shebang sets V8 flags), scripts with this Node. */
 function startChild(argv, ready, env = {}) {
-  return new Promise((resolve, reject) => {
-    const [command, ...rest] = argv[0].endsWith('/.bin/llc-relay') ? argv : [process.execPath, ...argv];
-    const child = spawn(command, rest, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env },
-    });
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) {
-        child.stdout.off('data', onData);
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`${argv[0]} exited (${code}): ${out.slice(-2000)}`)));
-  });
+  const [command, ...rest] = argv[0].endsWith('/.bin/llc-relay') ? argv : [process.execPath, ...argv];
+  return startProcess(command, rest, ready, { env });
 }
 
-/** RSS bytes and CPU seconds (user + system) of a process, from /proc. */
+/** RSS bytes and CPU seconds (user + system) of a process. */
 function sample(pid) {
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = 100; // USER_HZ on Linux
-  return { rss, cpu: (Number(stat[11]) + Number(stat[12])) / ticks };
+  return { rss: rssBytesOf(pid), cpu: cpuSecondsOf(pid) };
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(name, spec) {
   const server = await startChild(spec.argv, spec.ready, {

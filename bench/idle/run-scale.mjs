@@ -10,46 +10,28 @@
  * A process here holds at most ~19.5k sockets (fd limit 20,000), so 100k connections need ≥ 6 relay processes.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startNats, startRedis } from '@locallightchat/test-support';
+import {
+  BENCH_SECRET,
+  RELAY_READY,
+  benchRelayArgs,
+  cliOptions,
+  machineLine,
+  rssBytesOf,
+  sleep,
+  startProcess,
+} from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const N = Number(arg('connections', 100_000));
 const P = Number(arg('processes', Math.max(2, Math.ceil(N / 17_000))));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const SECRET = BENCH_SECRET;
 const PER_CHILD = 9_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function start(command, argv, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LLC_LOG_LEVEL: 'error' },
-    });
-    let out = '';
-    const onData = (d) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) {
-        child.stdout.off('data', onData);
-        resolve({ child, match: m, output: () => out });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}): ${out.slice(-2000)}`)));
-  });
-}
-
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const childrenOf = (pid) =>
   execFileSync('pgrep', ['-P', String(pid)])
     .toString()
@@ -60,34 +42,17 @@ const childrenOf = (pid) =>
 
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-  const relay = await start(
+  const relay = await startProcess(
     here('../../node_modules/.bin/llc-relay'),
-    [
-      '--port',
-      '0',
-      '--processes',
-      String(P),
-      '--broker',
-      nats.url,
-      '--store',
-      redis.url,
-      '--auth-jwt-secret',
-      SECRET,
-      '--allowed-origins',
-      '*',
-      '--bridge',
-      'none',
-      '--heartbeat-ms',
-      '300000',
-    ],
-    /WebSocket (ws:\/\/\S+);/,
+    benchRelayArgs({ natsUrl: nats.url, store: redis.url, processes: P }),
+    RELAY_READY,
   );
   for (let i = 0; i < 400 && (relay.output().match(/llc-relay listening on/g)?.length ?? 0) < P; i++) await sleep(50);
   const url = relay.match[1];
   await sleep(1000);
   // With one process there is no supervisor: the relay is the process itself.
   const pids = P === 1 ? [relay.child.pid] : childrenOf(relay.child.pid);
-  const before = pids.reduce((n, pid) => n + rssOf(pid), 0);
+  const before = pids.reduce((n, pid) => n + rssBytesOf(pid), 0);
   process.stderr.write(`relay: ${pids.length} processes on ${url}; ramping ${N} connections\n`);
 
   const loaders = [];
@@ -102,10 +67,12 @@ async function main() {
   const opened = reports.reduce((n, r) => n + r.report.open, 0);
   const failed = reports.reduce((n, r) => n + r.report.failed, 0);
   await sleep(3000);
-  const perProcess = pids.map((pid) => rssOf(pid));
+  const perProcess = pids.map((pid) => rssBytesOf(pid));
   const after = perProcess.reduce((a, b) => a + b, 0);
   const metrics = await (
-    await fetch(url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics'))
+    await fetch(url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics'), {
+      headers: { authorization: `Bearer ${SECRET}` },
+    })
   )
     .text()
     .catch(() => '');
@@ -118,7 +85,7 @@ async function main() {
     `# Connections at scale — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/idle/run-scale.mjs --connections ${N} --processes ${P}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    machineLine(),
     `Relay: \`llc-relay --processes ${P}\` on one port, NATS broker and Redis store (hermetic servers on free ports).`,
     `Load: ${reports.length} processes, distinct HS256 JWT per connection, hello → welcome, ≤ 500 connections per source address.`,
     '',

@@ -7,80 +7,36 @@
  *
  *   node bench/idle/run-storm.mjs [--connections 20000] [--processes 2] [--out bench/results/<date>]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNats, startRedis } from '@locallightchat/test-support';
+import {
+  BENCH_SECRET,
+  RELAY_READY,
+  benchRelayArgs,
+  cliOptions,
+  machineLine,
+  sleep,
+  spawnWatched,
+} from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const N = Number(arg('connections', 20_000));
 const P = Number(arg('processes', 2));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const SECRET = BENCH_SECRET;
 const PER_CHILD = 9_000;
 const JITTER_MS = Number(arg('jitter-ms', 250));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function start(command, argv) {
-  const child = spawn(command, argv, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, LLC_LOG_LEVEL: 'error' },
-  });
-  let out = '';
-  const listeners = new Set();
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.on('data', (d) => (out += d));
-  const waitFor = (re, timeoutMs = 120_000) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${re} from ${command}: ${out.slice(-500)}`)),
-        timeoutMs,
-      );
-      const check = () => {
-        const m = re.exec(out);
-        if (!m) return;
-        listeners.delete(check);
-        clearTimeout(timer);
-        out = out.slice(m.index + m[0].length);
-        resolve(m);
-      };
-      listeners.add(check);
-      check();
-    });
-  return { child, waitFor, output: () => out };
-}
 
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-  const relay = start(here('../../node_modules/.bin/llc-relay'), [
-    '--port',
-    '0',
-    '--processes',
-    String(P),
-    '--broker',
-    nats.url,
-    '--store',
-    redis.url,
-    '--auth-jwt-secret',
-    SECRET,
-    '--allowed-origins',
-    '*',
-    '--bridge',
-    'none',
-    '--heartbeat-ms',
-    '300000',
-  ]);
-  const url = (await relay.waitFor(/WebSocket (ws:\/\/\S+);/))[1];
+  const relay = spawnWatched(
+    here('../../node_modules/.bin/llc-relay'),
+    benchRelayArgs({ natsUrl: nats.url, store: redis.url, processes: P }),
+  );
+  const url = (await relay.waitFor(RELAY_READY))[1];
   let listening = 1;
   while (listening < P) {
     await relay.waitFor(/llc-relay listening on/);
@@ -98,7 +54,7 @@ async function main() {
       reconnect: true,
       jitterMs: JITTER_MS,
     };
-    loaders.push(start(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
+    loaders.push(spawnWatched(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
   }
   const ramp = await Promise.all(loaders.map(async (l) => JSON.parse((await l.waitFor(/\{"open".*\}/))[0])));
   const held = ramp.reduce((n, r) => n + r.open, 0);
@@ -140,7 +96,7 @@ async function main() {
     `# Reconnect storm — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/idle/run-storm.mjs --connections ${N} --processes ${P}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    machineLine(),
     `\`llc-relay --processes ${P}\` (NATS + Redis); one relay process SIGKILLed at ${new Date(killedAt).toISOString()}; clients reconnect with full jitter (≤ ${JITTER_MS} ms, doubling on failure), each verifying a JWT again.`,
     '',
     '| connections held | dropped by the kill | back | time until all back | accepts/s during the storm |',

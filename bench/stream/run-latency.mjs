@@ -15,69 +15,35 @@
  *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats] [--streams 2000] [--rate 20] [--seconds 10]
  *                                     [--profile] [--profile-dir /tmp]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MemoryBroker, NatsBroker } from '@locallightchat/broker';
 import { Authenticator, MemoryStore, startRelay } from '@locallightchat/relay';
 import { startNats } from '@locallightchat/test-support';
+import {
+  BENCH_SECRET,
+  RELAY_READY,
+  benchRelayArgs,
+  cliOptions,
+  cpuSecondsOf,
+  machineLine,
+  sleep,
+  startProcess,
+} from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg, flag } = cliOptions();
 const MODE = arg('mode', 'nats');
 const S = Number(arg('streams', 2000));
 const RATE = Number(arg('rate', 20));
 const SECONDS = Number(arg('seconds', 10));
-const PROFILE = args.includes('--profile')
-  ? `${arg('profile-dir', tmpdir())}/relay-latency-${Date.now()}.cpuprofile`
-  : undefined;
+const PROFILE = flag('profile') ? `${arg('profile-dir', tmpdir())}/relay-latency-${Date.now()}.cpuprofile` : undefined;
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const SECRET = BENCH_SECRET;
 const PER_READER = 5000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
-const cpuOf = (pid) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(stat[11]) + Number(stat[12])) / 100;
-};
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
-
-function start(command, argv, ready, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...env },
-    });
-    let out = '';
-    const listeners = new Set();
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      out += d;
-      for (const l of listeners) l();
-    });
-    child.stderr.on('data', (d) => (out += d));
-    const waitFor = (re) =>
-      new Promise((res) => {
-        const check = () => {
-          const m = re.exec(out);
-          if (m) {
-            listeners.delete(check);
-            out = out.slice(m.index + m[0].length);
-            res(m);
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}): ${out.slice(-1000)}`)));
-    waitFor(ready).then((match) => resolve({ child, match, waitFor }));
-  });
-}
 
 async function main() {
   const nonce = Math.random().toString(36).slice(2, 8);
@@ -91,9 +57,8 @@ async function main() {
   if (MODE === 'ws+nats') {
     // The plain-Node peer (bench/peers/ws-nats.mjs) in front of the same NATS, fed the same way.
     const nats = await startNats();
-    const peer = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
-      BENCH_SECRET: SECRET,
-      BENCH_NATS_URL: nats.url,
+    const peer = await startProcess(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+      env: { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url },
     });
     wsUrl = peer.match[1];
     relayPid = peer.child.pid;
@@ -105,30 +70,11 @@ async function main() {
     };
   } else if (MODE === 'nats') {
     const nats = await startNats();
-    const relay = await start(
+    const relay = await startProcess(
       here('../../node_modules/.bin/llc-relay'),
-      [
-        '--port',
-        '0',
-        '--processes',
-        '1',
-        '--broker',
-        nats.url,
-        '--store',
-        'memory',
-        '--bridge',
-        'none',
-        '--auth-jwt-secret',
-        SECRET,
-        '--allowed-origins',
-        '*',
-        '--token-budget',
-        '0',
-        '--heartbeat-ms',
-        '300000',
-      ],
-      /WebSocket (ws:\/\/\S+);/,
-      PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {},
+      benchRelayArgs({ natsUrl: nats.url }),
+      RELAY_READY,
+      { env: PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {} },
     );
     profiled = relay;
     wsUrl = relay.match[1];
@@ -161,7 +107,7 @@ async function main() {
   for (let first = 0; first < S; first += PER_READER) {
     const count = Math.min(PER_READER, S - first);
     readers.push(
-      start(
+      startProcess(
         process.execPath,
         [
           here('latency-reader.mjs'),
@@ -217,10 +163,10 @@ async function main() {
     profiled.child.kill('SIGUSR2');
     await profiled.waitFor(/profile started/);
   }
-  const cpu0 = cpuOf(relayPid);
+  const cpu0 = cpuSecondsOf(relayPid);
   const published0 = published;
   await sleep(SECONDS * 1000);
-  const cpu = cpuOf(relayPid) - cpu0;
+  const cpu = cpuSecondsOf(relayPid) - cpu0;
   const sent = published - published0;
   const results = await stats();
   if (profiled && PROFILE) {
@@ -242,7 +188,7 @@ async function main() {
       [
         '# Added latency under steady streaming',
         '',
-        `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}. Shared by the publisher, the relay and the readers.`,
+        `${machineLine()} Shared by the publisher, the relay and the readers.`,
         "Publish → socket arrival per token batch (ms; worst reader's percentiles), largest gap between consecutive frames of one stream (ms), relay CPU (% of one core; embedded: the whole process, publisher included).",
         'Command: `node bench/stream/run-latency.mjs --mode <mode> --streams <S> --rate <r> --seconds <T>`',
         '',
@@ -263,11 +209,7 @@ async function main() {
       `# Relay CPU profile under steady streaming — ${new Date().toISOString()}`,
       '',
       `Command: \`node bench/stream/run-latency.mjs --mode nats --streams ${S} --rate ${RATE} --seconds ${SECONDS} --profile\``,
-      `Load average at the end: ${loadavg()
-        .map((x) => x.toFixed(1))
-        .join(
-          ' / ',
-        )}. Relay CPU in the window ${((cpu / SECONDS) * 100).toFixed(0)} % of a core, ${((cpu * 1e6) / frames).toFixed(2)} µs per delivered frame; this run's latency row: ${row}`,
+      `${machineLine()} Relay CPU in the window ${((cpu / SECONDS) * 100).toFixed(0)} % of a core, ${((cpu * 1e6) / frames).toFixed(2)} µs per delivered frame; this run's latency row: ${row}`,
       '',
       summary,
     ].join('\n');

@@ -10,58 +10,23 @@
  * that the slow sockets are not closed during the run (closing them is what the hard limit is for; that is
  * measured elsewhere).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MemoryBroker } from '@locallightchat/broker';
 import { Authenticator, MemoryStore, startRelay } from '@locallightchat/relay';
+import { BENCH_SECRET, cliOptions, machineLine, sleep, startProcess } from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const SOCKETS = Number(arg('sockets', 20));
 const BUSY = Number(arg('busy', 8));
 const SECONDS = Number(arg('seconds', 8));
 const RUNS = Number(arg('runs', 3));
 const EVERY = Number(arg('every', 400));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
+const SECRET = BENCH_SECRET;
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
-
-function start(command, argv, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    const listeners = new Set();
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      out += d;
-      for (const l of listeners) l();
-    });
-    child.stderr.on('data', (d) => (out += d));
-    const waitFor = (re) =>
-      new Promise((res) => {
-        const check = () => {
-          const m = re.exec(out);
-          if (m) {
-            listeners.delete(check);
-            out = out.slice(m.index + m[0].length);
-            res(m);
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}): ${out.slice(-1000)}`)));
-    waitFor(ready).then((match) => resolve({ child, match, waitFor }));
-  });
-}
 
 async function run(priority) {
   const broker = new MemoryBroker({ maxRetainedPerConversation: 64 });
@@ -77,7 +42,7 @@ async function run(priority) {
   );
   const nonce = Math.random().toString(36).slice(2, 8);
   const conv = (s, k) => `p${nonce}${s}-${k}`;
-  const reader = await start(
+  const reader = await startProcess(
     process.execPath,
     [
       here('priority-reader.mjs'),
@@ -92,6 +57,7 @@ async function run(priority) {
       }),
     ],
     /\{"ready":\d+\}/,
+    { logLevel: null },
   );
   // Busy streams: conversations 0..BUSY-1 of every socket, an 8 KB batch every 20 ms each — more than a slow
   // socket drains, so kernel buffers fill and the relay's own queue holds the rest.
@@ -199,7 +165,7 @@ async function main() {
     `# First-token priority under saturation — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/stream/run-priority.mjs --sockets ${SOCKETS} --busy ${BUSY} --seconds ${SECONDS} --runs ${RUNS}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    machineLine(),
     `${SOCKETS} slow sockets (one read of ≤ 64 KB every 50 ms), each following ${BUSY} busy streams (8 KB batch every 20 ms) and a conversation where a new`,
     `stream starts every ${EVERY} ms. Publish → arrival of each new stream's first batch, ms (median over runs of each run's percentile;`,
     'streams started during the measured window get 8 s extra to deliver; one still missing counts as ∞).',

@@ -7,100 +7,53 @@
  *
  *   node bench/stream/run-slow.mjs [--fast 20] [--slow 10] [--rounds 600] [--hard-limit 2097152]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NatsBroker } from '@locallightchat/broker';
 import { startNats } from '@locallightchat/test-support';
+import {
+  BENCH_SECRET,
+  RELAY_READY,
+  benchRelayArgs,
+  cliOptions,
+  machineLine,
+  rssBytesOf,
+  sleep,
+  spawnWatched,
+} from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg } = cliOptions();
 const FAST = Number(arg('fast', 20));
 const SLOW = Number(arg('slow', 10));
 const ROUNDS = Number(arg('rounds', 600));
 const HARD = Number(arg('hard-limit', 2 * 1024 * 1024));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-
-function start(command, argv) {
-  const child = spawn(command, argv, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, LLC_LOG_LEVEL: 'error' },
-  });
-  let out = '';
-  const listeners = new Set();
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.on('data', (d) => (out += d));
-  const waitFor = (re) =>
-    new Promise((resolve) => {
-      const check = () => {
-        const m = re.exec(out);
-        if (!m) return;
-        listeners.delete(check);
-        out = out.slice(m.index + m[0].length);
-        resolve(m);
-      };
-      listeners.add(check);
-      check();
-    });
-  return { child, waitFor };
-}
+const SECRET = BENCH_SECRET;
 
 async function main() {
   const nats = await startNats();
-  const relay = start(here('../../node_modules/.bin/llc-relay'), [
-    '--port',
-    '0',
-    '--processes',
-    '1',
-    '--broker',
-    nats.url,
-    '--store',
-    'memory',
-    '--bridge',
-    'none',
-    '--auth-jwt-secret',
-    SECRET,
-    '--allowed-origins',
-    '*',
-    // Production mode serves /metrics on the client port only with this bearer token.
-    '--metrics-token',
-    SECRET,
-    '--token-budget',
-    '0',
-    '--send-hard-limit',
-    String(HARD),
-    '--heartbeat-ms',
-    '300000',
-  ]);
-  const url = (await relay.waitFor(/WebSocket (ws:\/\/\S+);/))[1];
+  const relay = spawnWatched(
+    here('../../node_modules/.bin/llc-relay'),
+    benchRelayArgs({ natsUrl: nats.url, extra: ['--send-hard-limit', String(HARD)] }),
+  );
+  const url = (await relay.waitFor(RELAY_READY))[1];
   const metricsUrl = url.replace('ws://', 'http://').replace(/\/ws$/, '/metrics');
   const prefix = `x${Math.random().toString(36).slice(2, 7)}`;
-  const fast = start(process.execPath, [
+  const fast = spawnWatched(process.execPath, [
     here('transcript-reader.mjs'),
     JSON.stringify({ url, count: FAST, secret: SECRET, prefix, first: 0 }),
   ]);
-  const slow = start(process.execPath, [
+  const slow = spawnWatched(process.execPath, [
     here('transcript-reader.mjs'),
     JSON.stringify({ url, count: SLOW, secret: SECRET, prefix, first: FAST, pauseMs: 6000 }),
   ]);
   await Promise.all([fast.waitFor(/\{"ready".*\}/), slow.waitFor(/\{"ready".*\}/)]);
   const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
   await sleep(1000);
-  const baseline = rssOf(relay.child.pid);
+  const baseline = rssBytesOf(relay.child.pid);
   let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(relay.child.pid))), 100);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssBytesOf(relay.child.pid))), 100);
 
   const total = FAST + SLOW;
   const conv = (i) => `${prefix}c${i}`;
@@ -155,7 +108,7 @@ async function main() {
     `# Slow consumers — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/stream/run-slow.mjs --fast ${FAST} --slow ${SLOW} --rounds ${ROUNDS} --hard-limit ${HARD}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}.`,
+    machineLine(),
     `llc-relay via NATS, \`--send-hard-limit ${HARD}\`. Each socket follows one stream of ${ROUNDS} batches × 8 KB (${mb(ROUNDS * 8192)} MB); slow sockets stop reading for 6 s.`,
     '',
     '| readers | complete transcripts | closed as slow consumers (4008) | resumed | errors |',

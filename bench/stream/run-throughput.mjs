@@ -20,70 +20,37 @@
  *   node bench/stream/run-throughput.mjs [--sockets 2000] [--rounds 100] [--runs 3] [--profile] [--profile-dir /tmp]
  *                                        [--out bench/results/<date>]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NatsBroker } from '@locallightchat/broker';
 import { startNats } from '@locallightchat/test-support';
+import {
+  BENCH_SECRET,
+  RELAY_READY,
+  benchRelayArgs,
+  cliOptions,
+  cpuSecondsOf,
+  machineLine,
+  sleep,
+  startProcess,
+  systemSecondsOf,
+} from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option: arg, flag } = cliOptions();
 const C = Number(arg('sockets', 2000));
 const R = Number(arg('rounds', 100));
 const RUNS = Number(arg('runs', 3));
-const PROFILE = args.includes('--profile');
+const PROFILE = flag('profile');
 /** Another build's llc-relay (e.g. main's, before a change), measured as one more server in the same run. */
 const BASELINE = arg('baseline-relay', undefined);
 const PROFILE_DIR = arg('profile-dir', tmpdir());
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
-const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const cpuOf = (pid) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(stat[11]) + Number(stat[12])) / 100;
-};
-/** Kernel-mode CPU seconds (socket writes and reads are syscalls: the part no user-space change removes). */
-const sysOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) / 100;
-
-function start(command, argv, ready, extraEnv = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LLC_LOG_LEVEL: 'error', ...extraEnv },
-    });
-    let out = '';
-    const listeners = new Set();
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      out += d;
-      for (const l of listeners) l();
-    });
-    child.stderr.on('data', (d) => (out += d));
-    const waitFor = (re) =>
-      new Promise((res) => {
-        const check = () => {
-          const m = re.exec(out);
-          if (m) {
-            listeners.delete(check);
-            out = out.slice(m.index + m[0].length);
-            res(m);
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    child.once('exit', (code) => reject(new Error(`${argv[0] ?? command} exited (${code}): ${out.slice(-1000)}`)));
-    waitFor(ready).then((match) => resolve({ child, match, waitFor }));
-  });
-}
+const SECRET = BENCH_SECRET;
 
 async function reader(url, secret, prefix = 'conv') {
-  const r = await start(
+  const r = await startProcess(
     process.execPath,
     [here('reader.mjs'), JSON.stringify({ url, count: C, first: 0, secret, prefix })],
     /\{"ready":\d+\}/,
@@ -112,45 +79,21 @@ async function drain(read, expected) {
 }
 
 async function rawRun() {
-  const server = await start(process.execPath, [here('uws-sender.mjs')], /ready (ws:\/\/\S+)/);
+  const server = await startProcess(process.execPath, [here('uws-sender.mjs')], /ready (ws:\/\/\S+)/);
   const read = await reader(server.match[1]);
   await sleep(500);
-  const cpu0 = cpuOf(server.child.pid);
-  const sys0 = sysOf(server.child.pid);
+  const cpu0 = cpuSecondsOf(server.child.pid);
+  const sys0 = systemSecondsOf(server.child.pid);
   const t0 = performance.now();
   server.child.stdin.write(`go ${R}\n`);
   const frames = await drain(read, C * R);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuOf(server.child.pid) - cpu0;
-  const sys = sysOf(server.child.pid) - sys0;
+  const cpu = cpuSecondsOf(server.child.pid) - cpu0;
+  const sys = systemSecondsOf(server.child.pid) - sys0;
   read.child.stdin.end();
   server.child.kill('SIGKILL');
   return { frames, expected: C * R, cpu, sys, seconds };
 }
-
-const RELAY_ARGS = (natsUrl) => [
-  '--port',
-  '0',
-  '--processes',
-  '1',
-  '--broker',
-  natsUrl,
-  '--store',
-  'memory',
-  '--bridge',
-  'none',
-  '--auth-jwt-secret',
-  SECRET,
-  '--allowed-origins',
-  '*',
-  // Production mode serves /metrics on the client port only with this bearer token.
-  '--metrics-token',
-  SECRET,
-  '--token-budget',
-  '0',
-  '--heartbeat-ms',
-  '300000',
-];
 
 /**
  * One server fed through NATS by this process acting as the bridge: `relay` (llc-relay), `ws+nats` (the plain
@@ -169,21 +112,20 @@ async function natsRun(nats, kind, profile) {
     const env = profile
       ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: profile }
       : {};
-    server = await start(
+    server = await startProcess(
       kind === 'baseline' ? BASELINE : here('../../node_modules/.bin/llc-relay'),
-      RELAY_ARGS(nats.url),
-      /WebSocket (ws:\/\/\S+);/,
-      env,
+      benchRelayArgs({ natsUrl: nats.url }),
+      RELAY_READY,
+      { env },
     );
     read = await reader(server.match[1], SECRET, prefix);
   } else if (kind === 'ws+nats') {
-    server = await start(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
-      BENCH_SECRET: SECRET,
-      BENCH_NATS_URL: nats.url,
+    server = await startProcess(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+      env: { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url },
     });
     read = await reader(server.match[1], SECRET, prefix);
   } else {
-    server = await start(
+    server = await startProcess(
       process.execPath,
       [here('../peers/nats-sub.mjs'), JSON.stringify({ url: nats.url, count: C, prefix })],
       /\{"ready":\d+\}/,
@@ -210,8 +152,8 @@ async function natsRun(nats, kind, profile) {
     server.child.kill('SIGUSR2');
     await server.waitFor(/profile started/);
   }
-  const cpu0 = cpuOf(server.child.pid);
-  const sys0 = sysOf(server.child.pid);
+  const cpu0 = cpuSecondsOf(server.child.pid);
+  const sys0 = systemSecondsOf(server.child.pid);
   const t0 = performance.now();
   const text = ' token';
   for (let r = 1; r <= R; r++) {
@@ -220,8 +162,8 @@ async function natsRun(nats, kind, profile) {
   }
   const frames = (await drain(read, C * (R + 1))) - C;
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuOf(server.child.pid) - cpu0;
-  const sys = sysOf(server.child.pid) - sys0;
+  const cpu = cpuSecondsOf(server.child.pid) - cpu0;
+  const sys = systemSecondsOf(server.child.pid) - sys0;
   if (profile) {
     server.child.kill('SIGUSR2');
     await server.waitFor(/profile written/);
@@ -295,9 +237,7 @@ async function main() {
     `# Send throughput per core — ${new Date().toISOString()}`,
     '',
     `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}${PROFILE ? ' --profile' : ''}${BASELINE ? ` --baseline-relay ${BASELINE}` : ''}\``,
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' / ')}.`,
+    machineLine(),
     `${C} sockets × ${R} token frames each; frames delivered per CPU-second of the server process (= frames/s per core), servers interleaved per run.`,
     'The relay path: NATS core subscription → frame header → seq rule → ring → priority send queue → corked write. The `ws` + NATS peer forwards the bytes of each NATS message to its sockets (no seq rule, no ring); the bare nats.js subscriber only counts messages (the NATS client floor: no sockets).',
     '',
