@@ -5,6 +5,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
 import { clientContext, conversationContext } from './context.js';
+import { KeyboardInsetController } from './controllers/keyboard-inset.js';
 import './llc-composer.js';
 import type { LlcComposer } from './llc-composer.js';
 import './llc-message-list.js';
@@ -67,6 +68,8 @@ const DEV_USER_KEY = 'llc:dev-user';
  * @attr sidebar - show the user's conversations beside the chat (`<llc-conversation-list>`, loaded when shown)
  * @slot sidebar - your own sidebar content instead of the conversation list (with `sidebar`)
  * @csspart sidebar - the sidebar
+ * @cssprop --llc-keyboard-inset - set by the element: how much of it an on-screen keyboard covers (px); the chat
+ *   pads its bottom by it (the `keyboard-open` attribute is present while it is non-zero)
  * @attr actions - the built-in message actions: `copy regenerate edit feedback` (default), or `none`
  */
 @customElement('llc-chat')
@@ -86,6 +89,9 @@ export class LlcChat extends LitElement {
         grid-template-rows: auto minmax(0, 1fr) auto auto;
         height: 100%;
         min-height: 0;
+        box-sizing: border-box;
+        /* The part of the chat an on-screen keyboard covers (controllers/keyboard-inset.ts): the composer sits above it. */
+        padding-block-end: var(--llc-keyboard-inset, 0px);
       }
       llc-message-list {
         min-height: 0;
@@ -157,6 +163,13 @@ export class LlcChat extends LitElement {
   @query('llc-message-list') private list?: LlcMessageList;
   @query('llc-composer') private composer?: LlcComposer;
   private ownsClient = false;
+  /** Follows the on-screen keyboard (visualViewport) so the composer stays above it. */
+  private readonly keyboard = new KeyboardInsetController(this);
+
+  /** How much of the chat an on-screen keyboard covers now, in CSS px (0 without one). */
+  get keyboardInset(): number {
+    return this.keyboard.inset;
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();

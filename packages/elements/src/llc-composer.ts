@@ -35,6 +35,8 @@ export class LlcComposer extends LitElement {
       flex: 1;
       resize: none;
       font: inherit;
+      /* 16 px or more: phones zoom the page into a smaller focused field (iOS Safari) and stay zoomed. */
+      font-size: max(16px, 1em);
       padding: 0.6rem 0.75rem;
       border-radius: var(--llc-radius, 12px);
       border: 1px solid var(--llc-border, #cbd5e1);
@@ -50,6 +52,13 @@ export class LlcComposer extends LitElement {
       cursor: pointer;
       background: var(--llc-accent, #4338ca);
       color: var(--llc-accent-fg, #fff);
+    }
+    @media (pointer: coarse) {
+      textarea,
+      button {
+        min-height: 44px;
+        min-width: 44px;
+      }
     }
     button.stop {
       background: var(--llc-stop-bg, #e2e8f0);

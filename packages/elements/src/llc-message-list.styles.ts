@@ -67,6 +67,12 @@ export const listStyles = css`
     clip-path: inset(50%);
     white-space: nowrap;
   }
+  @media (pointer: coarse) {
+    .jump {
+      min-height: 44px;
+      min-width: 44px;
+    }
+  }
   @media (prefers-reduced-motion: reduce) {
     .log {
       scroll-behavior: auto;

@@ -255,6 +255,20 @@ export const messageStyles = css`
   .hljs-title.function_ {
     color: var(--llc-hl-title, #7dd3fc);
   }
+  /* Touch screens: every control at least 44 × 44 px (WCAG 2.5.5; Apple's and Google's guidance). */
+  @media (pointer: coarse) {
+    .tool-call-actions button,
+    .image-placeholder button,
+    .code-toolbar button,
+    .reasoning summary {
+      min-height: 44px;
+      min-width: 44px;
+    }
+    .reasoning summary {
+      display: flex;
+      align-items: center;
+    }
+  }
   @media (prefers-reduced-motion: reduce) {
     * {
       transition: none !important;
