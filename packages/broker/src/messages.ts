@@ -12,6 +12,8 @@ import {
   HARD_LIMITS,
   ID_PATTERN,
   MAX_TOOL_CALLS,
+  attachmentList,
+  type Attachment,
   ROLES,
   decodeServerFrame,
   type MessageFrame,
@@ -34,6 +36,8 @@ export interface PromptMessage {
   toolCalls?: StoredToolCall[];
   /** A `tool` turn: the results, one per call. */
   toolResults?: ToolResult[];
+  /** A user turn's files and images (the bridge turns them into content parts). */
+  attachments?: Attachment[];
 }
 
 /** A request to generate one assistant reply. */
@@ -97,6 +101,7 @@ const requestSchema = record<GenerationRequest>(
             MAX_TOOL_CALLS,
           ),
         ),
+        attachments: optional(attachmentList),
       }),
       100_000,
     ),

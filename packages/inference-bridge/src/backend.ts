@@ -3,7 +3,7 @@
  * conformance suite — `OpenAIBackend` (HTTP, vLLM's OpenAI-compatible API or any compatible server) and
  * `SimulatorBackend` (the simulator's engine in-process, no HTTP).
  */
-import type { PromptMessage } from '@locallightchat/broker';
+import type { InferenceMessage } from './attachments/content-parts.js';
 
 /** One chat completion to generate, as the bridge hands it to a backend. */
 export interface InferenceRequest {
@@ -11,7 +11,8 @@ export interface InferenceRequest {
   requestId: string;
   /** Model name; absent = the backend's default model. */
   model?: string;
-  messages: PromptMessage[];
+  /** The prompt; a user turn with attachments carries them as content `parts` (see attachments/content-parts.ts). */
+  messages: InferenceMessage[];
   maxTokens: number;
   temperature?: number;
   /** vLLM priority (lower runs first); only sent when not 0. */

@@ -29,6 +29,13 @@ export {
 export { ToolCallAssembler, readToolCallDeltas, type AssembledToolCall } from './backends/openai-tool-calls.js';
 export { DEFAULT_OPENAI_BACKEND_OPTIONS, OpenAIBackend, type OpenAIBackendOptions } from './backends/index.js';
 export { RoundRobinRouter, type Availability, type Dispatch, type DispatchOutcome, type Router } from './router.js';
+export {
+  DEFAULT_ATTACHMENT_POLICY,
+  resolveAttachmentParts,
+  type AttachmentPolicy,
+  type ContentPart,
+  type InferenceMessage,
+} from './attachments/content-parts.js';
 export { Bridge, DEFAULT_BRIDGE_OPTIONS, type BridgeOptions } from './worker/bridge.js';
 export { BridgeMetrics, type RequestOutcome } from './worker/bridge-metrics.js';
 export {

@@ -12,3 +12,10 @@ export * from './limits.js';
 export * from './ids.js';
 export { classifyBatch, firstSeqOf, followsBatch, mergeBatches, type BatchPlace } from './seq.js';
 export { applyToolCallParts, storedToolCalls, type ToolCallState } from './tool-calls.js';
+export {
+  ATTACHMENT_LIMITS,
+  attachmentProblem,
+  isAttachmentUrl,
+  isImageAttachment,
+  type Attachment,
+} from './attachments.js';

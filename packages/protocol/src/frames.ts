@@ -6,6 +6,7 @@
  * `stream-end` whose `lastSeq` is the last token batch. Clients drop `seq ≤ lastSeen` and resume from
  * `lastSeen + 1` after any reconnect: at-least-once on the wire, exactly-once on screen.
  */
+import type { Attachment } from './attachments.js';
 import type { ErrorCode } from './codes.js';
 import type { ConversationClientFrame, ConversationServerFrame } from './conversation-frames.js';
 
@@ -77,6 +78,8 @@ export interface ChatMessage {
   /** A failed answer (`finishReason: 'error'`): why, as the user was told it live (kept for reloads). */
   errorCode?: ErrorCode;
   errorMessage?: string;
+  /** A user message's files and images (see `SendFrame.attachments`). */
+  attachments?: Attachment[];
 }
 
 /** A stream the server knows about when a client subscribes. */
@@ -133,6 +136,12 @@ export interface SendFrame {
    * model continues from them. Sent like any message, so a retry is answered once (same `clientMessageId`).
    */
   toolResults?: ToolResult[];
+  /**
+   * Files and images the user attached, already uploaded (the frame names them by URL: `https:` or a path on the
+   * relay's origin; see attachments.ts for the limits). The relay checks the sender may use them and stores them
+   * with the message; the bridge hands them to the model as content parts.
+   */
+  attachments?: Attachment[];
 }
 
 /** Starts live delivery of a conversation's events to this connection. */

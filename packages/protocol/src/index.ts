@@ -26,4 +26,5 @@ export {
   type ProtocolErrorCode,
 } from './codec.js';
 export { FRAME_KINDS, CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES, MAX_TOOL_CALLS, MAX_TOOL_PARTS } from './schema.js';
+export { attachmentList, attachmentWire } from './attachments.js';
 export { readTokenHeader, viewTokenFrame, TokenFrameView, type TokenHeader } from './token-view.js';

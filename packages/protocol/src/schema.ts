@@ -2,6 +2,7 @@
  * The frame table: for each frame type, its numeric kind on the wire and the positional shape of its fields.
  * Kinds are stable forever; fields may only be appended (as optional) in later protocol versions.
  */
+import { attachmentList } from './attachments.js';
 import { ERROR_CODE_LIST, type ErrorCode } from './codes.js';
 import {
   CONVERSATION_CLIENT_FRAME_TYPES,
@@ -143,6 +144,7 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       toolResults: optional(list(toolResult(maxText), MAX_TOOL_CALLS)),
       errorCode: optional(errorCode),
       errorMessage: optional(str({ max: 1000 })),
+      attachments: optional(attachmentList),
     },
     'message',
   );
@@ -174,6 +176,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       temperature: optional(num(0, 2)),
       replaceFrom: optional(id),
       toolResults: optional(list(toolResult(limits.maxTextChars), MAX_TOOL_CALLS)),
+      attachments: optional(attachmentList),
     }),
     subscribe: shape('subscribe', { conversationId: id }),
     unsubscribe: shape('unsubscribe', { conversationId: id }),

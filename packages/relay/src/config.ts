@@ -2,7 +2,7 @@
  * Relay settings with their defaults. The CLI maps flags and LLC_* environment variables onto these; library
  * users pass a partial object to {@link resolveConfig}.
  */
-import { DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
+import { ATTACHMENT_LIMITS, DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
 import { DEFAULT_SEND_QUEUE_OPTIONS } from './connection/send-queue.js';
 import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
 import { DEFAULT_ABUSE_LIMITS, type AbuseLimitOptions } from './limits/abuse-limits.js';
@@ -19,6 +19,18 @@ export interface RelayConfig extends AbuseLimitOptions {
   wsPath: string;
   /** Serve the files of this directory at `/` (e.g. a built chat page), so page and relay share an origin. */
   staticDir?: string;
+  /**
+   * Run the small upload endpoint (`POST /uploads`, `PUT`/`GET /uploads/<id>`) with files kept in this directory
+   * (see attachments/upload-store.ts): for demos and single hosts. In production, clients upload to your object
+   * store with presigned URLs and the relay's `verifyAttachment` hook accepts them. Undefined = no endpoint.
+   */
+  uploadDir?: string;
+  /** Largest file the upload endpoint takes, bytes (default 10 MiB). */
+  uploadMaxBytes: number;
+  /** Media types the upload endpoint takes (`type/*` wildcards allowed). */
+  uploadMediaTypes: string[];
+  /** Most attachments on one message (at most the protocol's 16). */
+  maxAttachments: number;
   /**
    * Serve HTTPS and wss:// itself (uWS.SSLApp) with this PEM certificate chain and key; undefined = plain
    * HTTP, for a relay behind a TLS-terminating proxy (deploy/nginx/llc.conf).
@@ -105,6 +117,19 @@ export const DEFAULT_CONFIG: RelayConfig = {
   host: '127.0.0.1',
   port: 8787,
   wsPath: '/ws',
+  uploadMaxBytes: 10 * 1024 * 1024,
+  uploadMediaTypes: [
+    'image/png',
+    'image/jpeg',
+    'image/gif',
+    'image/webp',
+    'text/plain',
+    'text/markdown',
+    'text/csv',
+    'application/json',
+    'application/pdf',
+  ],
+  maxAttachments: 8,
   maxFrameBytes: DEFAULT_CLIENT_LIMITS.maxFrameBytes,
   maxTextChars: DEFAULT_CLIENT_LIMITS.maxTextChars,
   heartbeatMs: 25_000,
@@ -140,6 +165,8 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   if (config.sendHighWaterBytes >= config.sendHardLimitBytes) {
     throw new RangeError('sendHighWaterBytes must be below sendHardLimitBytes');
   }
+  if (config.maxAttachments > ATTACHMENT_LIMITS.perMessage)
+    throw new RangeError(`maxAttachments cannot exceed ${ATTACHMENT_LIMITS.perMessage}`);
   if (config.maxTextChars > config.maxFrameBytes) throw new RangeError('maxTextChars cannot exceed maxFrameBytes');
   return config;
 }

@@ -3,6 +3,8 @@
  * can live in one process (tests) and every dependency is a port that can be swapped.
  */
 import type { Broker } from '@locallightchat/broker';
+import { AttachmentCheck, type VerifyAttachment } from './attachments/attachment-check.js';
+import { UploadStore } from './attachments/upload-store.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { RelayConfig } from './config.js';
 import { resolveSendQueueOptions, type SendQueueOptions } from './connection/send-queue.js';
@@ -26,6 +28,11 @@ export interface RelayDeps {
   log?: Logger;
   /** Titles new conversations from their first message (default {@link defaultTitle}: its first line). */
   titleFor?: TitleHook;
+  /**
+   * Accepts attachments stored outside this relay's upload endpoint (your object store); without it, messages may
+   * only carry uploads of `uploadDir`. See attachments/attachment-check.ts.
+   */
+  verifyAttachment?: VerifyAttachment;
 }
 
 /** One relay's configuration, ports and services, shared by its connections, handlers and transports. */
@@ -44,6 +51,10 @@ export interface RelayContext {
   readonly titleFor: TitleHook;
   /** Offers stored ratings to the app, when `feedbackWebhookUrl` is set. */
   readonly feedbackWebhook?: FeedbackWebhook;
+  /** The upload endpoint's store (with `uploadDir`). */
+  readonly uploads?: UploadStore;
+  /** Whether a sender may use a message's attachments. */
+  readonly attachments: AttachmentCheck;
   /** Shared by every connection's send queue (derived from the config once). */
   readonly sendQueueOptions: SendQueueOptions;
   /** True once a graceful drain started: new connections and messages are refused (retryable). */
@@ -68,6 +79,9 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     },
     (m, e, f) => log.warn(m, e, f),
   );
+  const uploads = config.uploadDir
+    ? new UploadStore({ dir: config.uploadDir, maxBytes: config.uploadMaxBytes, mediaTypes: config.uploadMediaTypes })
+    : undefined;
   return {
     config,
     broker: deps.broker,
@@ -82,6 +96,8 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     ...(config.feedbackWebhookUrl
       ? { feedbackWebhook: new FeedbackWebhook({ url: config.feedbackWebhookUrl }, log) }
       : {}),
+    ...(uploads ? { uploads } : {}),
+    attachments: new AttachmentCheck(config.maxAttachments, uploads, deps.verifyAttachment),
     sendQueueOptions: resolveSendQueueOptions({
       highWaterBytes: config.sendHighWaterBytes,
       hardLimitBytes: config.sendHardLimitBytes,

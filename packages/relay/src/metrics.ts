@@ -30,6 +30,12 @@ export class RelayMetrics {
     help: 'Accepted WebSocket connections.',
     registers: [this.registry],
   });
+  readonly uploads = new Counter({
+    name: 'llc_relay_uploads_total',
+    help: 'Requests to the upload endpoint (uploadDir), by step (presign, put, get) and result (ok, refused).',
+    labelNames: ['step', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly reconnects = new Counter({
     name: 'llc_relay_reconnects_total',
     help: 'Connections that resumed a previous session (hello after a drop) or resumed a stream.',

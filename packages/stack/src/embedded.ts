@@ -22,6 +22,7 @@ import {
   type Relay,
   type RelayConfig,
   type Store,
+  type RelayDeps,
 } from '@locallightchat/relay';
 
 export interface EmbeddedStackOptions {
@@ -36,6 +37,8 @@ export interface EmbeddedStackOptions {
   broker?: Broker;
   store?: Store;
   log?: Logger;
+  /** The relay's check of attachments stored outside its own upload endpoint (see RelayDeps.verifyAttachment). */
+  verifyAttachment?: RelayDeps['verifyAttachment'];
 }
 
 export interface EmbeddedStack {
@@ -57,14 +60,26 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const broker = options.broker ?? new MemoryBroker();
   const store = options.store ?? new MemoryStore();
   const auth = await Authenticator.create(options.auth);
+  /** Known once the relay listens (the bridge starts first). */
+  const started: { relayUrl?: string } = {};
   const bridge = new Bridge({
     broker,
     router: options.router ?? new RoundRobinRouter(options.backends),
     log: (m, e, f) => log.warn(`bridge: ${m}`, e, f),
     ...options.bridge,
+    // Attachments uploaded to the relay (`/uploads/…`) are read from the relay itself: the bridge sits beside it.
+    attachments: { baseUrl: () => started.relayUrl, ...options.bridge?.attachments },
   });
   bridge.start();
-  const relay = await startRelay(options.relay ?? {}, { broker, store, auth, metrics: new RelayMetrics(), log });
+  const relay = await startRelay(options.relay ?? {}, {
+    broker,
+    store,
+    auth,
+    metrics: new RelayMetrics(),
+    log,
+    ...(options.verifyAttachment ? { verifyAttachment: options.verifyAttachment } : {}),
+  });
+  started.relayUrl = relay.url;
   const closeAll = async () => {
     await broker.close();
     await store.close();

@@ -3,6 +3,7 @@
  * model (404) → body validation (400) → context length (400) → priority (400). Shared by the HTTP server and the
  * in-process SimulatorBackend, so both produce the same text for the same request.
  */
+import { imagesPreface, readContent, withPreface } from './content-parts.js';
 import { ApiErrors } from './api-errors.js';
 import { hash32 } from './random.js';
 import type { SchedulingPolicy } from './scheduler.js';
@@ -30,6 +31,8 @@ const SHARED_TOKENIZER = new SimPromptTokenizer();
 export interface ChatMessageInput {
   role: string;
   content: string;
+  /** The URLs of its `image_url` parts (see content-parts.ts). */
+  images?: string[];
 }
 
 /** A validated request, ready for the engine and the responder. */
@@ -70,21 +73,6 @@ function optionalBool(body: Json, key: string): boolean | undefined {
   return v;
 }
 
-/** Text of a message `content`: a string, or an array of `{type:"text", text}` parts; null for tool-call turns. */
-function contentText(content: unknown, index: number): string {
-  if (content === null || content === undefined) return '';
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => {
-        if (isObject(part) && part.type === 'text' && typeof part.text === 'string') return part.text;
-        throw ApiErrors.validation(`messages[${index}].content: only text parts are supported`, 'messages');
-      })
-      .join('');
-  }
-  throw ApiErrors.validation(`messages[${index}].content must be a string or an array of parts`, 'messages');
-}
-
 /** Validates a `messages` array (400 for anything vLLM would refuse). */
 export function parseMessages(value: unknown): ChatMessageInput[] {
   if (!Array.isArray(value) || value.length === 0)
@@ -92,7 +80,8 @@ export function parseMessages(value: unknown): ChatMessageInput[] {
   return value.map((m, i) => {
     if (!isObject(m) || typeof m.role !== 'string')
       throw ApiErrors.validation(`messages[${i}] must be an object with a string role`, 'messages');
-    return { role: m.role, content: contentText(m.content, i) };
+    const { text, images } = readContent(m.content, i);
+    return { role: m.role, content: text, ...(images.length > 0 ? { images } : {}) };
   });
 }
 
@@ -188,7 +177,8 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   const kwargs = body.chat_template_kwargs;
   const thinkingOff = isObject(kwargs) && kwargs.enable_thinking === false;
   const reasoningField = config.reasoningField && !thinkingOff ? config.reasoningField : undefined;
-  const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const lastUserMessage = [...messages].reverse().find((m) => m.role === 'user');
+  const lastUser = lastUserMessage?.content ?? '';
   const seed = textSeed(c.seed, JSON.stringify(messages));
   const offered = readTools(body);
   // After tool results the model answers from them (it does not call again).
@@ -197,7 +187,8 @@ export function prepareChat(body: unknown, config: ServingConfig): PreparedReque
   // A tool-calling turn has no reasoning phase here (the parser would stream it the same way, before the calls).
   if (calls.length > 0) return prepared('chat', config, promptTokenIds, c, createToolCallAnswer(calls));
   const source = answer(seed, lastUser, c.minTokens, c.ignoreEos, reasoningField !== undefined);
-  return prepared('chat', config, promptTokenIds, c, source, reasoningField);
+  const preface = imagesPreface(lastUserMessage?.images ?? []);
+  return prepared('chat', config, promptTokenIds, c, withPreface(source, preface), reasoningField);
 }
 
 /** Validates a `/v1/completions` body in vLLM's order; throws SimApiError. */

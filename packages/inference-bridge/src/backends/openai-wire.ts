@@ -3,14 +3,14 @@
  * body over HTTP, and the simulator's in-process backend hands the same body to the simulator's request parser,
  * so both validate and answer one request identically.
  */
-import type { PromptMessage } from '@locallightchat/broker';
+import type { InferenceMessage } from '../attachments/content-parts.js';
 import type { InferenceRequest } from '../backend.js';
 
 /**
  * One prompt message in OpenAI's shape: an assistant turn with its `tool_calls` (content null when it said
  * nothing), a tool turn as one `tool` message per result (`tool_call_id`), anything else as role and content.
  */
-function wireMessages(m: PromptMessage): Record<string, unknown>[] {
+function wireMessages(m: InferenceMessage): Record<string, unknown>[] {
   if (m.role === 'tool')
     return (m.toolResults ?? []).map((r) => ({ role: 'tool', tool_call_id: r.toolCallId, content: r.content }));
   if (m.toolCalls?.length)
@@ -25,6 +25,8 @@ function wireMessages(m: PromptMessage): Record<string, unknown>[] {
         })),
       },
     ];
+  // A turn with attachments: its text and their parts, as an array of content parts.
+  if (m.parts) return [{ role: m.role, content: m.parts }];
   return [{ role: m.role, content: m.content }];
 }
 

@@ -27,6 +27,7 @@ import { AdmissionQueue, type AdmissionQueueOptions, type Lease } from '../routi
 import type { BridgeMetrics, RequestOutcome } from './bridge-metrics.js';
 import { failureDetail, toUserError } from './error-mapping.js';
 import { StreamPublisher } from './stream-publisher.js';
+import { resolveAttachmentParts, type AttachmentPolicy } from '../attachments/content-parts.js';
 import { DEFAULT_TOKEN_BATCHER_OPTIONS, TokenBatcher } from './token-batcher.js';
 
 /**
@@ -56,6 +57,11 @@ export interface BridgeOptions {
    * a client must not be able to add or change them (it can still pick a conversation whose hook offers them).
    */
   tools?: (request: GenerationRequest) => { tools: ToolDefinition[]; toolChoice?: ToolChoice } | undefined;
+  /**
+   * How a user turn's attachments reach the model (images as URLs or inlined data: URLs, files' text as text
+   * parts): see attachments/content-parts.ts for the choices and their defaults.
+   */
+  attachments?: AttachmentPolicy;
   /**
    * When every replica refused with 429 and a Retry-After (and no fallback serves), the request waits out the
    * Retry-After and tries again, for at most this long in all, ms (0 = fail at once).
@@ -202,7 +208,7 @@ export class Bridge {
     const tried = new Set<InferenceBackend>();
     const inference: InferenceRequest = {
       requestId: req.requestId,
-      messages: req.messages,
+      messages: await resolveAttachmentParts(req.messages, this.opts.attachments ?? {}, this.opts.log, signal),
       maxTokens: req.maxTokens,
       affinityKey: req.conversationId,
       ...(req.model !== undefined ? { model: req.model } : {}),

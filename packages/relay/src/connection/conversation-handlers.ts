@@ -48,12 +48,17 @@ export class ConversationHandlers {
       return conn.error('message-too-long', `messages are limited to ${config.maxTextChars} characters`, ref);
     }
     const results = frame.toolResults ?? [];
-    if (frame.text.trim().length === 0 && results.length === 0)
+    const attachments = frame.attachments ?? [];
+    if (frame.text.trim().length === 0 && results.length === 0 && attachments.length === 0)
       return conn.error('bad-frame', 'the message is empty', ref);
-    if (results.length > 0 && frame.text.length > 0)
-      return conn.error('bad-frame', 'a message of tool results has no text', ref);
+    if (results.length > 0 && (frame.text.length > 0 || attachments.length > 0))
+      return conn.error('bad-frame', 'a message of tool results has no text or attachments', ref);
     if (!(await this.mayJoin(conn, frame.conversationId, false))) return;
     if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
+    if (attachments.length > 0) {
+      const problem = await ctx.attachments.problem(conn.userId!, attachments);
+      if (problem) return conn.error('forbidden', problem, ref);
+    }
 
     const userId = conn.userId!;
     const ids = idsForSend(userId, frame.clientMessageId);
@@ -72,6 +77,7 @@ export class ConversationHandlers {
       role: results.length > 0 ? 'tool' : 'user',
       text: frame.text,
       ...(results.length > 0 ? { toolResults: results } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
       createdAt: Date.now(),
       clientMessageId: frame.clientMessageId,
     };

@@ -18,6 +18,7 @@ function promptMessage(m: ChatMessage): PromptMessage {
   const out: PromptMessage = { role: m.role, content: m.text };
   if (m.toolCalls?.length) out.toolCalls = m.toolCalls;
   if (m.toolResults?.length) out.toolResults = m.toolResults;
+  if (m.attachments?.length) out.attachments = m.attachments;
   return out;
 }
 
@@ -26,6 +27,7 @@ function promptSize(m: ChatMessage): number {
   let size = m.text.length;
   for (const c of m.toolCalls ?? []) size += c.name.length + c.arguments.length;
   for (const r of m.toolResults ?? []) size += r.content.length;
+  for (const a of m.attachments ?? []) size += a.name.length + a.url.length;
   return size;
 }
 
@@ -54,7 +56,11 @@ export function generationRequest(
     history.push(
       frame.toolResults?.length
         ? { role: 'tool', content: '', toolResults: frame.toolResults }
-        : { role: 'user', content: frame.text },
+        : {
+            role: 'user',
+            content: frame.text,
+            ...(frame.attachments?.length ? { attachments: frame.attachments } : {}),
+          },
     );
   // A tool turn whose calls fell out of the window would confuse the model (and vLLM refuses it): drop it.
   while (history[0]?.role === 'tool') history.shift();

@@ -18,6 +18,7 @@ export const CORS: Readonly<Record<string, string>> = {
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  201: 'Created',
   204: 'No Content',
   304: 'Not Modified',
   400: 'Bad Request',
@@ -25,7 +26,9 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

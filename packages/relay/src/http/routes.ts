@@ -5,6 +5,7 @@
  *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
  *   GET  /metrics         Prometheus (production mode: only with `Authorization: Bearer <metricsToken>`)
  *   POST /auth/dev-token  dev mode only: mints a token for `{ "user": "…" }`
+ *   /uploads              the upload endpoint, with `uploadDir` (see uploads.ts)
  *   GET  /*               static files, when a directory is configured (else 404); other methods 405
  *
  * Registered after the WebSocket and SSE routes, so the catch-all routes come last.
@@ -14,6 +15,7 @@ import type { RelayContext } from '../context.js';
 import type { HttpResponse, TemplatedApp } from '../uws.js';
 import { CORS, json, readBody, serveAsync, writeReply, type Reply } from './respond.js';
 import { StaticFiles } from './static-files.js';
+import { registerUploadRoutes } from './uploads.js';
 
 /** A dev-token request is `{"user":"…"}`: a few bytes. */
 const DEV_TOKEN_BODY_LIMIT = 4096;
@@ -40,6 +42,8 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: RelayContext): void {
     writeReply(res, { status: 204, headers: { ...CORS, 'access-control-allow-methods': 'POST' } }),
   );
   app.post('/auth/dev-token', (res) => serveDevToken(res, ctx));
+
+  if (ctx.uploads) registerUploadRoutes(app, ctx, ctx.uploads);
 
   const files = config.staticDir ? new StaticFiles(config.staticDir) : undefined;
   app.get('/*', (res, req) => {
