@@ -6,34 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 before(async () => {
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
-    // The simulator's default profile, as `npm start` has it: an answer streams for seconds, so the "mid-answer"
-    // tests below really act mid-answer (each checks that text kept arriving after its disruption).
-    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn' },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
-  });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
+  // The simulator's default profile, as `npm start` has it: an answer streams for seconds, so the "mid-answer"
+  // tests below really act mid-answer (each checks that text kept arriving after its disruption).
+  demo = await startDemo();
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
 });
 
 async function relayConnections(): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', url))).text();
+  const text = await (await fetch(new URL('/metrics', demo.url))).text();
   return Number(/^llc_relay_connections (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
@@ -57,7 +46,7 @@ async function eventually<T>(fn: () => Promise<T | undefined>, what: string, tim
 async function openTab(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-  await page.goto(url);
+  await page.goto(demo.url);
   await page.waitForFunction(
     () =>
       (document.querySelector('llc-chat') as unknown as { client?: { connectionStatus: string } }).client
@@ -139,7 +128,7 @@ async function ask(page: Page, text: string): Promise<void> {
 
 /** Pages without SharedWorker: the client elects a leader tab with Web Locks. */
 async function leaderContext(): Promise<BrowserContext> {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   await context.addInitScript(() => {
     delete (globalThis as { SharedWorker?: unknown }).SharedWorker;
   });
@@ -149,7 +138,7 @@ async function leaderContext(): Promise<BrowserContext> {
 describe('client connection layer in the demo (real Chromium, real stack)', () => {
   it('shares one relay connection between the tabs of a browser (SharedWorker) and streams one answer into all', async () => {
     const baseline = await relayConnections();
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const tabs = [await openTab(context), await openTab(context), await openTab(context)];
     for (const tab of tabs) assert.equal((await stats(tab)).mode, 'shared-worker');
     await eventually(
@@ -245,7 +234,7 @@ describe('client connection layer in the demo (real Chromium, real stack)', () =
 
     // A fresh browser of the same user (same localStorage, empty IndexedDB) gets the same text from the relay.
     const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
-    const fresh = await browser.newContext();
+    const fresh = await demo.browser.newContext();
     await fresh.addInitScript((entries: Record<string, string>) => {
       for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
     }, storage);

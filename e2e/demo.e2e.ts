@@ -4,41 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { type Page } from 'playwright-core';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 before(async () => {
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
-    // The simulator's default profile, as `npm start` has it: answers stream for seconds, so "Stop generating"
-    // is clicked mid-answer even on a slow, loaded machine (with the 'fast' profile an answer could end first).
-    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn' },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
-  });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
+  // The simulator's default profile, as `npm start` has it: answers stream for seconds, so "Stop generating"
+  // is clicked mid-answer even on a slow, loaded machine (with the 'fast' profile an answer could end first).
+  demo = await startDemo();
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
 });
 
-async function openChat(path = ''): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-  await page.goto(url + path);
-  // The demo imports the elements after reading its query (so <llc-chat> upgrades as the right user): the load
-  // event does not wait for that import, the composer showing does.
-  await page.getByRole('textbox', { name: 'Message' }).waitFor();
-  return page;
-}
+const openChat = (path = ''): Promise<Page> => demo.openChat(path);
 
 interface ListState {
   rows: number;

@@ -7,34 +7,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { type Page } from 'playwright-core';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 before(async () => {
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
+  demo = await startDemo({
     env: {
-      LLC_PORT: '0',
-      LLC_LOG_LEVEL: 'warn',
       LLC_DEMO_HISTORY: '0',
       LLC_SIM_PROFILE: '70b-fp8-2xh100',
       LLC_SIM_REASONING_FIELD: 'reasoning',
     },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
   });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
 });
 
 const answerPart = (page: Page) =>
@@ -51,9 +40,9 @@ async function thinkingPart(page: Page): Promise<{ open: boolean; summary: strin
 
 describe('reasoning (real Chromium, real stack, simulator as a reasoning model)', () => {
   it('shows "Thinking" open while reasoning, collapses with the duration, resumes after a reload and comes back from history', async () => {
-    const page = await browser.newPage();
+    const page = await demo.browser.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-    await page.goto(url);
+    await page.goto(demo.url);
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.waitFor();
     await box.fill('Why do streams need sequence numbers?');

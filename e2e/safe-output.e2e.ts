@@ -9,11 +9,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 /** A 1×1 transparent PNG. */
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
@@ -24,9 +21,7 @@ let backend: Server;
 let backendOrigin: string;
 /** Every path+query the hostile server was asked for, besides its API. */
 const hits: string[] = [];
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 function answerText(secret: string): string {
   return (
@@ -75,18 +70,11 @@ before(async () => {
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   backendOrigin = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
-    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn', LLC_DEMO_HISTORY: '0', LLC_BACKEND_URL: `${backendOrigin}/v1` },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
-  });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
+  demo = await startDemo({ env: { LLC_DEMO_HISTORY: '0', LLC_BACKEND_URL: `${backendOrigin}/v1` } });
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
   await new Promise((resolve) => backend?.close(resolve));
 });
 
@@ -95,14 +83,14 @@ describe('safe output (real Chromium, real stack, hostile backend)', () => {
     // The relay serves its pages with `img-src 'self' data:`, which blocks every external image, even one the
     // reader asked for. An app that offers "Load image" lists those hosts in its own CSP; here the page's CSP is
     // bypassed so the element's own guarantees are what is tested (nothing before the click, one fetch after).
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await demo.browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
     const requested: string[] = [];
     page.on('request', (request) => {
       if (request.url().startsWith(backendOrigin)) requested.push(request.url());
     });
-    await page.goto(url);
+    await page.goto(demo.url);
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.waitFor();
     await box.fill('my secret plan');

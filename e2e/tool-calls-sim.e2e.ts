@@ -7,38 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { type Page } from 'playwright-core';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 before(async () => {
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
-    // A slow profile, so the arguments are seen streaming.
-    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn', LLC_DEMO_HISTORY: '0', LLC_SIM_PROFILE: '70b-fp8-2xh100' },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
-  });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
+  // A slow profile, so the arguments are seen streaming.
+  demo = await startDemo({ env: { LLC_DEMO_HISTORY: '0', LLC_SIM_PROFILE: '70b-fp8-2xh100' } });
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
 });
 
 const call = (page: Page) => page.locator('llc-message[role-name="assistant"]').last().locator('.tool-call');
 
 describe('tool-call approval on the demo (real Chromium, simulator as a tool-calling model)', () => {
   it('streams the call, waits for approval across a reload, runs it once, and the follow-up answer streams', async () => {
-    const page = await browser.newPage();
+    const page = await demo.browser.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-    await page.goto(url);
+    await page.goto(demo.url);
     // A string, not a function: the test runner's transform would add helpers the page does not have.
     await page.evaluate(`
       window.decisions = 0;

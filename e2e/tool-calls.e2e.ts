@@ -10,19 +10,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumLaunchOptions, startProcess, type StartedProcess } from '@locallightchat/test-support';
+import { type Page } from 'playwright-core';
+import { startDemo, type Demo } from './support/demo.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = readFileSync(
   new URL('../packages/inference-bridge/test/fixtures/vllm-tool-calls.sse', import.meta.url),
   'utf8',
 );
 let backend: Server;
-let demo: StartedProcess;
-let browser: Browser;
-let url: string;
+let demo: Demo;
 
 before(async () => {
   backend = createServer((req, res) => {
@@ -45,18 +41,11 @@ before(async () => {
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}/v1`;
-  demo = await startProcess(process.execPath, ['demo/start.js'], {
-    cwd: root,
-    env: { LLC_PORT: '0', LLC_LOG_LEVEL: 'warn', LLC_DEMO_HISTORY: '0', LLC_BACKEND_URL: backendUrl },
-    ready: /^(http:\/\/localhost:\d+\/)$/,
-  });
-  url = demo.match[1]!;
-  browser = await chromium.launch(chromiumLaunchOptions);
+  demo = await startDemo({ env: { LLC_DEMO_HISTORY: '0', LLC_BACKEND_URL: backendUrl } });
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.stop();
+  await demo?.close();
   await new Promise((resolve) => backend?.close(resolve));
 });
 
@@ -64,9 +53,9 @@ const calls = (page: Page) => page.locator('llc-message[role-name="assistant"]')
 
 describe('tool calls (real Chromium, real stack, vLLM tool-call stream)', () => {
   it('stream their arguments, wait for approval, report the decision once, and come back from history', async () => {
-    const page = await browser.newPage();
+    const page = await demo.browser.newPage();
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-    await page.goto(url);
+    await page.goto(demo.url);
     await page.evaluate(() => {
       const w = window as unknown as { decisions: unknown[] };
       w.decisions = [];
