@@ -36,6 +36,8 @@ const EXTRA_FILES: Record<string, string[]> = {
     'dist-bundle/llc-elements.min.js',
     'dist-bundle/llc-math.js',
     'dist-bundle/shared-worker.js',
+    // Framework typings generated from custom-elements.json (scripts/framework-types.mjs), types-only modules.
+    ...['jsx', 'vue', 'svelte'].flatMap((f) => [`dist/frameworks/${f}.d.ts`, `dist/frameworks/${f}.js`]),
   ],
 };
 
@@ -50,6 +52,15 @@ const NOT_YET_IMPORTED: Record<string, string[]> = {
 
 /** Export subpaths that cannot be evaluated in Node (browser-only code): only resolved there, never imported. */
 const BROWSER_ONLY_EXPORTS = new Set<string>([]);
+
+/** Types-only export subpaths (framework typings): they import in Node but export nothing. */
+const TYPES_ONLY_EXPORTS = ['jsx', 'vue', 'svelte'].map((f) => `@locallightchat/elements/${f}`);
+
+/**
+ * Typings for frameworks the consumer project here does not install: their declarations import `vue` /
+ * `svelte/elements`, so they are type-checked in examples/vue and examples/svelte (e2e/examples.e2e.ts) instead.
+ */
+const CHECKED_IN_EXAMPLES = new Set(['@locallightchat/elements/vue', '@locallightchat/elements/svelte']);
 
 function walk(dir: string, base = dir, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -144,6 +155,21 @@ describe('package metadata (every publishable workspace package)', () => {
   }
 });
 
+/** `tsc -p dir`: its error lines outside third-party declarations (ours), and its whole output. */
+async function typeErrors(dir: string): Promise<{ ours: string[]; output: string }> {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const output = await run(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(
+    (r) => r.stdout,
+    (error: { stdout: string }) => error.stdout,
+  );
+  // Errors inside third-party declarations (ioredis references untyped redis-errors) are theirs, not ours.
+  const ours = output
+    .split('\n')
+    .filter((line) => /error TS/.test(line))
+    .filter((line) => !/node_modules\/(?!@locallightchat\/)/.test(line.split('(')[0]!));
+  return { ours, output };
+}
+
 describe('packed tarballs, installed into a fresh project', () => {
   let packed: PackedWorkspaces;
 
@@ -202,7 +228,7 @@ describe('packed tarballs, installed into a fresh project', () => {
           const url = import.meta.resolve(spec);
           if (${JSON.stringify([...BROWSER_ONLY_EXPORTS])}.includes(spec)) continue;
           const mod = await import(url);
-          if (Object.keys(mod).length === 0 && !spec.endsWith('/shared-worker')) failures.push(spec + ': no exports');
+          if (Object.keys(mod).length === 0 && !spec.endsWith('/shared-worker') && !${JSON.stringify(TYPES_ONLY_EXPORTS)}.includes(spec)) failures.push(spec + ': no exports');
         } catch (error) {
           failures.push(spec + ': ' + error);
         }
@@ -223,7 +249,7 @@ describe('packed tarballs, installed into a fresh project', () => {
   it('the declarations type-check in a strict consumer project (every export, plus typical uses)', async () => {
     const dir = join(packed.project, 'typecheck');
     mkdirSync(dir, { recursive: true });
-    const specifiers = packed.packages.flatMap(exportSpecifiers);
+    const specifiers = packed.packages.flatMap(exportSpecifiers).filter((s) => !CHECKED_IN_EXAMPLES.has(s));
     writeFileSync(
       join(dir, 'all.ts'),
       specifiers.map((s, i) => `import * as m${i} from '${s}';`).join('\n') +
@@ -257,17 +283,77 @@ describe('packed tarballs, installed into a fresh project', () => {
         include: ['*.ts'],
       }),
     );
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const output = await run(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(
-      (r) => r.stdout,
-      (error: { stdout: string }) => error.stdout,
-    );
-    // Errors inside third-party declarations (ioredis references untyped redis-errors) are theirs, not ours.
-    const ours = output
-      .split('\n')
-      .filter((line) => /error TS/.test(line))
-      .filter((line) => !/node_modules\/(?!@locallightchat\/)/.test(line.split('(')[0]!));
+    const { ours, output } = await typeErrors(dir);
     assert.deepEqual(ours, [], output);
+  });
+
+  it('@locallightchat/elements/jsx types the elements in React JSX: right uses pass, wrong ones fail', async () => {
+    const dir = join(packed.project, 'typecheck-jsx');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'ok.tsx'),
+      [
+        "import type {} from '@locallightchat/elements/jsx';",
+        "import type { LlcElementEventMap } from '@locallightchat/elements';",
+        "const onSend = (event: LlcElementEventMap['llc-send']) => event.detail.text.length;",
+        'export const ok = (',
+        '  <main>',
+        '    <llc-chat dev token-url="/auth/dev-token" tokenUrl="/t" theme="dark" image-origins="https://a.example"',
+        '      imageOrigins={[\'https://a.example\']} onllc-send={onSend} onllc-stop={(e) => e.detail} className="c" />',
+        '    <llc-message role-name="assistant" text="hi" />',
+        '    <llc-conversation-list onllc-conversation-select={(e) => e.detail.conversationId.length} />',
+        '  </main>',
+        ');',
+        '',
+      ].join('\n'),
+    );
+    // Each line one mistake: a number for a string attribute, a property's wrong type, a value outside a union,
+    // a detail field that does not exist, a read-only getter set, a property no element has.
+    const wrong = [
+      '<llc-chat token-url={42} />',
+      '<llc-chat sidebar="yes" />',
+      '<llc-chat theme="blue" />',
+      '<llc-chat onllc-send={(e) => e.detail.nope} />',
+      '<llc-message-list items={[]} />',
+      '<llc-status relayUrl="/ws" />',
+    ];
+    writeFileSync(
+      join(dir, 'wrong.tsx'),
+      [
+        "import type {} from '@locallightchat/elements/jsx';",
+        ...wrong.map((jsx, i) => `export const w${i} = ${jsx};`),
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          target: 'es2022',
+          jsx: 'react-jsx',
+          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+          types: [],
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        include: ['*.tsx'],
+      }),
+    );
+    const { ours, output } = await typeErrors(dir);
+    assert.deepEqual(
+      ours.filter((line) => !line.startsWith('wrong.tsx')),
+      [],
+      `the right uses and the generated typings type-check:\n${output}`,
+    );
+    const lines = new Set(ours.map((line) => Number(/^wrong\.tsx\((\d+),/.exec(line)?.[1])));
+    assert.deepEqual(
+      [...lines].sort((a, b) => a - b),
+      wrong.map((_, i) => i + 2),
+      `each wrong use is an error:\n${output}`,
+    );
   });
 
   it('every bin runs from the tarballs (--help)', async () => {
