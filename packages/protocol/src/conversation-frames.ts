@@ -6,6 +6,8 @@
  * list only ever holds the asking user's conversations.
  */
 
+import type { BranchSelectedFrame, SelectBranchFrame } from './branch-frames.js';
+
 /** A reader's rating of an answer. */
 export type FeedbackRating = 'up' | 'down';
 export const FEEDBACK_RATINGS: readonly FeedbackRating[] = ['up', 'down'];
@@ -96,7 +98,11 @@ export interface ConversationDeletedFrame {
 }
 
 export type ConversationClientFrame =
-  FeedbackFrame | ListConversationsFrame | RenameConversationFrame | DeleteConversationFrame;
+  FeedbackFrame | ListConversationsFrame | RenameConversationFrame | DeleteConversationFrame | SelectBranchFrame;
 
 export type ConversationServerFrame =
-  FeedbackSavedFrame | ConversationListFrame | ConversationRenamedFrame | ConversationDeletedFrame;
+  | FeedbackSavedFrame
+  | ConversationListFrame
+  | ConversationRenamedFrame
+  | ConversationDeletedFrame
+  | BranchSelectedFrame;

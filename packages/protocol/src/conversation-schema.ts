@@ -28,6 +28,8 @@ export const CONVERSATION_FRAME_KINDS = {
   'conversation-list': 71,
   'conversation-renamed': 72,
   'conversation-deleted': 73,
+  'select-branch': 64,
+  'branch-selected': 74,
 } as const satisfies Record<ConversationFrame['type'], number>;
 
 export const CONVERSATION_CLIENT_FRAME_TYPES = [
@@ -35,6 +37,7 @@ export const CONVERSATION_CLIENT_FRAME_TYPES = [
   'list-conversations',
   'rename-conversation',
   'delete-conversation',
+  'select-branch',
 ] as const satisfies readonly ConversationClientFrame['type'][];
 
 export const CONVERSATION_SERVER_FRAME_TYPES = [
@@ -42,6 +45,7 @@ export const CONVERSATION_SERVER_FRAME_TYPES = [
   'conversation-list',
   'conversation-renamed',
   'conversation-deleted',
+  'branch-selected',
 ] as const satisfies readonly ConversationServerFrame['type'][];
 
 const id = str({ min: 1, max: HARD_LIMITS.idChars, pattern: ID_PATTERN });
@@ -81,5 +85,7 @@ export function conversationFrameTable(): { [T in ConversationFrame['type']]: Wi
     }),
     'conversation-renamed': shape('conversation-renamed', { conversationId: id, title }),
     'conversation-deleted': shape('conversation-deleted', { conversationId: id }),
+    'select-branch': shape('select-branch', { conversationId: id, messageId: id }),
+    'branch-selected': shape('branch-selected', { conversationId: id, messageId: id }),
   };
 }

@@ -7,6 +7,7 @@
  */
 export * from './frames.js';
 export * from './conversation-frames.js';
+export * from './branch-frames.js';
 export * from './codes.js';
 export * from './limits.js';
 export * from './ids.js';

@@ -80,6 +80,13 @@ export interface ChatMessage {
   errorMessage?: string;
   /** A user message's files and images (see `SendFrame.attachments`). */
   attachments?: Attachment[];
+  /** The message this one follows in the conversation's tree (absent for a first message). */
+  parentId?: string;
+  /**
+   * In history pages, on a message that has siblings (other versions made by an edit or a regenerate): the ids
+   * of all of them, itself included, oldest first (its position is its index here). Absent when it has none.
+   */
+  siblings?: string[];
 }
 
 /** A stream the server knows about when a client subscribes. */
@@ -127,8 +134,9 @@ export interface SendFrame {
   maxTokens?: number;
   temperature?: number;
   /**
-   * Edit-and-resend / regenerate: the id of the message from which the conversation is rewritten. That message
-   * and everything after it are replaced by this one.
+   * Edit-and-resend / regenerate: the id of a stored message this one is another version of. It becomes that
+   * message's sibling (a new branch, shown from now on); the old version and what follows it stay stored as
+   * another branch (see `select-branch`).
    */
   replaceFrom?: string;
   /**
@@ -142,6 +150,14 @@ export interface SendFrame {
    * with the message; the bridge hands them to the model as content parts.
    */
   attachments?: Attachment[];
+  /**
+   * The branch the message was written on: it follows the user message with this client message id (of the
+   * same user)… Without `afterMessage`/`afterStream` (and `replaceFrom`), it follows the conversation's active
+   * path. A message sent later from an outbox thereby lands on the branch it was written on.
+   */
+  afterMessage?: string;
+  /** …or the answer of this stream (of the same conversation). */
+  afterStream?: string;
 }
 
 /** Starts live delivery of a conversation's events to this connection. */

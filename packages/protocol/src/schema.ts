@@ -23,6 +23,7 @@ import {
   type ToolResult,
   type Usage,
 } from './frames.js';
+import { MAX_BRANCHES } from './branch-frames.js';
 import { ID_PATTERN } from './ids.js';
 import { HARD_LIMITS, type FrameLimits } from './limits.js';
 import { bool, list, num, oneOf, optional, record, str, uint, type Shape, type WireType } from './wire-type.js';
@@ -145,6 +146,8 @@ function chatMessage(maxText: number): WireType<ChatMessage> {
       errorCode: optional(errorCode),
       errorMessage: optional(str({ max: 1000 })),
       attachments: optional(attachmentList),
+      parentId: optional(id),
+      siblings: optional(list(id, MAX_BRANCHES)),
     },
     'message',
   );
@@ -177,6 +180,8 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       replaceFrom: optional(id),
       toolResults: optional(list(toolResult(limits.maxTextChars), MAX_TOOL_CALLS)),
       attachments: optional(attachmentList),
+      afterMessage: optional(id),
+      afterStream: optional(id),
     }),
     subscribe: shape('subscribe', { conversationId: id }),
     unsubscribe: shape('unsubscribe', { conversationId: id }),

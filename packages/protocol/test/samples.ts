@@ -16,6 +16,8 @@ export const SAMPLE_FRAMES: Frame[] = [
     temperature: 0.7,
     replaceFrom: 'm_3',
   },
+  { type: 'send', clientMessageId: 'cm_4', conversationId: 'c_1', text: 'next', afterMessage: 'cm_2' },
+  { type: 'send', clientMessageId: 'cm_5', conversationId: 'c_1', text: 'next', afterStream: 's_2' },
   { type: 'subscribe', conversationId: 'c_1' },
   { type: 'unsubscribe', conversationId: 'c_1' },
   { type: 'resume', conversationId: 'c_1', streamId: 's_1', fromSeq: 17 },
@@ -121,6 +123,14 @@ export const SAMPLE_FRAMES: Frame[] = [
     messages: [{ id: 'm_1', role: 'user', text: 'hi', createdAt: 1 }],
     cursor: 'm_1',
   },
+  {
+    type: 'history-page',
+    conversationId: 'c_1',
+    messages: [
+      { id: 'm_1', role: 'user', text: 'hi', createdAt: 1 },
+      { id: 'm_3', role: 'assistant', text: 'hello', createdAt: 2, parentId: 'm_1', siblings: ['m_2', 'm_3'] },
+    ],
+  },
   { type: 'history-page', conversationId: 'c_1', messages: [] },
   {
     type: 'history-page',
@@ -161,4 +171,6 @@ export const SAMPLE_FRAMES: Frame[] = [
   { type: 'conversation-list', conversations: [] },
   { type: 'conversation-renamed', conversationId: 'c_1', title: 'Lisbon' },
   { type: 'conversation-deleted', conversationId: 'c_1' },
+  { type: 'select-branch', conversationId: 'c_1', messageId: 'm_2' },
+  { type: 'branch-selected', conversationId: 'c_1', messageId: 'm_2' },
 ];

@@ -21,18 +21,14 @@ import type { RelayContext } from '../context.js';
 import { generationRequest } from '../conversations/generation-request.js';
 import { titleNewConversation } from '../conversations/titles.js';
 import { idsForSend, userMessageIdOf } from '../conversations/ids.js';
+import { contextBefore, placeOf, promptContext } from '../conversations/branches.js';
+import { MAX_BRANCHES } from '@locallightchat/protocol';
 import { estimatePromptTokens } from '../limits/token-bucket.js';
 import { QuotaExceededError, type AppendResult } from '../store/store.js';
 import type { Connection } from './connection.js';
 
 /** Messages in a history page when the client names no `limit`. */
 const DEFAULT_HISTORY_LIMIT = 50;
-
-/** The messages before `messageId` (all of them when it is undefined or not among them). */
-function untilMessage(messages: readonly ChatMessage[], messageId: string | undefined): readonly ChatMessage[] {
-  const index = messageId === undefined ? -1 : messages.findIndex((m) => m.id === messageId);
-  return index === -1 ? messages : messages.slice(0, index);
-}
 
 /** One per relay; each method answers one frame type for one connection. */
 export class ConversationHandlers {
@@ -63,13 +59,17 @@ export class ConversationHandlers {
     const userId = conn.userId!;
     const ids = idsForSend(userId, frame.clientMessageId);
     const { messageId, streamId } = ids;
+    const stored0 = await ctx.store.messagesTo(frame.conversationId, messageId, 1);
+    // Where the message goes in the conversation's tree (a retry is already placed).
+    const place = stored0.length > 0 ? {} : await placeOf(ctx, frame, userId);
+    if (place === 'unknown') return conn.error('not-found', 'the message to replace is not in this conversation', ref);
+    if (place === 'full') return conn.error('quota-exceeded', `a message has at most ${MAX_BRANCHES} versions`, ref);
     // A message the budget refuses stores nothing (else refused messages would grow the store without bound):
     // the budget is taken first, unless this is a retry of a message already stored.
-    const recent = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
     let reserved: number | undefined;
-    if (!recent.messages.some((m) => m.id === messageId)) {
-      const kept = untilMessage(recent.messages, frame.replaceFrom);
-      reserved = await this.reserveBudget(conn, generationRequest(config, kept, frame, ids, userId), ref);
+    if (stored0.length === 0) {
+      const context = await contextBefore(ctx, frame, place.parentId);
+      reserved = await this.reserveBudget(conn, generationRequest(config, context, frame, ids, userId), ref);
       if (reserved === undefined) return;
     }
     const message: ChatMessage = {
@@ -83,10 +83,8 @@ export class ConversationHandlers {
     };
     let stored: AppendResult;
     try {
-      if (frame.replaceFrom !== undefined && frame.replaceFrom !== messageId) {
-        await ctx.store.truncateFrom(frame.conversationId, frame.replaceFrom);
-      }
-      stored = await ctx.store.appendMessage(frame.conversationId, message);
+      // An edit or a regenerate adds a branch: nothing is deleted (history is a tree, see the Store).
+      stored = await ctx.store.appendMessage(frame.conversationId, message, { ...place, showBranch: true });
     } catch (error) {
       if (reserved !== undefined) this.refundNow(userId, reserved);
       if (error instanceof QuotaExceededError) return conn.error('quota-exceeded', error.message, ref);
@@ -100,12 +98,16 @@ export class ConversationHandlers {
     if (inserted) conn.attach(streamId, 0);
 
     if (submitted && reserved !== undefined) this.refundNow(userId, reserved);
+    // The echo names the message's place in the tree (a new version has siblings: other tabs show its branch).
+    let echo = message;
     if (!submitted) {
-      const page = await ctx.store.listMessages(frame.conversationId, { limit: config.promptHistoryMessages });
+      // The model reads this message's own branch (its ancestry), whichever branch is shown meanwhile.
+      const context = await promptContext(ctx, frame, messageId);
+      if (context.at(-1)?.id === messageId) echo = context.at(-1)!;
       // The first message of a conversation: title it (beside the answer, never in its way).
-      if (inserted && page.messages.length === 1 && frame.replaceFrom === undefined)
+      if (inserted && context.length === 1 && frame.replaceFrom === undefined)
         void titleNewConversation(ctx, { conversationId: frame.conversationId, userId, firstMessage: frame.text });
-      const request = generationRequest(config, page.messages, frame, ids, userId);
+      const request = generationRequest(config, context, frame, ids, userId);
       reserved ??= await this.reserveBudget(conn, request, ref);
       if (reserved === undefined) return;
       try {
@@ -133,7 +135,7 @@ export class ConversationHandlers {
     if (inserted) {
       // Other tabs of this user (on any node) see the new message; the sender recognises its own by clientMessageId.
       await ctx.broker
-        .publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message })
+        .publish(frame.conversationId, { type: 'message', conversationId: frame.conversationId, message: echo })
         .catch((error) => {
           ctx.log.warn(`could not publish the echo of ${messageId}`, error);
         });
@@ -312,10 +314,8 @@ export class ConversationHandlers {
   /** Whether a stream answers a message of this conversation (running or ended here, or its message stored). */
   async streamBelongsTo(conversationId: string, streamId: string): Promise<boolean> {
     if (this.ctx.hub.streamStates(conversationId).some((s) => s.streamId === streamId)) return true;
-    // A queued stream has no events yet; its user message is among the newest of the conversation.
-    const messageId = userMessageIdOf(streamId);
-    const recent = await this.ctx.store.listMessages(conversationId, { limit: this.ctx.config.promptHistoryMessages });
-    return recent.messages.some((m) => m.id === messageId);
+    // A queued stream has no events yet; its user message is stored (on any branch).
+    return (await this.ctx.store.messagesTo(conversationId, userMessageIdOf(streamId), 1)).length > 0;
   }
 
   /**

@@ -98,6 +98,8 @@ export class FrameDispatcher {
         return this.library.rename(conn, frame);
       case 'delete-conversation':
         return this.library.delete(conn, frame);
+      case 'select-branch':
+        return this.library.selectBranch(conn, frame);
     }
   }
 
@@ -122,6 +124,8 @@ function refOf(frame: ClientFrame): string | undefined {
     case 'stop':
     case 'feedback':
       return frame.streamId;
+    case 'select-branch':
+      return frame.messageId;
     case 'subscribe':
     case 'unsubscribe':
     case 'history':

@@ -8,6 +8,7 @@ import type {
   FeedbackFrame,
   ListConversationsFrame,
   RenameConversationFrame,
+  SelectBranchFrame,
 } from '@locallightchat/protocol';
 import type { RelayContext } from '../context.js';
 import { assistantMessageId } from '../conversations/ids.js';
@@ -94,6 +95,19 @@ export class LibraryHandlers {
     await ctx.broker.purge(conversationId);
     ctx.hub.forget(conversationId);
     conn.send({ type: 'conversation-deleted', conversationId });
+  }
+
+  /**
+   * Shows another branch of a conversation: the Store keeps the choice (a reload, another tab or device sees
+   * it), and the connection is told, so every tab sharing it loads the new path.
+   */
+  async selectBranch(conn: Connection, frame: SelectBranchFrame): Promise<void> {
+    const { conversationId, messageId } = frame;
+    const access = await this.conversations.authorize(conn, conversationId, 'read');
+    if (access === undefined) return;
+    if (access === 'unclaimed' || !(await this.ctx.store.selectBranch(conversationId, messageId)))
+      return conn.error('not-found', 'no such message in that conversation', messageId);
+    conn.send({ type: 'branch-selected', conversationId, messageId });
   }
 
   /** True when the user owns the conversation; otherwise the refusal (or `not-found`) is sent. */

@@ -14,7 +14,7 @@ import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
 import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
-import { assistantMessageId } from './ids.js';
+import { assistantMessageId, userMessageIdOf } from './ids.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
 
 /** A local socket (or anything) that wants a conversation's events. */
@@ -257,7 +257,10 @@ export class ConversationHub {
     if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
     try {
-      await this.store.appendMessage(conv.id, message);
+      // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
+      await this.store.appendMessage(conv.id, message, {
+        parentId: record.start?.replyTo ?? userMessageIdOf(streamId),
+      });
     } catch (error) {
       this.log(`could not persist the answer of stream ${streamId}`, error, { conversationId: conv.id, streamId });
     }

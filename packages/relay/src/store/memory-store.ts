@@ -6,6 +6,7 @@
  */
 import type { ChatMessage, ConversationSummary } from '@locallightchat/protocol';
 import { pageOf } from './conversation-cursor.js';
+import { MessageTree } from './message-tree.js';
 import { withDefaults } from '../options.js';
 import { refund, reserve, type BucketState, type Reservation, type TokenBucketPolicy } from '../limits/token-bucket.js';
 import {
@@ -13,6 +14,7 @@ import {
   StoreUnavailableError,
   storedBytes,
   type SessionRecord,
+  type AppendOptions,
   type AppendResult,
   type ConversationPage,
   type FeedbackRecord,
@@ -57,9 +59,12 @@ interface Conversation {
   owner: string;
   /** The owner's usage record (shared by all their conversations). */
   usage: Usage;
+  /** Insertion order (the oldest are dropped past the bound). */
   messages: ChatMessage[];
-  /** The ids in `messages`: the duplicate check of every append stays O(1) in a long conversation. */
-  ids: Set<string>;
+  /** `messages` by id: the duplicate check of every append stays O(1) in a long conversation. */
+  ids: Map<string, ChatMessage>;
+  /** The message tree (./message-tree.ts). */
+  tree: MessageTree;
   submitted: Set<string>;
   /** By stream id. */
   feedback: Map<string, FeedbackRecord>;
@@ -114,7 +119,8 @@ export class MemoryStore implements Store {
       owner: userId,
       usage,
       messages: [],
-      ids: new Set(),
+      ids: new Map(),
+      tree: new MessageTree(),
       submitted: new Set(),
       feedback: new Map(),
       createdAt: now,
@@ -129,7 +135,11 @@ export class MemoryStore implements Store {
     return this.conversations.get(conversationId)?.owner;
   }
 
-  async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
+  async appendMessage(
+    conversationId: string,
+    message: ChatMessage,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     const conv = this.require(conversationId);
     if (conv.ids.has(message.id)) {
       return { inserted: false, submitted: conv.submitted.has(message.id) };
@@ -144,14 +154,22 @@ export class MemoryStore implements Store {
         throw new QuotaExceededError('messages', quotaMessage(this.options, 'messages'));
       }
     }
-    conv.messages.push({ ...message });
-    conv.ids.add(message.id);
+    const stored = { ...message };
+    delete stored.parentId;
+    delete stored.siblings;
+    conv.messages.push(stored);
+    conv.ids.set(message.id, stored);
+    const parentId = options.parentId === undefined ? conv.tree.leaf() : (options.parentId ?? '');
+    conv.tree.add(message.id, parentId, options.showBranch);
     conv.updatedAt = Math.max(conv.updatedAt, Date.now());
     usage.bytes += bytes;
     usage.messages++;
     if (conv.messages.length > this.options.maxMessagesPerConversation) {
       const dropped = conv.messages.shift();
-      if (dropped) this.forget(conv, [dropped]);
+      if (dropped) {
+        this.forget(conv, [dropped]);
+        conv.tree.remove(dropped.id);
+      }
     }
     return { inserted: true, submitted: false };
   }
@@ -164,23 +182,32 @@ export class MemoryStore implements Store {
     this.assertOpen();
     const conv = this.conversations.get(conversationId);
     if (!conv) return { messages: [] };
-    let end = conv.messages.length;
+    const path = conv.tree.path();
+    let end = path.length;
     if (options.before !== undefined) {
-      const index = conv.messages.findIndex((m) => m.id === options.before);
+      const index = path.indexOf(options.before);
       end = index === -1 ? 0 : index;
     }
     const start = Math.max(0, end - options.limit);
-    const messages = conv.messages.slice(start, end).map((m) => ({ ...m }));
+    const messages = path.slice(start, end).map((id) => this.annotated(conv, id));
     return start > 0 && messages.length > 0 ? { messages, cursor: messages[0]!.id } : { messages };
   }
 
-  async truncateFrom(conversationId: string, messageId: string): Promise<number> {
-    const conv = this.require(conversationId);
-    const index = conv.messages.findIndex((m) => m.id === messageId);
-    if (index === -1) return 0;
-    const removed = conv.messages.splice(index);
-    this.forget(conv, removed);
-    return removed.length;
+  async messagesTo(conversationId: string, messageId: string, limit: number): Promise<ChatMessage[]> {
+    this.assertOpen();
+    const conv = this.conversations.get(conversationId);
+    if (!conv || !conv.ids.has(messageId)) return [];
+    return conv.tree
+      .ancestry(messageId, limit)
+      .filter((id) => conv.ids.has(id))
+      .map((id) => this.annotated(conv, id));
+  }
+
+  async selectBranch(conversationId: string, messageId: string): Promise<boolean> {
+    this.assertOpen();
+    const conv = this.conversations.get(conversationId);
+    if (!conv || !conv.ids.has(messageId)) return false;
+    return conv.tree.select(messageId);
   }
 
   async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
@@ -307,6 +334,20 @@ export class MemoryStore implements Store {
     let usage = this.usage.get(userId);
     if (!usage) this.usage.set(userId, (usage = { conversations: 0, bytes: 0, messages: 0 }));
     return usage;
+  }
+
+  /** A stored message with its place in the tree (a copy). */
+  private annotated(conv: Conversation, id: string): ChatMessage {
+    const message = { ...this.byId(conv, id) };
+    const parentId = conv.tree.parentOf(id);
+    if (parentId) message.parentId = parentId;
+    const siblings = conv.tree.childrenOf(parentId ?? '');
+    if (siblings.length > 1) message.siblings = [...siblings];
+    return message;
+  }
+
+  private byId(conv: Conversation, id: string): ChatMessage {
+    return conv.ids.get(id)!;
   }
 
   /** Drops removed messages from a conversation's indexes and gives their room back to the owner. */

@@ -3,28 +3,119 @@
  * one round trip. A script touches keys of one hash tag only (one Redis Cluster slot): a conversation's keys,
  * or a user's.
  */
-// Appends a message; KEYS[5] is the owner record, whose TTL is refreshed with the messages' (it never expires
-// before them). Returns {inserted, submitted, bytes freed, messages freed} (the oldest past `max` are dropped).
-export const APPEND = `
+// The message tree (see message-tree.ts, whose rules these follow): per conversation the hashes `parent`
+// (id → parent id, '' for a first message), `kids` (parent id → its children's ids, space-separated, oldest
+// first) and `shown` (parent id → the child shown). A conversation stored before the tree existed is given one on
+// first use: its messages in insertion order, each the child of the one before.
+const TREE = `
+local function split(s)
+  local t = {}
+  if s then for w in string.gmatch(s, '%S+') do t[#t + 1] = w end end
+  return t
+end
+local function ensureTree(order, parent, kids, shown)
+  if redis.call('EXISTS', shown) == 1 then return end
+  local prev = ''
+  for _, id in ipairs(redis.call('ZRANGE', order, 0, -1)) do
+    redis.call('HSET', parent, id, prev)
+    redis.call('HSET', kids, prev, id)
+    redis.call('HSET', shown, prev, id)
+    prev = id
+  end
+end
+local function path(shown, bound)
+  local out = {}
+  local id = redis.call('HGET', shown, '')
+  while id and #out < bound do
+    out[#out + 1] = id
+    id = redis.call('HGET', shown, id)
+  end
+  return out
+end
+local function row(out, data, parent, kids, id)
+  out[#out + 1] = redis.call('HGET', data, id) or ''
+  local p = redis.call('HGET', parent, id) or ''
+  out[#out + 1] = p
+  local k = redis.call('HGET', kids, p) or ''
+  if string.find(k, ' ', 1, true) then out[#out + 1] = k else out[#out + 1] = '' end
+end
+local function removeNode(parent, kids, shown, id)
+  local p = redis.call('HGET', parent, id)
+  if not p then return end
+  local mine = redis.call('HGET', kids, id) or ''
+  for _, k in ipairs(split(mine)) do redis.call('HSET', parent, k, p) end
+  local out = {}
+  for _, s in ipairs(split(redis.call('HGET', kids, p))) do
+    if s == id then
+      if mine ~= '' then out[#out + 1] = mine end
+    else
+      out[#out + 1] = s
+    end
+  end
+  local joined = table.concat(out, ' ')
+  if joined == '' then redis.call('HDEL', kids, p) else redis.call('HSET', kids, p, joined) end
+  if redis.call('HGET', shown, p) == id then
+    local nxt = redis.call('HGET', shown, id)
+    if not nxt then
+      local all = split(joined)
+      nxt = all[#all]
+    end
+    if nxt then redis.call('HSET', shown, p, nxt) else redis.call('HDEL', shown, p) end
+  end
+  redis.call('HDEL', parent, id)
+  redis.call('HDEL', kids, id)
+  redis.call('HDEL', shown, id)
+end
+`;
+
+// Appends a message (KEYS: order, data, submitted, seq, owner, parent, kids, shown; ARGV: id, json, ttl, max,
+// parent mode 'leaf' (after the active path's last message) or 'id', parent id ('' for a root), '1' to show its
+// whole branch) and shows it.
+// KEYS[5] is the owner record, whose TTL is refreshed with the messages' (it never expires before them).
+// Returns {inserted, submitted, bytes freed, messages freed} (the oldest past `max` are dropped).
+export const APPEND = `${TREE}
 local order, data, submitted, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local parent, kids, shown = KEYS[6], KEYS[7], KEYS[8]
 local id, json, ttl, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('HEXISTS', data, id) == 1 then
   return {0, redis.call('SISMEMBER', submitted, id), 0, 0}
 end
+ensureTree(order, parent, kids, shown)
+local p = ARGV[6]
+if ARGV[5] == 'leaf' then
+  local active = path(shown, max + 1)
+  p = active[#active] or ''
+end
 local n = redis.call('INCR', seq)
 redis.call('ZADD', order, n, id)
 redis.call('HSET', data, id, json)
+redis.call('HSET', parent, id, p)
+local k = redis.call('HGET', kids, p)
+if k then redis.call('HSET', kids, p, k .. ' ' .. id) else redis.call('HSET', kids, p, id) end
+redis.call('HSET', shown, p, id)
+if ARGV[7] == '1' then
+  local at = p
+  local up = redis.call('HGET', parent, at)
+  while at ~= '' and up do
+    redis.call('HSET', shown, up, at)
+    at = up
+    up = redis.call('HGET', parent, at)
+  end
+end
 local freedBytes, freedCount = 0, 0
 local excess = redis.call('ZCARD', order) - max
 if excess > 0 then
   local old = redis.call('ZRANGE', order, 0, excess - 1)
-  for _, o in ipairs(old) do freedBytes = freedBytes + string.len(redis.call('HGET', data, o) or '') end
+  for _, o in ipairs(old) do
+    freedBytes = freedBytes + string.len(redis.call('HGET', data, o) or '')
+    removeNode(parent, kids, shown, o)
+  end
   freedCount = #old
   redis.call('ZREMRANGEBYRANK', order, 0, excess - 1)
   redis.call('HDEL', data, unpack(old))
   redis.call('SREM', submitted, unpack(old))
 end
-for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, ttl) end
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ttl) end
 return {1, 0, freedBytes, freedCount}
 `;
 
@@ -57,37 +148,59 @@ redis.call('EXPIRE', key, ttl)
 return 1
 `;
 
-export const LIST = `
-local order, data = KEYS[1], KEYS[2]
-local before, limit = ARGV[1], tonumber(ARGV[2])
-local stop
-if before == '' then
-  stop = redis.call('ZCARD', order) - 1
-else
-  local rank = redis.call('ZRANK', order, before)
-  if not rank then return {0} end
-  stop = rank - 1
+// A page of the active path (KEYS: order, data, parent, kids, shown; ARGV: before id or '', limit, max). Returns
+// {index of the page's first message in the path, then per message: JSON, parent id, siblings or ''}.
+export const LIST = `${TREE}
+local order, data, parent, kids, shown = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local before, limit, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+ensureTree(order, parent, kids, shown)
+local active = path(shown, max + 1)
+local stop = #active
+if before ~= '' then
+  stop = 0
+  for i, id in ipairs(active) do
+    if id == before then
+      stop = i - 1
+      break
+    end
+  end
 end
-if stop < 0 then return {0} end
-local start = math.max(0, stop - limit + 1)
-local ids = redis.call('ZRANGE', order, start, stop)
-local out = {start}
-for _, id in ipairs(ids) do table.insert(out, redis.call('HGET', data, id) or '') end
+if stop < 1 then return {0} end
+local start = math.max(1, stop - limit + 1)
+local out = {start - 1}
+for i = start, stop do row(out, data, parent, kids, active[i]) end
 return out
 `;
 
-// Returns {messages removed, their bytes}.
-export const TRUNCATE = `
-local order, data, submitted = KEYS[1], KEYS[2], KEYS[3]
-local rank = redis.call('ZRANK', order, ARGV[1])
-if not rank then return {0, 0} end
-local ids = redis.call('ZRANGE', order, rank, -1)
-local bytes = 0
-for _, o in ipairs(ids) do bytes = bytes + string.len(redis.call('HGET', data, o) or '') end
-redis.call('ZREMRANGEBYRANK', order, rank, -1)
-redis.call('HDEL', data, unpack(ids))
-redis.call('SREM', submitted, unpack(ids))
-return {#ids, bytes}
+// A message and its ancestors (KEYS: order, data, parent, kids, shown; ARGV: id, limit), oldest first, as rows
+// like LIST's (without the leading index); empty when the message is unknown.
+export const ANCESTRY = `${TREE}
+local order, data, parent, kids, shown = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if redis.call('HEXISTS', data, ARGV[1]) == 0 then return {} end
+ensureTree(order, parent, kids, shown)
+local chain = {}
+local at = ARGV[1]
+while at and at ~= '' and #chain < tonumber(ARGV[2]) do
+  table.insert(chain, 1, at)
+  at = redis.call('HGET', parent, at)
+end
+local out = {}
+for _, id in ipairs(chain) do
+  if redis.call('HEXISTS', data, id) == 1 then row(out, data, parent, kids, id) end
+end
+return out
+`;
+
+// Shows a message among its siblings (KEYS: order, data, parent, kids, shown; ARGV: id). Returns 1, or 0 when
+// the message is unknown.
+export const SELECT_BRANCH = `${TREE}
+local order, data, parent, kids, shown = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if redis.call('HEXISTS', data, ARGV[1]) == 0 then return 0 end
+ensureTree(order, parent, kids, shown)
+local p = redis.call('HGET', parent, ARGV[1])
+if not p then return 0 end
+redis.call('HSET', shown, p, ARGV[1])
+return 1
 `;
 
 // Token bucket (rules of limits/token-bucket.ts). Redis's clock, so every relay node agrees on time.
@@ -181,19 +294,10 @@ export type Commands = {
     rate: number,
     mode: 'reserve' | 'refund',
   ): Promise<[number, number, number]>;
-  llcAppend(
-    order: string,
-    data: string,
-    submitted: string,
-    seq: string,
-    owner: string,
-    id: string,
-    json: string,
-    ttl: number,
-    max: number,
-  ): Promise<[number, number, number, number]>;
-  llcList(order: string, data: string, before: string, limit: number): Promise<(number | string)[]>;
-  llcTruncate(order: string, data: string, submitted: string, id: string): Promise<[number, number]>;
+  llcAppend(...keysThenArgs: (string | number)[]): Promise<[number, number, number, number]>;
+  llcList(...keysThenArgs: (string | number)[]): Promise<(number | string)[]>;
+  llcAncestry(...keysThenArgs: (string | number)[]): Promise<string[]>;
+  llcSelectBranch(...keysThenArgs: string[]): Promise<number>;
   llcClaimQuota(key: string, id: string, max: number, ttlMs: number): Promise<number>;
   llcUsage(
     key: string,

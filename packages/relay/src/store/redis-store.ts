@@ -10,6 +10,9 @@
  *   …:seq        string  insertion counter
  *   …:feedback   hash    stream id → JSON FeedbackRecord (written only while the owner matches)
  *   …:meta       hash    title, createdAt, updatedAt (the conversation list)
+ *   …:parent     hash    message id → parent id ('' for a first message)   } the message tree: edits and
+ *   …:kids       hash    parent id → child ids, space-separated, oldest first } regenerates add branches
+ *   …:shown      hash    parent id → the child shown (the active path)      } (see message-tree.ts)
  *
  * Per user (hash tag `{u:<id>}`): `…:recent` (zset of owned conversation ids → last activity, the user's
  * conversation list), `…:convs` (zset of owned conversation ids → expiry, for the conversation
@@ -34,6 +37,7 @@ import {
   StoreUnavailableError,
   storedBytes,
   type SessionRecord,
+  type AppendOptions,
   type AppendResult,
   type ConversationPage,
   type FeedbackRecord,
@@ -43,7 +47,18 @@ import {
 } from './store.js';
 
 /** A conversation's keys, owner record, order and data first (DELETE_CONVERSATION reads those three). */
-const DELETED_PARTS = ['owner', 'order', 'data', 'submitted', 'seq', 'feedback', 'meta'] as const;
+const DELETED_PARTS = [
+  'owner',
+  'order',
+  'data',
+  'submitted',
+  'seq',
+  'feedback',
+  'meta',
+  'parent',
+  'kids',
+  'shown',
+] as const;
 
 /** Settings of a {@link RedisStore}; {@link RedisStore.connect} takes the url and a partial of the rest. */
 export interface RedisStoreOptions extends UserQuotas {
@@ -79,7 +94,8 @@ import {
   BUCKET,
   CLAIM_QUOTA,
   LIST,
-  TRUNCATE,
+  ANCESTRY,
+  SELECT_BRANCH,
   APPEND,
   USAGE,
   SAVE_FEEDBACK,
@@ -87,6 +103,19 @@ import {
   DELETE_CONVERSATION,
   type Commands,
 } from './redis-scripts.js';
+
+/** Messages from the tree scripts' rows (JSON, parent id or '', siblings space-separated or ''; see LIST). */
+function treeRows(rows: readonly string[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (let i = 0; i + 2 < rows.length; i += 3) {
+    if (!rows[i]) continue;
+    const message = JSON.parse(rows[i]!) as ChatMessage;
+    if (rows[i + 1]) message.parentId = rows[i + 1]!;
+    if (rows[i + 2]) message.siblings = rows[i + 2]!.split(' ');
+    messages.push(message);
+  }
+  return messages;
+}
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
@@ -109,11 +138,12 @@ export class RedisStore implements Store {
       lazyConnect: true,
       ...options.redis,
     }) as Redis & Commands;
-    this.redis.defineCommand('llcAppend', { numberOfKeys: 5, lua: APPEND });
+    this.redis.defineCommand('llcAppend', { numberOfKeys: 8, lua: APPEND });
     this.redis.defineCommand('llcClaimQuota', { numberOfKeys: 1, lua: CLAIM_QUOTA });
     this.redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
-    this.redis.defineCommand('llcList', { numberOfKeys: 2, lua: LIST });
-    this.redis.defineCommand('llcTruncate', { numberOfKeys: 3, lua: TRUNCATE });
+    this.redis.defineCommand('llcList', { numberOfKeys: 5, lua: LIST });
+    this.redis.defineCommand('llcAncestry', { numberOfKeys: 5, lua: ANCESTRY });
+    this.redis.defineCommand('llcSelectBranch', { numberOfKeys: 5, lua: SELECT_BRANCH });
     this.redis.defineCommand('llcSetTitle', { numberOfKeys: 2, lua: SET_TITLE });
     this.redis.defineCommand('llcDeleteConversation', { numberOfKeys: DELETED_PARTS.length, lua: DELETE_CONVERSATION });
     this.redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
@@ -183,11 +213,17 @@ export class RedisStore implements Store {
     return (await this.call(() => this.redis.get(this.key(conversationId, 'owner')))) ?? undefined;
   }
 
-  async appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult> {
+  async appendMessage(
+    conversationId: string,
+    message: ChatMessage,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     const k = this.keys(conversationId);
     const owner = await this.ownerOf(conversationId);
     if (owner === undefined) throw new ConversationNotClaimedError(conversationId);
-    const json = JSON.stringify(message);
+    // The tree keeps the parent and the siblings (./redis-scripts.ts); the message is stored without them.
+    const { parentId: _parent, siblings: _siblings, ...plain } = message;
+    const json = JSON.stringify(plain);
     const bytes = storedBytes(message);
     const taken = await this.adjustUsage(owner, bytes, 1, message.role !== 'assistant');
     if (taken !== 1) {
@@ -200,7 +236,23 @@ export class RedisStore implements Store {
       throw new QuotaExceededError(kind, quotaMessage(this.quotas, kind));
     }
     const [inserted, submitted, freedBytes, freedCount] = await this.call(() =>
-      this.redis.llcAppend(k.order, k.data, k.submitted, k.seq, k.owner, message.id, json, this.ttl, this.maxMessages),
+      this.redis.llcAppend(
+        k.order,
+        k.data,
+        k.submitted,
+        k.seq,
+        k.owner,
+        k.parent,
+        k.kids,
+        k.shown,
+        message.id,
+        json,
+        this.ttl,
+        this.maxMessages,
+        options.parentId === undefined ? 'leaf' : 'id',
+        options.parentId ?? '',
+        options.showBranch ? '1' : '0',
+      ),
     );
     // A duplicate stored nothing; dropped old messages free their room.
     const giveBackBytes = (inserted === 1 ? 0 : bytes) + freedBytes;
@@ -219,20 +271,35 @@ export class RedisStore implements Store {
   async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
     const k = this.keys(conversationId);
     const [start, ...rows] = await this.call(() =>
-      this.redis.llcList(k.order, k.data, options.before ?? '', options.limit),
+      this.redis.llcList(
+        k.order,
+        k.data,
+        k.parent,
+        k.kids,
+        k.shown,
+        options.before ?? '',
+        options.limit,
+        this.maxMessages,
+      ),
     );
-    const messages = rows
-      .filter((r): r is string => typeof r === 'string' && r.length > 0)
-      .map((r) => JSON.parse(r) as ChatMessage);
+    const messages = treeRows(rows.map(String));
     return Number(start) > 0 && messages.length > 0 ? { messages, cursor: messages[0]!.id } : { messages };
   }
 
-  async truncateFrom(conversationId: string, messageId: string): Promise<number> {
+  async messagesTo(conversationId: string, messageId: string, limit: number): Promise<ChatMessage[]> {
     const k = this.keys(conversationId);
-    const [count, bytes] = await this.call(() => this.redis.llcTruncate(k.order, k.data, k.submitted, messageId));
-    const owner = count > 0 ? await this.ownerOf(conversationId) : undefined;
-    if (owner !== undefined) await this.adjustUsage(owner, -bytes, -count, false);
-    return count;
+    const rows = await this.call(() =>
+      this.redis.llcAncestry(k.order, k.data, k.parent, k.kids, k.shown, messageId, limit),
+    );
+    return treeRows(rows);
+  }
+
+  async selectBranch(conversationId: string, messageId: string): Promise<boolean> {
+    const k = this.keys(conversationId);
+    const selected = await this.call(() =>
+      this.redis.llcSelectBranch(k.order, k.data, k.parent, k.kids, k.shown, messageId),
+    );
+    return selected === 1;
   }
 
   async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
@@ -401,6 +468,9 @@ export class RedisStore implements Store {
       submitted: this.key(conversationId, 'submitted'),
       seq: this.key(conversationId, 'seq'),
       owner: this.key(conversationId, 'owner'),
+      parent: this.key(conversationId, 'parent'),
+      kids: this.key(conversationId, 'kids'),
+      shown: this.key(conversationId, 'shown'),
     };
   }
 

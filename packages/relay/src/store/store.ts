@@ -20,9 +20,23 @@ export interface AppendResult {
   submitted: boolean;
 }
 
+/**
+ * Where {@link Store.appendMessage} puts a message in the conversation's tree: after `parentId` (null: a first
+ * message, a root), or, when `parentId` is undefined, after the last message of the active path. The new message
+ * becomes its parent's shown child (a new branch is shown from now on).
+ */
+export interface AppendOptions {
+  parentId?: string | null;
+  /**
+   * Also show its branch: each ancestor becomes its parent's shown child, so the active path ends with it (a
+   * user's message, written on that branch). Answers leave the path alone: the user may have switched away.
+   */
+  showBranch?: boolean;
+}
+
 /** One page of history, from {@link Store.listMessages}. */
 export interface MessagePage {
-  /** Oldest first. */
+  /** The active path, oldest first; each message with its `parentId`, and `siblings` when it has any. */
   messages: ChatMessage[];
   /** Id of the oldest returned message when older ones exist: pass it as `before` for the previous page. */
   cursor?: string;
@@ -78,16 +92,26 @@ export interface Store {
    * conversation owner's byte and message quotas ({@link storedBytes}); a `user` or `tool` message that would
    * pass them throws {@link QuotaExceededError} and is not stored (an answer is always stored: it was paid for).
    */
-  appendMessage(conversationId: string, message: ChatMessage): Promise<AppendResult>;
+  appendMessage(conversationId: string, message: ChatMessage, options?: AppendOptions): Promise<AppendResult>;
   /** Marks a stored user message as handed to the broker (see {@link AppendResult.submitted}). */
   markSubmitted(conversationId: string, messageId: string): Promise<void>;
-  /** The newest `limit` messages older than `before` (or the newest overall). */
+  /**
+   * The newest `limit` messages of the active path (the branch shown: from the first message, each parent's
+   * shown child) older than `before` (or the newest overall). Each carries its `parentId`, and its `siblings`
+   * when it has any (see ChatMessage).
+   */
   listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage>;
   /**
-   * Removes `messageId` and every later message (edit-and-resend and regenerate rewrite history from there).
-   * Returns how many were removed (0 when the id is unknown).
+   * `messageId` and its ancestors, at most `limit` of them (the nearest), oldest first, annotated like
+   * {@link listMessages}: what a model reads as the context of a message, whichever branch is shown. Empty when
+   * the message is unknown.
    */
-  truncateFrom(conversationId: string, messageId: string): Promise<number>;
+  messagesTo(conversationId: string, messageId: string, limit: number): Promise<ChatMessage[]>;
+  /**
+   * Shows the branch of `messageId`: it becomes its parent's shown child (the choice is kept with the
+   * conversation). False when the message is unknown. Nothing is ever deleted by a branch: history is a tree.
+   */
+  selectBranch(conversationId: string, messageId: string): Promise<boolean>;
 
   /**
    * The conversations `userId` owns, newest activity (last message or rename) first, `limit` at a time after
