@@ -1,15 +1,18 @@
 /**
  * The CDN bundle of the client + elements for a plain `<script type="module">`:
  *   dist-bundle/llc-elements.min.js   the entry: what a page loads and runs before the first answer can show
- *   dist-bundle/chunks/*.js           code loaded on demand by `import()` (a page never lists them): the in-page
- *                                     connection (no SharedWorker: Session, transports, msgpackr), idb (the
- *                                     outbox), the highlighter; shared code the entry imports statically
+ *   dist-bundle/chunks/*.js           code loaded on demand by `import()` (a page never lists them): the markdown
+ *                                     renderer (markdown-it, DOMPurify; fetched as the elements start, answers
+ *                                     show as plain text until it is there), the in-page connection (no
+ *                                     SharedWorker: Session, transports, msgpackr), idb (the outbox), the
+ *                                     highlighter; shared code the entry imports statically
  * and, beside them, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
  *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)
  *   dist-bundle/llc-math.js           KaTeX, imported by the bundle on the first formula (without it: TeX source)
  * Prints the critical path (the entry and the chunks it imports statically) and the total of all chunks, in
- * min and min+gzip, beside deep-chat's bundle (its one file is its critical path).
+ * min and min+gzip, beside deep-chat's bundle (its one file is its critical path). Exits non-zero (after
+ * writing everything) when the critical path is over its budget, GOAL_KB.
  *
  *   npm run bundle -w @locallightchat/elements
  */
@@ -106,11 +109,17 @@ for (const file of Object.keys(outputs))
     throw new Error(`KaTeX ended up in ${file}: it must stay in llc-math.js (first load)`);
 // The page-side code must not reach the codec: msgpackr belongs to the in-page connection's chunk (a value
 // import of '@locallightchat/protocol' instead of '@locallightchat/protocol/core' brings it back).
+// Nor the markdown renderer: it is markdown-chunk.ts's, loaded by load-markdown.ts (a value import of
+// StreamingMarkdown, render-markdown.ts or safe-content.ts from an element brings it back).
+const offThePath = {
+  msgpackr: "import '@locallightchat/protocol/core' on the page side",
+  'markdown-it': 'the markdown renderer is imported only by src/markdown/markdown-chunk.ts (load-markdown.ts)',
+  dompurify: 'the markdown renderer is imported only by src/markdown/markdown-chunk.ts (load-markdown.ts)',
+};
 for (const file of critical)
-  if (Object.keys(outputs[file].inputs).some((path) => path.includes('node_modules/msgpackr/')))
-    throw new Error(
-      `msgpackr ended up in ${file} (first load): import '@locallightchat/protocol/core' on the page side`,
-    );
+  for (const [pkg, why] of Object.entries(offThePath))
+    if (Object.keys(outputs[file].inputs).some((path) => path.includes(`node_modules/${pkg}/`)))
+      throw new Error(`${pkg} ended up in ${file} (first load): ${why}`);
 // llc-math.js is one more file the bundle loads with import(): counted with the chunks, never critical.
 outputs['llc-math.js'] = { imports: [], inputs: {} };
 const fileSizes = Object.fromEntries(Object.keys(outputs).map((f) => [f, sizes(readFileSync(join(outdir, f)))]));
@@ -213,8 +222,9 @@ writeResult('bundle-size', {
   json: { critical: a, total, deepChat: { version: deepChatVersion, ...deepChat }, floor: f, own: o, goalKB: GOAL_KB },
   body: [
     'esbuild, minified, ES2022, gzip level 9, 1 KB = 1024 bytes. The critical path is what a page loads and runs before the first',
-    'answer can show: the entry and the chunks it imports statically. Chunks loaded by `import()` (the in-page connection when',
-    'no SharedWorker holds the socket, idb, the highlighter, KaTeX in llc-math.js) and the two workers are not on it.',
+    'answer can show: the entry and the chunks it imports statically. Chunks loaded by `import()` (the markdown renderer, fetched',
+    'as the elements start: an answer shows as plain text until it is there; the in-page connection when no SharedWorker holds',
+    'the socket, idb, the highlighter, KaTeX in llc-math.js) and the two workers are not on it.',
     '',
     '| build | min | min+gzip |',
     '|---|---|---|',
@@ -226,3 +236,9 @@ writeResult('bundle-size', {
     `| our own code alone (client, protocol, elements) | ${kb(o.min)} | ${kb(o.gzip)} |`,
   ].join('\n'),
 });
+if (a.gzip > GOAL_KB * 1024) {
+  console.error(
+    `\nthe critical path is ${kb(a.gzip)} min+gzip, over its ${GOAL_KB} KB budget: load the new code on demand (import())`,
+  );
+  process.exitCode = 1;
+}

@@ -19,6 +19,7 @@ import { cssProps } from './directives/css-props.js';
 import { fire, type LlcElementEventMap } from './events.js';
 import { MESSAGE_PARTS } from './llc-message.js';
 import { listStyles } from './llc-message-list.styles.js';
+import { loadMarkdown } from './markdown/load-markdown.js';
 import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
@@ -121,6 +122,8 @@ export class LlcMessageList extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // The markdown renderer's chunk loads while the history is fetched, not after the first answer arrives.
+    loadMarkdown().catch(() => undefined);
     this.addEventListener('llc-announce', this.onAnnounce);
   }
 

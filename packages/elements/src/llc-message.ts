@@ -6,9 +6,8 @@ import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from '.
 import { messageActionStyles } from './actions/message-actions.styles.js';
 import { MessageActions, type PerformAction } from './actions/message-actions.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
-import { StreamingMarkdown } from './controllers/streaming-markdown.js';
-import { renderMathIn } from './math/math-render.js';
-import { activateBlock, imageOriginSet } from './markdown/safe-content.js';
+import type { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { loadMarkdown, markdownChunk, type MarkdownChunk } from './markdown/load-markdown.js';
 import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
 import { renderToolCalls } from './parts/tool-calls-part.js';
 import { fire } from './events.js';
@@ -22,7 +21,9 @@ export const MESSAGE_PARTS =
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
- * IncrementalMarkdown), flushed at most once per animation frame; user messages as plain text. While an
+ * IncrementalMarkdown), flushed at most once per animation frame; user messages as plain text. The markdown
+ * renderer is a chunk of its own, loaded when the element is first connected: an answer that arrives before it
+ * shows as plain text, then renders once (`updateComplete` waits for that). While an
  * answer streams, the article is `aria-busy="true"`, and each block that finishes is offered for announcement
  * through a bubbling `llc-announce` event (the transcript's live region speaks it).
  *
@@ -105,6 +106,8 @@ export class LlcMessage extends LitElement {
   @query('.markdown') private markdownHost?: HTMLElement;
   private readonly actionsUi = new MessageActions(this);
   private stream?: StreamingMarkdown;
+  /** Set while the markdown chunk is awaited: resolves once this element has asked to render with it. */
+  private markdownWait?: Promise<void>;
   /** Blocks are announced only for answers that streamed while shown (not for history). */
   private streamedHere = false;
   private readonly reasoningPart = new ReasoningTracker();
@@ -188,6 +191,8 @@ export class LlcMessage extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // The renderer's chunk starts loading with the first message element, before any answer needs it.
+    loadMarkdown().catch(() => undefined);
     this.addEventListener('click', this.onActionClick);
     this.stream?.resume();
   }
@@ -227,19 +232,47 @@ export class LlcMessage extends LitElement {
       this.stream = undefined;
       return;
     }
-    if (!this.stream || this.stream.renderer.container !== host) {
-      this.stream?.dispose();
-      this.stream = new StreamingMarkdown(host, {
-        onBlockFrozen: (nodes) => this.onBlockFrozen(nodes),
-        onFlush: () => this.afterFlush(),
-      });
-    }
-    if (changed.has('text') || changed.has('status') || changed.has('renderers')) {
+    const textChanged = changed.has('text') || changed.has('status') || changed.has('renderers');
+    if (textChanged) {
       if (this.busy) this.streamedHere = true;
       if (this.status === 'streaming')
         fire(this, 'llc-announce', { text: this.strings.answerStarted, once: `${this.messageKey}:start` });
-      this.stream.set(this.text, !this.busy);
     }
+    const chunk = markdownChunk();
+    if (!chunk) {
+      // The renderer is on its way: the text shows as text (never parsed, so no link or image is live), its
+      // lines kept (`.plain`).
+      host.classList.add('plain');
+      if (host.textContent !== this.text) host.textContent = this.text;
+      if (!this.text) return;
+      this.markdownWait ??= loadMarkdown().then(
+        () => this.requestUpdate(),
+        () => undefined,
+      );
+      return;
+    }
+    const created = !this.stream || this.stream.renderer.container !== host;
+    if (created) this.stream = this.createStream(chunk, host);
+    if (created || textChanged) this.stream!.set(this.text, !this.busy);
+  }
+
+  private createStream(chunk: MarkdownChunk, host: HTMLElement): StreamingMarkdown {
+    this.stream?.dispose();
+    // The plain text shown while the chunk was loading goes: the renderer owns the children of .markdown.
+    host.replaceChildren();
+    host.classList.remove('plain');
+    return new chunk.StreamingMarkdown(host, {
+      onBlockFrozen: (nodes) => this.onBlockFrozen(chunk, nodes),
+      onFlush: () => this.afterFlush(chunk),
+    });
+  }
+
+  /** Also waits for the markdown renderer's chunk, when it was needed, and for the render that uses it. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (!this.markdownWait) return done;
+    await this.markdownWait;
+    return super.getUpdateComplete();
   }
 
   override disconnectedCallback(): void {
@@ -253,18 +286,18 @@ export class LlcMessage extends LitElement {
     this.stream?.flushNow();
   }
 
-  private onBlockFrozen(nodes: Node[]): Node[] | void {
+  private onBlockFrozen(chunk: MarkdownChunk, nodes: Node[]): Node[] | void {
     // The block's markdown is complete: only now do its links become clickable and its images loadable.
-    activateBlock(nodes, { imageOrigins: imageOriginSet(this.imageOrigins), strings: this.strings });
+    chunk.activateBlock(nodes, { imageOrigins: chunk.imageOriginSet(this.imageOrigins), strings: this.strings });
     if (this.streamedHere) this.announce(nodes);
     return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
   }
 
-  private afterFlush(): void {
+  private afterFlush(chunk: MarkdownChunk): void {
     // Formulas render once they are complete on screen (KaTeX is loaded with the first); a text without `$`
     // or `\` has none, and is not searched on every frame.
     const host = this.markdownHost;
-    if (host && (this.text.includes('$') || this.text.includes('\\'))) void renderMathIn(host);
+    if (host && (this.text.includes('$') || this.text.includes('\\'))) void chunk.renderMathIn(host);
     this.announceEnd();
   }
 
