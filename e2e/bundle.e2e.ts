@@ -107,6 +107,13 @@ describe('single-file bundle in a plain HTML page', () => {
       !requested.some((path) => path.startsWith('/chunks/in-page-')),
       'the in-page connection (Session, transports, msgpackr) is not loaded while the shared worker holds the socket',
     );
+    // The markdown renderer is not in the entry: its chunk was loaded from beside the bundle and rendered the
+    // answer (the plain text shown while it loads is replaced).
+    assert.ok(
+      requested.some((path) => path.startsWith('/chunks/markdown-chunk-')),
+      'the markdown renderer chunk was loaded from chunks/',
+    );
+    await answer.locator('.content.markdown:not(.plain) > *').first().waitFor({ timeout: 10_000 });
     await page.close();
   });
 
