@@ -229,8 +229,9 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   }
 
   /**
-   * Regenerates an answer: the user message it replies to is sent again in its place, which rewrites the
-   * conversation from there (the old answer and everything after it are replaced).
+   * Regenerates an answer: the user message it replies to is sent again as a new version of itself (a sibling
+   * branch with a new answer, shown from now on); the old answer and what followed it stay stored as another
+   * branch, so the message that was asked again gets a picker (`siblings`) to switch between the answers.
    */
   regenerate(conversationId: string, answerKey: string): ClientMessage {
     const answer = this.#store.message(conversationId, answerKey);
@@ -244,7 +245,20 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     return this.send(conversationId, question.text, { replaceFrom: question.id! });
   }
 
-  /** Edit-and-resend: replaces a sent user message (and everything after it) with new text. */
+  /**
+   * Shows another version of a message: `messageId` is one of its `siblings` (server ids). The relay keeps the
+   * choice with the conversation, so every tab, a reload and other devices show that branch; this tab and the
+   * others sharing its connection load it when the relay confirms. Answers being written on the branch left keep
+   * going, and are resumed when it is shown again.
+   */
+  selectBranch(conversationId: string, messageId: string): void {
+    this.#link.send({ type: 'select-branch', conversationId, messageId });
+  }
+
+  /**
+   * Edit-and-resend: a new version of a sent user message with new text, shown from now on (with its answer); the
+   * old version and what followed it stay stored as another branch.
+   */
   editAndResend(
     conversationId: string,
     messageKey: string,

@@ -144,13 +144,32 @@ export class ConversationStore {
     this.changed(conversationId);
   }
 
-  /** Removes the message with server id `fromId` and every later one (an edit rewrites from there); returns them. */
-  truncateFrom(conversationId: string, fromId: string): ClientMessage[] {
+  /**
+   * Stops showing the message with server id `fromId` and every later one (an edit or a regenerate starts
+   * another branch there; the relay keeps them all); returns them. Nothing is deleted anywhere but on screen.
+   */
+  hideFrom(conversationId: string, fromId: string): ClientMessage[] {
     const conv = this.#conversations.get(conversationId);
     const index = conv?.messages.findIndex((m) => m.id === fromId) ?? -1;
     if (!conv || index === -1) return [];
     const removed = conv.messages.splice(index);
     for (const m of removed) conv.byKey.delete(m.key);
+    return removed;
+  }
+
+  /**
+   * Stops showing a conversation's branch (another one was selected): every message goes but the user's not yet
+   * acknowledged ones, and the history is loaded again. Returns the messages removed.
+   */
+  hideBranch(conversationId: string): ClientMessage[] {
+    const conv = this.#conversations.get(conversationId);
+    if (!conv) return [];
+    const removed = conv.messages.filter((m) => m.role === 'assistant' || m.status !== 'pending');
+    conv.messages = conv.messages.filter((m) => !removed.includes(m));
+    for (const m of removed) conv.byKey.delete(m.key);
+    conv.hasMore = false;
+    conv.cursor = undefined;
+    conv.historyLoaded = false;
     return removed;
   }
 

@@ -16,7 +16,8 @@ import {
   type TokenFrame,
 } from '@locallightchat/protocol/core';
 import type { ConversationStore } from './conversation-store.js';
-import { fromStored } from './history-merge.js';
+import { branchOf } from './branches.js';
+import { fromStored, keyOf, placeFrom } from './history-merge.js';
 import type { Outbox } from './outbox.js';
 import type { StreamTracker } from './stream-tracker.js';
 import { isLive, isSettled, type ClientMessage, type StreamMetrics } from './types.js';
@@ -53,12 +54,29 @@ export class ConversationSync {
 
   /**
    * Shows a user message (status `pending`) and hands it to the outbox, which stores it and sends it until the
-   * relay acknowledges it. An edit (`replaceFrom`) first removes the turns it replaces.
+   * relay acknowledges it. It names the branch it is written on (the last message shown), so it lands there
+   * whenever it is sent. An edit (`replaceFrom`) stops showing the turns it makes a new version of (they stay
+   * stored, as another branch).
    */
   send(frame: SendFrame): ClientMessage {
-    const message = this.#show(frame);
-    this.#outbox.add(frame);
+    const placed =
+      frame.replaceFrom === undefined ? { ...frame, ...branchOf(this.#store.messages(frame.conversationId)) } : frame;
+    const message = this.#show(placed);
+    this.#outbox.add(placed);
     return message;
+  }
+
+  /**
+   * Shows the branch the relay now shows (`branch-selected`, or a new version made in another tab): the
+   * conversation is loaded again; answers still being written on other branches keep running on the relay and
+   * are resumed when their branch is shown again.
+   */
+  reloadBranch(conversationId: string): void {
+    if (!this.#store.watches(conversationId)) return;
+    for (const m of this.#store.hideBranch(conversationId)) if (m.streamId) this.#streams.forget(m.streamId);
+    this.#store.changed(conversationId);
+    this.#sendFrame({ type: 'subscribe', conversationId });
+    this.#sendFrame({ type: 'history', conversationId, limit: HISTORY_PAGE });
   }
 
   /** Shows and sends again the messages an earlier page left in the outbox (those not shown yet). */
@@ -108,12 +126,25 @@ export class ConversationSync {
           this.#streams.resume(conversationId, streamId, answer.lastSeq);
         return this.#store.changed(conversationId);
       }
-      case 'message':
-        // Our own echo, or already known, when the key is held.
-        if (this.#store.insert(frame.conversationId, fromStored(frame.message)))
-          this.#store.changed(frame.conversationId);
+      case 'message': {
+        // Our own echo, or already known, when the key is held: it brings the message's place in the tree.
+        const { conversationId, message } = frame;
+        const held = this.#store.message(conversationId, keyOf(message));
+        if (held) {
+          placeFrom(held, message);
+          held.id ??= message.id;
+          return this.#store.changed(conversationId);
+        }
+        // A new version of a message (an edit or a regenerate in another tab): its branch is shown now.
+        if (message.siblings) return this.reloadBranch(conversationId);
+        if (this.#store.insert(conversationId, fromStored(message))) this.#store.changed(conversationId);
         return;
+      }
+      case 'branch-selected':
+        return this.reloadBranch(frame.conversationId);
       case 'stream-start': {
+        // The answer of a message not shown (on another branch) stays off screen, unless it is ours being sent.
+        if (!this.#mayShow(frame.conversationId, frame.streamId, frame.replyTo)) return;
         const answer = this.#answer(frame.conversationId, frame.streamId, frame.replyTo);
         if (!answer) return;
         answer.model = frame.model;
@@ -188,9 +219,10 @@ export class ConversationSync {
   #onSubscribed(frame: SubscribedFrame): void {
     const { conversationId } = frame;
     for (const s of frame.streams) {
-      // An ended stream we never saw belongs on screen only if its turn still exists (an edit may have removed
-      // it): decide when the history shows whether the message it answers is there.
-      if (s.done && !this.#store.message(conversationId, s.streamId)) {
+      // A stream we do not show belongs on screen only if the message it answers is shown (it may be on another
+      // branch): decide when the history shows whether that message is there.
+      const held = this.#store.messages(conversationId).some((m) => m.id === s.replyTo);
+      if (!this.#store.message(conversationId, s.streamId) && (s.done || !held)) {
         this.#endedUnseen.set(s.streamId, { conversationId, replyTo: s.replyTo });
         this.#adoptEnded(conversationId);
         continue;
@@ -268,12 +300,22 @@ export class ConversationSync {
     }
   }
 
+  /** Whether the answer of a stream may be shown: it is, its question is, or a message of ours awaits its ack. */
+  #mayShow(conversationId: string, streamId: string, replyTo: string): boolean {
+    const messages = this.#store.messages(conversationId);
+    return (
+      this.#store.message(conversationId, streamId) !== undefined ||
+      messages.some((m) => m.id === replyTo || (m.status === 'pending' && m.role !== 'assistant'))
+    );
+  }
+
   /** Shows a user message before it is sent (following its conversation from now on). */
   #show(frame: SendFrame): ClientMessage {
     const { conversationId } = frame;
     this.#store.watch(conversationId);
     if (frame.replaceFrom !== undefined) {
-      for (const m of this.#store.truncateFrom(conversationId, frame.replaceFrom))
+      // A new version: the old one and what follows it leave the screen (not the relay: they are a branch).
+      for (const m of this.#store.hideFrom(conversationId, frame.replaceFrom))
         if (m.streamId) this.#streams.forget(m.streamId);
     }
     const message: ClientMessage = {

@@ -56,6 +56,8 @@ export function mergeHistoryPage(
       known.cached = undefined;
       continue;
     }
+    // Its place in the tree may have grown (a new version of it was made).
+    placeFrom(known, m);
     // A stored answer completes a local one that missed its end (e.g. it ended while we were away).
     if (m.role === 'assistant' && known.status !== 'done' && m.text.length >= known.text.length && mayComplete(key)) {
       Object.assign(known, fromStored(m));
@@ -97,7 +99,16 @@ export function fromStored(m: ChatMessage): ClientMessage {
     };
   }
   if (m.reasoningMs !== undefined) message.reasoningMs = m.reasoningMs;
+  placeFrom(message, m);
   if (m.toolResults) message.toolResults = m.toolResults;
   if (m.toolCalls) message.toolCalls = m.toolCalls.map((c, index) => ({ ...c, index, complete: true }));
   return message;
+}
+
+/** Copies a stored message's place in the conversation's tree (parent, versions) onto the client's copy. */
+export function placeFrom(message: ClientMessage, m: ChatMessage): void {
+  if (m.parentId !== undefined) message.parentId = m.parentId;
+  else delete message.parentId;
+  if (m.siblings !== undefined && m.siblings.length > 1) message.siblings = [...m.siblings];
+  else delete message.siblings;
 }

@@ -61,6 +61,13 @@ export interface ClientMessage {
   model?: string;
   /** Shown from the device cache; not yet confirmed by the relay's history. */
   cached?: boolean;
+  /** Server id of the message this one follows in the conversation's tree (absent for a first message). */
+  parentId?: string;
+  /**
+   * The versions of this message (edits, regenerates), itself included, as server ids, oldest first: its
+   * position is `siblings.indexOf(id)`. Absent when it has none. Show another with `LlcClient.selectBranch`.
+   */
+  siblings?: string[];
 }
 
 export interface ConversationSnapshot {
@@ -95,6 +102,9 @@ export interface SendOptions {
   model?: string;
   maxTokens?: number;
   temperature?: number;
-  /** Rewrite history from this server message id (edit-and-resend, regenerate). */
+  /**
+   * A new version of this server message id (edit-and-resend, regenerate): a sibling branch, shown from now on;
+   * the old version stays stored and can be shown again (`LlcClient.selectBranch`).
+   */
   replaceFrom?: string;
 }

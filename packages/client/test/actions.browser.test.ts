@@ -61,8 +61,8 @@ describe('stop, regenerate, edit-and-resend (real relay)', () => {
     c.close();
   });
 
-  it('regenerates an answer in place and edits a question, rewriting the conversation', async function () {
-    this.timeout(60_000);
+  it('regenerates and edits into branches, keeps every version, and switches between them', async function () {
+    this.timeout(90_000);
     const user = `u${newId().slice(0, 8)}`;
     const conversationId = newId('c_');
     const c = make(user);
@@ -70,35 +70,59 @@ describe('stop, regenerate, edit-and-resend (real relay)', () => {
     c.send(conversationId, 'First question');
     let s = await until(c, conversationId, settled, 'the first answer');
     const firstAnswer = s.messages.find((m) => m.role === 'assistant')!;
-    // The relay persists an answer just after its end reaches the clients; rewrite only persisted turns.
+    // The relay persists an answer just after its end reaches the clients; branch from persisted turns.
     await stored(user, conversationId, 2);
+    const original = s.messages[0]!;
 
     c.regenerate(conversationId, firstAnswer.key);
     s = await until(
       c,
       conversationId,
-      (x) => settled(x) && x.messages.every((m) => m.key !== firstAnswer.key),
-      'the regenerated answer',
+      (x) => settled(x) && x.messages.every((m) => m.key !== firstAnswer.key) && x.messages[0]?.siblings?.length === 2,
+      'the regenerated answer, a second version',
     );
     expect(s.messages.map((m) => [m.role, m.role === 'user' ? m.text : ''])).to.deep.equal([
       ['user', 'First question'],
       ['assistant', ''],
     ]);
+    expect(s.messages[0]!.siblings).to.deep.equal([original.id, s.messages[0]!.id]);
     const question = s.messages[0]!;
     await stored(user, conversationId, 2);
 
-    c.editAndResend(conversationId, question.key, 'Edited question');
+    // An edit whose answer is long: switch away while it streams, and back.
+    c.editAndResend(conversationId, question.key, 'Edited question', { maxTokens: 600 });
     s = await until(
       c,
       conversationId,
-      (x) => settled(x) && x.messages[0]?.text === 'Edited question',
-      'the answer to the edit',
+      (x) =>
+        x.messages[0]?.text === 'Edited question' &&
+        x.messages[0]?.siblings?.length === 3 &&
+        x.messages.some((m) => m.role === 'assistant' && m.status === 'streaming' && m.text.length > 0),
+      'the edit streaming, as a third version',
     );
-    expect(s.messages.map((m) => m.role)).to.deep.equal(['user', 'assistant']);
+    const versions = s.messages[0]!.siblings!;
+    const edited = s.messages[0]!;
+    c.selectBranch(conversationId, versions[0]!);
+    s = await until(
+      c,
+      conversationId,
+      (x) => x.historyLoaded && x.messages[0]?.id === versions[0] && x.messages.length === 2,
+      'the first version shown while the edit streams',
+    );
+    expect(s.messages[1]!.text).to.equal(firstAnswer.text, 'the first answer is kept');
+    expect(s.messages[0]!.siblings).to.deep.equal(versions);
 
+    c.selectBranch(conversationId, edited.id!);
+    s = await until(
+      c,
+      conversationId,
+      (x) => x.messages[0]?.id === edited.id && settled(x) && x.messages[1]?.status === 'done',
+      'the edit shown again and its answer finished',
+    );
     const history = await stored(user, conversationId, 2);
     expect(history.messages.map((m) => m.text)).to.deep.equal(s.messages.map((m) => m.text));
     expect(history.messages[0]!.text).to.equal('Edited question');
+    expect(history.messages[0]!.siblings).to.deep.equal(versions, 'a reader sees the choice and every version');
 
     // Bad calls fail clearly.
     expect(() => c.regenerate(conversationId, 'nope')).to.throw(LlcClientError);

@@ -36,6 +36,8 @@ export interface MessageActionEventDetail {
   comment?: string;
   /** `edit`: the new text. */
   edited?: string;
+  /** `select-branch` (the branch picker): the server id of the version to show (one of the message's siblings). */
+  branch?: string;
 }
 
 /** Detail of `llc-announce`: text for the polite live region (a finished block, never a token). */

@@ -213,6 +213,8 @@ export class LlcMessageList extends LitElement {
                         .actionsTemplate=${this.actionsTemplate}
                         .actions=${this.actions}
                         .perform=${this.messages ? undefined : this.perform}
+                        .messageId=${m.id}
+                        .siblings=${m.siblings}
                         exportparts=${MESSAGE_PARTS}
                       ></llc-message>
                     </div>`;
@@ -320,6 +322,9 @@ export class LlcMessageList extends LitElement {
         return;
       case 'feedback':
         if (detail.rating) await client.feedback(conversationId, detail.messageKey, detail.rating, detail.comment);
+        return;
+      case 'select-branch':
+        if (detail.branch) client.selectBranch(conversationId, detail.branch);
         return;
     }
   };

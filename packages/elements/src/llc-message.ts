@@ -3,6 +3,7 @@ import type { FinishReason, Role, ToolCallState } from '@locallightchat/protocol
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
+import { branchPickerStyles, renderBranchPicker } from './actions/branch-picker.js';
 import { messageActionStyles } from './actions/message-actions.styles.js';
 import { MessageActions, type PerformAction } from './actions/message-actions.js';
 import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
@@ -17,7 +18,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input';
+  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input, branches, branch-button, branch-previous, branch-next, branch-position';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -56,13 +57,16 @@ export const MESSAGE_PARTS =
  * @csspart action-button - each built-in action's button
  * @csspart editor - the inline editor of a user message (with edit-input)
  * @csspart feedback-form - the optional comment after a rating (with feedback-input)
+ * @csspart branches - the "N / M" picker of a message with several versions (edits, regenerates)
+ * @csspart branch-button - its Previous / Next buttons (also `branch-previous` / `branch-next`)
+ * @csspart branch-position - its position ("2 / 3"; read as "Version 2 of 3")
  * @slot actions - per-message actions of the app's own (the `message-actions` template)
  * @fires {CustomEvent<AnnounceEventDetail>} llc-announce - a finished block of a streaming answer, for a live region
  * @fires {CustomEvent<MessageActionEventDetail>} llc-message-action - a `[data-action]` element in the actions was clicked: `{ action, messageKey, text }`
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
-  static override styles = [messageStyles, messageActionStyles];
+  static override styles = [messageStyles, messageActionStyles, branchPickerStyles];
 
   @property({ attribute: 'role-name', reflect: true }) roleName: Role = 'assistant';
   @property() text = '';
@@ -102,6 +106,13 @@ export class LlcMessage extends LitElement {
   @property({ converter: actionsConverter }) actions: readonly MessageActionName[] = ALL_MESSAGE_ACTIONS;
   /** Carries out the built-in actions that need a client (regenerate, edit, feedback); `<llc-message-list>` sets it. */
   @property({ attribute: false }) perform?: PerformAction;
+  /** The message's server id (with `siblings`, for the branch picker). */
+  @property({ attribute: false }) messageId?: string;
+  /**
+   * The message's versions (edits, regenerates) as server ids, itself included: with two or more, an "N / M"
+   * picker is shown (see actions/branch-picker.ts).
+   */
+  @property({ attribute: false }) siblings?: readonly string[];
 
   @query('.markdown') private markdownHost?: HTMLElement;
   private readonly actionsUi = new MessageActions(this);
@@ -132,9 +143,23 @@ export class LlcMessage extends LitElement {
       <div class="author" part="author">${author}</div>
       ${this.roleName === 'assistant' ? this.reasoningPart.render(this.reasoningState, this.strings) : nothing}
       ${this.actionsUi.editing ? this.actionsUi.renderEditor() : this.renderBody()} ${this.renderToolCalls()}
-      ${this.renderStatus()} ${this.actionsUi.renderToolbar()}
+      ${this.renderStatus()} ${this.renderBranches()} ${this.actionsUi.renderToolbar()}
       <div class="actions"><slot name="actions"></slot></div>
     </article>`;
+  }
+
+  private renderBranches() {
+    return renderBranchPicker({
+      siblings: this.siblings,
+      messageId: this.messageId,
+      strings: this.strings,
+      select: (branch, index, count) => {
+        const detail = { action: 'select-branch', messageKey: this.messageKey, text: this.text, branch };
+        if (!fire(this, 'llc-message-action', detail, true)) return;
+        fire(this, 'llc-announce', { text: this.strings.branchShown(index, count) });
+        void this.perform?.(detail);
+      },
+    });
   }
 
   private renderToolCalls() {

@@ -54,6 +54,12 @@ export interface ChatStrings {
   imageFrom: (host: string) => string;
   /** Built-in message actions (see `actions`). */
   messageActions: string;
+  /** The branch picker of a message with several versions (edits, regenerates): its group, buttons, position. */
+  branches: string;
+  previousBranch: string;
+  nextBranch: string;
+  branchPosition: (index: number, count: number) => string;
+  branchShown: (index: number, count: number) => string;
   copyText: string;
   regenerate: string;
   regenerating: string;
@@ -126,6 +132,11 @@ export const DEFAULT_STRINGS: ChatStrings = {
   loadImage: 'Load image',
   imageFrom: (host) => `Image from ${host}`,
   messageActions: 'Message actions',
+  branches: 'Versions',
+  previousBranch: 'Previous version',
+  nextBranch: 'Next version',
+  branchPosition: (i, n) => `Version ${i} of ${n}`,
+  branchShown: (i, n) => `Showing version ${i} of ${n}.`,
   copyText: 'Copy as text',
   regenerate: 'Regenerate',
   regenerating: 'Regenerating the answer.',
