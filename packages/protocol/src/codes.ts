@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   'quota-exceeded': { retryable: false },
   /** An unexpected failure on the server; reported, logged and counted. */
   internal: { retryable: true },
+  /**
+   * A message of tool results names a call the previous answer did not make (or answers one twice): nothing was
+   * stored or sent to the model.
+   */
+  'unknown-tool-call': { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

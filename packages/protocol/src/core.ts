@@ -12,7 +12,7 @@ export * from './codes.js';
 export * from './limits.js';
 export * from './ids.js';
 export { classifyBatch, firstSeqOf, followsBatch, mergeBatches, type BatchPlace } from './seq.js';
-export { applyToolCallParts, storedToolCalls, type ToolCallState } from './tool-calls.js';
+export { applyToolCallParts, storedToolCalls, toolResultsProblem, type ToolCallState } from './tool-calls.js';
 export {
   ATTACHMENT_LIMITS,
   attachmentProblem,

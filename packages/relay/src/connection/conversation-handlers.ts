@@ -7,14 +7,15 @@
  * point (outbox retry, relay crash, another node) repeats only what had not happened yet.
  */
 import { BrokerUnavailableError, type GenerationRequest } from '@locallightchat/broker';
-import type {
-  ChatMessage,
-  HistoryFrame,
-  ResumeFrame,
-  SendFrame,
-  StopFrame,
-  SubscribeFrame,
-  UnsubscribeFrame,
+import {
+  toolResultsProblem,
+  type ChatMessage,
+  type HistoryFrame,
+  type ResumeFrame,
+  type SendFrame,
+  type StopFrame,
+  type SubscribeFrame,
+  type UnsubscribeFrame,
 } from '@locallightchat/protocol';
 import { tokenAllows } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
@@ -69,6 +70,9 @@ export class ConversationHandlers {
     let reserved: number | undefined;
     if (stored0.length === 0) {
       const context = await contextBefore(ctx, frame, place.parentId);
+      // Results must answer the calls of the answer they follow: refused before anything is stored or submitted.
+      const problem = toolResultsProblem(context, results);
+      if (problem !== undefined) return conn.error('unknown-tool-call', problem, ref);
       reserved = await this.reserveBudget(conn, generationRequest(config, context, frame, ids, userId), ref);
       if (reserved === undefined) return;
     }
