@@ -10,6 +10,8 @@
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
  *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)
  *   dist-bundle/llc-math.js           KaTeX, imported by the bundle on the first formula (without it: TeX source)
+ *   dist-bundle/llc-mermaid.js        Mermaid, imported on the first closed ```mermaid fence (without it: the
+ *                                     source as code), with Mermaid's diagram types in chunks/mermaid/
  * Prints the critical path (the entry and the chunks it imports statically) and the total of all chunks, in
  * min and min+gzip, beside deep-chat's bundle (its one file is its critical path). Exits non-zero (after
  * writing everything) when the critical path is over its budget, GOAL_KB.
@@ -50,6 +52,8 @@ const mathChunk = {
   name: 'math-chunk',
   setup(b) {
     b.onResolve({ filter: /\/katex-render\.js$/ }, () => ({ path: './llc-math.js', external: true }));
+    // Mermaid likewise: ./llc-mermaid.js, built below from src/diagram/mermaid-render.ts.
+    b.onResolve({ filter: /\/mermaid-render\.js$/ }, () => ({ path: './llc-mermaid.js', external: true }));
   },
 };
 
@@ -104,9 +108,23 @@ await build({
   plugins: [],
   outfile: join(outdir, 'llc-math.js'),
 });
-for (const file of Object.keys(outputs))
-  if (/KaTeX parse error/.test(readFileSync(join(outdir, file), 'utf8')))
+// Mermaid (2.5 MB min) with its diagram types as chunks of their own, loaded by llc-mermaid.js as it needs them.
+const mermaidBuild = await build({
+  ...common,
+  entryPoints: { 'llc-mermaid': join(root, 'src/diagram/mermaid-render.ts') },
+  plugins: [],
+  splitting: true,
+  outdir,
+  chunkNames: 'chunks/mermaid/[name]-[hash]',
+  metafile: true,
+});
+for (const file of Object.keys(outputs)) {
+  const code = readFileSync(join(outdir, file), 'utf8');
+  if (/KaTeX parse error/.test(code))
     throw new Error(`KaTeX ended up in ${file}: it must stay in llc-math.js (first load)`);
+  if (/securityLevel|flowchart-v2/.test(code))
+    throw new Error(`Mermaid ended up in ${file}: it must stay in llc-mermaid.js (first load)`);
+}
 // The page-side code must not reach the codec: msgpackr belongs to the in-page connection's chunk (a value
 // import of '@locallightchat/protocol' instead of '@locallightchat/protocol/core' brings it back).
 // Nor the markdown renderer: it is markdown-chunk.ts's, loaded by load-markdown.ts (a value import of
@@ -122,6 +140,9 @@ for (const file of critical)
       throw new Error(`${pkg} ended up in ${file} (first load): ${why}`);
 // llc-math.js is one more file the bundle loads with import(): counted with the chunks, never critical.
 outputs['llc-math.js'] = { imports: [], inputs: {} };
+// llc-mermaid.js and its chunks too.
+for (const path of Object.keys(mermaidBuild.metafile.outputs))
+  if (path.endsWith('.js')) outputs[relative(outdir, join(process.cwd(), path))] = { imports: [], inputs: {} };
 const fileSizes = Object.fromEntries(Object.keys(outputs).map((f) => [f, sizes(readFileSync(join(outdir, f)))]));
 const zero = { min: 0, gzip: 0 };
 const a = [...critical].reduce((sum, f) => add(sum, fileSizes[f]), zero);
@@ -224,7 +245,8 @@ writeResult('bundle-size', {
     'esbuild, minified, ES2022, gzip level 9, 1 KB = 1024 bytes. The critical path is what a page loads and runs before the first',
     'answer can show: the entry and the chunks it imports statically. Chunks loaded by `import()` (the markdown renderer, fetched',
     'as the elements start: an answer shows as plain text until it is there; the in-page connection when no SharedWorker holds',
-    'the socket, idb, the highlighter, KaTeX in llc-math.js) and the two workers are not on it.',
+    'the socket, idb, the highlighter, KaTeX in llc-math.js, Mermaid in llc-mermaid.js and its chunks) and the two workers are',
+    'not on it.',
     '',
     '| build | min | min+gzip |',
     '|---|---|---|',

@@ -179,6 +179,35 @@ export const messageStyles = css`
     outline: 2px solid var(--llc-focus, #2563eb);
     outline-offset: 2px;
   }
+  /* A Mermaid diagram: its height is fixed when its fence closes, so nothing below moves when it is drawn. */
+  .diagram {
+    margin: 0.75rem 0;
+    block-size: var(--llc-diagram-height, 18rem);
+    display: flex;
+    flex-direction: column;
+    border: 1px solid var(--llc-border, #cbd5e1);
+    border-radius: 8px;
+    overflow: hidden;
+    background: var(--llc-diagram-bg, #fff);
+    color: #0f172a;
+  }
+  .diagram pre {
+    flex: 1;
+    margin: 0;
+    overflow: auto;
+    border-radius: 0;
+  }
+  .diagram-canvas {
+    flex: 1;
+    min-block-size: 0;
+    padding: 0.5rem;
+  }
+  .diagram-error {
+    margin: 0;
+    padding: 0.375rem 0.6rem;
+    font-size: 0.875rem;
+    color: var(--llc-error, #b91c1c);
+  }
   .code-block {
     margin: 0.75rem 0;
     border-radius: 8px;

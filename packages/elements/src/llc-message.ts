@@ -6,8 +6,9 @@ import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from '.
 import { branchPickerStyles, renderBranchPicker } from './actions/branch-picker.js';
 import { messageActionStyles } from './actions/message-actions.styles.js';
 import { MessageActions, type PerformAction } from './actions/message-actions.js';
-import { decorateCodeBlocks, defaultCodeBlock } from './code/code-block.js';
+import { decorateCodeBlocks, defaultCodeBlock, type CodeBlockRenderer } from './code/code-block.js';
 import type { StreamingMarkdown } from './controllers/streaming-markdown.js';
+import { diagramBlock, isDiagramLanguage } from './diagram/diagram-block.js';
 import { loadMarkdown, markdownChunk, type MarkdownChunk } from './markdown/load-markdown.js';
 import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
 import { renderToolCalls } from './parts/tool-calls-part.js';
@@ -18,7 +19,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input, branches, branch-button, branch-previous, branch-next, branch-position';
+  'message, message-user, message-assistant, author, content, status, diagram, diagram-error, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input, branches, branch-button, branch-previous, branch-next, branch-position';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -37,6 +38,9 @@ export const MESSAGE_PARTS =
  * @csspart code-language - the language label
  * @csspart copy-button - the code block's Copy button
  * @csspart code - the `<pre>` of a code block
+ * @csspart diagram - a ```mermaid fence once closed: its source as code until the diagram is drawn (fixed height,
+ *   `--llc-diagram-height`, 18rem by default)
+ * @csspart diagram-error - the line under a diagram's source when Mermaid cannot draw it
  * @csspart tool-calls - the answer's tool calls, under its text
  * @csspart tool-call - one call (default renderer; `data-status` says where it is)
  * @csspart tool-call-name - its function name
@@ -315,7 +319,11 @@ export class LlcMessage extends LitElement {
     // The block's markdown is complete: only now do its links become clickable and its images loadable.
     chunk.activateBlock(nodes, { imageOrigins: chunk.imageOriginSet(this.imageOrigins), strings: this.strings });
     if (this.streamedHere) this.announce(nodes);
-    return decorateCodeBlocks(nodes, this.renderers['code-block'] ?? defaultCodeBlock, this.strings);
+    const code = this.renderers['code-block'] ?? defaultCodeBlock;
+    // A closed ```mermaid fence is drawn as a diagram (once; Mermaid is loaded with the first).
+    const render: CodeBlockRenderer = (info) =>
+      isDiagramLanguage(info.language) ? diagramBlock(info.code, info.pre, info.strings) : code(info);
+    return decorateCodeBlocks(nodes, render, this.strings);
   }
 
   private afterFlush(chunk: MarkdownChunk): void {

@@ -30,6 +30,10 @@ export interface ChatStrings {
   jumpToLatest: string;
   /** Announced instead of reading a finished code block aloud. */
   codeBlock: (language: string) => string;
+  /** Accessible name of a rendered Mermaid diagram (its source stays available as text). */
+  diagram: string;
+  /** Shown under a diagram's source when Mermaid cannot draw it. */
+  diagramFailed: (message: string) => string;
   /** Announced when an answer ends: stopped or failed (the finished text itself is announced block by block). */
   answerStopped: string;
   /** Announced once when an answer starts streaming, and once when it is complete. */
@@ -118,6 +122,8 @@ export const DEFAULT_STRINGS: ChatStrings = {
   copyFailed: 'Copy failed',
   jumpToLatest: 'Jump to latest',
   codeBlock: (language) => (language ? `Code block, ${language}.` : 'Code block.'),
+  diagram: 'Diagram',
+  diagramFailed: (m) => `The diagram could not be drawn: ${m}`,
   answerStopped: 'Answer stopped.',
   answerStarted: 'The assistant is answering.',
   answerDone: 'Answer complete.',
