@@ -49,7 +49,13 @@ const STRICT_CSP = [
 
 before(async () => {
   execFileSync(process.execPath, ['packages/elements/scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
-  for (const file of ['llc-elements.min.js', 'shared-worker.js', 'highlight-worker.js', 'llc-math.js', 'llc-mermaid.js']) {
+  for (const file of [
+    'llc-elements.min.js',
+    'shared-worker.js',
+    'highlight-worker.js',
+    'llc-math.js',
+    'llc-mermaid.js',
+  ]) {
     copyFileSync(join(root, 'packages/elements/dist-bundle', file), join(site, file));
   }
   // The chunks the bundle loads on demand, beside it as the package ships them.
