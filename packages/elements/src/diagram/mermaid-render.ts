@@ -1,3 +1,4 @@
+/// <reference path="./mermaid-module.d.ts" />
 /**
  * The Mermaid chunk: loaded on the first closed ```mermaid fence (a dynamic import; `npm run bundle` writes it
  * beside the bundle as llc-mermaid.js, with Mermaid's own diagram chunks under chunks/), so pages without
