@@ -8,7 +8,6 @@ import { messageActionStyles } from './actions/message-actions.styles.js';
 import { MessageActions, type PerformAction } from './actions/message-actions.js';
 import { decorateCodeBlocks, defaultCodeBlock, type CodeBlockRenderer } from './code/code-block.js';
 import type { StreamingMarkdown } from './controllers/streaming-markdown.js';
-import { diagramBlock, isDiagramLanguage } from './diagram/diagram-block.js';
 import { loadMarkdown, markdownChunk, type MarkdownChunk } from './markdown/load-markdown.js';
 import { ReasoningTracker, type ReasoningState } from './parts/reasoning-part.js';
 import { renderToolCalls } from './parts/tool-calls-part.js';
@@ -322,7 +321,7 @@ export class LlcMessage extends LitElement {
     const code = this.renderers['code-block'] ?? defaultCodeBlock;
     // A closed ```mermaid fence is drawn as a diagram (once; Mermaid is loaded with the first).
     const render: CodeBlockRenderer = (info) =>
-      isDiagramLanguage(info.language) ? diagramBlock(info.code, info.pre, info.strings) : code(info);
+      chunk.isDiagramLanguage(info.language) ? chunk.diagramBlock(info.code, info.pre, info.strings) : code(info);
     return decorateCodeBlocks(nodes, render, this.strings);
   }
 

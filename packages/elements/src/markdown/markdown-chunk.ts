@@ -7,3 +7,4 @@
 export { StreamingMarkdown } from '../controllers/streaming-markdown.js';
 export { activateBlock, imageOriginSet } from './safe-content.js';
 export { renderMathIn } from '../math/math-render.js';
+export { diagramBlock, isDiagramLanguage } from '../diagram/diagram-block.js';
