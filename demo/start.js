@@ -6,9 +6,13 @@
  * LLC_SIM_PROFILE (default 8b-h100), LLC_SIM_REASONING_FIELD (`reasoning` or `reasoning_content`: the simulator
  * acts as a reasoning model), LLC_DEMO_TOOLS (`1`/`0`: offer the demo's get_weather tool; default on with the
  * simulator, off with LLC_BACKEND_URL), LLC_BACKEND_URL (use a real vLLM instead of the simulator),
- * LLC_DEMO_HISTORY (messages in the sample long conversation, default 10000; 0 for none).
+ * LLC_DEMO_HISTORY (messages in the sample long conversation, default 10000; 0 for none). Attachments go to the
+ * relay's upload endpoint, in a temporary directory removed at exit; the bridge passes images to the model by
+ * URL (the relay's address) and text files' text.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { OpenAIBackend } from '@locallightchat/inference-bridge';
@@ -70,8 +74,10 @@ const DEMO_TOOLS = [
   },
 ];
 const offerTools = process.env.LLC_DEMO_TOOLS ? process.env.LLC_DEMO_TOOLS === '1' : Boolean(sim);
+const uploadDir = mkdtempSync(join(tmpdir(), 'llc-demo-uploads-'));
 const stack = await startEmbeddedStack({
-  relay: { host, port: await pickPort(wanted), staticDir },
+  // The small upload endpoint (attachments): files in a temporary directory, removed when the demo stops.
+  relay: { host, port: await pickPort(wanted), staticDir, uploadDir },
   auth: { mode: 'dev' },
   backends: [new OpenAIBackend({ baseURL: backendUrl })],
   bridge: {
@@ -100,6 +106,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     stopping = true;
     await stack.close();
     await sim?.close();
+    rmSync(uploadDir, { recursive: true, force: true });
     process.exit(0);
   });
 }

@@ -4,6 +4,7 @@
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ConnectionPreference } from './links/create.js';
 import { DEFAULT_CLIENT_NAME, withDefaults } from './options.js';
+import type { PresignUpload } from './attachments/upload.js';
 import type { LocalStore } from './persistence/local-store.js';
 import type { TokenProvider } from './session.js';
 import type { TransportChoice, TransportFactory } from './transports/transport.js';
@@ -48,6 +49,12 @@ export interface LlcClientOptions {
    * share an origin). Default: `url`.
    */
   storageName?: string;
+  /**
+   * Where attachments are uploaded: the app's hook that reserves one upload and returns its presigned URL and
+   * the attachment it becomes (`relayPresign()` uses the relay's own upload endpoint). Without it, messages can
+   * only carry attachments the app uploaded itself. See attachments/upload.ts.
+   */
+  presignUpload?: PresignUpload;
 }
 
 /** The defaults of the optional {@link LlcClientOptions} (`storageName` defaults to the `url`). */

@@ -12,12 +12,17 @@
 import {
   DEFAULT_CLIENT_LIMITS,
   newId,
+  type Attachment,
   type ClientFrame,
   type FeedbackRating,
+  type SendFrame,
   type ServerFrame,
   type ToolResult,
   type WelcomeFrame,
 } from '@locallightchat/protocol/core';
+import { AttachmentSender } from './attachments/attachment-sender.js';
+import { IdbAttachmentOutboxStore, MemoryAttachmentOutboxStore } from './attachments/attachment-outbox.js';
+import { AttachmentUploadError, uploadFile, type PresignUpload, type UploadProgress } from './attachments/upload.js';
 import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
@@ -68,6 +73,9 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   #welcome?: WelcomeFrame;
   readonly #local: LocalStore;
   readonly #saveTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #attachments: AttachmentSender;
+  readonly #presign: PresignUpload | undefined;
+  readonly #token: () => Promise<string>;
   /** Resolves once the outbox of earlier pages is loaded (and queued for sending). */
   readonly restored: Promise<void>;
 
@@ -120,7 +128,23 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
         onMode: (mode) => this.#emit('mode', { mode }),
       },
     );
-    this.restored = this.#sync.restore();
+    this.#presign = resolved.presignUpload;
+    this.#token = async () => resolved.getToken({ reason: 'connect' });
+    this.#attachments = new AttachmentSender({
+      store:
+        resolved.storage === false || typeof indexedDB === 'undefined'
+          ? new MemoryAttachmentOutboxStore()
+          : new IdbAttachmentOutboxStore(`llc:${resolved.storageName}:attachments`),
+      ...(resolved.presignUpload ? { presign: resolved.presignUpload } : {}),
+      token: this.#token,
+      show: (frame, place) => this.#sync.show(frame, place),
+      message: (conversationId, key) => this.#store.message(conversationId, key),
+      changed: (conversationId) => this.#store.changed(conversationId),
+      deliver: (frame) => this.#sync.sendPlaced(frame),
+      lockPrefix: `llc-attachments:${resolved.storageName}:`,
+      warn: (message, error) => console.warn(`[llc-client] ${message}`, error ?? ''),
+    });
+    this.restored = Promise.all([this.#sync.restore(), this.#attachments.restore()]).then(() => undefined);
     if (resolved.autoConnect) this.connect();
   }
 
@@ -209,7 +233,35 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
    * sent, so a reload or a browser restart before the acknowledgement sends it again.
    */
   send(conversationId: string, text: string, options: SendOptions = {}): ClientMessage {
-    return this.#sync.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text, ...options });
+    const { attachments, ...rest } = options;
+    const frame: SendFrame = { type: 'send', clientMessageId: newId('cm_'), conversationId, text, ...rest };
+    if (!attachments?.length) return this.#sync.send(frame);
+    if (attachments.every((a): a is Attachment => !(typeof Blob !== 'undefined' && a instanceof Blob)))
+      return this.#sync.send({ ...frame, attachments });
+    // Files to upload first: kept on the device, uploaded once connected, then sent with this id.
+    const message = this.#attachments.enqueue(frame, attachments);
+    if (this.#status === 'open') void this.#attachments.flush();
+    return message;
+  }
+
+  /**
+   * Uploads a file now (with the `presignUpload` hook), reporting progress; resolves with the attachment to send.
+   * Rejects with an {@link AttachmentUploadError} (`retryable` when offline or the store failed: pass the File to
+   * `send` instead and it is uploaded after the next connection).
+   */
+  uploadAttachment(
+    file: File,
+    options: { onProgress?: UploadProgress; signal?: AbortSignal } = {},
+  ): Promise<Attachment> {
+    if (!this.#presign)
+      return Promise.reject(new AttachmentUploadError('this client has no presignUpload hook', false));
+    const info = { name: file.name || 'file', mediaType: file.type || 'application/octet-stream', size: file.size };
+    return uploadFile(this.#presign, this.#token, file, info, options.onProgress, options.signal);
+  }
+
+  /** True when the client can upload files (it has a `presignUpload` hook). */
+  get canUpload(): boolean {
+    return this.#presign !== undefined;
   }
 
   /**
@@ -349,6 +401,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   #onStatus(status: ConnectionStatus, detail: StatusDetail): void {
     if (status === 'open' && this.#status !== 'idle' && this.#status !== 'connecting') this.#reconnects++;
     this.#status = status;
+    if (status === 'open') void this.restored.then(() => this.#attachments.flush());
     this.#transport = status === 'open' ? detail.transport : undefined;
     this.#emit('status', { status, ...detail });
   }

@@ -79,6 +79,23 @@ export class ConversationSync {
     this.#sendFrame({ type: 'history', conversationId, limit: HISTORY_PAGE });
   }
 
+  /**
+   * Shows a user message that is not sent yet (its attachments upload first), placed on the branch shown now;
+   * `sendPlaced` sends the returned frame later, unchanged. `place: false` shows a frame placed before (restored).
+   */
+  show(frame: SendFrame, place = true): { message: ClientMessage; frame: SendFrame } {
+    const placed =
+      place && frame.replaceFrom === undefined
+        ? { ...frame, ...branchOf(this.#store.messages(frame.conversationId)) }
+        : frame;
+    return { message: this.#show(placed), frame: placed };
+  }
+
+  /** Hands a frame `show` placed to the outbox (the message is shown already). */
+  sendPlaced(frame: SendFrame): void {
+    this.#outbox.add(frame);
+  }
+
   /** Shows and sends again the messages an earlier page left in the outbox (those not shown yet). */
   async restore(): Promise<void> {
     for (const frame of await this.#outbox.stored()) {
@@ -322,6 +339,7 @@ export class ConversationSync {
       key: frame.clientMessageId,
       role: frame.toolResults?.length ? 'tool' : 'user',
       ...(frame.toolResults?.length ? { toolResults: frame.toolResults } : {}),
+      ...(frame.attachments?.length ? { attachments: frame.attachments } : {}),
       text: frame.text,
       reasoning: '',
       createdAt: Date.now(),

@@ -101,6 +101,7 @@ export function fromStored(m: ChatMessage): ClientMessage {
   if (m.reasoningMs !== undefined) message.reasoningMs = m.reasoningMs;
   placeFrom(message, m);
   if (m.toolResults) message.toolResults = m.toolResults;
+  if (m.attachments) message.attachments = m.attachments;
   if (m.toolCalls) message.toolCalls = m.toolCalls.map((c, index) => ({ ...c, index, complete: true }));
   return message;
 }

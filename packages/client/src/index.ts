@@ -20,6 +20,7 @@ export type {
 export {
   isLive,
   isSettled,
+  type ClientAttachment,
   type ClientMessage,
   type ConversationSnapshot,
   type MessageStatus,
@@ -28,6 +29,14 @@ export {
 } from './types.js';
 export type { ConnectionStatus, StatusDetail, TokenProvider, TokenRequest } from './session.js';
 export { tokenFromEndpoint, DEFAULT_TOKEN_ENDPOINT, type TokenEndpointOptions } from './token-endpoint.js';
+export {
+  AttachmentUploadError,
+  relayPresign,
+  type AttachmentFile,
+  type PresignUpload,
+  type PresignedUpload,
+  type UploadProgress,
+} from './attachments/upload.js';
 export type { LocalStore } from './persistence/local-store.js';
 export type { BackoffOptions } from './backoff.js';
 export type { ConnectionMode } from './links/link.js';

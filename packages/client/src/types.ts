@@ -1,7 +1,7 @@
 /**
  * The client's view of conversations, as components render them.
  */
-import type { ErrorCode, FinishReason, Role, ToolCallState, ToolResult } from '@locallightchat/protocol';
+import type { Attachment, ErrorCode, FinishReason, Role, ToolCallState, ToolResult } from '@locallightchat/protocol';
 
 export type MessageStatus =
   /** Stored locally, not yet acknowledged by the relay (offline, or in flight). */
@@ -45,6 +45,8 @@ export interface ClientMessage {
   toolCalls?: ToolCallState[];
   /** A `tool` message: the results sent back for an answer's calls. */
   toolResults?: ToolResult[];
+  /** A user message's files and images (while they upload: a local preview URL and their progress). */
+  attachments?: ClientAttachment[];
   /** How long the model reasoned, ms (from the stream's end or the stored message; absent until known). */
   reasoningMs?: number;
   createdAt: number;
@@ -98,6 +100,16 @@ export interface StreamMetrics {
   batches: number;
 }
 
+/** An attachment as the client shows it: uploaded, or still on the device (`pending`). */
+export interface ClientAttachment extends Attachment {
+  /** Not uploaded yet: `url` is a local `blob:` preview (or empty). */
+  pending?: boolean;
+  /** Upload progress, 0…1, while it uploads. */
+  progress?: number;
+  /** Why the last upload attempt failed (it is tried again on the next connection when it may work). */
+  error?: string;
+}
+
 export interface SendOptions {
   model?: string;
   maxTokens?: number;
@@ -107,4 +119,9 @@ export interface SendOptions {
    * the old version stays stored and can be shown again (`LlcClient.selectBranch`).
    */
   replaceFrom?: string;
+  /**
+   * Files and images: attachments already uploaded (`client.uploadAttachment`), or `File`s, which the client
+   * keeps on the device and uploads (with the `presignUpload` hook) once connected, then sends the message.
+   */
+  attachments?: (Attachment | File)[];
 }

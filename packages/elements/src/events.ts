@@ -4,12 +4,14 @@
  * `chat.addEventListener('llc-message-action', (e) => e.detail.action)` type-checks without a cast.
  */
 
-import type { FeedbackRating } from '@locallightchat/protocol';
+import type { Attachment, FeedbackRating } from '@locallightchat/protocol';
 
 /** Detail of the cancelable `llc-send` event fired before a message is sent. */
 export interface SendEventDetail {
   conversationId: string;
   text: string;
+  /** The files and images going with it (uploaded ones, and Files the client uploads once connected). */
+  attachments?: (Attachment | File)[];
 }
 
 /** Detail of `llc-stop`: the user stopped this answer. */

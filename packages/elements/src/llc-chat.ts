@@ -1,5 +1,5 @@
 import { provide } from '@lit/context';
-import { LlcClient, tokenFromEndpoint } from '@locallightchat/client';
+import { LlcClient, relayPresign, tokenFromEndpoint, type PresignUpload } from '@locallightchat/client';
 import { newId } from '@locallightchat/protocol/core';
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
@@ -121,6 +121,14 @@ export class LlcChat extends LitElement {
    * its own session cookie, never from the page.
    */
   @property({ type: Boolean }) dev = false;
+  /**
+   * Where files are uploaded, for the client the element makes: the relay's upload endpoint (`/uploads` of a
+   * relay started with `uploadDir`), used through `relayPresign`. Without it (and without `presignUpload`), the
+   * composer offers no attachments. A client you give brings its own `presignUpload`.
+   */
+  @property({ attribute: 'upload-url' }) uploadUrl?: string;
+  /** Your own presigned-upload hook for the client the element makes (takes precedence over `upload-url`). */
+  @property({ attribute: false }) presignUpload?: PresignUpload;
   /** Dev mode only: the user name posted to `token-url` (default: one remembered in this browser). */
   @property() user?: string;
   /** The conversation to show. */
@@ -251,7 +259,10 @@ export class LlcChat extends LitElement {
         ><slot name="empty" slot="empty">${strings.empty}</slot></llc-message-list
       >
       <llc-status .strings=${strings} exportparts="status: status-line"></llc-status>
-      <llc-composer .strings=${strings} exportparts="form, input, send-button, stop-button"></llc-composer>
+      <llc-composer
+        .strings=${strings}
+        exportparts="form, input, send-button, stop-button, attach-button, attachments, attachment, attachment-thumbnail, attachment-progress, attachment-remove, attachment-error"
+      ></llc-composer>
     </div>`;
   }
 
@@ -282,7 +293,13 @@ export class LlcChat extends LitElement {
           })
         : undefined);
     if (!getToken) throw new Error('<llc-chat> needs token-url, getToken or a client');
-    this.client = new LlcClient({ url, getToken, clientName: 'llc-chat/0.1' });
+    const presignUpload = this.presignUpload ?? (this.uploadUrl ? relayPresign(this.uploadUrl) : undefined);
+    this.client = new LlcClient({
+      url,
+      getToken,
+      clientName: 'llc-chat/0.1',
+      ...(presignUpload ? { presignUpload } : {}),
+    });
     this.ownsClient = true;
   }
 }

@@ -1,17 +1,32 @@
 import { consume } from '@lit/context';
 import { isSettled, type LlcClient } from '@locallightchat/client';
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { fire } from './events.js';
+import { ComposerAttachments, composerAttachmentStyles, type AttachmentLimits } from './parts/composer-attachments.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
+
+/** Files the composer takes by default: the relay upload endpoint's default types. */
+export const DEFAULT_ACCEPT =
+  'image/png,image/jpeg,image/gif,image/webp,text/plain,text/markdown,text/csv,application/json,application/pdf';
 
 /**
  * The message box. Enter sends, Shift+Enter adds a line, Escape stops the running answer. Sending fires a
  * cancelable `llc-send` event first, so an app can intercept or decorate messages.
  *
+ * Files: with a client that can upload (its `presignUpload` hook), an "Attach files" button opens the file
+ * picker, and files can be pasted or dropped on the composer; see parts/composer-attachments.ts.
+ *
  * @csspart form - the form
+ * @csspart attach-button - the Attach files button
+ * @csspart attachments - the list of attached files
+ * @csspart attachment - one attached file (a chip)
+ * @csspart attachment-thumbnail - an image's thumbnail in its chip
+ * @csspart attachment-progress - an upload's progress bar
+ * @csspart attachment-remove - a chip's Remove button
+ * @csspart attachment-error - why a file was refused
  * @csspart input - the textbox
  * @csspart send-button - the Send button
  * @csspart stop-button - the Stop generating button
@@ -20,74 +35,108 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
  */
 @customElement('llc-composer')
 export class LlcComposer extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    form {
-      display: flex;
-      gap: 0.5rem;
-      align-items: flex-end;
-      padding: 0.75rem;
-      border-top: 1px solid var(--llc-border, #e2e8f0);
-    }
-    textarea {
-      flex: 1;
-      resize: none;
-      font: inherit;
-      /* 16 px or more: phones zoom the page into a smaller focused field (iOS Safari) and stay zoomed. */
-      font-size: max(16px, 1em);
-      padding: 0.6rem 0.75rem;
-      border-radius: var(--llc-radius, 12px);
-      border: 1px solid var(--llc-border, #cbd5e1);
-      background: var(--llc-input-bg, #fff);
-      color: inherit;
-      max-height: 12rem;
-    }
-    button {
-      font: inherit;
-      padding: 0.6rem 1rem;
-      border-radius: var(--llc-radius, 12px);
-      border: 0;
-      cursor: pointer;
-      background: var(--llc-accent, #4338ca);
-      color: var(--llc-accent-fg, #fff);
-    }
-    @media (pointer: coarse) {
-      textarea,
-      button {
-        min-height: 44px;
-        min-width: 44px;
+  static override styles = [
+    composerAttachmentStyles,
+    css`
+      :host {
+        display: block;
       }
-    }
-    button.stop {
-      background: var(--llc-stop-bg, #e2e8f0);
-      color: var(--llc-stop-fg, #0f172a);
-    }
-    button:disabled {
-      cursor: default;
-      background: var(--llc-stop-bg, #e2e8f0);
-      color: var(--llc-muted, #475569);
-    }
-    textarea:focus-visible,
-    button:focus-visible {
-      outline: 2px solid var(--llc-focus, #2563eb);
-      outline-offset: 2px;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
-    }
-  `;
+      form {
+        display: flex;
+        gap: 0.5rem;
+        align-items: flex-end;
+        padding: 0.75rem;
+        border-top: 1px solid var(--llc-border, #e2e8f0);
+      }
+      textarea {
+        flex: 1;
+        resize: none;
+        font: inherit;
+        /* 16 px or more: phones zoom the page into a smaller focused field (iOS Safari) and stay zoomed. */
+        font-size: max(16px, 1em);
+        padding: 0.6rem 0.75rem;
+        border-radius: var(--llc-radius, 12px);
+        border: 1px solid var(--llc-border, #cbd5e1);
+        background: var(--llc-input-bg, #fff);
+        color: inherit;
+        max-height: 12rem;
+      }
+      button {
+        font: inherit;
+        padding: 0.6rem 1rem;
+        border-radius: var(--llc-radius, 12px);
+        border: 0;
+        cursor: pointer;
+        background: var(--llc-accent, #4338ca);
+        color: var(--llc-accent-fg, #fff);
+      }
+      @media (pointer: coarse) {
+        textarea,
+        button {
+          min-height: 44px;
+          min-width: 44px;
+        }
+      }
+      button.stop {
+        background: var(--llc-stop-bg, #e2e8f0);
+        color: var(--llc-stop-fg, #0f172a);
+      }
+      button:disabled {
+        cursor: default;
+        background: var(--llc-stop-bg, #e2e8f0);
+        color: var(--llc-muted, #475569);
+      }
+      textarea:focus-visible,
+      button:focus-visible {
+        outline: 2px solid var(--llc-focus, #2563eb);
+        outline-offset: 2px;
+      }
+      .visually-hidden {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip: rect(0 0 0 0);
+        white-space: nowrap;
+      }
+    `,
+  ];
 
   @consume({ context: clientContext, subscribe: true }) @property({ attribute: false }) client?: LlcClient;
   @consume({ context: conversationContext, subscribe: true }) @property({ attribute: false }) conversationId?: string;
   @property({ attribute: false }) strings: ChatStrings = DEFAULT_STRINGS;
   @state() private value = '';
+  /** Accepted file types (the file input's `accept` syntax: MIME types, `type/*`, `.ext`). */
+  @property() accept = DEFAULT_ACCEPT;
+  /** Largest file, bytes (default 10 MiB, the relay upload endpoint's default). */
+  @property({ type: Number, attribute: 'max-file-bytes' }) maxFileBytes = 10 * 1024 * 1024;
+  /** Most files on one message (default 8, the relay's default). */
+  @property({ type: Number, attribute: 'max-files' }) maxFiles = 8;
+  @state() private announcement = '';
+  private readonly attachments = new ComposerAttachments(this);
+  @query('input[type=file]') private picker?: HTMLInputElement;
+
+  /** The limits files are checked against. */
+  get limits(): AttachmentLimits {
+    return { accept: this.accept, maxFileBytes: this.maxFileBytes, maxFiles: this.maxFiles };
+  }
+
+  /** Says `text` in the composer's polite live region (attachments added, removed, refused). */
+  announce(text: string): void {
+    // A repeated text is re-announced: clear first, then set on the next frame.
+    this.announcement = '';
+    requestAnimationFrame(() => (this.announcement = text));
+  }
+
+  /** Opens the file picker (same as the Attach files button). */
+  openFilePicker(): void {
+    this.picker?.click();
+  }
+
+  /** Adds files as if picked, pasted or dropped (checked against the limits). */
+  addFiles(files: Iterable<File>): void {
+    this.attachments.add(files);
+  }
   @query('textarea') private textarea?: HTMLTextAreaElement;
 
   private readonly conversation = new ConversationController(this);
@@ -109,33 +158,70 @@ export class LlcComposer extends LitElement {
   override render() {
     const running = this.runningStream;
     const s = this.strings;
-    return html`<form part="form" @submit=${this.onSubmit}>
-      <label class="visually-hidden" for="input">${s.messageLabel}</label>
-      <textarea
-        id="input"
-        part="input"
-        rows="1"
-        placeholder=${s.placeholder}
-        aria-label=${s.messageLabel}
-        .value=${this.value}
-        @input=${this.onInput}
-        @keydown=${this.onKeyDown}
-      ></textarea>
-      ${
-        running
-          ? html`<button type="button" class="stop" part="stop-button" @click=${() => this.stop()}>${s.stop}</button>`
-          : html`<button type="submit" part="send-button" ?disabled=${!this.value.trim()}>${s.send}</button>`
-      }
-    </form>`;
+    const canAttach = this.client?.canUpload === true;
+    const files = this.attachments;
+    return html`${files.render()}
+      <form
+        part="form"
+        class=${files.dragging ? 'dragging' : ''}
+        @submit=${this.onSubmit}
+        @dragover=${canAttach ? this.onDragOver : undefined}
+        @dragleave=${canAttach ? this.onDragLeave : undefined}
+        @drop=${canAttach ? this.onDrop : undefined}
+      >
+        <label class="visually-hidden" for="input">${s.messageLabel}</label>
+        ${
+          canAttach
+            ? html`<button
+                  type="button"
+                  class="attach"
+                  part="attach-button"
+                  aria-label=${s.attach}
+                  title=${s.attach}
+                  @click=${() => this.openFilePicker()}
+                >
+                  📎</button
+                ><input type="file" multiple hidden accept=${this.accept} @change=${this.onPicked} />`
+            : nothing
+        }
+        <textarea
+          id="input"
+          part="input"
+          rows="1"
+          placeholder=${s.placeholder}
+          aria-label=${s.messageLabel}
+          .value=${this.value}
+          @input=${this.onInput}
+          @keydown=${this.onKeyDown}
+          @paste=${canAttach ? this.onPaste : undefined}
+        ></textarea>
+        ${
+          running
+            ? html`<button type="button" class="stop" part="stop-button" @click=${() => this.stop()}>${s.stop}</button>`
+            : html`<button
+                type="submit"
+                part="send-button"
+                ?disabled=${(!this.value.trim() && files.outgoing.length === 0) || files.uploading}
+              >
+                ${files.uploading ? s.waitForUploads : s.send}
+              </button>`
+        }
+      </form>
+      <div class="visually-hidden" role="status">${this.announcement}</div>`;
   }
 
   /** Sends the current text (same as pressing Enter). */
   send(): void {
     const text = this.value.trim();
-    if (!text || !this.client || !this.conversationId) return;
-    if (!fire(this, 'llc-send', { conversationId: this.conversationId, text }, true)) return;
-    this.client.send(this.conversationId, text);
+    const attachments = this.attachments.outgoing;
+    if ((!text && attachments.length === 0) || this.attachments.uploading || !this.client || !this.conversationId)
+      return;
+    const detail = { conversationId: this.conversationId, text, ...(attachments.length ? { attachments } : {}) };
+    if (!fire(this, 'llc-send', detail, true)) return;
+    this.client.send(this.conversationId, text, attachments.length ? { attachments } : {});
     this.value = '';
+    // Queued files' previews now belong to the message (the client shows its own): keep nothing here.
+    this.attachments.clear(false);
   }
 
   /** Stops the running answer, if any; returns whether there was one. */
@@ -165,6 +251,43 @@ export class LlcComposer extends LitElement {
     } else if (event.key === 'Escape') {
       if (this.stop()) event.preventDefault();
     }
+  }
+
+  private onPicked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.attachments.add([...(input.files ?? [])]);
+    input.value = '';
+  }
+
+  private onPaste(event: ClipboardEvent): void {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    // Files pasted (a screenshot, a copied file): attach them; text in the same paste still goes to the box.
+    if (!event.clipboardData?.getData('text/plain')) event.preventDefault();
+    this.attachments.add(files);
+  }
+
+  private onDragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    if (!this.attachments.dragging) {
+      this.attachments.dragging = true;
+      this.requestUpdate();
+    }
+  }
+
+  private onDragLeave(): void {
+    this.attachments.dragging = false;
+    this.requestUpdate();
+  }
+
+  private onDrop(event: DragEvent): void {
+    this.attachments.dragging = false;
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length === 0) return this.requestUpdate();
+    event.preventDefault();
+    this.attachments.add(files);
   }
 
   private onSubmit(event: Event): void {

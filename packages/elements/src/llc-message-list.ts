@@ -202,6 +202,7 @@ export class LlcMessageList extends LitElement {
                         .reasoning=${m.reasoning}
                         .reasoningMs=${m.reasoningMs}
                         .toolCalls=${m.toolCalls}
+                        .attachments=${m.attachments}
                         .toolStates=${this.outcomes}
                         .status=${m.status}
                         .errorMessage=${m.error?.message}

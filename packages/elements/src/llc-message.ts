@@ -1,4 +1,5 @@
-import { isLive, isSettled, type MessageStatus } from '@locallightchat/client';
+import { attachmentStyles, renderMessageAttachments } from './parts/attachments-part.js';
+import { isLive, isSettled, type ClientAttachment, type MessageStatus } from '@locallightchat/client';
 import type { FinishReason, Role, ToolCallState } from '@locallightchat/protocol';
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
@@ -18,7 +19,7 @@ import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** The parts of `<llc-message>`, for `exportparts` of the elements that contain it. */
 export const MESSAGE_PARTS =
-  'message, message-user, message-assistant, author, content, status, diagram, diagram-error, code-block, code-toolbar, code-language, copy-button, code, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input, branches, branch-button, branch-previous, branch-next, branch-position';
+  'message, message-user, message-assistant, author, content, status, diagram, diagram-error, code-block, code-toolbar, code-language, copy-button, code, attachments, attachment, attachment-thumbnail, attachment-name, attachment-state, tool-calls, tool-call, tool-call-name, tool-call-status, tool-call-args, tool-call-result, tool-approve-button, tool-deny-button, reasoning, reasoning-summary, reasoning-text, link-host, image, image-placeholder, image-load-button, actions, action-button, editor, edit-input, feedback-form, feedback-input, branches, branch-button, branch-previous, branch-next, branch-position';
 
 /**
  * One message of the transcript. Assistant answers render as sanitised, block-incremental markdown (see
@@ -69,7 +70,7 @@ export const MESSAGE_PARTS =
  */
 @customElement('llc-message')
 export class LlcMessage extends LitElement {
-  static override styles = [messageStyles, messageActionStyles, branchPickerStyles];
+  static override styles = [messageStyles, messageActionStyles, branchPickerStyles, attachmentStyles];
 
   @property({ attribute: 'role-name', reflect: true }) roleName: Role = 'assistant';
   @property() text = '';
@@ -77,6 +78,8 @@ export class LlcMessage extends LitElement {
   @property({ attribute: false }) reasoning = '';
   /** How long the model reasoned, ms, when the bridge measured it. */
   @property({ attribute: false }) reasoningMs?: number;
+  /** A user message's files and images (thumbnails and file chips). */
+  @property({ attribute: false }) attachments?: readonly ClientAttachment[];
   /** The answer's tool calls as they stream (from the client's message). */
   @property({ attribute: false }) toolCalls?: readonly ToolCallState[];
   /** What the app reports about calls it runs, by call id (see `<llc-chat>`'s `toolStates`). */
@@ -145,8 +148,9 @@ export class LlcMessage extends LitElement {
     >
       <div class="author" part="author">${author}</div>
       ${this.roleName === 'assistant' ? this.reasoningPart.render(this.reasoningState, this.strings) : nothing}
-      ${this.actionsUi.editing ? this.actionsUi.renderEditor() : this.renderBody()} ${this.renderToolCalls()}
-      ${this.renderStatus()} ${this.renderBranches()} ${this.actionsUi.renderToolbar()}
+      ${this.actionsUi.editing ? this.actionsUi.renderEditor() : this.renderBody()}
+      ${renderMessageAttachments(this.attachments, this.strings)} ${this.renderToolCalls()} ${this.renderStatus()}
+      ${this.renderBranches()} ${this.actionsUi.renderToolbar()}
       <div class="actions"><slot name="actions"></slot></div>
     </article>`;
   }

@@ -1,8 +1,9 @@
 /**
  * User-facing strings. Override any of them with `<llc-chat .strings=${{ send: 'Envoyer' }}>`.
  */
+import { DEFAULT_ATTACHMENT_STRINGS, type AttachmentStrings } from './parts/attachment-strings.js';
 import type { ToolCallStatus } from './renderers.js';
-export interface ChatStrings {
+export interface ChatStrings extends AttachmentStrings {
   transcript: string;
   messageLabel: string;
   placeholder: string;
@@ -164,4 +165,5 @@ export const DEFAULT_STRINGS: ChatStrings = {
   loadMore: 'Load more',
   confirmDelete: 'Delete for good',
   renameConversation: 'New title',
+  ...DEFAULT_ATTACHMENT_STRINGS,
 };

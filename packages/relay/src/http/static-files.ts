@@ -3,8 +3,9 @@
  * scripts must be same-origin). Files are read once and kept in memory with an ETag; unknown paths fall back
  * to index.html (single-page apps). Paths cannot escape the directory, not even through a symlink (a file is
  * served only when its real path is inside the directory's real path). HTML pages carry a Content-Security-Policy
- * (scripts, styles, workers and connections from this origin only; images from this origin or data: URLs, so
- * model output cannot make the page fetch from other hosts; no framing) and X-Frame-Options.
+ * (scripts, styles, workers and connections from this origin only; images from this origin, data: URLs and blob:
+ * URLs — the composer's previews of files not uploaded yet, which only the page itself can mint — so model output
+ * cannot make the page fetch from other hosts; no framing) and X-Frame-Options.
  */
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -30,7 +31,7 @@ export const PAGE_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   "worker-src 'self' blob:",
   "connect-src 'self'",
   "object-src 'none'",

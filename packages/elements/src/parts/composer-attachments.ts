@@ -1,0 +1,286 @@
+/**
+ * The composer's attachments: files added by the picker, paste or drag-and-drop are checked against the
+ * composer's limits (type, size, count; each refusal said in words and announced), shown as chips (a thumbnail
+ * for images, from a local `blob:` URL) with a Remove button, and uploaded at once while connected, with
+ * progress. Offline (or when the upload cannot reach the store) a file is kept as is and goes with the message:
+ * the client stores it on the device and uploads it after the next connection.
+ */
+import { AttachmentUploadError, type LlcClient } from '@locallightchat/client';
+import type { Attachment } from '@locallightchat/protocol/core';
+import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import type { ChatStrings } from '../strings.js';
+import { formatBytes } from './attachment-strings.js';
+
+/** One file in the composer. */
+interface ComposerFile {
+  key: number;
+  file: File;
+  preview?: string;
+  /** `uploading` → `ready`; `queued` waits for a connection; `failed` is not sent. */
+  state: 'uploading' | 'ready' | 'queued' | 'failed';
+  progress: number;
+  attachment?: Attachment;
+  error?: string;
+  abort?: AbortController;
+}
+
+export interface AttachmentLimits {
+  /** Accepted types: MIME types, `type/*` wildcards or `.ext` suffixes (the file input's `accept` syntax). */
+  accept: string;
+  maxFileBytes: number;
+  maxFiles: number;
+}
+
+const RASTER = /^image\/(png|jpeg|gif|webp|avif|bmp)$/i;
+
+/** Whether `file` matches the `accept` list (same rules as `<input type=file accept>`). */
+export function acceptsFile(file: { name: string; type: string }, accept: string): boolean {
+  const rules = accept
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
+  if (rules.length === 0) return true;
+  const type = file.type.toLowerCase();
+  const name = file.name.toLowerCase();
+  return rules.some((r) =>
+    r.startsWith('.') ? name.endsWith(r) : r.endsWith('/*') ? type.startsWith(r.slice(0, -1)) : type === r,
+  );
+}
+
+export class ComposerAttachments implements ReactiveController {
+  files: ComposerFile[] = [];
+  /** The last refusal or failure, shown under the chips (also announced). */
+  error = '';
+  dragging = false;
+  #keys = 0;
+
+  constructor(
+    private readonly host: ReactiveControllerHost & {
+      client?: LlcClient;
+      strings: ChatStrings;
+      limits: AttachmentLimits;
+      announce(text: string): void;
+    },
+  ) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.clear(true);
+  }
+
+  get uploading(): boolean {
+    return this.files.some((f) => f.state === 'uploading');
+  }
+
+  /** What the message carries: uploaded attachments and files still to upload (failed ones are left out). */
+  get outgoing(): (Attachment | File)[] {
+    return this.files.flatMap((f): (Attachment | File)[] =>
+      f.state === 'ready' && f.attachment ? [f.attachment] : f.state === 'queued' ? [f.file] : [],
+    );
+  }
+
+  /** Takes files from the picker, a paste or a drop. */
+  add(files: Iterable<File>): void {
+    const s = this.host.strings;
+    const { accept, maxFileBytes, maxFiles } = this.host.limits;
+    const refused: string[] = [];
+    for (const file of files) {
+      if (this.files.length >= maxFiles) {
+        refused.push(s.tooManyAttachments(maxFiles));
+        break;
+      }
+      if (!acceptsFile(file, accept)) refused.push(s.attachmentTypeRefused(file.name, file.type));
+      else if (file.size > maxFileBytes) refused.push(s.attachmentTooLarge(file.name, maxFileBytes));
+      else {
+        const entry: ComposerFile = { key: ++this.#keys, file, state: 'queued', progress: 0 };
+        if (RASTER.test(file.type) && typeof URL.createObjectURL === 'function')
+          entry.preview = URL.createObjectURL(file);
+        this.files = [...this.files, entry];
+        this.host.announce(s.attachmentAdded(file.name));
+        this.#upload(entry);
+      }
+    }
+    this.error = refused.join(' ');
+    if (this.error) this.host.announce(this.error);
+    this.host.requestUpdate();
+  }
+
+  remove(key: number): void {
+    const entry = this.files.find((f) => f.key === key);
+    if (!entry) return;
+    entry.abort?.abort();
+    if (entry.preview) URL.revokeObjectURL(entry.preview);
+    this.files = this.files.filter((f) => f !== entry);
+    this.host.announce(this.host.strings.attachmentRemoved(entry.file.name));
+    this.host.requestUpdate();
+  }
+
+  /** Empties the composer (after a send; `revoke` also frees the previews, which a queued message no longer uses). */
+  clear(revoke: boolean): void {
+    for (const f of this.files) {
+      if (f.state === 'uploading') f.abort?.abort();
+      if (revoke && f.preview) URL.revokeObjectURL(f.preview);
+    }
+    this.files = [];
+    this.error = '';
+    this.host.requestUpdate();
+  }
+
+  /** Uploads now when connected; otherwise the file waits (`queued`) and goes with the message. */
+  #upload(entry: ComposerFile): void {
+    const client = this.host.client;
+    if (!client || client.connectionStatus !== 'open') return;
+    entry.state = 'uploading';
+    entry.abort = new AbortController();
+    client
+      .uploadAttachment(entry.file, {
+        signal: entry.abort.signal,
+        onProgress: (sent, total) => {
+          entry.progress = total > 0 ? sent / total : 1;
+          this.host.requestUpdate();
+        },
+      })
+      .then(
+        (attachment) => {
+          entry.state = 'ready';
+          entry.attachment = attachment;
+          entry.progress = 1;
+          this.host.announce(this.host.strings.attachmentUploaded(entry.file.name));
+        },
+        (error: unknown) => {
+          if (entry.abort?.signal.aborted) return;
+          const retry = error instanceof AttachmentUploadError ? error.retryable : true;
+          entry.state = retry ? 'queued' : 'failed';
+          if (!retry) {
+            entry.error = error instanceof Error ? error.message : String(error);
+            this.error = this.host.strings.attachmentFailed(entry.file.name, entry.error);
+            this.host.announce(this.error);
+          }
+        },
+      )
+      .finally(() => this.host.requestUpdate());
+  }
+
+  /** The chips (and the last error) above the text box. */
+  render() {
+    const s = this.host.strings;
+    return html`${
+      this.files.length
+        ? html`<ul class="chips" part="attachments" aria-label=${s.attachments}>
+            ${this.files.map((f) => {
+              const label = `${f.file.name}, ${formatBytes(f.file.size)}`;
+              const state =
+                f.state === 'uploading'
+                  ? s.uploading(Math.round(f.progress * 100))
+                  : f.state === 'queued'
+                    ? s.uploadsWhenOnline
+                    : f.state === 'failed'
+                      ? (f.error ?? '')
+                      : '';
+              return html`<li class="chip ${f.state}" part="attachment" data-state=${f.state}>
+                ${
+                  f.preview
+                    ? html`<img class="chip-thumb" part="attachment-thumbnail" src=${f.preview} alt="" />`
+                    : html`<span class="chip-icon" aria-hidden="true">📄</span>`
+                }
+                <span class="chip-text">
+                  <span class="chip-name" title=${label}>${f.file.name}</span>
+                  <span class="chip-meta">${formatBytes(f.file.size)}${state ? html` · ${state}` : nothing}</span>
+                  ${
+                    f.state === 'uploading'
+                      ? html`<progress
+                          part="attachment-progress"
+                          max="100"
+                          value=${Math.round(f.progress * 100)}
+                          aria-label=${s.uploading(Math.round(f.progress * 100))}
+                        ></progress>`
+                      : nothing
+                  }
+                </span>
+                <button
+                  type="button"
+                  class="chip-remove"
+                  part="attachment-remove"
+                  aria-label=${s.removeAttachment(f.file.name)}
+                  title=${s.removeAttachment(f.file.name)}
+                  @click=${() => this.remove(f.key)}
+                >
+                  ×
+                </button>
+              </li>`;
+            })}
+          </ul>`
+        : nothing
+    }
+    ${this.error ? html`<p class="attach-error" part="attachment-error">${this.error}</p>` : nothing}`;
+  }
+}
+
+export const composerAttachmentStyles = css`
+  .chips {
+    list-style: none;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    margin: 0;
+    padding: 0.5rem 0.75rem 0;
+  }
+  .chip {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    max-width: 16rem;
+    padding: 0.25rem 0.25rem 0.25rem 0.5rem;
+    border: 1px solid var(--llc-border, #cbd5e1);
+    border-radius: var(--llc-radius, 12px);
+    background: var(--llc-input-bg, #fff);
+  }
+  .chip.failed {
+    border-color: var(--llc-error, #b91c1c);
+  }
+  .chip-thumb {
+    width: 2.5rem;
+    height: 2.5rem;
+    object-fit: cover;
+    border-radius: 6px;
+  }
+  .chip-text {
+    display: flex;
+    flex-direction: column;
+    min-width: 0;
+  }
+  .chip-name {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .chip-meta {
+    font-size: 0.8em;
+    color: var(--llc-muted, #475569);
+  }
+  .chip progress {
+    width: 100%;
+    height: 0.4rem;
+  }
+  button.chip-remove {
+    padding: 0.25rem 0.6rem;
+    min-width: 2rem;
+    background: transparent;
+    color: inherit;
+    font-size: 1.1em;
+    line-height: 1;
+  }
+  .attach-error {
+    margin: 0.5rem 0.75rem 0;
+    color: var(--llc-error, #b91c1c);
+  }
+  button.attach {
+    background: var(--llc-stop-bg, #e2e8f0);
+    color: var(--llc-stop-fg, #0f172a);
+  }
+  form.dragging {
+    outline: 2px dashed var(--llc-focus, #2563eb);
+    outline-offset: -4px;
+  }
+`;
