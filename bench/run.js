@@ -77,6 +77,11 @@ const scenarios = [
     name: 'one bridge process under many concurrent streams',
     argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'],
   },
+  {
+    id: 'bridge',
+    name: "the broker's publish path: a write per task vs per event-loop turn",
+    argv: ['broker/run-publish.mjs', '--streams', q(500, 2000), '--rounds', q(5, 20), '--runs', q(1, 3)],
+  },
   // Cache-aware routing: every router over B2B, chat, low-sharing and bursty workloads in simulated time, then
   // the same routers with real simulator processes (the validation run).
   {

@@ -6,9 +6,14 @@
  * core, from /proc — the "CPU to spare"), and the p95 TTFT per replica from the bridge's own histogram, whose
  * spread across equal replicas shows whether routing balances them.
  *
- *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300]
+ * The bridge's CPU is also given per token batch and per token it published (CPU seconds from /proc), figures a
+ * loaded machine does not distort as it does the share of a core over wall time. `--profile` CPU-profiles the
+ * bridge over the measured window (bench/lib/profile-hook.mjs) and adds its hottest functions to the report.
+ *
+ *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300] [--profile]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { NatsBroker } from '@locallightchat/broker';
@@ -17,11 +22,12 @@ import { startNats } from '@locallightchat/test-support';
 import { cliOptions, cpuSecondsOf, machineLine, sleep, startProcess } from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const { option: arg } = cliOptions();
+const { option: arg, flag } = cliOptions();
 const N = Number(arg('streams', 5000));
 const R = Number(arg('replicas', 2));
 const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const PROFILE = flag('profile') ? `${tmpdir()}/bridge-${Date.now()}.cpuprofile` : undefined;
 
 /** p95 from a Prometheus histogram's cumulative buckets for one backend label. */
 function histogramP95(metrics, name, backend) {
@@ -78,7 +84,10 @@ async function main() {
       '127.0.0.1',
     ],
     /metrics on :(\d+)\/metrics/,
-    { logLevel: null },
+    {
+      logLevel: null,
+      env: PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {},
+    },
   );
   const metricsUrl = `http://127.0.0.1:${bridge.match[1]}/metrics`;
   const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
@@ -87,6 +96,8 @@ async function main() {
   let ended = 0;
   let failed = 0;
   let started = 0;
+  let batches = 0;
+  let tokens = 0;
   nc.subscribe('llc.conv.>', {
     callback: (_e, msg) => {
       let event;
@@ -96,8 +107,10 @@ async function main() {
         return;
       }
       if (event.type === 'stream-start') started++;
+      if (event.type === 'token') batches++;
       if (event.type === 'stream-end') {
         ended++;
+        tokens += event.usage?.completionTokens ?? 0;
         if (event.finishReason === 'error') failed++;
       }
     },
@@ -105,6 +118,10 @@ async function main() {
   await nc.flush();
   await sleep(1000);
 
+  if (PROFILE) {
+    bridge.child.kill('SIGUSR2');
+    await bridge.waitFor(/profile started/);
+  }
   const cpu0 = cpuSecondsOf(bridge.child.pid);
   const t0 = performance.now();
   // Submitted 200 at a time (JetStream acknowledges each), so all N are in flight together.
@@ -131,6 +148,13 @@ async function main() {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSecondsOf(bridge.child.pid) - cpu0;
+  let hottest = [];
+  if (PROFILE) {
+    bridge.child.kill('SIGUSR2');
+    await bridge.waitFor(/profile written/);
+    const { topFunctions } = await import('../lib/profile-summary.mjs');
+    hottest = topFunctions(JSON.parse(readFileSync(PROFILE, 'utf8')), 15);
+  }
   const metrics = await (await fetch(metricsUrl)).text();
   const names = urls.map((u) => new URL(u).host);
   const ttft = names.map((n) => ({ backend: n, ...histogramP95(metrics, 'llc_bridge_ttft_seconds', n) }));
@@ -151,6 +175,11 @@ async function main() {
     seconds,
     submitSeconds: submitted,
     bridgeCpuPercent: (cpu / seconds) * 100,
+    bridgeCpuSeconds: cpu,
+    batches,
+    tokens,
+    cpuUsPerBatch: (cpu * 1e6) / batches,
+    cpuUsPerToken: (cpu * 1e6) / tokens,
     ttft,
     spread,
   };
@@ -161,9 +190,9 @@ async function main() {
     machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',
-    '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) |',
-    '|---|---|---|---|---|---|',
-    `| ${N} | ${ended} | ${failed} | ${peakConcurrent} | ${seconds.toFixed(1)} s | ${result.bridgeCpuPercent.toFixed(0)} % |`,
+    '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) | token batches / tokens published | bridge CPU µs per batch / per token |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${N} | ${ended} | ${failed} | ${peakConcurrent} | ${seconds.toFixed(1)} s | ${result.bridgeCpuPercent.toFixed(0)} % | ${batches} / ${tokens} | ${result.cpuUsPerBatch.toFixed(1)} / ${result.cpuUsPerToken.toFixed(1)} |`,
     '',
     '| replica | requests | p95 TTFT (histogram bucket) |',
     '|---|---|---|',
@@ -171,6 +200,16 @@ async function main() {
     '',
     `p95 TTFT spread across the replicas: ${Number.isFinite(spread) ? `${(spread * 100).toFixed(0)} %` : 'n/a'} (bucket resolution: the histogram's bounds).`,
     '',
+    ...(PROFILE
+      ? [
+          `Hottest functions of the bridge in the measured window (self samples; profile: ${PROFILE}):`,
+          '',
+          '| share | function | script |',
+          '|---|---|---|',
+          ...hottest.map((f) => `| ${(f.share * 100).toFixed(1)} % | ${f.name} | ${f.script} |`),
+          '',
+        ]
+      : []),
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/bridge.md`, lines.join('\n'));

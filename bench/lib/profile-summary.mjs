@@ -75,6 +75,19 @@ export function summarise(profile) {
   return { total, busy, msPerSample, selfByStage, selfByFunction };
 }
 
+/** The `count` functions with the most self samples (idle and GC apart from JS), with their share of busy. */
+export function topFunctions(profile, count = 15) {
+  const { busy, selfByFunction } = summarise(profile);
+  return [...selfByFunction.entries()]
+    .filter(([key]) => !key.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, n]) => {
+      const space = key.indexOf(' ');
+      return { name: `\`${key.slice(0, space)}\``, script: key.slice(space + 1) || '—', share: n / busy };
+    });
+}
+
 /** A markdown table of the stages (and the top functions); µs per frame when `cpuUsPerFrame` is given. */
 export function renderSummary(summary, { cpuUsPerFrame, top = 12, title = 'relay CPU profile' } = {}) {
   const { busy, msPerSample, selfByStage, selfByFunction } = summary;

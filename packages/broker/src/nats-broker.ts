@@ -49,6 +49,7 @@ import {
 import { PullLoop } from './nats-pull-loop.js';
 import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
+import { TurnPublisher } from './turn-publisher.js';
 import { securityConnectOptions, type NatsSecurityOptions } from './nats-security.js';
 
 /** Settings of a {@link NatsBroker}; defaults in {@link DEFAULT_NATS_BROKER_OPTIONS}. */
@@ -123,6 +124,10 @@ export class NatsBroker implements Broker {
   private inboxTargets: LiveTarget[] = [];
   private inboxEvents: ConversationEvent[] = [];
   private inboxBytes: Uint8Array[] = [];
+  /** Outgoing events of this turn, handed to the client together. */
+  private readonly turnPublisher = new TurnPublisher((subject, data, h) =>
+    this.nc.publish(subject, data, { headers: h }),
+  );
   private readonly names: { events: string; requests: string; cancels: string; consumer: string };
 
   private constructor(
@@ -191,8 +196,9 @@ export class NatsBroker implements Broker {
     if (this.nc.isClosed()) throw new BrokerUnavailableError('the NATS connection is closed');
     const h = headers();
     h.set('Nats-Msg-Id', eventMessageId(event));
-    // Core publish: buffered by the client while reconnecting, captured by LLC_EVENTS with dedup.
-    this.nc.publish(Subjects.event(conversationId, event), encodeFrame(event), { headers: h });
+    // Core publish (buffered by the client while reconnecting, captured by LLC_EVENTS with dedup), gathered with
+    // this event-loop turn's others into one socket write (turn-publisher.ts).
+    return this.turnPublisher.publish(Subjects.event(conversationId, event), encodeFrame(event), h);
   }
 
   subscribe(conversationId: string, listener: EventListener): Subscription {
@@ -323,11 +329,13 @@ export class NatsBroker implements Broker {
   }
 
   async flush(): Promise<void> {
+    this.turnPublisher.flush();
     await this.nc.flush();
   }
 
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
+    this.turnPublisher.flush();
     await this.nc.close();
   }
 
