@@ -3,6 +3,7 @@
  * process) and the NATS JetStream adapter (many processes and nodes) both pass the same conformance suite.
  */
 import type { ConversationEvent, GenerationRequest } from './messages.js';
+import type { TraceContext } from './trace-context.js';
 
 /** What `Broker.submit` reports about a queued request. */
 export interface SubmitResult {
@@ -15,6 +16,8 @@ export interface Delivery {
   readonly request: GenerationRequest;
   /** 1 on first delivery; higher after a bridge failed or died before acknowledging. */
   readonly attempt: number;
+  /** The submitter's trace context (`SubmitOptions.traceContext`), when it sent one that is well formed. */
+  readonly traceContext?: TraceContext;
   /**
    * Done with this request: it will not be redelivered. Bridges ack once the first token is published —
    * after that a failure ends the stream with an error rather than starting it again elsewhere.
@@ -24,6 +27,15 @@ export interface Delivery {
   nak(delayMs?: number): Promise<void>;
   /** Still working on it before the first token: extend the redelivery deadline. */
   working(): Promise<void>;
+}
+
+/** Extras of `Broker.submit`. */
+export interface SubmitOptions {
+  /**
+   * W3C trace context of the submitter's span (the relay's answer span), delivered with the request (NATS: as
+   * the `traceparent`/`tracestate` message headers) so the bridge's spans join the same trace.
+   */
+  traceContext?: TraceContext;
 }
 
 /** Handles one delivery (bridge side); a rejection gives the request back for redelivery. */
@@ -77,7 +89,7 @@ export interface Broker {
   onStatus(listener: (status: BrokerStatus) => void): Subscription;
 
   /** Queues a generation request; a repeat of the same `requestId` within the dedup window is not queued. */
-  submit(request: GenerationRequest): Promise<SubmitResult>;
+  submit(request: GenerationRequest, options?: SubmitOptions): Promise<SubmitResult>;
   /** Takes generation requests from the work queue (bridge side). Each request goes to one consumer. */
   consume(handler: RequestHandler, options: ConsumeOptions): Consumer;
 

@@ -84,6 +84,24 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       await consumer.stop();
     });
 
+    it('delivers the W3C trace context given to submit (NATS: as message headers), and none when none was given', async () => {
+      const got: Delivery[] = [];
+      const consumer = bridgeA.consume((d) => void got.push(d), { maxInFlight: 4 });
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const [traced, plain, malformed] = [sampleRequest(), sampleRequest(), sampleRequest()];
+      await relay.submit(traced, { traceContext: { traceparent, tracestate: 'llc=1,other=x' } });
+      await relay.submit(plain);
+      // Malformed context is dropped (a new trace), never a failed request.
+      await relay.submit(malformed, { traceContext: { traceparent: '00-not-a-trace-01' } });
+      await eventually(() => got.length === 3, 'three deliveries');
+      const of = (r: GenerationRequest) => got.find((d) => d.request.requestId === r.requestId)!;
+      assert.deepEqual(of(traced).traceContext, { traceparent, tracestate: 'llc=1,other=x' });
+      assert.equal(of(plain).traceContext, undefined);
+      assert.equal(of(malformed).traceContext, undefined);
+      for (const d of got) await d.ack();
+      await consumer.stop();
+    });
+
     it('submits a repeated request id once', async () => {
       const got: Delivery[] = [];
       const consumer = bridgeA.consume(

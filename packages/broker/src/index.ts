@@ -19,10 +19,12 @@ export {
   type EventListener,
   type ReplayQuery,
   type RequestHandler,
+  type SubmitOptions,
   type SubmitResult,
   type Subscription,
 } from './broker.js';
 export type { ConversationEvent, GenerationRequest, PromptMessage } from './messages.js';
+export { contextFromTrace, readTraceContext, traceContextOf, type TraceContext } from './trace-context.js';
 export { DEFAULT_MEMORY_BROKER_OPTIONS, MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 export { DEFAULT_NATS_BROKER_OPTIONS, NatsBroker, type NatsBrokerOptions } from './nats-broker.js';
 export type { NatsSecurityOptions } from './nats-security.js';

@@ -13,6 +13,7 @@ import type {
   EventListener,
   ReplayQuery,
   RequestHandler,
+  SubmitOptions,
   SubmitResult,
   Subscription,
 } from './broker.js';
@@ -21,6 +22,7 @@ import { ListenerSet } from './listener-set.js';
 import { decodeEvent, type ConversationEvent, type GenerationRequest } from './messages.js';
 import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
+import { readTraceContext, type TraceContext } from './trace-context.js';
 
 /** Settings of a {@link MemoryBroker}; defaults in {@link DEFAULT_MEMORY_BROKER_OPTIONS}. */
 export interface MemoryBrokerOptions {
@@ -68,6 +70,7 @@ const HOUSEKEEPING_INTERVAL_MS = 250;
 
 interface Pending {
   request: GenerationRequest;
+  traceContext: TraceContext | undefined;
   attempt: number;
   availableAt: number;
 }
@@ -122,14 +125,19 @@ export class MemoryBroker implements Broker {
     return this.statusListeners.add(listener);
   }
 
-  async submit(request: GenerationRequest): Promise<SubmitResult> {
+  async submit(request: GenerationRequest, options: SubmitOptions = {}): Promise<SubmitResult> {
     this.assertOpen();
     const now = this.opts.now();
     const seenAt = this.seen.get(request.requestId);
     if (seenAt !== undefined && now - seenAt < this.opts.dedupWindowMs) return { duplicate: true };
     this.seen.delete(request.requestId); // re-insert so the map stays in time order (see housekeep)
     this.seen.set(request.requestId, now);
-    this.queue.push({ request, attempt: 1, availableAt: now });
+    // Read as the NATS adapter reads its headers, so both deliver the same (well-formed or no) context.
+    const trace = options.traceContext;
+    const traceContext = trace
+      ? readTraceContext((name) => (name === 'traceparent' ? trace.traceparent : trace.tracestate))
+      : undefined;
+    this.queue.push({ request, traceContext, attempt: 1, availableAt: now });
     this.dispatchSoon();
     return { duplicate: false };
   }
@@ -260,6 +268,7 @@ export class MemoryBroker implements Broker {
     const delivery: Delivery = {
       request: pending.request,
       attempt: pending.attempt,
+      ...(pending.traceContext ? { traceContext: pending.traceContext } : {}),
       ack: async () => void this.settle(flight),
       nak: async (delayMs = 0) => this.requeue(flight, delayMs),
       working: async () => {
@@ -281,12 +290,12 @@ export class MemoryBroker implements Broker {
 
   private requeue(flight: InFlight, delayMs: number): void {
     if (!this.settle(flight)) return;
-    const { request, attempt } = flight.pending;
+    const { request, traceContext, attempt } = flight.pending;
     if (attempt >= this.opts.maxDeliver) {
       this.deadLetters++;
       return;
     }
-    this.queue.push({ request, attempt: attempt + 1, availableAt: this.opts.now() + delayMs });
+    this.queue.push({ request, traceContext, attempt: attempt + 1, availableAt: this.opts.now() + delayMs });
   }
 
   private housekeep(): void {

@@ -34,6 +34,7 @@ import {
   type EventListener,
   type ReplayQuery,
   type RequestHandler,
+  type SubmitOptions,
   type SubmitResult,
   type Subscription,
 } from './broker.js';
@@ -176,11 +177,19 @@ export class NatsBroker implements Broker {
     return this.statusListeners.add(listener);
   }
 
-  async submit(request: GenerationRequest): Promise<SubmitResult> {
+  async submit(request: GenerationRequest, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const trace = options.traceContext;
+    let h: ReturnType<typeof headers> | undefined;
+    if (trace) {
+      h = headers();
+      h.set('traceparent', trace.traceparent);
+      if (trace.tracestate) h.set('tracestate', trace.tracestate);
+    }
     try {
       const ack = await this.js.publish(Subjects.requests, encodeRequest(request), {
         msgID: request.requestId,
         timeout: 5000,
+        ...(h ? { headers: h } : {}),
       });
       return { duplicate: ack.duplicate };
     } catch (error) {

@@ -5,6 +5,7 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Consumer, Delivery, RequestHandler } from './broker.js';
 import { BrokerMessageError, decodeRequest, type GenerationRequest } from './messages.js';
+import { readTraceContext } from './trace-context.js';
 
 /** How long one pull waits for requests before it asks again, ms. */
 const PULL_EXPIRES_MS = 1000;
@@ -87,9 +88,11 @@ export class PullLoop implements Consumer {
       this.slotFreed?.();
       this.slotFreed = undefined;
     };
+    const traceContext = msg.headers ? readTraceContext((name) => msg.headers?.get(name) || undefined) : undefined;
     const delivery: Delivery = {
       request,
       attempt: msg.info.deliveryCount,
+      ...(traceContext ? { traceContext } : {}),
       ack: async () => settle(() => msg.ack()),
       nak: async (delayMs) => settle(() => msg.nak(delayMs)),
       working: async () => {

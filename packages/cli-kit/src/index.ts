@@ -27,3 +27,12 @@ export {
   type LoggerOptions,
   type StructuredLogger,
 } from './logger.js';
+export {
+  TRACING_OPTIONS,
+  cliTracing,
+  startTracing,
+  tracingEndpoint,
+  tracingOptions,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.js';

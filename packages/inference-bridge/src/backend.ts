@@ -4,6 +4,7 @@
  * `SimulatorBackend` (the simulator's engine in-process, no HTTP).
  */
 import type { InferenceMessage } from './attachments/content-parts.js';
+import type { TraceContext } from '@locallightchat/broker';
 
 /** One chat completion to generate, as the bridge hands it to a backend. */
 export interface InferenceRequest {
@@ -25,6 +26,8 @@ export interface InferenceRequest {
   tools?: ToolDefinition[];
   /** Sent as `tool_choice` (with `tools` only). */
   toolChoice?: ToolChoice;
+  /** W3C trace context of the bridge's span of this attempt, sent as the `traceparent`/`tracestate` headers. */
+  traceContext?: TraceContext;
 }
 
 /**

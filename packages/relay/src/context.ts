@@ -5,6 +5,7 @@
 import type { Broker } from '@locallightchat/broker';
 import { AttachmentCheck, type VerifyAttachment } from './attachments/attachment-check.js';
 import { UploadStore } from './attachments/upload-store.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { Authenticator } from './auth/authenticator.js';
 import type { RelayConfig } from './config.js';
 import { resolveSendQueueOptions, type SendQueueOptions } from './connection/send-queue.js';
@@ -33,6 +34,12 @@ export interface RelayDeps {
    * only carry uploads of `uploadDir`. See attachments/attachment-check.ts.
    */
   verifyAttachment?: VerifyAttachment;
+  /**
+   * Records an OpenTelemetry span per answer (send → stream-end) and sends its trace context with the request to
+   * the bridge. Default: none (tracing off; no tracing code runs). `llc-relay --otel-endpoint` passes one; an app
+   * with its own OpenTelemetry SDK can pass `trace.getTracer('@locallightchat/relay')`.
+   */
+  tracer?: Tracer;
 }
 
 /** One relay's configuration, ports and services, shared by its connections, handlers and transports. */
@@ -78,6 +85,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
       lingerMs: config.conversationLingerMs,
     },
     (m, e, f) => log.warn(m, e, f),
+    deps.tracer,
   );
   const uploads = config.uploadDir
     ? new UploadStore({ dir: config.uploadDir, maxBytes: config.uploadMaxBytes, mediaTypes: config.uploadMediaTypes })

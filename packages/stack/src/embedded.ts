@@ -4,6 +4,7 @@
  * to NATS, Redis and separate bridge processes without changes to the relay or the bridge.
  */
 import { MemoryBroker, type Broker } from '@locallightchat/broker';
+import { startTracing, type Tracing, type TracingOptions } from '@locallightchat/cli-kit';
 import {
   Bridge,
   RoundRobinRouter,
@@ -39,6 +40,15 @@ export interface EmbeddedStackOptions {
   log?: Logger;
   /** The relay's check of attachments stored outside its own upload endpoint (see RelayDeps.verifyAttachment). */
   verifyAttachment?: RelayDeps['verifyAttachment'];
+  /**
+   * OpenTelemetry traces of each answer (relay span → bridge span → backend request), exported over OTLP/HTTP:
+   * on when `otel.endpoint` is given or the standard OTEL_EXPORTER_OTLP_ENDPOINT /
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variables are set (service name OTEL_SERVICE_NAME, else `llc-relay`);
+   * `false` keeps it off whatever the environment says. Off by default.
+   */
+  otel?: TracingOptions | false;
+  /** An exporter already running (`llc-relay` passes its own): used instead of `otel`, and not shut down here. */
+  tracing?: Tracing;
 }
 
 export interface EmbeddedStack {
@@ -47,6 +57,8 @@ export interface EmbeddedStack {
   store: Store;
   bridge: Bridge;
   auth: Authenticator;
+  /** The running exporter, when tracing is on. */
+  tracing?: Tracing;
   /** Graceful stop: drain the relay, let the bridge finish, close broker and store. */
   stop(): Promise<void>;
   /** Immediate stop (tests). */
@@ -57,6 +69,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   if (options.backends.length === 0 && !options.router)
     throw new Error('the embedded bridge needs at least one inference backend');
   const log = options.log ?? consoleLogger('llc-relay');
+  const owned = options.tracing || options.otel === false ? undefined : startTracing('llc-relay', options.otel ?? {});
+  const tracing = options.tracing ?? owned;
   const broker = options.broker ?? new MemoryBroker();
   const store = options.store ?? new MemoryStore();
   const auth = await Authenticator.create(options.auth);
@@ -66,6 +80,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     broker,
     router: options.router ?? new RoundRobinRouter(options.backends),
     log: (m, e, f) => log.warn(`bridge: ${m}`, e, f),
+    ...(tracing ? { tracer: tracing.tracer('@locallightchat/inference-bridge') } : {}),
     ...options.bridge,
     // Attachments uploaded to the relay (`/uploads/…`) are read from the relay itself: the bridge sits beside it.
     attachments: { baseUrl: () => started.relayUrl, ...options.bridge?.attachments },
@@ -78,11 +93,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     metrics: new RelayMetrics(),
     log,
     ...(options.verifyAttachment ? { verifyAttachment: options.verifyAttachment } : {}),
+    ...(tracing ? { tracer: tracing.tracer('@locallightchat/relay') } : {}),
   });
   started.relayUrl = relay.url;
   const closeAll = async () => {
     await broker.close();
     await store.close();
+    await owned?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', error));
   };
   return {
     relay,
@@ -90,6 +107,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     store,
     bridge,
     auth,
+    ...(tracing ? { tracing } : {}),
     async stop() {
       await relay.drain();
       await bridge.stop(true, 10_000);

@@ -3,13 +3,14 @@
  * Node's built-in fetch (undici, keep-alive, no per-origin connection cap by default).
  *
  * Request: `POST {baseURL}/chat/completions` with `stream: true`, `stream_options.include_usage` (so usage
- * always arrives, for token accounting), `X-Request-Id`, `priority` only when non-zero, `seed` when set.
+ * always arrives, for token accounting), `X-Request-Id`, `traceparent`/`tracestate` when the request is traced, `priority` only when non-zero, `seed` when set.
  *
  * Stream: parsed with eventsource-parser. Deltas may hold several tokens (never count chunks as tokens); both
  * `delta.reasoning` and the legacy `delta.reasoning_content` surface as `reasoning`; the final chunk's text is
  * kept; `delta.tool_calls` entries surface as `toolCalls` (openai-tool-calls.ts); the `end` event is emitted at `[DONE]` with the finish reason and usage. An error object inside the 200
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
+import type { TraceContext } from '@locallightchat/broker';
 import type { BackendFinishReason, InferenceBackend, InferenceEvent, InferenceRequest, Usage } from '../backend.js';
 import { withDefaults } from '../options.js';
 import { guardFirstToken, type StreamExchange } from './first-token-guard.js';
@@ -212,6 +213,7 @@ export class OpenAIBackend implements InferenceBackend {
       'content-type': 'application/json',
       accept: 'text/event-stream',
       'x-request-id': request.requestId,
+      ...(request.traceContext ? traceHeaders(request.traceContext) : {}),
       ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
       ...this.options.headers,
     };
@@ -239,4 +241,11 @@ export class OpenAIBackend implements InferenceBackend {
     });
     return this.discovered;
   }
+}
+
+/** The W3C trace-context headers of a traced request. */
+function traceHeaders(context: TraceContext): Record<string, string> {
+  return context.tracestate
+    ? { traceparent: context.traceparent, tracestate: context.tracestate }
+    : { traceparent: context.traceparent };
 }

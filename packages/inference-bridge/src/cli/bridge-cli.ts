@@ -35,6 +35,7 @@ import {
   natsSettings,
   parseOptions,
   runCli,
+  cliTracing,
   type ParsedOptions,
   type StructuredLogger,
 } from '@locallightchat/cli-kit';
@@ -163,6 +164,8 @@ async function main(): Promise<void> {
   const logging = loggerOptions(o);
   if (typeof logging === 'string') throw new CliUsageError(logging);
   const log = createLogger('llc-bridge', logging);
+  const tracing = cliTracing('llc-bridge', o);
+  if (tracing) log.info(`tracing: OTLP spans to ${tracing.endpoint} as ${tracing.serviceName}`);
   const { router, urls, fallback, kvEvents } = await routerFrom(o, log);
   const metrics = new BridgeMetrics();
   collectDefaultMetrics({ register: metrics.registry, prefix: 'llc_bridge_' });
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
     batchMaxChars: o['batch-max-chars'],
     ...(o.model ? { defaultModel: o.model } : {}),
     log: (message, error, fields) => log.warn(message, error, fields),
+    ...(tracing ? { tracer: tracing.tracer('@locallightchat/inference-bridge') } : {}),
   });
   bridge.start();
   console.log(
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
     router.close();
     kvEvents?.close();
     await metricsServer?.close();
+    await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', error));
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Every `llc-bridge` setting: flag, environment variable, default and help, in one table.
  */
-import { LOG_OPTIONS, NATS_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
+import { LOG_OPTIONS, NATS_OPTIONS, TRACING_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
 import { ROUTER_KINDS } from '../routing/router-factory.js';
 
 export const BRIDGE_OPTIONS = {
@@ -159,4 +159,5 @@ export const BRIDGE_OPTIONS = {
   },
   ...NATS_OPTIONS,
   ...LOG_OPTIONS,
+  ...TRACING_OPTIONS,
 } satisfies OptionSpecs;

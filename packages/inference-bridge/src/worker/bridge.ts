@@ -11,7 +11,15 @@
  * Admission: when the router says every backend is at its target load, the request waits in this bridge's
  * priority queue (routing/admission-queue.ts) and the conversation is told its position with `queued` frames.
  */
-import type { Broker, Consumer, Delivery, GenerationRequest, Subscription } from '@locallightchat/broker';
+import {
+  traceContextOf,
+  type Broker,
+  type Consumer,
+  type Delivery,
+  type GenerationRequest,
+  type Subscription,
+} from '@locallightchat/broker';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { StreamEndFrame } from '@locallightchat/protocol';
 import {
   InferenceError,
@@ -26,6 +34,7 @@ import type { DispatchOutcome, Router } from '../router.js';
 import { AdmissionQueue, type AdmissionQueueOptions, type Lease } from '../routing/admission-queue.js';
 import type { BridgeMetrics, RequestOutcome } from './bridge-metrics.js';
 import { failureDetail, toUserError } from './error-mapping.js';
+import { endSpan, startBackendSpan, startGenerateSpan } from './bridge-spans.js';
 import { StreamPublisher } from './stream-publisher.js';
 import { resolveAttachmentParts, type AttachmentPolicy } from '../attachments/content-parts.js';
 import { DEFAULT_TOKEN_BATCHER_OPTIONS, TokenBatcher } from './token-batcher.js';
@@ -67,6 +76,11 @@ export interface BridgeOptions {
    * Retry-After and tries again, for at most this long in all, ms (0 = fail at once).
    */
   maxRetryAfterWaitMs?: number;
+  /**
+   * Records OpenTelemetry spans (one per answer, one per backend attempt), continuing the relay's trace from the
+   * request's trace context, and sends `traceparent` to the backend. Default: none (tracing off).
+   */
+  tracer?: Tracer;
 }
 
 /** The defaults of {@link BridgeOptions}. */
@@ -153,9 +167,11 @@ export class Bridge {
     const controller = new AbortController();
     this.active.set(req.streamId, controller);
     const out = new StreamPublisher(this.opts.broker, delivery, this.opts.log);
+    const span = startGenerateSpan(this.opts.tracer, delivery, this.opts.defaultModel);
     try {
       if (await this.opts.broker.isCancelled(req.streamId)) {
         await this.end(out, req, { kind: 'cancelled' });
+        endSpan(span, { kind: 'cancelled' }, 0);
         return await out.ack();
       }
       await out.publish({
@@ -166,12 +182,14 @@ export class Bridge {
         model: req.model ?? this.opts.defaultModel,
         createdAt: Date.now(),
       });
-      const outcome = await this.answer(delivery, controller.signal, out);
+      const outcome = await this.answer(delivery, controller.signal, out, span);
       await this.end(out, req, outcome);
+      endSpan(span, outcome, out.seq);
       await out.ack();
     } catch (error) {
       // Publishing itself failed (broker down): let another bridge (or this one, later) try again.
       this.opts.log(`request ${req.requestId} failed before it could be answered`, error, ids(req));
+      endSpan(span, { kind: 'failed', error }, out.seq);
       await out.giveBack();
     } finally {
       this.active.delete(req.streamId);
@@ -179,7 +197,12 @@ export class Bridge {
   }
 
   /** Generates the answer into batched token frames, keeping the delivery alive on the work queue meanwhile. */
-  private async answer(delivery: Delivery, signal: AbortSignal, out: StreamPublisher): Promise<Ended> {
+  private async answer(
+    delivery: Delivery,
+    signal: AbortSignal,
+    out: StreamPublisher,
+    span: Span | undefined,
+  ): Promise<Ended> {
     const req = delivery.request;
     const batcher = new TokenBatcher(
       { windowMs: this.opts.batchWindowMs, maxChars: this.opts.batchMaxChars },
@@ -188,7 +211,7 @@ export class Bridge {
     const keepAlive = setInterval(() => void delivery.working().catch(() => undefined), WORKING_INTERVAL_MS);
     try {
       const onQueued = (position: number) => void out.publish({ type: 'queued', streamId: req.streamId, position });
-      const outcome = await this.generate(req, signal, batcher, onQueued);
+      const outcome = await this.generate(req, signal, batcher, onQueued, span);
       const reasoningMs = batcher.reasoningMs;
       return reasoningMs === undefined ? outcome : { ...outcome, reasoningMs };
     } finally {
@@ -204,6 +227,7 @@ export class Bridge {
     signal: AbortSignal,
     batcher: TokenBatcher,
     onQueued: (position: number) => void,
+    span: Span | undefined,
   ): Promise<Outcome> {
     const tried = new Set<InferenceBackend>();
     const inference: InferenceRequest = {
@@ -241,7 +265,7 @@ export class Bridge {
         continue;
       }
       tried.add(lease.backend);
-      const attempt = await this.streamFrom(lease, inference, signal, batcher);
+      const attempt = await this.streamFrom(lease, inference, signal, batcher, span);
       if (attempt.kind !== 'failover') return attempt;
       lastError = attempt.error;
     }
@@ -249,10 +273,26 @@ export class Bridge {
 
   /** One backend's attempt at the answer; `failover` when it failed before the first token and another may serve. */
   private async streamFrom(
+    lease: Lease,
+    inference: InferenceRequest,
+    signal: AbortSignal,
+    batcher: TokenBatcher,
+    parentSpan: Span | undefined,
+  ): Promise<Outcome | { kind: 'failover'; error: InferenceError }> {
+    const span = startBackendSpan(this.opts.tracer, parentSpan, lease.backend.name, inference);
+    const traceContext = span && traceContextOf(span);
+    const request = traceContext ? { ...inference, traceContext } : inference;
+    const attempt = await this.streamOnce(lease, request, signal, batcher, span);
+    endSpan(span, attempt);
+    return attempt;
+  }
+
+  private async streamOnce(
     { backend, dispatch }: Lease,
     inference: InferenceRequest,
     signal: AbortSignal,
     batcher: TokenBatcher,
+    span: Span | undefined,
   ): Promise<Outcome | { kind: 'failover'; error: InferenceError }> {
     const track = this.track(backend.name);
     const release = (outcome: DispatchOutcome, metricOutcome: RequestOutcome, error?: unknown) => {
@@ -264,7 +304,10 @@ export class Bridge {
     try {
       for await (const event of backend.stream(inference, signal)) {
         if (event.type === 'delta') {
-          if (track.delta()) dispatch.firstToken();
+          if (track.delta()) {
+            dispatch.firstToken();
+            span?.addEvent('first token');
+          }
           const parts = (event.toolCalls ?? []).map((d) => {
             toolCalls.add(d.index);
             return {

@@ -39,6 +39,7 @@ export class ConversationHandlers {
     const { ctx } = this;
     const { config } = ctx;
     const ref = frame.clientMessageId;
+    const receivedAt = ctx.hub.answers.enabled ? Date.now() : 0;
     if (ctx.draining)
       return conn.error('broker-unavailable', 'this relay is draining; reconnect and send again', ref, 1000);
     if (frame.text.length > config.maxTextChars) {
@@ -114,9 +115,17 @@ export class ConversationHandlers {
       const request = generationRequest(config, context, frame, ids, userId);
       reserved ??= await this.reserveBudget(conn, request, ref);
       if (reserved === undefined) return;
+      const traceContext = ctx.hub.answers.start({
+        conversationId: frame.conversationId,
+        streamId,
+        requestId: request.requestId,
+        ...(request.model !== undefined ? { model: request.model } : {}),
+        startTime: receivedAt,
+      });
       try {
-        await ctx.broker.submit(request);
+        await ctx.broker.submit(request, traceContext ? { traceContext } : undefined);
       } catch (error) {
+        ctx.hub.answers.failed(streamId, error);
         const unavailable = error instanceof BrokerUnavailableError || ctx.broker.status !== 'connected';
         ctx.log.warn(`could not submit ${frame.clientMessageId}`, error, {
           conversationId: frame.conversationId,

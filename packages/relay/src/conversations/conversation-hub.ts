@@ -9,6 +9,7 @@
  *   holds the conversation writes the same message id, the first write wins).
  */
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
+import type { Tracer } from '@opentelemetry/api';
 import type { ChatMessage, StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
@@ -16,6 +17,7 @@ import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
 import { assistantMessageId, userMessageIdOf } from './ids.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
+import { AnswerSpans } from '../tracing/answer-spans.js';
 
 /** A local socket (or anything) that wants a conversation's events. */
 export interface HubMember {
@@ -73,6 +75,8 @@ export class ConversationHub {
   private readonly options: HubOptions;
   /** Token budget reservations of streams started here, refunded when their stream-end passes through. */
   readonly reservations: ReservationLedger;
+  /** Trace spans of answers started here, ended when their stream-end passes through (tracing/answer-spans.ts). */
+  readonly answers: AnswerSpans;
 
   constructor(
     private readonly broker: Broker,
@@ -80,9 +84,12 @@ export class ConversationHub {
     private readonly metrics: RelayMetrics,
     options: Partial<HubOptions>,
     private readonly log: (message: string, error?: unknown, fields?: Record<string, unknown>) => void,
+    /** Records a span per answer when given (off by default). */
+    tracer?: Tracer,
   ) {
     this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
+    this.answers = new AnswerSpans(tracer);
     const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, SWEEP_MAX_MS));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref?.();
@@ -160,6 +167,7 @@ export class ConversationHub {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     for (const conv of this.open.values()) this.closeConversation(conv);
+    this.answers.endAll();
   }
 
   // ───────────── internals ─────────────
@@ -200,6 +208,7 @@ export class ConversationHub {
     for (const member of conv.members) member.deliver(event, bytes, receivedAt);
     if (event.type === 'stream-end') {
       this.reservations.settle(event);
+      this.answers.end(event);
       void this.persistAnswer(conv, event.streamId);
     }
   }
@@ -278,6 +287,7 @@ export class ConversationHub {
   /** Forgets ended streams after the retention time. */
   private sweep(): void {
     this.reservations.sweep();
+    this.answers.sweep();
     const cutoff = Date.now() - this.options.endedRetentionMs;
     for (const conv of this.open.values()) {
       for (const [id, record] of conv.streams)

@@ -21,6 +21,7 @@ import {
   natsSettings,
   parseOptions,
   runCli,
+  cliTracing,
   type ParsedOptions,
   type StructuredLogger,
 } from '@locallightchat/cli-kit';
@@ -181,6 +182,8 @@ async function main(): Promise<void> {
     });
     return;
   }
+  const tracing = cliTracing('llc-relay', o);
+  if (tracing) log.info(`tracing: OTLP spans to ${tracing.endpoint} as ${tracing.serviceName}`);
   const broker = await openBroker(o, log);
   const store = await openStore(o);
   const embedded = o.bridge === 'embedded' || (o.bridge === 'auto' && o.broker === 'memory');
@@ -212,6 +215,7 @@ async function main(): Promise<void> {
       store,
       log,
       bridge: { defaultModel: o.model ?? backends.model },
+      ...(tracing ? { tracing } : {}),
     });
     url = stack.relay.url;
     wsUrl = stack.relay.wsUrl;
@@ -219,10 +223,17 @@ async function main(): Promise<void> {
     stop = async () => {
       await stack.stop();
       await backends.close();
+      await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', error));
     };
     log.info(`embedded bridge: ${backends.description}`);
   } else {
-    const relay = await startRelay(relayConfig(o), { broker, store, auth: await Authenticator.create(auth), log });
+    const relay = await startRelay(relayConfig(o), {
+      broker,
+      store,
+      auth: await Authenticator.create(auth),
+      log,
+      ...(tracing ? { tracer: tracing.tracer('@locallightchat/relay') } : {}),
+    });
     url = relay.url;
     wsUrl = relay.wsUrl;
     metricsRegistry = relay.metrics.registry;
@@ -230,6 +241,7 @@ async function main(): Promise<void> {
       await relay.drain();
       await broker.close();
       await store.close();
+      await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', error));
     };
   }
   if (isSupervisedChild()) shareMetricsWithSupervisor(metricsRegistry);

@@ -1,7 +1,7 @@
 /**
  * Every `llc-relay` setting: flag, environment variable, default and help, in one table.
  */
-import { LOG_OPTIONS, NATS_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
+import { LOG_OPTIONS, NATS_OPTIONS, TRACING_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
 import { DEFAULT_CONFIG, DEFAULT_REDIS_STORE_OPTIONS } from '@locallightchat/relay';
 
 /** Redis settings beyond the URL (a password rides in it: redis://:pw@host:6379; rediss:// turns TLS on). */
@@ -295,4 +295,5 @@ export const RELAY_OPTIONS = {
   ...NATS_OPTIONS,
   ...REDIS_OPTIONS,
   ...LOG_OPTIONS,
+  ...TRACING_OPTIONS,
 } satisfies OptionSpecs;
