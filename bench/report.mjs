@@ -35,6 +35,7 @@ const bridge = read('bridge.json');
 const markdown = read('browser-markdown.json');
 const ui = read('browser-ui.json');
 const bundle = read('bundle-size.json');
+const throttled = read('throttled-stream.json');
 const routing = read('routing.json');
 const routingReal = read('routing-real.json');
 
@@ -205,6 +206,22 @@ if (ui) {
     'no frame over 50 ms, bounded DOM',
     `p99 ${ui.history.streaming.p99} ms (no stream ${ui.history.scrolling.p99}), ${ui.history.streaming.framesOver50Ms} over 50 ms, ≤ ${ui.history.streaming.maxRenderedRows} rows`,
     ui.history.streaming.framesOver50Ms === 0 && ui.history.streaming.maxRenderedRows < 60,
+  );
+}
+if (throttled) {
+  const { list, rate } = throttled;
+  const worst = Math.max(...list.longTasks);
+  goal(
+    `Streaming 10k tokens at 1,000 tok/s, CPU throttled ${rate}×: main-thread long tasks`,
+    '0 (none over 50 ms)',
+    `${list.longTasks.join(', ')} per run (longest ${list.longestTaskMs.toFixed(0)} ms; load ${Math.min(...throttled.loadAverage).toFixed(1)}–${Math.max(...throttled.loadAverage).toFixed(1)})`,
+    worst === 0,
+  );
+  goal(
+    'Announcement spacing while streaming',
+    '≥ 400 ms',
+    list.minAnnounceGapMs === null ? undefined : `${list.minAnnounceGapMs.toFixed(0)} ms (min gap)`,
+    list.minAnnounceGapMs !== null && list.minAnnounceGapMs >= 400,
   );
 }
 if (bundle) {
@@ -445,6 +462,7 @@ const sections = [
   'routing-real.md',
   'browser-markdown.md',
   'browser-ui.md',
+  'throttled-stream.md',
   'bundle-size.md',
 ]
   .map(text)

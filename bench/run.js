@@ -120,6 +120,11 @@ const scenarios = [
     name: 'highlighting a large code block, scrolling 10k messages while streaming',
     argv: ['../packages/elements/bench/ui-responsiveness.mjs', '--rounds', q(1, 2), '--seconds', q(3, 6)],
   },
+  {
+    id: 'browser',
+    name: 'streaming on a phone-class CPU (Chromium throttled 4×): long tasks, announcement spacing',
+    argv: ['../packages/elements/bench/throttled-stream.mjs', '--rounds', q(1, 2)],
+  },
   { id: 'browser', name: 'client + elements bundle size', argv: ['../packages/elements/scripts/bundle.mjs'] },
 ].filter((s) => !only || only.includes(s.id));
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * Streaming on a phone-class CPU: the whole `<llc-message-list>` receives a 10k-token answer at 1,000 tokens/s
+ * (one chunk per task every 10 ms) in headless Chromium with its CPU throttled 4× (CDP
+ * Emulation.setCPUThrottlingRate), against a baseline that runs the same timers and renders nothing, in the
+ * same run. Reports main-thread long tasks (PerformanceObserver 'longtask': over 50 ms; goal: none), and the
+ * spacing of the live region's announcements (goal: at least 400 ms apart). The load average is printed with
+ * the figures: the machine is shared and throttling multiplies its noise.
+ *
+ *   node packages/elements/bench/throttled-stream.mjs   (options: --rounds N, --rate R, --tokens N, --tps N, --chunk-ms N)
+ */
+import { loadavg } from 'node:os';
+import { answer } from './answer.mjs';
+import { bundleForPage, launchChromium, numberArg as arg, writeResult } from './harness.mjs';
+
+const rounds = arg('rounds', 2);
+const rate = arg('rate', 4);
+const tokenCount = arg('tokens', 10_000);
+const tokensPerSecond = arg('tps', 1000);
+const chunkMs = arg('chunk-ms', 10);
+
+const bundle = await bundleForPage('throttled-page.ts');
+const browser = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 412, height: 839 } });
+await page.setContent(
+  '<!doctype html><html><head><style>body{font:16px system-ui;margin:0}</style></head><body></body></html>',
+);
+await page.addScriptTag({ content: bundle, type: 'module' });
+await page.waitForFunction(() => 'llcThrottled' in globalThis);
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+
+const tokens = answer(tokenCount);
+const load = [];
+const results = { baseline: [], list: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const kind of round % 2 === 0 ? ['baseline', 'list'] : ['list', 'baseline']) {
+    load.push(loadavg()[0]);
+    const r = await page.evaluate((o) => globalThis.llcThrottled(o), {
+      tokens,
+      tokensPerSecond,
+      chunkMs,
+      render: kind === 'list',
+    });
+    results[kind].push(r);
+    const long = r.longTasks;
+    console.log(
+      `${kind.padEnd(8)} round ${round + 1}: long tasks ${long.length}` +
+        (long.length ? ` (max ${Math.max(...long).toFixed(0)} ms, ${long.map((d) => d.toFixed(0)).join(', ')})` : '') +
+        (kind === 'list'
+          ? `; announcements ${r.announcements}, min gap ${r.announceGaps.length ? Math.min(...r.announceGaps).toFixed(0) : '–'} ms`
+          : '') +
+        `; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
+    );
+  }
+}
+await browser.close();
+
+const summary = (runs) => {
+  const long = runs.flatMap((r) => r.longTasks);
+  const gaps = runs.flatMap((r) => r.announceGaps);
+  return {
+    runs: runs.length,
+    longTasks: runs.map((r) => r.longTasks.length),
+    longestTaskMs: long.length ? Math.max(...long) : 0,
+    announcements: runs.map((r) => r.announcements),
+    minAnnounceGapMs: gaps.length ? Math.min(...gaps) : null,
+  };
+};
+const list = summary(results.list);
+const baseline = summary(results.baseline);
+const loadText = `${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
+console.log(
+  `list at ${rate}× throttle: long tasks per run ${list.longTasks.join(', ')} (longest ${list.longestTaskMs.toFixed(0)} ms); ` +
+    `baseline ${baseline.longTasks.join(', ')}; announcement min gap ${list.minAnnounceGapMs?.toFixed(0)} ms; load ${loadText}`,
+);
+writeResult('throttled-stream', {
+  title: `Streaming on a phone-class CPU (Chromium throttled ${rate}×)`,
+  command: `node packages/elements/bench/throttled-stream.mjs --rounds ${rounds} --rate ${rate}`,
+  json: { rate, tokens: tokenCount, tokensPerSecond, chunkMs, list, baseline, loadAverage: load },
+  body: [
+    `A ${tokenCount.toLocaleString('en')}-token answer at ${tokensPerSecond.toLocaleString('en')} tokens/s (a chunk every ${chunkMs} ms, each in`,
+    `its own task) into a whole \`<llc-message-list>\`, CPU throttled ${rate}× (CDP Emulation.setCPUThrottlingRate), 412 × 839`,
+    'viewport; the baseline runs the same timers and renders nothing. Long tasks: PerformanceObserver `longtask` (> 50 ms).',
+    '',
+    '| | runs | long tasks per run | longest | announcements per run | min gap between announcements |',
+    '|---|---|---|---|---|---|',
+    `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
+    `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | | |`,
+    '',
+    `Load average (1 min) during the runs: ${loadText} on a shared 2-core machine.`,
+  ].join('\n'),
+});
