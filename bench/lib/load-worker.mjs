@@ -10,7 +10,8 @@
 //
 // Token texts that start with an epoch-ms stamp (`1763830000123.456 …`, written by the token source) give the
 // added latency publish → arrival; every token frame gives the gap since the previous frame of its stream; a
-// `send` gives the time to first token (TTFT) and, per stream, the tokens and the end.
+// `send` gives the time to first token (TTFT) and, per stream, the tokens and the end. A connection's `onFrame`
+// (set by a scenario's extension) sees every decoded frame first.
 import { SignJWT } from 'jose';
 import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
 import { openRaw } from './raw-ws.mjs';
@@ -95,6 +96,7 @@ function handlerFor(c) {
     const r = decodeServerFrame(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
     if (!r.ok) return void (stats.errors.decode = (stats.errors.decode ?? 0) + 1);
     const f = r.frame;
+    c.onFrame?.(f, at);
     switch (f.type) {
       case 'welcome':
       case 'subscribed':
@@ -315,6 +317,12 @@ const handlers = {
     return {};
   },
 };
+
+// A scenario's own operations (e.g. bench/soak/soak-ops.mjs): a module whose `extend(worker)` returns more handlers.
+if (cfg.extension) {
+  const { extend } = await import(cfg.extension);
+  Object.assign(handlers, extend({ cfg, conns, count, first, convPrefix, connectOnce, subscribe, stats: () => stats }));
+}
 
 process.on('message', async (m) => {
   try {
