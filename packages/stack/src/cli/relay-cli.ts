@@ -40,6 +40,7 @@ import { Registry } from 'prom-client';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
+import { limitSettings } from './limit-options.js';
 import { RELAY_OPTIONS } from './relay-options.js';
 import { redisStoreOptions } from './store-options.js';
 import { isSupervisedChild, shareMetricsWithSupervisor, superviseRelays } from './supervisor.js';
@@ -102,6 +103,7 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     feedbackWebhookUrl: o['feedback-webhook'],
     metricsToken: o['metrics-token'],
     clientAddressHeader: o['client-address-header'],
+    ...limitSettings(o).relay,
   };
 }
 
@@ -120,10 +122,11 @@ async function openBroker(o: Options, log: StructuredLogger): Promise<Broker> {
 }
 
 async function openStore(o: Options): Promise<Store> {
-  if (o.store === 'memory') return new MemoryStore();
+  const { quotas } = limitSettings(o);
+  if (o.store === 'memory') return new MemoryStore(quotas);
   if (!/^rediss?:\/\//.test(o.store))
     throw new CliUsageError(`--store must be "memory" or redis://host:port, got "${o.store}"`);
-  return RedisStore.connect(redisStoreOptions(o.store, o));
+  return RedisStore.connect({ ...redisStoreOptions(o.store, o), ...quotas });
 }
 
 async function main(): Promise<void> {
@@ -144,6 +147,8 @@ async function main(): Promise<void> {
     return;
   }
   assertNativeUws();
+  // Bad limits are usage errors before anything opens (and in the supervisor, before any child starts).
+  limitSettings(o);
   const logging = loggerOptions(o);
   if (typeof logging === 'string') throw new CliUsageError(logging);
   const log = createLogger(isSupervisedChild() ? `llc-relay#${process.env.LLC_PROCESS_SLOT}` : 'llc-relay', logging);

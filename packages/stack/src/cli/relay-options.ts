@@ -3,6 +3,7 @@
  */
 import { LOG_OPTIONS, NATS_OPTIONS, TRACING_OPTIONS, type OptionSpecs } from '@locallightchat/cli-kit';
 import { DEFAULT_CONFIG, DEFAULT_REDIS_STORE_OPTIONS } from '@locallightchat/relay';
+import { LIMIT_OPTIONS } from './limit-options.js';
 
 /** Redis settings beyond the URL (a password rides in it: redis://:pw@host:6379; rediss:// turns TLS on). */
 export const REDIS_OPTIONS = {
@@ -292,6 +293,7 @@ export const RELAY_OPTIONS = {
     default: DEFAULT_CONFIG.drainTimeoutMs,
     help: 'Graceful drain: longest wait for clients to move',
   },
+  ...LIMIT_OPTIONS,
   ...NATS_OPTIONS,
   ...REDIS_OPTIONS,
   ...LOG_OPTIONS,
