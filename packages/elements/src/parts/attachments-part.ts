@@ -37,9 +37,7 @@ export function renderMessageAttachments(attachments: readonly ClientAttachment[
       return html`<li class="attachment ${a.pending ? 'pending' : ''}" part="attachment" data-type=${a.mediaType}>
         ${
           url && !a.pending
-            ? html`<a href=${url} target="_blank" rel="noopener noreferrer" aria-label=${label} title=${label}
-                >${body}</a
-              >`
+            ? html`<a href=${url} target="_blank" rel="noopener noreferrer" title=${label}>${body}</a>`
             : body
         }
         ${state ? html`<span class="attachment-state" part="attachment-state">${state}</span>` : nothing}
@@ -78,8 +76,9 @@ export const attachmentStyles = css`
   }
   .thumbnail {
     display: block;
-    max-width: 12rem;
-    max-height: 9rem;
+    /* A fixed box (also a comfortable target): the image is cropped to fit, the link opens it whole. */
+    width: 8rem;
+    height: 6rem;
     border-radius: 8px;
     border: 1px solid var(--llc-border, #cbd5e1);
     object-fit: cover;

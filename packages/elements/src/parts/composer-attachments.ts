@@ -85,13 +85,11 @@ export class ComposerAttachments implements ReactiveController {
     const s = this.host.strings;
     const { accept, maxFileBytes, maxFiles } = this.host.limits;
     const refused: string[] = [];
+    let tooMany = false;
     for (const file of files) {
-      if (this.files.length >= maxFiles) {
-        refused.push(s.tooManyAttachments(maxFiles));
-        break;
-      }
       if (!acceptsFile(file, accept)) refused.push(s.attachmentTypeRefused(file.name, file.type));
       else if (file.size > maxFileBytes) refused.push(s.attachmentTooLarge(file.name, maxFileBytes));
+      else if (this.files.length >= maxFiles) tooMany = true;
       else {
         const entry: ComposerFile = { key: ++this.#keys, file, state: 'queued', progress: 0 };
         if (RASTER.test(file.type) && typeof URL.createObjectURL === 'function')
@@ -101,6 +99,7 @@ export class ComposerAttachments implements ReactiveController {
         this.#upload(entry);
       }
     }
+    if (tooMany) refused.push(s.tooManyAttachments(maxFiles));
     this.error = refused.join(' ');
     if (this.error) this.host.announce(this.error);
     this.host.requestUpdate();
