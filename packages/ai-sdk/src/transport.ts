@@ -6,7 +6,8 @@
  * the answer's start, as `resumeStreamIsReplay` says).
  *
  * The relay holds the conversation: `sendMessages` sends the new user message only (not the whole history the
- * AI SDK passes), an edit or a regenerate rewrites the relay's conversation from that turn on.
+ * AI SDK passes), an edit or a regenerate makes a new version of that turn on the relay (a
+ * sibling branch, shown from then on; the old version stays stored).
  */
 import { isLive, LlcClient, type ClientMessage, type LlcClientOptions } from '@locallightchat/client';
 import { ID_PATTERN } from '@locallightchat/protocol';
@@ -60,7 +61,7 @@ export class LlcChatTransport<M extends UIMessage = UIMessage> implements ChatTr
     const ours = matchUserMessage(snapshot, messages, lastUser, this.#sentAs);
     let sent: ClientMessage;
     if (trigger === 'regenerate-message' || (messageId !== undefined && ours)) {
-      // Regenerate (the AI SDK has removed the answer) or edit: the relay's conversation is rewritten from it.
+      // Regenerate (the AI SDK has removed the answer) or edit: a new version of that turn (a branch on the relay).
       if (!ours?.id) throw new LlcChatTransportError('that message is not on the relay yet; send it first');
       this.#stopLive(chatId);
       sent = this.client.send(chatId, text, { replaceFrom: ours.id });

@@ -2,7 +2,7 @@
  * LlcChatTransport against a real embedded relay (vLLM simulator → bridge → relay, real WebSocket), read with
  * the real `ai` package's `readUIMessageStream`: an answer arrives as the AI SDK's chunks and equals what the
  * client holds; a second client (a reload) resumes an answer mid-stream by replay; nothing live gives null;
- * regenerate rewrites the relay's conversation; abort stops the answer on the relay.
+ * regenerate makes a new branch of the relay's conversation; abort stops the answer on the relay.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -152,7 +152,7 @@ describe('LlcChatTransport over a real relay', () => {
     assert.equal(await second.reconnectToStream({ chatId }), null, 'nothing live any more');
   });
 
-  it('regenerates an answer, rewriting the relay’s conversation from that turn', async () => {
+  it('regenerates an answer: a new branch of the relay’s conversation from that turn, shown from then on', async () => {
     const t = transport('u_regen');
     const chatId = 'aisdk_regen';
     const question = userMessage('ui1', 'Name a color.');
@@ -180,9 +180,10 @@ describe('LlcChatTransport over a real relay', () => {
     assert.deepEqual(
       history.map((m) => m.role),
       ['user', 'assistant'],
-      'the relay holds one turn: the old answer was replaced',
+      'the relay shows one turn: the new version (the old one is another branch)',
     );
     assert.equal(history[1]!.id, second.message.id);
+    assert.equal(fresh.client.snapshot(chatId).messages[0]!.siblings?.length, 2, 'the old version is kept');
   });
 
   it('abort stops the answer on the relay', async () => {

@@ -30,7 +30,8 @@ export type StreamEndListener = (conversationId: string, message: ClientMessage,
 
 export class ConversationSync {
   /** Ended streams announced by `subscribed` that we never saw, until the history says whether they belong. */
-  readonly #endedUnseen = new Map<string, { conversationId: string; replyTo: string }>();
+  /** Also those of other branches (running or not), until the history shows whether their question is shown. */
+  readonly #endedUnseen = new Map<string, { conversationId: string; replyTo: string; done: boolean }>();
   readonly #store: ConversationStore;
   readonly #streams: StreamTracker;
   readonly #outbox: Outbox;
@@ -240,7 +241,7 @@ export class ConversationSync {
       // branch): decide when the history shows whether that message is there.
       const held = this.#store.messages(conversationId).some((m) => m.id === s.replyTo);
       if (!this.#store.message(conversationId, s.streamId) && (s.done || !held)) {
-        this.#endedUnseen.set(s.streamId, { conversationId, replyTo: s.replyTo });
+        this.#endedUnseen.set(s.streamId, { conversationId, replyTo: s.replyTo, done: s.done });
         this.#adoptEnded(conversationId);
         continue;
       }
@@ -312,7 +313,11 @@ export class ConversationSync {
       }
       this.#endedUnseen.delete(streamId);
       const answer = this.#answer(conversationId, streamId, ended.replyTo);
-      if (answer) this.#streams.resume(conversationId, streamId, answer.lastSeq);
+      if (answer) {
+        // A running answer is live from now on (it can be stopped, and a reader resumes it).
+        if (!ended.done && answer.status === 'pending') answer.status = 'streaming';
+        this.#streams.resume(conversationId, streamId, answer.lastSeq);
+      }
       this.#store.changed(conversationId);
     }
   }
