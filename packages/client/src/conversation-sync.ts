@@ -30,6 +30,8 @@ export type StreamEndListener = (conversationId: string, message: ClientMessage,
 
 export class ConversationSync {
   /** Ended streams announced by `subscribed` that we never saw, until the history says whether they belong. */
+  /** Answers taken off screen because their branch is not shown: their frames stay off until it is again. */
+  readonly #offBranch = new Set<string>();
   /** Also those of other branches (running or not), until the history shows whether their question is shown. */
   readonly #endedUnseen = new Map<string, { conversationId: string; replyTo: string; done: boolean }>();
   readonly #store: ConversationStore;
@@ -74,7 +76,7 @@ export class ConversationSync {
    */
   reloadBranch(conversationId: string): void {
     if (!this.#store.watches(conversationId)) return;
-    for (const m of this.#store.hideBranch(conversationId)) if (m.streamId) this.#streams.forget(m.streamId);
+    for (const m of this.#store.hideBranch(conversationId)) if (m.streamId) this.#offScreen(m.streamId);
     this.#store.changed(conversationId);
     this.#sendFrame({ type: 'subscribe', conversationId });
     this.#sendFrame({ type: 'history', conversationId, limit: HISTORY_PAGE });
@@ -308,7 +310,10 @@ export class ConversationSync {
         continue;
       }
       if (!messages.some((m) => m.id === ended.replyTo)) {
-        if (this.#store.historyLoaded(conversationId)) this.#endedUnseen.delete(streamId);
+        if (this.#store.historyLoaded(conversationId)) {
+          this.#endedUnseen.delete(streamId);
+          this.#offBranch.add(streamId);
+        }
         continue;
       }
       this.#endedUnseen.delete(streamId);
@@ -322,13 +327,15 @@ export class ConversationSync {
     }
   }
 
-  /** Whether the answer of a stream may be shown: it is, its question is, or a message of ours awaits its ack. */
+  /** Whether the answer of a stream may be shown: not when it was taken off screen and its question is not shown. */
   #mayShow(conversationId: string, streamId: string, replyTo: string): boolean {
-    const messages = this.#store.messages(conversationId);
-    return (
-      this.#store.message(conversationId, streamId) !== undefined ||
-      messages.some((m) => m.id === replyTo || (m.status === 'pending' && m.role !== 'assistant'))
-    );
+    return !this.#offBranch.has(streamId) || this.#store.messages(conversationId).some((m) => m.id === replyTo);
+  }
+
+  /** An answer leaves the screen (its branch is not shown): its tokens are not followed until it is again. */
+  #offScreen(streamId: string): void {
+    this.#streams.forget(streamId);
+    this.#offBranch.add(streamId);
   }
 
   /** Shows a user message before it is sent (following its conversation from now on). */
@@ -338,7 +345,7 @@ export class ConversationSync {
     if (frame.replaceFrom !== undefined) {
       // A new version: the old one and what follows it leave the screen (not the relay: they are a branch).
       for (const m of this.#store.hideFrom(conversationId, frame.replaceFrom))
-        if (m.streamId) this.#streams.forget(m.streamId);
+        if (m.streamId) this.#offScreen(m.streamId);
     }
     const message: ClientMessage = {
       key: frame.clientMessageId,
@@ -359,6 +366,7 @@ export class ConversationSync {
 
   /** The answer of a stream (created when new), tracked while it is not settled. */
   #answer(conversationId: string, streamId: string, replyTo: string): ClientMessage | undefined {
+    this.#offBranch.delete(streamId);
     const message = this.#store.answer(conversationId, streamId, replyTo);
     if (message && !isSettled(message.status)) this.#streams.track(streamId, conversationId);
     return message;
