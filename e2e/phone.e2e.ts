@@ -142,7 +142,10 @@ describe('the demo on a phone (Pixel 7 emulation)', () => {
       const sizes: { what: string; px: number }[] = [];
       const roots: (Document | ShadowRoot)[] = [document];
       for (let root = roots.pop(); root; root = roots.pop()) {
-        for (const el of root.querySelectorAll<HTMLElement>('input, textarea, select'))
+        // Fields one types into (a hidden file picker, a checkbox or a button input never zooms the page).
+        for (const el of root.querySelectorAll<HTMLElement>(
+          'input:not([type="file"], [type="checkbox"], [type="radio"], [type="hidden"], [type="button"], [type="submit"]), textarea, select',
+        ))
           sizes.push({
             what: el.getAttribute('aria-label') ?? el.tagName,
             px: parseFloat(getComputedStyle(el).fontSize),
