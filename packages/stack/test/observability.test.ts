@@ -98,23 +98,26 @@ describe('deploy/observability', () => {
   it('every metric the dashboard and the rules query is exported by a running relay and bridge', async () => {
     const nats = await startNats();
     const sim = await startSimulator({ profile: 'fast' });
-    const bridge = await startProcess(
-      process.execPath,
-      [
-        ...bridgeCli,
-        '--broker',
-        nats.url,
-        '--backend-url',
-        sim.url,
-        '--metrics-port',
-        '0',
-        '--metrics-host',
-        '127.0.0.1',
-      ],
-      { cwd: root, ready: /llc-bridge ready: .*metrics on :(\d+)\/metrics/, timeoutMs: 60_000 },
-    );
+    // Started inside the try: a bridge that never becomes ready must not leave NATS and the simulator running
+    // (they would keep this file's process, and `npm test`, alive).
+    let bridge: Awaited<ReturnType<typeof startProcess>> | undefined;
     let relay: Awaited<ReturnType<typeof startProcess>> | undefined;
     try {
+      bridge = await startProcess(
+        process.execPath,
+        [
+          ...bridgeCli,
+          '--broker',
+          nats.url,
+          '--backend-url',
+          sim.url,
+          '--metrics-port',
+          '0',
+          '--metrics-host',
+          '127.0.0.1',
+        ],
+        { cwd: root, ready: /llc-bridge ready: .*metrics on :(\d+)\/metrics/, timeoutMs: 60_000 },
+      );
       relay = await startProcess(
         process.execPath,
         [relayCli, '--dev', '--port', '0', '--broker', nats.url, '--bridge', 'none'],
@@ -153,7 +156,7 @@ describe('deploy/observability', () => {
       );
     } finally {
       await relay?.stop();
-      await bridge.stop();
+      await bridge?.stop();
       await sim.close();
       await nats.stop();
     }
