@@ -26,5 +26,6 @@ export {
 export type { ConversationEvent, GenerationRequest, PromptMessage } from './messages.js';
 export { contextFromTrace, readTraceContext, traceContextOf, type TraceContext } from './trace-context.js';
 export { DEFAULT_MEMORY_BROKER_OPTIONS, MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
-export { DEFAULT_NATS_BROKER_OPTIONS, NatsBroker, type NatsBrokerOptions } from './nats-broker.js';
+export { NatsBroker } from './nats-broker.js';
+export { DEFAULT_NATS_BROKER_OPTIONS, type NatsBrokerOptions } from './nats-options.js';
 export type { NatsSecurityOptions } from './nats-security.js';

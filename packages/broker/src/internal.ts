@@ -8,5 +8,5 @@ export { BrokerMessageError, Subjects, decodeEvent, decodeRequest, encodeRequest
 export { ListenerSet } from './listener-set.js';
 export { matchesReplay } from './replay-filter.js';
 export { resolveMemoryBrokerOptions } from './memory-broker.js';
-export { resolveNatsBrokerOptions } from './nats-broker.js';
+export { resolveNatsBrokerOptions } from './nats-options.js';
 export { withDefaults } from './options.js';

@@ -14,15 +14,11 @@
  */
 import { connect, headers, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import {
-  AckPolicy,
   DeliverPolicy,
-  RetentionPolicy,
-  StorageType,
   jetstream,
   jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
-  type StreamConfig,
 } from '@nats-io/jetstream';
 import { encodeFrame, viewTokenFrame } from '@locallightchat/protocol';
 import {
@@ -48,66 +44,11 @@ import {
   type GenerationRequest,
 } from './messages.js';
 import { PullLoop } from './nats-pull-loop.js';
-import { withDefaults } from './options.js';
 import { matchesReplay } from './replay-filter.js';
 import { TurnPublisher } from './turn-publisher.js';
-import { securityConnectOptions, type NatsSecurityOptions } from './nats-security.js';
-
-/** Settings of a {@link NatsBroker}; defaults in {@link DEFAULT_NATS_BROKER_OPTIONS}. */
-export interface NatsBrokerOptions {
-  /** nats://host:port, or several for a cluster. */
-  servers: string | string[];
-  /** Connection name shown by the server (e.g. `llc-relay-1`). */
-  name?: string;
-  /** Retention of conversation events for resume, ms. */
-  eventRetentionMs?: number;
-  /** Dedup window for requests and events, ms. */
-  dedupWindowMs?: number;
-  /** Redelivery deadline of an unacknowledged request, ms. */
-  ackWaitMs?: number;
-  /** Deliveries per request before it is dropped. */
-  maxDeliver?: number;
-  /** JetStream storage of events: `file` survives a NATS restart, `memory` is faster. */
-  eventStorage?: 'file' | 'memory';
-  /** Stream replicas in a JetStream cluster. */
-  replicas?: number;
-  /** Name prefix of the JetStream streams and the consumer, to share one NATS between apps. */
-  prefix?: string;
-  /** Notable events (reconnects, dropped malformed messages). */
-  log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
-  /** Credentials and TLS for a secured NATS (no defaults: plain, anonymous when left out). */
-  security?: NatsSecurityOptions;
-}
-
-type NatsBrokerSettings = Required<Omit<NatsBrokerOptions, 'security'>> & Pick<NatsBrokerOptions, 'security'>;
-
-/** The defaults of {@link NatsBrokerOptions}. */
-export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers' | 'security'>> = {
-  name: 'llc',
-  eventRetentionMs: 10 * 60_000,
-  dedupWindowMs: 120_000,
-  ackWaitMs: 30_000,
-  maxDeliver: 5,
-  eventStorage: 'file',
-  replicas: 1,
-  prefix: 'LLC',
-  log: (message, error) => console.error(`[llc-broker] ${message}`, error ?? ''),
-};
-
-/** `options` over {@link DEFAULT_NATS_BROKER_OPTIONS}; a RangeError for a window, count or replica count below 1. */
-export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBrokerSettings {
-  const resolved = withDefaults(DEFAULT_NATS_BROKER_OPTIONS, options);
-  for (const key of ['eventRetentionMs', 'dedupWindowMs', 'ackWaitMs', 'maxDeliver', 'replicas'] as const) {
-    if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
-  }
-  if (resolved.security?.credsFile && resolved.security.nkeySeedFile)
-    throw new RangeError('give either a creds file or an nkey seed file, not both');
-  if (Boolean(resolved.security?.tlsCertFile) !== Boolean(resolved.security?.tlsKeyFile))
-    throw new RangeError('a TLS client certificate needs its key, and a key its certificate');
-  return resolved;
-}
-
-const NS_PER_MS = 1_000_000;
+import { securityConnectOptions } from './nats-security.js';
+import { resolveNatsBrokerOptions, type NatsBrokerOptions, type NatsBrokerSettings } from './nats-options.js';
+import { ensureStreams, jetStreamNames, type JetStreamNames } from './nats-streams.js';
 
 /** A live subscription's listener; `active` turns false on unsubscribe (events still in the inbox are dropped). */
 interface LiveTarget {
@@ -129,7 +70,7 @@ export class NatsBroker implements Broker {
   private readonly turnPublisher = new TurnPublisher((subject, data, h) =>
     this.nc.publish(subject, data, { headers: h }),
   );
-  private readonly names: { events: string; requests: string; cancels: string; consumer: string };
+  private readonly names: JetStreamNames;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -137,13 +78,7 @@ export class NatsBroker implements Broker {
     private readonly jsm: JetStreamManager,
     private readonly opts: NatsBrokerSettings,
   ) {
-    const p = opts.prefix;
-    this.names = {
-      events: `${p}_EVENTS`,
-      requests: `${p}_REQUESTS`,
-      cancels: `${p}_CANCELS`,
-      consumer: `${p.toLowerCase()}-bridges`,
-    };
+    this.names = jetStreamNames(opts.prefix);
     void this.watchStatus();
   }
 
@@ -165,7 +100,7 @@ export class NatsBroker implements Broker {
     }
     const jsm = await jetstreamManager(nc);
     const broker = new NatsBroker(nc, jetstream(nc), jsm, opts);
-    await broker.ensureStreams();
+    await ensureStreams(jsm, broker.names, opts);
     return broker;
   }
 
@@ -349,59 +284,6 @@ export class NatsBroker implements Broker {
   }
 
   // ───────────── setup and status ─────────────
-
-  private async ensureStreams(): Promise<void> {
-    const { dedupWindowMs, eventRetentionMs, replicas } = this.opts;
-    const streams: (Partial<StreamConfig> & { name: string })[] = [
-      {
-        name: this.names.events,
-        subjects: [Subjects.allConversations],
-        retention: RetentionPolicy.Limits,
-        storage: this.opts.eventStorage === 'memory' ? StorageType.Memory : StorageType.File,
-        max_age: eventRetentionMs * NS_PER_MS,
-        duplicate_window: Math.min(dedupWindowMs, eventRetentionMs) * NS_PER_MS,
-        num_replicas: replicas,
-      },
-      {
-        name: this.names.requests,
-        subjects: [Subjects.requests],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: 60 * 60_000 * NS_PER_MS,
-        duplicate_window: dedupWindowMs * NS_PER_MS,
-        num_replicas: replicas,
-      },
-      {
-        name: this.names.cancels,
-        subjects: [Subjects.allCancels],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.Memory,
-        max_age: dedupWindowMs * NS_PER_MS,
-        duplicate_window: dedupWindowMs * NS_PER_MS,
-        num_replicas: replicas,
-      },
-    ];
-    for (const config of streams) {
-      try {
-        await this.jsm.streams.add(config);
-      } catch {
-        // Exists (possibly with older settings): bring it up to date.
-        await this.jsm.streams.update(config.name, config);
-      }
-    }
-    const consumer = {
-      durable_name: this.names.consumer,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: this.opts.ackWaitMs * NS_PER_MS,
-      max_deliver: this.opts.maxDeliver,
-      max_ack_pending: 100_000,
-    };
-    try {
-      await this.jsm.consumers.add(this.names.requests, consumer);
-    } catch {
-      await this.jsm.consumers.update(this.names.requests, this.names.consumer, consumer);
-    }
-  }
 
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {

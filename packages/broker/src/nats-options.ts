@@ -1,0 +1,58 @@
+/** The settings of a {@link NatsBroker}: what can be set, the defaults, and the rule that checks them. */
+import { withDefaults } from './options.js';
+import type { NatsSecurityOptions } from './nats-security.js';
+
+/** Settings of a {@link NatsBroker}; defaults in {@link DEFAULT_NATS_BROKER_OPTIONS}. */
+export interface NatsBrokerOptions {
+  /** nats://host:port, or several for a cluster. */
+  servers: string | string[];
+  /** Connection name shown by the server (e.g. `llc-relay-1`). */
+  name?: string;
+  /** Retention of conversation events for resume, ms. */
+  eventRetentionMs?: number;
+  /** Dedup window for requests and events, ms. */
+  dedupWindowMs?: number;
+  /** Redelivery deadline of an unacknowledged request, ms. */
+  ackWaitMs?: number;
+  /** Deliveries per request before it is dropped. */
+  maxDeliver?: number;
+  /** JetStream storage of events: `file` survives a NATS restart, `memory` is faster. */
+  eventStorage?: 'file' | 'memory';
+  /** Stream replicas in a JetStream cluster. */
+  replicas?: number;
+  /** Name prefix of the JetStream streams and the consumer, to share one NATS between apps. */
+  prefix?: string;
+  /** Notable events (reconnects, dropped malformed messages). */
+  log?: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
+  /** Credentials and TLS for a secured NATS (no defaults: plain, anonymous when left out). */
+  security?: NatsSecurityOptions;
+}
+
+/** {@link NatsBrokerOptions} with every default filled in. */
+export type NatsBrokerSettings = Required<Omit<NatsBrokerOptions, 'security'>> & Pick<NatsBrokerOptions, 'security'>;
+
+/** The defaults of {@link NatsBrokerOptions}. */
+export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers' | 'security'>> = {
+  name: 'llc',
+  eventRetentionMs: 10 * 60_000,
+  dedupWindowMs: 120_000,
+  ackWaitMs: 30_000,
+  maxDeliver: 5,
+  eventStorage: 'file',
+  replicas: 1,
+  prefix: 'LLC',
+  log: (message, error) => console.error(`[llc-broker] ${message}`, error ?? ''),
+};
+
+/** `options` over {@link DEFAULT_NATS_BROKER_OPTIONS}; a RangeError for a window, count or replica count below 1. */
+export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBrokerSettings {
+  const resolved = withDefaults(DEFAULT_NATS_BROKER_OPTIONS, options);
+  for (const key of ['eventRetentionMs', 'dedupWindowMs', 'ackWaitMs', 'maxDeliver', 'replicas'] as const) {
+    if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
+  }
+  if (resolved.security?.credsFile && resolved.security.nkeySeedFile)
+    throw new RangeError('give either a creds file or an nkey seed file, not both');
+  if (Boolean(resolved.security?.tlsCertFile) !== Boolean(resolved.security?.tlsKeyFile))
+    throw new RangeError('a TLS client certificate needs its key, and a key its certificate');
+  return resolved;
+}
