@@ -23,9 +23,8 @@
  * has a few sockets in flight), and after every client has gone, the relay back within 20 fds of its count
  * before the ramp.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { startNats } from '@locallightchat/test-support';
 import { startLoad } from '../lib/load.mjs';
 import { benchPath, bin, sleep, startProcess } from '../lib/proc.mjs';
