@@ -17,6 +17,7 @@ import {
   run,
   type ChatResult,
 } from './support/examples.js';
+import { freePort } from '@locallightchat/test-support';
 
 const harness = new ExamplesHarness();
 const question = 'Explain streaming in three sentences.';
@@ -155,4 +156,35 @@ describe('examples/angular: <llc-chat> in an Angular template (CUSTOM_ELEMENTS_S
     await timed(t, 'build', () => run('npm', ['run', 'build', '--silent'], app));
     assertStreamedAnswer(await chatCountingSends(`${await harness.relay(join(app, 'dist/browser'))}/`));
   });
+});
+
+describe('examples/next: a server-rendered Next.js page (App Router), the elements imported on the client only', () => {
+  it(
+    'builds (typed JSX), renders <llc-chat> on the server, hydrates without errors or warnings, chats',
+    slow,
+    async (t) => {
+      const app = await timed(t, 'install', () => harness.install('next'));
+      await timed(t, 'build', () => run('npm', ['run', 'build', '--silent'], app));
+      const relay = await harness.relay();
+      const port = await freePort();
+      await harness.startProcess(
+        join(app, 'node_modules/.bin/next'),
+        ['start', '--port', String(port), '--hostname', '127.0.0.1'],
+        app,
+        /Ready in/,
+        { LLC_RELAY: relay },
+      );
+      const url = `http://127.0.0.1:${port}/`;
+      // Server-rendered: the page's HTML already has the element, with its attributes, before any script runs.
+      const html = await (await fetch(url)).text();
+      assert.match(html, /<llc-chat relay-url="ws:\/\/127\.0\.0\.1:\d+\/ws" token-url="\/api\/llc-token"/);
+      const result = await chatCountingSends(url);
+      assertStreamedAnswer(result);
+      assert.deepEqual(
+        result.console.filter((line) => line.startsWith('error:') || /hydrat/i.test(line)),
+        [],
+        'no console errors, no hydration warnings',
+      );
+    },
+  );
 });

@@ -190,8 +190,12 @@ export class ExamplesHarness {
     const consoleLines: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        consoleLines.push(`${message.type()}: ${message.text()}`);
+      if (message.type() !== 'error' && message.type() !== 'warning') return;
+      // The browser's own favicon request is let off here as below (its 404 is logged as a console error).
+      const source = message.location().url;
+      if (message.text().startsWith('Failed to load resource') && source && new URL(source).pathname === '/favicon.ico')
+        return;
+      consoleLines.push(`${message.type()}: ${message.text()}`);
     });
     page.on('response', (response) => {
       const path = new URL(response.url()).pathname;
