@@ -77,6 +77,10 @@ export interface RelayConfig extends AbuseLimitOptions {
   endedStreamRetentionMs: number;
   /** How long a conversation stays subscribed after its last socket left, ms. */
   conversationLingerMs: number;
+  /**
+   * A stream silent this long after its first token is ended with `stream-failed` (its bridge died), ms; 0 = never.
+   */
+  streamStallTimeoutMs: number;
 
   /** Most history messages sent to the model with a new message. */
   promptHistoryMessages: number;
@@ -143,6 +147,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   ringBatches: DEFAULT_HUB_OPTIONS.ringBatches,
   endedStreamRetentionMs: DEFAULT_HUB_OPTIONS.endedRetentionMs,
   conversationLingerMs: DEFAULT_HUB_OPTIONS.lingerMs,
+  streamStallTimeoutMs: DEFAULT_HUB_OPTIONS.stallTimeoutMs,
   promptHistoryMessages: 50,
   maxPromptChars: 48_000,
   defaultMaxTokens: 1024,

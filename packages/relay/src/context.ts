@@ -83,6 +83,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
       ringBatches: config.ringBatches,
       endedRetentionMs: config.endedStreamRetentionMs,
       lingerMs: config.conversationLingerMs,
+      stallTimeoutMs: config.streamStallTimeoutMs,
     },
     (m, e, f) => log.warn(m, e, f),
     deps.tracer,

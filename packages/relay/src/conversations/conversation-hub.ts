@@ -10,7 +10,7 @@
  */
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
 import type { Tracer } from '@opentelemetry/api';
-import type { ChatMessage, StreamState } from '@locallightchat/protocol';
+import { firstSeqOf, type ChatMessage, type StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
 import { withDefaults } from '../options.js';
@@ -33,6 +33,12 @@ export interface HubOptions {
   endedRetentionMs: number;
   /** How long a conversation stays subscribed after its last member left (a reconnect is often quick). */
   lingerMs: number;
+  /**
+   * A stream that had its first token and then no event for this long is ended here with `stream-failed` (0 =
+   * never): its bridge died after the first token (BRIDGE.md: nothing is retried then), and without this end the
+   * user's answer would wait forever.
+   */
+  stallTimeoutMs: number;
 }
 
 /** The relay's defaults (`ringBatches`, `endedStreamRetentionMs`, `conversationLingerMs` in RelayConfig). */
@@ -40,12 +46,19 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   ringBatches: 20_000,
   endedRetentionMs: 120_000,
   lingerMs: 30_000,
+  stallTimeoutMs: 60_000,
 };
+
+/** What the user reads when a stream stalled (the words the bridge uses for an answer cut after its first token). */
+export const STALLED_STREAM_MESSAGE = 'The answer was interrupted before it was complete.';
 
 /** Full options from a partial (keys left out or `undefined` take their default). */
 export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions {
   return withDefaults(DEFAULT_HUB_OPTIONS, partial);
 }
+
+/** How long an answer the store refused is retried (an outage of the store longer than this loses it). */
+const PERSIST_RETRY_FOR_MS = 15 * 60_000;
 
 /** The sweep that forgets ended streams runs every `endedRetentionMs`, kept within these bounds. */
 const SWEEP_MIN_MS = 1000;
@@ -77,6 +90,9 @@ export class ConversationHub {
   readonly reservations: ReservationLedger;
   /** Trace spans of answers started here, ended when their stream-end passes through (tracing/answer-spans.ts). */
   readonly answers: AnswerSpans;
+  /** Pending retries of answers the store refused (see storeAnswer). */
+  private readonly retries = new Set<ReturnType<typeof setTimeout>>();
+  private closed = false;
 
   constructor(
     private readonly broker: Broker,
@@ -90,7 +106,8 @@ export class ConversationHub {
     this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
     this.answers = new AnswerSpans(tracer);
-    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, SWEEP_MAX_MS));
+    const stallCheckMs = this.options.stallTimeoutMs > 0 ? this.options.stallTimeoutMs / 4 : SWEEP_MAX_MS;
+    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, stallCheckMs, SWEEP_MAX_MS));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref?.();
   }
@@ -145,6 +162,10 @@ export class ConversationHub {
     if (record?.canServe(fromSeq)) return { events: record.from(fromSeq), source: 'ring' };
     const replayed = await this.broker.replay({ conversationId, streamId, fromSeq });
     const events = replayed.filter((e): e is StreamEvent => e.type !== 'message');
+    // The broker's retention drops the oldest batches first: when the batch at `fromSeq` is gone but later ones
+    // are not, the events start after a hole. Nothing then: the client is told the stream cannot be resumed and
+    // reloads the history (never a splice across a hole).
+    if (startsWithHole(events, fromSeq)) return { events: [], source: 'none' };
     return { events, source: events.length ? 'broker' : 'none' };
   }
 
@@ -165,6 +186,9 @@ export class ConversationHub {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     clearInterval(this.sweeper);
     for (const conv of this.open.values()) this.closeConversation(conv);
     this.answers.endAll();
@@ -265,13 +289,36 @@ export class ConversationHub {
     if (full.reasoning) message.reasoning = full.reasoning;
     if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
+    await this.storeAnswer(conv.id, message);
+  }
+
+  /**
+   * Appends an answer, retrying while the store is unreachable (a Redis outage must not lose an answer the user
+   * saw stream: found by the chaos suite). The append is idempotent (the id derives from the stream), so a retry
+   * that races another node's write stores it once. Retries back off from 1 s to 30 s for up to
+   * {@link PERSIST_RETRY_FOR_MS}; the hub's close stops them.
+   */
+  private async storeAnswer(conversationId: string, message: ChatMessage, since = Date.now(), delayMs = 1000) {
     try {
       // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
       await this.store.appendMessage(conv.id, message, {
         parentId: record.start?.replyTo ?? userMessageIdOf(streamId),
       });
+      await this.store.appendMessage(conversationId, message);
     } catch (error) {
-      this.log(`could not persist the answer of stream ${streamId}`, error, { conversationId: conv.id, streamId });
+      const giveUp = Date.now() - since > PERSIST_RETRY_FOR_MS || this.closed;
+      this.log(
+        `could not persist the answer of stream ${message.streamId}${giveUp ? '; giving up' : `; retrying in ${delayMs} ms`}`,
+        error,
+        { conversationId, streamId: message.streamId },
+      );
+      if (giveUp) return;
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        void this.storeAnswer(conversationId, message, since, Math.min(delayMs * 2, 30_000));
+      }, delayMs);
+      timer.unref?.();
+      this.retries.add(timer);
     }
   }
 
@@ -284,14 +331,65 @@ export class ConversationHub {
     for (const record of conv.streams.values()) if (record.start && !record.done) this.metrics.streamsActive.dec();
   }
 
-  /** Forgets ended streams after the retention time. */
+  /** Forgets ended streams after the retention time; ends stalled ones. */
   private sweep(): void {
     this.reservations.sweep();
     this.answers.sweep();
-    const cutoff = Date.now() - this.options.endedRetentionMs;
+    const now = Date.now();
+    const cutoff = now - this.options.endedRetentionMs;
+    const stalledBefore = this.options.stallTimeoutMs > 0 ? now - this.options.stallTimeoutMs : -Infinity;
     for (const conv of this.open.values()) {
-      for (const [id, record] of conv.streams)
+      for (const [id, record] of conv.streams) {
         if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);
+        else if (!record.end && record.lastSeq > 0 && !record.stallReported && record.lastEventAt < stalledBefore)
+          void this.endStalled(conv, record);
+      }
     }
   }
+
+  /**
+   * Ends a stream whose producer went silent after its first token, through the broker (so every node, every tab
+   * and the store see the same end; a repeat by another node is dropped as a duplicate end), and cancels it in
+   * case its bridge is only slow. Before the first token nothing is done here: the request is redelivered.
+   */
+  private async endStalled(conv: OpenConversation, record: StreamRecord): Promise<void> {
+    record.stallReported = true;
+    const silentMs = Date.now() - record.lastEventAt;
+    this.log(
+      `stream ${record.streamId} had no event for ${silentMs} ms after seq ${record.lastSeq}; ending it`,
+      undefined,
+      {
+        conversationId: conv.id,
+        streamId: record.streamId,
+      },
+    );
+    try {
+      await this.broker.publish(conv.id, {
+        type: 'stream-end',
+        streamId: record.streamId,
+        conversationId: conv.id,
+        lastSeq: record.lastSeq,
+        finishReason: 'error',
+        errorCode: 'stream-failed',
+        errorMessage: STALLED_STREAM_MESSAGE,
+      });
+    } catch (error) {
+      record.stallReported = false; // the next sweep tries again
+      this.log(`could not end the stalled stream ${record.streamId}`, error, { conversationId: conv.id });
+      return;
+    }
+    await this.broker.cancel(record.streamId).catch(() => undefined);
+  }
+}
+
+/** Whether retained `events` of one stream miss batches from `fromSeq` on (see ConversationHub.resume). */
+function startsWithHole(events: readonly StreamEvent[], fromSeq: number): boolean {
+  let next = fromSeq;
+  for (const event of events) {
+    if (event.type === 'token') {
+      if (firstSeqOf(event) > next) return true;
+      next = Math.max(next, event.seq + 1);
+    } else if (event.type === 'stream-end') return event.lastSeq >= next;
+  }
+  return false;
 }

@@ -35,6 +35,10 @@ export class StreamRecord {
   /** A batch was missing between two recorded ones: the ring cannot serve resumes below `lastSeq`. */
   private gapAt = 0;
   endedAt?: number;
+  /** When the last new event of this stream was recorded (Date.now()); a stream silent too long is stalled. */
+  lastEventAt = Date.now();
+  /** A stall end was published for this stream (so it is published once). */
+  stallReported = false;
 
   constructor(
     readonly streamId: string,
@@ -47,6 +51,12 @@ export class StreamRecord {
    * broker); a token batch is kept as those bytes, encoded here when not given.
    */
   add(event: StreamEvent, bytes?: Uint8Array, now = Date.now()): boolean {
+    const isNew = this.record(event, bytes, now);
+    if (isNew) this.lastEventAt = now;
+    return isNew;
+  }
+
+  private record(event: StreamEvent, bytes: Uint8Array | undefined, now: number): boolean {
     switch (event.type) {
       case 'stream-start':
         if (this.start) return false;

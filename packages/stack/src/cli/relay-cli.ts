@@ -97,6 +97,7 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     tokenBudget: { capacity: o['token-budget'], refillPerSecond: o['token-refill'] },
     tokenBudgetFailOpen: o['budget-fail-open'],
     drainTimeoutMs: o['drain-timeout-ms'],
+    streamStallTimeoutMs: o['stream-stall-timeout-ms'],
     sessionTtlSec: o['session-ttl'],
     defaultModel: o.model,
     systemPrompt: o['system-prompt'],

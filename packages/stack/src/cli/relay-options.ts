@@ -293,6 +293,12 @@ export const RELAY_OPTIONS = {
     default: DEFAULT_CONFIG.drainTimeoutMs,
     help: 'Graceful drain: longest wait for clients to move',
   },
+  'stream-stall-timeout-ms': {
+    type: 'number',
+    env: 'LLC_STREAM_STALL_TIMEOUT_MS',
+    default: DEFAULT_CONFIG.streamStallTimeoutMs,
+    help: 'End a stream silent this long after its first token with stream-failed (its bridge died); 0 = never',
+  },
   ...LIMIT_OPTIONS,
   ...NATS_OPTIONS,
   ...REDIS_OPTIONS,
