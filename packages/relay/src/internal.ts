@@ -31,3 +31,4 @@ export type { Logger } from './log.js';
 export { StreamRecord, type StreamEvent } from './conversations/stream-record.js';
 export { BatchLog } from './conversations/batch-log.js';
 export { titleNewConversation, cleanTitle } from './conversations/titles.js';
+export { ConversationHub, type HubMember } from './conversations/conversation-hub.js';
