@@ -8,7 +8,11 @@ export interface NatsBrokerOptions {
   servers: string | string[];
   /** Connection name shown by the server (e.g. `llc-relay-1`). */
   name?: string;
-  /** Retention of conversation events for resume, ms. */
+  /**
+   * Retention of conversation events for resume, ms (default 15 min): a tab away for less than this minus its
+   * answer's age resumes exactly; past it the relay answers `resume-unavailable` and the tab reloads the history.
+   * Relays and bridges both apply it to the stream: give them the same value.
+   */
   eventRetentionMs?: number;
   /** Dedup window for requests and events, ms. */
   dedupWindowMs?: number;
@@ -34,7 +38,7 @@ export type NatsBrokerSettings = Required<Omit<NatsBrokerOptions, 'security'>> &
 /** The defaults of {@link NatsBrokerOptions}. */
 export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'servers' | 'security'>> = {
   name: 'llc',
-  eventRetentionMs: 10 * 60_000,
+  eventRetentionMs: 15 * 60_000,
   dedupWindowMs: 120_000,
   ackWaitMs: 30_000,
   maxDeliver: 5,

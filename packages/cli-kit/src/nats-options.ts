@@ -44,7 +44,7 @@ export const NATS_OPTIONS = {
   'nats-event-retention-ms': {
     type: 'number',
     env: 'LLC_NATS_EVENT_RETENTION_MS',
-    default: 600_000,
+    default: 900_000,
     help: 'How long JetStream keeps token batches for resume',
   },
   'nats-event-storage': {
