@@ -7,7 +7,12 @@
  *   e2e    the demo stack driven from a real Chromium page (playwright-core)
  *   lint   formatting (Prettier), typescript-eslint, and the package layers (scripts/lint.mjs)
  *
- * Options: --only lint|node|browser|e2e (repeatable), --skip-build, plus LLC_TEST_FILTER=<substring of a path>.
+ *   chaos  (only with `--only chaos`, i.e. `npm run test:chaos`) the chaos suite: *.chaos.ts, multi-process
+ *          scenarios on real servers (relays killed and drained, a NATS node killed, Redis stopped, bridges killed,
+ *          slow consumers, a resume after 10 minutes); files run 2 at a time (LLC_CHAOS_CONCURRENCY), the
+ *          10-minute one first so the others run beside it
+ *
+ * Options: --only lint|node|browser|e2e|chaos (repeatable), --skip-build, plus LLC_TEST_FILTER=<substring of a path>.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -19,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const only = args.flatMap((a, i) => (a === '--only' ? [args[i + 1]] : []));
-const wants = (stage) => only.length === 0 || only.includes(stage);
+const wants = (stage) => (only.length === 0 && stage !== 'chaos') || only.includes(stage);
 const filter = process.env.LLC_TEST_FILTER ?? '';
 const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
@@ -62,8 +67,9 @@ process.env.LLC_PACKED_DIR ??= join(scratch, 'packed');
  * Node's --test-timeout bounds each test file as a whole as well as each test in it. The e2e stage's example apps
  * (e2e/examples.e2e.ts) install and build Angular, Next.js, Vue and Svelte apps in one file: minutes on a loaded
  * machine (measured here at load 20-37: Angular 10.7 min, Next.js 7 min of build alone), so that stage gets 40 min.
+ * A chaos file waits 10 minutes of wall time in one scenario: 20 min.
  */
-const FILE_TIMEOUT_MS = { node: 180_000, e2e: 2_400_000 };
+const FILE_TIMEOUT_MS = { node: 180_000, e2e: 2_400_000, chaos: 1_200_000 };
 
 async function nodeStage(name, files, concurrency) {
   if (files.length === 0) {
@@ -162,6 +168,13 @@ await packStage([...nodeFiles, ...e2eFiles]);
 if (wants('node')) await nodeStage('node', nodeFiles, 2);
 if (wants('browser')) await browserStage();
 if (wants('e2e')) await nodeStage('e2e', e2eFiles, 1);
+if (wants('chaos')) {
+  // The scenario that waits 10 minutes of wall time goes first, so the others run beside it.
+  const files = findTests(join(root, 'packages'), /\.chaos\.ts$/).sort(
+    (a, b) => Number(b.includes('resume-after')) - Number(a.includes('resume-after')),
+  );
+  await nodeStage('chaos', files, Number(process.env.LLC_CHAOS_CONCURRENCY ?? 2));
+}
 
 rmSync(scratch, { recursive: true, force: true });
 console.log('\n── test summary ──');

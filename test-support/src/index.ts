@@ -3,3 +3,4 @@ export * from './servers.js';
 export * from './processes.js';
 export * from './chromium.js';
 export * from './certificates.js';
+export * from './cli-processes.js';

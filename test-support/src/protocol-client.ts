@@ -108,10 +108,14 @@ export class ProtocolClient {
     );
   }
 
-  /** Waits for a stream's end and returns its text assembled by the seq rule (throws on gaps or reorders). */
+  /**
+   * Waits for a stream's end and returns its text assembled by the seq rule (throws on gaps or reorders), from
+   * `fromSeq` (after a resume) or from the start.
+   */
   async streamText(
     streamId: string,
     timeoutMs = 30_000,
+    fromSeq = 1,
   ): Promise<{ text: string; end: Extract<ServerFrame, { type: 'stream-end' }> }> {
     const end = await this.until(
       (frames) =>
@@ -121,7 +125,7 @@ export class ProtocolClient {
       `end of ${streamId}`,
       timeoutMs,
     );
-    let last = 0;
+    let last = fromSeq - 1;
     let text = '';
     for (const f of this.frames) {
       if (f.type !== 'token' || f.streamId !== streamId) continue;

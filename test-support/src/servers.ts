@@ -49,6 +49,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** Simulates a crash. */
   kill(): Promise<void>;
+  /** A clean shutdown (SIGTERM) that keeps the data directory, for an outage followed by {@link restart}. */
+  halt(): Promise<void>;
   /** Starts the server again on the same port and data directory (for restart tests). */
   restart(): Promise<void>;
 }
@@ -94,6 +96,7 @@ async function startServer(spec: Spec): Promise<RunningServer> {
       await rm(dir, { recursive: true, force: true });
     },
     kill: () => exited('SIGKILL'),
+    halt: () => exited('SIGTERM'),
     restart: launch,
   };
 }
@@ -116,8 +119,11 @@ export function startNats(): Promise<RunningServer> {
   });
 }
 
-/** A private redis-server that keeps nothing on disk. */
-export function startRedis(): Promise<RunningServer> {
+/**
+ * A private redis-server that keeps nothing on disk, or with `appendOnly` an append-only file in its data
+ * directory (as production runs it), so that its data survives {@link RunningServer.halt} and restart.
+ */
+export function startRedis(options: { appendOnly?: boolean } = {}): Promise<RunningServer> {
   return startServer({
     name: 'redis',
     binary: redisServerBinary(),
@@ -129,7 +135,7 @@ export function startRedis(): Promise<RunningServer> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      options.appendOnly ? 'yes' : 'no',
       '--dir',
       dir,
     ],
