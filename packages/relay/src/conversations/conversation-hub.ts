@@ -10,7 +10,7 @@
  */
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
 import type { Tracer } from '@opentelemetry/api';
-import { firstSeqOf, type ChatMessage, type StreamState } from '@locallightchat/protocol';
+import { encodeFrame, firstSeqOf, type ChatMessage, type StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
 import { withDefaults } from '../options.js';
@@ -93,6 +93,9 @@ export class ConversationHub {
   /** Pending retries of answers the store refused (see storeAnswer). */
   private readonly retries = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
+  private readonly statusSubscription: Subscription;
+  /** The broker connection was lost since the last catch-up (live events may have been missed meanwhile). */
+  private missedLive = false;
 
   constructor(
     private readonly broker: Broker,
@@ -110,6 +113,39 @@ export class ConversationHub {
     const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, stallCheckMs, SWEEP_MAX_MS));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref?.();
+    // Live events published while this node's broker connection was down never reach it (core NATS does not
+    // queue for a subscriber); the broker retains them: fetch what each running stream missed once reconnected.
+    this.statusSubscription = broker.onStatus((status) => {
+      if (status === 'reconnecting') this.missedLive = true;
+      else if (status === 'connected' && this.missedLive) {
+        this.missedLive = false;
+        void this.catchUpAll();
+      }
+    });
+  }
+
+  /** Fetches from the broker what every running stream on this node may have missed (after a reconnect). */
+  private async catchUpAll(): Promise<void> {
+    for (const conv of [...this.open.values()]) {
+      for (const record of [...conv.streams.values()]) if (!record.end) await this.catchUp(conv, record);
+    }
+  }
+
+  /** Applies a stream's retained events after its last recorded seq; returns how many were new. */
+  private async catchUp(conv: OpenConversation, record: StreamRecord): Promise<number> {
+    let events: ConversationEvent[];
+    try {
+      events = await this.broker.replay({ conversationId: conv.id, streamId: record.streamId, fromSeq: record.lastSeq + 1 });
+    } catch (error) {
+      this.log(`could not catch up on stream ${record.streamId}`, error, { conversationId: conv.id });
+      return 0;
+    }
+    let applied = 0;
+    for (const event of events) {
+      if (event.type === 'message' || this.open.get(conv.id) !== conv) continue;
+      if (this.apply(conv, event, encodeFrame(event), performance.now())) applied++;
+    }
+    return applied;
   }
 
   /** Adds a member; resolves when the conversation's retained state is loaded on this node. */
@@ -187,6 +223,7 @@ export class ConversationHub {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.statusSubscription.unsubscribe();
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
     clearInterval(this.sweeper);
@@ -227,14 +264,15 @@ export class ConversationHub {
   }
 
   /** Records a live event and fans it out to local members when it is new. */
-  private apply(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array, receivedAt: number): void {
-    if (!this.record(conv, event, bytes)) return;
+  private apply(conv: OpenConversation, event: ConversationEvent, bytes: Uint8Array, receivedAt: number): boolean {
+    if (!this.record(conv, event, bytes)) return false;
     for (const member of conv.members) member.deliver(event, bytes, receivedAt);
     if (event.type === 'stream-end') {
       this.reservations.settle(event);
       this.answers.end(event);
       void this.persistAnswer(conv, event.streamId);
     }
+    return true;
   }
 
   /** Returns false for duplicates. `bytes`: the event as encoded, when at hand (the ring keeps batches as bytes). */
@@ -354,6 +392,11 @@ export class ConversationHub {
    */
   private async endStalled(conv: OpenConversation, record: StreamRecord): Promise<void> {
     record.stallReported = true;
+    // Silent here is not yet dead: its events may have passed while this node was cut from the broker.
+    if ((await this.catchUp(conv, record)) > 0) {
+      record.stallReported = false;
+      return;
+    }
     const silentMs = Date.now() - record.lastEventAt;
     this.log(
       `stream ${record.streamId} had no event for ${silentMs} ms after seq ${record.lastSeq}; ending it`,

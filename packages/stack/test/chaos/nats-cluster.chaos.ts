@@ -37,7 +37,11 @@ before(async () => {
   [cluster, redis] = await Promise.all([startNatsCluster(3), startRedis()]);
   const sim = await startSimProcess({ args: ['--speed', '0.05'] });
   processes.push(sim);
-  processes.push(await startBridgeProcess(cluster.url, [sim.url], { args: ['--nats-replicas', '3'] }));
+  processes.push(
+    await startBridgeProcess(cluster.url, [sim.url], {
+      args: ['--nats-replicas', '3', '--ttft-timeout-ms', '0', '--max-queue-ms', '600000'],
+    }),
+  );
   relay = await startRelayProcess(cluster.url, redis.url, { args: ['--nats-replicas', '3'] });
   processes.push(relay);
 });
