@@ -150,7 +150,9 @@ export class StreamFollower {
         )
         .catch((error: unknown) => {
           const shown = this.errors.map((e) => `${e.code} (${e.ref}): ${e.message}`).join('; ');
-          throw new Error(`${error instanceof Error ? error.message : String(error)}; error frames: ${shown || 'none'}`);
+          throw new Error(
+            `${error instanceof Error ? error.message : String(error)}; error frames: ${shown || 'none'}`,
+          );
         });
     }
   }

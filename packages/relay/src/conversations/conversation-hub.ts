@@ -135,7 +135,11 @@ export class ConversationHub {
   private async catchUp(conv: OpenConversation, record: StreamRecord): Promise<number> {
     let events: ConversationEvent[];
     try {
-      events = await this.broker.replay({ conversationId: conv.id, streamId: record.streamId, fromSeq: record.lastSeq + 1 });
+      events = await this.broker.replay({
+        conversationId: conv.id,
+        streamId: record.streamId,
+        fromSeq: record.lastSeq + 1,
+      });
     } catch (error) {
       this.log(`could not catch up on stream ${record.streamId}`, error, { conversationId: conv.id });
       return 0;
