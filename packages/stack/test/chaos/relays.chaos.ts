@@ -174,7 +174,11 @@ describe('chaos: relays', () => {
       'no error shown to any tab',
     );
     for (const a of done) {
-      assert.notEqual(a.end.finishReason, 'error', `${a.streamId} ended normally (${a.end.errorCode} ${a.end.errorMessage})`);
+      assert.notEqual(
+        a.end.finishReason,
+        'error',
+        `${a.streamId} ended normally (${a.end.errorCode} ${a.end.errorMessage})`,
+      );
     }
     await expectStoredAnswers(tabs, conversations, done);
     await inBatches(tabs, 100, (tab) => tab.close());
