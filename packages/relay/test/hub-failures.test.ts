@@ -20,13 +20,14 @@ describe('conversation hub: failures around it', () => {
     const store = new MemoryStore();
     let refusals = 2;
     const append = store.appendMessage.bind(store);
-    store.appendMessage = async (conversationId: string, message: ChatMessage) => {
+    store.appendMessage = async (...args: Parameters<MemoryStore['appendMessage']>) => {
       if (refusals-- > 0) throw new Error('connection refused');
-      return append(conversationId, message);
+      return append(...args);
     };
     const hub = new ConversationHub(broker, store, new RelayMetrics({ defaultMetrics: false }), {}, quiet);
     try {
       await store.claimConversation('c1', 'u1');
+      await append('c1', { id: 'm1', role: 'user', text: 'Question?', createdAt: 0 });
       await hub.join('c1', { deliver: () => undefined });
       const events: ConversationEvent[] = [
         { type: 'stream-start', streamId: 's1', conversationId: 'c1', replyTo: 'm1', model: 'm', createdAt: 1 },

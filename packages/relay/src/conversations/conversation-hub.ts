@@ -331,7 +331,8 @@ export class ConversationHub {
     if (full.reasoning) message.reasoning = full.reasoning;
     if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
-    await this.storeAnswer(conv.id, message);
+    // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
+    await this.storeAnswer(conv.id, message, { parentId: record.start?.replyTo ?? userMessageIdOf(streamId) });
   }
 
   /**
@@ -340,13 +341,15 @@ export class ConversationHub {
    * that races another node's write stores it once. Retries back off from 1 s to 30 s for up to
    * {@link PERSIST_RETRY_FOR_MS}; the hub's close stops them.
    */
-  private async storeAnswer(conversationId: string, message: ChatMessage, since = Date.now(), delayMs = 1000) {
+  private async storeAnswer(
+    conversationId: string,
+    message: ChatMessage,
+    placement: { parentId: string },
+    since = Date.now(),
+    delayMs = 1000,
+  ): Promise<void> {
     try {
-      // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
-      await this.store.appendMessage(conv.id, message, {
-        parentId: record.start?.replyTo ?? userMessageIdOf(streamId),
-      });
-      await this.store.appendMessage(conversationId, message);
+      await this.store.appendMessage(conversationId, message, placement);
     } catch (error) {
       const giveUp = Date.now() - since > PERSIST_RETRY_FOR_MS || this.closed;
       this.log(
@@ -357,7 +360,7 @@ export class ConversationHub {
       if (giveUp) return;
       const timer = setTimeout(() => {
         this.retries.delete(timer);
-        void this.storeAnswer(conversationId, message, since, Math.min(delayMs * 2, 30_000));
+        void this.storeAnswer(conversationId, message, placement, since, Math.min(delayMs * 2, 30_000));
       }, delayMs);
       timer.unref?.();
       this.retries.add(timer);
