@@ -56,6 +56,11 @@ export const ERROR_CODES = {
    * stored or sent to the model.
    */
   'unknown-tool-call': { retryable: false },
+  /**
+   * What a code this side does not know reads as (a newer peer sent it, e.g. during a rolling deploy): the frame
+   * is kept, its message shown, and nothing is retried on the strength of a flag this side cannot know.
+   */
+  'unknown-error': { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

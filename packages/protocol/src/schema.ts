@@ -26,7 +26,19 @@ import {
 import { MAX_BRANCHES } from './branch-frames.js';
 import { ID_PATTERN } from './ids.js';
 import { HARD_LIMITS, type FrameLimits } from './limits.js';
-import { bool, list, num, oneOf, optional, record, str, uint, type Shape, type WireType } from './wire-type.js';
+import {
+  bool,
+  list,
+  num,
+  oneOf,
+  oneOfOrUnknown,
+  optional,
+  record,
+  str,
+  uint,
+  type Shape,
+  type WireType,
+} from './wire-type.js';
 
 /** Numeric kind of each frame type (first element of the wire array). */
 export const FRAME_KINDS = {
@@ -93,7 +105,8 @@ export type FrameTable = { [T in FrameType]: WireType<Body<T>> };
 const id = str({ min: 1, max: HARD_LIMITS.idChars, pattern: ID_PATTERN });
 const ms = uint();
 const seq = uint();
-const errorCode: WireType<ErrorCode> = oneOf(ERROR_CODE_LIST);
+// Codes grow with versions: one a newer relay sends must not make an older client refuse the frame.
+const errorCode: WireType<ErrorCode> = oneOfOrUnknown(ERROR_CODE_LIST, 'unknown-error');
 const finishReason = oneOf(FINISH_REASONS);
 
 const usage = record<Usage>({ promptTokens: uint(), completionTokens: uint() }, 'usage');

@@ -104,6 +104,23 @@ export function oneOf<const T extends string>(values: readonly T[]): WireType<T>
   };
 }
 
+/**
+ * Like {@link oneOf} for an enumeration that grows over versions: a value this side knows reads as itself, any
+ * other code-shaped string (lowercase letters, digits and dashes, at most 64) as `unknown` — so a frame from a
+ * newer peer is not refused for one new name — and anything else is invalid.
+ */
+export function oneOfOrUnknown<const T extends string>(values: readonly T[], unknown: T): WireType<T> {
+  const known = oneOf(values);
+  return {
+    describe: `${known.describe} (or another code, read as ${unknown})`,
+    read(raw, path) {
+      if (typeof raw === 'string' && !values.includes(raw as T) && /^[a-z0-9-]{1,64}$/.test(raw)) return unknown;
+      return known.read(raw, path);
+    },
+    write: (v) => v,
+  };
+}
+
 /** Makes a field optional: `undefined` is written as nil and nil/absent reads back as `undefined`. */
 export function optional<T>(inner: WireType<T>): WireType<T | undefined> {
   return {

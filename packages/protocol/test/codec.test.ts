@@ -10,6 +10,8 @@ import {
   decodeServerFrameJson,
   encodeFrame,
   encodeFrameJson,
+  frameToWire,
+  isRetryable,
   type Frame,
 } from '../src/index.js';
 import { pack } from 'msgpackr';
@@ -119,6 +121,23 @@ describe('codec validation', () => {
     const r = bad([4, 'c_1', 'from-the-future']);
     assert.ok(r.ok);
     assert.deepEqual(r.frame, { type: 'subscribe', conversationId: 'c_1' });
+  });
+
+  it('reads an error code it does not know (from a newer peer) as unknown-error, keeping the frame', () => {
+    const fromNewerRelay = (code: unknown) => {
+      const wire = frameToWire({ type: 'error', code: 'internal', message: 'it went wrong', ref: 'cm_1' });
+      wire[1] = code;
+      return decodeServerFrame(pack(wire));
+    };
+    const r = fromNewerRelay('some-code-added-later');
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.deepEqual(r.frame, { type: 'error', code: 'unknown-error', message: 'it went wrong', ref: 'cm_1' });
+    assert.equal(isRetryable('unknown-error'), false, 'nothing is retried on a flag this side cannot know');
+    // Known codes read as themselves; what is not code-shaped is still refused.
+    const known = fromNewerRelay('rate-limited');
+    assert.ok(known.ok && known.frame.type === 'error' && known.frame.code === 'rate-limited');
+    for (const junk of ['Not A Code', 'x'.repeat(65), 42, ''])
+      assert.equal(fromNewerRelay(junk).ok, false, String(junk));
   });
 
   it('does not let __proto__ keys through nested records', () => {
