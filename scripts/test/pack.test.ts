@@ -35,6 +35,8 @@ const EXTRA_FILES: Record<string, string[]> = {
     'dist-bundle/highlight-worker.js',
     'dist-bundle/llc-elements.min.js',
     'dist-bundle/llc-math.js',
+    // Mermaid's entry (its diagram types are content-hashed chunks under dist-bundle/chunks/mermaid/).
+    'dist-bundle/llc-mermaid.js',
     'dist-bundle/shared-worker.js',
     // Framework typings generated from custom-elements.json (scripts/framework-types.mjs), types-only modules.
     ...['jsx', 'vue', 'svelte'].flatMap((f) => [`dist/frameworks/${f}.d.ts`, `dist/frameworks/${f}.js`]),

@@ -48,7 +48,18 @@ export async function startProcess(command: string, args: string[], options: Sta
   };
   createInterface({ input: child.stdout }).on('line', onLine);
   createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Resolved once the process has exited and its output is read: what it printed last (e.g. "SIGTERM: draining")
+  // can reach the pipes after 'exit', and `output()` must hold it ('close' follows once stdout and stderr end).
+  // A grandchild that keeps the pipes open delays this by 2 s at most.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      const grace = setTimeout(() => resolve(code), 2_000);
+      child.once('close', () => {
+        clearTimeout(grace);
+        resolve(code);
+      });
+    }),
+  );
 
   const waitFor = (pattern: RegExp, timeoutMs = options.timeoutMs ?? 20_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {

@@ -207,10 +207,6 @@ async function main(): Promise<void> {
     ...(tracing ? { tracer: tracing.tracer('@locallightchat/inference-bridge') } : {}),
   });
   bridge.start();
-  console.log(
-    `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}; router ${o.router}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
-      (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
-  );
   stopOnSignals(log, async () => {
     state.draining = true;
     await bridge.stop(true, o['drain-timeout-ms']);
@@ -220,6 +216,11 @@ async function main(): Promise<void> {
     await metricsServer?.close();
     await tracing?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', error));
   });
+  // The ready line after the signal handlers: a SIGTERM sent as soon as it is read must drain.
+  console.log(
+    `llc-bridge ready: broker ${o.broker}; backends ${urls.join(', ')}; router ${o.router}${fallback ? `; fallback ${fallback.name}` : ''}; up to ${o['max-in-flight']} streams` +
+      (metricsServer ? `; metrics on :${metricsServer.port}/metrics` : ''),
+  );
 }
 
 /**

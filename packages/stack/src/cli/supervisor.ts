@@ -67,6 +67,7 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
   for (let slot = 0; slot < options.processes; slot++) start(slot);
 
   let metricsServer: Server | undefined;
+  let readyLine = `llc-relay supervisor: ${options.processes} processes`;
   if (options.metricsPort !== undefined) {
     const aggregator = new AggregatorRegistry();
     metricsServer = createServer((req, res) => {
@@ -82,12 +83,7 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
       metricsServer!.listen(options.metricsPort, options.metricsHost, () => resolve());
     });
     const address = metricsServer.address();
-    const port = typeof address === 'object' && address ? address.port : options.metricsPort;
-    console.log(
-      `llc-relay supervisor: ${options.processes} processes; summed metrics on http://${options.metricsHost}:${port}/metrics`,
-    );
-  } else {
-    console.log(`llc-relay supervisor: ${options.processes} processes`);
+    readyLine = `llc-relay supervisor: ${options.processes} processes; summed metrics on http://${options.metricsHost}:${typeof address === 'object' && address ? address.port : options.metricsPort}/metrics`;
   }
 
   const stop = (signal: NodeJS.Signals) => {
@@ -108,4 +104,6 @@ export async function superviseRelays(options: SupervisorOptions): Promise<void>
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The ready line after the signal handlers: a SIGTERM sent as soon as it is read must drain the processes.
+  console.log(readyLine);
 }

@@ -254,8 +254,6 @@ async function main(): Promise<void> {
     console.error(
       `[llc-vllm-sim] KV events on ${sim.kvEvents.endpoint}${sim.kvEvents.replayEndpoint ? `, replay on ${sim.kvEvents.replayEndpoint}` : ''}`,
     );
-  console.log(`llc-vllm-sim listening on ${sim.url}`);
-
   // SIGTERM/SIGINT: close and exit 0 (1 if closing fails); a second signal exits at once.
   let stopping = false;
   const stop = () => {
@@ -268,6 +266,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The ready line after the signal handlers: a SIGTERM sent as soon as it is read must close cleanly.
+  console.log(`llc-vllm-sim listening on ${sim.url}`);
 }
 
 runCli('llc-vllm-sim', main);
