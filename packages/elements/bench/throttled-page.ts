@@ -1,18 +1,21 @@
 /**
  * Runs in the throttled-stream benchmark page (throttled-stream.mjs): a whole `<llc-message-list>` (markdown
- * chunk, incremental renderer, announcer, virtualizer) receives a streamed answer, one chunk per task, as the
- * client would hand it over; or, for the baseline, the same timers with nothing rendered. Long tasks are
- * counted by a PerformanceObserver over the run only; the list's announcements come with their times.
+ * chunk, incremental renderer, announcer, virtualizer) or one `<llc-message>` alone receives a streamed answer,
+ * one chunk per task, as the client would hand it over; or, for the baseline, the same timers with nothing
+ * rendered. Long tasks are counted by a PerformanceObserver over the run only; the list's announcements come
+ * with their times.
  */
 import type { ClientMessage } from '@locallightchat/client';
 import '../src/llc-message-list.js';
 import type { LlcMessageList } from '../src/llc-message-list.js';
+import type { LlcMessage } from '../src/llc-message.js';
 
 export interface ThrottledOptions {
   tokens: string[];
   tokensPerSecond: number;
   chunkMs: number;
-  render: boolean;
+  /** What receives the answer: the whole list, one `<llc-message>` alone, or nothing (the baseline). */
+  target: 'list' | 'message' | 'none';
 }
 
 export interface ThrottledResult {
@@ -31,7 +34,15 @@ async function run(o: ThrottledOptions): Promise<ThrottledResult> {
   const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => e.duration)));
   document.body.replaceChildren();
   let list: LlcMessageList | undefined;
-  if (o.render) {
+  let single: LlcMessage | undefined;
+  if (o.target === 'message') {
+    single = document.createElement('llc-message');
+    single.setAttribute('role-name', 'assistant');
+    single.style.cssText = 'display:block;height:780px;overflow:auto';
+    document.body.append(single);
+    await single.updateComplete;
+  }
+  if (o.target === 'list') {
     list = document.createElement('llc-message-list');
     list.style.cssText = 'display:block;height:780px';
     document.body.append(list);
@@ -60,15 +71,19 @@ async function run(o: ThrottledOptions): Promise<ThrottledResult> {
         Math.floor(((performance.now() - started) / 1000) * o.tokensPerSecond) + perChunk,
       );
       while (sent < due) text += o.tokens[sent++];
-      if (list) list.messages = [message(text, sent < o.tokens.length ? 'streaming' : 'done')];
+      const status = sent < o.tokens.length ? 'streaming' : 'done';
+      if (list) list.messages = [message(text, status)];
+      if (single) Object.assign(single, { text, status });
       if (sent < o.tokens.length) setTimeout(next, o.chunkMs);
       else resolve();
     };
     setTimeout(next, o.chunkMs);
   });
-  if (list) {
+  if (list || single) {
     const article = () =>
-      list!.shadowRoot!.querySelector('llc-message')?.shadowRoot?.querySelector('article[aria-busy="false"]');
+      (single ?? list!.shadowRoot!.querySelector('llc-message'))?.shadowRoot?.querySelector(
+        'article[aria-busy="false"]',
+      );
     while (!article()) await frame();
   }
   for (let i = 0; i < 30; i++) await frame(); // the last announcements and highlighting slices

@@ -32,22 +32,23 @@ await cdp.send('Emulation.setCPUThrottlingRate', { rate });
 
 const tokens = answer(tokenCount);
 const load = [];
-const results = { baseline: [], list: [] };
+const results = { baseline: [], message: [], list: [] };
+const kinds = ['baseline', 'message', 'list'];
 for (let round = 0; round < rounds; round++) {
-  for (const kind of round % 2 === 0 ? ['baseline', 'list'] : ['list', 'baseline']) {
+  for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
     load.push(loadavg()[0]);
     const r = await page.evaluate((o) => globalThis.llcThrottled(o), {
       tokens,
       tokensPerSecond,
       chunkMs,
-      render: kind === 'list',
+      target: kind === 'baseline' ? 'none' : kind,
     });
     results[kind].push(r);
     const long = r.longTasks;
     console.log(
       `${kind.padEnd(8)} round ${round + 1}: long tasks ${long.length}` +
         (long.length ? ` (max ${Math.max(...long).toFixed(0)} ms, ${long.map((d) => d.toFixed(0)).join(', ')})` : '') +
-        (kind === 'list'
+        (kind !== 'baseline'
           ? `; announcements ${r.announcements}, min gap ${r.announceGaps.length ? Math.min(...r.announceGaps).toFixed(0) : '–'} ms`
           : '') +
         `; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
@@ -68,24 +69,27 @@ const summary = (runs) => {
   };
 };
 const list = summary(results.list);
+const message = summary(results.message);
 const baseline = summary(results.baseline);
 const loadText = `${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
 console.log(
   `list at ${rate}× throttle: long tasks per run ${list.longTasks.join(', ')} (longest ${list.longestTaskMs.toFixed(0)} ms); ` +
+    `message alone ${message.longTasks.join(', ')} (longest ${message.longestTaskMs.toFixed(0)} ms); ` +
     `baseline ${baseline.longTasks.join(', ')}; announcement min gap ${list.minAnnounceGapMs?.toFixed(0)} ms; load ${loadText}`,
 );
 writeResult('throttled-stream', {
   title: `Streaming on a phone-class CPU (Chromium throttled ${rate}×)`,
   command: `node packages/elements/bench/throttled-stream.mjs --rounds ${rounds} --rate ${rate}`,
-  json: { rate, tokens: tokenCount, tokensPerSecond, chunkMs, list, baseline, loadAverage: load },
+  json: { rate, tokens: tokenCount, tokensPerSecond, chunkMs, list, message, baseline, loadAverage: load },
   body: [
     `A ${tokenCount.toLocaleString('en')}-token answer at ${tokensPerSecond.toLocaleString('en')} tokens/s (a chunk every ${chunkMs} ms, each in`,
     `its own task) into a whole \`<llc-message-list>\`, CPU throttled ${rate}× (CDP Emulation.setCPUThrottlingRate), 412 × 839`,
-    'viewport; the baseline runs the same timers and renders nothing. Long tasks: PerformanceObserver `longtask` (> 50 ms).',
+    "viewport; the same answer into one `<llc-message>` alone (no list, no virtualizer) tells the list's share; the baseline runs the same timers and renders nothing. Long tasks: PerformanceObserver `longtask` (> 50 ms).",
     '',
     '| | runs | long tasks per run | longest | announcements per run | min gap between announcements |',
     '|---|---|---|---|---|---|',
     `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
+    `| \`<llc-message>\` alone | ${message.runs} | ${message.longTasks.join(', ')} | ${message.longestTaskMs.toFixed(0)} ms | ${message.announcements.join(', ')} | |`,
     `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | | |`,
     '',
     `Load average (1 min) during the runs: ${loadText} on a shared 2-core machine.`,
