@@ -14,7 +14,6 @@
  */
 import type MarkdownIt from 'markdown-it';
 import {
-  closingFenceLine,
   couldCloseFence,
   endsInOpenFence,
   isOpenFence,
@@ -24,11 +23,18 @@ import {
   topLevelBlocks,
   type TopBlock,
 } from './blocks.js';
+import {
+  appendToOpenFence,
+  extendFence,
+  findOpenFence,
+  type OpenFence,
+  type RenderedBlock,
+  type Token,
+} from './open-fence.js';
 import { repairTail } from './repair.js';
 import { sanitizeToFragment, sharedMarkdown } from './render-markdown.js';
 import { applyTextInsertion, findTextInsertion } from './text-patch.js';
 
-type Token = ReturnType<MarkdownIt['parse']>[number];
 type References = Record<string, unknown>;
 interface Parsed {
   tokens: Token[];
@@ -37,40 +43,6 @@ interface Parsed {
 /** A parse of the open tail, reusable by the next step when nothing was frozen in between. */
 interface TailParse extends Parsed {
   src: string;
-}
-
-interface RenderedBlock {
-  /** Read it through `htmlOf`: after appends to a fence it lags until asked for. */
-  html: string;
-  nodes: Node[];
-  /** Set for a top-level code fence, for the append-only paths. */
-  fence?: FenceState;
-}
-
-/**
- * A fence's HTML depends only on its info string and content, so appended text is compared and shown without
- * rendering: `html` is re-rendered from `token` (with the current content) only when someone needs it.
- */
-interface FenceState {
-  info: string;
-  content: string;
-  token: Token;
-  /** `html` was rendered from an older content. */
-  stale: boolean;
-}
-
-/**
- * The open tail ends in an unclosed top-level fence (opener not indented) whose content is the text from
- * its content start on: new text that cannot close it is appended without parsing anything.
- */
-interface OpenFence {
-  block: RenderedBlock;
-  code: Element;
-  /** Matches a complete line that closes this fence. */
-  closer: RegExp;
-  marker: string;
-  /** Text offset where the shown content ends (a partial line that may still close the fence waits after it). */
-  shownTo: number;
 }
 
 /** Called with a block's nodes when it is frozen; may return replacement nodes (e.g. a decorated code block). */
@@ -138,7 +110,7 @@ export class IncrementalMarkdown {
   update(text: string): void {
     const normalized = normalize(text);
     if (!normalized.startsWith(this.#text) || this.#finished) this.reset();
-    const appended = this.#appendToOpenFence(normalized);
+    const appended = !!this.#openFence && !this.#finished && appendToOpenFence(this.#openFence, normalized, this.stats);
     this.#text = normalized;
     if (!appended) this.#renderOpen(false, this.#freezeSettled(false));
   }
@@ -263,7 +235,12 @@ export class IncrementalMarkdown {
         continue;
       }
       const first = tokens[block.from]!;
-      if (shown?.fence && block.to - block.from === 1 && first.type === 'fence' && this.#extendFence(shown, first)) {
+      if (
+        shown?.fence &&
+        block.to - block.from === 1 &&
+        first.type === 'fence' &&
+        extendFence(shown, first, this.stats)
+      ) {
         next.push(shown);
         continue;
       }
@@ -276,63 +253,9 @@ export class IncrementalMarkdown {
       this.stats.tailRenders++;
     }
     this.#open = next;
-    this.#openFence = final ? undefined : this.#findOpenFence(src, tokens, blocks);
-  }
-
-  /** Sets up the append-only path when the tail ends in an unclosed, unindented top-level fence. */
-  #findOpenFence(src: string, tokens: Token[], blocks: TopBlock[]): OpenFence | undefined {
-    const last = blocks[blocks.length - 1];
-    const shown = this.#open[blocks.length - 1];
-    if (!last || !shown?.fence || last.to - last.from !== 1) return undefined;
-    const token = tokens[last.from]!;
-    const starts = lineStarts(src);
-    if (!isOpenFence(token, src, starts)) return undefined;
-    const contentStart = this.#frozenLength + offsetOfLine(starts, last.startLine + 1, Infinity);
-    const code = shown.nodes
-      .find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')
-      ?.querySelector('code');
-    // The content must be the text verbatim (it is not when markdown-it replaced a NUL character, say).
-    if (contentStart > this.#text.length || !code || !this.#text.startsWith(shown.fence.content, contentStart))
-      return undefined;
-    const marker = token.markup[0]!;
-    return {
-      block: shown,
-      code,
-      closer: closingFenceLine(marker, token.markup.length),
-      marker,
-      shownTo: contentStart + shown.fence.content.length,
-    };
-  }
-
-  /**
-   * The fast path for an open fence: appends what arrived after the shown content when no line of it can
-   * close the fence, holding back a last partial line that still could (so closing backticks never show as
-   * code). False when the tail must be parsed (a closing line, a NUL character).
-   */
-  #appendToOpenFence(text: string): boolean {
-    const open = this.#openFence;
-    if (!open || this.#finished) return false;
-    const from = open.shownTo;
-    const lastLineStart = text.lastIndexOf('\n') + 1;
-    if (lastLineStart > from) {
-      // Complete lines arrived. The first may be the rest of a line already shown, which cannot close the fence.
-      const firstLineStart = text.charCodeAt(from - 1) === 10 ? from : text.indexOf('\n', from) + 1;
-      if (firstLineStart < lastLineStart && open.closer.test(text.slice(firstLineStart, lastLineStart - 1)))
-        return false;
-    }
-    const showTo =
-      lastLineStart >= from && couldCloseFence(text.slice(lastLineStart), open.marker) ? lastLineStart : text.length;
-    const added = text.slice(from, showTo);
-    if (added.includes('\0')) return false;
-    if (added) {
-      open.code.append(added);
-      open.block.fence!.content += added;
-      open.block.fence!.stale = true;
-      open.shownTo = showTo;
-      this.stats.fenceAppends++;
-      this.stats.fenceFastAppends++;
-    }
-    return true;
+    this.#openFence = final
+      ? undefined
+      : findOpenFence(this.#text, this.#frozenLength, src, tokens, blocks[blocks.length - 1], next[blocks.length - 1]);
   }
 
   /** The tail as it should look mid-stream (half-written syntax hidden), unless it ends in an open fence. */
@@ -364,21 +287,6 @@ export class IncrementalMarkdown {
     if (!insertion || !applyTextInsertion(shown.nodes, insertion)) return false;
     shown.html = html;
     this.stats.textInserts++;
-    return true;
-  }
-
-  /** Shows a fence's new content by appending text (no render); false when it is not a pure extension. */
-  #extendFence(shown: RenderedBlock, token: Token): boolean {
-    const fence = shown.fence!;
-    if (token.info !== fence.info || !token.content.startsWith(fence.content)) return false;
-    if (token.content.length === fence.content.length) return true;
-    const code = shown.nodes
-      .find((n): n is HTMLElement => n instanceof HTMLElement && n.localName === 'pre')
-      ?.querySelector('code');
-    if (!code) return false;
-    code.append(token.content.slice(fence.content.length));
-    shown.fence = { info: token.info, content: token.content, token, stale: true };
-    this.stats.fenceAppends++;
     return true;
   }
 
