@@ -6,6 +6,7 @@ import { ATTACHMENT_LIMITS, DEFAULT_CLIENT_LIMITS } from '@locallightchat/protoc
 import { DEFAULT_SEND_QUEUE_OPTIONS } from './connection/send-queue.js';
 import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
 import { DEFAULT_ABUSE_LIMITS, type AbuseLimitOptions } from './limits/abuse-limits.js';
+import { DEFAULT_UPLOAD_STORE_OPTIONS } from './attachments/upload-store.js';
 import type { TokenBucketPolicy } from './limits/token-bucket.js';
 import { withDefaults } from './options.js';
 
@@ -27,6 +28,12 @@ export interface RelayConfig extends AbuseLimitOptions {
   uploadDir?: string;
   /** Largest file the upload endpoint takes, bytes (default 10 MiB). */
   uploadMaxBytes: number;
+  /**
+   * Bytes of files one user may hold in `uploadDir` (default 100 MiB), counted in the Store so every relay
+   * process shares it; past it uploads are refused (413, `upload-quota-exceeded`). Upload requests per user are
+   * limited by `uploadRatePerUser` (429, `rate-limited`).
+   */
+  uploadMaxBytesPerUser: number;
   /** Media types the upload endpoint takes (`type/*` wildcards allowed). */
   uploadMediaTypes: string[];
   /** Most attachments on one message (at most the protocol's 16). */
@@ -121,18 +128,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   host: '127.0.0.1',
   port: 8787,
   wsPath: '/ws',
-  uploadMaxBytes: 10 * 1024 * 1024,
-  uploadMediaTypes: [
-    'image/png',
-    'image/jpeg',
-    'image/gif',
-    'image/webp',
-    'text/plain',
-    'text/markdown',
-    'text/csv',
-    'application/json',
-    'application/pdf',
-  ],
+  uploadMaxBytes: DEFAULT_UPLOAD_STORE_OPTIONS.maxBytes,
+  uploadMaxBytesPerUser: DEFAULT_UPLOAD_STORE_OPTIONS.maxBytesPerUser,
+  uploadMediaTypes: [...DEFAULT_UPLOAD_STORE_OPTIONS.mediaTypes],
   maxAttachments: 8,
   maxFrameBytes: DEFAULT_CLIENT_LIMITS.maxFrameBytes,
   maxTextChars: DEFAULT_CLIENT_LIMITS.maxTextChars,

@@ -89,7 +89,15 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
     deps.tracer,
   );
   const uploads = config.uploadDir
-    ? new UploadStore({ dir: config.uploadDir, maxBytes: config.uploadMaxBytes, mediaTypes: config.uploadMediaTypes })
+    ? new UploadStore(
+        {
+          dir: config.uploadDir,
+          maxBytes: config.uploadMaxBytes,
+          maxBytesPerUser: config.uploadMaxBytesPerUser,
+          mediaTypes: config.uploadMediaTypes,
+        },
+        deps.store,
+      )
     : undefined;
   return {
     config,

@@ -7,13 +7,20 @@
  * Ids are 128 random bits, so a file's URL is its read capability (as a presigned GET URL would be: an `<img>`
  * cannot send a bearer token).
  *
+ * Each user holds at most `maxBytesPerUser` bytes of files, counted in the shared Store (its upload byte quota,
+ * store/upload-quota.ts): `presign` refuses a file that would not fit, and `put` reserves the bytes before it
+ * writes any (so a concurrent burst cannot overshoot), gives them back if the write fails, and on a refusal
+ * leaves nothing behind (no file, no partial file, no record).
+ *
  * For demos and single hosts. In production, point clients at your object store (S3/GCS presigned PUT URLs)
  * and give the relay a `verifyAttachment` hook.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isImageAttachment, type Attachment } from '@locallightchat/protocol';
+import { withDefaults } from '../options.js';
+import type { UploadQuotaPort } from '../store/upload-quota.js';
 
 /** What the client declares before uploading. */
 export interface UploadRequest {
@@ -33,25 +40,55 @@ export interface UploadRecord extends UploadRequest {
   sigHash: string;
 }
 
-/** Why an upload was refused, with the HTTP status to answer. */
+/** Why an upload was refused, with the HTTP status to answer (and a code for the ones a client acts on). */
 export class UploadRefused extends Error {
   override readonly name = 'UploadRefused';
   constructor(
     readonly status: 400 | 403 | 404 | 409 | 413 | 415,
     message: string,
+    /** `upload-quota-exceeded`: the user holds their quota of upload bytes. */
+    readonly code?: 'upload-quota-exceeded',
   ) {
     super(message);
   }
 }
 
+/** Settings of an {@link UploadStore}; its constructor takes the directory and a partial of the rest. */
 export interface UploadStoreOptions {
   dir: string;
   /** Largest file, bytes. */
   maxBytes: number;
+  /** Bytes of files one user may hold (counted in the shared Store, see the module comment). */
+  maxBytesPerUser: number;
   /** Accepted media types (`type/*` wildcards allowed). */
   mediaTypes: readonly string[];
-  /** Path the files are served under (default `/uploads`). */
-  basePath?: string;
+  /** Path the files are served under. */
+  basePath: string;
+}
+
+/** What an {@link UploadStore} takes unless told otherwise. */
+export const DEFAULT_UPLOAD_STORE_OPTIONS: Omit<UploadStoreOptions, 'dir'> = {
+  maxBytes: 10 * 1024 * 1024,
+  maxBytesPerUser: 100 * 1024 * 1024,
+  mediaTypes: [
+    'image/png',
+    'image/jpeg',
+    'image/gif',
+    'image/webp',
+    'text/plain',
+    'text/markdown',
+    'text/csv',
+    'application/json',
+    'application/pdf',
+  ],
+  basePath: '/uploads',
+};
+
+/** Full options from the directory and a partial of the rest (keys left out or `undefined` take their default). */
+export function resolveUploadStoreOptions(
+  partial: Partial<UploadStoreOptions> & Pick<UploadStoreOptions, 'dir'>,
+): UploadStoreOptions {
+  return withDefaults(DEFAULT_UPLOAD_STORE_OPTIONS, partial);
 }
 
 const ID = /^up_[0-9a-f]{32}$/;
@@ -74,11 +111,17 @@ export function mediaTypeAllowed(mediaType: string, patterns: readonly string[])
 
 export class UploadStore {
   readonly #ready: Promise<unknown>;
+  readonly options: UploadStoreOptions;
   readonly basePath: string;
 
-  constructor(readonly options: UploadStoreOptions) {
-    this.basePath = options.basePath ?? '/uploads';
-    this.#ready = mkdir(options.dir, { recursive: true });
+  /** `quota` keeps each user's count of upload bytes (the relay's Store, shared by its processes). */
+  constructor(
+    options: Partial<UploadStoreOptions> & Pick<UploadStoreOptions, 'dir'>,
+    private readonly quota: UploadQuotaPort,
+  ) {
+    this.options = resolveUploadStoreOptions(options);
+    this.basePath = this.options.basePath;
+    this.#ready = mkdir(this.options.dir, { recursive: true });
   }
 
   /** Reserves an upload for `owner`: its attachment (URL to read it) and the URL to PUT its bytes to. */
@@ -90,6 +133,9 @@ export class UploadStore {
       throw new UploadRefused(413, `files are limited to ${maxBytes} bytes (this one has ${request.size})`);
     if (!mediaTypeAllowed(request.mediaType, mediaTypes))
       throw new UploadRefused(415, `files of type ${request.mediaType} are not accepted (${mediaTypes.join(', ')})`);
+    // Refused early when it cannot fit; `put` takes the bytes (a presign alone holds none of the quota).
+    const { used } = await this.quota.reserveUploadBytes(owner, 0, this.options.maxBytesPerUser);
+    if (used + request.size > this.options.maxBytesPerUser) throw this.#overQuota(used);
     await this.#ready;
     const id = `up_${randomBytes(16).toString('hex')}`;
     const sig = randomBytes(16).toString('base64url');
@@ -99,10 +145,19 @@ export class UploadStore {
     return { attachment, uploadUrl: `${this.basePath}/${id}?sig=${sig}` };
   }
 
-  /** Stores the bytes of a reserved upload (the signature proves the PUT URL came from `presign`). */
-  async put(id: string, sig: string, body: Uint8Array | undefined): Promise<UploadRecord> {
+  /** The record a PUT URL names, when its signature proves it came from `presign`. */
+  async authorize(id: string, sig: string): Promise<UploadRecord> {
     const record = await this.record(id);
     if (!record || !sameSecret(record.sigHash, hash(sig))) throw new UploadRefused(403, 'this upload URL is not valid');
+    return record;
+  }
+
+  /**
+   * Stores the bytes of a reserved upload: takes them from the owner's quota first, gives them back if the write
+   * fails; over the quota, the upload is dropped (its URL no longer works) and nothing is stored.
+   */
+  async put(id: string, sig: string, body: Uint8Array | undefined): Promise<UploadRecord> {
+    const record = await this.authorize(id, sig);
     if (record.complete) throw new UploadRefused(409, 'this upload is already stored');
     if (!body || body.byteLength !== record.size)
       throw new UploadRefused(
@@ -110,11 +165,41 @@ export class UploadStore {
         `the upload must be exactly the declared ${record.size} bytes`,
       );
     const tmp = `${this.#file(id)}.part`;
-    await writeFile(tmp, body);
-    await rename(tmp, this.#file(id));
-    const done = { ...record, complete: true };
-    await writeFile(this.#meta(id), JSON.stringify(done));
-    return done;
+    // The partial file, created exclusively, makes one PUT of an id its writer until the bytes are in place (the
+    // record is marked complete first), so a concurrent second PUT cannot take the quota twice for one file.
+    const handle = await open(tmp, 'wx').catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new UploadRefused(409, 'this upload is already being stored');
+      throw error;
+    });
+    let reserved = false;
+    try {
+      if ((await this.record(id))?.complete) throw new UploadRefused(409, 'this upload is already stored');
+      const taken = await this.quota.reserveUploadBytes(record.owner, record.size, this.options.maxBytesPerUser);
+      if (!taken.ok) {
+        await rm(this.#meta(id), { force: true });
+        throw this.#overQuota(taken.used);
+      }
+      reserved = true;
+      await handle.writeFile(body);
+      await handle.close();
+      const done = { ...record, complete: true };
+      await writeFile(`${this.#meta(id)}.part`, JSON.stringify(done));
+      await rename(`${this.#meta(id)}.part`, this.#meta(id));
+      await rename(tmp, this.#file(id));
+      return done;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      if (reserved) {
+        // Nothing of a failed write stays: its record is dropped too (the URL no longer works).
+        await rm(`${this.#meta(id)}.part`, { force: true });
+        await rm(this.#meta(id), { force: true });
+        await rm(this.#file(id), { force: true });
+        await this.quota.releaseUploadBytes(record.owner, record.size);
+      }
+      throw error;
+    }
   }
 
   /** The record of an upload, or undefined. */
@@ -131,7 +216,9 @@ export class UploadStore {
   async read(id: string): Promise<{ record: UploadRecord; body: Buffer } | undefined> {
     const record = await this.record(id);
     if (!record?.complete) return undefined;
-    return { record, body: await readFile(this.#file(id)) };
+    // Marked complete a moment before its bytes are moved in place (see `put`): not there yet.
+    const body = await readFile(this.#file(id)).catch(() => undefined);
+    return body && { record, body };
   }
 
   /**
@@ -162,6 +249,15 @@ export class UploadStore {
       'cross-origin-resource-policy': 'same-origin',
       'cache-control': 'private, max-age=86400, immutable',
     };
+  }
+
+  #overQuota(used: number): UploadRefused {
+    const max = this.options.maxBytesPerUser;
+    return new UploadRefused(
+      413,
+      `your uploads reached their limit (${max} bytes; you hold ${used}); delete some to upload more`,
+      'upload-quota-exceeded',
+    );
   }
 
   #file(id: string): string {

@@ -6,7 +6,8 @@
  *   (counted exactly in this process);
  * - frames: per user over all their connections (a shared bucket, charged in batches of {@link FRAME_BATCH}
  *   so a frame does not cost a store round trip; a user can overshoot by one batch per process);
- * - conversation subscriptions: per user (a shared bucket), and joined per connection.
+ * - conversation subscriptions: per user (a shared bucket), and joined per connection;
+ * - upload requests (`POST /uploads` and each PUT of bytes, with `uploadDir`): per user (a shared bucket).
  *
  * Loopback addresses are not limited per address: on loopback the peer is a local proxy (whose clients all share
  * its address: set `clientAddressHeader` to limit them apart) or a load generator.
@@ -33,6 +34,8 @@ export interface AbuseLimitOptions {
   frameRatePerUser: TokenBucketPolicy;
   /** `subscribe` frames per user, shared by every relay process. */
   subscribeRatePerUser: TokenBucketPolicy;
+  /** Upload requests per user (a presign and its PUT cost one each), shared by every relay process. */
+  uploadRatePerUser: TokenBucketPolicy;
 }
 
 /** Defaults: far above what a person's tabs do, far below what a flood needs. */
@@ -44,6 +47,8 @@ export const DEFAULT_ABUSE_LIMITS: AbuseLimitOptions = {
   connectRatePerUser: { capacity: 60, refillPerSecond: 1 },
   frameRatePerUser: { capacity: 2000, refillPerSecond: 200 },
   subscribeRatePerUser: { capacity: 300, refillPerSecond: 10 },
+  // 30 uploads at once, then one every 4 s: a person attaching files never waits; a loop is slowed to a crawl.
+  uploadRatePerUser: { capacity: 60, refillPerSecond: 0.5 },
 };
 
 /** Frames of a user counted locally before they are charged to the shared bucket. */
@@ -116,6 +121,11 @@ export class AbuseLimits {
   /** A `subscribe` of `userId`, or why not. */
   subscribe(userId: string): Promise<Refused | undefined> {
     return this.shared(`subscribe:${userId}`, 1, this.options.subscribeRatePerUser);
+  }
+
+  /** An upload request (presign or PUT) of `userId`, or why not. */
+  upload(userId: string): Promise<Refused | undefined> {
+    return this.shared(`upload:${userId}`, 1, this.options.uploadRatePerUser);
   }
 
   private async charge(userId: string, meter: FrameMeter): Promise<void> {

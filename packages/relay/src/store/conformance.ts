@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { newId, type ChatMessage } from '@locallightchat/protocol';
 import { QuotaExceededError, storedBytes, type Store } from './store.js';
 import type { UserQuotas } from './user-quotas.js';
+import { uploadQuotaCases } from './conformance-uploads.js';
 
 export interface StoreHarness {
   /** A new store connection; two connections of one harness see the same data (like two relay nodes). */
@@ -481,5 +482,7 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       await new Promise((r) => setTimeout(r, 1100));
       assert.equal(await nodeB.loadSession(record.sessionId), undefined);
     });
+
+    uploadQuotaCases(() => ({ nodeA, nodeB }));
   });
 }

@@ -23,6 +23,7 @@ import {
   type StoreStatus,
 } from './store.js';
 import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
+import { UploadByteLedger, type UploadReservation } from './upload-quota.js';
 
 /** Bounds of a {@link MemoryStore}; its constructor takes a partial (see {@link resolveMemoryStoreOptions}). */
 export interface MemoryStoreOptions extends UserQuotas {
@@ -90,6 +91,7 @@ export class MemoryStore implements Store {
   /** The conversation ids each user owns (their conversation list). */
   private readonly owned = new Map<string, Set<string>>();
   private readonly rates = new Map<string, BucketState>();
+  private readonly uploadBytes = new UploadByteLedger();
   /** Insertion-ordered, so the oldest sessions are evicted first past `maxSessions`. */
   private readonly sessions = new Map<string, { record: SessionRecord; expiresAt: number }>();
   private closed = false;
@@ -286,6 +288,16 @@ export class MemoryStore implements Store {
     if (next.level < policy.capacity) this.rates.set(key, next);
     if (this.rates.size > this.options.maxSessions) this.rates.delete(this.rates.keys().next().value!);
     return result;
+  }
+
+  async reserveUploadBytes(userId: string, bytes: number, limit: number): Promise<UploadReservation> {
+    this.assertOpen();
+    return this.uploadBytes.reserve(userId, bytes, limit);
+  }
+
+  async releaseUploadBytes(userId: string, bytes: number): Promise<void> {
+    this.assertOpen();
+    this.uploadBytes.release(userId, bytes);
   }
 
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {

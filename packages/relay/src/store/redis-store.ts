@@ -16,9 +16,10 @@
  *
  * Per user (hash tag `{u:<id>}`): `…:recent` (zset of owned conversation ids → last activity, the user's
  * conversation list), `…:convs` (zset of owned conversation ids → expiry, for the conversation
- * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas) and `…:tokens` (the
- * token bucket). A claim or append touches a user's slot and a conversation's slot in two scripts; a step
- * refused by a quota changes nothing, a step undone (a lost claim race, a duplicate append) gives back what it took.
+ * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas), `…:tokens` (the
+ * token bucket) and `…:uploads` (bytes held in uploads, ./upload-quota-redis.ts). A claim or append touches a
+ * user's slot and a conversation's slot in two scripts; a step refused by a quota changes nothing, a step undone
+ * (a lost claim race, a duplicate append) gives back what it took.
  *
  * Redis must not evict keys (`maxmemory-policy noeviction`): an evicted owner record would free its id.
  *
@@ -90,6 +91,8 @@ export function resolveRedisStoreOptions(
 }
 
 import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
+import type { UploadReservation } from './upload-quota.js';
+import { RedisUploadQuota } from './upload-quota-redis.js';
 import {
   BUCKET,
   CLAIM_QUOTA,
@@ -124,6 +127,7 @@ export class RedisStore implements Store {
   private readonly ttl: number;
   private readonly maxMessages: number;
   private readonly quotas: UserQuotas;
+  private readonly uploadQuota: RedisUploadQuota;
   private currentStatus: StoreStatus = 'reconnecting';
 
   private constructor(options: RedisStoreOptions) {
@@ -148,6 +152,11 @@ export class RedisStore implements Store {
     this.redis.defineCommand('llcDeleteConversation', { numberOfKeys: DELETED_PARTS.length, lua: DELETE_CONVERSATION });
     this.redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
     this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
+    this.uploadQuota = new RedisUploadQuota(
+      this.redis,
+      (u) => this.userKey(u, 'uploads'),
+      (fn) => this.call(fn),
+    );
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
     this.redis.on('reconnecting', () => (this.currentStatus = 'reconnecting'));
     this.redis.on('close', () => this.markDisconnected());
@@ -410,6 +419,14 @@ export class RedisStore implements Store {
     );
     if (ok === 1) return { ok: true, remaining };
     return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
+  }
+
+  reserveUploadBytes(userId: string, bytes: number, limit: number): Promise<UploadReservation> {
+    return this.uploadQuota.reserveUploadBytes(userId, bytes, limit);
+  }
+
+  releaseUploadBytes(userId: string, bytes: number): Promise<void> {
+    return this.uploadQuota.releaseUploadBytes(userId, bytes);
   }
 
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import type { ChatMessage, ConversationSummary, FeedbackRating } from '@locallightchat/protocol';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
+import type { UploadQuotaPort } from './upload-quota.js';
 
 /** A store's connection state (`/readyz` reports the relay ready only while it is `connected`). */
 export type StoreStatus = 'connected' | 'reconnecting' | 'closed';
@@ -72,8 +73,11 @@ export interface ConversationPage {
   cursor?: string;
 }
 
-/** The Store port (see the module comment); implement it for another database and run ./conformance.ts. */
-export interface Store {
+/**
+ * The Store port (see the module comment); implement it for another database and run ./conformance.ts. Its
+ * upload byte quota is declared in ./upload-quota.ts.
+ */
+export interface Store extends UploadQuotaPort {
   readonly status: StoreStatus;
 
   /**
