@@ -50,6 +50,9 @@ describe('llc-relay', () => {
       '--max-bytes-per-user',
       '--frame-rate-per-user',
       '--subscribe-burst-per-user',
+      '--upload-dir',
+      '--upload-max-bytes-per-user',
+      '--upload-burst-per-user',
     ]) {
       assert.ok(result.stdout.includes(flag), `--help lists ${flag}`);
     }

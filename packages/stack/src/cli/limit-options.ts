@@ -1,7 +1,8 @@
 /**
  * The `llc-relay` flags of the per-user and per-address limits (issue 12): what one user may make the store keep
  * (conversations, bytes, messages — both stores), and the connection, frame and subscription limits that survive
- * reconnects (shared by every relay process through the store). Defaults are the relay's own
+ * reconnects (shared by every relay process through the store), and the upload endpoint's (`--upload-dir`): file
+ * size, bytes held per user and upload requests per user. Defaults are the relay's own
  * (DEFAULT_CONFIG, DEFAULT_USER_QUOTAS); `limitSettings` turns the parsed flags into relay config and store
  * quotas, refusing values that would make no sense.
  */
@@ -99,6 +100,30 @@ export const LIMIT_OPTIONS = {
     default: DEFAULT_CONFIG.subscribeRatePerUser.capacity,
     help: 'subscribe frames one user may send at once before --subscribe-rate-per-user applies',
   },
+  'upload-max-bytes': {
+    type: 'number',
+    env: 'LLC_UPLOAD_MAX_BYTES',
+    default: DEFAULT_CONFIG.uploadMaxBytes,
+    help: 'With --upload-dir: largest file one upload may have (413 past it)',
+  },
+  'upload-max-bytes-per-user': {
+    type: 'number',
+    env: 'LLC_UPLOAD_MAX_BYTES_PER_USER',
+    default: DEFAULT_CONFIG.uploadMaxBytesPerUser,
+    help: 'With --upload-dir: bytes of files one user may hold, shared by all relay processes (413 upload-quota-exceeded past it)',
+  },
+  'upload-rate-per-user': {
+    type: 'number',
+    env: 'LLC_UPLOAD_RATE_PER_USER',
+    default: DEFAULT_CONFIG.uploadRatePerUser.refillPerSecond,
+    help: 'With --upload-dir: upload requests (presign or PUT) per second per user, shared by all relay processes (429 past it)',
+  },
+  'upload-burst-per-user': {
+    type: 'number',
+    env: 'LLC_UPLOAD_BURST_PER_USER',
+    default: DEFAULT_CONFIG.uploadRatePerUser.capacity,
+    help: 'Upload requests one user may make at once before --upload-rate-per-user applies',
+  },
 } satisfies OptionSpecs;
 
 type LimitFlags = ParsedOptions<typeof LIMIT_OPTIONS>;
@@ -114,6 +139,9 @@ export function limitSettings(o: LimitFlags): {
     | 'connectRatePerAddress'
     | 'frameRatePerUser'
     | 'subscribeRatePerUser'
+    | 'uploadRatePerUser'
+    | 'uploadMaxBytes'
+    | 'uploadMaxBytesPerUser'
   >;
   quotas: UserQuotas;
 } {
@@ -134,6 +162,9 @@ export function limitSettings(o: LimitFlags): {
       connectRatePerAddress: bucket(o['connect-burst-per-address'], o['connect-rate-per-address']),
       frameRatePerUser: bucket(o['frame-burst-per-user'], o['frame-rate-per-user']),
       subscribeRatePerUser: bucket(o['subscribe-burst-per-user'], o['subscribe-rate-per-user']),
+      uploadRatePerUser: bucket(o['upload-burst-per-user'], o['upload-rate-per-user']),
+      uploadMaxBytes: o['upload-max-bytes'],
+      uploadMaxBytesPerUser: o['upload-max-bytes-per-user'],
     },
     quotas: {
       maxConversationsPerUser: o['max-conversations-per-user'],

@@ -82,6 +82,8 @@ function relayConfig(o: Options): Partial<RelayConfig> {
         }
       : {}),
     staticDir: o.static,
+    uploadDir: o['upload-dir'],
+    uploadMediaTypes: o['upload-media-types']?.length ? o['upload-media-types'] : undefined,
     // '*' is the deliberate "any origin" (production refuses an unset list, see main).
     allowedOrigins:
       o['allowed-origins']?.length && !o['allowed-origins'].includes('*') ? o['allowed-origins'] : undefined,

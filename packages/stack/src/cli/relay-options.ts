@@ -90,6 +90,18 @@ export const RELAY_OPTIONS = {
     placeholder: 'dir',
     help: 'Serve this directory at / (a built chat page)',
   },
+  'upload-dir': {
+    type: 'string',
+    env: 'LLC_UPLOAD_DIR',
+    placeholder: 'dir',
+    help: 'Run the upload endpoint (POST /uploads) with files kept here: demos and single hosts (limits: --upload-*)',
+  },
+  'upload-media-types': {
+    type: 'list',
+    env: 'LLC_UPLOAD_MEDIA_TYPES',
+    placeholder: 'types',
+    help: `With --upload-dir: media types accepted (type/* wildcards; default ${DEFAULT_CONFIG.uploadMediaTypes.join(',')})`,
+  },
   'allowed-origins': {
     type: 'list',
     env: 'LLC_ALLOWED_ORIGINS',
