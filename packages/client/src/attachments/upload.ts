@@ -69,7 +69,8 @@ export function relayPresign(endpoint = '/uploads'): PresignUpload {
     if (!response.ok || !body.uploadUrl || !body.attachment)
       throw new AttachmentUploadError(
         body.error ?? `the upload server answered ${response.status}`,
-        response.status >= 500,
+        // 429: the relay's per-user upload rate limit; waiting works (its quota's 413 does not).
+        response.status >= 500 || response.status === 429,
       );
     const uploadUrl = new URL(body.uploadUrl, url).href;
     return { uploadUrl, attachment: body.attachment };
