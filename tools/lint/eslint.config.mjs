@@ -123,7 +123,7 @@ export default tseslint.config(
   },
   {
     // Tests: node:test's describe/it return promises the runner tracks; non-null assertions are the test's claim.
-    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'test-support/**/*.ts', '**/conformance.ts'],
+    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'test-support/**/*.ts', '**/conformance.ts', '**/conformance-*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-floating-promises': [
