@@ -6,16 +6,19 @@
  * - A {@link StreamRecord} per stream (a bounded ring), seeded from the broker's retained events when the
  *   conversation opens on this node, so resumes are served locally — also on a node the client was not on.
  * - When a stream ends and this node holds all of it, the answer is persisted (idempotently: every node that
- *   holds the conversation writes the same message id, the first write wins).
+ *   holds the conversation writes the same message id, the store inserts it once).
+ * - A conversation whose last member left stays subscribed for `lingerMs`, and past that for as long as one of its
+ *   streams runs: the answer is stored when it ends, whether or not a tab is still there (else an answer ending
+ *   after its tab left and the linger was stored by nobody until the conversation was opened again).
  */
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
 import type { Tracer } from '@opentelemetry/api';
-import { encodeFrame, firstSeqOf, type ChatMessage, type StreamState } from '@locallightchat/protocol';
+import { encodeFrame, firstSeqOf, type StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
 import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
-import { assistantMessageId, userMessageIdOf } from './ids.js';
+import { AnswerWriter } from './answer-writer.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
 import { AnswerSpans } from '../tracing/answer-spans.js';
 
@@ -31,7 +34,10 @@ export interface HubOptions {
   ringBatches: number;
   /** How long an ended stream stays resumable from memory. */
   endedRetentionMs: number;
-  /** How long a conversation stays subscribed after its last member left (a reconnect is often quick). */
+  /**
+   * How long a conversation stays subscribed after its last member left (a reconnect is often quick). Past it,
+   * it stays subscribed while a stream of it runs (see {@link followSilenceMs}), so that the answer is stored.
+   */
   lingerMs: number;
   /**
    * A stream that had its first token and then no event for this long is ended here with `stream-failed` (0 =
@@ -57,8 +63,16 @@ export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions
   return withDefaults(DEFAULT_HUB_OPTIONS, partial);
 }
 
-/** How long an answer the store refused is retried (an outage of the store longer than this loses it). */
-const PERSIST_RETRY_FOR_MS = 15 * 60_000;
+/**
+ * A running stream of a conversation no member holds any more is followed while it had an event within this
+ * time: a stream that went silent after its first token is ended by the stall check (given time for that end to
+ * arrive: twice the stall timeout), one silent before it (its request waits for a bridge) is left to the node
+ * that next opens the conversation (it stores what ended meanwhile, see seed). Bounds what an abandoned
+ * conversation holds.
+ */
+export function followSilenceMs(options: HubOptions): number {
+  return 2 * (options.stallTimeoutMs > 0 ? options.stallTimeoutMs : DEFAULT_HUB_OPTIONS.stallTimeoutMs);
+}
 
 /** The sweep that forgets ended streams runs every `endedRetentionMs`, kept within these bounds. */
 const SWEEP_MIN_MS = 1000;
@@ -79,6 +93,8 @@ class OpenConversation {
   seeding = true;
   pendingLive: [ConversationEvent, Uint8Array, number][] = [];
   lingerTimer?: ReturnType<typeof setTimeout>;
+  /** The linger ran out while a stream ran: kept open only to follow it to its end (see lingerEnded). */
+  following = false;
   constructor(readonly id: string) {}
 }
 
@@ -90,9 +106,8 @@ export class ConversationHub {
   readonly reservations: ReservationLedger;
   /** Trace spans of answers started here, ended when their stream-end passes through (tracing/answer-spans.ts). */
   readonly answers: AnswerSpans;
-  /** Pending retries of answers the store refused (see storeAnswer). */
-  private readonly retries = new Set<ReturnType<typeof setTimeout>>();
-  private closed = false;
+  /** Stores ended answers (retrying while the store is down). */
+  private readonly writer: AnswerWriter;
   private readonly statusSubscription: Subscription;
   /** The broker connection was lost since the last catch-up (live events may have been missed meanwhile). */
   private missedLive = false;
@@ -108,6 +123,7 @@ export class ConversationHub {
   ) {
     this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
+    this.writer = new AnswerWriter(broker, store, log);
     this.answers = new AnswerSpans(tracer);
     const stallCheckMs = this.options.stallTimeoutMs > 0 ? this.options.stallTimeoutMs / 4 : SWEEP_MAX_MS;
     const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, stallCheckMs, SWEEP_MAX_MS));
@@ -167,6 +183,7 @@ export class ConversationHub {
       clearTimeout(conv.lingerTimer);
       conv.lingerTimer = undefined;
     }
+    conv.following = false;
     conv.members.add(member);
     await conv.ready;
   }
@@ -174,8 +191,13 @@ export class ConversationHub {
   leave(conversationId: string, member: HubMember): void {
     const conv = this.open.get(conversationId);
     if (!conv || !conv.members.delete(member) || conv.members.size > 0) return;
-    conv.lingerTimer = setTimeout(() => this.closeConversation(conv), this.options.lingerMs);
+    conv.lingerTimer = setTimeout(() => this.lingerEnded(conv), this.options.lingerMs);
     conv.lingerTimer.unref?.();
+  }
+
+  /** Whether this node follows a conversation only for its running streams (tests). */
+  isFollowing(conversationId: string): boolean {
+    return this.open.get(conversationId)?.following ?? false;
   }
 
   isOpen(conversationId: string): boolean {
@@ -226,10 +248,8 @@ export class ConversationHub {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.statusSubscription.unsubscribe();
-    for (const timer of this.retries) clearTimeout(timer);
-    this.retries.clear();
+    this.writer.close();
     clearInterval(this.sweeper);
     for (const conv of this.open.values()) this.closeConversation(conv);
     this.answers.endAll();
@@ -244,7 +264,8 @@ export class ConversationHub {
       for (const event of retained) this.record(conv, event);
       // A stream that ended while no node had this conversation open (in a rolling restart its tabs were moving
       // between relays) was stored by nobody: store it now. Idempotent: the message id derives from the stream.
-      for (const event of retained) if (event.type === 'stream-end') void this.persistAnswer(conv, event.streamId);
+      for (const event of retained)
+        if (event.type === 'stream-end') void this.writer.persist(conv.id, conv.streams.get(event.streamId));
     } catch (error) {
       this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error, {
         conversationId: conv.id,
@@ -274,7 +295,8 @@ export class ConversationHub {
     if (event.type === 'stream-end') {
       this.reservations.settle(event);
       this.answers.end(event);
-      void this.persistAnswer(conv, event.streamId);
+      void this.writer.persist(conv.id, conv.streams.get(event.streamId));
+      this.closeIfFollowed(conv);
     }
     return true;
   }
@@ -294,77 +316,27 @@ export class ConversationHub {
     return isNew;
   }
 
-  private async persistAnswer(conv: OpenConversation, streamId: string): Promise<void> {
-    const record = conv.streams.get(streamId);
-    if (!record?.end) return;
-    let full = record.completeText();
-    if (!full) {
-      // This node joined mid-stream: rebuild the answer from the broker's retained events.
-      const events = await this.broker.replay({ conversationId: conv.id, streamId, fromSeq: 1 }).catch(() => []);
-      const rebuilt = new StreamRecord(streamId, Number.MAX_SAFE_INTEGER);
-      for (const e of events) if (e.type !== 'message') rebuilt.add(e);
-      full = rebuilt.completeText();
-    }
-    if (!full) {
-      this.log(
-        `stream ${streamId} ended but its text is incomplete on this node; another node persists it`,
-        undefined,
-        {
-          conversationId: conv.id,
-          streamId,
-        },
-      );
-      return;
-    }
-    const end = record.end;
-    const message: ChatMessage = {
-      id: assistantMessageId(streamId),
-      role: 'assistant',
-      text: full.text,
-      createdAt: record.start?.createdAt ?? Date.now(),
-      streamId,
-      finishReason: end.finishReason,
-    };
-    // The reason of a failure is kept with the answer, so a reload or another browser shows what the user saw.
-    if (end.errorCode !== undefined) message.errorCode = end.errorCode;
-    if (end.errorMessage !== undefined) message.errorMessage = end.errorMessage;
-    if (full.reasoning) message.reasoning = full.reasoning;
-    if (end.reasoningMs !== undefined) message.reasoningMs = end.reasoningMs;
-    if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
-    // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
-    await this.storeAnswer(conv.id, message, { parentId: record.start?.replyTo ?? userMessageIdOf(streamId) });
+  /**
+   * The linger ran out with no member back. A stream that still runs is followed to its end so that its answer
+   * is stored (no other node may hold the conversation); the conversation closes once none runs (apply, sweep).
+   */
+  private lingerEnded(conv: OpenConversation): void {
+    conv.lingerTimer = undefined;
+    if (conv.members.size > 0 || this.open.get(conv.id) !== conv) return;
+    if (this.hasFollowedStream(conv)) conv.following = true;
+    else this.closeConversation(conv);
   }
 
-  /**
-   * Appends an answer, retrying while the store is unreachable (a Redis outage must not lose an answer the user
-   * saw stream: found by the chaos suite). The append is idempotent (the id derives from the stream), so a retry
-   * that races another node's write stores it once. Retries back off from 1 s to 30 s for up to
-   * {@link PERSIST_RETRY_FOR_MS}; the hub's close stops them.
-   */
-  private async storeAnswer(
-    conversationId: string,
-    message: ChatMessage,
-    placement: { parentId: string },
-    since = Date.now(),
-    delayMs = 1000,
-  ): Promise<void> {
-    try {
-      await this.store.appendMessage(conversationId, message, placement);
-    } catch (error) {
-      const giveUp = Date.now() - since > PERSIST_RETRY_FOR_MS || this.closed;
-      this.log(
-        `could not persist the answer of stream ${message.streamId}${giveUp ? '; giving up' : `; retrying in ${delayMs} ms`}`,
-        error,
-        { conversationId, streamId: message.streamId },
-      );
-      if (giveUp) return;
-      const timer = setTimeout(() => {
-        this.retries.delete(timer);
-        void this.storeAnswer(conversationId, message, placement, since, Math.min(delayMs * 2, 30_000));
-      }, delayMs);
-      timer.unref?.();
-      this.retries.add(timer);
-    }
+  /** Whether a stream of `conv` runs and had an event within {@link followSilenceMs}. */
+  private hasFollowedStream(conv: OpenConversation, now = Date.now()): boolean {
+    const since = now - followSilenceMs(this.options);
+    for (const record of conv.streams.values()) if (!record.end && record.lastEventAt >= since) return true;
+    return false;
+  }
+
+  /** Closes a conversation kept only to follow its streams once none is left to follow. */
+  private closeIfFollowed(conv: OpenConversation, now?: number): void {
+    if (conv.following && conv.members.size === 0 && !this.hasFollowedStream(conv, now)) this.closeConversation(conv);
   }
 
   private closeConversation(conv: OpenConversation): void {
@@ -383,12 +355,13 @@ export class ConversationHub {
     const now = Date.now();
     const cutoff = now - this.options.endedRetentionMs;
     const stalledBefore = this.options.stallTimeoutMs > 0 ? now - this.options.stallTimeoutMs : -Infinity;
-    for (const conv of this.open.values()) {
+    for (const conv of [...this.open.values()]) {
       for (const [id, record] of conv.streams) {
         if (record.endedAt !== undefined && record.endedAt < cutoff) conv.streams.delete(id);
         else if (!record.end && record.lastSeq > 0 && !record.stallReported && record.lastEventAt < stalledBefore)
           void this.endStalled(conv, record);
       }
+      this.closeIfFollowed(conv, now);
     }
   }
 
