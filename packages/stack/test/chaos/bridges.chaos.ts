@@ -11,33 +11,19 @@
  *   answered by the surviving bridge.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { newId } from '@locallightchat/protocol';
-import {
-  hs256Token,
-  startBridgeProcess,
-  startNats,
-  startRedis,
-  startRelayProcess,
-  startSimProcess,
-  type RelayProcess,
-  type RunningServer,
-  type StartedProcess,
-} from '@locallightchat/test-support';
+import { hs256Token, type RelayProcess, type RunningServer, type StartedProcess } from '@locallightchat/test-support';
 import { expectStoredAnswers, StreamFollower, waitUntil } from '@locallightchat/test-support/follower';
+import { chaosRig } from './rig.js';
 
+const rig = chaosRig();
 let nats: RunningServer;
-let redis: RunningServer;
 let relay: RelayProcess;
 let sim: StartedProcess & { url: string };
-const processes: StartedProcess[] = [];
 
-async function bridge(): Promise<StartedProcess> {
-  // No first-token timeout: the hung request must wait for the kill, not fail over on its own (one replica).
-  const b = await startBridgeProcess(nats.url, [sim.url], { args: ['--ttft-timeout-ms', '0'] });
-  processes.push(b);
-  return b;
-}
+/** No first-token timeout: the hung request must wait for the kill, not fail over on its own (one replica). */
+const bridge = () => rig.bridge(nats.url, [sim.url], { args: ['--ttft-timeout-ms', '0'] });
 
 async function faults(body: object): Promise<{ faults: { hangNext: number } }> {
   const res = await fetch(`${sim.url.replace(/\/v1$/, '')}/sim/faults`, {
@@ -50,17 +36,11 @@ async function faults(body: object): Promise<{ faults: { hangNext: number } }> {
 }
 
 before(async () => {
-  [nats, redis] = await Promise.all([startNats(), startRedis()]);
-  sim = await startSimProcess({ args: ['--speed', '0.02'] });
-  processes.push(sim);
+  const [started, redis] = await Promise.all([rig.nats(), rig.redis()]);
+  nats = started;
+  sim = await rig.sim(['--speed', '0.02']);
   // A short stall timeout, so the test does not wait the default minute.
-  relay = await startRelayProcess(nats.url, redis.url, { args: ['--stream-stall-timeout-ms', '15000'] });
-  processes.push(relay);
-});
-
-after(async () => {
-  for (const p of processes.reverse()) await p.stop(15_000).catch(() => p.kill());
-  await Promise.all([nats?.stop(), redis?.stop()]);
+  relay = await rig.relay(nats.url, redis.url, { args: ['--stream-stall-timeout-ms', '15000'] });
 });
 
 describe('chaos: bridges killed', () => {
@@ -87,8 +67,7 @@ describe('chaos: bridges killed', () => {
     assert.deepEqual(tab.errors, [], 'no error shown');
     await expectStoredAnswers([tab], [conversationId], [done]);
     await tab.close();
-    processes.splice(processes.indexOf(second), 1);
-    await second.stop(15_000);
+    await rig.stopProcess(second);
   });
 
   it('after the first token: a clear stream-failed end (stored with its reason), and the next message answered', async (t) => {

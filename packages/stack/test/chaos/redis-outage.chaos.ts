@@ -12,19 +12,9 @@
  * - everything heals by itself when Redis returns.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { newId, PROTOCOL_VERSION } from '@locallightchat/protocol';
-import {
-  hs256Token,
-  startBridgeProcess,
-  startNats,
-  startRedis,
-  startRelayProcess,
-  startSimProcess,
-  type RelayProcess,
-  type RunningServer,
-  type StartedProcess,
-} from '@locallightchat/test-support';
+import { hs256Token, type RelayProcess, type RunningServer } from '@locallightchat/test-support';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import {
   expectStoredAnswers,
@@ -33,27 +23,21 @@ import {
   waitUntil,
   type FollowedAnswer,
 } from '@locallightchat/test-support/follower';
+import { chaosRig } from './rig.js';
 
 const OUTAGE_MS = Number(process.env.LLC_CHAOS_REDIS_OUTAGE_MS ?? 30_000);
 const TABS = 20;
-let nats: RunningServer;
+const rig = chaosRig();
 let redis: RunningServer;
 let relay: RelayProcess;
-const processes: StartedProcess[] = [];
 
 before(async () => {
-  [nats, redis] = await Promise.all([startNats(), startRedis({ appendOnly: true })]);
+  let nats: RunningServer;
+  [nats, redis] = await Promise.all([rig.nats(), rig.redis({ appendOnly: true })]);
   // Slow answers (a step of ~100 ms): the longest stream past the whole outage, the shortest end inside it.
-  const sim = await startSimProcess({ args: ['--speed', '0.01'] });
-  processes.push(sim);
-  processes.push(await startBridgeProcess(nats.url, [sim.url]));
-  relay = await startRelayProcess(nats.url, redis.url);
-  processes.push(relay);
-});
-
-after(async () => {
-  for (const p of processes.reverse()) await p.stop(15_000).catch(() => p.kill());
-  await Promise.all([nats?.stop(), redis?.stop()]);
+  const sim = await rig.sim(['--speed', '0.01']);
+  await rig.bridge(nats.url, [sim.url]);
+  relay = await rig.relay(nats.url, redis.url);
 });
 
 const readyz = async () => (await fetch(`${relay.httpUrl}/readyz`)).status;

@@ -9,19 +9,9 @@
  *    frames shown to any tab, the drained relay exits 0.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { newId } from '@locallightchat/protocol';
-import {
-  hs256Token,
-  startBridgeProcess,
-  startNats,
-  startRedis,
-  startRelayProcess,
-  startSimProcess,
-  type RelayProcess,
-  type RunningServer,
-  type StartedProcess,
-} from '@locallightchat/test-support';
+import { hs256Token, type RelayProcess, type RunningServer } from '@locallightchat/test-support';
 import {
   expectStoredAnswers,
   inBatches,
@@ -29,40 +19,29 @@ import {
   StreamFollower,
   type FollowedAnswer,
 } from '@locallightchat/test-support/follower';
+import { assertEndedNormally, chaosRig } from './rig.js';
 
 const STREAMS = Number(process.env.LLC_CHAOS_STREAMS ?? 1000);
+const rig = chaosRig();
 let nats: RunningServer;
 let redis: RunningServer;
-const processes: StartedProcess[] = [];
 let relays: RelayProcess[] = [];
 
-async function relay(): Promise<RelayProcess> {
-  const r = await startRelayProcess(nats.url, redis.url);
-  processes.push(r);
-  return r;
-}
+const relay = () => rig.relay(nats.url, redis.url);
 
 before(async () => {
-  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  [nats, redis] = await Promise.all([rig.nats(), rig.redis()]);
   // 1,000 sequences at once: the engine admits them all; a step takes ~150 ms of simulated time at this speed,
   // so an answer of 40 tokens streams for several seconds — long enough to be cut by a kill.
-  const sim = await startSimProcess({ args: ['--speed', '0.02', '--max-num-seqs', '1100'] });
-  processes.push(sim);
+  const sim = await rig.sim(['--speed', '0.02', '--max-num-seqs', '1100']);
   for (let i = 0; i < 2; i++) {
     // On a loaded machine a first token can take longer than the default 30 s: no first-token timeout and a long
     // queue, so every stream is answered (this scenario is about the relays).
-    processes.push(
-      await startBridgeProcess(nats.url, [sim.url], {
-        args: ['--max-in-flight', '1100', '--ttft-timeout-ms', '0', '--max-queue-ms', '600000'],
-      }),
-    );
+    await rig.bridge(nats.url, [sim.url], {
+      args: ['--max-in-flight', '1100', '--ttft-timeout-ms', '0', '--max-queue-ms', '600000'],
+    });
   }
   relays = await Promise.all([relay(), relay()]);
-});
-
-after(async () => {
-  for (const p of processes.reverse()) await p.stop(15_000).catch(() => p.kill());
-  await Promise.all([nats?.stop(), redis?.stop()]);
 });
 
 /** Opens `count` tabs, alternately on each relay of `up` (which the test edits when a relay dies). */
@@ -130,13 +109,7 @@ describe('chaos: relays', () => {
     // A hole on the wire is resumed on the socket by the tab (as the client does); nothing is lost when every
     // answer ended whole (chat() rejects otherwise) and equals the stored one (below).
     assert.equal(s.duplicates, 0, 'no batch delivered twice');
-    for (const a of done) {
-      assert.notEqual(
-        a.end.finishReason,
-        'error',
-        `${a.streamId} ended normally (${a.end.errorCode} ${a.end.errorMessage})`,
-      );
-    }
+    assertEndedNormally(done);
     await expectStoredAnswers(tabs, conversations, done);
     await inBatches(tabs, 100, (tab) => tab.close());
   });
@@ -173,13 +146,7 @@ describe('chaos: relays', () => {
       [],
       'no error shown to any tab',
     );
-    for (const a of done) {
-      assert.notEqual(
-        a.end.finishReason,
-        'error',
-        `${a.streamId} ended normally (${a.end.errorCode} ${a.end.errorMessage})`,
-      );
-    }
+    assertEndedNormally(done);
     await expectStoredAnswers(tabs, conversations, done);
     await inBatches(tabs, 100, (tab) => tab.close());
   });

@@ -12,38 +12,26 @@
  * The 10-minute wait runs beside the other chaos files (scripts/test.mjs starts this file first).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { newId, type ServerFrame } from '@locallightchat/protocol';
-import {
-  hs256Token,
-  startBridgeProcess,
-  startNats,
-  startRedis,
-  startRelayProcess,
-  startSimProcess,
-  type RelayProcess,
-  type RunningServer,
-  type StartedProcess,
-} from '@locallightchat/test-support';
+import { hs256Token, type RelayProcess } from '@locallightchat/test-support';
 import { ProtocolClient } from '@locallightchat/test-support/client';
+import { chaosRig } from './rig.js';
 
 const AWAY_MS = Number(process.env.LLC_CHAOS_AWAY_MS ?? 10 * 60_000);
 const SHORT_RETENTION_MS = 5000;
-const servers: RunningServer[] = [];
-const processes: StartedProcess[] = [];
+const rig = chaosRig();
 let long: RelayProcess[];
 let short: RelayProcess[];
 
 before(async () => {
-  const [natsLong, natsShort, redis] = await Promise.all([startNats(), startNats(), startRedis()]);
-  servers.push(natsLong, natsShort, redis);
+  const [natsLong, natsShort, redis] = await Promise.all([rig.nats(), rig.nats(), rig.redis()]);
   // A step of ~50 ms: the partial-expiry answer streams for longer than the short window.
-  const sim = await startSimProcess({ args: ['--speed', '0.02'] });
-  processes.push(sim);
+  const sim = await rig.sim(['--speed', '0.02']);
   const retention = ['--nats-event-retention-ms', String(SHORT_RETENTION_MS)];
-  processes.push(await startBridgeProcess(natsLong.url, [sim.url]));
-  processes.push(await startBridgeProcess(natsShort.url, [sim.url], { args: retention }));
-  // One at a time, each kept as soon as it runs (so a failed start leaves nothing behind).
+  await rig.bridge(natsLong.url, [sim.url]);
+  await rig.bridge(natsShort.url, [sim.url], { args: retention });
+  // One at a time (the rig keeps each as soon as it runs, so a failed start leaves nothing behind).
   long = [];
   short = [];
   for (const [list, nats, args] of [
@@ -52,15 +40,8 @@ before(async () => {
     [short, natsShort, retention],
     [short, natsShort, retention],
   ] as const) {
-    const relay = await startRelayProcess(nats.url, redis.url, { args: [...args] });
-    processes.push(relay);
-    list.push(relay);
+    list.push(await rig.relay(nats.url, redis.url, { args: [...args] }));
   }
-});
-
-after(async () => {
-  for (const p of processes.reverse()) await p.stop(15_000).catch(() => p.kill());
-  await Promise.all(servers.map((s) => s.stop()));
 });
 
 type Token = Extract<ServerFrame, { type: 'token' }>;
