@@ -82,7 +82,10 @@ export interface RelayConfig extends AbuseLimitOptions {
   ringBatches: number;
   /** How long an ended stream stays resumable from memory, ms. */
   endedStreamRetentionMs: number;
-  /** How long a conversation stays subscribed after its last socket left, ms. */
+  /**
+   * How long a conversation stays subscribed after its last socket left, ms; past it, for as long as one of its
+   * streams runs (so that its answer is stored).
+   */
   conversationLingerMs: number;
   /**
    * A stream silent this long after its first token is ended with `stream-failed` (its bridge died), ms; 0 = never.
