@@ -120,6 +120,12 @@ describe('single-file bundle in a plain HTML page', () => {
       'the markdown renderer chunk was loaded from chunks/',
     );
     await answer.locator('.content.markdown:not(.plain) > *').first().waitFor({ timeout: 10_000 });
+    // The history's virtualizer likewise: its chunk came from beside the bundle and took over the plain rows.
+    assert.ok(
+      requested.some((path) => path.startsWith('/chunks/virtualizer-chunk-')),
+      'the virtualizer chunk was loaded from chunks/',
+    );
+    await page.locator('llc-message-list .spacer:not(.plain) > .row').first().waitFor({ timeout: 10_000 });
     await page.close();
   });
 

@@ -5,7 +5,8 @@
  *                                     renderer (markdown-it, DOMPurify; fetched as the elements start, answers
  *                                     show as plain text until it is there), the in-page connection (no
  *                                     SharedWorker: Session, transports, msgpackr), idb (the outbox), the
- *                                     highlighter; shared code the entry imports statically
+ *                                     history's virtualizer (fetched as the list connects: plain rows until
+ *                                     it is there), the highlighter; shared code the entry imports statically
  * and, beside them, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
  *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)
@@ -133,6 +134,8 @@ const offThePath = {
   msgpackr: "import '@locallightchat/protocol/core' on the page side",
   'markdown-it': 'the markdown renderer is imported only by src/markdown/markdown-chunk.ts (load-markdown.ts)',
   dompurify: 'the markdown renderer is imported only by src/markdown/markdown-chunk.ts (load-markdown.ts)',
+  '@tanstack/virtual-core':
+    'the virtualizer is imported only by src/virtual/virtualizer-chunk.ts (load-virtualizer.ts); elsewhere `import type`',
 };
 for (const file of critical)
   for (const [pkg, why] of Object.entries(offThePath))
@@ -161,11 +164,11 @@ const deepChat = sizes(readFileSync(deepChatFile));
 const deepChatVersion = JSON.parse(readFileSync(require.resolve('deep-chat/package.json'), 'utf8')).version;
 const GOAL_KB = 50;
 /**
- * The ceiling the build enforces: the first load as it stood when attachments, branches and diagrams landed
- * (2026-12-03: 51.9 KB, goal missed; next candidates in the elements README) plus 0.6 KB, so that it cannot
- * grow further unnoticed while it is brought back under GOAL_KB. Lower it as code moves off the first load.
+ * The ceiling the build enforces: the first load as it stood once the virtualizer left it (2026-12-03: 42.6 KB,
+ * goal met; 52.0 KB before, with @tanstack/virtual-core on it) plus 0.6 KB, so that it cannot grow unnoticed.
+ * Lower it as code moves off the first load; raise it only with a reason that is written here.
  */
-const CEILING_KB = 52.5;
+const CEILING_KB = 43.2;
 
 console.log(
   `critical path (${[...critical].join(' + ')}): ${kb(a.min)} min, ${kb(a.gzip)} min+gzip (goal ≤ ${GOAL_KB} KB: ${a.gzip <= GOAL_KB * 1024 ? 'met' : 'missed'})`,
@@ -250,7 +253,8 @@ writeResult('bundle-size', {
   body: [
     'esbuild, minified, ES2022, gzip level 9, 1 KB = 1024 bytes. The critical path is what a page loads and runs before the first',
     'answer can show: the entry and the chunks it imports statically. Chunks loaded by `import()` (the markdown renderer, fetched',
-    'as the elements start: an answer shows as plain text until it is there; the in-page connection when no SharedWorker holds',
+    'as the elements start: an answer shows as plain text until it is there; the history virtualizer, likewise: plain rows until',
+    'it is there; the in-page connection when no SharedWorker holds',
     'the socket, idb, the highlighter, KaTeX in llc-math.js, Mermaid in llc-mermaid.js and its chunks) and the two workers are',
     'not on it.',
     '',

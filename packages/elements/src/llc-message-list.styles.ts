@@ -29,6 +29,14 @@ export const listStyles = css`
     box-sizing: border-box;
     padding: 0 1rem 0.75rem;
   }
+  /* Plain rows, before the virtualizer's chunk is there: in normal flow, the virtualizer's 12px padding kept. */
+  .spacer.plain {
+    padding-block: 12px;
+    box-sizing: border-box;
+  }
+  .spacer.plain > .row {
+    position: static;
+  }
   .empty {
     display: flex;
     height: 100%;

@@ -1,17 +1,11 @@
 import { consume } from '@lit/context';
 import type { ClientMessage, LlcClient } from '@locallightchat/client';
-import {
-  Virtualizer,
-  elementScroll,
-  measureElement,
-  observeElementOffset,
-  observeElementRect,
-} from '@tanstack/virtual-core';
+import type { Virtualizer } from '@tanstack/virtual-core';
 import { LitElement, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { actionsConverter, ALL_MESSAGE_ACTIONS, type MessageActionName } from './actions/action-names.js';
-import type { PerformAction } from './actions/message-actions.js';
+import { performOnClient } from './actions/perform-on-client.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { Announcer, type Announcement } from './controllers/announcer.js';
@@ -22,15 +16,20 @@ import { listStyles } from './llc-message-list.styles.js';
 import { loadMarkdown } from './markdown/load-markdown.js';
 import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
+import { loadVirtualizer, virtualizerChunk } from './virtual/load-virtualizer.js';
 
 /** Distance from the end (px) within which the transcript counts as "at the latest message". */
 const END_THRESHOLD = 24;
 /** Distance from the top (px) at which the next older page is requested. */
 const LOAD_OLDER_AT = 200;
+/** Plain rows (before the virtualizer's chunk is there): how many newest messages show, and how many more each time the reader nears the top. */
+const PLAIN_PAGE = 40;
 
 /**
  * The transcript: a virtualized `role="log"` (only the rows near the viewport exist in the DOM, measured as
- * they render, so 10k messages stay cheap). It follows the newest message while the reader is at the end —
+ * they render, so 10k messages stay cheap). The virtualizer is a chunk loaded on demand
+ * (virtual/load-virtualizer.ts); until it is there the newest messages show as plain rows in normal flow, more of
+ * them as the reader scrolls up, and `updateComplete` waits for it (if it cannot be loaded, the rows stay plain). It follows the newest message while the reader is at the end —
  * also while the last answer grows — and stops as soon as they scroll up; a "Jump to latest" button brings
  * them back. Older pages load when the reader nears the top, and the message they were reading stays put.
  *
@@ -75,6 +74,18 @@ export class LlcMessageList extends LitElement {
   private readonly announcer = new Announcer(() => this.announcerRegion);
   private virtualizer?: Virtualizer<HTMLElement, Element>;
   private cleanup?: () => void;
+  /** Set while the virtualizer's chunk is on its way (settles, never rejects, when it is there or failed). */
+  private virtualizerWait?: Promise<void>;
+  /** Plain rows: how many of the newest messages show. */
+  private plainCount = PLAIN_PAGE;
+  /** Plain rows: the distance from the content's end to the view's top to restore after more rows show above. */
+  private keepFromEnd?: number;
+  /** Plain rows: keeps the view at the end while a row grows (a streaming answer), as the virtualizer would. */
+  private plainResize?: ResizeObserver;
+  /** Plain rows handed to the virtualizer with the reader scrolled up: the message at the view's top. */
+  private handoffIndex?: number;
+  /** Plain rows: where the list itself last scrolled the log to. */
+  private ownScrollTop?: number;
   private readonly measured = new WeakSet<Element>();
   private olderRequestedFor?: string;
   private openAtEnd = false;
@@ -124,7 +135,14 @@ export class LlcMessageList extends LitElement {
     super.connectedCallback();
     // The markdown renderer's chunk loads while the history is fetched, not after the first answer arrives.
     loadMarkdown().catch(() => undefined);
+    if (!virtualizerChunk())
+      this.virtualizerWait ??= loadVirtualizer().then(
+        () => this.requestUpdate(),
+        () => undefined,
+      );
     this.addEventListener('llc-announce', this.onAnnounce);
+    // Reconnected: the virtualizer (dropped on disconnect) is made again.
+    if (this.hasUpdated) this.requestUpdate();
   }
 
   override disconnectedCallback(): void {
@@ -134,11 +152,24 @@ export class LlcMessageList extends LitElement {
     this.cleanup?.();
     this.cleanup = undefined;
     this.virtualizer = undefined;
+    this.plainResize?.disconnect();
+    this.plainResize = undefined;
+  }
+
+  /** Also waits for the virtualizer's chunk, while it is on its way, and for the render that uses it. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (this.virtualizer || !this.virtualizerWait) return done;
+    await this.virtualizerWait;
+    return super.getUpdateComplete();
   }
 
   override willUpdate(): void {
     if (!this.messages) this.conversation.set(this.client, this.conversationId);
     const items = this.items;
+    const chunk = virtualizerChunk();
+    if (!chunk) return;
+    const { elementScroll, measureElement, observeElementOffset, observeElementRect } = chunk;
     const options = {
       count: items.length,
       getScrollElement: () => this.log ?? null,
@@ -159,15 +190,31 @@ export class LlcMessageList extends LitElement {
       onChange: () => this.onVirtualizerChange(),
     };
     // A conversation that just appeared (first load, or another conversation) opens at its newest message.
-    this.openAtEnd ||= items.length > 0 && (this.virtualizer?.options.count ?? 0) === 0;
+    const appeared = items.length > 0 && (this.virtualizer?.options.count ?? 0) === 0;
+    if (!this.virtualizer && this.hasUpdated && items.length > 0 && !this.atEnd) {
+      // Plain rows handed over with the reader scrolled up: they stay at the message they were reading.
+      this.handoffIndex = this.plainTopIndex();
+    } else this.openAtEnd ||= appeared;
     if (this.virtualizer) this.virtualizer.setOptions(options);
-    else this.virtualizer = new Virtualizer<HTMLElement, Element>(options);
+    else this.virtualizer = new chunk.Virtualizer<HTMLElement, Element>(options);
+  }
+
+  /** Plain rows: the index of the first message whose bottom is below the view's top. */
+  private plainTopIndex(): number | undefined {
+    const top = this.log?.getBoundingClientRect().top ?? 0;
+    for (const row of this.renderRoot.querySelectorAll<HTMLElement>('.row'))
+      if (row.getBoundingClientRect().bottom > top) return Number(row.dataset['index']);
+    return undefined;
   }
 
   override render() {
     const items = this.items;
-    const v = this.virtualizer!;
+    const v = this.virtualizer;
     const s = this.strings;
+    const first = Math.max(0, items.length - this.plainCount);
+    const rows: readonly { key: unknown; index: number; start?: number }[] = v
+      ? v.getVirtualItems()
+      : items.slice(first).map((m, i) => ({ key: m.key, index: first + i }));
     return html`<div
         class="log"
         part="log"
@@ -183,9 +230,12 @@ export class LlcMessageList extends LitElement {
         ${
           items.length === 0
             ? html`<div class="empty" part="empty"><slot name="empty">${s.empty}</slot></div>`
-            : html`<div class="spacer" ${cssProps({ height: `${v.getTotalSize()}px` })}>
+            : html`<div
+                class=${v ? 'spacer' : 'spacer plain'}
+                ${cssProps(v ? { height: `${v.getTotalSize()}px` } : {})}
+              >
                 ${repeat(
-                  v.getVirtualItems(),
+                  rows,
                   (row) => row.key,
                   (row) => {
                     const m = items[row.index]!;
@@ -193,7 +243,7 @@ export class LlcMessageList extends LitElement {
                       class="row"
                       part="row"
                       data-index=${row.index}
-                      ${cssProps({ transform: `translateY(${row.start}px)` })}
+                      ${cssProps(row.start === undefined ? {} : { transform: `translateY(${row.start}px)` })}
                     >
                       <llc-message
                         role-name=${m.role}
@@ -236,13 +286,13 @@ export class LlcMessageList extends LitElement {
       <div class="announcer" part="announcer" aria-live="polite" aria-atomic="false"></div>`;
   }
 
-  protected override firstUpdated(): void {
-    this.cleanup = this.virtualizer!._didMount();
-  }
-
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    const v = this.virtualizer!;
+    const v = this.virtualizer;
+    if (!v) return this.updatedPlain();
+    this.plainResize?.disconnect();
+    this.plainResize = undefined;
+    this.cleanup ??= v._didMount();
     v._willUpdate();
     for (const row of this.renderRoot.querySelectorAll<HTMLElement>('.row')) {
       if (this.measured.has(row)) continue;
@@ -253,13 +303,78 @@ export class LlcMessageList extends LitElement {
       this.openAtEnd = false;
       v.scrollToEnd();
     }
+    if (this.handoffIndex !== undefined) {
+      v.scrollToIndex(this.handoffIndex, { align: 'start' });
+      this.handoffIndex = undefined;
+    }
+  }
+
+  /** Plain rows: at the end while the reader is there, in place when more show above, more near the top. */
+  private updatedPlain(): void {
+    const log = this.log;
+    if (!log) return;
+    const revealing = this.keepFromEnd !== undefined;
+    this.keepPlainPlace();
+    const spacer = this.renderRoot.querySelector('.spacer');
+    if (spacer && !this.plainResize) {
+      this.plainResize = new ResizeObserver(() => {
+        const log = this.log;
+        if (this.virtualizer || !log) return;
+        this.keepPlainPlace();
+        this.keepFromEnd = undefined;
+        if (log.scrollTop < LOAD_OLDER_AT) this.showMorePlain();
+      });
+      this.plainResize.observe(spacer);
+    }
+    // Older history arrived while the reader is near the top. (Rows just made have no height yet: after showing
+    // more, or at the end, the resize observer checks once they do.)
+    if (!revealing && !this.atEnd && log.scrollTop < LOAD_OLDER_AT) this.showMorePlain();
+  }
+
+  /**
+   * Plain rows: at the end while the reader is there, else where they were reading when more rows were shown
+   * above. Done after each update and again once the new rows have their height (the resize observer).
+   */
+  private keepPlainPlace(): void {
+    const log = this.log!;
+    if (this.atEnd) this.scrollPlain(log.scrollHeight);
+    else if (this.keepFromEnd !== undefined) this.scrollPlain(log.scrollHeight - this.keepFromEnd);
+  }
+
+  /**
+   * Plain rows: scrolls the log, noting where to, so that its scroll event (which comes later, maybe after the
+   * rows grew) is not taken for the reader leaving the end.
+   */
+  private scrollPlain(top: number): void {
+    this.log!.scrollTop = top;
+    this.ownScrollTop = this.log!.scrollTop;
+  }
+
+  /** Plain rows: shows more of the messages already here above the view, which stays in place. */
+  private showMorePlain(): boolean {
+    const log = this.log;
+    if (!log || this.virtualizer || this.items.length <= this.plainCount) return false;
+    if (this.keepFromEnd !== undefined) return true; // Already showing more: their height is not known yet.
+    this.keepFromEnd = log.scrollHeight - log.scrollTop;
+    this.plainCount += PLAIN_PAGE;
+    this.requestUpdate();
+    return true;
+  }
+
+  /** Near the top: with plain rows, first more of the messages already here; then older history. */
+  private nearTop(): void {
+    const log = this.log;
+    if (!log || log.scrollTop >= LOAD_OLDER_AT) return;
+    if (!this.showMorePlain() && this.moreAvailable) this.requestOlder();
   }
 
   /** Scrolls to the newest message and follows it again. */
   jumpToLatest(): void {
     const reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
     this.jumping = true;
-    this.virtualizer?.scrollToEnd({ behavior: reduced ? 'auto' : 'smooth' });
+    const behavior = reduced ? 'auto' : 'smooth';
+    if (this.virtualizer) this.virtualizer.scrollToEnd({ behavior });
+    else this.log?.scrollTo({ top: this.log.scrollHeight, behavior });
     this.atEnd = true;
     this.log?.focus({ preventScroll: true });
   }
@@ -291,15 +406,16 @@ export class LlcMessageList extends LitElement {
   }
 
   private onScroll(): void {
-    const v = this.virtualizer;
     const log = this.log;
-    if (!v || !log) return;
+    if (!log) return;
+    if (!this.virtualizer && log.scrollTop === this.ownScrollTop) return;
+    this.keepFromEnd = undefined;
     // From the DOM: this listener may run before the virtualizer's own and see its previous offset.
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight <= END_THRESHOLD;
     // During a smooth "jump to latest" the intermediate positions are not the reader leaving the end.
     if (atEnd || !this.jumping) this.atEnd = atEnd;
     if (atEnd) this.jumping = false;
-    if (log.scrollTop < LOAD_OLDER_AT && this.moreAvailable) this.requestOlder();
+    this.nearTop();
   }
 
   private requestOlder(): void {
@@ -311,24 +427,7 @@ export class LlcMessageList extends LitElement {
   }
 
   /** Built-in actions on the client's conversation (with `messages` set, the app acts on the events). */
-  private readonly perform: PerformAction = async (detail) => {
-    const { client, conversationId } = this;
-    if (!client || !conversationId) return;
-    switch (detail.action) {
-      case 'regenerate':
-        client.regenerate(conversationId, detail.messageKey);
-        return;
-      case 'edit':
-        if (detail.edited) client.editAndResend(conversationId, detail.messageKey, detail.edited);
-        return;
-      case 'feedback':
-        if (detail.rating) await client.feedback(conversationId, detail.messageKey, detail.rating, detail.comment);
-        return;
-      case 'select-branch':
-        if (detail.branch) client.selectBranch(conversationId, detail.branch);
-        return;
-    }
-  };
+  private readonly perform = performOnClient(() => this);
 
   private readonly onAnnounce = (event: LlcElementEventMap['llc-announce']) => {
     event.stopPropagation();
