@@ -9,9 +9,13 @@ import type {} from '@locallightchat/elements/jsx';
  * IndexedDB), so their module is imported on the client only, after hydration: the element then upgrades in place
  * and nothing React hydrated changes under it.
  *
- * The `llc-send` listener is added in the effect too: an `onllc-send` prop works when React renders the element
- * on the client, but was not attached to server-rendered HTML that React hydrated (seen with Next.js 16.5 and
- * React 19.2: the handler never ran).
+ * The `llc-send` listener is added in the effect too, not as an `onllc-send` prop: React 19 attaches a custom
+ * element's `on<event>` props when it creates the element on the client (`setInitialProperties` →
+ * `setPropOnCustomElement`), but not when it hydrates server-rendered HTML (react-dom 19.2–19.3's
+ * `prepareToHydrateHostInstance` has no case for custom elements), so the listener is missing until the
+ * component renders again. That is React's bug, not Next's: react/react#35446 (open; fix proposed in
+ * react/react#35474), reported for Next as vercel/next.js#84091; seen here with Next.js 16.5 and React 19.2.
+ * Once React attaches them, `<llc-chat onllc-send={…}>` can replace the effect's listener.
  */
 export function Chat({ relayUrl }: { relayUrl: string }) {
   const [sent, setSent] = useState(0);
