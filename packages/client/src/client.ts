@@ -15,6 +15,7 @@ import {
   type Attachment,
   type ClientFrame,
   type FeedbackRating,
+  type ListConversationsFrame,
   type SendFrame,
   type ServerFrame,
   type ToolResult,
@@ -27,7 +28,12 @@ import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './c
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
 import { FeedbackRequests } from './feedback-requests.js';
-import { ConversationLibrary, type ConversationListPage } from './conversation-library.js';
+import {
+  ConversationLibrary,
+  listConversationsFrame,
+  type ConversationListPage,
+  type ListConversationsOptions,
+} from './conversation-library.js';
 import { TypedEventTarget, type DetailOf, type LlcClientEventMap } from './events.js';
 import { createLink } from './links/create.js';
 import type { ConnectionMode, Link } from './links/link.js';
@@ -362,11 +368,19 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
 
   /**
    * A page of the user's conversations (only theirs), newest activity first, with titles (automatic from the
-   * first message, or renamed). Pass the previous page's `cursor` as `before` for the next one.
+   * first message, or renamed). Pass the previous page's `cursor` as `before` for the next one (with the same
+   * `query`). With `query`, only conversations whose title contains it, ignoring case, searched on the relay;
+   * a query longer than any title (`MAX_CONVERSATION_QUERY_CHARS`) rejects at once.
    */
-  listConversations(options: { before?: string; limit?: number } = {}): Promise<ConversationListPage> {
+  listConversations(options: ListConversationsOptions = {}): Promise<ConversationListPage> {
+    let frame: ListConversationsFrame;
+    try {
+      frame = listConversationsFrame(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const page = this.#library.page();
-    if (!this.#link.send({ type: 'list-conversations', ...options })) this.#library.failAll('offline');
+    if (!this.#link.send(frame)) this.#library.failAll('offline');
     return page;
   }
 

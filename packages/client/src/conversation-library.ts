@@ -9,7 +9,9 @@ import type {
   ConversationRenamedFrame,
   ConversationSummary,
   ErrorFrame,
+  ListConversationsFrame,
 } from '@locallightchat/protocol';
+import { MAX_CONVERSATION_QUERY_CHARS } from '@locallightchat/protocol/core';
 import { LlcClientError } from './client-options.js';
 
 /** How long a library request waits for the relay, ms. */
@@ -21,6 +23,33 @@ export interface ConversationListPage {
   conversations: ConversationSummary[];
   /** Pass as `before` for the next page; absent on the last. */
   cursor?: string;
+}
+
+/** Options of {@link LlcClient.listConversations}. */
+export interface ListConversationsOptions {
+  /** The previous page's `cursor` (of the same `query`). */
+  before?: string;
+  limit?: number;
+  /** Only conversations whose title contains this, ignoring case; blank searches nothing. */
+  query?: string;
+}
+
+/**
+ * The `list-conversations` frame for `options`: a blank query is left out; one the relay would refuse throws
+ * here, so the caller learns why at once instead of waiting for a page that never comes.
+ */
+export function listConversationsFrame(options: ListConversationsOptions): ListConversationsFrame {
+  const query = options.query?.trim();
+  if (query && query.length > MAX_CONVERSATION_QUERY_CHARS)
+    throw new LlcClientError(
+      `a title search is at most ${MAX_CONVERSATION_QUERY_CHARS} characters (this one has ${query.length})`,
+    );
+  return {
+    type: 'list-conversations',
+    ...(options.before !== undefined ? { before: options.before } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(query ? { query } : {}),
+  };
 }
 
 interface Waiter<T> {

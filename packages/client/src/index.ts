@@ -6,7 +6,7 @@
  */
 export { LlcClient, type ClientStats } from './client.js';
 export { DEFAULT_CLIENT_OPTIONS, LlcClientError, type LlcClientOptions } from './client-options.js';
-export type { ConversationListPage } from './conversation-library.js';
+export type { ConversationListPage, ListConversationsOptions } from './conversation-library.js';
 export type {
   ConversationEventDetail,
   LibraryEventDetail,

@@ -18,3 +18,4 @@ export { createLink, type LinkOptions } from './links/create.js';
 export type { Link, LinkHooks, OwnerConfig } from './links/link.js';
 export { isTrustedTypesError, trustedTypesEnforced } from './links/worker-script-url.js';
 export { withDefaults } from './options.js';
+export { listConversationsFrame } from './conversation-library.js';

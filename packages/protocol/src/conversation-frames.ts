@@ -18,6 +18,8 @@ export const MAX_FEEDBACK_COMMENT_CHARS = 2000;
 export const MAX_TITLE_CHARS = 200;
 /** Most conversations in one `conversation-list` page. */
 export const MAX_CONVERSATION_PAGE = 100;
+/** Longest title search (`list-conversations`' `query`), characters: no title is longer. */
+export const MAX_CONVERSATION_QUERY_CHARS = MAX_TITLE_CHARS;
 
 // ───────────────────────────── client → server ─────────────────────────────
 
@@ -34,12 +36,20 @@ export interface FeedbackFrame {
   comment?: string;
 }
 
-/** Asks for a page of the user's conversations, newest activity first. Answered with `conversation-list`. */
+/**
+ * Asks for a page of the user's conversations, newest activity first. Answered with `conversation-list`, or
+ * with an `error` (`bad-frame`) when a field is out of bounds.
+ */
 export interface ListConversationsFrame {
   type: 'list-conversations';
-  /** The `cursor` of the previous page. */
+  /** The `cursor` of the previous page (of the same `query`). */
   before?: string;
   limit?: number;
+  /**
+   * Only conversations whose title contains this text, ignoring case (1..{@link MAX_CONVERSATION_QUERY_CHARS}
+   * characters; untitled conversations never match). Pages and cursors work as without it.
+   */
+  query?: string;
 }
 
 /** Renames a conversation of the user's. Every tab following it gets `conversation-renamed`. */

@@ -5,6 +5,7 @@
 import {
   FEEDBACK_RATINGS,
   MAX_CONVERSATION_PAGE,
+  MAX_CONVERSATION_QUERY_CHARS,
   MAX_FEEDBACK_COMMENT_CHARS,
   MAX_TITLE_CHARS,
   type ConversationClientFrame,
@@ -75,6 +76,7 @@ export function conversationFrameTable(): { [T in ConversationFrame['type']]: Wi
     'list-conversations': shape('list-conversations', {
       before: optional(cursor),
       limit: optional(uint(MAX_CONVERSATION_PAGE)),
+      query: optional(str({ min: 1, max: MAX_CONVERSATION_QUERY_CHARS })),
     }),
     'rename-conversation': shape('rename-conversation', { conversationId: id, title }),
     'delete-conversation': shape('delete-conversation', { conversationId: id }),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CLIENT_FRAME_TYPES,
   DEFAULT_CLIENT_LIMITS,
+  MAX_CONVERSATION_QUERY_CHARS,
   ProtocolError,
   decodeClientFrame,
   decodeClientFrameJson,
@@ -103,6 +104,18 @@ describe('codec validation', () => {
   it('names the failing field in the error', () => {
     const r = bad([3, 'cm_1', 'c_1', 42]);
     assert.ok(!r.ok && /send\.text/.test(r.error.message), !r.ok ? r.error.message : '');
+  });
+
+  it('refuses a title search that is empty or longer than any title, naming the field', () => {
+    for (const query of ['', 'x'.repeat(MAX_CONVERSATION_QUERY_CHARS + 1)]) {
+      const r = bad([61, null, null, query]);
+      assert.ok(!r.ok && r.error.code === 'bad-frame', `query of ${query.length}`);
+      assert.match(r.error.message, /list-conversations.*query.*string\(1\.\.200\)/);
+    }
+    const r = decodeClientFrame(
+      encodeFrame({ type: 'list-conversations', query: 'x'.repeat(MAX_CONVERSATION_QUERY_CHARS) }),
+    );
+    assert.ok(r.ok && r.frame.type === 'list-conversations' && r.frame.query?.length === MAX_CONVERSATION_QUERY_CHARS);
   });
 
   it('refuses an oversize frame before decoding it', () => {

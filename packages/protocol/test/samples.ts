@@ -157,6 +157,7 @@ export const SAMPLE_FRAMES: Frame[] = [
   { type: 'feedback', conversationId: 'c_1', streamId: 's_1', rating: 'up', comment: 'clear, thanks' },
   { type: 'list-conversations' },
   { type: 'list-conversations', before: '1700000000000:c_9', limit: 30 },
+  { type: 'list-conversations', limit: 30, query: 'Lisbon trip' },
   { type: 'rename-conversation', conversationId: 'c_1', title: 'Trip to Lisbon' },
   { type: 'delete-conversation', conversationId: 'c_1' },
   { type: 'feedback-saved', conversationId: 'c_1', streamId: 's_1', rating: 'down' },

@@ -34,6 +34,7 @@ export {
   type SessionRecord,
   type FeedbackRecord,
   type ConversationPage,
+  type ListConversationsOptions,
 } from './store/store.js';
 export type { TokenBucketPolicy, Reservation } from './limits/token-bucket.js';
 export {

@@ -62,9 +62,28 @@ describe('relay: conversation list, rename, delete', () => {
       title: 'Lisbon trip',
     });
 
+    // The title search: case-insensitive, only the user's own; an overlong query is refused with a clear error.
+    from = alice.frames.length;
+    alice.send({ type: 'list-conversations', query: 'LISBON' });
+    const found = await alice.next('conversation-list', from);
+    assert.deepEqual(
+      found.conversations.map((c) => c.title),
+      ['Lisbon trip'],
+    );
+    from = alice.frames.length;
+    alice.send({ type: 'list-conversations', query: 'madrid' });
+    assert.deepEqual((await alice.next('conversation-list', from)).conversations, []);
+    from = alice.frames.length;
+    alice.send({ type: 'list-conversations', query: 'x'.repeat(201) });
+    const refused = await alice.next('error', from);
+    assert.equal(refused.code, 'bad-frame');
+    assert.match(refused.message, /query/);
+
     const mallory = await user(newId('m'));
-    mallory.send({ type: 'list-conversations' });
+    mallory.send({ type: 'list-conversations', query: 'lisbon' });
     assert.deepEqual((await mallory.next('conversation-list')).conversations, []);
+    mallory.send({ type: 'list-conversations' });
+    assert.deepEqual((await mallory.next('conversation-list', mallory.frames.length)).conversations, []);
     let mfrom = mallory.frames.length;
     mallory.send({ type: 'rename-conversation', conversationId, title: 'mine now' });
     assert.equal((await mallory.next('error', mfrom)).code, 'forbidden');

@@ -55,11 +55,12 @@ export class LibraryHandlers {
     this.ctx.feedbackWebhook?.offer(record);
   }
 
-  /** A page of the user's own conversations, newest activity first. */
+  /** A page of the user's own conversations, newest activity first (those whose title matches `query`). */
   async list(conn: Connection, frame: ListConversationsFrame): Promise<void> {
     const page = await this.ctx.store.listConversations(conn.userId!, {
       ...(frame.before !== undefined ? { before: frame.before } : {}),
       limit: frame.limit ?? DEFAULT_LIST_LIMIT,
+      ...(frame.query !== undefined ? { query: frame.query } : {}),
     });
     conn.send({
       type: 'conversation-list',

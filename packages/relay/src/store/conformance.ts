@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newId, type ChatMessage } from '@locallightchat/protocol';
+import { listSearchConformance } from './conformance-list-search.js';
 import { QuotaExceededError, storedBytes, type Store } from './store.js';
 import type { UserQuotas } from './user-quotas.js';
 import { uploadQuotaCases } from './conformance-uploads.js';
@@ -307,6 +308,8 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
         ['a1b'],
       );
     });
+
+    listSearchConformance(() => ({ nodeA, nodeB }));
 
     it("lists a user's own conversations newest activity first, in pages, with titles", async () => {
       const user = newId('u_');

@@ -3,7 +3,8 @@
  * opaque cursor `updatedAt:conversationId`, shared by every Store adapter so they page alike.
  */
 import type { ConversationSummary } from '@locallightchat/protocol';
-import type { ConversationPage } from './store.js';
+import { titleMatcher } from './conversation-search.js';
+import type { ConversationPage, ListConversationsOptions } from './store.js';
 
 /** Sorts newest first (ties by id, descending): the list's one order. */
 export function newestFirst(a: ConversationSummary, b: ConversationSummary): number {
@@ -25,9 +26,13 @@ function isAfter(s: ConversationSummary, cursor: string): boolean {
   return newestFirst(s, { conversationId: cursor.slice(at + 1), updatedAt, createdAt: 0 }) > 0;
 }
 
-/** One page from summaries in any order. */
-export function pageOf(all: ConversationSummary[], options: { before?: string; limit: number }): ConversationPage {
-  const sorted = all.sort(newestFirst);
+/**
+ * One page from summaries in any order, of those matching `options.query`. The search filters before the cursor
+ * is applied, so a page's cursor points into the matching conversations and the next page goes on from there.
+ */
+export function pageOf(all: ConversationSummary[], options: ListConversationsOptions): ConversationPage {
+  const matches = titleMatcher(options.query);
+  const sorted = (matches ? all.filter(matches) : all).sort(newestFirst);
   const rest = options.before === undefined ? sorted : sorted.filter((s) => isAfter(s, options.before!));
   const conversations = rest.slice(0, options.limit);
   return rest.length > options.limit && conversations.length > 0

@@ -17,6 +17,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type ConversationPage,
+  type ListConversationsOptions,
   type FeedbackRecord,
   type MessagePage,
   type Store,
@@ -212,7 +213,7 @@ export class MemoryStore implements Store {
     return conv.tree.select(messageId);
   }
 
-  async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
+  async listConversations(userId: string, options: ListConversationsOptions): Promise<ConversationPage> {
     this.assertOpen();
     const summaries: ConversationSummary[] = [];
     for (const id of this.owned.get(userId) ?? []) {

@@ -41,6 +41,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type ConversationPage,
+  type ListConversationsOptions,
   type FeedbackRecord,
   type MessagePage,
   type Store,
@@ -311,7 +312,7 @@ export class RedisStore implements Store {
     return selected === 1;
   }
 
-  async listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage> {
+  async listConversations(userId: string, options: ListConversationsOptions): Promise<ConversationPage> {
     const recent = this.userKey(userId, 'recent');
     const ids = await this.call(() => this.redis.zrange(recent, '0', '-1'));
     const metas = await this.call(() =>

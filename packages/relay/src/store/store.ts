@@ -73,6 +73,15 @@ export interface ConversationPage {
   cursor?: string;
 }
 
+/** What {@link Store.listConversations} pages through. */
+export interface ListConversationsOptions {
+  /** The `cursor` of the previous page (of the same `query`). */
+  before?: string;
+  limit: number;
+  /** Only conversations whose title contains this, ignoring case (see ./conversation-search.ts). */
+  query?: string;
+}
+
 /**
  * The Store port (see the module comment); implement it for another database and run ./conformance.ts. Its
  * upload byte quota is declared in ./upload-quota.ts.
@@ -119,9 +128,10 @@ export interface Store extends UploadQuotaPort {
 
   /**
    * The conversations `userId` owns, newest activity (last message or rename) first, `limit` at a time after
-   * the opaque `before` cursor. Only the user's own conversations are ever listed.
+   * the opaque `before` cursor, only those whose title matches `query` when one is given. Only the user's own
+   * conversations are ever listed.
    */
-  listConversations(userId: string, options: { before?: string; limit: number }): Promise<ConversationPage>;
+  listConversations(userId: string, options: ListConversationsOptions): Promise<ConversationPage>;
   /**
    * Sets a conversation's title; with `ifUnset` only when it has none yet (an automatic title never replaces
    * a rename). Returns false, changing nothing, unless `userId` owns the conversation (or when `ifUnset` found a
