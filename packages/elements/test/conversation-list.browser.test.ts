@@ -85,8 +85,44 @@ describe('conversation list', function () {
     search.dispatchEvent(new Event('input'));
     await until('all again', () => titles().length === 3);
 
-    const first = list().shadowRoot!.querySelector<HTMLButtonElement>('[part="conversation"]')!;
+    // One tab stop: the first row's title; arrows move it (roving tabindex).
+    const tabStops = () =>
+      [...list().shadowRoot!.querySelectorAll<HTMLElement>('[tabindex="0"]')].map((e) => e.textContent!.trim());
+    expect(tabStops()).to.deep.equal([expected[0]]);
+    const first = list().shadowRoot!.querySelector<HTMLElement>('[part="conversation"]')!;
     first.focus();
+    await sendKeys({ press: 'End' });
+    expect(list().shadowRoot!.activeElement?.textContent?.trim()).to.equal(expected[2]);
+    expect(tabStops()).to.deep.equal([expected[2]]);
+    await sendKeys({ press: 'Home' });
+    expect(list().shadowRoot!.activeElement?.textContent?.trim()).to.equal(expected[0]);
+
+    // Inline rename: F2 opens a field in the row; Escape cancels, Enter saves; focus comes back to the row.
+    await sendKeys({ press: 'F2' });
+    await list().updateComplete;
+    const field = () => list().shadowRoot!.querySelector<HTMLInputElement>('[part="rename"]');
+    await until('the rename field', () => list().shadowRoot!.activeElement === field());
+    expect(field()!.value).to.equal(expected[0]);
+    await sendKeys({ type: 'Scratch' });
+    await sendKeys({ press: 'Escape' });
+    await until(
+      'focus back on the row',
+      () => list().shadowRoot!.activeElement?.getAttribute('part') === 'conversation',
+    );
+    expect(field()).to.equal(null);
+    expect(titles()[0]).to.equal(expected[0]);
+    await sendKeys({ press: 'F2' });
+    await until('the rename field again', () => list().shadowRoot!.activeElement === field());
+    field()!.select();
+    await sendKeys({ type: 'Renamed inline' });
+    expect(await axe(chat)).to.deep.equal([]);
+    await sendKeys({ press: 'Enter' });
+    await until('the new title', () => titles().includes('Renamed inline'));
+    expect(list().shadowRoot!.activeElement?.textContent?.trim()).to.equal('Renamed inline');
+    const stored = await client.listConversations();
+    expect(stored.conversations.map((c) => c.title)).to.include('Renamed inline');
+    expected = stored.conversations.map((c) => c.title ?? '');
+    await sendKeys({ press: 'Home' });
     await sendKeys({ press: 'ArrowDown' });
     const second = expected[1]!;
     const secondId = ids[topics.indexOf(second)]!;
@@ -95,12 +131,10 @@ describe('conversation list', function () {
     await until('the chosen conversation open', () => chat.conversation === secondId);
 
     await sendKeys({ press: 'Delete' });
-    await list().updateComplete;
-    const confirm = [...list().shadowRoot!.querySelectorAll('button')].find(
-      (b) => b.textContent!.trim() === 'Delete for good',
-    )!;
+    await until('the confirmation focused', () => list().shadowRoot!.activeElement?.getAttribute('part') === 'delete');
+    expect(list().shadowRoot!.activeElement!.textContent!.trim()).to.equal('Delete for good');
     expect(await axe(chat)).to.deep.equal([]);
-    confirm.click();
+    await sendKeys({ press: 'Enter' });
     await until('the row gone', () => titles().length === 2);
     expect(titles()).to.deep.equal(expected.filter((t) => t !== second));
     const page = await client.listConversations();
