@@ -380,8 +380,10 @@ export class LlcConversationList extends LitElement {
         del.focus();
       }
     } else if (event.key === 'ArrowLeft' && !onTitle) move(index);
-    else if (event.key === 'Escape' && this.confirming === id) (move(index), (this.confirming = undefined));
-    else if (!onTitle) return;
+    else if (event.key === 'Escape' && this.confirming === id) {
+      this.confirming = undefined;
+      move(index);
+    } else if (!onTitle) return;
     else if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
       this.select(id);

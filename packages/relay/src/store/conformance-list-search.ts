@@ -8,7 +8,7 @@ import { newId } from '@locallightchat/protocol';
 import type { Store } from './store.js';
 
 export function listSearchConformance(nodes: () => { nodeA: Store; nodeB: Store }): void {
-  it('searches titles case-insensitively, in pages whose cursors go on within the matches', async () => {
+  void it('searches titles case-insensitively, in pages whose cursors go on within the matches', async () => {
     const { nodeA, nodeB } = nodes();
     const user = newId('u_');
     const titles = ['Lisbon trip', 'Taxes 2026', 'LISBON hotels', 'lisbon food', undefined, 'Porto, not Lisbon'];
