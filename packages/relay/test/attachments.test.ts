@@ -2,10 +2,10 @@
  * Attachments end to end on the real embedded stack: the upload endpoint (presign → PUT → GET, with its limits and
  * safe serving headers), a send frame naming the upload (stored with the message, owner-checked), the bridge
  * turning it into an `image_url` part the simulator reports in its answer, and the refusals (another user's
- * upload, a URL the relay cannot vouch for, too many).
+ * upload, a URL the relay cannot vouch for, too many); deleting a conversation deletes the uploads only it used.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -141,5 +141,38 @@ describe('relay: attachments', () => {
     const page = await stack.stack.store.listMessages(conversationId, { limit: 10 });
     assert.equal(page.messages.length, 0, 'nothing stored');
     await mallory.close();
+  });
+
+  it('deletes the uploads of a deleted conversation that no other conversation uses, giving their bytes back', async () => {
+    const user = `u_${newId('x')}`;
+    const only = await upload(user, 'only.png', 'image/png', PNG);
+    const shared = await upload(user, 'shared.png', 'image/png', PNG);
+    const held = async () => (await stack.stack.store.reserveUploadBytes(user, 0, 1e9)).used;
+    assert.equal(await held(), 2 * PNG.byteLength);
+    const client = await ProtocolClient.connect(stack.wsUrl, await stack.token(user));
+    const [doomed, kept] = [newId('c_'), newId('c_')];
+    const sends: [string, Attachment[]][] = [
+      [doomed, [only, shared]],
+      [kept, [shared]],
+    ];
+    for (const [conversationId, attachments] of sends) {
+      const from = client.frames.length;
+      client.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'look', attachments });
+      await client.next('ack', from);
+    }
+    const from = client.frames.length;
+    client.send({ type: 'delete-conversation', conversationId: doomed });
+    await client.next('conversation-deleted', from);
+    assert.equal((await fetch(new URL(only.url, stack.httpUrl))).status, 404, 'the upload only it used is gone');
+    assert.equal(existsSync(join(dir, only.id)), false, 'from the disk too');
+    assert.equal((await fetch(new URL(shared.url, stack.httpUrl))).status, 200, 'one another conversation uses stays');
+    assert.equal(await held(), PNG.byteLength, 'its bytes are back in the quota');
+
+    const again = client.frames.length;
+    client.send({ type: 'delete-conversation', conversationId: kept });
+    await client.next('conversation-deleted', again);
+    assert.equal((await fetch(new URL(shared.url, stack.httpUrl))).status, 404, 'gone with the last one');
+    assert.equal(await held(), 0);
+    await client.close();
   });
 });

@@ -35,4 +35,11 @@ export class AttachmentCheck {
     }
     return undefined;
   }
+
+  /** Records that a stored message of `conversationId` carries these (this relay's uploads are deleted with it). */
+  async used(userId: string, conversationId: string, attachments: readonly Attachment[]): Promise<void> {
+    if (!this.uploads) return;
+    for (const a of attachments)
+      if (a.url.startsWith(`${this.uploads.basePath}/`)) await this.uploads.attach(userId, conversationId, a.id);
+  }
 }

@@ -10,13 +10,15 @@
  * Each user holds at most `maxBytesPerUser` bytes of files, counted in the shared Store (its upload byte quota,
  * store/upload-quota.ts): `presign` refuses a file that would not fit, and `put` reserves the bytes before it
  * writes any (so a concurrent burst cannot overshoot), gives them back if the write fails, and on a refusal
- * leaves nothing behind (no file, no partial file, no record).
+ * leaves nothing behind (no file, no partial file, no record). An upload sent in a message is deleted (and its
+ * bytes given back) with the last conversation that uses it (`attach`, `forgetConversation`; an index file per
+ * conversation under `conversations/` names its uploads).
  *
  * For demos and single hosts. In production, point clients at your object store (S3/GCS presigned PUT URLs)
  * and give the relay a `verifyAttachment` hook.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isImageAttachment, type Attachment } from '@locallightchat/protocol';
 import { withDefaults } from '../options.js';
@@ -38,6 +40,8 @@ export interface UploadRecord extends UploadRequest {
   complete: boolean;
   /** SHA-256 of the PUT URL's secret (base64url). */
   sigHash: string;
+  /** Conversations whose messages carry it (see {@link UploadStore.attach}); deleted with the last of them. */
+  conversations?: string[];
 }
 
 /** Why an upload was refused, with the HTTP status to answer (and a code for the ones a client acts on). */
@@ -121,7 +125,7 @@ export class UploadStore {
   ) {
     this.options = resolveUploadStoreOptions(options);
     this.basePath = this.options.basePath;
-    this.#ready = mkdir(this.options.dir, { recursive: true });
+    this.#ready = mkdir(join(this.options.dir, 'conversations'), { recursive: true });
   }
 
   /** Reserves an upload for `owner`: its attachment (URL to read it) and the URL to PUT its bytes to. */
@@ -237,6 +241,51 @@ export class UploadStore {
     );
   }
 
+  /**
+   * Records that a stored message of `conversationId` carries the upload `id` of `owner` (idempotent: a retried
+   * send records nothing twice), so deleting that conversation deletes it unless another one uses it.
+   */
+  async attach(owner: string, conversationId: string, id: string): Promise<void> {
+    const record = await this.record(id);
+    if (!record?.complete || record.owner !== owner) return;
+    await this.#ready;
+    const uses = record.conversations ?? [];
+    if (!uses.includes(conversationId)) await this.#saveRecord({ ...record, conversations: [...uses, conversationId] });
+    await appendFile(this.#index(conversationId), `${id}\n`);
+  }
+
+  /**
+   * Deletes the uploads of `owner` that `conversationId` used and no other conversation of theirs still uses,
+   * giving their bytes back to the owner's quota; returns how many were deleted. Called once the conversation
+   * itself is deleted.
+   */
+  async forgetConversation(owner: string, conversationId: string): Promise<number> {
+    const index = this.#index(conversationId);
+    const listed = await readFile(index, 'utf8').catch(() => '');
+    let deleted = 0;
+    for (const id of new Set(listed.split('\n').filter(Boolean))) {
+      const record = await this.record(id);
+      if (!record || record.owner !== owner) continue;
+      const uses = (record.conversations ?? []).filter((c) => c !== conversationId);
+      if (uses.length > 0) {
+        await this.#saveRecord({ ...record, conversations: uses });
+        continue;
+      }
+      // The record goes first (the file is no longer served); only the process that removed it gives the bytes
+      // back, so two relays deleting at once release them once.
+      const removed = await unlink(this.#meta(id)).then(
+        () => true,
+        () => false,
+      );
+      if (!removed) continue;
+      await rm(this.#file(id), { force: true });
+      if (record.complete) await this.quota.releaseUploadBytes(owner, record.size);
+      deleted++;
+    }
+    await rm(index, { force: true });
+    return deleted;
+  }
+
   /** Headers a stored file is served with: never sniffed, never run as a page; images inline, the rest downloads. */
   static servingHeaders(record: UploadRecord): Record<string, string> {
     const image = isImageAttachment(record);
@@ -258,6 +307,17 @@ export class UploadStore {
       `your uploads reached their limit (${max} bytes; you hold ${used}); delete some to upload more`,
       'upload-quota-exceeded',
     );
+  }
+
+  /** Replaces a record atomically (a reader never sees half of one). */
+  async #saveRecord(record: UploadRecord): Promise<void> {
+    const tmp = `${this.#meta(record.id)}.${randomBytes(4).toString('hex')}.part`;
+    await writeFile(tmp, JSON.stringify(record));
+    await rename(tmp, this.#meta(record.id));
+  }
+
+  #index(conversationId: string): string {
+    return join(this.options.dir, 'conversations', hash(conversationId));
   }
 
   #file(id: string): string {

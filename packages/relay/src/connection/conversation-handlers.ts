@@ -96,6 +96,11 @@ export class ConversationHandlers {
       throw error;
     }
     const { inserted, submitted } = stored;
+    // Its uploads are deleted with the conversation (also on a retry: the first try may have stopped here).
+    if (attachments.length > 0)
+      await ctx.attachments
+        .used(userId, frame.conversationId, attachments)
+        .catch((error: unknown) => ctx.log.warn('could not record the uploads of a message', error));
 
     // Follow the answer before it can start, so the socket sees the stream from its first frame. A retried
     // message's stream may be running or over: the client resumes it (from its ack) instead.

@@ -80,7 +80,8 @@ export class LibraryHandlers {
 
   /**
    * Deletes a conversation for good: its running answers are stopped first (so nothing of it is written after),
-   * then the Store forgets it, the broker its retained events and this node its streams' tokens.
+   * then the Store forgets it, the broker its retained events, this node its streams' tokens, and the upload
+   * store the files only it used (their bytes go back to the user's upload quota).
    */
   async delete(conn: Connection, frame: DeleteConversationFrame): Promise<void> {
     const { conversationId } = frame;
@@ -95,6 +96,9 @@ export class LibraryHandlers {
       return conn.error('forbidden', 'that conversation belongs to another user', conversationId);
     await ctx.broker.purge(conversationId);
     ctx.hub.forget(conversationId);
+    await ctx.uploads
+      ?.forgetConversation(conn.userId!, conversationId)
+      .catch((error: unknown) => ctx.log.warn("could not delete a conversation's uploads", error));
     conn.send({ type: 'conversation-deleted', conversationId });
   }
 
