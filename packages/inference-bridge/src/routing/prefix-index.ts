@@ -45,6 +45,9 @@ export class PrefixIndex {
   /** Per replica, its blocks in least recently added order (only with a finite capacity). */
   private readonly lru?: Map<number, true>[];
   private readonly active: Int32Array;
+  /** Scratch for matchLengths: replicas grouped by interval, and the intervals still to settle. */
+  private readonly order: Int32Array;
+  private readonly stack: number[] = [];
   /** Blocks held per replica (for status and tests). */
   readonly blocksPerReplica: Int32Array;
 
@@ -60,6 +63,7 @@ export class PrefixIndex {
     if (!(this.maxEntries >= 1)) throw new RangeError(`maxEntries must be ≥ 1, got ${this.maxEntries}`);
     this.blocksPerReplica = new Int32Array(replicas);
     this.active = new Int32Array(replicas);
+    this.order = new Int32Array(replicas);
     this.capacity = options.capacityPerReplica ?? DEFAULT_PREFIX_INDEX.capacityPerReplica;
     if (!(this.capacity >= 1)) throw new RangeError(`capacityPerReplica must be ≥ 1, got ${this.capacity}`);
     if (Number.isFinite(this.capacity) && Number.isFinite(this.ttlMs))
@@ -147,29 +151,66 @@ export class PrefixIndex {
    */
   matchLengths(hashes: { readonly length: number; at(i: number): number }, out: Int32Array, now = 0): number {
     out.fill(0, 0, this.replicas);
-    if (hashes.length === 0) return 0;
+    const n = hashes.length;
+    if (n === 0) return 0;
     const first = this.entries.get(key30(hashes.at(0)));
     if (!first) return 0;
-    const holders: number[] = [];
-    for (let r = 0; r < this.replicas; r++) if (this.live(first, r, now)) holders.push(r);
-    if (holders.length === 0) return 0;
-    // Invariant of bisect(lo, hi, rs): every replica in rs holds block lo − 1 and not block hi (hi = n: unknown).
+    // Iterative, over scratch arrays reused across calls: a recursive closure and two arrays per lookup cost as
+    // much as the lookups themselves (a decision is ~25 µs here). The first probe is the last block: the usual
+    // answer is "the replica that served this context holds all of it" (a B2B customer's context, a chat's
+    // history), settled in 2 lookups instead of ~10 (each a cache miss in a 200k-entry Map: that bisection
+    // was 40 % of a decision's CPU). Then the mid of each interval, replicas split by whether they hold it.
+    const order = this.order;
+    let holders = 0;
+    for (let r = 0; r < this.replicas; r++) if (this.live(first, r, now)) order[holders++] = r;
+    if (holders === 0) return 0;
+    // Intervals to settle, 4 numbers each — lo, hi, and the replicas order[start, end) — with the invariant:
+    // each of those replicas holds block lo − 1 and not block hi (hi = n: unknown).
+    const stack = this.stack;
+    let sp = 0;
+    stack[sp++] = 1;
+    stack[sp++] = n;
+    stack[sp++] = 0;
+    stack[sp++] = holders;
     let best = 0;
-    const bisect = (lo: number, hi: number, rs: number[]): void => {
-      if (hi - lo <= 0 || rs.length === 0) {
-        for (const r of rs) out[r] = lo;
-        if (rs.length > 0) best = Math.max(best, lo);
-        return;
+    let probe = n - 1;
+    while (sp > 0) {
+      const end = stack[--sp]!;
+      const start = stack[--sp]!;
+      const hi = stack[--sp]!;
+      const lo = stack[--sp]!;
+      if (hi <= lo) {
+        for (let i = start; i < end; i++) out[order[i]!] = lo;
+        if (lo > best) best = lo;
+        continue;
       }
-      const mid = (lo + hi) >>> 1;
+      const mid = probe >= 0 ? probe : (lo + hi) >>> 1;
+      probe = -1;
       const entry = this.entries.get(key30(hashes.at(mid)));
-      const yes: number[] = [];
-      const no: number[] = [];
-      for (const r of rs) (entry && this.live(entry, r, now) ? yes : no).push(r);
-      bisect(mid + 1, hi, yes);
-      bisect(lo, mid, no);
-    };
-    bisect(1, hashes.length, holders);
+      // Holders of block `mid` to the front of the range.
+      let split = start;
+      if (entry) {
+        for (let i = start; i < end; i++) {
+          const r = order[i]!;
+          if (this.live(entry, r, now)) {
+            order[i] = order[split]!;
+            order[split++] = r;
+          }
+        }
+      }
+      if (end > split) {
+        stack[sp++] = lo;
+        stack[sp++] = mid;
+        stack[sp++] = split;
+        stack[sp++] = end;
+      }
+      if (split > start) {
+        stack[sp++] = mid + 1;
+        stack[sp++] = hi;
+        stack[sp++] = start;
+        stack[sp++] = split;
+      }
+    }
     return best;
   }
 

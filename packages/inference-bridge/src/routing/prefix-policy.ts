@@ -95,8 +95,12 @@ export class PrefixPolicy implements RoutingPolicy {
   private readonly options: Required<Omit<PrefixPolicyOptions, 'random'>>;
   private readonly random: () => number;
   private readonly memo = new WeakMap<InferenceRequest, PromptBlockList>();
-  /** The blocks of every message but the last, per request. */
-  private readonly prefixMemo = new WeakMap<InferenceRequest, PromptBlockList>();
+  /**
+   * The blocks of every message but the last, of the request last decided: `dispatched` follows `pick` for the
+   * same request, so one slot serves both (a WeakMap entry per request cost ~2 µs of a ~25 µs decision, and
+   * its table grows until a collection). A request decided again later is looked up again (cheap: trie hits).
+   */
+  private lastPrefix?: { request: InferenceRequest; list: PromptBlockList };
   /** Dispatches whose last message is still to be hashed and recorded (after the decision). */
   private deferred: { request: InferenceRequest; index: number; at: number }[] = [];
   private deferredFlush?: ReturnType<typeof setImmediate>;
@@ -149,11 +153,9 @@ export class PrefixPolicy implements RoutingPolicy {
 
   /** The blocks of the request's messages but the last (the whole prompt's when those are known already). */
   private prefixOf(request: InferenceRequest): PromptBlockList {
-    let list = this.memo.get(request) ?? this.prefixMemo.get(request);
-    if (!list) {
-      list = this.options.blocks.of(request.messages, request.messages.length - 1);
-      this.prefixMemo.set(request, list);
-    }
+    if (this.lastPrefix?.request === request) return this.lastPrefix.list;
+    const list = this.memo.get(request) ?? this.options.blocks.of(request.messages, request.messages.length - 1);
+    this.lastPrefix = { request, list };
     return list;
   }
 
@@ -278,13 +280,18 @@ export class PrefixPolicy implements RoutingPolicy {
     this.deferredFlush = undefined;
     const batch = this.deferred;
     this.deferred = [];
-    for (const d of batch) this.recordDispatch(this.blocksOf(d.request), d.index, d.at, false);
+    // Not memoized: a dispatched request is not decided again (a retry finds its messages in the trie).
+    for (const d of batch) {
+      const list = this.memo.get(d.request) ?? this.options.blocks.of(d.request.messages);
+      this.recordDispatch(list, d.index, d.at, false);
+    }
   }
 
   close(): void {
     if (this.deferredFlush) clearImmediate(this.deferredFlush);
     this.deferredFlush = undefined;
     this.deferred = [];
+    this.lastPrefix = undefined;
   }
 
   /**
