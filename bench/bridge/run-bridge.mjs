@@ -10,6 +10,9 @@
  * loaded machine does not distort as it does the share of a core over wall time. `--profile` CPU-profiles the
  * bridge over the measured window (bench/lib/profile-hook.mjs) and adds its hottest functions to the report.
  *
+ * `--bridge-cli <path>` runs another build of the bridge (e.g. a copy of an older `dist/cli/bridge-cli.js`), for
+ * a before/after in one session; `--label` names the run in the report.
+ *
  *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300] [--profile]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,8 @@ const N = Number(arg('streams', 5000));
 const R = Number(arg('replicas', 2));
 const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
+const BRIDGE_CLI = arg('bridge-cli', here('../../packages/inference-bridge/dist/cli/bridge-cli.js'));
+const LABEL = arg('label', 'bridge');
 const PROFILE = flag('profile') ? `${tmpdir()}/bridge-${Date.now()}.cpuprofile` : undefined;
 
 /** p95 from a Prometheus histogram's cumulative buckets for one backend label. */
@@ -71,7 +76,7 @@ async function main() {
   const bridge = await startProcess(
     process.execPath,
     [
-      here('../../packages/inference-bridge/dist/cli/bridge-cli.js'),
+      BRIDGE_CLI,
       '--broker',
       nats.url,
       '--backend-url',
@@ -156,6 +161,7 @@ async function main() {
     hottest = topFunctions(JSON.parse(readFileSync(PROFILE, 'utf8')), 15);
   }
   const metrics = await (await fetch(metricsUrl)).text();
+  if (failed > 0) process.stderr.write(`bridge output (last 3000 chars):\n${bridge.output().slice(-3000)}\n`);
   const names = urls.map((u) => new URL(u).host);
   const ttft = names.map((n) => ({ backend: n, ...histogramP95(metrics, 'llc_bridge_ttft_seconds', n) }));
   await nc.close();

@@ -1,17 +1,29 @@
 /**
  * `OpenAIBackend`: streams chat completions from vLLM's OpenAI-compatible API (or any compatible server) over
- * Node's built-in fetch (undici, keep-alive, no per-origin connection cap by default).
+ * node:http(s) with a keep-alive agent of its own and no connection cap (http-post.ts says why not fetch), or
+ * over a `fetch` given in the options.
  *
  * Request: `POST {baseURL}/chat/completions` with `stream: true`, `stream_options.include_usage` (so usage
  * always arrives, for token accounting), `X-Request-Id`, `traceparent`/`tracestate` when the request is traced, `priority` only when non-zero, `seed` when set.
  *
- * Stream: parsed with eventsource-parser. Deltas may hold several tokens (never count chunks as tokens); both
+ * Stream: parsed with eventsource-parser. Deltas may hold several tokens (never count chunks as tokens): the
+ * chunks that arrive in one read of the body are passed on as one delta, which costs the bridge one pass
+ * through its generators per read rather than per token when a server is ahead of it; both
  * `delta.reasoning` and the legacy `delta.reasoning_content` surface as `reasoning`; the final chunk's text is
  * kept; `delta.tool_calls` entries surface as `toolCalls` (openai-tool-calls.ts); the `end` event is emitted at `[DONE]` with the finish reason and usage. An error object inside the 200
  * stream, a malformed line, or a body that ends without `[DONE]` are errors.
  */
 import type { TraceContext } from '@locallightchat/broker';
-import type { BackendFinishReason, InferenceBackend, InferenceEvent, InferenceRequest, Usage } from '../backend.js';
+import type { Agent as HttpAgent } from 'node:http';
+import type {
+  BackendFinishReason,
+  InferenceBackend,
+  InferenceEvent,
+  InferenceRequest,
+  ToolCallDelta,
+  Usage,
+} from '../backend.js';
+import { httpGetJson, httpPost, keepAliveAgent, type HttpAnswer } from './http-post.js';
 import { withDefaults } from '../options.js';
 import { guardFirstToken, type StreamExchange } from './first-token-guard.js';
 import { readChunk } from './openai-chunks.js';
@@ -43,18 +55,17 @@ export interface OpenAIBackendOptions {
   drainTimeoutMs?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** A fetch implementation, e.g. one bound to a dedicated undici Agent (default: the global fetch). */
+  /**
+   * A fetch implementation to use instead of the built-in node:http transport (e.g. one bound to a dedicated
+   * undici Agent, or a test double). Default: none, node:http.
+   */
   fetch?: typeof globalThis.fetch;
 }
 
 /** The defaults of {@link OpenAIBackendOptions} (`name` defaults to the base URL's `host:port`). */
-export const DEFAULT_OPENAI_BACKEND_OPTIONS: Required<
-  Pick<OpenAIBackendOptions, 'drainTimeoutMs' | 'headers' | 'fetch'>
-> = {
+export const DEFAULT_OPENAI_BACKEND_OPTIONS: Required<Pick<OpenAIBackendOptions, 'drainTimeoutMs' | 'headers'>> = {
   drainTimeoutMs: 2000,
   headers: {},
-  // Looked up at each call, so a fetch installed after this module loaded is the one used.
-  fetch: (input, init) => globalThis.fetch(input, init),
 };
 
 /** `options` over {@link DEFAULT_OPENAI_BACKEND_OPTIONS}; a RangeError for a negative drain timeout. */
@@ -79,13 +90,18 @@ export class OpenAIBackend implements InferenceBackend {
   private readonly modelsEndpoint: string;
   private readonly options: OpenAIBackendOptions & typeof DEFAULT_OPENAI_BACKEND_OPTIONS;
   private discovered?: Promise<string | undefined>;
+  /** The built-in transport's keep-alive agent (unused when a `fetch` is given). */
+  private readonly agent: HttpAgent;
+  private readonly endpointUrl: URL;
 
   constructor(options: OpenAIBackendOptions) {
     this.options = resolveOpenAIBackendOptions(options);
     const base = new URL(options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`);
     this.name = options.name ?? base.host;
-    this.endpoint = new URL('chat/completions', base).toString();
+    this.endpointUrl = new URL('chat/completions', base);
+    this.endpoint = this.endpointUrl.toString();
     this.modelsEndpoint = new URL('models', base).toString();
+    this.agent = keepAliveAgent(base);
   }
 
   stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
@@ -113,22 +129,37 @@ export class OpenAIBackend implements InferenceBackend {
     request: InferenceRequest,
     model: string | undefined,
     exchange: StreamExchange,
-  ): Promise<ReadableStream<Uint8Array>> {
+  ): Promise<ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>> {
     const backend = this.name;
-    let response: Response;
+    let response: Pick<HttpAnswer, 'status' | 'text'> & {
+      header(name: string): string | null;
+      body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
+    };
+    const body = JSON.stringify(chatCompletionBody(request, model));
     try {
-      response = await this.options.fetch(this.endpoint, {
-        method: 'POST',
-        headers: this.headers(request),
-        body: JSON.stringify(chatCompletionBody(request, model)),
-        signal: exchange.signal,
-      });
+      const fetch = this.options.fetch;
+      if (fetch) {
+        const answer = await fetch(this.endpoint, {
+          method: 'POST',
+          headers: this.headers(request),
+          body,
+          signal: exchange.signal,
+        });
+        response = {
+          status: answer.status,
+          header: (name) => answer.headers.get(name),
+          body: answer.body,
+          text: () => answer.text(),
+        };
+      } else {
+        response = await httpPost(this.endpointUrl, this.agent, this.headers(request), body, exchange.signal);
+      }
     } catch (cause) {
       throw (
         exchange.interruption() ?? exchange.error('connect', `cannot reach ${backend}: ${describeFetchError(cause)}`)
       );
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       let text = '';
       try {
         text = (await response.text()).slice(0, MAX_ERROR_BODY_CHARS);
@@ -136,7 +167,7 @@ export class OpenAIBackend implements InferenceBackend {
         const cut = exchange.interruption();
         if (cut) throw cut;
       }
-      throw httpError(backend, response.status, text, response.headers.get('retry-after'));
+      throw httpError(backend, response.status, text, response.header('retry-after'));
     }
     if (!response.body) throw exchange.error('server', `${backend} answered 200 without a body`);
     return response.body;
@@ -173,6 +204,10 @@ export class OpenAIBackend implements InferenceBackend {
         }
         if (!batch) break;
         if (sawDone) continue;
+        // The chunks of this read, passed on as one delta (see the module note).
+        let text = '';
+        let reasoning = '';
+        let toolCalls: ToolCallDelta[] | undefined;
         for (const data of batch) {
           // The consumer may have aborted while we were suspended at a yield.
           exchange.throwIfAborted();
@@ -183,20 +218,25 @@ export class OpenAIBackend implements InferenceBackend {
             drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
             break;
           }
-          if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
-          if (reading.kind === 'malformed')
+          if (reading.kind === 'error' || reading.kind === 'malformed') {
+            // What came before the failure goes out first, as it would have one chunk per read.
+            const held = deltaOf(text, reasoning, toolCalls);
+            if (held) {
+              text = reasoning = '';
+              toolCalls = undefined;
+              yield held;
+            }
+            if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
             throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
+          }
           if (reading.usage) usage = reading.usage;
           if (reading.finishReason) finishReason = reading.finishReason;
-          if (reading.text || reading.reasoning || reading.toolCalls.length > 0) {
-            yield {
-              type: 'delta',
-              text: reading.text,
-              ...(reading.reasoning ? { reasoning: reading.reasoning } : {}),
-              ...(reading.toolCalls.length > 0 ? { toolCalls: reading.toolCalls } : {}),
-            };
-          }
+          text += reading.text;
+          reasoning += reading.reasoning;
+          if (reading.toolCalls.length > 0) toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
         }
+        const delta = deltaOf(text, reasoning, toolCalls);
+        if (delta) yield delta;
       }
     } finally {
       if (drainTimer) clearTimeout(drainTimer);
@@ -223,13 +263,17 @@ export class OpenAIBackend implements InferenceBackend {
   private discoverModel(signal: AbortSignal): Promise<string | undefined> {
     this.discovered ??= (async () => {
       try {
-        const response = await this.options.fetch(this.modelsEndpoint, {
-          headers: this.headers({ requestId: 'models', messages: [], maxTokens: 1 }),
-          signal,
-        });
-        if (!response.ok) return undefined;
-        const body = (await response.json()) as { data?: { id?: unknown }[] };
-        const id = body.data?.[0]?.id;
+        const headers = this.headers({ requestId: 'models', messages: [], maxTokens: 1 });
+        let body: { data?: { id?: unknown }[] } | undefined;
+        const fetch = this.options.fetch;
+        if (fetch) {
+          const response = await fetch(this.modelsEndpoint, { headers, signal });
+          if (!response.ok) return undefined;
+          body = (await response.json()) as typeof body;
+        } else {
+          body = (await httpGetJson(new URL(this.modelsEndpoint), this.agent, headers, signal)) as typeof body;
+        }
+        const id = body?.data?.[0]?.id;
         return typeof id === 'string' ? id : undefined;
       } catch {
         return undefined;
@@ -241,6 +285,19 @@ export class OpenAIBackend implements InferenceBackend {
     });
     return this.discovered;
   }
+}
+
+/** One delta of what a read held, or undefined when it held nothing to pass on. */
+function deltaOf(
+  text: string,
+  reasoning: string,
+  toolCalls: ToolCallDelta[] | undefined,
+): Extract<InferenceEvent, { type: 'delta' }> | undefined {
+  if (!text && !reasoning && !toolCalls) return undefined;
+  const delta: Extract<InferenceEvent, { type: 'delta' }> = { type: 'delta', text };
+  if (reasoning) delta.reasoning = reasoning;
+  if (toolCalls) delta.toolCalls = toolCalls;
+  return delta;
 }
 
 /** The W3C trace-context headers of a traced request. */

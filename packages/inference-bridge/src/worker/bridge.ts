@@ -359,13 +359,15 @@ export class Bridge {
     const started = performance.now();
     let last: number | undefined;
     m?.inFlight.inc({ backend });
+    // The labelled series once per stream, not per delta (prom-client hashes the labels at every call).
+    const itl = m?.itl.labels({ backend });
     return {
       /** Records a delta; true for the first one. */
       delta: () => {
         const now = performance.now();
         const first = last === undefined;
         if (first) m?.ttft.observe({ backend }, (now - started) / 1000);
-        else m?.itl.observe({ backend }, (now - last!) / 1000);
+        else itl?.observe((now - last!) / 1000);
         last = now;
         return first;
       },
