@@ -32,6 +32,10 @@ const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const BRIDGE_CLI = arg('bridge-cli', here('../../packages/inference-bridge/dist/cli/bridge-cli.js'));
 const LABEL = arg('label', 'bridge');
+// The bridge's first-token timeout (its default, 30 s, when not given; 0 = none): on a machine loaded far beyond
+// its cores the simulators take longer than that to admit thousands of sequences, and the streams that time out
+// change the workload being measured.
+const TTFT_TIMEOUT = arg('ttft-timeout-ms', undefined);
 const PROFILE = flag('profile') ? `${tmpdir()}/bridge-${Date.now()}.cpuprofile` : undefined;
 
 /** p95 from a Prometheus histogram's cumulative buckets for one backend label. */
@@ -87,6 +91,7 @@ async function main() {
       '0',
       '--metrics-host',
       '127.0.0.1',
+      ...(TTFT_TIMEOUT !== undefined ? ['--ttft-timeout-ms', String(TTFT_TIMEOUT)] : []),
     ],
     /metrics on :(\d+)\/metrics/,
     {
@@ -192,7 +197,7 @@ async function main() {
   const lines = [
     `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}\``,
+    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}${TTFT_TIMEOUT !== undefined ? ` --ttft-timeout-ms ${TTFT_TIMEOUT}` : ''}${BRIDGE_CLI.includes('dist/cli') ? '' : ` --bridge-cli ${BRIDGE_CLI}`}\` (${LABEL})`,
     machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',
