@@ -153,7 +153,9 @@ async function main() {
     `Command: \`node bench/stream/run-slow.mjs --fast ${FAST} --slow ${SLOW} --rounds ${ROUNDS} --hard-limit ${HARD}\``,
     machineLine(),
     `llc-relay via NATS, \`--send-hard-limit ${HARD}\`. Each socket follows one stream of ${ROUNDS} batches × 8 KB (${mb(ROUNDS * 8192)} MB); slow sockets stop reading for 6 s.`,
-    ...(peers.length > 0 ? [`Same load, same run: ${peers.map((p) => `the \`${p.server}\` peer`).join(', ')} (table below).`] : []),
+    ...(peers.length > 0
+      ? [`Same load, same run: ${peers.map((p) => `the \`${p.server}\` peer`).join(', ')} (table below).`]
+      : []),
     '',
     '| readers | complete transcripts | closed as slow consumers (4008) | resumed | errors |',
     '|---|---|---|---|---|',

@@ -51,7 +51,8 @@ export async function httpPost(
   } catch (error) {
     // A kept-alive socket the server closed just as we sent on it (its idle timeout raced ours): the request
     // never reached the server, so it is sent once more, on a fresh socket — Node's documented remedy.
-    if (!(error instanceof StaleSocketError) || signal.aborted) throw error instanceof StaleSocketError ? error.cause : error;
+    if (!(error instanceof StaleSocketError) || signal.aborted)
+      throw error instanceof StaleSocketError ? error.cause : error;
     return postOnce(url, agent, headers, body, signal);
   }
 }
@@ -82,7 +83,9 @@ function postOnce(
     // iteration throws it; these listeners only keep it from being an uncaught 'error' event.
     req.on('error', (error: Error & { code?: string }) =>
       reject(
-        req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') ? new StaleSocketError(error) : error,
+        req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+          ? new StaleSocketError(error)
+          : error,
       ),
     );
     req.once('response', (res: IncomingMessage) => {

@@ -233,7 +233,8 @@ export class OpenAIBackend implements InferenceBackend {
           if (reading.finishReason) finishReason = reading.finishReason;
           text += reading.text;
           reasoning += reading.reasoning;
-          if (reading.toolCalls.length > 0) toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
+          if (reading.toolCalls.length > 0)
+            toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
         }
         const delta = deltaOf(text, reasoning, toolCalls);
         if (delta) yield delta;

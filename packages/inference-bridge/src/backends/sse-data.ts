@@ -33,7 +33,8 @@ export class SseDataReader {
       this.read = () => reader.read();
     } else {
       const iterator = body[Symbol.asyncIterator]();
-      this.read = () => iterator.next() as Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
+      this.read = () =>
+        iterator.next() as Promise<{ done: true; value?: Uint8Array } | { done: false; value: Uint8Array }>;
     }
     this.parser = createParser({
       onEvent: (event) => this.pending.push(event.data),
