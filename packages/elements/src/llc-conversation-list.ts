@@ -1,19 +1,13 @@
 import { consume } from '@lit/context';
 import type { ConversationSummary } from '@locallightchat/protocol';
 import type { LlcClient, LlcClientEventMap } from '@locallightchat/client';
-import {
-  Virtualizer,
-  defaultRangeExtractor,
-  elementScroll,
-  observeElementOffset,
-  observeElementRect,
-  type Range,
-} from '@tanstack/virtual-core';
+import { Virtualizer } from '@tanstack/virtual-core';
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { clientContext, conversationContext } from './context.js';
-import { ROW_HEIGHT, conversationListStyles } from './conversation-list/styles.js';
+import { rowVirtualizerOptions } from './conversation-list/row-virtualizer.js';
+import { conversationListStyles } from './conversation-list/styles.js';
 import { TitleSearch, titleMatches } from './conversation-list/title-search.js';
 import { cssProps } from './directives/css-props.js';
 import { fire } from './events.js';
@@ -149,23 +143,12 @@ export class LlcConversationList extends LitElement {
   /** Sets the virtualizer to the rows about to render (before render, so the rows drawn match the count). */
   private syncVirtualizer(): void {
     const rows = this.visible;
-    const pinned = this.activeIndex(rows);
-    const options = {
-      count: rows.length,
-      getScrollElement: () => this.grid ?? null,
-      estimateSize: () => ROW_HEIGHT,
-      getItemKey: (i: number) => rows[i]?.conversationId ?? i,
-      overscan: 6,
-      // The row holding the tab stop stays in the DOM even when scrolled away, so focus is never lost.
-      rangeExtractor: (range: Range) => {
-        const indexes = defaultRangeExtractor(range);
-        return rows.length === 0 || indexes.includes(pinned) ? indexes : [...indexes, pinned].sort((a, b) => a - b);
-      },
-      scrollToFn: elementScroll,
-      observeElementRect,
-      observeElementOffset,
-      onChange: () => this.onVirtualizerChange(),
-    };
+    const options = rowVirtualizerOptions(
+      rows,
+      this.activeIndex(rows),
+      () => this.grid ?? null,
+      () => this.onVirtualizerChange(),
+    );
     if (this.virtualizer) this.virtualizer.setOptions(options);
     else this.virtualizer = new Virtualizer<HTMLElement, Element>(options);
   }
