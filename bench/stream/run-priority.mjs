@@ -4,7 +4,10 @@
  * each following several busy streams; new streams start on them every `--every` ms. Publish → arrival of each
  * new stream's first batch is compared with the relay's first-token priority on and off, same run, alternating.
  *
- *   node bench/stream/run-priority.mjs [--sockets 20] [--busy 8] [--seconds 8] [--runs 3]
+ * Each run also feeds the `ws` + NATS peer (bench/peers/ws-nats.mjs) the same load through NATS, so the relay's
+ * figures sit beside a plain server's in the same run (`--peer none` leaves it out).
+ *
+ *   node bench/stream/run-priority.mjs [--sockets 20] [--busy 8] [--seconds 8] [--runs 3] [--peer ws+nats|none]
  *
  * The relay (embedded broker) runs in this process with default send bounds except a hard limit high enough
  * that the slow sockets are not closed during the run (closing them is what the hard limit is for; that is
@@ -12,7 +15,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MemoryBroker } from '@locallightchat/broker';
+import { MemoryBroker, NatsBroker } from '@locallightchat/broker';
+import { startNats } from '@locallightchat/test-support';
 import { Authenticator, MemoryStore, startRelay } from '@locallightchat/relay';
 import { BENCH_SECRET, cliOptions, machineLine, sleep, startProcess } from '../lib/proc.mjs';
 
@@ -23,23 +27,54 @@ const BUSY = Number(arg('busy', 8));
 const SECONDS = Number(arg('seconds', 8));
 const RUNS = Number(arg('runs', 3));
 const EVERY = Number(arg('every', 400));
+const PEER = arg('peer', 'ws+nats');
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = BENCH_SECRET;
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 const now = () => performance.timeOrigin + performance.now();
 
-async function run(priority) {
+/** The relay (embedded broker) with priority on or off, or the `ws` + NATS peer fed through NATS. */
+async function serverFor(mode) {
+  if (mode === 'peer') {
+    const nats = await startNats();
+    const peer = await startProcess(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+      env: { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url },
+    });
+    const broker = await NatsBroker.connect({ servers: nats.url, log: () => undefined });
+    return {
+      broker,
+      url: peer.match[1],
+      close: async () => {
+        await peer.stop();
+        await broker.close();
+        await nats.stop();
+      },
+    };
+  }
   const broker = new MemoryBroker({ maxRetainedPerConversation: 64 });
   const relay = await startRelay(
     {
       port: 0,
       heartbeatMs: 300_000,
-      prioritizeFirstTokens: priority,
+      prioritizeFirstTokens: mode === 'on',
       sendHardLimitBytes: 512 * 1024 * 1024,
       tokenBudget: { capacity: 0, refillPerSecond: 0 },
     },
     { broker, store: new MemoryStore(), auth: await Authenticator.create({ mode: 'jwt', secret: SECRET }), log: quiet },
   );
+  return {
+    broker,
+    url: relay.wsUrl,
+    close: async () => {
+      await relay.close();
+      await broker.close();
+    },
+  };
+}
+
+async function run(mode) {
+  const server = await serverFor(mode);
+  const broker = server.broker;
   const nonce = Math.random().toString(36).slice(2, 8);
   const conv = (s, k) => `p${nonce}${s}-${k}`;
   const reader = await startProcess(
@@ -47,7 +82,7 @@ async function run(priority) {
     [
       here('priority-reader.mjs'),
       JSON.stringify({
-        url: relay.wsUrl,
+        url: server.url,
         count: SOCKETS,
         streams: BUSY + 1,
         secret: SECRET,
@@ -139,8 +174,7 @@ async function run(priority) {
     closed: got.closed,
   };
   reader.child.stdin.end();
-  await relay.close();
-  await broker.close();
+  await server.close();
   return result;
 }
 
@@ -149,11 +183,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function main() {
   const on = [];
   const off = [];
+  const peer = [];
+  const modes = PEER === 'none' ? ['on', 'off'] : ['on', 'off', 'peer'];
   for (let r = 1; r <= RUNS; r++) {
-    for (const priority of [true, false]) {
-      process.stderr.write(`run ${r}/${RUNS} priority ${priority ? 'on' : 'off'} … `);
-      const result = await run(priority);
-      (priority ? on : off).push(result);
+    for (const mode of modes) {
+      process.stderr.write(`run ${r}/${RUNS} ${mode === 'peer' ? PEER : `priority ${mode}`} … `);
+      const result = await run(mode);
+      ({ on, off, peer })[mode].push(result);
       process.stderr.write(`${result.firsts}/${result.started} first batches, p95 ${result.p95.toFixed(0)} ms\n`);
     }
   }
@@ -174,7 +210,18 @@ async function main() {
     '|---|---|---|---|---|',
     `| on | ${on.map((r) => `${r.firsts}/${r.started}`).join(' · ')} | ${p50on.toFixed(0)} | ${p95on.toFixed(0)} | ${Math.max(...on.map((r) => r.max)).toFixed(0)} |`,
     `| off | ${off.map((r) => `${r.firsts}/${r.started}`).join(' · ')} | ${p50off.toFixed(0)} | ${p95off.toFixed(0)} | ${Math.max(...off.map((r) => r.max)).toFixed(0)} |`,
+    ...(peer.length > 0
+      ? [
+          `| \`${PEER}\` peer (fed through NATS, same run) | ${peer.map((r) => `${r.firsts}/${r.started}`).join(' · ')} | ${median(peer.map((r) => r.p50)).toFixed(0)} | ${median(peer.map((r) => r.p95)).toFixed(0)} | ${Math.max(...peer.map((r) => r.max)).toFixed(0)} |`,
+        ]
+      : []),
     '',
+    ...(peer.length > 0
+      ? [
+          "The peer has no priority and no send bound: a new stream's first batch waits behind whatever the busy streams queued for its socket in `ws`.",
+          '',
+        ]
+      : []),
     Number.isFinite(p95off)
       ? `First-token p95 with priority on is ${((1 - p95on / p95off) * 100).toFixed(0)} % lower than off (goal: ≥ 40 %).`
       : Number.isFinite(p95on)
@@ -198,6 +245,7 @@ async function main() {
         off: off.map(clean),
         p95on: Number.isFinite(p95on) ? p95on : null,
         p95off: Number.isFinite(p95off) ? p95off : null,
+        peer: peer.map(clean),
       },
       null,
       2,
