@@ -14,7 +14,16 @@ repo="$(pwd)"
 
 [ "$(id -u)" -eq 0 ] || { echo "in-debian13.sh: needs root (chroot and mounts)" >&2; exit 1; }
 start=$(date +%s)
+phase_start=$start
+# One line per phase with its wall time and the load average, so a slow pass says where its time went.
+phase_done() {
+  local now
+  now=$(date +%s)
+  echo "in-debian13.sh: $1 in $((now - phase_start)) s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  phase_start=$now
+}
 ROOTFS="$(deploy/debian13-rootfs.sh | tail -1)"
+phase_done "rootfs ready (made or reused)"
 
 # One pass at a time per rootfs (the mounts and the copied tree are shared).
 exec 9>"$ROOTFS.lock"
@@ -36,6 +45,15 @@ mountpoint_in bind /sys /sys
 mountpoint_in bind /dev /dev
 mountpoint_in tmpfs tmpfs /dev/shm mode=1777
 mountpoint_in tmpfs tmpfs /tmp mode=1777
+# npm's cache is the host's (bind-mounted): npm install inside then unpacks from disk instead of fetching ~1,500
+# tarballs again (the example apps' installs in the e2e stage too). On CI the host pass has just filled it from the
+# same lock. npm's cache (cacache) is content-addressed and safe for concurrent npm processes. LLC_NPM_CACHE=none
+# keeps a private cache in the rootfs instead.
+npm_cache="${LLC_NPM_CACHE:-$(npm config get cache 2>/dev/null || true)}"
+if [ -n "$npm_cache" ] && [ "$npm_cache" != none ]; then
+  mkdir -p "$npm_cache"
+  mountpoint_in bind "$npm_cache" /root/.npm
+fi
 cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf" 2>/dev/null || true
 
 in_root() {
@@ -49,11 +67,13 @@ if ! in_root dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   echo "in-debian13.sh: installing ${packages[*]} inside the rootfs"
   in_root sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
     apt-get install -y -qq --no-install-recommends ${packages[*]} >/dev/null"
+  phase_done "Debian packages installed inside the rootfs"
 fi
 
 command -v rsync >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsync >/dev/null
 mkdir -p "$ROOTFS/llc"
 rsync -a --delete --exclude .git --filter=':- .gitignore' "$repo/" "$ROOTFS/llc/"
+phase_done "tree copied"
 
 test_command="${*:-npm test}"
 echo "in-debian13.sh: rootfs ready in $(($(date +%s) - start)) s; running npm install && $test_command on Node 24"
@@ -63,11 +83,17 @@ in_root PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 CHROME_PATH
     set -euo pipefail
     cd /llc
     echo "node $(node --version), npm $(npm --version), $(ldd --version | head -1)"
-    npm install --no-audit --no-fund
+    t0=$(date +%s)
+    npm install --no-audit --no-fund --prefer-offline
+    echo "in-debian13.sh: npm install in $(($(date +%s) - t0)) s (load $(cut -d" " -f1-3 /proc/loadavg))"
     # The pass is about the current uWS build: fail here, not in a hundred tests, if it does not load.
     node --conditions=llc-source --import tsx --input-type=module \
       -e "const m = await import(\"@locallightchat/relay\"); m.assertNativeUws(); console.log(m.uwsBuildDescription());"
-    eval "$1"
+    t0=$(date +%s)
+    status=0
+    eval "$1" || status=$?
+    echo "in-debian13.sh: $1 in $(($(date +%s) - t0)) s (load $(cut -d" " -f1-3 /proc/loadavg))"
+    exit "$status"
   ' in-debian13 "$test_command" || status=$?
 echo "in-debian13.sh: Node 24 pass finished in $(($(date +%s) - start)) s (exit $status)"
 exit "$status"
