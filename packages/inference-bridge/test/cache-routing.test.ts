@@ -266,7 +266,9 @@ async function startReplica(): Promise<Replica> {
         replay_endpoint: 'tcp://127.0.0.1:*',
       }),
     ],
-    { cwd: root, ready: /listening on (http:\/\/\S+\/v1)/, timeoutMs: 30_000 },
+    // Three simulators start at once, each compiling its TypeScript sources under tsx: at load 40 in the Node 24
+    // pass none had printed anything after 30 s. 120 s, as the bridge CLI and tracing tests' ready waits.
+    { cwd: root, ready: /listening on (http:\/\/\S+\/v1)/, timeoutMs: 120_000 },
   );
   const ev = /KV events on (tcp:\/\/\S+), replay on (tcp:\/\/\S+)/.exec(proc.output());
   assert.ok(ev, proc.output());
