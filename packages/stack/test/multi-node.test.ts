@@ -64,7 +64,8 @@ async function relayNode(...extra: string[]): Promise<StartedProcess & { wsUrl: 
       '1',
       ...extra,
     ],
-    { ready: READY, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
+    // 120 s: at load 30-35 (the Node 24 pass) a relay started beside the others printed nothing for 20 s.
+    { ready: READY, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 120_000 },
   );
   started.push(node);
   return Object.assign(node, { httpUrl: node.match[1]!, wsUrl: node.match[2]! });
@@ -203,10 +204,10 @@ describe('relay: --processes', () => {
         '--metrics-port',
         String(metricsPort),
       ],
-      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 20_000 },
+      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 120_000 },
     );
     started.push(supervisor);
-    const first = await supervisor.waitFor(READY, 20_000);
+    const first = await supervisor.waitFor(READY, 120_000);
     const wsUrl = first[2]!;
     for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
       await new Promise((r) => setTimeout(r, 50));
