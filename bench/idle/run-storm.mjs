@@ -5,7 +5,12 @@
  * failure) — to the surviving processes and to the one the supervisor restarts. Measured: connections dropped,
  * time until every one is back, and accepts per second during the storm (each with a fresh JWT verification).
  *
- *   node bench/idle/run-storm.mjs [--connections 20000] [--processes 2] [--out bench/results/<date>]
+ * Then the peers, same run: the `ws` + NATS peer and Socket.IO (Redis adapter, JWT middleware) each hold as many
+ * connections as one relay process lost, are SIGKILLed and restarted at once on the same port (one process
+ * each: neither has a supervisor or a port shared by processes), and their clients come back the same way.
+ * `--peers none` leaves them out.
+ *
+ *   node bench/idle/run-storm.mjs [--connections 20000] [--processes 2] [--peers ws+nats,socket.io] [--out bench/results/<date>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +34,70 @@ const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}
 const SECRET = BENCH_SECRET;
 const PER_CHILD = 9_000;
 const JITTER_MS = Number(arg('jitter-ms', 250));
+const PEERS = arg('peers', 'ws+nats,socket.io')
+  .split(',')
+  .filter((p) => p && p !== 'none');
+const PEER_SERVERS = {
+  'ws+nats': { script: here('../peers/ws-nats.mjs'), protocol: 'llc' },
+  'socket.io': { script: here('servers/socketio.mjs'), protocol: 'socketio' },
+};
+
+/** Sums the load children's storm reports until every dropped client is back (or 90 s pass). */
+async function waitAllBack(loaders) {
+  let stats;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    await sleep(500);
+    stats = await Promise.all(
+      loaders.map(async (l) => {
+        l.child.stdin.write('?\n');
+        return JSON.parse((await l.waitFor(/\{"dropped".*\}/))[0]);
+      }),
+    );
+    const dropped = stats.reduce((n, s) => n + s.dropped, 0);
+    const back = stats.reduce((n, s) => n + s.back, 0);
+    if ((dropped > 0 && back >= dropped) || Date.now() > deadline) break;
+  }
+  const dropped = stats.reduce((n, s) => n + s.dropped, 0);
+  const back = stats.reduce((n, s) => n + s.back, 0);
+  const firstDrop = Math.min(...stats.filter((s) => s.firstDropAt).map((s) => s.firstDropAt));
+  const lastBack = Math.max(...stats.map((s) => s.lastBackAt));
+  return { dropped, back, seconds: (lastBack - firstDrop) / 1000 };
+}
+
+/** One peer: `count` connections, a SIGKILL, a restart on the same port, everyone back. */
+async function peerStorm(name, count, env) {
+  const { script, protocol } = PEER_SERVERS[name];
+  const start = (port) => spawnWatched(process.execPath, [script], { env: { ...env, BENCH_PORT: String(port) } });
+  let server = start(0);
+  const url = (await server.waitFor(/ready (ws:\/\/\S+)/))[1];
+  const port = new URL(url).port;
+  const loaders = [];
+  for (let first = 0, slot = 0; first < count; first += PER_CHILD, slot++) {
+    const config = {
+      url,
+      count: Math.min(PER_CHILD, count - first),
+      firstAddress: slot * Math.ceil(PER_CHILD / 500),
+      firstUser: first,
+      secret: SECRET,
+      reconnect: true,
+      jitterMs: JITTER_MS,
+      protocol,
+    };
+    loaders.push(spawnWatched(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
+  }
+  const ramp = await Promise.all(loaders.map(async (l) => JSON.parse((await l.waitFor(/\{"open".*\}/))[0])));
+  const held = ramp.reduce((n, r) => n + r.open, 0);
+  process.stderr.write(`storm: ${held} connections held by ${name}; killing it and restarting it on port ${port}\n`);
+  await sleep(1000);
+  server.child.kill('SIGKILL');
+  await new Promise((r) => server.child.once('exit', r));
+  server = start(port);
+  const result = await waitAllBack(loaders);
+  for (const l of loaders) l.child.stdin.end();
+  await server.stop();
+  return { server: name, held, ...result };
+}
 
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
@@ -68,30 +137,22 @@ async function main() {
     .map(Number)[0];
   const killedAt = Date.now();
   process.kill(victim, 'SIGKILL');
-  let stats;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    await sleep(500);
-    stats = await Promise.all(
-      loaders.map(async (l) => {
-        l.child.stdin.write('?\n');
-        return JSON.parse((await l.waitFor(/\{"dropped".*\}/))[0]);
-      }),
-    );
-    const dropped = stats.reduce((n, s) => n + s.dropped, 0);
-    const back = stats.reduce((n, s) => n + s.back, 0);
-    if ((dropped > 0 && back >= dropped) || Date.now() > deadline) break;
-  }
+  const { dropped, back, seconds } = await waitAllBack(loaders);
   for (const l of loaders) l.child.stdin.end();
   relay.child.kill('SIGTERM');
   await new Promise((r) => relay.child.once('exit', r));
+  const peers = [];
+  for (const name of PEERS) {
+    peers.push(
+      await peerStorm(name, Math.max(1, dropped), {
+        BENCH_SECRET: SECRET,
+        BENCH_NATS_URL: nats.url,
+        BENCH_REDIS_URL: redis.url,
+      }),
+    );
+  }
   await Promise.all([nats.stop(), redis.stop()]);
 
-  const dropped = stats.reduce((n, s) => n + s.dropped, 0);
-  const back = stats.reduce((n, s) => n + s.back, 0);
-  const firstDrop = Math.min(...stats.filter((s) => s.firstDropAt).map((s) => s.firstDropAt));
-  const lastBack = Math.max(...stats.map((s) => s.lastBackAt));
-  const seconds = (lastBack - firstDrop) / 1000;
   const lines = [
     `# Reconnect storm — ${new Date().toISOString()}`,
     '',
@@ -105,13 +166,36 @@ async function main() {
     '',
     'The jitter window spreads the reconnects by design; the load processes share the 2 cores with the relay.',
     '',
+    ...(peers.length > 0
+      ? [
+          `Peers, same run: each holds as many connections as the relay lost, is SIGKILLed and restarted at once on the same port (one process, no supervisor), and its clients reconnect the same way (the \`ws\` + NATS peer verifies the same JWT in a hello; Socket.IO in its middleware).`,
+          '',
+          '| server | connections held | dropped | back | time until all back | accepts/s during the storm | vs the relay |',
+          '|---|---|---|---|---|---|---|',
+          `| llc-relay (one of ${P} processes killed) | ${held} | ${dropped} | ${back} | ${seconds.toFixed(2)} s | ${(back / seconds).toFixed(0)} | 1.00× |`,
+          ...peers.map(
+            (p) =>
+              `| ${p.server} | ${p.held} | ${p.dropped} | ${p.back} | ${p.seconds.toFixed(2)} s | ${(p.back / p.seconds).toFixed(0)} | ${(p.back / p.seconds / (back / seconds)).toFixed(2)}× |`,
+          ),
+          '',
+        ]
+      : []),
   ];
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/reconnect-storm.md`, lines.join('\n'));
   writeFileSync(
     `${OUT}/reconnect-storm.json`,
     JSON.stringify(
-      { connections: N, processes: P, held, dropped, back, seconds, acceptsPerSec: back / seconds },
+      {
+        connections: N,
+        processes: P,
+        held,
+        dropped,
+        back,
+        seconds,
+        acceptsPerSec: back / seconds,
+        peers: peers.map((p) => ({ ...p, acceptsPerSec: p.back / p.seconds })),
+      },
       null,
       2,
     ),

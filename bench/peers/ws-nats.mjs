@@ -24,7 +24,12 @@ function verify(token) {
   return typeof claims.exp === 'number' && claims.exp * 1000 < Date.now() ? undefined : claims;
 }
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+// BENCH_PORT: a fixed port, for a restart on the same address (the reconnect storm).
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: Number(process.env.BENCH_PORT ?? 0),
+  perMessageDeflate: false,
+});
 wss.on('connection', (socket) => {
   let user;
   const joined = new Set();

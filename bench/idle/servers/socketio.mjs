@@ -32,6 +32,6 @@ io.use((socket, next) => {
   next();
 });
 io.on('connection', (socket) => socket.join(`user:${socket.data.user}`));
-http.listen(0, '127.0.0.1', () =>
+http.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () =>
   console.log(`ready ws://127.0.0.1:${http.address().port}/socket.io/?EIO=4&transport=websocket`),
 );
