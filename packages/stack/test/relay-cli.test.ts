@@ -96,7 +96,8 @@ describe('llc-relay', () => {
       const node = await startProcess(
         process.execPath,
         [cli, '--dev', '--simulate', '--sim-profile', 'fast', '--port', '0', '--log-level', level],
-        { env: { LLC_DEV: '' }, ready: /llc-relay listening on/, timeoutMs: 30_000 },
+        // 120 s: at load 30-35 (the Node 24 pass) the relay had printed nothing after 30 s.
+        { env: { LLC_DEV: '' }, ready: /llc-relay listening on/, timeoutMs: 120_000 },
       );
       // The exit code is another test's subject (multi-node.test.ts); here only what was logged until then.
       await node.stop();
