@@ -24,8 +24,15 @@ export interface StartOptions {
   cwd?: string;
   /** Line to wait for before resolving. */
   ready: RegExp;
+  /** How long to wait for `ready` (default READY_TIMEOUT_MS) and, later, for `waitFor` (default 20 s). */
   timeoutMs?: number;
 }
+
+/**
+ * The default wait for a process's ready line: 120 s. Starting one of our CLIs loads hundreds of modules; at load
+ * 25-40 (CI beside other work, the Node 24 pass) relays and simulators printed nothing for 20-30 s.
+ */
+export const READY_TIMEOUT_MS = 120_000;
 
 export async function startProcess(command: string, args: string[], options: StartOptions): Promise<StartedProcess> {
   const child = spawn(command, args, {
@@ -84,7 +91,7 @@ export async function startProcess(command: string, args: string[], options: Sta
 
   let match: RegExpMatchArray;
   try {
-    match = await waitFor(options.ready);
+    match = await waitFor(options.ready, options.timeoutMs ?? READY_TIMEOUT_MS);
   } catch (error) {
     // A process that never got ready is stopped here, or it outlives its test and keeps the test file's
     // process (and so the whole run) from exiting: SIGTERM first, so a supervisor stops its children too.
