@@ -55,7 +55,7 @@ async function startRelay(): Promise<StartedProcess> {
       '--static',
       `${root}demo/dist`,
     ],
-    { ready: /llc-relay listening on/, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
+    { ready: /llc-relay listening on/, env: { LLC_LOG_LEVEL: 'warn' } },
   );
 }
 

@@ -125,7 +125,6 @@ describe('deploy/observability', () => {
           cwd: root,
           env: { LLC_DEV: '' },
           ready: /llc-relay listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+);/,
-          timeoutMs: 30_000,
         },
       );
       const httpUrl = relay.match[1]!;

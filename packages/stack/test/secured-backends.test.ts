@@ -128,7 +128,6 @@ describe('secured NATS and Redis from one config file', () => {
       cwd: root,
       env: { LLC_DEV: '' },
       ready: /llc-relay listening on http:\/\/127\.0\.0\.1:(\d+)/,
-      timeoutMs: 30_000,
     }).then((p) => (started.push(p), p));
   }
 

@@ -97,7 +97,6 @@ function relay(args: string[]): Promise<StartedProcess> {
       cwd: root,
       env: { LLC_DEV: '' },
       ready: /llc-relay listening on (https?):\/\/127\.0\.0\.1:(\d+)/,
-      timeoutMs: 30_000,
     },
   );
 }

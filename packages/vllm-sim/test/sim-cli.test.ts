@@ -17,7 +17,7 @@ const READY = /^llc-vllm-sim listening on (http:\/\/127\.0\.0\.1:(\d+)\/v1)$/;
 const run = promisify(execFile);
 
 function start(args: string[], env: Record<string, string> = {}) {
-  return startProcess(process.execPath, [...CLI, ...args], { cwd: root, env, ready: READY, timeoutMs: 30_000 });
+  return startProcess(process.execPath, [...CLI, ...args], { cwd: root, env, ready: READY });
 }
 
 describe('llc-vllm-sim CLI', () => {
