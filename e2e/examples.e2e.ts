@@ -151,11 +151,44 @@ describe('examples/svelte: a Svelte 5 app (Vite), markup typed by @locallightcha
 });
 
 describe('examples/angular: <llc-chat> in an Angular template (CUSTOM_ELEMENTS_SCHEMA), built by the Angular CLI', () => {
-  it('builds (strict templates), chats, the (llc-send) handler fires', slow, async (t) => {
-    const app = await timed(t, 'install', () => harness.install('angular'));
-    await timed(t, 'build', () => run('npm', ['run', 'build', '--silent'], app));
-    assertStreamedAnswer(await chatCountingSends(`${await harness.relay(join(app, 'dist/browser'))}/`));
-  });
+  it(
+    'type-checks (strict templates; a wrong (llc-send) use does not), builds, chats, the handler fires',
+    slow,
+    async (t) => {
+      const app = await timed(t, 'install', () => harness.install('angular'));
+      assert.deepEqual(await timed(t, 'typecheck', () => harness.typeErrors(app)), [], 'the example type-checks');
+      // $event of (llc-send) is the elements' typed event (HTMLElementEventMap): a handler taking something else
+      // and a detail field that does not exist are errors. (Angular does not type-check property bindings on DOM
+      // or custom elements, [dev]="'yes'" included: only events have teeth here.)
+      writeFileSync(
+        join(app, 'src/app/wrong.ts'),
+        [
+          "import { Component, CUSTOM_ELEMENTS_SCHEMA } from '@angular/core';",
+          '@Component({',
+          "  selector: 'app-wrong',",
+          '  schemas: [CUSTOM_ELEMENTS_SCHEMA],',
+          '  template: `',
+          '    <llc-chat (llc-send)="count($event)"></llc-chat>',
+          '    <llc-chat (llc-send)="$event.detail.nope"></llc-chat>',
+          '  `,',
+          '})',
+          'export class Wrong {',
+          '  count(_n: number): void {}',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      const wrong = await timed(t, 'typecheck (wrong)', () => harness.typeErrors(app));
+      unlinkSync(join(app, 'src/app/wrong.ts'));
+      assert.deepEqual(errorLines(wrong, 'src/app/wrong.ts'), [6, 7], wrong.join('\n'));
+      assert.match(
+        wrong.find((e) => e.startsWith('src/app/wrong.ts:7:'))!,
+        /'nope'/,
+      );
+      await timed(t, 'build', () => run('npm', ['run', 'build', '--silent'], app));
+      assertStreamedAnswer(await chatCountingSends(`${await harness.relay(join(app, 'dist/browser'))}/`));
+    },
+  );
 });
 
 describe('examples/next: a server-rendered Next.js page (App Router), the elements imported on the client only', () => {

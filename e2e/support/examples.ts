@@ -238,9 +238,13 @@ export class ExamplesHarness {
 /** Error lines of tsc / vue-tsc (`file(line,col): error TS…`) and svelte-check (`--output machine`). */
 export function parseTypeErrors(output: string): TypeErrorLine[] {
   const errors: TypeErrorLine[] = [];
-  for (const line of output.split('\n')) {
+  // eslint-disable-next-line no-control-regex -- the colours of a checker that always prints them (ngc)
+  for (const line of output.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
     const tsc = /^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/.exec(line.trim());
     if (tsc) errors.push(`${tsc[1]}:${tsc[2]}: ${tsc[3]}`);
+    // tsc's --pretty form, which ngc (Angular's tsc) prints: `file:line:col - error TS2345: …` (or NG8002).
+    const pretty = /^(.+?):(\d+):\d+ - error ((?:TS|NG)\d+: .*)$/.exec(line.trim());
+    if (pretty) errors.push(`${pretty[1]}:${pretty[2]}: ${pretty[3]}`);
     const svelte = /^\d+ ERROR "(.+?)" (\d+):\d+ (.*)$/.exec(line.trim());
     if (svelte) errors.push(`${svelte[1]}:${svelte[2]}: ${svelte[3]}`);
   }
