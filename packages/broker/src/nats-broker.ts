@@ -3,9 +3,10 @@
  *
  * - Live fan-out: core NATS. Each node holds one subscription per open conversation (`llc.conv.<id>.>`); the
  *   server fans out to nodes. No per-client JetStream consumers (they collapse at tens of thousands).
- * - Retention for resume: the JetStream stream LLC_EVENTS captures every event subject with a short max age;
- *   events carry `Nats-Msg-Id = <streamId>:<seq>` so a bridge retry stores nothing twice. Replays read one
- *   stream's subject with an ordered consumer.
+ * - Retention for resume: the JetStream stream LLC_EVENTS captures every event subject with a short max age.
+ *   Events are published with a reply subject and each is acknowledged by the stream (pipelined, retried in
+ *   order per stream until a deadline: nats-durable-publisher.ts); they carry `Nats-Msg-Id = <streamId>:<seq>`
+ *   so a retry (the broker's or a bridge's) stores nothing twice. Replays read one stream's subject.
  * - Work queue: the JetStream stream LLC_REQUESTS (work-queue retention, file storage) with
  *   `Nats-Msg-Id = requestId`, consumed by a durable pull consumer shared by every bridge.
  * - Cancellations: `llc.gen.cancel.<streamId>`, live to every bridge and retained briefly in LLC_CANCELS.
@@ -44,11 +45,14 @@ import {
   type GenerationRequest,
 } from './messages.js';
 import { PullLoop } from './nats-pull-loop.js';
-import { matchesReplay } from './replay-filter.js';
-import { TurnPublisher } from './turn-publisher.js';
+import { inSeqOrder, matchesReplay } from './replay-filter.js';
+import { DurablePublisher } from './nats-durable-publisher.js';
 import { securityConnectOptions } from './nats-security.js';
 import { resolveNatsBrokerOptions, type NatsBrokerOptions, type NatsBrokerSettings } from './nats-options.js';
 import { ensureStreams, jetStreamNames, type JetStreamNames } from './nats-streams.js';
+
+/** How long a replay is tried again when JetStream cannot be read (see NatsBroker.replay), ms. */
+const REPLAY_RETRY_MS = 20_000;
 
 /** A live subscription's listener; `active` turns false on unsubscribe (events still in the inbox are dropped). */
 interface LiveTarget {
@@ -66,10 +70,8 @@ export class NatsBroker implements Broker {
   private inboxTargets: LiveTarget[] = [];
   private inboxEvents: ConversationEvent[] = [];
   private inboxBytes: Uint8Array[] = [];
-  /** Outgoing events of this turn, handed to the client together. */
-  private readonly turnPublisher = new TurnPublisher((subject, data, h) =>
-    this.nc.publish(subject, data, { headers: h }),
-  );
+  /** Outgoing events: gathered per turn, acknowledged by JetStream, retried in order (nats-durable-publisher.ts). */
+  private readonly events: DurablePublisher<ConversationEvent>;
   private readonly names: JetStreamNames;
 
   private constructor(
@@ -79,6 +81,11 @@ export class NatsBroker implements Broker {
     private readonly opts: NatsBrokerSettings,
   ) {
     this.names = jetStreamNames(opts.prefix);
+    this.events = new DurablePublisher(nc, {
+      ackTimeoutMs: opts.publishAckTimeoutMs,
+      deadlineMs: opts.publishDeadlineMs,
+      onSubjectFailed: (subject, reason, firstLost) => this.failStream(subject, reason, firstLost),
+    });
     void this.watchStatus();
   }
 
@@ -136,13 +143,62 @@ export class NatsBroker implements Broker {
     return new PullLoop(this.js, this.names.requests, this.names.consumer, handler, options.maxInFlight, this.opts.log);
   }
 
+  /**
+   * Resolves once the client holds the event (gathered with this turn's others into one socket write); its
+   * storage is acknowledged in the background and retried in order. An event of a stream not stored within
+   * `publishDeadlineMs` fails the stream: a `stream-end` with `stream-failed` is sent in its place and later
+   * publishes of that stream reject with {@link BrokerUnavailableError}.
+   */
   async publish(conversationId: string, event: ConversationEvent): Promise<void> {
     if (this.nc.isClosed()) throw new BrokerUnavailableError('the NATS connection is closed');
     const h = headers();
     h.set('Nats-Msg-Id', eventMessageId(event));
-    // Core publish (buffered by the client while reconnecting, captured by LLC_EVENTS with dedup), gathered with
-    // this event-loop turn's others into one socket write (turn-publisher.ts).
-    return this.turnPublisher.publish(Subjects.event(conversationId, event), encodeFrame(event), h);
+    return this.events.publish(Subjects.event(conversationId, event), encodeFrame(event), h, event);
+  }
+
+  /** Event publishing and JetStream acks still outstanding (bench and tests; 0 when everything is stored). */
+  get unacknowledgedEvents(): number {
+    return this.events.unacknowledged;
+  }
+
+  /** Resolves once every published event is stored (or its stream failed), or after `timeoutMs`. */
+  settled(timeoutMs = this.opts.publishDeadlineMs): Promise<void> {
+    this.events.flush();
+    return this.events.settled(timeoutMs);
+  }
+
+  /**
+   * A stream's events could not be stored in time: tell its readers it failed rather than leave a hole. The end
+   * says the last batch before the first one lost; it goes out as a core publish (best effort, live to every
+   * relay — if NATS is unreachable altogether, the relay's stall timeout ends the stream instead).
+   */
+  private failStream(subject: string, reason: string, firstLost: ConversationEvent): void {
+    this.opts.log(`events on ${subject} were not stored; the stream fails`, new Error(reason));
+    if (firstLost.type === 'message') return;
+    // The subject is llc.conv.<conversationId>.<streamId> (Subjects.event).
+    const conversationId = subject.split('.')[2]!;
+    const lastSeq =
+      firstLost.type === 'token'
+        ? (firstLost.firstSeq ?? firstLost.seq) - 1
+        : firstLost.type === 'stream-end'
+          ? firstLost.lastSeq
+          : 0;
+    const end: ConversationEvent = {
+      type: 'stream-end',
+      streamId: firstLost.streamId,
+      conversationId,
+      lastSeq,
+      finishReason: 'error',
+      errorCode: 'stream-failed',
+      errorMessage: 'The answer was interrupted: part of it could not be saved.',
+    };
+    const h = headers();
+    h.set('Nats-Msg-Id', eventMessageId(end));
+    try {
+      this.nc.publish(subject, encodeFrame(end), { headers: h });
+    } catch (error) {
+      this.opts.log(`could not publish the failed end of ${subject}`, error);
+    }
   }
 
   subscribe(conversationId: string, listener: EventListener): Subscription {
@@ -208,7 +264,26 @@ export class NatsBroker implements Broker {
     }
   }
 
+  /**
+   * Retained events of the query, in seq order per stream. A read that fails (JetStream answers nothing while a
+   * replicated stream elects a leader, for seconds after a node died) is tried again while connected, with
+   * backoff, for up to {@link REPLAY_RETRY_MS}: a caller that cannot retry by itself (a relay rebuilding an answer to store it) gets
+   * the events once the cluster has recovered; past it, {@link BrokerUnavailableError}.
+   */
   async replay(query: ReplayQuery): Promise<ConversationEvent[]> {
+    const until = performance.now() + REPLAY_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.replayOnce(query);
+      } catch (error) {
+        // Disconnected: fail at once (the caller's own retry or fallback applies, as in any outage).
+        if (this.currentStatus !== 'connected' || performance.now() >= until) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async replayOnce(query: ReplayQuery): Promise<ConversationEvent[]> {
     const subject = query.streamId
       ? Subjects.stream(query.conversationId, query.streamId)
       : Subjects.conversation(query.conversationId);
@@ -220,10 +295,17 @@ export class NatsBroker implements Broker {
       throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
     }
     if (expected === 0) return [];
-    const consumer = await this.js.consumers.get(this.names.events, {
-      filter_subjects: subject,
-      deliver_policy: DeliverPolicy.All,
-    });
+    // Any failure reading them (e.g. the stream has no leader during an election) is the broker being
+    // unavailable: the relay refuses the resume retryably and the client asks again.
+    let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+    try {
+      consumer = await this.js.consumers.get(this.names.events, {
+        filter_subjects: subject,
+        deliver_policy: DeliverPolicy.All,
+      });
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
+    }
     const events: ConversationEvent[] = [];
     try {
       const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
@@ -236,10 +318,12 @@ export class NatsBroker implements Broker {
         }
         if (msg.info.pending === 0) break;
       }
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
     } finally {
       await consumer.delete().catch(() => undefined);
     }
-    return events;
+    return inSeqOrder(events);
   }
 
   async cancel(streamId: string): Promise<void> {
@@ -273,13 +357,15 @@ export class NatsBroker implements Broker {
   }
 
   async flush(): Promise<void> {
-    this.turnPublisher.flush();
+    this.events.flush();
     await this.nc.flush();
   }
 
+  /** Waits (at most 5 s) for outstanding event acks, so that a drained bridge's last events are stored. */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
-    this.turnPublisher.flush();
+    await this.settled(Math.min(5000, this.opts.publishDeadlineMs));
+    this.events.close();
     await this.nc.close();
   }
 

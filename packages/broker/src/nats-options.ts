@@ -16,6 +16,14 @@ export interface NatsBrokerOptions {
   eventRetentionMs?: number;
   /** Dedup window for requests and events, ms. */
   dedupWindowMs?: number;
+  /**
+   * How long a conversation event may wait for JetStream's acknowledgement (retried in order with backoff, e.g.
+   * while an R3 stream elects a leader) before its stream fails with an explicit end, ms (default 30 s; shorter
+   * than the dedup window, so that a retry stores nothing twice).
+   */
+  publishDeadlineMs?: number;
+  /** One attempt's wait for JetStream's acknowledgement of an event before it is sent again, ms. */
+  publishAckTimeoutMs?: number;
   /** Redelivery deadline of an unacknowledged request, ms. */
   ackWaitMs?: number;
   /** Deliveries per request before it is dropped. */
@@ -40,6 +48,8 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
   name: 'llc',
   eventRetentionMs: 15 * 60_000,
   dedupWindowMs: 120_000,
+  publishDeadlineMs: 30_000,
+  publishAckTimeoutMs: 2000,
   ackWaitMs: 30_000,
   maxDeliver: 5,
   eventStorage: 'file',
@@ -51,9 +61,23 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
 /** `options` over {@link DEFAULT_NATS_BROKER_OPTIONS}; a RangeError for a window, count or replica count below 1. */
 export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBrokerSettings {
   const resolved = withDefaults(DEFAULT_NATS_BROKER_OPTIONS, options);
-  for (const key of ['eventRetentionMs', 'dedupWindowMs', 'ackWaitMs', 'maxDeliver', 'replicas'] as const) {
+  for (const key of [
+    'eventRetentionMs',
+    'dedupWindowMs',
+    'publishDeadlineMs',
+    'publishAckTimeoutMs',
+    'ackWaitMs',
+    'maxDeliver',
+    'replicas',
+  ] as const) {
     if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
   }
+  const window = Math.min(resolved.dedupWindowMs, resolved.eventRetentionMs);
+  if (resolved.publishDeadlineMs >= window)
+    throw new RangeError(
+      `publishDeadlineMs (${resolved.publishDeadlineMs}) must be shorter than the events' dedup window (${window} ms: ` +
+        'dedupWindowMs, at most eventRetentionMs), or a retried event could be stored twice',
+    );
   if (resolved.security?.credsFile && resolved.security.nkeySeedFile)
     throw new RangeError('give either a creds file or an nkey seed file, not both');
   if (Boolean(resolved.security?.tlsCertFile) !== Boolean(resolved.security?.tlsKeyFile))

@@ -13,13 +13,14 @@
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
 
-/** Hands one message to the client (e.g. `nc.publish`); throws when it cannot. */
-export type PublishNow = (subject: string, data: Uint8Array, headers: MsgHdrs) => void;
+/** Hands one message to the client (e.g. `nc.publish`, with `reply` when given); throws when it cannot. */
+export type PublishNow = (subject: string, data: Uint8Array, headers: MsgHdrs, reply?: string) => void;
 
 interface Pending {
   subject: string;
   data: Uint8Array;
   headers: MsgHdrs;
+  reply: string | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -31,9 +32,9 @@ export class TurnPublisher {
   constructor(private readonly publishNow: PublishNow) {}
 
   /** Queues a publish for this turn; resolves once the client holds it, rejects if the client refused it. */
-  publish(subject: string, data: Uint8Array, headers: MsgHdrs): Promise<void> {
+  publish(subject: string, data: Uint8Array, headers: MsgHdrs, reply?: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ subject, data, headers, resolve, reject });
+      this.pending.push({ subject, data, headers, reply, resolve, reject });
       if (this.pending.length === 1) setImmediate(this.flush);
     });
   }
@@ -45,7 +46,7 @@ export class TurnPublisher {
     this.pending = [];
     for (const message of batch) {
       try {
-        this.publishNow(message.subject, message.data, message.headers);
+        this.publishNow(message.subject, message.data, message.headers, message.reply);
         message.resolve();
       } catch (error) {
         message.reject(error);
