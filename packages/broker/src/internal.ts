@@ -10,3 +10,4 @@ export { matchesReplay } from './replay-filter.js';
 export { resolveMemoryBrokerOptions } from './memory-broker.js';
 export { resolveNatsBrokerOptions } from './nats-options.js';
 export { withDefaults } from './options.js';
+export { TurnPublisher } from './turn-publisher.js';

@@ -161,6 +161,11 @@ export class NatsBroker implements Broker {
     return this.events.unacknowledged;
   }
 
+  /** Events sent again because their ack was late or JetStream had no leader (bench and tests). */
+  get resentEvents(): number {
+    return this.events.resent;
+  }
+
   /** Resolves once every published event is stored (or its stream failed), or after `timeoutMs`. */
   settled(timeoutMs = this.opts.publishDeadlineMs): Promise<void> {
     this.events.flush();

@@ -66,6 +66,8 @@ export class DurablePublisher<T> {
   private readonly failed = new Map<string, { reason: string; at: number }>();
   private readonly turn: TurnPublisher;
   private readonly sweeper: NodeJS.Timeout;
+  /** Attempts sent again so far (a figure for benchmarks and tests). */
+  resent = 0;
 
   constructor(
     nc: NatsConnection,
@@ -172,7 +174,10 @@ export class DurablePublisher<T> {
     lane.resend = setTimeout(
       () => {
         lane.resend = undefined;
-        for (const e of lane.unacked) void this.send(e).catch(() => undefined);
+        for (const e of lane.unacked) {
+          if (e.id !== 0) this.resent++;
+          void this.send(e).catch(() => undefined);
+        }
       },
       backoff * (0.75 + Math.random() / 2),
     );

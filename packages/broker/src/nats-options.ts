@@ -49,7 +49,7 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
   eventRetentionMs: 15 * 60_000,
   dedupWindowMs: 120_000,
   publishDeadlineMs: 30_000,
-  publishAckTimeoutMs: 2000,
+  publishAckTimeoutMs: 5000,
   ackWaitMs: 30_000,
   maxDeliver: 5,
   eventStorage: 'file',
