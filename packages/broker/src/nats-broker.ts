@@ -140,7 +140,16 @@ export class NatsBroker implements Broker {
   }
 
   consume(handler: RequestHandler, options: ConsumeOptions): Consumer {
-    return new PullLoop(this.js, this.names.requests, this.names.consumer, handler, options.maxInFlight, this.opts.log);
+    return new PullLoop(
+      this.js,
+      this.names.requests,
+      this.names.consumer,
+      handler,
+      options.maxInFlight,
+      this.opts.log,
+      this.nc,
+      this.opts.ackWaitMs,
+    );
   }
 
   /**
@@ -386,7 +395,10 @@ export class NatsBroker implements Broker {
             : s.type === 'close'
               ? 'closed'
               : undefined;
-      if (s.type === 'reconnect') this.opts.log('reconnected to NATS');
+      if (s.type === 'reconnect') {
+        this.opts.log('reconnected to NATS');
+        this.events.resendAll();
+      }
       if (next && next !== this.currentStatus) {
         this.currentStatus = next;
         this.statusListeners.emit(next);

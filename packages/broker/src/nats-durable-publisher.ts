@@ -13,6 +13,11 @@
  *   responders), every unacknowledged event of its subject is sent again in publish order after a backoff, and
  *   events published meanwhile wait behind them. Events stored before the failure are not stored twice: each
  *   carries `Nats-Msg-Id` (`<streamId>:<seq>`) and the stream's duplicate window is longer than the deadline.
+ * - Found lost early: JetStream stores (and acknowledges) one stream's events in the order they arrive, and one
+ *   connection keeps send order, so an event still unacknowledged when a later one's ack came is lost (a node
+ *   died with it, or it was published during an election): it is sent again after a short grace instead of a
+ *   whole ack timeout. After a reconnect every unacknowledged event is sent again (what went into the dead
+ *   socket is gone).
  * - Bounded: an event not acknowledged `deadlineMs` after its first send fails its subject for good — later
  *   publishes on it are refused, and the owner is told (it ends the stream explicitly) — never a silent gap.
  */
@@ -51,6 +56,8 @@ interface Lane<T> {
 }
 
 const FIRST_BACKOFF_MS = 100;
+/** An event overtaken by a later one's ack is taken as lost this long after it was sent, ms. */
+const OVERTAKEN_GRACE_MS = 250;
 const MAX_BACKOFF_MS = 2000;
 /** How long a failed subject keeps refusing publishes (a stream is long over by then). */
 const FAILED_MEMORY_MS = 10 * 60_000;
@@ -60,6 +67,8 @@ const decoder = new TextDecoder();
 export class DurablePublisher<T> {
   private readonly inbox = `${createInbox()}.`;
   private nextId = 0;
+  /** The highest reply id acknowledged so far (see "Found lost early"). */
+  private lastAckedId = 0;
   /** Attempts awaiting their ack, in send order (so the oldest come first). */
   private readonly waiting = new Map<number, Entry<T>>();
   private readonly lanes = new Map<string, Lane<T>>();
@@ -81,7 +90,7 @@ export class DurablePublisher<T> {
         if (!error) this.onReply(msg);
       },
     });
-    this.sweeper = setInterval(this.sweep, Math.max(10, settings.ackTimeoutMs / 4));
+    this.sweeper = setInterval(this.sweep, Math.min(OVERTAKEN_GRACE_MS, settings.ackTimeoutMs / 4));
     this.sweeper.unref();
   }
 
@@ -108,6 +117,14 @@ export class DurablePublisher<T> {
     let n = 0;
     for (const lane of this.lanes.values()) n += lane.unacked.length;
     return n;
+  }
+
+  /** The connection came back: what was sent into the old one may be lost, so everything unacknowledged goes again. */
+  resendAll(): void {
+    for (const lane of [...this.lanes.values()]) {
+      const oldest = lane.unacked[0];
+      if (oldest) this.retry(oldest, 'reconnected');
+    }
   }
 
   /** Hands the turn's gathered publishes to the client now. */
@@ -152,6 +169,7 @@ export class DurablePublisher<T> {
       if (refusal.code === 503) return this.retry(entry, `JetStream unavailable: ${refusal.description}`);
       return this.fail(entry.lane, `JetStream refused the event: ${refusal.description}`);
     }
+    if (id > this.lastAckedId) this.lastAckedId = id;
     const lane = entry.lane;
     const at = lane.unacked[0] === entry ? 0 : lane.unacked.indexOf(entry);
     if (at >= 0) lane.unacked.splice(at, 1);
@@ -193,14 +211,19 @@ export class DurablePublisher<T> {
     if (firstLost) this.settings.onSubjectFailed(lane.subject, reason, firstLost.meta);
   }
 
-  /** Retries the attempts whose ack is late; forgets old failures. */
+  /** Retries the attempts whose ack is late or that a later ack overtook; forgets old failures. */
   private readonly sweep = (): void => {
     const now = performance.now();
-    const late = now - this.settings.ackTimeoutMs;
+    // `waiting` is in send order (ids and send times grow): stop at the first attempt neither overtaken nor late.
     for (const [id, entry] of this.waiting) {
-      if (entry.sentAt > late) break;
+      const age = now - entry.sentAt;
+      const overtaken = id < this.lastAckedId && age > OVERTAKEN_GRACE_MS;
+      if (!overtaken && age < this.settings.ackTimeoutMs) break;
       this.waiting.delete(id);
-      this.retry(entry, `no acknowledgement within ${this.settings.ackTimeoutMs} ms`);
+      this.retry(
+        entry,
+        overtaken ? 'a later event was acknowledged first' : `no acknowledgement within ${this.settings.ackTimeoutMs} ms`,
+      );
     }
     for (const [subject, f] of this.failed) {
       if (now - f.at < FAILED_MEMORY_MS) break;

@@ -3,6 +3,7 @@
  * consumer in batches of free slots and hands each to the handler as a {@link Delivery} (ack, nak, working).
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Consumer, Delivery, RequestHandler } from './broker.js';
 import { BrokerMessageError, decodeRequest, type GenerationRequest } from './messages.js';
 import { readTraceContext } from './trace-context.js';
@@ -13,6 +14,10 @@ const PULL_EXPIRES_MS = 1000;
 const PULL_RETRY_MS = 1000;
 /** Redelivery delay of a request whose handler threw, ms. */
 const HANDLER_FAILURE_NAK_MS = 1000;
+
+/** One attempt's wait for the server to confirm a work-queue ack, ms. */
+const ACK_CONFIRM_TIMEOUT_MS = 2000;
+const ACK = new TextEncoder().encode('+ACK');
 
 /** Pulls requests in batches of free slots, so a bridge never holds more than `maxInFlight` at once. */
 export class PullLoop implements Consumer {
@@ -28,6 +33,8 @@ export class PullLoop implements Consumer {
     private readonly handler: RequestHandler,
     private readonly maxInFlight: number,
     private readonly log: (message: string, error?: unknown, fields?: Record<string, unknown>) => void,
+    private readonly nc: NatsConnection,
+    private readonly ackWaitMs: number,
   ) {
     this.done = this.run();
   }
@@ -93,7 +100,7 @@ export class PullLoop implements Consumer {
       request,
       attempt: msg.info.deliveryCount,
       ...(traceContext ? { traceContext } : {}),
-      ack: async () => settle(() => msg.ack()),
+      ack: async () => settle(() => void this.confirmAck(msg, request)),
       nak: async (delayMs) => settle(() => msg.nak(delayMs)),
       working: async () => {
         if (!settled) msg.working();
@@ -109,5 +116,35 @@ export class PullLoop implements Consumer {
         });
         settle(() => msg.nak(HANDLER_FAILURE_NAK_MS));
       });
+  }
+
+  /**
+   * Acknowledges a request and waits for the server to confirm it, sending it again while unconfirmed for up to
+   * the ack deadline: a plain ack sent while the work queue elects a leader (a NATS node died) is lost, and the
+   * request was then generated a second time after `ackWaitMs` — a second answer under the same stream id.
+   */
+  private async confirmAck(msg: JsMsg, request: GenerationRequest): Promise<void> {
+    const reply = (msg as Partial<{ reply: string }>).reply;
+    const until = performance.now() + this.ackWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // ackAck marks the message acknowledged, so a repeat goes out as a request of our own on its reply subject.
+        if (attempt === 0 ? await msg.ackAck({ timeout: ACK_CONFIRM_TIMEOUT_MS }) : !reply) return;
+        if (reply) {
+          await this.nc.request(reply, ACK, { timeout: ACK_CONFIRM_TIMEOUT_MS });
+          return;
+        }
+      } catch {
+        // Not confirmed (timeout, no responders): try again below.
+      }
+      if (performance.now() >= until || this.nc.isClosed()) {
+        this.log(`the work queue did not confirm the ack of request ${request.requestId}`, undefined, {
+          requestId: request.requestId,
+          streamId: request.streamId,
+        });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 200 * 2 ** attempt)));
+    }
   }
 }
