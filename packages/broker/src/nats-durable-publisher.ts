@@ -17,7 +17,7 @@
  *   connection keeps send order, so an event still unacknowledged when a later one's ack came is lost (a node
  *   died with it, or it was published during an election): it is sent again after a short grace instead of a
  *   whole ack timeout. After a reconnect every unacknowledged event is sent again (what went into the dead
- *   socket is gone).
+ *   socket is gone). When no ack at all comes for a second (an election), waiting events go again too.
  * - Bounded: an event not acknowledged `deadlineMs` after its first send fails its subject for good — later
  *   publishes on it are refused, and the owner is told (it ends the stream explicitly) — never a silent gap.
  */
@@ -58,6 +58,11 @@ interface Lane<T> {
 const FIRST_BACKOFF_MS = 100;
 /** An event overtaken by a later one's ack is taken as lost this long after it was sent, ms. */
 const OVERTAKEN_GRACE_MS = 250;
+/**
+ * No ack at all for this long while events wait: JetStream is not answering (no leader), send again, ms. Under
+ * load acks keep coming, only late: then just the (longer) ack timeout applies.
+ */
+const STALL_MS = 1000;
 const MAX_BACKOFF_MS = 2000;
 /** How long a failed subject keeps refusing publishes (a stream is long over by then). */
 const FAILED_MEMORY_MS = 10 * 60_000;
@@ -69,6 +74,7 @@ export class DurablePublisher<T> {
   private nextId = 0;
   /** The highest reply id acknowledged so far (see "Found lost early"). */
   private lastAckedId = 0;
+  private lastAckAt = performance.now();
   /** Attempts awaiting their ack, in send order (so the oldest come first). */
   private readonly waiting = new Map<number, Entry<T>>();
   private readonly lanes = new Map<string, Lane<T>>();
@@ -170,6 +176,7 @@ export class DurablePublisher<T> {
       return this.fail(entry.lane, `JetStream refused the event: ${refusal.description}`);
     }
     if (id > this.lastAckedId) this.lastAckedId = id;
+    this.lastAckAt = performance.now();
     const lane = entry.lane;
     const at = lane.unacked[0] === entry ? 0 : lane.unacked.indexOf(entry);
     if (at >= 0) lane.unacked.splice(at, 1);
@@ -214,11 +221,12 @@ export class DurablePublisher<T> {
   /** Retries the attempts whose ack is late or that a later ack overtook; forgets old failures. */
   private readonly sweep = (): void => {
     const now = performance.now();
+    const stalled = now - this.lastAckAt > STALL_MS;
     // `waiting` is in send order (ids and send times grow): stop at the first attempt neither overtaken nor late.
     for (const [id, entry] of this.waiting) {
       const age = now - entry.sentAt;
       const overtaken = id < this.lastAckedId && age > OVERTAKEN_GRACE_MS;
-      if (!overtaken && age < this.settings.ackTimeoutMs) break;
+      if (!overtaken && age < (stalled ? STALL_MS : this.settings.ackTimeoutMs)) break;
       this.waiting.delete(id);
       this.retry(
         entry,

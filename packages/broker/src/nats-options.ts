@@ -22,7 +22,10 @@ export interface NatsBrokerOptions {
    * than the dedup window, so that a retry stores nothing twice).
    */
   publishDeadlineMs?: number;
-  /** One attempt's wait for JetStream's acknowledgement of an event before it is sent again, ms. */
+  /**
+   * One attempt's wait for JetStream's acknowledgement of an event before it is sent again, ms, while other acks
+   * keep coming (a busy server); when none come for 1 s, or a later event's ack overtakes it, it goes sooner.
+   */
   publishAckTimeoutMs?: number;
   /** Redelivery deadline of an unacknowledged request, ms. */
   ackWaitMs?: number;
@@ -49,7 +52,7 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
   eventRetentionMs: 15 * 60_000,
   dedupWindowMs: 120_000,
   publishDeadlineMs: 30_000,
-  publishAckTimeoutMs: 5000,
+  publishAckTimeoutMs: 10_000,
   ackWaitMs: 30_000,
   maxDeliver: 5,
   eventStorage: 'file',
