@@ -45,14 +45,11 @@ import {
   type GenerationRequest,
 } from './messages.js';
 import { PullLoop } from './nats-pull-loop.js';
-import { inSeqOrder, matchesReplay } from './replay-filter.js';
 import { DurablePublisher } from './nats-durable-publisher.js';
+import { replayRetained, type ReplaySource } from './nats-replay.js';
 import { securityConnectOptions } from './nats-security.js';
 import { resolveNatsBrokerOptions, type NatsBrokerOptions, type NatsBrokerSettings } from './nats-options.js';
 import { ensureStreams, jetStreamNames, type JetStreamNames } from './nats-streams.js';
-
-/** How long a replay is tried again when JetStream cannot be read (see NatsBroker.replay), ms. */
-const REPLAY_RETRY_MS = 20_000;
 
 /** A live subscription's listener; `active` turns false on unsubscribe (events still in the inbox are dropped). */
 interface LiveTarget {
@@ -73,6 +70,7 @@ export class NatsBroker implements Broker {
   /** Outgoing events: gathered per turn, acknowledged by JetStream, retried in order (nats-durable-publisher.ts). */
   private readonly events: DurablePublisher<ConversationEvent>;
   private readonly names: JetStreamNames;
+  private readonly replaySource: ReplaySource;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -86,6 +84,14 @@ export class NatsBroker implements Broker {
       deadlineMs: opts.publishDeadlineMs,
       onSubjectFailed: (subject, reason, firstLost) => this.failStream(subject, reason, firstLost),
     });
+    this.replaySource = {
+      js,
+      jsm,
+      names: this.names,
+      status: () => this.currentStatus,
+      publishDeadlineMs: opts.publishDeadlineMs,
+      log: opts.log,
+    };
     void this.watchStatus();
   }
 
@@ -279,65 +285,11 @@ export class NatsBroker implements Broker {
   }
 
   /**
-   * Retained events of the query, in seq order per stream. A read that fails (JetStream answers nothing while a
-   * replicated stream elects a leader, for seconds after a node died) is tried again while connected, with
-   * backoff, for up to {@link REPLAY_RETRY_MS}: a caller that cannot retry by itself (a relay rebuilding an answer to store it) gets
-   * the events once the cluster has recovered; past it, {@link BrokerUnavailableError}.
+   * Retained events of the query, in seq order per stream; read again while JetStream elects a leader or a
+   * batch is still being stored (nats-replay.ts).
    */
-  async replay(query: ReplayQuery): Promise<ConversationEvent[]> {
-    const until = performance.now() + REPLAY_RETRY_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.replayOnce(query);
-      } catch (error) {
-        // Disconnected: fail at once (the caller's own retry or fallback applies, as in any outage).
-        if (this.currentStatus !== 'connected' || performance.now() >= until) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
-      }
-    }
-  }
-
-  private async replayOnce(query: ReplayQuery): Promise<ConversationEvent[]> {
-    const subject = query.streamId
-      ? Subjects.stream(query.conversationId, query.streamId)
-      : Subjects.conversation(query.conversationId);
-    let expected: number;
-    try {
-      const info = await this.jsm.streams.info(this.names.events, { subjects_filter: subject });
-      expected = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-    } catch (error) {
-      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
-    }
-    if (expected === 0) return [];
-    // Any failure reading them (e.g. the stream has no leader during an election) is the broker being
-    // unavailable: the relay refuses the resume retryably and the client asks again.
-    let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
-    try {
-      consumer = await this.js.consumers.get(this.names.events, {
-        filter_subjects: subject,
-        deliver_policy: DeliverPolicy.All,
-      });
-    } catch (error) {
-      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
-    }
-    const events: ConversationEvent[] = [];
-    try {
-      const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
-      for await (const msg of messages) {
-        try {
-          const event = decodeEvent(msg.data);
-          if (matchesReplay(event, query)) events.push(event);
-        } catch (e) {
-          this.opts.log(`skipped a malformed retained event on ${msg.subject}`, e);
-        }
-        if (msg.info.pending === 0) break;
-      }
-    } catch (error) {
-      throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
-    } finally {
-      await consumer.delete().catch(() => undefined);
-    }
-    return inSeqOrder(events);
+  replay(query: ReplayQuery): Promise<ConversationEvent[]> {
+    return replayRetained(this.replaySource, query);
   }
 
   async cancel(streamId: string): Promise<void> {

@@ -230,7 +230,9 @@ export class DurablePublisher<T> {
       this.waiting.delete(id);
       this.retry(
         entry,
-        overtaken ? 'a later event was acknowledged first' : `no acknowledgement within ${this.settings.ackTimeoutMs} ms`,
+        overtaken
+          ? 'a later event was acknowledged first'
+          : `no acknowledgement within ${this.settings.ackTimeoutMs} ms`,
       );
     }
     for (const [subject, f] of this.failed) {

@@ -1,0 +1,126 @@
+/**
+ * NatsBroker's replay: the retained events of a conversation or stream from LLC_EVENTS, in seq order per stream.
+ *
+ * Read again, with backoff, for up to {@link REPLAY_RETRY_MS}:
+ * - while JetStream does not answer although the connection is up (a replicated stream electing a leader, for
+ *   seconds after a node died), so that a caller that cannot retry by itself (a relay rebuilding an answer to
+ *   store it) gets the events once the cluster has recovered; disconnected, or past the bound, it throws
+ *   {@link BrokerUnavailableError} (a relay refuses a resume retryably);
+ * - while a stream whose start is still retained (so nothing of it expired) has a hole and its newest event is
+ *   younger than the publish deadline: the missing batch is most likely being sent again by its bridge
+ *   (nats-durable-publisher.ts). Answering with the hole would make the relay refuse the resume for good.
+ */
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { BrokerUnavailableError, type BrokerStatus, type ReplayQuery } from './broker.js';
+import { Subjects, decodeEvent, type ConversationEvent } from './messages.js';
+import { inSeqOrder, matchesReplay } from './replay-filter.js';
+import type { JetStreamNames } from './nats-streams.js';
+
+/** How long a replay is read again (see the module note), ms. */
+const REPLAY_RETRY_MS = 20_000;
+
+/** What a replay reads from, and the broker state it depends on. */
+export interface ReplaySource {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: JetStreamNames;
+  status: () => BrokerStatus;
+  publishDeadlineMs: number;
+  log: (message: string, error?: unknown) => void;
+}
+
+/** Retained events of the query, in seq order per stream (see the module note). */
+export async function replayRetained(source: ReplaySource, query: ReplayQuery): Promise<ConversationEvent[]> {
+  const until = performance.now() + REPLAY_RETRY_MS;
+  let holes = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { events, newestMs, started } = await readOnce(source, query);
+      const live = Date.now() - newestMs < source.publishDeadlineMs;
+      if (!live || !hasHole(events, query, started) || performance.now() >= until) return events;
+      await sleep(Math.min(1000, 100 * 2 ** holes++));
+    } catch (error) {
+      if (source.status() !== 'connected' || performance.now() >= until) throw error;
+      await sleep(Math.min(2000, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/** One read of the retained events, with when the newest of them was stored (ms since the epoch). */
+async function readOnce(
+  source: ReplaySource,
+  query: ReplayQuery,
+): Promise<{ events: ConversationEvent[]; newestMs: number; started: Set<string> }> {
+  const subject = query.streamId
+    ? Subjects.stream(query.conversationId, query.streamId)
+    : Subjects.conversation(query.conversationId);
+  let expected: number;
+  try {
+    const info = await source.jsm.streams.info(source.names.events, { subjects_filter: subject });
+    expected = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  } catch (error) {
+    throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
+  }
+  if (expected === 0) return { events: [], newestMs: 0, started: new Set() };
+  // Any failure reading them (e.g. the stream has no leader during an election) is the broker being
+  // unavailable: the relay refuses the resume retryably and the client asks again.
+  let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+  try {
+    consumer = await source.js.consumers.get(source.names.events, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.All,
+    });
+  } catch (error) {
+    throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
+  }
+  const events: ConversationEvent[] = [];
+  let newestMs = 0;
+  /** Streams whose stream-start is still retained: nothing of them expired (retention drops the oldest first). */
+  const started = new Set<string>();
+  try {
+    const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
+    for await (const msg of messages) {
+      try {
+        const event = decodeEvent(msg.data);
+        newestMs = Math.max(newestMs, msg.info.timestampNanos / 1e6);
+        if (event.type === 'stream-start') started.add(event.streamId);
+        if (matchesReplay(event, query)) events.push(event);
+      } catch (e) {
+        source.log(`skipped a malformed retained event on ${msg.subject}`, e);
+      }
+      if (msg.info.pending === 0) break;
+    }
+  } catch (error) {
+    throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return { events: inSeqOrder(events), newestMs, started };
+}
+/**
+ * Whether a stream whose start is still retained (so nothing of it expired) has token batches (in seq order)
+ * that skip a seq or start after `fromSeq`, or a resume of it from `fromSeq` finds nothing yet (neither that
+ * batch nor the end): a batch not stored yet.
+ */
+function hasHole(events: readonly ConversationEvent[], query: ReplayQuery, started: Set<string>): boolean {
+  const fromSeq = query.fromSeq;
+  if (query.streamId && started.has(query.streamId) && fromSeq !== undefined && fromSeq > 1 && events.length === 0)
+    return true;
+  const last = new Map<string, number>();
+  for (const e of events) {
+    if (e.type !== 'token' || !started.has(e.streamId)) continue;
+    const first = e.firstSeq ?? e.seq;
+    const before = last.get(e.streamId) ?? (fromSeq !== undefined ? Math.max(fromSeq, 1) - 1 : first - 1);
+    if (first > before + 1) return true;
+    last.set(e.streamId, Math.max(before, e.seq));
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
