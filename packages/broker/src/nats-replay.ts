@@ -1,14 +1,15 @@
 /**
  * NatsBroker's replay: the retained events of a conversation or stream from LLC_EVENTS, in seq order per stream.
  *
- * Read again, with backoff, for up to {@link REPLAY_RETRY_MS}:
+ * Read again, with backoff:
  * - while JetStream does not answer although the connection is up (a replicated stream electing a leader, for
- *   seconds after a node died), so that a caller that cannot retry by itself (a relay rebuilding an answer to
- *   store it) gets the events once the cluster has recovered; disconnected, or past the bound, it throws
- *   {@link BrokerUnavailableError} (a relay refuses a resume retryably);
+ *   seconds after a node died), for up to {@link REPLAY_RETRY_MS}, so that a caller that cannot retry by itself
+ *   (a relay rebuilding an answer to store it) gets the events once the cluster has recovered; disconnected, or
+ *   past the bound, it throws {@link BrokerUnavailableError} (a relay refuses a resume retryably);
  * - while a stream whose start is still retained (so nothing of it expired) has a hole and its newest event is
- *   younger than the publish deadline: the missing batch is most likely being sent again by its bridge
- *   (nats-durable-publisher.ts). Answering with the hole would make the relay refuse the resume for good.
+ *   younger than the publish deadline, for up to {@link HOLE_WAIT_MS}: the missing batch is most likely being
+ *   sent again by its bridge (nats-durable-publisher.ts). Answering with the hole would make the relay refuse
+ *   the resume for good.
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { BrokerUnavailableError, type BrokerStatus, type ReplayQuery } from './broker.js';
@@ -16,8 +17,10 @@ import { Subjects, decodeEvent, type ConversationEvent } from './messages.js';
 import { inSeqOrder, matchesReplay } from './replay-filter.js';
 import type { JetStreamNames } from './nats-streams.js';
 
-/** How long a replay is read again (see the module note), ms. */
+/** How long a replay is read again while JetStream does not answer (see the module note), ms. */
 const REPLAY_RETRY_MS = 20_000;
+/** How long it is read again while a live stream has a hole: short, as a relay catches its streams up one by one. */
+const HOLE_WAIT_MS = 5000;
 
 /** What a replay reads from, and the broker state it depends on. */
 export interface ReplaySource {
@@ -31,13 +34,14 @@ export interface ReplaySource {
 
 /** Retained events of the query, in seq order per stream (see the module note). */
 export async function replayRetained(source: ReplaySource, query: ReplayQuery): Promise<ConversationEvent[]> {
-  const until = performance.now() + REPLAY_RETRY_MS;
+  const start = performance.now();
+  const until = start + REPLAY_RETRY_MS;
   let holes = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       const { events, newestMs, started } = await readOnce(source, query);
       const live = Date.now() - newestMs < source.publishDeadlineMs;
-      if (!live || !hasHole(events, query, started) || performance.now() >= until) return events;
+      if (!live || !hasHole(events, query, started) || performance.now() >= start + HOLE_WAIT_MS) return events;
       await sleep(Math.min(1000, 100 * 2 ** holes++));
     } catch (error) {
       if (source.status() !== 'connected' || performance.now() >= until) throw error;
