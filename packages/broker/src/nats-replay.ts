@@ -9,7 +9,8 @@
  * - while a stream whose start is still retained (so nothing of it expired) has a hole and its newest event is
  *   younger than the publish deadline, for up to {@link HOLE_WAIT_MS}: the missing batch is most likely being
  *   sent again by its bridge (nats-durable-publisher.ts). Answering with the hole would make the relay refuse
- *   the resume for good.
+ *   the resume for good; past the wait it throws {@link BrokerUnavailableError} instead (asked again later, the
+ *   batch is there, or the stream's newest event is older than the deadline and the hole is answered as is).
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { BrokerUnavailableError, type BrokerStatus, type ReplayQuery } from './broker.js';
@@ -21,6 +22,9 @@ import type { JetStreamNames } from './nats-streams.js';
 const REPLAY_RETRY_MS = 20_000;
 /** How long it is read again while a live stream has a hole: short, as a relay catches its streams up one by one. */
 const HOLE_WAIT_MS = 5000;
+
+/** A live stream's hole that did not fill within {@link HOLE_WAIT_MS}: the caller may ask again. */
+class BatchNotStoredYet extends BrokerUnavailableError {}
 
 /** What a replay reads from, and the broker state it depends on. */
 export interface ReplaySource {
@@ -41,10 +45,14 @@ export async function replayRetained(source: ReplaySource, query: ReplayQuery): 
     try {
       const { events, newestMs, started } = await readOnce(source, query);
       const live = Date.now() - newestMs < source.publishDeadlineMs;
-      if (!live || !hasHole(events, query, started) || performance.now() >= start + HOLE_WAIT_MS) return events;
+      if (!live || !hasHole(events, query, started)) return events;
+      // Still a hole: not "expired" (the relay would refuse the resume for good) but not stored yet — retryable.
+      if (performance.now() >= start + HOLE_WAIT_MS)
+        throw new BatchNotStoredYet('a batch of a running stream is not stored yet; ask again');
       await sleep(Math.min(1000, 100 * 2 ** holes++));
     } catch (error) {
-      if (source.status() !== 'connected' || performance.now() >= until) throw error;
+      if (error instanceof BatchNotStoredYet || source.status() !== 'connected' || performance.now() >= until)
+        throw error;
       await sleep(Math.min(2000, 250 * 2 ** attempt));
     }
   }
