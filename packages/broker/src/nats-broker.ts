@@ -14,13 +14,7 @@
  * The client reconnects by itself and restores core subscriptions; the pull loop retries across outages.
  */
 import { connect, headers, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
-import {
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { encodeFrame, viewTokenFrame } from '@locallightchat/protocol';
 import {
   BrokerUnavailableError,

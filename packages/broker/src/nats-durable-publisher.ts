@@ -245,7 +245,8 @@ export class DurablePublisher<T> {
 function parseRefusal(text: string): { code: number; description: string } {
   try {
     const parsed = JSON.parse(text) as { error?: { code?: unknown; description?: unknown } };
-    return { code: Number(parsed.error?.code ?? 0), description: String(parsed.error?.description ?? text) };
+    const description = parsed.error?.description;
+    return { code: Number(parsed.error?.code ?? 0), description: typeof description === 'string' ? description : text };
   } catch {
     return { code: 0, description: text.slice(0, 200) };
   }
