@@ -32,3 +32,4 @@ export { StreamRecord, type StreamEvent } from './conversations/stream-record.js
 export { BatchLog } from './conversations/batch-log.js';
 export { titleNewConversation, cleanTitle } from './conversations/titles.js';
 export { ConversationHub, type HubMember } from './conversations/conversation-hub.js';
+export { AnswerWriter } from './conversations/answer-writer.js';

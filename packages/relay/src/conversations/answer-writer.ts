@@ -12,9 +12,18 @@ import { StreamRecord } from './stream-record.js';
 /** How long an answer the store refused is retried (an outage of the store longer than this loses it). */
 const PERSIST_RETRY_FOR_MS = 15 * 60_000;
 
+/**
+ * Pauses before asking the broker again for a stream this node missed part of (31 s in all): a batch a JetStream
+ * leader election holds back, or one its bridge is still sending again (the broker's publish deadline is 30 s),
+ * arrives within it. Asked once only, 3 answers of 50 were stored by no one in the NATS-cluster chaos scenario.
+ */
+const REBUILD_PAUSES_MS = [1000, 2000, 4000, 8000, 16_000];
+
 export class AnswerWriter {
   /** Pending retries of answers the store refused (see storeAnswer). */
   private readonly retries = new Set<ReturnType<typeof setTimeout>>();
+  /** Pending pauses between rebuilds (see rebuild); `close` ends them at once. */
+  private readonly pauses = new Map<ReturnType<typeof setTimeout>, () => void>();
   private closed = false;
 
   constructor(
@@ -28,6 +37,11 @@ export class AnswerWriter {
     this.closed = true;
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
+    for (const [timer, resolve] of this.pauses) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.pauses.clear();
   }
 
   /**
@@ -37,14 +51,8 @@ export class AnswerWriter {
   async persist(conversationId: string, record: StreamRecord | undefined): Promise<void> {
     if (!record?.end) return;
     const { streamId } = record;
-    let full = record.completeText();
-    if (!full) {
-      // This node joined mid-stream: rebuild the answer from the broker's retained events.
-      const events = await this.broker.replay({ conversationId, streamId, fromSeq: 1 }).catch(() => []);
-      const rebuilt = new StreamRecord(streamId, Number.MAX_SAFE_INTEGER);
-      for (const e of events) if (e.type !== 'message') rebuilt.add(e);
-      full = rebuilt.completeText();
-    }
+    // Else this node joined mid-stream (or missed batches): rebuild the answer from the broker's retained events.
+    const full = record.completeText() ?? (await this.rebuild(conversationId, streamId));
     if (!full) {
       this.log(
         `stream ${streamId} ended but its text is incomplete on this node; another node persists it`,
@@ -73,6 +81,29 @@ export class AnswerWriter {
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
     // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
     await this.storeAnswer(conversationId, message, { parentId: record.start?.replyTo ?? userMessageIdOf(streamId) });
+  }
+
+  /** The answer from the broker's retained events, asked again while it is incomplete (see REBUILD_PAUSES_MS). */
+  private async rebuild(conversationId: string, streamId: string): Promise<ReturnType<StreamRecord['completeText']>> {
+    for (let attempt = 0; ; attempt++) {
+      const events = await this.broker.replay({ conversationId, streamId, fromSeq: 1 }).catch((error: unknown) => {
+        this.log(`could not read stream ${streamId} back from the broker`, error, { conversationId, streamId });
+        return [];
+      });
+      const rebuilt = new StreamRecord(streamId, Number.MAX_SAFE_INTEGER);
+      for (const e of events) if (e.type !== 'message') rebuilt.add(e);
+      const full = rebuilt.completeText();
+      const pause = REBUILD_PAUSES_MS[attempt];
+      if (full || pause === undefined || this.closed) return full;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.pauses.delete(timer);
+          resolve();
+        }, pause);
+        timer.unref?.();
+        this.pauses.set(timer, resolve);
+      });
+    }
   }
 
   /**
