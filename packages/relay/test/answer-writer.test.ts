@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryBroker, type ConversationEvent } from '@locallightchat/broker';
+import { MemoryBroker } from '@locallightchat/broker';
 import { MemoryStore } from '@locallightchat/relay';
-import { AnswerWriter, StreamRecord } from '@locallightchat/relay/internal';
+import { AnswerWriter, StreamRecord, type StreamEvent } from '@locallightchat/relay/internal';
 
-const end: ConversationEvent = {
+const end: StreamEvent = {
   type: 'stream-end',
   streamId: 's1',
   conversationId: 'c1',
