@@ -12,14 +12,20 @@
 import { loadavg } from 'node:os';
 import { answer } from './answer.mjs';
 import { bundleForPage, launchChromium, numberArg as arg, writeResult } from './harness.mjs';
+import { longTasksOf, TRACE_CATEGORIES } from './long-task-trace.mjs';
 
 const rounds = arg('rounds', 2);
 const rate = arg('rate', 4);
 const tokenCount = arg('tokens', 10_000);
 const tokensPerSecond = arg('tps', 1000);
 const chunkMs = arg('chunk-ms', 10);
+/** `--trace FILE`: one more run of `--trace-kind` (list, message or baseline) traced, its long tasks attributed. */
+const traceAt = process.argv.indexOf('--trace');
+const traceFile = traceAt === -1 ? undefined : process.argv[traceAt + 1];
+const kindAt = process.argv.indexOf('--trace-kind');
+const traceKind = kindAt === -1 ? 'list' : process.argv[kindAt + 1];
 
-const bundle = await bundleForPage('throttled-page.ts');
+const bundle = await bundleForPage('throttled-page.ts', { minify: !traceFile });
 const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 412, height: 839 } });
 await page.setContent(
@@ -54,6 +60,18 @@ for (let round = 0; round < rounds; round++) {
         `; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
     );
   }
+}
+if (traceFile) {
+  await browser.startTracing(page, { path: traceFile, categories: TRACE_CATEGORIES.split(',') });
+  const r = await page.evaluate((o) => globalThis.llcThrottled(o), {
+    tokens,
+    tokensPerSecond,
+    chunkMs,
+    target: traceKind === 'baseline' ? 'none' : traceKind,
+  });
+  await browser.stopTracing();
+  console.log(`traced ${traceKind} run: long tasks ${r.longTasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
+  await longTasksOf(traceFile);
 }
 await browser.close();
 

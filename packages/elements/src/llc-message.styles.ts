@@ -37,9 +37,12 @@ export const messageStyles = css`
   .plain {
     white-space: pre-wrap;
   }
-  /* While an answer streams, its blocks that are off screen skip layout and paint every frame (they stay in
-     the accessibility tree). Only while streaming: the transcript measures finished rows at their real size. */
-  :host([status='streaming']) .markdown > * {
+  /* In an answer that streamed here, blocks off screen skip layout and paint (they stay in the accessibility
+     tree); each keeps the size it was last laid out at ("auto"), so with the view following the stream the row
+     measures at its real size. Kept once the answer is done: dropping it then relaid and repainted every block
+     in one task (125 ms at 4x CPU throttle in bench/throttled-stream.mjs, 2026-12-04). A block that streamed
+     while the reader was scrolled away is laid out when it comes into view, like a highlighted code chunk. */
+  .markdown.streamed > * {
     content-visibility: auto;
     contain-intrinsic-size: auto 1.5em;
   }

@@ -270,6 +270,7 @@ export class LlcMessage extends LitElement {
       if (this.status === 'streaming')
         fire(this, 'llc-announce', { text: this.strings.answerStarted, once: `${this.messageKey}:start` });
     }
+    host.classList.toggle('streamed', this.streamedHere);
     const chunk = markdownChunk();
     if (!chunk) {
       // The renderer is on its way: the text shows as text (never parsed, so no link or image is live), its
