@@ -36,7 +36,8 @@ export {
   type ContentPart,
   type InferenceMessage,
 } from './attachments/content-parts.js';
-export { Bridge, DEFAULT_BRIDGE_OPTIONS, type BridgeOptions } from './worker/bridge.js';
+export { Bridge } from './worker/bridge.js';
+export { DEFAULT_BRIDGE_OPTIONS, type BridgeOptions } from './worker/bridge-options.js';
 export { BridgeMetrics, type RequestOutcome } from './worker/bridge-metrics.js';
 export {
   DEFAULT_LOAD_AWARE_ROUTER_OPTIONS,

@@ -7,7 +7,7 @@
 export * from './index.js';
 export * from './backend-kit.js';
 export { resolveOpenAIBackendOptions } from './backends/index.js';
-export { resolveBridgeOptions } from './worker/bridge.js';
+export { resolveBridgeOptions } from './worker/bridge-options.js';
 export { resolveLoadAwareRouterOptions } from './routing/load-aware-router.js';
 export {
   AdmissionQueue,

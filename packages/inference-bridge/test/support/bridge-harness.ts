@@ -4,7 +4,8 @@
  */
 import { MemoryBroker, type ConversationEvent, type GenerationRequest } from '@locallightchat/broker';
 import type { StreamEndFrame } from '@locallightchat/protocol';
-import { Bridge, type BridgeOptions } from '../../src/worker/bridge.js';
+import { Bridge } from '../../src/worker/bridge.js';
+import type { BridgeOptions } from '../../src/worker/bridge-options.js';
 import { BridgeMetrics } from '../../src/worker/bridge-metrics.js';
 import type { Router } from '../../src/router.js';
 
