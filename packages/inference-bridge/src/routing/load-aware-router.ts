@@ -104,6 +104,8 @@ class Slot {
   scraper?: LoadScraper;
   constructor(
     readonly backend: InferenceBackend,
+    /** Position in the router's primaries (the policy's replica index); -1 for the fallback. */
+    readonly index: number,
     readonly target: number,
     readonly fallback: boolean,
     breaker: CircuitBreakerOptions | undefined,
@@ -137,10 +139,10 @@ export class LoadAwareRouter implements Router {
     this.waitingWeight = options.waitingWeight;
     this.kvWeight = options.kvWeight;
     if (options.policy) this.policy = options.policy;
-    this.primaries = options.backends.map((b) => {
+    this.primaries = options.backends.map((b, index) => {
       const t = b.targetInFlight ?? options.targetInFlight;
       if (!(t >= 1)) throw new RangeError(`targetInFlight of ${b.backend.name} must be ≥ 1, got ${t}`);
-      const slot = new Slot(b.backend, t, false, options.breaker);
+      const slot = new Slot(b.backend, index, t, false, options.breaker);
       if (b.metricsUrl) {
         slot.scraper = new LoadScraper({
           url: b.metricsUrl,
@@ -154,7 +156,7 @@ export class LoadAwareRouter implements Router {
       }
       return slot;
     });
-    if (options.fallback) this.fallback = new Slot(options.fallback, Infinity, true, options.breaker);
+    if (options.fallback) this.fallback = new Slot(options.fallback, -1, Infinity, true, options.breaker);
     for (const slot of this.all()) {
       if (this.byBackend.has(slot.backend)) throw new RangeError(`backend ${slot.backend.name} is configured twice`);
       this.byBackend.set(slot.backend, slot);
@@ -237,8 +239,7 @@ export class LoadAwareRouter implements Router {
     slot.inFlight++;
     const pick = this.lastPick;
     this.lastPick = undefined;
-    if (this.policy && pick?.slot === slot)
-      this.policy.dispatched?.(pick.request, this.primaries.indexOf(slot), this.now());
+    if (this.policy && pick?.slot === slot) this.policy.dispatched?.(pick.request, slot.index, this.now());
     const probe = slot.breaker.dispatched(this.now());
     let sawFirstToken = false;
     let finished = false;
@@ -302,7 +303,7 @@ export class LoadAwareRouter implements Router {
   private view(slot: Slot, now: number): ReplicaView {
     const reading = slot.scraper?.fresh(now);
     return {
-      index: this.primaries.indexOf(slot),
+      index: slot.index,
       name: slot.backend.name,
       load: this.load(slot, now),
       waiting: reading?.waiting ?? 0,
