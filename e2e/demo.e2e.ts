@@ -137,7 +137,7 @@ describe('demo end to end (real Chromium, real stack)', () => {
       await page.waitForTimeout(100);
       start = await listState(page);
     }
-    assert.equal(start.lastKey, 'sample-9999', 'opens at the newest message');
+    assert.equal(start.lastKey, 'sample-9999', `opens at the newest message (following: ${start.following})`);
     assert.ok(start.loaded < 200, `only the newest page is loaded at first (${start.loaded})`);
 
     // Scroll up through the history: older pages come in from the relay as the reader nears the top.

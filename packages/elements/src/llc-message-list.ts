@@ -86,6 +86,8 @@ export class LlcMessageList extends LitElement {
   private handoffIndex?: number;
   /** Plain rows: where the list itself last scrolled the log to. */
   private ownScrollTop?: number;
+  /** The log's scrollTop at the last scroll event: only a move up can be the reader leaving the end. */
+  private lastScrollTop = 0;
   private readonly measured = new WeakSet<Element>();
   private olderRequestedFor?: string;
   private openAtEnd = false;
@@ -306,6 +308,11 @@ export class LlcMessageList extends LitElement {
     if (this.handoffIndex !== undefined) {
       v.scrollToIndex(this.handoffIndex, { align: 'start' });
       this.handoffIndex = undefined;
+    } else if (this.atEnd && !this.jumping && !v.isAtEnd(END_THRESHOLD)) {
+      // Following, but rows measured after the last scroll (taller than their estimate) left the view short of
+      // the end: the virtualizer follows only from where it last saw the end. Read from its own state (no layout).
+      // The Node 24 CI pass saw a 10k history open 20 rows short of the newest message (sample-9979) and stay.
+      v.scrollToEnd();
     }
   }
 
@@ -412,9 +419,15 @@ export class LlcMessageList extends LitElement {
     this.keepFromEnd = undefined;
     // From the DOM: this listener may run before the virtualizer's own and see its previous offset.
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight <= END_THRESHOLD;
-    // During a smooth "jump to latest" the intermediate positions are not the reader leaving the end.
-    if (atEnd || !this.jumping) this.atEnd = atEnd;
-    if (atEnd) this.jumping = false;
+    const movedUp = log.scrollTop < this.lastScrollTop;
+    this.lastScrollTop = log.scrollTop;
+    // The reader leaves the end only by moving up: content that grew below the view (rows measured taller than
+    // estimated, between the list's own scrolls) is not them leaving. During a smooth "jump to latest" the
+    // intermediate positions are not the reader leaving either.
+    if (atEnd) {
+      this.atEnd = true;
+      this.jumping = false;
+    } else if (movedUp && !this.jumping) this.atEnd = false;
     this.nearTop();
   }
 
