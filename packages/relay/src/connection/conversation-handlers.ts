@@ -31,6 +31,13 @@ import type { Connection } from './connection.js';
 /** Messages in a history page when the client names no `limit`. */
 const DEFAULT_HISTORY_LIMIT = 50;
 
+/**
+ * How long a read waits for answers that ended unstored to be stored first (hub.storeEnded): a write takes
+ * milliseconds; an answer rebuilt from a broker that lags, or a broker that does not answer, is left to finish
+ * in the background rather than hold the read.
+ */
+const STORE_ENDED_WAIT_MS = 5000;
+
 /** One per relay; each method answers one frame type for one connection. */
 export class ConversationHandlers {
   constructor(private readonly ctx: RelayContext) {}
@@ -62,6 +69,8 @@ export class ConversationHandlers {
     const ids = idsForSend(userId, frame.clientMessageId);
     const { messageId, streamId } = ids;
     const stored0 = await ctx.store.messagesTo(frame.conversationId, messageId, 1);
+    // The message follows the previous answer, and the model reads it: store it first if it ended unstored.
+    if (stored0.length === 0) await this.storeEnded(frame.conversationId);
     // Where the message goes in the conversation's tree (a retry is already placed).
     const place = stored0.length > 0 ? {} : await placeOf(ctx, frame, userId);
     if (place === 'unknown') return conn.error('not-found', 'the message to replace is not in this conversation', ref);
@@ -227,10 +236,19 @@ export class ConversationHandlers {
     if (access === undefined) return;
     if (access === 'unclaimed')
       return conn.send({ type: 'history-page', conversationId: frame.conversationId, messages: [] });
-    const page = await this.ctx.store.listMessages(frame.conversationId, {
-      before: frame.before,
-      limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
-    });
+    const list = () =>
+      this.ctx.store.listMessages(frame.conversationId, {
+        before: frame.before,
+        limit: frame.limit ?? DEFAULT_HISTORY_LIMIT,
+      });
+    let page = await list();
+    // The newest message is a question (or tool results): its answer may have ended while no relay that held
+    // the conversation could store it. Stored first, the page shows it (older pages cannot lack it).
+    const newest = page.messages.at(-1);
+    if (frame.before === undefined && newest !== undefined && newest.role !== 'assistant') {
+      await this.storeEnded(frame.conversationId);
+      page = await list();
+    }
     // A page must fit well inside the socket's send bound (else one history request would close a healthy
     // socket as a slow consumer): drop the oldest messages beyond a quarter of it; the cursor lets the client
     // page on.
@@ -327,6 +345,19 @@ export class ConversationHandlers {
       return false;
     }
     return true;
+  }
+
+  /** Stores the conversation's answers that ended unstored (hub.storeEnded), waiting at most STORE_ENDED_WAIT_MS. */
+  private async storeEnded(conversationId: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, STORE_ENDED_WAIT_MS)));
+    try {
+      await Promise.race([this.ctx.hub.storeEnded(conversationId), waited]);
+    } catch (error) {
+      this.ctx.log.warn(`could not store the ended answers of ${conversationId}`, error, { conversationId });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Whether a stream answers a message of this conversation (running or ended here, or its message stored). */

@@ -46,10 +46,11 @@ export class AnswerWriter {
 
   /**
    * Stores the answer of an ended stream: from `record` when it holds all of it, else rebuilt from the broker's
-   * retained events; nothing when neither has it whole (another node does). Not ended: nothing.
+   * retained events; nothing when neither has it whole (another node does). Not ended: nothing. Resolves true
+   * when the answer was stored or is being retried (see storeAnswer), false when this node could not store it.
    */
-  async persist(conversationId: string, record: StreamRecord | undefined): Promise<void> {
-    if (!record?.end) return;
+  async persist(conversationId: string, record: StreamRecord | undefined): Promise<boolean> {
+    if (!record?.end) return false;
     const { streamId } = record;
     // Else this node joined mid-stream (or missed batches): rebuild the answer from the broker's retained events.
     const full = record.completeText() ?? (await this.rebuild(conversationId, streamId));
@@ -62,7 +63,7 @@ export class AnswerWriter {
           streamId,
         },
       );
-      return;
+      return false;
     }
     const end = record.end;
     const message: ChatMessage = {
@@ -81,6 +82,7 @@ export class AnswerWriter {
     if (full.toolCalls.length > 0) message.toolCalls = full.toolCalls;
     // The answer follows the message it replies to, on that message's branch (whichever branch is shown).
     await this.storeAnswer(conversationId, message, { parentId: record.start?.replyTo ?? userMessageIdOf(streamId) });
+    return true;
   }
 
   /** The answer from the broker's retained events, asked again while it is incomplete (see REBUILD_PAUSES_MS). */

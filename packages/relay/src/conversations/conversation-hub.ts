@@ -19,6 +19,7 @@ import type { RelayMetrics } from '../metrics.js';
 import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
 import { AnswerWriter } from './answer-writer.js';
+import { EndedAnswers } from './ended-answers.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
 import { AnswerSpans } from '../tracing/answer-spans.js';
 
@@ -108,6 +109,8 @@ export class ConversationHub {
   readonly answers: AnswerSpans;
   /** Stores ended answers (retrying while the store is down). */
   private readonly writer: AnswerWriter;
+  /** Each ended answer stored once by this node, whichever path asks (ended-answers.ts). */
+  private readonly ended: EndedAnswers;
   private readonly statusSubscription: Subscription;
   /** The broker connection was lost since the last catch-up (live events may have been missed meanwhile). */
   private missedLive = false;
@@ -124,6 +127,12 @@ export class ConversationHub {
     this.options = resolveHubOptions(options);
     this.reservations = new ReservationLedger(store, log);
     this.writer = new AnswerWriter(broker, store, log);
+    this.ended = new EndedAnswers(
+      broker,
+      this.writer,
+      { rememberMs: this.options.endedRetentionMs, ringBatches: this.options.ringBatches },
+      log,
+    );
     this.answers = new AnswerSpans(tracer);
     const stallCheckMs = this.options.stallTimeoutMs > 0 ? this.options.stallTimeoutMs / 4 : SWEEP_MAX_MS;
     const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(this.options.endedRetentionMs, stallCheckMs, SWEEP_MAX_MS));
@@ -216,6 +225,19 @@ export class ConversationHub {
     return out;
   }
 
+  /**
+   * Stores the answers of the conversation's streams that ended and that no node stored (e.g. their relay was
+   * killed between the end and the write), before a read of its history: the conversation held open here was
+   * seeded (which stores them) and its stores under way are awaited; one held by no node here is settled from
+   * the broker's retained events. Idempotent; each answer is written once by this node.
+   */
+  async storeEnded(conversationId: string): Promise<void> {
+    const conv = this.open.get(conversationId);
+    if (!conv) return this.ended.settle(conversationId);
+    await conv.ready;
+    await this.ended.pending(conv.streams.keys());
+  }
+
   /** Events to continue `streamId` from `fromSeq`: from the ring when it holds them, else from the broker. */
   async resume(conversationId: string, streamId: string, fromSeq: number): Promise<ResumeResult> {
     const conv = this.open.get(conversationId);
@@ -265,7 +287,7 @@ export class ConversationHub {
       // A stream that ended while no node had this conversation open (in a rolling restart its tabs were moving
       // between relays) was stored by nobody: store it now. Idempotent: the message id derives from the stream.
       for (const event of retained)
-        if (event.type === 'stream-end') void this.writer.persist(conv.id, conv.streams.get(event.streamId));
+        if (event.type === 'stream-end') void this.ended.store(conv.id, conv.streams.get(event.streamId));
     } catch (error) {
       this.log(`could not load retained events of ${conv.id}; resumes fall back to the broker`, error, {
         conversationId: conv.id,
@@ -295,7 +317,7 @@ export class ConversationHub {
     if (event.type === 'stream-end') {
       this.reservations.settle(event);
       this.answers.end(event);
-      void this.writer.persist(conv.id, conv.streams.get(event.streamId));
+      void this.ended.store(conv.id, conv.streams.get(event.streamId));
       this.closeIfFollowed(conv);
     }
     return true;
@@ -353,6 +375,7 @@ export class ConversationHub {
     this.reservations.sweep();
     this.answers.sweep();
     const now = Date.now();
+    this.ended.sweep(now);
     const cutoff = now - this.options.endedRetentionMs;
     const stalledBefore = this.options.stallTimeoutMs > 0 ? now - this.options.stallTimeoutMs : -Infinity;
     for (const conv of [...this.open.values()]) {
