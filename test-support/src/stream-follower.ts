@@ -2,7 +2,10 @@
  * A chat tab as the real client behaves when relays fail (for the chaos suite and multi-node tests): one user, one
  * socket at a time over {@link ProtocolClient}. It sends a message (resending the same client message id after a
  * lost connection: the relay deduplicates), follows the answer by the seq rule, and when its relay goes away
- * (`go-away`, a close, a crash) reconnects to a relay that is up and resumes from its last seq + 1.
+ * (`go-away`, a close, a crash) reconnects to a relay that is up and resumes from its last seq + 1. Like the
+ * browser client (conversation-sync.ts resyncFrames), a new connection first subscribes again to every
+ * conversation the tab wrote in, so the relay it lands on follows them (and stores their ended answers) whether
+ * or not an answer is still being read.
  *
  * It records what a user would have seen: every error frame, every batch that came twice, every gap, and for each
  * move the time from losing the relay to the stream's next frame on the new one (the resume latency).
@@ -64,6 +67,8 @@ export class StreamFollower {
   readonly reconnectMs: number[] = [];
   private client!: ProtocolClient;
   private read = 0;
+  /** Conversations this tab wrote in: subscribed again on every new connection (as the client's watched ones). */
+  private readonly conversations = new Set<string>();
   private turn = 0;
 
   private constructor(private readonly options: StreamFollowerOptions) {}
@@ -85,6 +90,7 @@ export class StreamFollower {
    */
   async chat(conversationId: string, text: string, maxTokens: number): Promise<FollowedAnswer> {
     const clientMessageId = newId('cm_');
+    this.conversations.add(conversationId);
     const streamId = await this.send(conversationId, clientMessageId, text, maxTokens);
     const answer = { streamId, text: '', lastSeq: 0, duplicates: 0, gaps: 0, coalescedBatches: 0, retriedResumes: 0 };
     const resumeLatenciesMs: number[] = [];
@@ -265,7 +271,10 @@ export class StreamFollower {
       try {
         const client = await ProtocolClient.connect(url, await this.options.token());
         this.turn = (this.turn + attempt + 1) % Math.max(urls.length, 1);
-        if (reconnect) this.reconnectMs.push(performance.now() - t0);
+        if (reconnect) {
+          this.reconnectMs.push(performance.now() - t0);
+          for (const conversationId of this.conversations) client.send({ type: 'subscribe', conversationId });
+        }
         return client;
       } catch (error) {
         if (Date.now() > deadline) throw error;

@@ -1,6 +1,6 @@
 /**
- * Chaos: relays die under load. Real processes: nats-server (JetStream), redis-server, one vLLM simulator, two
- * llc-bridge and two llc-relay (production HS256 auth), all on free ports.
+ * Chaos: relays die under load. Real processes: nats-server (JetStream), redis-server, two vLLM simulators, two
+ * llc-bridge (each in front of both simulators) and two llc-relay (production HS256 auth), all on free ports.
  *
  * 1. SIGKILL one relay of two while 1,000 streams run (LLC_CHAOS_STREAMS to change the count): every tab on the
  *    dead relay reconnects to the survivor and resumes by seq. 0 lost (no gap, every answer ends), 0 duplicated
@@ -31,15 +31,21 @@ const relay = () => rig.relay(nats.url, redis.url);
 
 before(async () => {
   [nats, redis] = await Promise.all([rig.nats(), rig.redis()]);
-  // 1,000 sequences at once: the engine admits them all; a step takes ~150 ms of simulated time at this speed,
+  // Two simulators, as a deployment has several replicas (the bridges' load-aware router spreads the streams).
+  // 1,000 sequences at once: either engine admits them all; a step takes ~150 ms of simulated time at this speed,
   // so an answer of 40 tokens streams for several seconds — long enough to be cut by a kill.
-  const sim = await rig.sim(['--speed', '0.02', '--max-num-seqs', '1100']);
+  const sims = [];
+  for (let i = 0; i < 2; i++) sims.push(await rig.sim(['--speed', '0.02', '--max-num-seqs', '1100']));
   for (let i = 0; i < 2; i++) {
     // On a loaded machine a first token can take longer than the default 30 s: no first-token timeout and a long
     // queue, so every stream is answered (this scenario is about the relays).
-    await rig.bridge(nats.url, [sim.url], {
-      args: ['--max-in-flight', '1100', '--ttft-timeout-ms', '0', '--max-queue-ms', '600000'],
-    });
+    await rig.bridge(
+      nats.url,
+      sims.map((sim) => sim.url),
+      {
+        args: ['--max-in-flight', '1100', '--ttft-timeout-ms', '0', '--max-queue-ms', '600000'],
+      },
+    );
   }
   relays = await Promise.all([relay(), relay()]);
 });
