@@ -3,7 +3,8 @@
  * Streaming on a phone-class CPU: the whole `<llc-message-list>` receives a 10k-token answer at 1,000 tokens/s
  * (one chunk per task every 10 ms) in headless Chromium with its CPU throttled 4× (CDP
  * Emulation.setCPUThrottlingRate), against a baseline that runs the same timers and renders nothing, in the
- * same run. Reports main-thread long tasks (PerformanceObserver 'longtask': over 50 ms; goal: none), and the
+ * same run. Reports main-thread long tasks (PerformanceObserver 'longtask': over 50 ms; goal: none), the
+ * main thread's task time over the run (CDP Performance.getMetrics TaskDuration delta, throttled ms), and the
  * spacing of the live region's announcements (goal: at least 400 ms apart). The load average is printed with
  * the figures: the machine is shared and throttling multiplies its noise.
  *
@@ -35,6 +36,9 @@ await page.addScriptTag({ content: bundle, type: 'module' });
 await page.waitForFunction(() => 'llcThrottled' in globalThis);
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+await cdp.send('Performance.enable');
+const taskSeconds = async () =>
+  (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
 
 const tokens = answer(tokenCount);
 const load = [];
@@ -43,12 +47,14 @@ const kinds = ['baseline', 'message', 'list'];
 for (let round = 0; round < rounds; round++) {
   for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
     load.push(loadavg()[0]);
+    const before = await taskSeconds();
     const r = await page.evaluate((o) => globalThis.llcThrottled(o), {
       tokens,
       tokensPerSecond,
       chunkMs,
       target: kind === 'baseline' ? 'none' : kind,
     });
+    r.taskMs = ((await taskSeconds()) - before) * 1000;
     results[kind].push(r);
     const long = r.longTasks;
     console.log(
@@ -57,7 +63,7 @@ for (let round = 0; round < rounds; round++) {
         (kind !== 'baseline'
           ? `; announcements ${r.announcements}, min gap ${r.announceGaps.length ? Math.min(...r.announceGaps).toFixed(0) : '–'} ms`
           : '') +
-        `; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
+        `; main thread ${r.taskMs.toFixed(0)} ms; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
     );
   }
 }
@@ -82,6 +88,7 @@ const summary = (runs) => {
     runs: runs.length,
     longTasks: runs.map((r) => r.longTasks.length),
     longestTaskMs: long.length ? Math.max(...long) : 0,
+    taskMs: runs.map((r) => Math.round(r.taskMs)),
     announcements: runs.map((r) => r.announcements),
     minAnnounceGapMs: gaps.length ? Math.min(...gaps) : null,
   };
@@ -91,9 +98,9 @@ const message = summary(results.message);
 const baseline = summary(results.baseline);
 const loadText = `${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`;
 console.log(
-  `list at ${rate}× throttle: long tasks per run ${list.longTasks.join(', ')} (longest ${list.longestTaskMs.toFixed(0)} ms); ` +
-    `message alone ${message.longTasks.join(', ')} (longest ${message.longestTaskMs.toFixed(0)} ms); ` +
-    `baseline ${baseline.longTasks.join(', ')}; announcement min gap ${list.minAnnounceGapMs?.toFixed(0)} ms; load ${loadText}`,
+  `list at ${rate}× throttle: long tasks per run ${list.longTasks.join(', ')} (longest ${list.longestTaskMs.toFixed(0)} ms; main thread ${list.taskMs.join(', ')} ms); ` +
+    `message alone ${message.longTasks.join(', ')} (longest ${message.longestTaskMs.toFixed(0)} ms; ${message.taskMs.join(', ')} ms); ` +
+    `baseline ${baseline.longTasks.join(', ')} (${baseline.taskMs.join(', ')} ms); announcement min gap ${list.minAnnounceGapMs?.toFixed(0)} ms; load ${loadText}`,
 );
 writeResult('throttled-stream', {
   title: `Streaming on a phone-class CPU (Chromium throttled ${rate}×)`,
@@ -104,11 +111,11 @@ writeResult('throttled-stream', {
     `its own task) into a whole \`<llc-message-list>\`, CPU throttled ${rate}× (CDP Emulation.setCPUThrottlingRate), 412 × 839`,
     "viewport; the same answer into one `<llc-message>` alone (no list, no virtualizer) tells the list's share; the baseline runs the same timers and renders nothing. Long tasks: PerformanceObserver `longtask` (> 50 ms).",
     '',
-    '| | runs | long tasks per run | longest | announcements per run | min gap between announcements |',
-    '|---|---|---|---|---|---|',
-    `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
-    `| \`<llc-message>\` alone | ${message.runs} | ${message.longTasks.join(', ')} | ${message.longestTaskMs.toFixed(0)} ms | ${message.announcements.join(', ')} | |`,
-    `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | | |`,
+    '| | runs | long tasks per run | longest | main-thread task ms per run | announcements per run | min gap between announcements |',
+    '|---|---|---|---|---|---|---|',
+    `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.taskMs.join(', ')} | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
+    `| \`<llc-message>\` alone | ${message.runs} | ${message.longTasks.join(', ')} | ${message.longestTaskMs.toFixed(0)} ms | ${message.taskMs.join(', ')} | ${message.announcements.join(', ')} | |`,
+    `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | ${baseline.taskMs.join(', ')} | | |`,
     '',
     `Load average (1 min) during the runs: ${loadText} on a shared 2-core machine.`,
   ].join('\n'),
