@@ -49,6 +49,8 @@ async function run(o: ThrottledOptions): Promise<ThrottledResult> {
     await list.updateComplete;
     for (let i = 0; i < 10; i++) await frame();
   }
+  // A page sits a while between loading and its first answer (the markdown chunk arrives, idle work runs): so here.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const message = (text: string, status: ClientMessage['status']): ClientMessage => ({
     key: 'a1',
     role: 'assistant',

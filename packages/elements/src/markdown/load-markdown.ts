@@ -18,9 +18,14 @@ export const markdownChunkSource = lazyChunk<MarkdownChunk>(
 
 /**
  * Starts loading the chunk (once) and resolves with it. Rejects when it cannot be fetched: answers then stay
- * plain text, readable and inert.
+ * plain text, readable and inert. Once it is there the renderer is warmed in idle time (warm-up.ts), so the first
+ * answer's first flush does not pay for it.
  */
-export const loadMarkdown = (): Promise<MarkdownChunk> => markdownChunkSource.load();
+export const loadMarkdown = (): Promise<MarkdownChunk> =>
+  markdownChunkSource.load().then((chunk) => {
+    chunk.warmUp();
+    return chunk;
+  });
 
 /** The chunk if it has arrived, else `undefined` (then `loadMarkdown()` says when it does). */
 export const markdownChunk = (): MarkdownChunk | undefined => markdownChunkSource.current();

@@ -6,5 +6,6 @@
  */
 export { StreamingMarkdown } from '../controllers/streaming-markdown.js';
 export { activateBlock, imageOriginSet } from './safe-content.js';
+export { warmUp } from './warm-up.js';
 export { renderMathIn } from '../math/math-render.js';
 export { diagramBlock, isDiagramLanguage } from '../diagram/diagram-block.js';
