@@ -4,6 +4,7 @@
  * and the functions the CPU sampler saw in it, so a long task is pinned on our code or on the browser's.
  */
 import { readFile } from 'node:fs/promises';
+import { selfTimeByEvent } from './trace-self-time.mjs';
 
 export const TRACE_CATEGORIES = [
   'devtools.timeline',
@@ -27,15 +28,7 @@ export async function longTasksOf(file, overMs = 50) {
   for (const task of tasks) {
     const end = task.ts + task.dur;
     const inside = events.filter((e) => e.ts >= task.ts && e.ts + e.dur <= end && e !== task);
-    const self = new Map();
-    const stack = [];
-    for (const e of inside) {
-      while (stack.length && stack[stack.length - 1].end <= e.ts) stack.pop();
-      const parent = stack[stack.length - 1];
-      if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur / 1000);
-      self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
-      stack.push({ end: e.ts + e.dur, name: e.name });
-    }
+    const self = selfTimeByEvent(inside);
     const fns = new Map();
     for (const s of samples) if (s.ts >= task.ts && s.ts <= end) fns.set(s.fn, (fns.get(s.fn) ?? 0) + s.ms);
     const top = (m, n) =>

@@ -4,6 +4,7 @@
  * by function (self time) and by source file, so optimisation targets come from a measurement.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { selfTimeByEvent } from './trace-self-time.mjs';
 
 /** @param {import('playwright-core').CDPSession} cdp */
 export function createProfiler(cdp) {
@@ -68,16 +69,7 @@ export async function summariseTrace(file) {
   const events = traceEvents
     .filter((e) => e.ph === 'X' && main && e.pid === main.pid && e.tid === main.tid && e.dur !== undefined)
     .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
-  const self = new Map();
-  /** @type {{ end: number, name: string }[]} */
-  const stack = [];
-  for (const e of events) {
-    while (stack.length && stack[stack.length - 1].end <= e.ts) stack.pop();
-    const parent = stack[stack.length - 1];
-    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur / 1000);
-    self.set(e.name, (self.get(e.name) ?? 0) + e.dur / 1000);
-    stack.push({ end: e.ts + e.dur, name: e.name });
-  }
+  const self = selfTimeByEvent(events);
   const counts = new Map();
   for (const e of events) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
   console.log(`\nmain-thread self time by trace event (first traced run, ${file}):`);
