@@ -71,6 +71,15 @@ export const messageStyles = css`
     border: 1px solid var(--llc-border, #cbd5e1);
     padding: 0.25rem 0.5rem;
   }
+  .content [data-align='left'] {
+    text-align: left;
+  }
+  .content [data-align='center'] {
+    text-align: center;
+  }
+  .content [data-align='right'] {
+    text-align: right;
+  }
   .content a {
     color: var(--llc-link, #1d4ed8);
   }

@@ -19,6 +19,14 @@ describe('renderMarkdown (safe by default)', () => {
     expect(el.querySelector('pre code')?.textContent).to.equal('let a = 1;\n');
   });
 
+  it('aligns table columns by data-align, with no style attribute (a strict CSP refuses those)', () => {
+    const el = fragment(renderMarkdown('| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n'));
+    expect(el.querySelector('[style]')).to.equal(null);
+    const aligns = (row: string) => [...el.querySelectorAll(row)].map((c) => c.getAttribute('data-align'));
+    expect(aligns('th')).to.deep.equal(['left', 'center', 'right', null]);
+    expect(aligns('td')).to.deep.equal(['left', 'center', 'right', null]);
+  });
+
   it('never renders raw HTML from the model', () => {
     const el = fragment(renderMarkdown('<img src=x onerror=alert(1)> <script>alert(2)</script> <b>bold</b>'));
     expect(el.querySelector('img')).to.equal(null);

@@ -48,6 +48,19 @@ export function createMarkdown(): MarkdownIt {
     copy[idx] = token;
     return defaultLinkOpen(copy, idx, options, env, self);
   };
+  // A table column's alignment as `data-align`, not markdown-it's inline `style="text-align:…"`: a page whose CSP
+  // has no 'unsafe-inline' in style-src refuses style attributes (one violation report per cell) and drops the
+  // alignment; a data attribute and a rule in the message's styles keep it under any CSP.
+  md.renderer.rules.th_open = md.renderer.rules.td_open = (tokens, idx, options, _env, self) => {
+    const token = Object.assign(Object.create(Object.getPrototypeOf(tokens[idx]) as object) as Token, tokens[idx]);
+    token.attrs = (token.attrs ?? []).map(([name, value]) => {
+      const align = name === 'style' ? /^text-align:(left|right|center)$/.exec(value)?.[1] : undefined;
+      return align ? ['data-align', align] : [name, value];
+    });
+    const copy = tokens.slice();
+    copy[idx] = token;
+    return self.renderToken(copy, idx, options);
+  };
   md.renderer.rules.image = (tokens, idx, options, env, self) => {
     const token = tokens[idx]!;
     const escape = md.utils.escapeHtml;
