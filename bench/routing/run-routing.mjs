@@ -2,7 +2,7 @@
 /**
  * Cache-aware routing, llm-d style: every router on the same workloads and loads, in simulated time (8 simulated
  * vLLM replicas with prefix caching behind the bridge's real router; sim-cluster.mjs), so the figures do not
- * depend on this shared machine's load. The decision-cost probe at the end is wall-clock.
+ * depend on this shared machine's load. The decision-cost probe, run first, is wall-clock.
  *
  *   node bench/routing/run-routing.mjs [--quick] [--out DIR]
  *   node bench/routing/run-routing.mjs --render DIR     (routing.md again from DIR/routing.json)
@@ -53,7 +53,39 @@ async function calibrate(workload, lo, hi, steps) {
   return { saturation: hi, probes };
 }
 
+/** The decision cost at 8 and 64 replicas, wall clock, each router in its own process. */
+function decisionCosts() {
+  // The probe runs under SCHED_FIFO where the machine allows it (`chrt -f`): on a shared 2-core machine at load
+  // 10–20, a 100 µs decision is preempted for a scheduler slice (~30 ms) often enough to own the p99 otherwise.
+  const fifo = spawnSync('chrt', ['-f', '50', 'true']).status === 0;
+  const decisions = [];
+  for (const replicas of [8, 64]) {
+    for (const kind of ['random', 'load', 'prefix-approx', 'prefix-precise']) {
+      // In its own process with --expose-gc (see decision-cost.mjs), away from this process's garbage.
+      const child = spawnSync(
+        fifo ? 'chrt' : process.execPath,
+        [
+          ...(fifo ? ['-f', '50', process.execPath] : []),
+          '--expose-gc',
+          fileURLToPath(new URL('./decision-cost.mjs', import.meta.url)),
+          String(replicas),
+          kind,
+          String(quick ? 1500 : 8000),
+        ],
+        { encoding: 'utf8' },
+      );
+      if (child.status !== 0) throw new Error(`decision-cost failed: ${child.stderr}`);
+      const d = { ...JSON.parse(child.stdout), fifo };
+      decisions.push(d);
+      log(`decision cost ${kind} @ ${replicas}: p50 ${d.p50.toFixed(1)} µs, p99 ${d.p99.toFixed(1)} µs`);
+    }
+  }
+  return decisions;
+}
+
 async function measure() {
+  // First, while nothing of this run is running yet: the one wall-clock part (the sweep below is simulated time).
+  const decisions = decisionCosts();
   const rows = [];
   const calibration = {};
   const sweep = async (workload, multiples, routers = ROUTERS) => {
@@ -99,32 +131,6 @@ async function measure() {
     const ratio = Math.max(...inFlight) / Math.max(1, Math.min(...inFlight));
     bursts.push({ router, inFlight, ratio });
     log(`burst of 200 with ${router}: in flight ${inFlight.join(' ')} → max/min ${ratio.toFixed(2)}`);
-  }
-
-  // The probe runs under SCHED_FIFO where the machine allows it (`chrt -f`): on a shared 2-core machine at load
-  // 10–20, a 100 µs decision is preempted for a scheduler slice (~30 ms) often enough to own the p99 otherwise.
-  const fifo = spawnSync('chrt', ['-f', '50', 'true']).status === 0;
-  const decisions = [];
-  for (const replicas of [8, 64]) {
-    for (const kind of ['random', 'load', 'prefix-approx', 'prefix-precise']) {
-      // In its own process with --expose-gc (see decision-cost.mjs), away from this process's garbage.
-      const child = spawnSync(
-        fifo ? 'chrt' : process.execPath,
-        [
-          ...(fifo ? ['-f', '50', process.execPath] : []),
-          '--expose-gc',
-          fileURLToPath(new URL('./decision-cost.mjs', import.meta.url)),
-          String(replicas),
-          kind,
-          String(quick ? 1500 : 4000),
-        ],
-        { encoding: 'utf8' },
-      );
-      if (child.status !== 0) throw new Error(`decision-cost failed: ${child.stderr}`);
-      const d = { ...JSON.parse(child.stdout), fifo };
-      decisions.push(d);
-      log(`decision cost ${kind} @ ${replicas}: p50 ${d.p50.toFixed(1)} µs, p99 ${d.p99.toFixed(1)} µs`);
-    }
   }
 
   return {
@@ -192,14 +198,14 @@ function render(result) {
     `## Decision cost (wall clock${fifo ? ' under SCHED_FIFO' : ''}, this machine; choose + dispatched per request, ~8k-token B2B prompts of which ~400 tokens are new)`,
     '',
     decisions[0]?.probe === 'interleaved'
-      ? 'Each request is decoded, decided (timed), then the deferred hashing runs (timed apart) and the event loop turns; no collection is forced. Floor: a fixed ~20 µs of arithmetic timed after each decision the same way (what the machine alone does to constant work). GC: decisions a collection ran inside (perf_hooks), counted in the figures.'
+      ? 'Each request is decoded, decided (timed), then the deferred hashing runs (timed apart) and the event loop turns; no collection is forced. The first 2,000 decisions of each process are the warm-up (V8 still compiling the router) and are reported apart, in the last column; the other figures are the steady state after them. Floor: a fixed ~20 µs of arithmetic timed after each decision the same way (what the machine alone does to constant work). GC: decisions a collection ran inside (perf_hooks), counted in the figures.'
       : 'Batches of 50 requests with a forced full GC before each, outside the timing (the probe until 2026-12-03 19:30: those GCs make the first decision of each batch — 2 % — slow).',
     '',
-    '| replicas | router | p50 µs | p90 µs | p99 µs | max µs | floor p50 / p99 µs | decisions with a GC in them | after the decision: last message hashed and recorded, µs per request (p50) | first request of a context (tokenize + hash 7,600 tokens), p50 µs |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| replicas | router | p50 µs | p90 µs | p99 µs | max µs | floor p50 / p99 µs | decisions with a GC in them | after the decision: last message hashed and recorded, µs per request (p50) | first request of a context (tokenize + hash 7,600 tokens), p50 µs | warm-up (first decisions after start): n, p50 / p99 µs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...decisions.map(
       (d) =>
-        `| ${d.replicas} | ${d.kind} | ${f(d.p50, 1)} | ${f(d.p90, 1)} | ${f(d.p99, 1)} | ${f(d.max, 0)} | ${d.floorP50 !== undefined ? `${f(d.floorP50, 1)} / ${f(d.floorP99, 1)}` : '—'} | ${d.decisionsWithGc ?? '—'} | ${f(d.afterP50, 1)} | ${f(d.coldP50, 0)} |`,
+        `| ${d.replicas} | ${d.kind} | ${f(d.p50, 1)} | ${f(d.p90, 1)} | ${f(d.p99, 1)} | ${f(d.max, 0)} | ${d.floorP50 !== undefined ? `${f(d.floorP50, 1)} / ${f(d.floorP99, 1)}` : '—'} | ${d.decisionsWithGc ?? '—'} | ${f(d.afterP50, 1)} | ${f(d.coldP50, 0)} | ${d.warmup ? `${d.warmup}, ${f(d.warmupP50, 1)} / ${f(d.warmupP99, 1)}` : '—'} |`,
     ),
     '',
   ].join('\n');
