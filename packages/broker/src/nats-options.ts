@@ -18,8 +18,8 @@ export interface NatsBrokerOptions {
   dedupWindowMs?: number;
   /**
    * How long a conversation event may wait for JetStream's acknowledgement (retried in order with backoff, e.g.
-   * while an R3 stream elects a leader) before its stream fails with an explicit end, ms (default 30 s; shorter
-   * than the dedup window, so that a retry stores nothing twice).
+   * while an R3 stream elects a leader) before its stream fails with an explicit end, ms (default 30 s, or half
+   * the dedup window when that is shorter; must be shorter than the window, so that a retry stores nothing twice).
    */
   publishDeadlineMs?: number;
   /**
@@ -76,6 +76,11 @@ export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBroker
     if (!(resolved[key] >= 1)) throw new RangeError(`${key} must be ≥ 1, got ${resolved[key]}`);
   }
   const window = Math.min(resolved.dedupWindowMs, resolved.eventRetentionMs);
+  // Left to its default, the deadline fits whatever window the operator chose (half of it at most): a short
+  // retention (`--nats-event-retention-ms 5000`, which no CLI flag could pair with a deadline) is a setting,
+  // not a start-up error. One given explicitly is checked as given.
+  if (options.publishDeadlineMs === undefined)
+    resolved.publishDeadlineMs = Math.max(1, Math.min(resolved.publishDeadlineMs, Math.floor(window / 2)));
   if (resolved.publishDeadlineMs >= window)
     throw new RangeError(
       `publishDeadlineMs (${resolved.publishDeadlineMs}) must be shorter than the events' dedup window (${window} ms: ` +

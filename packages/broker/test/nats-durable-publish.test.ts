@@ -13,6 +13,7 @@ import { BrokerUnavailableError } from '../src/broker.js';
 import { eventually } from '../src/conformance.js';
 import type { ConversationEvent } from '../src/messages.js';
 import { NatsBroker } from '../src/nats-broker.js';
+import { resolveNatsBrokerOptions } from '../src/nats-options.js';
 
 let server: RunningServer;
 const brokers: NatsBroker[] = [];
@@ -125,6 +126,17 @@ describe('NatsBroker: events acknowledged by JetStream', () => {
     // Batches 2–4 went out live (each readers' copy once per attempt, dropped by seq) but nothing claims them stored.
     assert.ok(seen.some((e) => e.type === 'token' && e.seq === 4));
     await open(); // the stream back for the next tests
+  });
+
+  it('fits the default deadline into a short retention, and checks an explicit one as given', () => {
+    // The chaos suite's 5 s retention (`--nats-event-retention-ms 5000`) failed every start with the 30 s default.
+    const short = resolveNatsBrokerOptions({ servers: server.url, eventRetentionMs: 5000 });
+    assert.equal(short.publishDeadlineMs, 2500);
+    assert.equal(resolveNatsBrokerOptions({ servers: server.url }).publishDeadlineMs, 30_000);
+    assert.throws(
+      () => resolveNatsBrokerOptions({ servers: server.url, eventRetentionMs: 5000, publishDeadlineMs: 5000 }),
+      /publishDeadlineMs \(5000\) must be shorter than the events' dedup window \(5000 ms/,
+    );
   });
 
   it('refuses a deadline not shorter than the dedup window (a retry could be stored twice)', async () => {
