@@ -3,6 +3,8 @@
  * one round trip. A script touches keys of one hash tag only (one Redis Cluster slot): a conversation's keys,
  * or a user's.
  */
+import type { Redis } from 'ioredis';
+
 // The message tree (see message-tree.ts, whose rules these follow): per conversation the hashes `parent`
 // (id → parent id, '' for a first message), `kids` (parent id → its children's ids, space-separated, oldest
 // first) and `shown` (parent id → the child shown). A conversation stored before the tree existed is given one on
@@ -309,3 +311,17 @@ export type Commands = {
     ttlSec: number,
   ): Promise<number>;
 };
+
+/** Registers the scripts on a connection as the {@link Commands} (DELETE_CONVERSATION takes every key of a conversation). */
+export function defineScripts(redis: Redis, conversationKeys: number): void {
+  redis.defineCommand('llcAppend', { numberOfKeys: 8, lua: APPEND });
+  redis.defineCommand('llcClaimQuota', { numberOfKeys: 1, lua: CLAIM_QUOTA });
+  redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
+  redis.defineCommand('llcList', { numberOfKeys: 5, lua: LIST });
+  redis.defineCommand('llcAncestry', { numberOfKeys: 5, lua: ANCESTRY });
+  redis.defineCommand('llcSelectBranch', { numberOfKeys: 5, lua: SELECT_BRANCH });
+  redis.defineCommand('llcSetTitle', { numberOfKeys: 2, lua: SET_TITLE });
+  redis.defineCommand('llcDeleteConversation', { numberOfKeys: conversationKeys, lua: DELETE_CONVERSATION });
+  redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
+  redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
+}

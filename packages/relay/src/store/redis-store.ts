@@ -1,25 +1,9 @@
 /**
- * Store over Redis (ioredis). Keys of one conversation share a hash tag — `llc:{c:<id>}:…` — so they live in
- * one slot of a Redis Cluster and every multi-key step runs as one Lua script (atomic, one round trip).
- *
- *   …:owner      string  the user who claimed the conversation (its TTL is refreshed with every write, so it
- *                        never expires before the messages: an id cannot be claimed while anything of it is kept)
- *   …:order      zset    message id → insertion counter (history order)
- *   …:data       hash    message id → JSON message
- *   …:submitted  set     user message ids handed to the broker
- *   …:seq        string  insertion counter
- *   …:feedback   hash    stream id → JSON FeedbackRecord (written only while the owner matches)
- *   …:meta       hash    title, createdAt, updatedAt (the conversation list)
- *   …:parent     hash    message id → parent id ('' for a first message)   } the message tree: edits and
- *   …:kids       hash    parent id → child ids, space-separated, oldest first } regenerates add branches
- *   …:shown      hash    parent id → the child shown (the active path)      } (see message-tree.ts)
- *
- * Per user (hash tag `{u:<id>}`): `…:recent` (zset of owned conversation ids → last activity, the user's
- * conversation list), `…:convs` (zset of owned conversation ids → expiry, for the conversation
- * quota), `…:usage` (hash of stored bytes and messages, for the byte and message quotas), `…:tokens` (the
- * token bucket) and `…:uploads` (bytes held in uploads, ./upload-quota-redis.ts). A claim or append touches a
- * user's slot and a conversation's slot in two scripts; a step refused by a quota changes nothing, a step undone
- * (a lost claim race, a duplicate append) gives back what it took.
+ * Store over Redis (ioredis). Keys of one conversation share a hash tag (`llc:{c:<id>}:…`, layout in
+ * redis-keys.ts), so they live in one slot of a Redis Cluster and every multi-key step runs as one Lua script
+ * (atomic, one round trip). A claim or append touches a user's slot and a conversation's slot in two scripts; a
+ * step refused by a quota changes nothing, a step undone (a lost claim race, a duplicate append) gives back what
+ * it took.
  *
  * Redis must not evict keys (`maxmemory-policy noeviction`): an evicted owner record would free its id.
  *
@@ -29,9 +13,8 @@
  */
 import type { ChatMessage, ConversationSummary } from '@locallightchat/protocol';
 import { pageOf } from './conversation-cursor.js';
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { Reservation, TokenBucketPolicy } from '../limits/token-bucket.js';
-import { withDefaults } from '../options.js';
 import { ConversationNotClaimedError } from './memory-store.js';
 import {
   QuotaExceededError,
@@ -48,83 +31,23 @@ import {
   type StoreStatus,
 } from './store.js';
 
-/** A conversation's keys, owner record, order and data first (DELETE_CONVERSATION reads those three). */
-const DELETED_PARTS = [
-  'owner',
-  'order',
-  'data',
-  'submitted',
-  'seq',
-  'feedback',
-  'meta',
-  'parent',
-  'kids',
-  'shown',
-] as const;
+import { quotaMessage, type UserQuotas } from './user-quotas.js';
+import { DELETED_PARTS, RedisKeys, treeRows } from './redis-keys.js';
+import { resolveRedisStoreOptions, type RedisStoreOptions } from './redis-store-options.js';
 
-/** Settings of a {@link RedisStore}; {@link RedisStore.connect} takes the url and a partial of the rest. */
-export interface RedisStoreOptions extends UserQuotas {
-  /** redis://host:port/db */
-  url: string;
-  /** Key prefix, to share one Redis between deployments. */
-  prefix: string;
-  /** Idle conversations expire after this long, seconds. */
-  conversationTtlSec: number;
-  /** Messages kept per conversation (oldest dropped first). */
-  maxMessagesPerConversation: number;
-  /** Extra ioredis options. */
-  redis?: RedisOptions;
-}
-
-/** The settings a {@link RedisStore} has unless told otherwise (30 days of idle life per conversation). */
-export const DEFAULT_REDIS_STORE_OPTIONS: Omit<RedisStoreOptions, 'url' | 'redis'> = {
-  prefix: 'llc',
-  conversationTtlSec: 30 * 24 * 3600,
-  maxMessagesPerConversation: 10_000,
-  ...DEFAULT_USER_QUOTAS,
-};
-
-/** Full options from the url and a partial of the rest (keys left out or `undefined` take their default). */
-export function resolveRedisStoreOptions(
-  partial: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, 'url'>,
-): RedisStoreOptions {
-  return withDefaults(DEFAULT_REDIS_STORE_OPTIONS, partial);
-}
-
-import { DEFAULT_USER_QUOTAS, quotaMessage, type UserQuotas } from './user-quotas.js';
+export {
+  DEFAULT_REDIS_STORE_OPTIONS,
+  resolveRedisStoreOptions,
+  type RedisStoreOptions,
+} from './redis-store-options.js';
 import type { UploadReservation } from './upload-quota.js';
 import { RedisUploadQuota } from './upload-quota-redis.js';
-import {
-  BUCKET,
-  CLAIM_QUOTA,
-  LIST,
-  ANCESTRY,
-  SELECT_BRANCH,
-  APPEND,
-  USAGE,
-  SAVE_FEEDBACK,
-  SET_TITLE,
-  DELETE_CONVERSATION,
-  type Commands,
-} from './redis-scripts.js';
-
-/** Messages from the tree scripts' rows (JSON, parent id or '', siblings space-separated or ''; see LIST). */
-function treeRows(rows: readonly string[]): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  for (let i = 0; i + 2 < rows.length; i += 3) {
-    if (!rows[i]) continue;
-    const message = JSON.parse(rows[i]!) as ChatMessage;
-    if (rows[i + 1]) message.parentId = rows[i + 1]!;
-    if (rows[i + 2]) message.siblings = rows[i + 2]!.split(' ');
-    messages.push(message);
-  }
-  return messages;
-}
+import { defineScripts, type Commands } from './redis-scripts.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
   private readonly redis: Redis & Commands;
-  private readonly prefix: string;
+  private readonly names: RedisKeys;
   private readonly ttl: number;
   private readonly maxMessages: number;
   private readonly quotas: UserQuotas;
@@ -132,7 +55,7 @@ export class RedisStore implements Store {
   private currentStatus: StoreStatus = 'reconnecting';
 
   private constructor(options: RedisStoreOptions) {
-    this.prefix = options.prefix;
+    this.names = new RedisKeys(options.prefix);
     this.ttl = options.conversationTtlSec;
     this.maxMessages = options.maxMessagesPerConversation;
     this.quotas = options;
@@ -143,19 +66,10 @@ export class RedisStore implements Store {
       lazyConnect: true,
       ...options.redis,
     }) as Redis & Commands;
-    this.redis.defineCommand('llcAppend', { numberOfKeys: 8, lua: APPEND });
-    this.redis.defineCommand('llcClaimQuota', { numberOfKeys: 1, lua: CLAIM_QUOTA });
-    this.redis.defineCommand('llcUsage', { numberOfKeys: 1, lua: USAGE });
-    this.redis.defineCommand('llcList', { numberOfKeys: 5, lua: LIST });
-    this.redis.defineCommand('llcAncestry', { numberOfKeys: 5, lua: ANCESTRY });
-    this.redis.defineCommand('llcSelectBranch', { numberOfKeys: 5, lua: SELECT_BRANCH });
-    this.redis.defineCommand('llcSetTitle', { numberOfKeys: 2, lua: SET_TITLE });
-    this.redis.defineCommand('llcDeleteConversation', { numberOfKeys: DELETED_PARTS.length, lua: DELETE_CONVERSATION });
-    this.redis.defineCommand('llcSaveFeedback', { numberOfKeys: 2, lua: SAVE_FEEDBACK });
-    this.redis.defineCommand('llcBucket', { numberOfKeys: 1, lua: BUCKET });
+    defineScripts(this.redis, DELETED_PARTS.length);
     this.uploadQuota = new RedisUploadQuota(
       this.redis,
-      (u) => this.userKey(u, 'uploads'),
+      (u) => this.names.user(u, 'uploads'),
       (fn) => this.call(fn),
     );
     this.redis.on('ready', () => (this.currentStatus = 'connected'));
@@ -191,8 +105,8 @@ export class RedisStore implements Store {
   }
 
   async claimConversation(conversationId: string, userId: string): Promise<string> {
-    const key = this.key(conversationId, 'owner');
-    const owned = this.userKey(userId, 'convs');
+    const key = this.names.conversation(conversationId, 'owner');
+    const owned = this.names.user(userId, 'convs');
     const owner = await this.call(async () => {
       const existing = await this.redis.get(key);
       if (existing === userId) {
@@ -220,7 +134,7 @@ export class RedisStore implements Store {
   }
 
   async ownerOf(conversationId: string): Promise<string | undefined> {
-    return (await this.call(() => this.redis.get(this.key(conversationId, 'owner')))) ?? undefined;
+    return (await this.call(() => this.redis.get(this.names.conversation(conversationId, 'owner')))) ?? undefined;
   }
 
   async appendMessage(
@@ -228,7 +142,7 @@ export class RedisStore implements Store {
     message: ChatMessage,
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    const k = this.keys(conversationId);
+    const k = this.names.conversationKeys(conversationId);
     const owner = await this.ownerOf(conversationId);
     if (owner === undefined) throw new ConversationNotClaimedError(conversationId);
     // The tree keeps the parent and the siblings (./redis-scripts.ts); the message is stored without them.
@@ -273,13 +187,13 @@ export class RedisStore implements Store {
   }
 
   async markSubmitted(conversationId: string, messageId: string): Promise<void> {
-    const key = this.key(conversationId, 'submitted');
-    const owner = this.key(conversationId, 'owner');
+    const key = this.names.conversation(conversationId, 'submitted');
+    const owner = this.names.conversation(conversationId, 'owner');
     await this.call(() => this.redis.multi().sadd(key, messageId).expire(key, this.ttl).expire(owner, this.ttl).exec());
   }
 
   async listMessages(conversationId: string, options: { before?: string; limit: number }): Promise<MessagePage> {
-    const k = this.keys(conversationId);
+    const k = this.names.conversationKeys(conversationId);
     const [start, ...rows] = await this.call(() =>
       this.redis.llcList(
         k.order,
@@ -297,7 +211,7 @@ export class RedisStore implements Store {
   }
 
   async messagesTo(conversationId: string, messageId: string, limit: number): Promise<ChatMessage[]> {
-    const k = this.keys(conversationId);
+    const k = this.names.conversationKeys(conversationId);
     const rows = await this.call(() =>
       this.redis.llcAncestry(k.order, k.data, k.parent, k.kids, k.shown, messageId, limit),
     );
@@ -305,7 +219,7 @@ export class RedisStore implements Store {
   }
 
   async selectBranch(conversationId: string, messageId: string): Promise<boolean> {
-    const k = this.keys(conversationId);
+    const k = this.names.conversationKeys(conversationId);
     const selected = await this.call(() =>
       this.redis.llcSelectBranch(k.order, k.data, k.parent, k.kids, k.shown, messageId),
     );
@@ -313,10 +227,12 @@ export class RedisStore implements Store {
   }
 
   async listConversations(userId: string, options: ListConversationsOptions): Promise<ConversationPage> {
-    const recent = this.userKey(userId, 'recent');
+    const recent = this.names.user(userId, 'recent');
     const ids = await this.call(() => this.redis.zrange(recent, '0', '-1'));
     const metas = await this.call(() =>
-      Promise.all(ids.map((id) => this.redis.hmget(this.key(id, 'meta'), 'title', 'createdAt', 'updatedAt'))),
+      Promise.all(
+        ids.map((id) => this.redis.hmget(this.names.conversation(id, 'meta'), 'title', 'createdAt', 'updatedAt')),
+      ),
     );
     const summaries: ConversationSummary[] = [];
     const gone: string[] = [];
@@ -343,8 +259,8 @@ export class RedisStore implements Store {
     const now = Date.now();
     const set = await this.call(() =>
       this.redis.llcSetTitle(
-        this.key(conversationId, 'owner'),
-        this.key(conversationId, 'meta'),
+        this.names.conversation(conversationId, 'owner'),
+        this.names.conversation(conversationId, 'meta'),
         userId,
         title,
         options.ifUnset ? '1' : '0',
@@ -353,18 +269,18 @@ export class RedisStore implements Store {
       ),
     );
     if (set === 1 && !options.ifUnset)
-      await this.call(() => this.redis.zadd(this.userKey(userId, 'recent'), now, conversationId));
+      await this.call(() => this.redis.zadd(this.names.user(userId, 'recent'), now, conversationId));
     return set === 1;
   }
 
   async deleteConversation(conversationId: string, userId: string): Promise<boolean> {
-    const keys = DELETED_PARTS.map((part) => this.key(conversationId, part));
+    const keys = this.names.deletedParts(conversationId);
     const [count, bytes] = await this.call(() => this.redis.llcDeleteConversation(...keys, userId));
     if (count < 0) return false;
     await this.call(() =>
       Promise.all([
-        this.redis.zrem(this.userKey(userId, 'convs'), conversationId),
-        this.redis.zrem(this.userKey(userId, 'recent'), conversationId),
+        this.redis.zrem(this.names.user(userId, 'convs'), conversationId),
+        this.redis.zrem(this.names.user(userId, 'recent'), conversationId),
       ]),
     );
     if (count > 0) await this.adjustUsage(userId, -bytes, -count, false);
@@ -372,8 +288,8 @@ export class RedisStore implements Store {
   }
 
   async saveFeedback(record: FeedbackRecord): Promise<boolean> {
-    const owner = this.key(record.conversationId, 'owner');
-    const feedback = this.key(record.conversationId, 'feedback');
+    const owner = this.names.conversation(record.conversationId, 'owner');
+    const feedback = this.names.conversation(record.conversationId, 'feedback');
     const json = JSON.stringify(record);
     const saved = await this.call(() =>
       this.redis.llcSaveFeedback(owner, feedback, record.userId, record.streamId, json, this.ttl),
@@ -384,8 +300,8 @@ export class RedisStore implements Store {
   async listFeedback(conversationId: string, userId: string): Promise<FeedbackRecord[]> {
     const [owner, all] = await this.call(() =>
       Promise.all([
-        this.redis.get(this.key(conversationId, 'owner')),
-        this.redis.hgetall(this.key(conversationId, 'feedback')),
+        this.redis.get(this.names.conversation(conversationId, 'owner')),
+        this.redis.hgetall(this.names.conversation(conversationId, 'feedback')),
       ]),
     );
     if (owner !== userId) return [];
@@ -394,29 +310,30 @@ export class RedisStore implements Store {
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
-    const [ok, remaining, retry] = await this.call(() =>
-      this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'reserve'),
-    );
-    if (ok === 1) return { ok: true, remaining };
-    return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
+  reserveTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    return this.bucket(this.names.user(userId, 'tokens'), amount, policy);
   }
 
   async refundTokens(userId: string, amount: number, policy: TokenBucketPolicy): Promise<void> {
     await this.call(() =>
-      this.redis.llcBucket(this.bucketKey(userId), amount, policy.capacity, policy.refillPerSecond, 'refund'),
-    );
-  }
-
-  async consumeRate(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
-    const [ok, remaining, retry] = await this.call(() =>
       this.redis.llcBucket(
-        `${this.prefix}:{r:${key}}:rate`,
+        this.names.user(userId, 'tokens'),
         amount,
         policy.capacity,
         policy.refillPerSecond,
-        'reserve',
+        'refund',
       ),
+    );
+  }
+
+  consumeRate(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    return this.bucket(this.names.rate(key), amount, policy);
+  }
+
+  /** Takes `amount` from the token bucket at `key` (BUCKET: refilled by elapsed time, atomically). */
+  private async bucket(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
+    const [ok, remaining, retry] = await this.call(() =>
+      this.redis.llcBucket(key, amount, policy.capacity, policy.refillPerSecond, 'reserve'),
     );
     if (ok === 1) return { ok: true, remaining };
     return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
@@ -432,12 +349,17 @@ export class RedisStore implements Store {
 
   async saveSession(record: SessionRecord, ttlSec: number): Promise<void> {
     await this.call(() =>
-      this.redis.set(this.sessionKey(record.sessionId), JSON.stringify(record), 'EX', Math.max(1, Math.ceil(ttlSec))),
+      this.redis.set(
+        this.names.session(record.sessionId),
+        JSON.stringify(record),
+        'EX',
+        Math.max(1, Math.ceil(ttlSec)),
+      ),
     );
   }
 
   async loadSession(sessionId: string): Promise<SessionRecord | undefined> {
-    const json = await this.call(() => this.redis.get(this.sessionKey(sessionId)));
+    const json = await this.call(() => this.redis.get(this.names.session(sessionId)));
     return json ? (JSON.parse(json) as SessionRecord) : undefined;
   }
 
@@ -447,28 +369,12 @@ export class RedisStore implements Store {
     this.currentStatus = 'closed';
   }
 
-  private key(conversationId: string, part: string): string {
-    return `${this.prefix}:{c:${conversationId}}:${part}`;
-  }
-
-  private sessionKey(sessionId: string): string {
-    return `${this.prefix}:session:${sessionId}`;
-  }
-
-  private bucketKey(userId: string): string {
-    return this.userKey(userId, 'tokens');
-  }
-
-  private userKey(userId: string, part: string): string {
-    return `${this.prefix}:{u:${userId}}:${part}`;
-  }
-
   /** Adds to a user's stored bytes and messages; when `enforce`, refuses (0 bytes, -1 messages) past a quota. */
   private adjustUsage(userId: string, bytes: number, count: number, enforce: boolean): Promise<number> {
     const { maxBytesPerUser, maxMessagesPerUser } = this.quotas;
     return this.call(() =>
       this.redis.llcUsage(
-        this.userKey(userId, 'usage'),
+        this.names.user(userId, 'usage'),
         bytes,
         count,
         maxBytesPerUser,
@@ -479,28 +385,15 @@ export class RedisStore implements Store {
     );
   }
 
-  private keys(conversationId: string) {
-    return {
-      order: this.key(conversationId, 'order'),
-      data: this.key(conversationId, 'data'),
-      submitted: this.key(conversationId, 'submitted'),
-      seq: this.key(conversationId, 'seq'),
-      owner: this.key(conversationId, 'owner'),
-      parent: this.key(conversationId, 'parent'),
-      kids: this.key(conversationId, 'kids'),
-      shown: this.key(conversationId, 'shown'),
-    };
-  }
-
   /** Records activity on a conversation: its meta hash and its place in the owner's list. */
   private async touch(conversationId: string, userId: string, created: boolean): Promise<void> {
-    const meta = this.key(conversationId, 'meta');
+    const meta = this.names.conversation(conversationId, 'meta');
     const now = Date.now();
     await this.call(() =>
       Promise.all([
         created ? this.redis.hset(meta, 'createdAt', now, 'updatedAt', now) : this.redis.hset(meta, 'updatedAt', now),
         this.redis.expire(meta, this.ttl),
-        this.redis.zadd(this.userKey(userId, 'recent'), now, conversationId),
+        this.redis.zadd(this.names.user(userId, 'recent'), now, conversationId),
       ]),
     );
   }
