@@ -14,6 +14,7 @@
  *
  *   node bench/soak/run-soak.mjs [--minutes 60] [--connections 10000] [--streaming 1000] [--per-process 5000]
  *                                [--max-tokens 120] [--pause-ms 8000] [--churn 100] [--out DIR]
+ *                                [--heap-snapshots 4,11]
  *
  * Verdicts. RSS growth = mean RSS of the last sixth of the run (minutes 50–60 of an hour) against the mean of
  * the second sixth (minutes 10–20): the first ten minutes are warm-up (JIT, V8 growing its heap to the
@@ -23,7 +24,7 @@
  * has a few sockets in flight), and after every client has gone, the relay back within 20 fds of its count
  * before the ramp.
  */
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { startNats } from '@locallightchat/test-support';
 import { startLoad } from '../lib/load.mjs';
@@ -45,6 +46,10 @@ const settings = {
   churn: Number(arg('churn', 100)),
   heartbeatMs: Number(arg('heartbeat-ms', 30_000)),
   sampleMs: Number(arg('sample-ms', 60_000)),
+  // `--heap-snapshots 4,11`: after those minutes' samples, the relay writes a V8 heap snapshot into --out
+  // (SIGUSR2 with --heapsnapshot-signal), for bench/soak/heap-diff.mjs to compare what the relay retains. Writing
+  // one raised the relay's RSS by ~200 MiB for good (132 → 334 MiB at 2,000 connections): judge RSS in runs without.
+  heapSnapshots: String(arg('heap-snapshots', '')).split(',').filter(Boolean).map(Number),
 };
 const OUT = arg('out', benchPath(`results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = 'soak-secret-soak-secret-soak-secret-00001';
@@ -68,6 +73,22 @@ async function scrape(url, headers = {}) {
     return await (await fetch(url, { headers, signal: AbortSignal.timeout(20_000) })).text();
   } catch {
     return '';
+  }
+}
+
+/** Signals the relay to write a heap snapshot into OUT and waits until the file stops growing. */
+async function heapSnapshot(pid, minute) {
+  const files = () => readdirSync(OUT).filter((f) => f.endsWith('.heapsnapshot'));
+  const known = new Set(files());
+  process.kill(pid, 'SIGUSR2');
+  for (let t = 0, size = -1; t < 300; t++) {
+    await sleep(2000);
+    const file = files().find((f) => !known.has(f));
+    if (file === undefined) continue;
+    const now = statSync(`${OUT}/${file}`).size;
+    if (now === size)
+      return console.log(`min ${minute}: heap snapshot ${OUT}/${file} (${(now / 2 ** 20).toFixed(0)} MiB)`);
+    size = now;
   }
 }
 
@@ -130,6 +151,9 @@ async function main() {
       String(settings.heartbeatMs),
     ],
     /WebSocket (ws:\/\/\S+);/,
+    settings.heapSnapshots.length > 0
+      ? { env: { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${OUT}` } }
+      : undefined,
   );
   const wsUrl = relay.match[1];
   const relayMetrics = () =>
@@ -184,6 +208,8 @@ async function main() {
         heapUsed: metric(rp, 'llc_relay_nodejs_heap_size_used_bytes'),
         lagP99: metric(rp, 'llc_relay_nodejs_eventloop_lag_p99_seconds'),
         connections: metric(rp, 'llc_relay_connections'),
+        // Conversations with a broker subscription here: flat when deleted ones are let go (issue 12).
+        conversationsOpen: metric(rp, 'llc_relay_conversations_open'),
         framesSent: frames - framesBefore,
       },
       bridge: {
@@ -197,9 +223,10 @@ async function main() {
     framesBefore = frames;
     run.samples.push(sample);
     console.log(
-      `min ${minute}: relay rss ${(sample.relay.rss / 2 ** 20).toFixed(0)} MiB fds ${sample.relay.fds} heap ${(sample.relay.heapUsed / 2 ** 20).toFixed(0)} MiB lag ${(sample.relay.lagP99 * 1000).toFixed(0)} ms frames ${sample.relay.framesSent}; answers ${soak.answers} whole ${soak.whole}; open ${soak.open}; load ${sample.load1.toFixed(1)}`,
+      `min ${minute}: relay rss ${(sample.relay.rss / 2 ** 20).toFixed(0)} MiB fds ${sample.relay.fds} heap ${(sample.relay.heapUsed / 2 ** 20).toFixed(0)} MiB convs ${sample.relay.conversationsOpen} lag ${(sample.relay.lagP99 * 1000).toFixed(0)} ms frames ${sample.relay.framesSent}; answers ${soak.answers} whole ${soak.whole}; open ${soak.open}; load ${sample.load1.toFixed(1)}`,
     );
     writeReport(OUT, run);
+    if (settings.heapSnapshots.includes(minute)) await heapSnapshot(relay.pid, minute);
   }
   await load.all('soakStop');
   run.final = await load.all('soakStats', { reset: true });
