@@ -262,6 +262,12 @@ export class Connection implements HubMember, SendQueueEvents {
     this.ctx.hub.leave(conversationId, this);
   }
 
+  /** HubMember: the conversation was deleted; it is no longer followed, nor restored with the session. */
+  released(conversationId: string): void {
+    if (!this.conversationSet?.delete(conversationId)) return;
+    this.rememberSession();
+  }
+
   private rememberSession(): void {
     const record = this.sessionRecord();
     if (record) this.ctx.sessions.saveSoon(record);

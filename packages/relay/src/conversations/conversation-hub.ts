@@ -27,6 +27,8 @@ import { AnswerSpans } from '../tracing/answer-spans.js';
 export interface HubMember {
   /** `receivedAt` is performance.now() when the event arrived from the broker (undefined for replays). */
   deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void;
+  /** The conversation was deleted and the hub let this member go: it no longer follows it (see forget). */
+  released?(conversationId: string): void;
 }
 
 /** Settings of a {@link ConversationHub}; its constructor takes a partial. */
@@ -254,13 +256,22 @@ export class ConversationHub {
   }
 
   /**
-   * Forgets every stream this node holds of a conversation (it was deleted): nothing of it can be resumed from
-   * here any more. Sockets that follow it stay subscribed (a new message would start it anew).
+   * Lets a deleted conversation go on this node: its streams are forgotten (nothing of it can be resumed from
+   * here any more), its members released (they no longer follow it: a socket that sends to the id again joins
+   * it anew) and its subscription closed. A stream the delete cancelled ends unseen here: its budget reservation
+   * stays spent (the ledger's rule for an end never seen) rather than this node following a deleted
+   * conversation, whose end would store the answer into it again.
+   *
+   * (Members that stayed subscribed kept each deleted conversation's entry here, broker subscription and place
+   * in their session until their socket closed: the issue-12 soak's relay heap grew 110 → 170 MiB in an hour.)
    */
   forget(conversationId: string): void {
     const conv = this.open.get(conversationId);
     if (!conv) return;
-    for (const record of conv.streams.values()) if (record.start && !record.done) this.metrics.streamsActive.dec();
+    const members = [...conv.members];
+    conv.members.clear();
+    for (const member of members) member.released?.(conversationId);
+    this.closeConversation(conv);
     conv.streams.clear();
   }
 
