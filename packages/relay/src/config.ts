@@ -4,7 +4,7 @@
  */
 import { ATTACHMENT_LIMITS, DEFAULT_CLIENT_LIMITS } from '@locallightchat/protocol';
 import { DEFAULT_SEND_QUEUE_OPTIONS } from './connection/send-queue.js';
-import { DEFAULT_HUB_OPTIONS } from './conversations/conversation-hub.js';
+import { DEFAULT_HUB_OPTIONS } from './conversations/hub-options.js';
 import { DEFAULT_ABUSE_LIMITS, type AbuseLimitOptions } from './limits/abuse-limits.js';
 import { DEFAULT_UPLOAD_STORE_OPTIONS } from './attachments/upload-store.js';
 import type { TokenBucketPolicy } from './limits/token-bucket.js';

@@ -31,5 +31,6 @@ export type { Logger } from './log.js';
 export { StreamRecord, type StreamEvent } from './conversations/stream-record.js';
 export { BatchLog } from './conversations/batch-log.js';
 export { titleNewConversation, cleanTitle } from './conversations/titles.js';
-export { ConversationHub, type HubMember } from './conversations/conversation-hub.js';
+export { ConversationHub } from './conversations/conversation-hub.js';
+export type { HubMember } from './conversations/open-conversation.js';
 export { AnswerWriter } from './conversations/answer-writer.js';

@@ -18,7 +18,7 @@ import {
 } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
-import type { HubMember } from '../conversations/conversation-hub.js';
+import type { HubMember } from '../conversations/open-conversation.js';
 import { compactBatches } from '../conversations/compact.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
 import type { SessionRecord } from '../store/store.js';

@@ -16,66 +16,16 @@ import type { Tracer } from '@opentelemetry/api';
 import { encodeFrame, firstSeqOf, type StreamState } from '@locallightchat/protocol';
 import { ReservationLedger } from '../limits/reservation-ledger.js';
 import type { RelayMetrics } from '../metrics.js';
-import { withDefaults } from '../options.js';
 import type { Store } from '../store/store.js';
 import { AnswerWriter } from './answer-writer.js';
 import { EndedAnswers } from './ended-answers.js';
+import { followSilenceMs, resolveHubOptions, type HubOptions } from './hub-options.js';
+import { OpenConversation, type HubMember } from './open-conversation.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
 import { AnswerSpans } from '../tracing/answer-spans.js';
 
-/** A local socket (or anything) that wants a conversation's events. */
-export interface HubMember {
-  /** `receivedAt` is performance.now() when the event arrived from the broker (undefined for replays). */
-  deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void;
-  /** The conversation was deleted and the hub let this member go: it no longer follows it (see forget). */
-  released?(conversationId: string): void;
-}
-
-/** Settings of a {@link ConversationHub}; its constructor takes a partial. */
-export interface HubOptions {
-  /** Token batches held per stream. */
-  ringBatches: number;
-  /** How long an ended stream stays resumable from memory. */
-  endedRetentionMs: number;
-  /**
-   * How long a conversation stays subscribed after its last member left (a reconnect is often quick). Past it,
-   * it stays subscribed while a stream of it runs (see {@link followSilenceMs}), so that the answer is stored.
-   */
-  lingerMs: number;
-  /**
-   * A stream that had its first token and then no event for this long is ended here with `stream-failed` (0 =
-   * never): its bridge died after the first token (BRIDGE.md: nothing is retried then), and without this end the
-   * user's answer would wait forever.
-   */
-  stallTimeoutMs: number;
-}
-
-/** The relay's defaults (`ringBatches`, `endedStreamRetentionMs`, `conversationLingerMs` in RelayConfig). */
-export const DEFAULT_HUB_OPTIONS: HubOptions = {
-  ringBatches: 20_000,
-  endedRetentionMs: 120_000,
-  lingerMs: 30_000,
-  stallTimeoutMs: 60_000,
-};
-
 /** What the user reads when a stream stalled (the words the bridge uses for an answer cut after its first token). */
 export const STALLED_STREAM_MESSAGE = 'The answer was interrupted before it was complete.';
-
-/** Full options from a partial (keys left out or `undefined` take their default). */
-export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions {
-  return withDefaults(DEFAULT_HUB_OPTIONS, partial);
-}
-
-/**
- * A running stream of a conversation no member holds any more is followed while it had an event within this
- * time: a stream that went silent after its first token is ended by the stall check (given time for that end to
- * arrive: twice the stall timeout), one silent before it (its request waits for a bridge) is left to the node
- * that next opens the conversation (it stores what ended meanwhile, see seed). Bounds what an abandoned
- * conversation holds.
- */
-export function followSilenceMs(options: HubOptions): number {
-  return 2 * (options.stallTimeoutMs > 0 ? options.stallTimeoutMs : DEFAULT_HUB_OPTIONS.stallTimeoutMs);
-}
 
 /** The sweep that forgets ended streams runs every `endedRetentionMs`, kept within these bounds. */
 const SWEEP_MIN_MS = 1000;
@@ -85,20 +35,6 @@ export interface ResumeResult {
   events: StreamEvent[];
   /** Where the events came from, for metrics and tests. */
   source: 'ring' | 'broker' | 'none';
-}
-
-class OpenConversation {
-  readonly members = new Set<HubMember>();
-  readonly streams = new Map<string, StreamRecord>();
-  subscription?: Subscription;
-  /** Resolves once retained events were loaded; live events arriving before that are applied after them. */
-  ready: Promise<void> = Promise.resolve();
-  seeding = true;
-  pendingLive: [ConversationEvent, Uint8Array, number][] = [];
-  lingerTimer?: ReturnType<typeof setTimeout>;
-  /** The linger ran out while a stream ran: kept open only to follow it to its end (see lingerEnded). */
-  following = false;
-  constructor(readonly id: string) {}
 }
 
 export class ConversationHub {
