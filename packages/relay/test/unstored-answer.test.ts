@@ -6,10 +6,14 @@
  * before its end; the end is published with no relay holding the conversation. Then on relay B:
  * - a history read stores it first and shows it, inserted once however many reads race (and a subscribe beside);
  * - a new message follows it (and the model reads it), instead of branching off the question beside it.
+ * And what relay B remembers of its broker reads (settle-memory.ts, found by the review of issue 12: every read
+ * replayed the conversation, and an answer rebuilt incomplete was rebuilt again on every read):
+ * - two reads with nothing published between them read the broker once; the first read after the end stores it;
+ * - an answer whose start the broker no longer holds is read again after a pause, not on every read.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NatsBroker, type Broker } from '@locallightchat/broker';
+import { NatsBroker, type Broker, type ReplayQuery } from '@locallightchat/broker';
 import { newId, type ChatMessage } from '@locallightchat/protocol';
 import { Authenticator, RedisStore, startRelay, type Relay } from '@locallightchat/relay';
 import { startNats, startRedis, type RunningServer } from '@locallightchat/test-support';
@@ -18,6 +22,11 @@ import { ProtocolClient } from '@locallightchat/test-support/client';
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 const ANSWER = ['It ended ', 'while its relay ', 'was going away.'];
 const FIRST_QUESTION = 'Question one?';
+/** Answered without its stream-start and first batch, as if the broker's retention had dropped them. */
+const LOST_START_QUESTION = 'Question whose answer lost its start?';
+/** DEFAULT_HUB_OPTIONS.settleRecheckMs: the first pause before an incomplete answer is read back again. */
+const FIRST_RECHECK_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let nats: RunningServer;
 let redis: RunningServer;
@@ -41,8 +50,11 @@ async function broker(): Promise<NatsBroker> {
   return b;
 }
 
-/** A relay on its own NATS and Redis connections; `assistantWrites` counts its store's writes of answers. */
-async function relay(): Promise<{ relay: Relay; assistantWrites: string[] }> {
+/**
+ * A relay on its own NATS and Redis connections; `assistantWrites` counts its store's writes of answers,
+ * `replays` its broker reads of retained events.
+ */
+async function relay(): Promise<{ relay: Relay; assistantWrites: string[]; replays: ReplayQuery[]; broker: Broker }> {
   const store = await RedisStore.connect({ url: redis.url });
   closers.push(() => store.close());
   const assistantWrites: string[] = [];
@@ -51,14 +63,22 @@ async function relay(): Promise<{ relay: Relay; assistantWrites: string[] }> {
     if (message.role === 'assistant') assistantWrites.push(message.id);
     return append(conversationId, message, options);
   };
-  const r = await startRelay({ host: '127.0.0.1', port: 0 }, { broker: await broker(), store, auth, log: quiet });
+  const b = await broker();
+  const replays: ReplayQuery[] = [];
+  const replay = b.replay.bind(b);
+  b.replay = (query) => {
+    replays.push(query);
+    return replay(query);
+  };
+  const r = await startRelay({ host: '127.0.0.1', port: 0 }, { broker: b, store, auth, log: quiet });
   closers.push(() => r.close());
-  return { relay: r, assistantWrites };
+  return { relay: r, assistantWrites, replays, broker: b };
 }
 
 /**
- * A bridge on its own connection: answers every request with ANSWER, but holds the end of a first question until
- * `release(streamId)` (held requests are acknowledged: nothing is redelivered). Keeps each request's prompt.
+ * A bridge on its own connection: answers every request with ANSWER, but holds the end of a first question (and of
+ * LOST_START_QUESTION, answered without its start and first batch) until `release(streamId)` (held requests are
+ * acknowledged: nothing is redelivered). Keeps each request's prompt.
  */
 async function startBridge() {
   const b: Broker = await broker();
@@ -71,16 +91,18 @@ async function startBridge() {
         streamId,
         messages.map((m) => `${m.role}: ${m.content}`),
       );
-      await b.publish(conversationId, {
-        type: 'stream-start',
-        streamId,
-        conversationId,
-        replyTo,
-        model: 'm',
-        createdAt: Date.now(),
-      });
+      const lostStart = messages.at(-1)?.content === LOST_START_QUESTION;
+      if (!lostStart)
+        await b.publish(conversationId, {
+          type: 'stream-start',
+          streamId,
+          conversationId,
+          replyTo,
+          model: 'm',
+          createdAt: Date.now(),
+        });
       for (const [i, text] of ANSWER.entries())
-        await b.publish(conversationId, { type: 'token', streamId, seq: i + 1, text });
+        if (i > 0 || !lostStart) await b.publish(conversationId, { type: 'token', streamId, seq: i + 1, text });
       const end = () =>
         b.publish(conversationId, {
           type: 'stream-end',
@@ -89,7 +111,7 @@ async function startBridge() {
           lastSeq: ANSWER.length,
           finishReason: 'stop',
         });
-      if (messages.at(-1)?.content === FIRST_QUESTION) held.set(streamId, end);
+      if (messages.at(-1)?.content === FIRST_QUESTION || lostStart) held.set(streamId, end);
       else await end();
       await delivery.ack();
     },
@@ -105,20 +127,34 @@ async function tab(r: Relay, user: string): Promise<ProtocolClient> {
   return client;
 }
 
-/** Relay A follows a first answer of `user` and closes before its end, which is then published. */
-async function answerEndedUnstored(user: string, conversationId: string) {
+/** Relay A follows a first answer of `user` to its last batch and closes; its end is held (bridge.release). */
+async function answerLeftRunning(user: string, conversationId: string, question = FIRST_QUESTION) {
   const { relay: a } = await relay();
   const onA = await tab(a, user);
-  onA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: FIRST_QUESTION, maxTokens: 20 });
+  onA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: question, maxTokens: 20 });
   const ack = await onA.next('ack');
   await onA.until(
     (fs) => fs.some((f) => f.type === 'token' && f.streamId === ack.streamId && f.seq === ANSWER.length),
     'the last batch on relay A',
   );
   await a.close();
-  await bridge.release(ack.streamId);
   return ack.streamId;
 }
+
+/** Relay A follows a first answer of `user` and closes before its end, which is then published. */
+async function answerEndedUnstored(user: string, conversationId: string, question = FIRST_QUESTION) {
+  const streamId = await answerLeftRunning(user, conversationId, question);
+  await bridge.release(streamId);
+  return streamId;
+}
+
+/** Until `b` has delivered what NATS sent it so far (a round trip on its connection, then its delivery turn). */
+async function delivered(b: Broker): Promise<void> {
+  await b.flush();
+  await new Promise((r) => setImmediate(r));
+}
+
+const roles = (messages: ChatMessage[]) => messages.map((m) => [m.role, m.text]);
 
 async function history(client: ProtocolClient, conversationId: string): Promise<ChatMessage[]> {
   const from = client.frames.length;
@@ -185,5 +221,58 @@ describe('relay: an answer that ended while no relay held its conversation', () 
       'the second question follows the first answer on one branch',
     );
     assert.equal(messages[1]!.streamId, streamId);
+  });
+});
+
+describe('relay: what a relay remembers of its broker reads for answers ended unstored', () => {
+  it('reads the broker once for two reads with nothing published between, and stores the answer on the first read after its end', async () => {
+    const { relay: b, assistantWrites, replays, broker: brokerOfB } = await relay();
+    const user = newId('u');
+    const conversationId = newId('c_');
+    const streamId = await answerLeftRunning(user, conversationId);
+
+    const onB = await tab(b, user);
+    assert.deepEqual(roles(await history(onB, conversationId)), [['user', FIRST_QUESTION]], 'still running');
+    assert.equal(replays.length, 1, 'the first read reads the broker');
+    assert.deepEqual(roles(await history(onB, conversationId)), [['user', FIRST_QUESTION]]);
+    assert.equal(replays.length, 1, `nothing was published since: not again (${JSON.stringify(replays)})`);
+
+    await bridge.release(streamId);
+    await delivered(brokerOfB);
+    assert.deepEqual(
+      roles(await history(onB, conversationId)),
+      [
+        ['user', FIRST_QUESTION],
+        ['assistant', ANSWER.join('')],
+      ],
+      'the first read after the end stores the answer',
+    );
+    assert.equal(replays.length, 2);
+    assert.equal((await history(onB, conversationId)).length, 2);
+    assert.equal(replays.length, 2, 'the page ends with an answer: nothing to settle');
+    assert.equal(assistantWrites.length, 1, `written once: ${assistantWrites.join(', ')}`);
+  });
+
+  it('reads an answer that comes back incomplete again after a pause, not on every read', async () => {
+    const { relay: b, assistantWrites, replays } = await relay();
+    const user = newId('u');
+    const conversationId = newId('c_');
+    await answerEndedUnstored(user, conversationId, LOST_START_QUESTION);
+
+    const onB = await tab(b, user);
+    // The pauses run from the end of a settle, after `since`: reads within `pauseMs` of it fall in the pause (on a
+    // machine so loaded that they do not, at most one more broker read is allowed).
+    const readsWithin = async (pauseMs: number, reads: number, replaysThen: number, what: string) => {
+      const since = Date.now();
+      for (let i = 0; i < reads; i++)
+        assert.deepEqual(roles(await history(onB, conversationId)), [['user', LOST_START_QUESTION]], 'incomplete');
+      if (Date.now() - since < pauseMs)
+        assert.equal(replays.length, replaysThen, `${what} (${JSON.stringify(replays)})`);
+      else assert.ok(replays.length <= replaysThen + 1, `${what}, loaded (${JSON.stringify(replays)})`);
+    };
+    await readsWithin(FIRST_RECHECK_MS, 3, 1, 'one broker read for three reads');
+    await sleep(FIRST_RECHECK_MS + 200);
+    await readsWithin(2 * FIRST_RECHECK_MS, 2, 2, 'read again after the first pause, not before the second');
+    assert.equal(assistantWrites.length, 0, 'nothing stored: the answer is not whole');
   });
 });

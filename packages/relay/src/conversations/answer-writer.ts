@@ -85,6 +85,11 @@ export class AnswerWriter {
     return true;
   }
 
+  /** Whether the answer of `streamId` is stored (by any node). */
+  async isStored(conversationId: string, streamId: string): Promise<boolean> {
+    return (await this.store.messagesTo(conversationId, assistantMessageId(streamId), 1)).length > 0;
+  }
+
   /** The answer from the broker's retained events, asked again while it is incomplete (see REBUILD_PAUSES_MS). */
   private async rebuild(conversationId: string, streamId: string): Promise<ReturnType<StreamRecord['completeText']>> {
     for (let attempt = 0; ; attempt++) {

@@ -19,7 +19,7 @@ import type { RelayMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { AnswerWriter } from './answer-writer.js';
 import { EndedAnswers } from './ended-answers.js';
-import { followSilenceMs, resolveHubOptions, type HubOptions } from './hub-options.js';
+import { followSilenceMs, resolveHubOptions, settleMemoryOptions, type HubOptions } from './hub-options.js';
 import { OpenConversation, type HubMember } from './open-conversation.js';
 import { StreamRecord, type StreamEvent } from './stream-record.js';
 import { AnswerSpans } from '../tracing/answer-spans.js';
@@ -68,7 +68,7 @@ export class ConversationHub {
     this.ended = new EndedAnswers(
       broker,
       this.writer,
-      { rememberMs: this.options.endedRetentionMs, ringBatches: this.options.ringBatches },
+      { rememberMs: this.options.endedRetentionMs, memory: settleMemoryOptions(this.options) },
       log,
     );
     this.answers = new AnswerSpans(tracer);
@@ -79,8 +79,10 @@ export class ConversationHub {
     // Live events published while this node's broker connection was down never reach it (core NATS does not
     // queue for a subscriber); the broker retains them: fetch what each running stream missed once reconnected.
     this.statusSubscription = broker.onStatus((status) => {
-      if (status === 'reconnecting') this.missedLive = true;
-      else if (status === 'connected' && this.missedLive) {
+      if (status === 'reconnecting') {
+        this.missedLive = true;
+        this.ended.distrustSettled();
+      } else if (status === 'connected' && this.missedLive) {
         this.missedLive = false;
         void this.catchUpAll();
       }
@@ -121,6 +123,7 @@ export class ConversationHub {
     if (!conv) {
       conv = new OpenConversation(conversationId);
       this.open.set(conversationId, conv);
+      this.ended.forgetSettled(conversationId); // followed here from now on
       this.metrics.conversationsOpen.inc();
       const c = conv;
       c.subscription = this.broker.subscribe(conversationId, (event, bytes) => this.onLive(c, event, bytes));
@@ -167,7 +170,8 @@ export class ConversationHub {
    * Stores the answers of the conversation's streams that ended and that no node stored (e.g. their relay was
    * killed between the end and the write), before a read of its history: the conversation held open here was
    * seeded (which stores them) and its stores under way are awaited; one held by no node here is settled from
-   * the broker's retained events. Idempotent; each answer is written once by this node.
+   * the broker's retained events (not read again while nothing was published in it since the last settle:
+   * settle-memory.ts). Idempotent; each answer is written once by this node.
    */
   async storeEnded(conversationId: string): Promise<void> {
     const conv = this.open.get(conversationId);
@@ -202,6 +206,7 @@ export class ConversationHub {
    * in their session until their socket closed: the issue-12 soak's relay heap grew 110 → 170 MiB in an hour.)
    */
   forget(conversationId: string): void {
+    this.ended.forgetSettled(conversationId);
     const conv = this.open.get(conversationId);
     if (!conv) return;
     const members = [...conv.members];
@@ -219,6 +224,7 @@ export class ConversationHub {
   async close(): Promise<void> {
     this.statusSubscription.unsubscribe();
     this.writer.close();
+    this.ended.close();
     clearInterval(this.sweeper);
     for (const conv of this.open.values()) this.closeConversation(conv);
     this.answers.endAll();

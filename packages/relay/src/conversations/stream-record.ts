@@ -130,9 +130,14 @@ export class StreamRecord {
     return new TokenFrameView(bytes, { streamId, seq, firstSeq }, result.frame);
   }
 
+  /** Whether the stream ended and every batch from seq 1 to its end is held (without decoding them). */
+  holdsAll(): boolean {
+    return this.end !== undefined && this.firstHeldSeq === 1 && this.gapAt === 0 && this.lastSeq === this.end.lastSeq;
+  }
+
   /** The whole answer, when every batch from seq 1 to the end is held. */
   completeText(): { text: string; reasoning: string; toolCalls: StoredToolCall[] } | undefined {
-    if (!this.end || this.firstHeldSeq !== 1 || this.gapAt !== 0 || this.lastSeq !== this.end.lastSeq) return undefined;
+    if (!this.holdsAll()) return undefined;
     let text = '';
     let reasoning = '';
     const calls: ToolCallState[] = [];
