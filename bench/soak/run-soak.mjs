@@ -86,7 +86,8 @@ async function heapSnapshot(pid, minute) {
     const file = files().find((f) => !known.has(f));
     if (file === undefined) continue;
     const now = statSync(`${OUT}/${file}`).size;
-    if (now === size)
+    // V8 creates the file before it writes: an empty file is not yet a finished one.
+    if (now > 0 && now === size)
       return console.log(`min ${minute}: heap snapshot ${OUT}/${file} (${(now / 2 ** 20).toFixed(0)} MiB)`);
     size = now;
   }
