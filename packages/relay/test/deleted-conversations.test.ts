@@ -55,4 +55,34 @@ describe('relay: deleted conversations', () => {
       await alice.close();
     }
   });
+
+  it("tells every socket following it, the deleting one once, and the other device's socket is let go too", async () => {
+    const user = newId('u');
+    const phone = await ProtocolClient.connect(stack.wsUrl, await stack.token(user));
+    const laptop = await ProtocolClient.connect(stack.wsUrl, await stack.token(user));
+    try {
+      const baseline = await openConversations();
+      const conversationId = newId('c_');
+      phone.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'Hello', maxTokens: 8 });
+      const ack = await phone.next('ack');
+      await phone.streamText(ack.streamId);
+      // The laptop follows the same conversation.
+      let from = laptop.frames.length;
+      laptop.send({ type: 'subscribe', conversationId });
+      await laptop.next('subscribed', from);
+      from = laptop.frames.length;
+      const phoneFrom = phone.frames.length;
+      phone.send({ type: 'delete-conversation', conversationId });
+      await phone.next('conversation-deleted', phoneFrom);
+      await laptop.next('conversation-deleted', from);
+      assert.equal(await openConversations(), baseline, 'let go on this node');
+      // Nothing more for the phone: one conversation-deleted, not one per role (deleter and follower).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const deleted = phone.frames.slice(phoneFrom).filter((f) => f.type === 'conversation-deleted');
+      assert.equal(deleted.length, 1, 'the deleting socket is told once');
+    } finally {
+      await phone.close();
+      await laptop.close();
+    }
+  });
 });

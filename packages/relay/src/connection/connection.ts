@@ -268,6 +268,11 @@ export class Connection implements HubMember, SendQueueEvents {
     this.rememberSession();
   }
 
+  /** HubMember: the deletion is complete (uploads too): the socket is told, as every follower is. */
+  conversationDeleted(conversationId: string): void {
+    this.send({ type: 'conversation-deleted', conversationId });
+  }
+
   private rememberSession(): void {
     const record = this.sessionRecord();
     if (record) this.ctx.sessions.saveSoon(record);

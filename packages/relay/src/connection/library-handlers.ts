@@ -13,6 +13,7 @@ import type {
 import type { RelayContext } from '../context.js';
 import { assistantMessageId } from '../conversations/ids.js';
 import { cleanTitle } from '../conversations/titles.js';
+import type { HubMember } from '../conversations/open-conversation.js';
 import type { FeedbackRecord } from '../store/store.js';
 import type { Connection } from './connection.js';
 import type { ConversationHandlers } from './conversation-handlers.js';
@@ -95,11 +96,12 @@ export class LibraryHandlers {
     if (!(await ctx.store.deleteConversation(conversationId, conn.userId!)))
       return conn.error('forbidden', 'that conversation belongs to another user', conversationId);
     await ctx.broker.purge(conversationId);
-    ctx.hub.forget(conversationId);
+    const followers = ctx.hub.forget(conversationId);
     await ctx.uploads
       ?.forgetConversation(conn.userId!, conversationId)
       .catch((error: unknown) => ctx.log.warn("could not delete a conversation's uploads", error));
-    conn.send({ type: 'conversation-deleted', conversationId });
+    // Done: every socket that followed it on this node is told (the protocol's rule), the asking one once.
+    for (const member of new Set<HubMember>([conn, ...followers])) member.conversationDeleted?.(conversationId);
   }
 
   /**

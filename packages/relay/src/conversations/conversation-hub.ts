@@ -200,20 +200,22 @@ export class ConversationHub {
    * here any more), its members released (they no longer follow it: a socket that sends to the id again joins
    * it anew) and its subscription closed. A stream the delete cancelled ends unseen here: its budget reservation
    * stays spent (the ledger's rule for an end never seen) rather than this node following a deleted
-   * conversation, whose end would store the answer into it again.
+   * conversation, whose end would store the answer into it again. Returns the members let go, to be told once
+   * the deletion is complete.
    *
    * (Members that stayed subscribed kept each deleted conversation's entry here, broker subscription and place
    * in their session until their socket closed: the issue-12 soak's relay heap grew 110 → 170 MiB in an hour.)
    */
-  forget(conversationId: string): void {
+  forget(conversationId: string): HubMember[] {
     this.ended.forgetSettled(conversationId);
     const conv = this.open.get(conversationId);
-    if (!conv) return;
+    if (!conv) return [];
     const members = [...conv.members];
     conv.members.clear();
     for (const member of members) member.released?.(conversationId);
     this.closeConversation(conv);
     conv.streams.clear();
+    return members;
   }
 
   /** Whether this node holds any stream of the conversation (tests: a deleted one holds none). */

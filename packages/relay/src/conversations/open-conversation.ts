@@ -8,6 +8,8 @@ export interface HubMember {
   deliver(event: ConversationEvent, bytes: Uint8Array, receivedAt: number | undefined): void;
   /** The conversation was deleted and the hub let this member go: it no longer follows it (see forget). */
   released?(conversationId: string): void;
+  /** The deletion that released it is complete: tell the socket (`conversation-deleted`). */
+  conversationDeleted?(conversationId: string): void;
 }
 
 /** One conversation open on this node: its members (sockets), its streams, its broker subscription, its linger. */
