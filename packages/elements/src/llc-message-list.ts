@@ -67,7 +67,8 @@ export class LlcMessageList extends LitElement {
   @property({ attribute: false }) hasMore = false;
 
   @state() private atEnd = true;
-  @query('.log') private log?: HTMLElement;
+  /** Cached: the log is always rendered, and `getScrollElement` asks for it in every render. */
+  @query('.log', true) private log?: HTMLElement;
   @query('.announcer') private announcerRegion?: HTMLElement;
 
   private readonly conversation = new ConversationController(this);
@@ -92,6 +93,8 @@ export class LlcMessageList extends LitElement {
   private olderRequestedFor?: string;
   private openAtEnd = false;
   private jumping = false;
+  /** A scrollToEnd of `updated()` whose scroll event has not come back yet. */
+  private endPending = false;
   /** A gesture of the reader ends a jump in progress (they take over). */
   private readonly onGesture = () => (this.jumping = false);
 
@@ -308,10 +311,18 @@ export class LlcMessageList extends LitElement {
     if (this.handoffIndex !== undefined) {
       v.scrollToIndex(this.handoffIndex, { align: 'start' });
       this.handoffIndex = undefined;
-    } else if (this.atEnd && !this.jumping && !v.isAtEnd(END_THRESHOLD)) {
+    } else if (this.atEnd && !this.jumping && !this.endPending && virtualDistanceFromEnd(v) > END_THRESHOLD) {
       // Following, but rows measured after the last scroll (taller than their estimate) left the view short of
-      // the end: the virtualizer follows only from where it last saw the end. Read from its own state (no layout).
+      // the end: the virtualizer follows only from where it last saw the end. Read from its own state: not
+      // `isAtEnd()`, which reads the element's scrollHeight and clientHeight, a forced layout in every render of
+      // a stream, and (seeing the growth the virtualizer had not measured yet) a scrollToEnd command in most,
+      // whose read-back and reconcile read the layout again for three frames. Those were 0.8 s of a 10.5 s
+      // stream at 4× CPU throttling (throttled-stream.mjs --trace). One command at a time: until its scroll
+      // event comes back the virtualizer's offset is the old one, and the same check would ask again.
       // The Node 24 CI pass saw a 10k history open 20 rows short of the newest message (sample-9979) and stay.
+      this.endPending = true;
+      // Its scroll event comes before the next frame's callbacks; a write that moved nothing sends none.
+      requestAnimationFrame(() => (this.endPending = false));
       v.scrollToEnd();
     }
   }
@@ -416,6 +427,7 @@ export class LlcMessageList extends LitElement {
     const log = this.log;
     if (!log) return;
     if (!this.virtualizer && log.scrollTop === this.ownScrollTop) return;
+    this.endPending = false;
     this.keepFromEnd = undefined;
     // From the DOM: this listener may run before the virtualizer's own and see its previous offset.
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight <= END_THRESHOLD;
@@ -446,6 +458,14 @@ export class LlcMessageList extends LitElement {
     event.stopPropagation();
     this.announcer.say(event.detail.text, event.detail.once);
   };
+}
+
+/**
+ * How far the view is from the end by the virtualizer's own state (its measurements, the viewport it last
+ * observed and the offset of its last scroll event): no layout read, unlike `isAtEnd()`.
+ */
+function virtualDistanceFromEnd(v: Virtualizer<HTMLElement, Element>): number {
+  return v.getTotalSize() - (v.scrollRect?.height ?? 0) - (v.scrollOffset ?? 0);
 }
 
 declare global {
