@@ -192,7 +192,7 @@ export class LlcMessageList extends LitElement {
       measureElement,
       // Measurements land in the next frame, so a re-render they cause never loops inside one ResizeObserver pass.
       useAnimationFrameWithResizeObserver: true,
-      onChange: () => this.onVirtualizerChange(),
+      onChange: (_: unknown, sync: boolean) => this.onVirtualizerChange(sync),
     };
     // A conversation that just appeared (first load, or another conversation) opens at its newest message.
     const appeared = items.length > 0 && (this.virtualizer?.options.count ?? 0) === 0;
@@ -306,7 +306,10 @@ export class LlcMessageList extends LitElement {
     }
     if (this.openAtEnd) {
       this.openAtEnd = false;
-      v.scrollToEnd();
+      // Only with something to scroll: a conversation that appears with its first answer streaming fits the
+      // view, and an end command would retarget at every growth of that answer for up to 5 s (the
+      // virtualizer's reconcile never sees the end stable), reading the layout in each render meanwhile.
+      if (virtualDistanceFromEnd(v) > 0) v.scrollToEnd();
     }
     if (this.handoffIndex !== undefined) {
       v.scrollToIndex(this.handoffIndex, { align: 'start' });
@@ -320,10 +323,13 @@ export class LlcMessageList extends LitElement {
       // stream at 4× CPU throttling (throttled-stream.mjs --trace). One command at a time: until its scroll
       // event comes back the virtualizer's offset is the old one, and the same check would ask again.
       // The Node 24 CI pass saw a 10k history open 20 rows short of the newest message (sample-9979) and stay.
+      // To the end as measured now, an offset: an end command (`scrollToEnd()`) retargets at each growth of a
+      // streaming answer and lives until the end stands still for three frames, up to 5 s of a stream; this one
+      // retires when written, and if rows grow meanwhile the next render asks again.
       this.endPending = true;
       // Its scroll event comes before the next frame's callbacks; a write that moved nothing sends none.
       requestAnimationFrame(() => (this.endPending = false));
-      v.scrollToEnd();
+      v.scrollToOffset(v.getTotalSize() - (v.scrollRect?.height ?? 0));
     }
   }
 
@@ -413,8 +419,18 @@ export class LlcMessageList extends LitElement {
   }
 
   private changePending = false;
-  /** The virtualizer may report changes while we are inside `updated()`; render again right after it. */
-  private onVirtualizerChange(): void {
+  /**
+   * The virtualizer may report changes while we are inside `updated()`; render again right after it.
+   *
+   * A synchronous change is a row that grew while the view follows the end: the virtualizer has just written
+   * the scroll position for the new size, which the browser clamps while the sizer is still the old height.
+   * The sizer grows here at once, so the retry that follows (in the same resize callback) lands the write and
+   * is done; left to the render, the virtualizer kept the clamped write pending and read the element's
+   * scrollHeight in every render until then (0.4 s of a 10.5 s stream at 4× CPU throttling).
+   */
+  private onVirtualizerChange(sync = false): void {
+    const v = this.virtualizer;
+    if (sync && v) this.renderRoot.querySelector<HTMLElement>('.spacer')?.style.setProperty('height', `${v.getTotalSize()}px`);
     if (this.changePending) return;
     this.changePending = true;
     queueMicrotask(() => {
