@@ -37,7 +37,7 @@ await page.waitForFunction(() => 'llcThrottled' in globalThis);
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Emulation.setCPUThrottlingRate', { rate });
 await cdp.send('Performance.enable');
-/** The page's counters: TaskDuration (wall, s), ThreadTime (the main thread's CPU time, s), LayoutCount, RecalcStyleCount. */
+/** The page's counters: TaskDuration (wall, s), LayoutCount, RecalcStyleCount. */
 const metrics = async () =>
   Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 
@@ -57,9 +57,9 @@ for (let round = 0; round < rounds; round++) {
     });
     const after = await metrics();
     r.taskMs = (after.TaskDuration - before.TaskDuration) * 1000;
-    // Wall time inflates with the machine's load (the renderer waits for a core); CPU time and the counts of
-    // layouts and style recalcs say how much work there was whatever the load.
-    r.cpuMs = (after.ThreadTime - before.ThreadTime) * 1000;
+    // Wall time inflates with the machine's load (the renderer waits for a core); the counts of layouts and
+    // style recalcs say how much work there was whatever the load. (Not ThreadTime: under throttling it counts
+    // the throttler's pauses too, 6.3 s of the baseline's 10.5 s at load 14.)
     r.layouts = after.LayoutCount - before.LayoutCount;
     r.styles = after.RecalcStyleCount - before.RecalcStyleCount;
     results[kind].push(r);
@@ -70,7 +70,7 @@ for (let round = 0; round < rounds; round++) {
         (kind !== 'baseline'
           ? `; announcements ${r.announcements}, min gap ${r.announceGaps.length ? Math.min(...r.announceGaps).toFixed(0) : '–'} ms`
           : '') +
-        `; main thread ${r.taskMs.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms, ${r.layouts} layouts, ${r.styles} style recalcs)` +
+        `; main thread ${r.taskMs.toFixed(0)} ms (${r.layouts} layouts, ${r.styles} style recalcs)` +
         `; ${(r.elapsedMs / 1000).toFixed(1)} s; load ${loadavg()[0].toFixed(1)}`,
     );
   }
@@ -97,7 +97,6 @@ const summary = (runs) => {
     longTasks: runs.map((r) => r.longTasks.length),
     longestTaskMs: long.length ? Math.max(...long) : 0,
     taskMs: runs.map((r) => Math.round(r.taskMs)),
-    cpuMs: runs.map((r) => Math.round(r.cpuMs)),
     layouts: runs.map((r) => r.layouts),
     styles: runs.map((r) => r.styles),
     announcements: runs.map((r) => r.announcements),
@@ -112,7 +111,6 @@ console.log(
   `list at ${rate}× throttle: long tasks per run ${list.longTasks.join(', ')} (longest ${list.longestTaskMs.toFixed(0)} ms; main thread ${list.taskMs.join(', ')} ms); ` +
     `message alone ${message.longTasks.join(', ')} (longest ${message.longestTaskMs.toFixed(0)} ms; ${message.taskMs.join(', ')} ms); ` +
     `baseline ${baseline.longTasks.join(', ')} (${baseline.taskMs.join(', ')} ms); ` +
-    `CPU ms list ${list.cpuMs.join(', ')} / message ${message.cpuMs.join(', ')} / baseline ${baseline.cpuMs.join(', ')}; ` +
     `layouts list ${list.layouts.join(', ')} / message ${message.layouts.join(', ')}; announcement min gap ${list.minAnnounceGapMs?.toFixed(0)} ms; load ${loadText}`,
 );
 writeResult('throttled-stream', {
@@ -123,13 +121,13 @@ writeResult('throttled-stream', {
     `A ${tokenCount.toLocaleString('en')}-token answer at ${tokensPerSecond.toLocaleString('en')} tokens/s (a chunk every ${chunkMs} ms, each in`,
     `its own task) into a whole \`<llc-message-list>\`, CPU throttled ${rate}× (CDP Emulation.setCPUThrottlingRate), 412 × 839`,
     "viewport; the same answer into one `<llc-message>` alone (no list, no virtualizer) tells the list's share; the baseline runs the same timers and renders nothing. Long tasks: PerformanceObserver `longtask` (> 50 ms).",
-    'Main-thread task ms is wall time and grows with the load; CPU ms (Performance.getMetrics ThreadTime, unthrottled) and layouts (LayoutCount) measure the work.',
+    'Main-thread task ms is wall time and grows with the load; layouts (Performance.getMetrics LayoutCount) count the work.',
     '',
-    '| | runs | long tasks per run | longest | main-thread task ms per run | main-thread CPU ms per run | layouts per run | announcements per run | min gap between announcements |',
-    '|---|---|---|---|---|---|---|---|---|',
-    `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.taskMs.join(', ')} | ${list.cpuMs.join(', ')} | ${list.layouts.join(', ')} | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
-    `| \`<llc-message>\` alone | ${message.runs} | ${message.longTasks.join(', ')} | ${message.longestTaskMs.toFixed(0)} ms | ${message.taskMs.join(', ')} | ${message.cpuMs.join(', ')} | ${message.layouts.join(', ')} | ${message.announcements.join(', ')} | |`,
-    `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | ${baseline.taskMs.join(', ')} | ${baseline.cpuMs.join(', ')} | ${baseline.layouts.join(', ')} | | |`,
+    '| | runs | long tasks per run | longest | main-thread task ms per run | layouts per run | announcements per run | min gap between announcements |',
+    '|---|---|---|---|---|---|---|---|',
+    `| list | ${list.runs} | ${list.longTasks.join(', ')} (goal 0) | ${list.longestTaskMs.toFixed(0)} ms | ${list.taskMs.join(', ')} | ${list.layouts.join(', ')} | ${list.announcements.join(', ')} | ${list.minAnnounceGapMs?.toFixed(0) ?? '–'} ms (goal ≥ 400) |`,
+    `| \`<llc-message>\` alone | ${message.runs} | ${message.longTasks.join(', ')} | ${message.longestTaskMs.toFixed(0)} ms | ${message.taskMs.join(', ')} | ${message.layouts.join(', ')} | ${message.announcements.join(', ')} | |`,
+    `| baseline | ${baseline.runs} | ${baseline.longTasks.join(', ')} | ${baseline.longestTaskMs.toFixed(0)} ms | ${baseline.taskMs.join(', ')} | ${baseline.layouts.join(', ')} | | |`,
     '',
     `Load average (1 min) during the runs: ${loadText} on a shared 2-core machine.`,
   ].join('\n'),
