@@ -161,6 +161,33 @@ export class LlcMessageList extends LitElement {
     this.plainResize = undefined;
   }
 
+  /** `messages` was set since the last render (see `scheduleUpdate`). */
+  private messagesSet = false;
+
+  override requestUpdate(...args: Parameters<LitElement['requestUpdate']>): void {
+    super.requestUpdate(...args);
+    if (args[0] === 'messages') this.messagesSet = true;
+  }
+
+  /**
+   * An app that sets `messages` for each chunk of a streaming answer (every 10 ms at 1,000 tokens/s) has the
+   * list render at most once per animation frame while the answer streams, as the client's own updates do
+   * (ConversationController): each render costs the virtualizer's update and the message's, for text that
+   * shows only at the next frame anyway. Other updates (history, a finished answer) render at once. The timer
+   * is for a hidden page, which runs no frames.
+   */
+  protected override async scheduleUpdate(): Promise<void> {
+    const streaming = this.messagesSet && this.virtualizer && this.messages?.at(-1)?.status === 'streaming';
+    this.messagesSet = false;
+    if (streaming)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        requestAnimationFrame(() => (clearTimeout(timer), resolve()));
+      });
+    this.messagesSet = false; // Set again while waiting: this render shows it.
+    super.scheduleUpdate();
+  }
+
   /** Also waits for the virtualizer's chunk, while it is on its way, and for the render that uses it. */
   protected override async getUpdateComplete(): Promise<boolean> {
     const done = await super.getUpdateComplete();
@@ -430,7 +457,8 @@ export class LlcMessageList extends LitElement {
    */
   private onVirtualizerChange(sync = false): void {
     const v = this.virtualizer;
-    if (sync && v) this.renderRoot.querySelector<HTMLElement>('.spacer')?.style.setProperty('height', `${v.getTotalSize()}px`);
+    if (sync && v)
+      this.renderRoot.querySelector<HTMLElement>('.spacer')?.style.setProperty('height', `${v.getTotalSize()}px`);
     if (this.changePending) return;
     this.changePending = true;
     queueMicrotask(() => {
