@@ -350,13 +350,14 @@ export class LlcMessageList extends LitElement {
       // stream at 4× CPU throttling (throttled-stream.mjs --trace). One command at a time: until its scroll
       // event comes back the virtualizer's offset is the old one, and the same check would ask again.
       // The Node 24 CI pass saw a 10k history open 20 rows short of the newest message (sample-9979) and stay.
-      // To the end as measured now, an offset: an end command (`scrollToEnd()`) retargets at each growth of a
-      // streaming answer and lives until the end stands still for three frames, up to 5 s of a stream; this one
-      // retires when written, and if rows grow meanwhile the next render asks again.
+      // An end command, not an offset to the measured end: tried, an offset command left the view short while
+      // rows were still being measured and the "keeps the message being read in place" test failed 2 runs in 3.
+      // While an answer streams the virtualizer keeps the view at the end itself (a row that grows at the end
+      // moves the scroll position with it), so this runs rarely then.
       this.endPending = true;
       // Its scroll event comes before the next frame's callbacks; a write that moved nothing sends none.
       requestAnimationFrame(() => (this.endPending = false));
-      v.scrollToOffset(v.getTotalSize() - (v.scrollRect?.height ?? 0));
+      v.scrollToEnd();
     }
   }
 
