@@ -185,7 +185,7 @@ export class LlcMessageList extends LitElement {
         requestAnimationFrame(() => (clearTimeout(timer), resolve()));
       });
     this.messagesSet = false; // Set again while waiting: this render shows it.
-    super.scheduleUpdate();
+    await super.scheduleUpdate();
   }
 
   /** Also waits for the virtualizer's chunk, while it is on its way, and for the render that uses it. */
