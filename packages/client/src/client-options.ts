@@ -2,7 +2,7 @@
  * The options of `LlcClient`, their defaults, and the errors of its calls.
  */
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import type { ConnectionPreference } from './links/create.js';
+import type { ConnectionPreference, LinkOptions } from './links/create.js';
 import { DEFAULT_CLIENT_NAME, withDefaults } from './options.js';
 import type { PresignUpload } from './attachments/upload.js';
 import type { LocalStore } from './persistence/local-store.js';
@@ -72,6 +72,26 @@ export type ResolvedClientOptions = LlcClientOptions &
 /** Client options with every default filled in (an option left undefined takes its default). */
 export function resolveClientOptions(options: LlcClientOptions): ResolvedClientOptions {
   return withDefaults({ ...DEFAULT_CLIENT_OPTIONS, storageName: options.url }, options);
+}
+
+/** What the client's link is made from: the resolved options a worker or another tab needs, as plain data. */
+export function linkOptions(resolved: ResolvedClientOptions): LinkOptions {
+  // The backoff crosses to a worker or another tab as plain data: without its (test-only) random source.
+  const { random: _random, ...backoff } = resolved.backoff;
+  return {
+    connection: resolved.connection,
+    config: {
+      key: resolved.storageName,
+      url: resolved.url,
+      clientName: resolved.clientName,
+      backoff,
+      transport: resolved.transportKind,
+    },
+    getToken: resolved.getToken,
+    backoff: resolved.backoff,
+    ...(resolved.transport ? { transport: resolved.transport } : {}),
+    ...(resolved.sharedWorkerUrl !== undefined ? { sharedWorkerUrl: resolved.sharedWorkerUrl } : {}),
+  };
 }
 
 /** A call the client cannot honour (unknown message, a message without a server id yet…). */

@@ -24,7 +24,7 @@ import {
 import { AttachmentSender } from './attachments/attachment-sender.js';
 import { IdbAttachmentOutboxStore, MemoryAttachmentOutboxStore } from './attachments/attachment-outbox.js';
 import { AttachmentUploadError, uploadFile, type PresignUpload, type UploadProgress } from './attachments/upload.js';
-import { resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
+import { linkOptions, resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
 import { ConversationStore } from './conversation-store.js';
 import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
 import { FeedbackRequests } from './feedback-requests.js';
@@ -109,31 +109,13 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
         this.#emit('stream-end', { conversationId, message, metrics });
       },
     );
-    // The backoff crosses to a worker or another tab as plain data: without its (test-only) random source.
-    const { random: _random, ...backoff } = resolved.backoff;
-    this.#link = createLink(
-      {
-        connection: resolved.connection,
-        config: {
-          key: resolved.storageName,
-          url: resolved.url,
-          clientName: resolved.clientName,
-          backoff,
-          transport: resolved.transportKind,
-        },
-        getToken: resolved.getToken,
-        backoff: resolved.backoff,
-        ...(resolved.transport ? { transport: resolved.transport } : {}),
-        ...(resolved.sharedWorkerUrl !== undefined ? { sharedWorkerUrl: resolved.sharedWorkerUrl } : {}),
-      },
-      {
-        onStatus: (status, detail) => this.#onStatus(status, detail),
-        onWelcome: (welcome) => void (this.#welcome = welcome),
-        onFrame: (frame) => this.#onFrame(frame),
-        resyncFrames: () => this.#sync.resyncFrames(),
-        onMode: (mode) => this.#emit('mode', { mode }),
-      },
-    );
+    this.#link = createLink(linkOptions(resolved), {
+      onStatus: (status, detail) => this.#onStatus(status, detail),
+      onWelcome: (welcome) => void (this.#welcome = welcome),
+      onFrame: (frame) => this.#onFrame(frame),
+      resyncFrames: () => this.#sync.resyncFrames(),
+      onMode: (mode) => this.#emit('mode', { mode }),
+    });
     this.#presign = resolved.presignUpload;
     this.#token = async () => resolved.getToken({ reason: 'connect' });
     this.#attachments = new AttachmentSender({

@@ -4,7 +4,7 @@
  */
 export * from './index.js';
 export { Session, DEFAULT_SESSION, resolveSessionOptions, type SessionOptions, type SessionHooks } from './session.js';
-export { resolveClientOptions, type ResolvedClientOptions } from './client-options.js';
+export { linkOptions, resolveClientOptions, type ResolvedClientOptions } from './client-options.js';
 export { ConversationStore } from './conversation-store.js';
 export { ConversationSync, HISTORY_PAGE, type StreamEndListener } from './conversation-sync.js';
 export { StreamTracker } from './stream-tracker.js';
