@@ -69,7 +69,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   readonly #store: ConversationStore;
   readonly #outbox: Outbox;
   readonly #sync: ConversationSync;
-  readonly #feedback = new FeedbackRequests();
+  readonly #feedback = new FeedbackRequests((frame) => this.#link.send(frame));
   readonly #library = new ConversationLibrary();
   #status: ConnectionStatus = 'idle';
   #transport?: TransportKind;
@@ -328,24 +328,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
       return Promise.reject(new LlcClientError(`no answer ${answerKey} in conversation ${conversationId}`));
     if (isLive(answer.status) || answer.status === 'pending')
       return Promise.reject(new LlcClientError('the answer is still being written; rate it once it ends'));
-    const streamId = answer.streamId;
-    const trimmed = comment?.trim();
-    const saved = this.#feedback.wait(streamId);
-    const sent = this.#link.send({
-      type: 'feedback',
-      conversationId,
-      streamId,
-      rating,
-      ...(trimmed ? { comment: trimmed } : {}),
-    });
-    if (!sent)
-      this.#feedback.failed({
-        type: 'error',
-        code: 'not-ready',
-        message: 'offline: the feedback was not sent',
-        ref: streamId,
-      });
-    return saved;
+    return this.#feedback.rate(conversationId, answer.streamId, rating, comment);
   }
 
   /**

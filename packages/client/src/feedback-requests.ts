@@ -3,7 +3,7 @@
  * about the same answer), so the UI only thanks the reader once the rating is stored. Ratings are not kept in
  * the outbox: one made while offline is refused at once, and the reader can simply rate again.
  */
-import type { ErrorFrame, FeedbackSavedFrame } from '@locallightchat/protocol';
+import type { ErrorFrame, FeedbackFrame, FeedbackRating, FeedbackSavedFrame } from '@locallightchat/protocol';
 import { LlcClientError } from './client-options.js';
 
 /** How long a rating waits for the relay's answer before its promise rejects, ms. */
@@ -17,9 +17,34 @@ interface Waiter {
 
 export class FeedbackRequests {
   readonly #waiting = new Map<string, Waiter[]>();
+  /** Sends on the connection; false when it is not open. */
+  readonly #send: (frame: FeedbackFrame) => boolean;
 
-  /** Waits for the relay's answer about the rating of stream `streamId` (sent by the caller). */
-  wait(streamId: string): Promise<void> {
+  constructor(send: (frame: FeedbackFrame) => boolean) {
+    this.#send = send;
+  }
+
+  /**
+   * Sends the rating of the answer streamed as `streamId` (a blank comment is left out) and waits for the
+   * relay's answer; while offline it fails at once.
+   */
+  rate(conversationId: string, streamId: string, rating: FeedbackRating, comment?: string): Promise<void> {
+    const trimmed = comment?.trim();
+    const saved = this.#wait(streamId);
+    const sent = this.#send({
+      type: 'feedback',
+      conversationId,
+      streamId,
+      rating,
+      ...(trimmed ? { comment: trimmed } : {}),
+    });
+    if (!sent)
+      this.failed({ type: 'error', code: 'not-ready', message: 'offline: the feedback was not sent', ref: streamId });
+    return saved;
+  }
+
+  /** Waits for the relay's answer about the rating of stream `streamId`. */
+  #wait(streamId: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
