@@ -15,7 +15,6 @@ import {
   type Attachment,
   type ClientFrame,
   type FeedbackRating,
-  type ListConversationsFrame,
   type SendFrame,
   type ServerFrame,
   type ToolResult,
@@ -30,7 +29,6 @@ import { ConversationSync, HISTORY_PAGE } from './conversation-sync.js';
 import { FeedbackRequests } from './feedback-requests.js';
 import {
   ConversationLibrary,
-  listConversationsFrame,
   type ConversationListPage,
   type ListConversationsOptions,
 } from './conversation-library.js';
@@ -70,7 +68,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   readonly #outbox: Outbox;
   readonly #sync: ConversationSync;
   readonly #feedback = new FeedbackRequests((frame) => this.#link.send(frame));
-  readonly #library = new ConversationLibrary();
+  readonly #library = new ConversationLibrary((frame) => this.#link.send(frame));
   #status: ConnectionStatus = 'idle';
   #transport?: TransportKind;
   #reconnects = 0;
@@ -338,22 +336,12 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
    * a query longer than any title (`MAX_CONVERSATION_QUERY_CHARS`) rejects at once.
    */
   listConversations(options: ListConversationsOptions = {}): Promise<ConversationListPage> {
-    let frame: ListConversationsFrame;
-    try {
-      frame = listConversationsFrame(options);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    const page = this.#library.page();
-    if (!this.#link.send(frame)) this.#library.failAll('offline');
-    return page;
+    return this.#library.list(options);
   }
 
   /** Renames a conversation of the user's; resolves once the relay stored the title. */
   renameConversation(conversationId: string, title: string): Promise<void> {
-    const done = this.#library.change(conversationId);
-    if (!this.#link.send({ type: 'rename-conversation', conversationId, title })) this.#library.failAll('offline');
-    return done;
+    return this.#library.rename(conversationId, title);
   }
 
   /**
@@ -362,9 +350,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
    * shares the connection also drops what it shows). Resolves once the relay has deleted it.
    */
   deleteConversation(conversationId: string): Promise<void> {
-    const done = this.#library.change(conversationId);
-    if (!this.#link.send({ type: 'delete-conversation', conversationId })) this.#library.failAll('offline');
-    return done;
+    return this.#library.delete(conversationId);
   }
 
   /** Stops an answer; the stop reaches the inference server. */

@@ -8,8 +8,10 @@ import type {
   ConversationListFrame,
   ConversationRenamedFrame,
   ConversationSummary,
+  DeleteConversationFrame,
   ErrorFrame,
   ListConversationsFrame,
+  RenameConversationFrame,
 } from '@locallightchat/protocol';
 import { MAX_CONVERSATION_QUERY_CHARS } from '@locallightchat/protocol/core';
 import { LlcClientError } from './client-options.js';
@@ -58,13 +60,49 @@ interface Waiter<T> {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The frames the library sends. */
+export type LibraryFrame = ListConversationsFrame | RenameConversationFrame | DeleteConversationFrame;
+
 export class ConversationLibrary {
   readonly #pages: Waiter<ConversationListPage>[] = [];
   /** By conversation id: renames and deletes in flight. */
   readonly #changes = new Map<string, Waiter<void>[]>();
+  /** Sends on the connection; false when it is not open. */
+  readonly #send: (frame: LibraryFrame) => boolean;
 
-  /** Waits for the next `conversation-list` (the caller sent `list-conversations`). */
-  page(): Promise<ConversationListPage> {
+  constructor(send: (frame: LibraryFrame) => boolean) {
+    this.#send = send;
+  }
+
+  /** Asks for a page of conversations; rejects at once for options the relay would refuse. */
+  list(options: ListConversationsOptions): Promise<ConversationListPage> {
+    let frame: ListConversationsFrame;
+    try {
+      frame = listConversationsFrame(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const page = this.#page();
+    this.#sendOrFail(frame);
+    return page;
+  }
+
+  /** Renames a conversation; resolves once the relay stored the title. */
+  rename(conversationId: string, title: string): Promise<void> {
+    const done = this.#change(conversationId);
+    this.#sendOrFail({ type: 'rename-conversation', conversationId, title });
+    return done;
+  }
+
+  /** Deletes a conversation; resolves once the relay deleted it. */
+  delete(conversationId: string): Promise<void> {
+    const done = this.#change(conversationId);
+    this.#sendOrFail({ type: 'delete-conversation', conversationId });
+    return done;
+  }
+
+  /** Waits for the next `conversation-list` (the caller sends `list-conversations`). */
+  #page(): Promise<ConversationListPage> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter<ConversationListPage> = {
         resolve,
@@ -76,7 +114,7 @@ export class ConversationLibrary {
   }
 
   /** Waits for the relay to confirm a rename or delete of `conversationId`. */
-  change(conversationId: string): Promise<void> {
+  #change(conversationId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const list = this.#changes.get(conversationId) ?? [];
       const waiter: Waiter<void> = { resolve, reject, timer: this.#timeout(() => remove(list, waiter), reject) };
@@ -113,6 +151,11 @@ export class ConversationLibrary {
         clearTimeout(w.timer);
         w.reject(new LlcClientError(reason));
       }
+  }
+
+  /** Offline, nothing would answer: every request waiting fails now. */
+  #sendOrFail(frame: LibraryFrame): void {
+    if (!this.#send(frame)) this.failAll('offline');
   }
 
   #timeout(drop: () => void, reject: (e: Error) => void): ReturnType<typeof setTimeout> {
