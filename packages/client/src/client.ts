@@ -36,6 +36,7 @@ import { TypedEventTarget, type DetailOf, type LlcClientEventMap } from './event
 import { createLink } from './links/create.js';
 import type { ConnectionMode, Link } from './links/link.js';
 import { Outbox } from './outbox.js';
+import { CacheWriter } from './persistence/cache-writer.js';
 import { defaultLocalStore, MemoryLocalStore, warnStorage, type LocalStore } from './persistence/local-store.js';
 import type { ConnectionStatus, StatusDetail } from './session.js';
 import { StreamTracker } from './stream-tracker.js';
@@ -47,9 +48,6 @@ import {
   type SendOptions,
   type StreamMetrics,
 } from './types.js';
-
-/** Changes to a conversation are written to the device cache at most this often, ms. */
-const CACHE_SAVE_DELAY_MS = 250;
 
 export interface ClientStats {
   status: ConnectionStatus;
@@ -76,7 +74,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   #lastStream?: StreamMetrics;
   #welcome?: WelcomeFrame;
   readonly #local: LocalStore;
-  readonly #saveTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #cache: CacheWriter;
   readonly #attachments: AttachmentSender;
   readonly #presign: PresignUpload | undefined;
   readonly #token: () => Promise<string>;
@@ -90,9 +88,10 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
       resolved.storage === false
         ? new MemoryLocalStore()
         : (resolved.storage ?? defaultLocalStore(`llc:${resolved.storageName}`));
+    this.#cache = new CacheWriter(this.#local, (conversationId) => this.#store.cacheable(conversationId));
     const send = (frame: ClientFrame) => void this.#link.send(frame);
     this.#store = new ConversationStore((conversationId) => {
-      this.#saveSoon(conversationId);
+      this.#cache.changed(conversationId);
       this.#emit('conversation', { conversationId });
     });
     this.#outbox = new Outbox(this.#local, send);
@@ -177,11 +176,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     this.#outbox.close();
     this.#feedback.close();
     this.#library.failAll('the client was closed');
-    for (const [conversationId, timer] of this.#saveTimers) {
-      clearTimeout(timer);
-      this.#save(conversationId);
-    }
-    this.#saveTimers.clear();
+    this.#cache.flush();
   }
 
   /** Shows a conversation: loads its history and follows it live (again after every reconnect). */
@@ -398,25 +393,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
   /** A deleted conversation: nothing of it stays on this device (and no pending cache write brings it back). */
   #forget(conversationId: string): void {
     this.#store.clear(conversationId);
-    clearTimeout(this.#saveTimers.get(conversationId));
-    this.#saveTimers.delete(conversationId);
-    void this.#local.deleteConversation?.(conversationId).catch(warnStorage);
-  }
-
-  #saveSoon(conversationId: string): void {
-    if (this.#saveTimers.has(conversationId)) return;
-    this.#saveTimers.set(
-      conversationId,
-      setTimeout(() => {
-        this.#saveTimers.delete(conversationId);
-        this.#save(conversationId);
-      }, CACHE_SAVE_DELAY_MS),
-    );
-  }
-
-  #save(conversationId: string): void {
-    const messages = this.#store.cacheable(conversationId);
-    if (messages.length) void this.#local.saveConversation(conversationId, messages).catch(warnStorage);
+    this.#cache.delete(conversationId);
   }
 
   #emit<K extends keyof LlcClientEventMap>(type: K, detail: DetailOf<LlcClientEventMap[K]>): void {

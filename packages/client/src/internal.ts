@@ -10,6 +10,7 @@ export { ConversationSync, HISTORY_PAGE, type StreamEndListener } from './conver
 export { StreamTracker } from './stream-tracker.js';
 export { Outbox } from './outbox.js';
 export { IdbLocalStore, MemoryLocalStore, defaultLocalStore } from './persistence/local-store.js';
+export { CacheWriter, CACHE_SAVE_DELAY_MS } from './persistence/cache-writer.js';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export { webSocketTransport } from './transports/websocket.js';
 export { sseTransport, sseBaseUrl } from './transports/sse.js';
