@@ -7,7 +7,9 @@
  *
  * The work is split in units it owns: the link (the connection, possibly shared by tabs), the ConversationStore
  * (messages and snapshots), the StreamTracker (the seq rule, resumes, latency), the Outbox (messages until the
- * relay settles them) and the ConversationSync (what each server frame means to those three).
+ * relay settles them) and the ConversationSync (what each server frame means to those three). Smaller units serve
+ * single calls: the AttachmentSender (files to upload first), FeedbackRequests (ratings), the ConversationLibrary
+ * (list, rename, delete) and the CacheWriter (the device cache's writes).
  */
 import {
   DEFAULT_CLIENT_LIMITS,
@@ -20,8 +22,8 @@ import {
   type ToolResult,
   type WelcomeFrame,
 } from '@locallightchat/protocol/core';
-import { AttachmentSender } from './attachments/attachment-sender.js';
-import { IdbAttachmentOutboxStore, MemoryAttachmentOutboxStore } from './attachments/attachment-outbox.js';
+import type { AttachmentSender } from './attachments/attachment-sender.js';
+import { createAttachmentSender } from './attachments/create.js';
 import { AttachmentUploadError, uploadFile, type PresignUpload, type UploadProgress } from './attachments/upload.js';
 import { linkOptions, resolveClientOptions, LlcClientError, type LlcClientOptions } from './client-options.js';
 import { ConversationStore } from './conversation-store.js';
@@ -115,19 +117,11 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
     });
     this.#presign = resolved.presignUpload;
     this.#token = async () => resolved.getToken({ reason: 'connect' });
-    this.#attachments = new AttachmentSender({
-      store:
-        resolved.storage === false || typeof indexedDB === 'undefined'
-          ? new MemoryAttachmentOutboxStore()
-          : new IdbAttachmentOutboxStore(`llc:${resolved.storageName}:attachments`),
-      ...(resolved.presignUpload ? { presign: resolved.presignUpload } : {}),
-      token: this.#token,
+    this.#attachments = createAttachmentSender(resolved, this.#token, {
       show: (frame, place) => this.#sync.show(frame, place),
       message: (conversationId, key) => this.#store.message(conversationId, key),
       changed: (conversationId) => this.#store.changed(conversationId),
       deliver: (frame) => this.#sync.sendPlaced(frame),
-      lockPrefix: `llc-attachments:${resolved.storageName}:`,
-      warn: (message, error) => console.warn(`[llc-client] ${message}`, error ?? ''),
     });
     this.restored = Promise.all([this.#sync.restore(), this.#attachments.restore()]).then(() => undefined);
     if (resolved.autoConnect) this.connect();
