@@ -6,7 +6,8 @@
  *                                     show as plain text until it is there), the in-page connection (no
  *                                     SharedWorker: Session, transports, msgpackr), idb (the outbox), the
  *                                     history's virtualizer (fetched as the list connects: plain rows until
- *                                     it is there), the highlighter; shared code the entry imports statically
+ *                                     it is there), the highlighter, the composer's attachments (checks and
+ *                                     uploads; after the composer first renders); shared code the entry imports statically
  * and, beside them, the two worker scripts the bundle finds through `new URL('./…', import.meta.url)`:
  *   dist-bundle/shared-worker.js      the connection shared by all tabs (without it: a leader tab instead)
  *   dist-bundle/highlight-worker.js   highlighting of large code blocks (without it: inline up to 8k chars)

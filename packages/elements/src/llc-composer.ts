@@ -5,7 +5,9 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { clientContext, conversationContext } from './context.js';
 import { ConversationController } from './controllers/conversation-controller.js';
 import { fire } from './events.js';
-import { ComposerAttachments, composerAttachmentStyles, type AttachmentLimits } from './parts/composer-attachments.js';
+import type { AttachmentLimits, ComposerAttachments } from './parts/composer-attachments.js';
+import { composerAttachmentStyles, renderAttachmentChips } from './parts/attachment-chips.js';
+import { composerAttachmentsChunk } from './parts/load-composer-attachments.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
 
 /** Files the composer takes by default: the relay upload endpoint's default types. */
@@ -17,7 +19,8 @@ export const DEFAULT_ACCEPT =
  * cancelable `llc-send` event first, so an app can intercept or decorate messages.
  *
  * Files: with a client that can upload (its `presignUpload` hook), an "Attach files" button opens the file
- * picker, and files can be pasted or dropped on the composer; see parts/composer-attachments.ts.
+ * picker, and files can be pasted or dropped on the composer; see parts/composer-attachments.ts (loaded with the
+ * composer's first render: files added before it is there wait for it, and so does `updateComplete`).
  *
  * @csspart form - the form
  * @csspart attach-button - the Attach files button
@@ -113,7 +116,11 @@ export class LlcComposer extends LitElement {
   /** Most files on one message (default 8, the relay's default). */
   @property({ type: Number, attribute: 'max-files' }) maxFiles = 8;
   @state() private announcement = '';
-  private readonly attachments = new ComposerAttachments(this);
+  /** The files' controller, made when the first file comes (its chunk is there by then, or awaited). */
+  private attachments?: ComposerAttachments;
+  /** Files handed to the controller once its chunk is there (settles, never rejects). */
+  private attachmentsWait?: Promise<void>;
+  @state() private dragging = false;
   @query('input[type=file]') private picker?: HTMLInputElement;
 
   /** The limits files are checked against. */
@@ -135,7 +142,26 @@ export class LlcComposer extends LitElement {
 
   /** Adds files as if picked, pasted or dropped (checked against the limits). */
   addFiles(files: Iterable<File>): void {
-    this.attachments.add(files);
+    if (this.attachments) return this.attachments.add(files);
+    const list = [...files]; // A FileList read later may be empty (the input is reset after a pick).
+    this.attachmentsWait = composerAttachmentsChunk.load().then(
+      ({ ComposerAttachments }) => (this.attachments ??= new ComposerAttachments(this)).add(list),
+      () => undefined,
+    );
+  }
+
+  protected override updated(): void {
+    // Fetched once the Attach button shows, not when the first file comes: a file attached offline (kept for
+    // the outbox) must not wait for a fetch that cannot happen then (e2e/attachments.e2e.ts).
+    if (this.client?.canUpload && !this.attachments) composerAttachmentsChunk.load().catch(() => undefined);
+  }
+
+  /** Also waits for files being added while the attachments' chunk is on its way, and for their render. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (!this.attachmentsWait) return done;
+    await this.attachmentsWait;
+    return super.getUpdateComplete();
   }
   @query('textarea') private textarea?: HTMLTextAreaElement;
 
@@ -160,10 +186,11 @@ export class LlcComposer extends LitElement {
     const s = this.strings;
     const canAttach = this.client?.canUpload === true;
     const files = this.attachments;
-    return html`${files.render()}
+    const uploading = files?.uploading === true;
+    return html`${renderAttachmentChips(files, s)}
       <form
         part="form"
-        class=${files.dragging ? 'dragging' : ''}
+        class=${this.dragging ? 'dragging' : ''}
         @submit=${this.onSubmit}
         @dragover=${canAttach ? this.onDragOver : undefined}
         @dragleave=${canAttach ? this.onDragLeave : undefined}
@@ -201,9 +228,9 @@ export class LlcComposer extends LitElement {
             : html`<button
                 type="submit"
                 part="send-button"
-                ?disabled=${(!this.value.trim() && files.outgoing.length === 0) || files.uploading}
+                ?disabled=${(!this.value.trim() && !files?.outgoing.length) || uploading}
               >
-                ${files.uploading ? s.waitForUploads : s.send}
+                ${uploading ? s.waitForUploads : s.send}
               </button>`
         }
       </form>
@@ -213,15 +240,15 @@ export class LlcComposer extends LitElement {
   /** Sends the current text (same as pressing Enter). */
   send(): void {
     const text = this.value.trim();
-    const attachments = this.attachments.outgoing;
-    if ((!text && attachments.length === 0) || this.attachments.uploading || !this.client || !this.conversationId)
+    const attachments = this.attachments?.outgoing ?? [];
+    if ((!text && attachments.length === 0) || this.attachments?.uploading || !this.client || !this.conversationId)
       return;
     const detail = { conversationId: this.conversationId, text, ...(attachments.length ? { attachments } : {}) };
     if (!fire(this, 'llc-send', detail, true)) return;
     this.client.send(this.conversationId, text, attachments.length ? { attachments } : {});
     this.value = '';
     // Queued files' previews now belong to the message (the client shows its own): keep nothing here.
-    this.attachments.clear(false);
+    this.attachments?.clear(false);
   }
 
   /** Stops the running answer, if any; returns whether there was one. */
@@ -255,7 +282,7 @@ export class LlcComposer extends LitElement {
 
   private onPicked(event: Event): void {
     const input = event.target as HTMLInputElement;
-    this.attachments.add([...(input.files ?? [])]);
+    this.addFiles([...(input.files ?? [])]);
     input.value = '';
   }
 
@@ -264,30 +291,26 @@ export class LlcComposer extends LitElement {
     if (files.length === 0) return;
     // Files pasted (a screenshot, a copied file): attach them; text in the same paste still goes to the box.
     if (!event.clipboardData?.getData('text/plain')) event.preventDefault();
-    this.attachments.add(files);
+    this.addFiles(files);
   }
 
   private onDragOver(event: DragEvent): void {
     if (!event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
-    if (!this.attachments.dragging) {
-      this.attachments.dragging = true;
-      this.requestUpdate();
-    }
+    this.dragging = true;
   }
 
   private onDragLeave(): void {
-    this.attachments.dragging = false;
-    this.requestUpdate();
+    this.dragging = false;
   }
 
   private onDrop(event: DragEvent): void {
-    this.attachments.dragging = false;
+    this.dragging = false;
     const files = [...(event.dataTransfer?.files ?? [])];
-    if (files.length === 0) return this.requestUpdate();
+    if (files.length === 0) return;
     event.preventDefault();
-    this.attachments.add(files);
+    this.addFiles(files);
   }
 
   private onSubmit(event: Event): void {

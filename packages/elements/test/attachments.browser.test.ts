@@ -9,6 +9,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { LlcClient, relayPresign, type ClientMessage } from '@locallightchat/client';
 import '../src/index.js';
 import type { LlcComposer, LlcMessage } from '../src/index.js';
+import { composerAttachmentsChunk } from '../src/parts/load-composer-attachments.js';
 import { axe } from './support/axe.js';
 
 const PNG = Uint8Array.from(
@@ -56,6 +57,42 @@ describe('attachments', () => {
     const el = await composer(client);
     expect(el.shadowRoot!.querySelector('[part="attach-button"]')).to.equal(null);
     client.close();
+  });
+
+  // First in this file (a page of its own): the chunk is loaded once per page.
+  it('loads the attachments code after the composer shows its Attach button; files wait for it, and so does updateComplete', async () => {
+    const load = composerAttachmentsChunk.import;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let requested = 0;
+    composerAttachmentsChunk.import = () => (requested++, held.then(load));
+    try {
+      const client = offlineClient();
+      const el = await composer(client);
+      expect(el.shadowRoot!.querySelector('[part="attach-button"]')).to.not.equal(null);
+      expect(requested).to.equal(1, 'fetched once the Attach button shows');
+      el.addFiles([png('early.png')]);
+      el.addFiles([png('second.png')]);
+      expect(requested).to.equal(1);
+      await nextFrame();
+      expect(chips(el)).to.have.length(0, 'the chunk is held back');
+      const send = el.shadowRoot!.querySelector<HTMLButtonElement>('[part="send-button"]')!;
+      expect(send.disabled).to.equal(true);
+      let settled = false;
+      void el.updateComplete.then(() => (settled = true));
+      await nextFrame();
+      expect(settled).to.equal(false, 'updateComplete waits for the files being added');
+      release();
+      await el.updateComplete;
+      expect(chips(el).map((c) => c.querySelector('.chip-name')!.textContent)).to.deep.equal([
+        'early.png',
+        'second.png',
+      ]);
+      expect(send.disabled).to.equal(false);
+      client.close();
+    } finally {
+      composerAttachmentsChunk.import = load;
+    }
   });
 
   it('picker, paste and drop add chips; limits refuse in words; Remove and Send empty the composer', async () => {

@@ -4,15 +4,20 @@
  * for images, from a local `blob:` URL) with a Remove button, and uploaded at once while connected, with
  * progress. Offline (or when the upload cannot reach the store) a file is kept as is and goes with the message:
  * the client stores it on the device and uploads it after the next connection.
+ *
+ * Loaded by `import()` after the composer's first render (load-composer-attachments.ts), not with the page: most conversations
+ * attach nothing, and the first load has a ceiling (scripts/bundle.mjs). The chips and their styles are the
+ * composer's (attachment-chips.ts). This module imports no values (types only): a value import of Lit or the
+ * client would make esbuild split them out of the entry into shared chunks, which compress worse (tried: the
+ * first load grew by 0.4 KB min+gzip although 3.3 KB min left it).
  */
-import { AttachmentUploadError, type LlcClient } from '@locallightchat/client';
+import type { AttachmentUploadError, LlcClient } from '@locallightchat/client';
 import type { Attachment } from '@locallightchat/protocol/core';
-import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatStrings } from '../strings.js';
-import { formatBytes } from './attachment-strings.js';
 
 /** One file in the composer. */
-interface ComposerFile {
+export interface ComposerFile {
   key: number;
   file: File;
   preview?: string;
@@ -51,7 +56,6 @@ export class ComposerAttachments implements ReactiveController {
   files: ComposerFile[] = [];
   /** The last refusal or failure, shown under the chips (also announced). */
   error = '';
-  dragging = false;
   #keys = 0;
 
   constructor(
@@ -149,7 +153,11 @@ export class ComposerAttachments implements ReactiveController {
         },
         (error: unknown) => {
           if (entry.abort?.signal.aborted) return;
-          const retry = error instanceof AttachmentUploadError ? error.retryable : true;
+          // By name, not `instanceof`: that would import the class (see the module's doc).
+          const retry =
+            (error as Error | undefined)?.name === 'AttachmentUploadError'
+              ? (error as AttachmentUploadError).retryable
+              : true;
           entry.state = retry ? 'queued' : 'failed';
           if (!retry) {
             entry.error = error instanceof Error ? error.message : String(error);
@@ -160,126 +168,4 @@ export class ComposerAttachments implements ReactiveController {
       )
       .finally(() => this.host.requestUpdate());
   }
-
-  /** The chips (and the last error) above the text box. */
-  render() {
-    const s = this.host.strings;
-    return html`${
-      this.files.length
-        ? html`<ul class="chips" part="attachments" aria-label=${s.attachments}>
-            ${this.files.map((f) => {
-              const label = `${f.file.name}, ${formatBytes(f.file.size)}`;
-              const state =
-                f.state === 'uploading'
-                  ? s.uploading(Math.round(f.progress * 100))
-                  : f.state === 'queued'
-                    ? s.uploadsWhenOnline
-                    : f.state === 'failed'
-                      ? (f.error ?? '')
-                      : '';
-              return html`<li class="chip ${f.state}" part="attachment" data-state=${f.state}>
-                ${
-                  f.preview
-                    ? html`<img class="chip-thumb" part="attachment-thumbnail" src=${f.preview} alt="" />`
-                    : html`<span class="chip-icon" aria-hidden="true">📄</span>`
-                }
-                <span class="chip-text">
-                  <span class="chip-name" title=${label}>${f.file.name}</span>
-                  <span class="chip-meta">${formatBytes(f.file.size)}${state ? html` · ${state}` : nothing}</span>
-                  ${
-                    f.state === 'uploading'
-                      ? html`<progress
-                          part="attachment-progress"
-                          max="100"
-                          value=${Math.round(f.progress * 100)}
-                          aria-label=${s.uploading(Math.round(f.progress * 100))}
-                        ></progress>`
-                      : nothing
-                  }
-                </span>
-                <button
-                  type="button"
-                  class="chip-remove"
-                  part="attachment-remove"
-                  aria-label=${s.removeAttachment(f.file.name)}
-                  title=${s.removeAttachment(f.file.name)}
-                  @click=${() => this.remove(f.key)}
-                >
-                  ×
-                </button>
-              </li>`;
-            })}
-          </ul>`
-        : nothing
-    }
-    ${this.error ? html`<p class="attach-error" part="attachment-error">${this.error}</p>` : nothing}`;
-  }
 }
-
-export const composerAttachmentStyles = css`
-  .chips {
-    list-style: none;
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.5rem;
-    margin: 0;
-    padding: 0.5rem 0.75rem 0;
-  }
-  .chip {
-    display: flex;
-    align-items: center;
-    gap: 0.5rem;
-    max-width: 16rem;
-    padding: 0.25rem 0.25rem 0.25rem 0.5rem;
-    border: 1px solid var(--llc-border, #cbd5e1);
-    border-radius: var(--llc-radius, 12px);
-    background: var(--llc-input-bg, #fff);
-  }
-  .chip.failed {
-    border-color: var(--llc-error, #b91c1c);
-  }
-  .chip-thumb {
-    width: 2.5rem;
-    height: 2.5rem;
-    object-fit: cover;
-    border-radius: 6px;
-  }
-  .chip-text {
-    display: flex;
-    flex-direction: column;
-    min-width: 0;
-  }
-  .chip-name {
-    overflow: hidden;
-    text-overflow: ellipsis;
-    white-space: nowrap;
-  }
-  .chip-meta {
-    font-size: 0.8em;
-    color: var(--llc-muted, #475569);
-  }
-  .chip progress {
-    width: 100%;
-    height: 0.4rem;
-  }
-  button.chip-remove {
-    padding: 0.25rem 0.6rem;
-    min-width: 2rem;
-    background: transparent;
-    color: inherit;
-    font-size: 1.1em;
-    line-height: 1;
-  }
-  .attach-error {
-    margin: 0.5rem 0.75rem 0;
-    color: var(--llc-error, #b91c1c);
-  }
-  button.attach {
-    background: var(--llc-stop-bg, #e2e8f0);
-    color: var(--llc-stop-fg, #0f172a);
-  }
-  form.dragging {
-    outline: 2px dashed var(--llc-focus, #2563eb);
-    outline-offset: -4px;
-  }
-`;
