@@ -11,25 +11,22 @@ import { ConversationController } from './controllers/conversation-controller.js
 import { Announcer, type Announcement } from './controllers/announcer.js';
 import { cssProps } from './directives/css-props.js';
 import { fire, type LlcElementEventMap } from './events.js';
-import { MESSAGE_PARTS } from './llc-message.js';
 import { listStyles } from './llc-message-list.styles.js';
 import { loadMarkdown } from './markdown/load-markdown.js';
+import { messageRow } from './message-list/message-row.js';
+import { LOAD_OLDER_AT, PlainRows } from './message-list/plain-rows.js';
+import { ShownMessages } from './message-list/shown-messages.js';
 import type { Renderers, ToolCallOutcome } from './renderers.js';
 import { DEFAULT_STRINGS, type ChatStrings } from './strings.js';
+import { END_THRESHOLD, listVirtualizerOptions, virtualDistanceFromEnd } from './virtual/list-options.js';
 import { loadVirtualizer, virtualizerChunk } from './virtual/load-virtualizer.js';
-
-/** Distance from the end (px) within which the transcript counts as "at the latest message". */
-const END_THRESHOLD = 24;
-/** Distance from the top (px) at which the next older page is requested. */
-const LOAD_OLDER_AT = 200;
-/** Plain rows (before the virtualizer's chunk is there): how many newest messages show, and how many more each time the reader nears the top. */
-const PLAIN_PAGE = 40;
 
 /**
  * The transcript: a virtualized `role="log"` (only the rows near the viewport exist in the DOM, measured as
  * they render, so 10k messages stay cheap). The virtualizer is a chunk loaded on demand
  * (virtual/load-virtualizer.ts); until it is there the newest messages show as plain rows in normal flow, more of
- * them as the reader scrolls up, and `updateComplete` waits for it (if it cannot be loaded, the rows stay plain). It follows the newest message while the reader is at the end —
+ * them as the reader scrolls up (message-list/plain-rows.ts), and `updateComplete` waits for it (if it cannot be
+ * loaded, the rows stay plain). It follows the newest message while the reader is at the end —
  * also while the last answer grows — and stops as soon as they scroll up; a "Jump to latest" button brings
  * them back. Older pages load when the reader nears the top, and the message they were reading stays put.
  *
@@ -77,16 +74,15 @@ export class LlcMessageList extends LitElement {
   private cleanup?: () => void;
   /** Set while the virtualizer's chunk is on its way (settles, never rejects, when it is there or failed). */
   private virtualizerWait?: Promise<void>;
-  /** Plain rows: how many of the newest messages show. */
-  private plainCount = PLAIN_PAGE;
-  /** Plain rows: the distance from the content's end to the view's top to restore after more rows show above. */
-  private keepFromEnd?: number;
-  /** Plain rows: keeps the view at the end while a row grows (a streaming answer), as the virtualizer would. */
-  private plainResize?: ResizeObserver;
+  /** Until the virtualizer is there. */
+  private readonly plain = new PlainRows(this, {
+    log: () => this.log,
+    atEnd: () => this.atEnd,
+    virtualized: () => this.virtualizer !== undefined,
+    count: () => this.items.length,
+  });
   /** Plain rows handed to the virtualizer with the reader scrolled up: the message at the view's top. */
   private handoffIndex?: number;
-  /** Plain rows: where the list itself last scrolled the log to. */
-  private ownScrollTop?: number;
   /** The log's scrollTop at the last scroll event: only a move up can be the reader leaving the end. */
   private lastScrollTop = 0;
   private readonly measured = new WeakSet<Element>();
@@ -98,39 +94,12 @@ export class LlcMessageList extends LitElement {
   /** A gesture of the reader ends a jump in progress (they take over). */
   private readonly onGesture = () => (this.jumping = false);
 
+  private readonly shown = new ShownMessages();
+
   /** The messages shown (from `messages` or the client); `tool` messages show inside their calls instead. */
   get items(): readonly ClientMessage[] {
-    const all = this.messages ?? this.conversation.snapshot?.messages ?? [];
-    if (all !== this.shownFrom) {
-      this.shownFrom = all;
-      const results = new Map<string, ToolCallOutcome>();
-      for (const m of all)
-        for (const r of m.toolResults ?? [])
-          results.set(r.toolCallId, { status: r.isError ? 'error' : 'done', result: r.content });
-      this.shown = results.size > 0 || all.some((m) => m.role === 'tool') ? all.filter((m) => m.role !== 'tool') : all;
-      this.storedOutcomes = results;
-    }
-    return this.shown;
+    return this.shown.of(this.messages ?? this.conversation.snapshot?.messages ?? []);
   }
-
-  /** What the calls show: the app's `toolStates`, with the results stored in the conversation winning. */
-  private get outcomes(): ReadonlyMap<string, ToolCallOutcome> | undefined {
-    if (this.storedOutcomes.size === 0) return this.toolStates;
-    const cached = this.mergedFor;
-    if (cached && cached[0] === this.toolStates && cached[1] === this.storedOutcomes) return cached[2];
-    const merged = new Map([...(this.toolStates ?? []), ...this.storedOutcomes]);
-    this.mergedFor = [this.toolStates, this.storedOutcomes, merged];
-    return merged;
-  }
-
-  private shownFrom?: readonly ClientMessage[];
-  private shown: readonly ClientMessage[] = [];
-  private storedOutcomes = new Map<string, ToolCallOutcome>();
-  private mergedFor?: [
-    ReadonlyMap<string, ToolCallOutcome> | undefined,
-    Map<string, ToolCallOutcome>,
-    Map<string, ToolCallOutcome>,
-  ];
 
   private get moreAvailable(): boolean {
     return this.messages ? this.hasMore : (this.conversation.snapshot?.hasMore ?? false);
@@ -157,8 +126,6 @@ export class LlcMessageList extends LitElement {
     this.cleanup?.();
     this.cleanup = undefined;
     this.virtualizer = undefined;
-    this.plainResize?.disconnect();
-    this.plainResize = undefined;
   }
 
   /** `messages` was set since the last render (see `scheduleUpdate`). */
@@ -201,52 +168,38 @@ export class LlcMessageList extends LitElement {
     const items = this.items;
     const chunk = virtualizerChunk();
     if (!chunk) return;
-    const { elementScroll, measureElement, observeElementOffset, observeElementRect } = chunk;
-    const options = {
-      count: items.length,
-      getScrollElement: () => this.log ?? null,
-      estimateSize: () => 96,
-      getItemKey: (i: number) => items[i]?.key ?? i,
-      overscan: 4,
-      paddingStart: 12,
-      paddingEnd: 12,
-      anchorTo: 'end' as const,
-      followOnAppend: true,
-      scrollEndThreshold: END_THRESHOLD,
-      scrollToFn: elementScroll,
-      observeElementRect,
-      observeElementOffset,
-      measureElement,
-      // Measurements land in the next frame, so a re-render they cause never loops inside one ResizeObserver pass.
-      useAnimationFrameWithResizeObserver: true,
-      onChange: (_: unknown, sync: boolean) => this.onVirtualizerChange(sync),
-    };
+    const options = listVirtualizerOptions(
+      chunk,
+      items,
+      () => this.log ?? null,
+      (sync) => this.onVirtualizerChange(sync),
+    );
     // A conversation that just appeared (first load, or another conversation) opens at its newest message.
     const appeared = items.length > 0 && (this.virtualizer?.options.count ?? 0) === 0;
     if (!this.virtualizer && this.hasUpdated && items.length > 0 && !this.atEnd) {
       // Plain rows handed over with the reader scrolled up: they stay at the message they were reading.
-      this.handoffIndex = this.plainTopIndex();
+      this.handoffIndex = this.plain.topIndex();
     } else this.openAtEnd ||= appeared;
     if (this.virtualizer) this.virtualizer.setOptions(options);
     else this.virtualizer = new chunk.Virtualizer<HTMLElement, Element>(options);
-  }
-
-  /** Plain rows: the index of the first message whose bottom is below the view's top. */
-  private plainTopIndex(): number | undefined {
-    const top = this.log?.getBoundingClientRect().top ?? 0;
-    for (const row of this.renderRoot.querySelectorAll<HTMLElement>('.row'))
-      if (row.getBoundingClientRect().bottom > top) return Number(row.dataset['index']);
-    return undefined;
   }
 
   override render() {
     const items = this.items;
     const v = this.virtualizer;
     const s = this.strings;
-    const first = Math.max(0, items.length - this.plainCount);
     const rows: readonly { key: unknown; index: number; start?: number }[] = v
       ? v.getVirtualItems()
-      : items.slice(first).map((m, i) => ({ key: m.key, index: first + i }));
+      : this.plain.rows(items);
+    const context = {
+      strings: s,
+      renderers: this.renderers,
+      outcomes: this.shown.outcomes(this.toolStates),
+      imageOrigins: this.imageOrigins,
+      actionsTemplate: this.actionsTemplate,
+      actions: this.actions,
+      perform: this.messages ? undefined : this.perform,
+    };
     return html`<div
         class="log"
         part="log"
@@ -269,39 +222,7 @@ export class LlcMessageList extends LitElement {
                 ${repeat(
                   rows,
                   (row) => row.key,
-                  (row) => {
-                    const m = items[row.index]!;
-                    return html`<div
-                      class="row"
-                      part="row"
-                      data-index=${row.index}
-                      ${cssProps(row.start === undefined ? {} : { transform: `translateY(${row.start}px)` })}
-                    >
-                      <llc-message
-                        role-name=${m.role}
-                        message-key=${m.key}
-                        .text=${m.text}
-                        .reasoning=${m.reasoning}
-                        .reasoningMs=${m.reasoningMs}
-                        .toolCalls=${m.toolCalls}
-                        .attachments=${m.attachments}
-                        .toolStates=${this.outcomes}
-                        .status=${m.status}
-                        .errorMessage=${m.error?.message}
-                        .queuePosition=${m.queuePosition}
-                        .finishReason=${m.finishReason}
-                        .strings=${s}
-                        .renderers=${this.renderers}
-                        .imageOrigins=${this.imageOrigins}
-                        .actionsTemplate=${this.actionsTemplate}
-                        .actions=${this.actions}
-                        .perform=${this.messages ? undefined : this.perform}
-                        .messageId=${m.id}
-                        .siblings=${m.siblings}
-                        exportparts=${MESSAGE_PARTS}
-                      ></llc-message>
-                    </div>`;
-                  },
+                  (row) => messageRow(items[row.index]!, row.index, row.start, context),
                 )}
               </div>`
         }
@@ -321,9 +242,8 @@ export class LlcMessageList extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
     const v = this.virtualizer;
-    if (!v) return this.updatedPlain();
-    this.plainResize?.disconnect();
-    this.plainResize = undefined;
+    if (!v) return this.plain.updated();
+    this.plain.stop();
     this.cleanup ??= v._didMount();
     v._willUpdate();
     for (const row of this.renderRoot.querySelectorAll<HTMLElement>('.row')) {
@@ -361,63 +281,11 @@ export class LlcMessageList extends LitElement {
     }
   }
 
-  /** Plain rows: at the end while the reader is there, in place when more show above, more near the top. */
-  private updatedPlain(): void {
-    const log = this.log;
-    if (!log) return;
-    const revealing = this.keepFromEnd !== undefined;
-    this.keepPlainPlace();
-    const spacer = this.renderRoot.querySelector('.spacer');
-    if (spacer && !this.plainResize) {
-      this.plainResize = new ResizeObserver(() => {
-        const log = this.log;
-        if (this.virtualizer || !log) return;
-        this.keepPlainPlace();
-        this.keepFromEnd = undefined;
-        if (log.scrollTop < LOAD_OLDER_AT) this.showMorePlain();
-      });
-      this.plainResize.observe(spacer);
-    }
-    // Older history arrived while the reader is near the top. (Rows just made have no height yet: after showing
-    // more, or at the end, the resize observer checks once they do.)
-    if (!revealing && !this.atEnd && log.scrollTop < LOAD_OLDER_AT) this.showMorePlain();
-  }
-
-  /**
-   * Plain rows: at the end while the reader is there, else where they were reading when more rows were shown
-   * above. Done after each update and again once the new rows have their height (the resize observer).
-   */
-  private keepPlainPlace(): void {
-    const log = this.log!;
-    if (this.atEnd) this.scrollPlain(log.scrollHeight);
-    else if (this.keepFromEnd !== undefined) this.scrollPlain(log.scrollHeight - this.keepFromEnd);
-  }
-
-  /**
-   * Plain rows: scrolls the log, noting where to, so that its scroll event (which comes later, maybe after the
-   * rows grew) is not taken for the reader leaving the end.
-   */
-  private scrollPlain(top: number): void {
-    this.log!.scrollTop = top;
-    this.ownScrollTop = this.log!.scrollTop;
-  }
-
-  /** Plain rows: shows more of the messages already here above the view, which stays in place. */
-  private showMorePlain(): boolean {
-    const log = this.log;
-    if (!log || this.virtualizer || this.items.length <= this.plainCount) return false;
-    if (this.keepFromEnd !== undefined) return true; // Already showing more: their height is not known yet.
-    this.keepFromEnd = log.scrollHeight - log.scrollTop;
-    this.plainCount += PLAIN_PAGE;
-    this.requestUpdate();
-    return true;
-  }
-
   /** Near the top: with plain rows, first more of the messages already here; then older history. */
   private nearTop(): void {
     const log = this.log;
     if (!log || log.scrollTop >= LOAD_OLDER_AT) return;
-    if (!this.showMorePlain() && this.moreAvailable) this.requestOlder();
+    if (!this.plain.showMore() && this.moreAvailable) this.requestOlder();
   }
 
   /** Scrolls to the newest message and follows it again. */
@@ -471,9 +339,8 @@ export class LlcMessageList extends LitElement {
   private onScroll(): void {
     const log = this.log;
     if (!log) return;
-    if (!this.virtualizer && log.scrollTop === this.ownScrollTop) return;
+    if (this.plain.ownScroll()) return;
     this.endPending = false;
-    this.keepFromEnd = undefined;
     // From the DOM: this listener may run before the virtualizer's own and see its previous offset.
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight <= END_THRESHOLD;
     const movedUp = log.scrollTop < this.lastScrollTop;
@@ -503,14 +370,6 @@ export class LlcMessageList extends LitElement {
     event.stopPropagation();
     this.announcer.say(event.detail.text, event.detail.once);
   };
-}
-
-/**
- * How far the view is from the end by the virtualizer's own state (its measurements, the viewport it last
- * observed and the offset of its last scroll event): no layout read, unlike `isAtEnd()`.
- */
-function virtualDistanceFromEnd(v: Virtualizer<HTMLElement, Element>): number {
-  return v.getTotalSize() - (v.scrollRect?.height ?? 0) - (v.scrollOffset ?? 0);
 }
 
 declare global {
