@@ -63,17 +63,50 @@ async function readOnce(
   source: ReplaySource,
   query: ReplayQuery,
 ): Promise<{ events: ConversationEvent[]; newestMs: number; started: Set<string> }> {
-  const subject = query.streamId
+  const filter = query.streamId
     ? Subjects.stream(query.conversationId, query.streamId)
     : Subjects.conversation(query.conversationId);
-  let expected: number;
+  let subjects: [string, number][];
   try {
-    const info = await source.jsm.streams.info(source.names.events, { subjects_filter: subject });
-    expected = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+    const info = await source.jsm.streams.info(source.names.events, { subjects_filter: filter });
+    subjects = Object.entries(info.state.subjects ?? {}).filter(([, count]) => count > 0);
   } catch (error) {
     throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
   }
-  if (expected === 0) return { events: [], newestMs: 0, started: new Set() };
+  // Each literal subject (the conversation's messages, each of its streams) is read by its own consumer, not the
+  // conversation's `llc.conv.<id>.>` by one: nats-server 2.9's file store finds a wildcard filter's messages by
+  // scanning the stream, so its cost grew with everything retained (bench/broker/replay-parts.mjs, 82,000 events
+  // retained: a wildcard consumer 33 ms, a literal one 7 ms; 500 conversation replays at once, as a relay's seeds
+  // after a relay of two died, took 18–28 s). The stream info above names the subjects at no extra cost.
+  const read = await Promise.all(subjects.map(([subject, count]) => readSubject(source, subject, count)));
+  const messages = read.flat().sort((a, b) => a.seq - b.seq);
+  const events: ConversationEvent[] = [];
+  let newestMs = 0;
+  /** Streams whose stream-start is still retained: nothing of them expired (retention drops the oldest first). */
+  const started = new Set<string>();
+  for (const msg of messages) {
+    try {
+      const event = decodeEvent(msg.data);
+      newestMs = Math.max(newestMs, msg.storedMs);
+      if (event.type === 'stream-start') started.add(event.streamId);
+      if (matchesReplay(event, query)) events.push(event);
+    } catch (e) {
+      source.log(`skipped a malformed retained event on ${msg.subject}`, e);
+    }
+  }
+  return { events: inSeqOrder(events), newestMs, started };
+}
+
+/** A retained message as read: its place in the stream (the order across subjects), bytes and store time. */
+interface RetainedMessage {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  storedMs: number;
+}
+
+/** The retained messages of one literal subject (`expected` of them, as the stream info counted). */
+async function readSubject(source: ReplaySource, subject: string, expected: number): Promise<RetainedMessage[]> {
   // Any failure reading them (e.g. the stream has no leader during an election) is the broker being
   // unavailable: the relay refuses the resume retryably and the client asks again.
   let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
@@ -85,21 +118,16 @@ async function readOnce(
   } catch (error) {
     throw new BrokerUnavailableError(`could not read retained events: ${describe(error)}`);
   }
-  const events: ConversationEvent[] = [];
-  let newestMs = 0;
-  /** Streams whose stream-start is still retained: nothing of them expired (retention drops the oldest first). */
-  const started = new Set<string>();
+  const out: RetainedMessage[] = [];
   try {
     const messages = await consumer.fetch({ max_messages: expected, expires: 5000 });
     for await (const msg of messages) {
-      try {
-        const event = decodeEvent(msg.data);
-        newestMs = Math.max(newestMs, msg.info.timestampNanos / 1e6);
-        if (event.type === 'stream-start') started.add(event.streamId);
-        if (matchesReplay(event, query)) events.push(event);
-      } catch (e) {
-        source.log(`skipped a malformed retained event on ${msg.subject}`, e);
-      }
+      out.push({
+        seq: msg.info.streamSequence,
+        subject: msg.subject,
+        data: msg.data,
+        storedMs: msg.info.timestampNanos / 1e6,
+      });
       if (msg.info.pending === 0) break;
     }
   } catch (error) {
@@ -107,8 +135,9 @@ async function readOnce(
   } finally {
     await consumer.delete().catch(() => undefined);
   }
-  return { events: inSeqOrder(events), newestMs, started };
+  return out;
 }
+
 /**
  * Whether a stream whose start is still retained (so nothing of it expired) has token batches (in seq order)
  * that skip a seq or start after `fromSeq`, or a resume of it from `fromSeq` finds nothing yet (neither that
