@@ -1,4 +1,7 @@
-/** Styles of `<llc-message-list>`. */
+/**
+ * Styles of `<llc-message-list>`. `.row.last` holds the list's bottom padding in the newest row itself (see
+ * virtual/list-options.ts: not the virtualizer's paddingEnd, so a growing answer's follow write is never clamped).
+ */
 import { css } from 'lit';
 
 export const listStyles = css`
@@ -28,6 +31,9 @@ export const listStyles = css`
     width: 100%;
     box-sizing: border-box;
     padding: 0 1rem 0.75rem;
+  }
+  .spacer:not(.plain) > .row.last {
+    padding-block-end: calc(0.75rem + 12px);
   }
   /* Plain rows, before the virtualizer's chunk is there: in normal flow, the virtualizer's 12px padding kept. */
   .spacer.plain {

@@ -222,7 +222,7 @@ export class LlcMessageList extends LitElement {
                 ${repeat(
                   rows,
                   (row) => row.key,
-                  (row) => messageRow(items[row.index]!, row.index, row.start, context),
+                  (row) => messageRow(items[row.index]!, row.index, row.start, context, row.index === items.length - 1),
                 )}
               </div>`
         }

@@ -91,6 +91,13 @@ describe('llc-message-list (virtualized)', () => {
     await stream(8);
     expect(el.following).to.equal(true);
     expect(distanceFromEnd(log)).to.be.lessThan(30);
+    // The list's end padding is the newest row's own (so its growth grows the scrollable overflow at once, and
+    // the virtualizer's follow write is never clamped): the log ends where that row does.
+    const last = el.shadowRoot!.querySelectorAll<HTMLElement>('.row.last');
+    expect([...last].map((row) => row.dataset['index'])).to.deep.equal(['10000']);
+    expect(
+      log.scrollHeight - (log.scrollTop + last[0]!.getBoundingClientRect().bottom - log.getBoundingClientRect().top),
+    ).to.be.closeTo(0, 1);
     expect(rendered()).to.be.lessThan(60);
 
     log.scrollTop -= 1500;

@@ -22,10 +22,13 @@ export interface RowContext {
   perform: PerformAction | undefined;
 }
 
-/** The row of message `m`, at `index` in the list, `start` px from the top when virtualized (else in flow). */
-export function messageRow(m: ClientMessage, index: number, start: number | undefined, c: RowContext) {
+/**
+ * The row of message `m`, at `index` in the list, `start` px from the top when virtualized (else in flow);
+ * `last` for the newest message (it carries the padding below the list, see virtual/list-options.ts).
+ */
+export function messageRow(m: ClientMessage, index: number, start: number | undefined, c: RowContext, last: boolean) {
   return html`<div
-    class="row"
+    class=${last ? 'row last' : 'row'}
     part="row"
     data-index=${index}
     ${cssProps(start === undefined ? {} : { transform: `translateY(${start}px)` })}

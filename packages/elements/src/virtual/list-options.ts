@@ -25,7 +25,13 @@ export function listVirtualizerOptions(
     getItemKey: (i: number) => items[i]?.key ?? i,
     overscan: 4,
     paddingStart: 12,
-    paddingEnd: 12,
+    // The 12 px below the last message are the last row's own padding (`.row.last`, llc-message-list.styles.ts),
+    // not the virtualizer's: a streaming answer that grows then grows the log's scrollable overflow in the same
+    // layout, so the virtualizer's follow-the-end write is never clamped by the spacer's old height. With 12 px
+    // of its own padding, each growth's write was clamped and retried once the spacer grew, reading the layout
+    // twice (traced 10k-token runs at 4× CPU throttle, load 9–10: 163–213 layouts forced by script per run,
+    // 218–251 ms; with the row's padding 22–32, 90–113 ms).
+    paddingEnd: 0,
     anchorTo: 'end',
     followOnAppend: true,
     scrollEndThreshold: END_THRESHOLD,
