@@ -11,7 +11,7 @@ export {
   type SendQueueEvents,
   type SocketSink,
 } from './connection/send-queue.js';
-export { verifyHs256, type Hs256Outcome, type ClaimRules } from './auth/hs256.js';
+export { hs256Key, verifyHs256, type Hs256Outcome, type ClaimRules } from './auth/hs256.js';
 export { tokenAllows, resolveAuthConfig, type ResolvedAuthConfig } from './auth/authenticator.js';
 export { idsForSend, assistantMessageId, type MessageIds } from './conversations/ids.js';
 export { generationRequest, type PromptConfig } from './conversations/generation-request.js';

@@ -10,7 +10,7 @@ import { CloseCode, newId } from '@locallightchat/protocol';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack } from '@locallightchat/test-support/stack';
 import { AuthConfigError, AuthError, Authenticator } from '@locallightchat/relay';
-import { verifyHs256 } from '@locallightchat/relay/internal';
+import { hs256Key, verifyHs256 } from '@locallightchat/relay/internal';
 import { jwtVerify, errors as joseErrors, base64url } from 'jose';
 
 const SECRET = 'a-shared-secret-that-is-long-enough-1234';
@@ -170,6 +170,33 @@ describe('auth: the node:crypto HS256 fast path agrees with jose', () => {
       const fast = verifyHs256(token, key, rules);
       const ours = fast.kind === 'not-hs256' ? 'invalid (left to jose)' : fast.kind;
       assert.equal(ours.startsWith(jose), true, `${name}: jose says ${jose}, the fast path ${ours}`);
+      // The key imported once (as the Authenticator keeps it) decides the same, and so does a second look at
+      // a header it has seen (the verdicts on header texts are remembered).
+      for (let i = 0; i < 2; i++) assert.equal(verifyHs256(token, hs256Key(key), rules).kind, fast.kind, name);
+    }
+  });
+
+  it('accepts only the canonical base64url text of the signature (one signature, one token)', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const valid = await sign(key, 'HS256', { sub: 'a' });
+    const rules = { clockToleranceSec: 5 };
+    assert.equal(verifyHs256(valid, key, rules).kind, 'valid');
+    const signature = valid.split('.')[2]!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes are 43 characters whose last one carries 2 unused bits: flipping one decodes to the same bytes.
+    const last = alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1]!;
+    const forms = {
+      padded: `${valid}=`,
+      'unused bits set': `${valid.slice(0, -1)}${last}`,
+      'standard alphabet': valid.replace(/-/g, '+').replace(/_/g, '/'),
+      'junk appended': `${valid}!`,
+      'junk inside': `${valid.slice(0, -10)}.${valid.slice(-10)}`,
+      truncated: valid.slice(0, -1),
+    };
+    for (const [name, token] of Object.entries(forms)) {
+      if (token === valid) continue; // no `-`/`_` in this signature to swap
+      assert.notEqual(verifyHs256(token, key, rules).kind, 'valid', name);
+      assert.notEqual(verifyHs256(token, hs256Key(key), rules).kind, 'valid', name);
     }
   });
 });

@@ -47,6 +47,27 @@ describe('RedisStore outages', () => {
     assert.equal(await store.claimConversation(conv, 'bob'), 'bob');
   });
 
+  it('counts every rate charge of one event-loop turn (sent as one pipeline), and fails them all while Redis is down', async (t) => {
+    const store = await RedisStore.connect({ url: server.url });
+    t.after(() => store.close());
+    const key = `conn-user:${newId('u_')}`;
+    const policy = { capacity: 5, refillPerSecond: 0.001 };
+    // Two processes' worth of charges at once: exactly the capacity is taken, in the order asked.
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.consumeRate(key, 1, policy)));
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [true, true, true, true, true, false, false, false],
+    );
+    assert.equal(outcomes[7]!.ok === false && outcomes[7]!.retryAfterMs! > 0, true);
+    await server.kill();
+    const down = await Promise.allSettled(Array.from({ length: 3 }, () => store.consumeRate(key, 1, policy)));
+    assert.deepEqual(
+      down.map((d) => d.status === 'rejected' && d.reason instanceof StoreUnavailableError),
+      [true, true, true],
+    );
+    await server.restart();
+  });
+
   it('refuses to start when Redis cannot be reached', async () => {
     await assert.rejects(RedisStore.connect({ url: 'redis://127.0.0.1:1' }), StoreUnavailableError);
   });

@@ -2,7 +2,7 @@
  * uWS HTTP helpers. uWS requires `onAborted` before any await and a cork around writes made outside its own
  * callbacks; these helpers do both so route handlers can be plain async functions.
  */
-import type { HttpRequest, HttpResponse } from '../uws.js';
+import type { HttpResponse } from '../uws.js';
 
 export interface Reply {
   status: number;
@@ -91,9 +91,4 @@ export function readBody(res: HttpResponse, limit: number): Promise<Uint8Array |
       }
     });
   });
-}
-
-/** Headers of interest, copied out of the request (it is invalid after the handler's first await). */
-export function headersOf(req: HttpRequest, names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((n) => [n, req.getHeader(n)]));
 }

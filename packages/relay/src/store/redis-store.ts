@@ -43,11 +43,13 @@ export {
 import type { UploadReservation } from './upload-quota.js';
 import { RedisUploadQuota } from './upload-quota-redis.js';
 import { defineScripts, type Commands } from './redis-scripts.js';
+import { BucketBatcher } from './redis-buckets.js';
 
 /** The Store over Redis: history, ownership, dedup, sessions and token budgets shared by every relay node. */
 export class RedisStore implements Store {
   private readonly redis: Redis & Commands;
   private readonly names: RedisKeys;
+  private readonly buckets: BucketBatcher;
   private readonly ttl: number;
   private readonly maxMessages: number;
   private readonly quotas: UserQuotas;
@@ -67,6 +69,7 @@ export class RedisStore implements Store {
       ...options.redis,
     }) as Redis & Commands;
     defineScripts(this.redis, DELETED_PARTS.length);
+    this.buckets = new BucketBatcher(this.redis);
     this.uploadQuota = new RedisUploadQuota(
       this.redis,
       (u) => this.names.user(u, 'uploads'),
@@ -332,9 +335,7 @@ export class RedisStore implements Store {
 
   /** Takes `amount` from the token bucket at `key` (BUCKET: refilled by elapsed time, atomically). */
   private async bucket(key: string, amount: number, policy: TokenBucketPolicy): Promise<Reservation> {
-    const [ok, remaining, retry] = await this.call(() =>
-      this.redis.llcBucket(key, amount, policy.capacity, policy.refillPerSecond, 'reserve'),
-    );
+    const [ok, remaining, retry] = await this.call(() => this.buckets.reserve(key, amount, policy));
     if (ok === 1) return { ok: true, remaining };
     return retry < 0 ? { ok: false, remaining } : { ok: false, remaining, retryAfterMs: retry };
   }

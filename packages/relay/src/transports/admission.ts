@@ -32,7 +32,18 @@ export function originRefusal(ctx: RelayContext, origin: string | undefined): Re
 export function clientAddressOf(ctx: RelayContext, res: HttpResponse, req: HttpRequest): string {
   const header = ctx.config.clientAddressHeader;
   const forwarded = header ? req.getHeader(header.toLowerCase()).split(',')[0]?.trim() : undefined;
-  return forwarded || Buffer.from(res.getRemoteAddressAsText()).toString();
+  return forwarded || remoteAddressOf(res);
+}
+
+/**
+ * The peer's address as text. An IPv4 peer comes as 4 bytes, formatted here: uWS's own text form costs one more
+ * native ArrayBuffer and a Buffer decode per accepted connection (3.9 vs 2.4 µs; bench/results/2026-12-05).
+ * Anything else (IPv6) takes uWS's text, so the strings are the ones uWS would give.
+ */
+function remoteAddressOf(res: HttpResponse): string {
+  const bytes = new Uint8Array(res.getRemoteAddress());
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Connection, SocketHandle } from '../connection/connection.js';
 import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { FrameDispatcher } from '../connection/dispatcher.js';
 import type { RelayContext } from '../context.js';
-import { headersOf, writeReply } from '../http/respond.js';
+import { writeReply } from '../http/respond.js';
 import {
   uWS,
   type HttpRequest,
@@ -69,28 +69,35 @@ function socketSettings(config: RelayConfig) {
 }
 
 function upgrade(ctx: RelayContext, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-  // The request is invalid after this callback returns: copy what is needed first.
-  const headers = headersOf(req, ['sec-websocket-key', 'sec-websocket-protocol', 'sec-websocket-extensions', 'origin']);
+  // The request is invalid after this callback returns: copy what is needed first (plain locals: this runs for
+  // every accepted connection, bench/results/2026-12-05/accept-path.md).
+  const key = req.getHeader('sec-websocket-key');
+  const protocols = req.getHeader('sec-websocket-protocol');
+  const extensions = req.getHeader('sec-websocket-extensions');
+  const origin = req.getHeader('origin');
   const query = req.getQuery();
   const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
-  const refusal = refusalOf(ctx, headers.origin);
+  const refusal = refusalOf(ctx, origin);
   if (refusal) return writeReply(res, { status: refusal.status, body: refusal.error });
   const address = clientAddressOf(ctx, res, req);
-  const offered = (headers['sec-websocket-protocol'] ?? '')
+  // What our client sends (`llc.v1` alone) needs no parsing.
+  const { bearer, selected } = protocols === SUBPROTOCOL ? PLAIN : subprotocolsOf(protocols);
+  openWhenVerified(res, ctx, address, queryToken ?? bearer, (principal) =>
+    res.upgrade<UserData>({ principal, address }, key, selected, extensions, context),
+  );
+}
+
+const PLAIN = { bearer: undefined, selected: SUBPROTOCOL };
+
+/** The subprotocol to answer with, and a token sent as `bearer.<jwt>`, from Sec-WebSocket-Protocol. */
+function subprotocolsOf(header: string): { bearer: string | undefined; selected: string } {
+  const offered = header
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
   const bearer = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
   const selected = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : (offered.find((p) => !p.startsWith('bearer.')) ?? '');
-  openWhenVerified(res, ctx, address, queryToken ?? bearer, (principal) =>
-    res.upgrade<UserData>(
-      { principal, address },
-      headers['sec-websocket-key']!,
-      selected,
-      headers['sec-websocket-extensions']!,
-      context,
-    ),
-  );
+  return { bearer, selected };
 }
 
 /** A connection's view of its uWS socket (a class, not closures: one small object per socket). */
