@@ -3,7 +3,7 @@
 // with `secret`.
 // Reports progress as JSON lines on stdout and holds the sockets until its stdin closes. With `reconnect`, a
 // socket the server drops reconnects after a random delay (full jitter, doubling up to 5 s); each stdin line
-// then prints {"dropped":…,"back":…,"firstDropAt":…,"lastBackAt":…} (epoch ms).
+// then prints {"dropped":…,"back":…,"firstDropAt":…,"lastBackAt":…,"backBy":{…}} (epoch ms).
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { decodeServerFrame, encodeFrame } from '@locallightchat/protocol';
@@ -18,7 +18,8 @@ const {
   reconnect = false,
   jitterMs = 1000,
 } = JSON.parse(process.argv[2]);
-const storm = { dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0 };
+// `backBy`: clients back per half second since this process's first drop (a storm's tail shows there).
+const storm = { dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0, backBy: {} };
 // One distinct token per connection (signed before the clock starts), so the server verifies every one.
 const tokens = secret ? [] : undefined;
 if (secret) {
@@ -57,6 +58,8 @@ function retry(i, attempt) {
       if (!ok) return retry(i, attempt + 1);
       storm.back++;
       storm.lastBackAt = Date.now();
+      const bucket = `${(Math.floor((storm.lastBackAt - storm.firstDropAt) / 500) / 2).toFixed(1)}s`;
+      storm.backBy[bucket] = (storm.backBy[bucket] ?? 0) + 1;
     });
   }, delay);
 }

@@ -10,29 +10,46 @@
  * each: neither has a supervisor or a port shared by processes), and their clients come back the same way.
  * `--peers none` leaves them out.
  *
- *   node bench/idle/run-storm.mjs [--connections 20000] [--processes 2] [--peers ws+nats,socket.io] [--out bench/results/<date>]
+ * Where the CPU goes during the relay's storm (from /proc, same window: the kill until every client is back):
+ * the surviving relay process, the restarted one (its start-up included) and the load processes, against what
+ * the machine's cores could give in that window, so a storm capped by the load generator or by the machine
+ * says so. `--profile` CPU-profiles the surviving relay process over that window (bench/lib/profile-hook.mjs;
+ * summarised by stage of the accept path, bench/lib/profile-summary.mjs ACCEPT_STAGES).
+ *
+ * The clients: `--generator ws` (default: bench/idle/load.mjs, the `ws` package) or `lean` (bench/lib/load.mjs, a
+ * hand-written client that also reports failed attempts and when clients came back), see storm-load.mjs. `--relay <bin>` runs another build's llc-relay (a before/after).
+ *
+ *   node bench/idle/run-storm.mjs [--connections 20000] [--processes 2] [--peers ws+nats,socket.io]
+ *                                 [--generator ws|lean] [--relay <bin>] [--profile] [--profile-dir /tmp]
+ *                                 [--out bench/results/<date>]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startNats, startRedis } from '@locallightchat/test-support';
+import { startStormLoad } from './storm-load.mjs';
 import {
   BENCH_SECRET,
   RELAY_READY,
   benchRelayArgs,
   cliOptions,
+  cpuSecondsOf,
   machineLine,
   sleep,
   spawnWatched,
 } from '../lib/proc.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const { option: arg } = cliOptions();
+const { option: arg, flag } = cliOptions();
+const PROFILE = flag('profile');
+const PROFILE_DIR = arg('profile-dir', tmpdir());
 const N = Number(arg('connections', 20_000));
 const P = Number(arg('processes', 2));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = BENCH_SECRET;
-const PER_CHILD = 9_000;
+const GENERATOR = arg('generator', 'ws');
+const RELAY_BIN = arg('relay', here('../../node_modules/.bin/llc-relay'));
 const JITTER_MS = Number(arg('jitter-ms', 250));
 const PEERS = arg('peers', 'ws+nats,socket.io')
   .split(',')
@@ -42,27 +59,32 @@ const PEER_SERVERS = {
   'socket.io': { script: here('servers/socketio.mjs'), protocol: 'socketio' },
 };
 
-/** Sums the load children's storm reports until every dropped client is back (or 90 s pass). */
-async function waitAllBack(loaders) {
+/**
+ * The kernel's count of connections dropped because a listen socket's accept queue was full (machine-wide,
+ * /proc/net/netstat TcpExt ListenOverflows): a dropped handshake is retried by the client's TCP after 1 s, then
+ * 3 s, … — the tail of a storm whose arrivals outrun the accept queue (uSockets listens with a backlog of 512).
+ */
+function listenOverflows() {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = lines[i].split(' ');
+    const at = names.indexOf('ListenOverflows');
+    if (at > 0) return Number(lines[i + 1].split(' ')[at]);
+  }
+  return NaN;
+}
+
+/** Polls the clients until every dropped one is back (or 90 s pass). */
+async function waitAllBack(load) {
   let stats;
   const deadline = Date.now() + 90_000;
   for (;;) {
     await sleep(500);
-    stats = await Promise.all(
-      loaders.map(async (l) => {
-        l.child.stdin.write('?\n');
-        return JSON.parse((await l.waitFor(/\{"dropped".*\}/))[0]);
-      }),
-    );
-    const dropped = stats.reduce((n, s) => n + s.dropped, 0);
-    const back = stats.reduce((n, s) => n + s.back, 0);
-    if ((dropped > 0 && back >= dropped) || Date.now() > deadline) break;
+    stats = await load.poll();
+    if ((stats.dropped > 0 && stats.back >= stats.dropped) || Date.now() > deadline) break;
   }
-  const dropped = stats.reduce((n, s) => n + s.dropped, 0);
-  const back = stats.reduce((n, s) => n + s.back, 0);
-  const firstDrop = Math.min(...stats.filter((s) => s.firstDropAt).map((s) => s.firstDropAt));
-  const lastBack = Math.max(...stats.map((s) => s.lastBackAt));
-  return { dropped, back, seconds: (lastBack - firstDrop) / 1000 };
+  const { dropped, back, failed, backBy } = stats;
+  return { dropped, back, seconds: (stats.lastBackAt - stats.firstDropAt) / 1000, failed, backBy };
 }
 
 /** One peer: `count` connections, a SIGKILL, a restart on the same port, everyone back. */
@@ -72,38 +94,35 @@ async function peerStorm(name, count, env) {
   let server = start(0);
   const url = (await server.waitFor(/ready (ws:\/\/\S+)/))[1];
   const port = new URL(url).port;
-  const loaders = [];
-  for (let first = 0, slot = 0; first < count; first += PER_CHILD, slot++) {
-    const config = {
-      url,
-      count: Math.min(PER_CHILD, count - first),
-      firstAddress: slot * Math.ceil(PER_CHILD / 500),
-      firstUser: first,
-      secret: SECRET,
-      reconnect: true,
-      jitterMs: JITTER_MS,
-      protocol,
-    };
-    loaders.push(spawnWatched(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
-  }
-  const ramp = await Promise.all(loaders.map(async (l) => JSON.parse((await l.waitFor(/\{"open".*\}/))[0])));
-  const held = ramp.reduce((n, r) => n + r.open, 0);
+  const load = await startStormLoad({
+    generator: GENERATOR,
+    url,
+    count,
+    secret: SECRET,
+    jitterMs: JITTER_MS,
+    protocol,
+  });
+  const held = load.held;
   process.stderr.write(`storm: ${held} connections held by ${name}; killing it and restarting it on port ${port}\n`);
   await sleep(1000);
   server.child.kill('SIGKILL');
   await new Promise((r) => server.child.once('exit', r));
   server = start(port);
-  const result = await waitAllBack(loaders);
-  for (const l of loaders) l.child.stdin.end();
+  const result = await waitAllBack(load);
+  await load.stop();
   await server.stop();
   return { server: name, held, ...result };
 }
 
 async function main() {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  const profileFile = PROFILE ? `${PROFILE_DIR}/relay-storm-${Date.now()}.cpuprofile` : undefined;
   const relay = spawnWatched(
-    here('../../node_modules/.bin/llc-relay'),
+    RELAY_BIN,
     benchRelayArgs({ natsUrl: nats.url, store: redis.url, processes: P }),
+    profileFile
+      ? { env: { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: profileFile } }
+      : {},
   );
   const url = (await relay.waitFor(RELAY_READY))[1];
   let listening = 1;
@@ -111,34 +130,51 @@ async function main() {
     await relay.waitFor(/llc-relay listening on/);
     listening++;
   }
-  const loaders = [];
-  for (let first = 0, slot = 0; first < N; first += PER_CHILD, slot++) {
-    const count = Math.min(PER_CHILD, N - first);
-    const config = {
-      url,
-      count,
-      firstAddress: slot * Math.ceil(PER_CHILD / 500),
-      firstUser: first,
-      secret: SECRET,
-      reconnect: true,
-      jitterMs: JITTER_MS,
-    };
-    loaders.push(spawnWatched(process.execPath, [here('load.mjs'), JSON.stringify(config)]));
-  }
-  const ramp = await Promise.all(loaders.map(async (l) => JSON.parse((await l.waitFor(/\{"open".*\}/))[0])));
-  const held = ramp.reduce((n, r) => n + r.open, 0);
+  const load = await startStormLoad({ generator: GENERATOR, url, count: N, secret: SECRET, jitterMs: JITTER_MS });
+  const held = load.held;
   process.stderr.write(`storm: ${held} connections held over ${P} relay processes; killing one\n`);
   await sleep(1000);
 
-  const victim = execFileSync('pgrep', ['-P', String(relay.child.pid)])
-    .toString()
-    .trim()
-    .split('\n')
-    .map(Number)[0];
+  const workers = () =>
+    execFileSync('pgrep', ['-P', String(relay.child.pid)])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number);
+  const [victim, ...survivors] = workers();
+  const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  if (profileFile) {
+    process.kill(survivors[0], 'SIGUSR2');
+    await relay.waitFor(/profile started/);
+  }
+  const survivorsBefore = cpuOf(survivors);
+  const loadBefore = cpuOf(load.pids);
+  const overflowsBefore = listenOverflows();
   const killedAt = Date.now();
   process.kill(victim, 'SIGKILL');
-  const { dropped, back, seconds } = await waitAllBack(loaders);
-  for (const l of loaders) l.child.stdin.end();
+  const { dropped, back, seconds, failed, backBy } = await waitAllBack(load);
+  const overflows = listenOverflows() - overflowsBefore;
+  // The window's CPU: read now (the reports are polled every 0.5 s, so this slightly overcounts the window).
+  const windowSeconds = (Date.now() - killedAt) / 1000;
+  const restarted = workers().filter((pid) => !survivors.includes(pid));
+  const cpu = {
+    windowSeconds,
+    survivors: cpuOf(survivors) - survivorsBefore,
+    restarted: cpuOf(restarted),
+    load: cpuOf(load.pids) - loadBefore,
+    cores: cpus().length,
+  };
+  let profileSummary;
+  if (profileFile) {
+    process.kill(survivors[0], 'SIGUSR2');
+    await relay.waitFor(/profile written/);
+    const { ACCEPT_STAGES, renderSummary, summarise } = await import('../lib/profile-summary.mjs');
+    profileSummary = renderSummary(summarise(JSON.parse(readFileSync(profileFile, 'utf8')), ACCEPT_STAGES), {
+      top: 20,
+      title: `the surviving relay process over the storm (profile: ${profileFile})`,
+    });
+  }
+  await load.stop();
   relay.child.kill('SIGTERM');
   await new Promise((r) => relay.child.once('exit', r));
   const peers = [];
@@ -156,7 +192,7 @@ async function main() {
   const lines = [
     `# Reconnect storm — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/idle/run-storm.mjs --connections ${N} --processes ${P}\``,
+    `Command: \`node bench/idle/run-storm.mjs --connections ${N} --processes ${P}${JITTER_MS !== 250 ? ` --jitter-ms ${JITTER_MS}` : ''} --generator ${GENERATOR}${arg('relay') ? ` --relay ${RELAY_BIN}` : ''}${PROFILE ? ' --profile' : ''}\``,
     machineLine(),
     `\`llc-relay --processes ${P}\` (NATS + Redis); one relay process SIGKILLed at ${new Date(killedAt).toISOString()}; clients reconnect with full jitter (≤ ${JITTER_MS} ms, doubling on failure), each verifying a JWT again.`,
     '',
@@ -166,6 +202,16 @@ async function main() {
     '',
     'The jitter window spreads the reconnects by design; the load processes share the 2 cores with the relay.',
     '',
+    `CPU from the kill until every client was back (${cpu.windowSeconds.toFixed(2)} s, ${cpu.cores} cores: ${(cpu.windowSeconds * cpu.cores).toFixed(1)} CPU-s at most): ` +
+      `surviving relay process(es) ${cpu.survivors.toFixed(2)} s, the restarted one ${cpu.restarted.toFixed(2)} s (start-up included), ` +
+      `load processes ${cpu.load.toFixed(2)} s (${((cpu.load / back) * 1e6).toFixed(0)} µs per reconnect); ` +
+      `relay ${(((cpu.survivors + cpu.restarted) / back) * 1e6).toFixed(0)} µs per accept.`,
+    '',
+    `Accept-queue overflows during the storm (kernel, machine-wide): ${overflows}.` +
+      (failed ? ` Reconnect attempts that failed: ${JSON.stringify(failed)}.` : '') +
+      (backBy ? ` Clients back by time since the first drop: ${formatBuckets(backBy)}.` : ''),
+    '',
+    ...(profileSummary ? [profileSummary] : []),
     ...(peers.length > 0
       ? [
           `Peers, same run: each holds as many connections as the relay lost, is SIGKILLed and restarted at once on the same port (one process, no supervisor), and its clients reconnect the same way (the \`ws\` + NATS peer verifies the same JWT in a hello; Socket.IO in its middleware).`,
@@ -194,6 +240,10 @@ async function main() {
         back,
         seconds,
         acceptsPerSec: back / seconds,
+        cpu,
+        overflows,
+        failed,
+        backBy,
         peers: peers.map((p) => ({ ...p, acceptsPerSec: p.back / p.seconds })),
       },
       null,
@@ -201,6 +251,15 @@ async function main() {
     ),
   );
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** `{ '0.0s': 812, '0.5s': 90, … }` → `≤0.5 s 812, ≤1.0 s 90, …` in time order. */
+function formatBuckets(buckets) {
+  return Object.entries(buckets)
+    .map(([k, n]) => [parseFloat(k), n])
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, n]) => `≤${(t + 0.5).toFixed(1)} s ${n}`)
+    .join(', ');
 }
 
 main().catch((error) => {

@@ -52,7 +52,9 @@ function fresh() {
     streams: 0,
   };
 }
-const storm = { watching: false, dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0 };
+// `failed`: reconnect attempts that did not get a welcome, by why; `backBy`: clients back, by half second since
+// this process saw its first drop (a storm's tail shows there, e.g. TCP's 1 s and 3 s SYN retransmits).
+const storm = { watching: false, dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0, failed: {}, backBy: {} };
 
 async function credentials() {
   if (tokens || kind === 'floor' || kind === 'echo') return;
@@ -113,7 +115,7 @@ function handlerFor(c) {
         return c.ended?.();
       case 'error':
         stats.errors[f.code] = (stats.errors[f.code] ?? 0) + 1;
-        if (!c.open) c.ready?.(false);
+        if (!c.open) c.ready?.(false, `error ${f.code}`);
         return;
       default:
     }
@@ -149,9 +151,10 @@ function connectOnce(i) {
   const c = conns[i] ?? { i, open: false };
   conns[i] = c;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => done(false), 10_000);
-    const done = (ok) => {
+    const timer = setTimeout(() => done(false, 'timeout'), 10_000);
+    const done = (ok, why) => {
       if (c.ready === undefined) return;
+      c.why = why;
       c.ready = undefined;
       clearTimeout(timer);
       c.open = ok;
@@ -170,7 +173,7 @@ function connectOnce(i) {
         stats.closes[code] = (stats.closes[code] ?? 0) + 1;
         const was = c.open;
         c.open = false;
-        done(false);
+        done(false, `close ${code}`);
         if (was && storm.watching) {
           storm.dropped++;
           storm.firstDropAt ||= Date.now();
@@ -184,7 +187,7 @@ function connectOnce(i) {
         else if (kind === 'echo') ws.send(new Uint8Array(160).fill(42));
         else if (kind === 'floor') done(true);
       },
-      () => done(false),
+      (error) => done(false, error?.code ?? 'refused'),
     );
   });
 }
@@ -193,9 +196,15 @@ function connectOnce(i) {
 function retry(i, attempt) {
   setTimeout(
     async () => {
-      if (!(await connectOnce(i))) return retry(i, attempt + 1);
+      if (!(await connectOnce(i))) {
+        const why = conns[i].why ?? 'other';
+        storm.failed[why] = (storm.failed[why] ?? 0) + 1;
+        return retry(i, attempt + 1);
+      }
       storm.back++;
       storm.lastBackAt = Date.now();
+      const bucket = `${(Math.floor((storm.lastBackAt - storm.firstDropAt) / 500) / 2).toFixed(1)}s`;
+      storm.backBy[bucket] = (storm.backBy[bucket] ?? 0) + 1;
     },
     Math.random() * Math.min(5000, (cfg.jitterMs ?? 250) * 2 ** attempt),
   );

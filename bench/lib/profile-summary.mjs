@@ -5,7 +5,9 @@
 // of samples follows CPU time more closely. Native functions (uWS's send/cork, TextDecoder, …) have no script
 // of their own and count toward the stage of their JS caller.
 //
-//   node bench/lib/profile-summary.mjs <file.cpuprofile> [--cpu-us-per-frame X]   (prints a markdown table)
+// `ACCEPT_STAGES` splits the same way by stage of the connection-accept path (bench/idle/run-idle.mjs --profile).
+//
+//   node bench/lib/profile-summary.mjs <file.cpuprofile> [--cpu-us-per-frame X] [--accept]   (a markdown table)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -33,16 +35,48 @@ const STAGES = [
   ],
   ['other relay code', (url) => url.includes('relay/dist/')],
 ];
+/** The accept path's stages: upgrade, JWT, limits, the hello → welcome round trip; first match wins. */
+export const ACCEPT_STAGES = [
+  ['GC', (url, fn) => fn === '(garbage collector)'],
+  ['idle', (url, fn) => fn === '(idle)'],
+  ['native outside JS (uWS accept, HTTP upgrade, epoll, socket reads/writes)', (url, fn) => fn === '(program)'],
+  [
+    'JWT verify (hs256, authenticator, node:crypto)',
+    (url) => /auth\/hs256\.js|auth\/authenticator\.js|node:internal\/crypto/.test(url),
+  ],
+  [
+    'connection limits (abuse-limits, store rate buckets, ioredis)',
+    (url) => /limits\/|store\/memory-store\.js|store\/redis-store\.js|token-bucket\.js|ioredis|redis-parser/.test(url),
+  ],
+  ['upgrade handler (transport, admission, headers)', (url) => /transports\/|http\/respond\.js/.test(url)],
+  ['msgpack decode/encode (msgpackr)', (url) => url.includes('msgpackr')],
+  ['frame decode/encode, ids (protocol)', (url) => url.includes('protocol/dist/')],
+  [
+    'connection, hello → welcome (registry, dispatcher, session, send queue)',
+    (url) => /relay\/dist\/connection\//.test(url),
+  ],
+  ['metrics (prom-client)', (url) => url.includes('prom-client') || url.includes('relay/dist/metrics.js')],
+  ['timers', (url) => url.includes('node:internal/timers')],
+  [
+    'microtask/tick queue, promises',
+    (url) => /node:internal\/process\/task_queues|node:internal\/async_hooks/.test(url),
+  ],
+  [
+    'Node Buffer, URL, events',
+    (url) => /node:buffer|node:internal\/buffer|node:internal\/url|node:url|node:events/.test(url),
+  ],
+  ['other relay code', (url) => url.includes('relay/dist/')],
+];
 const OTHER = 'other (Node internals, ...)';
 
-function stageOf(node) {
+function stageOf(node, stages) {
   const { url, functionName } = node.callFrame;
-  for (const [stage, test] of STAGES) if (test(url, functionName)) return stage;
+  for (const [stage, test] of stages) if (test(url, functionName)) return stage;
   return undefined;
 }
 
-/** Self samples per stage and per function, from a parsed .cpuprofile. */
-export function summarise(profile) {
+/** Self samples per stage (`stages`: the hot path's by default) and per function, from a parsed .cpuprofile. */
+export function summarise(profile, stages = STAGES) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -50,7 +84,7 @@ export function summarise(profile) {
   const resolve = (id) => {
     if (stage.has(id)) return stage.get(id);
     const node = byId.get(id);
-    let s = stageOf(node);
+    let s = stageOf(node, stages);
     // Native code (no script) counts toward its caller's stage.
     if (!s && !node.callFrame.url && parent.has(id)) s = resolve(parent.get(id));
     s ??= OTHER;
@@ -89,15 +123,15 @@ export function topFunctions(profile, count = 15) {
 }
 
 /** A markdown table of the stages (and the top functions); µs per frame when `cpuUsPerFrame` is given. */
-export function renderSummary(summary, { cpuUsPerFrame, top = 12, title = 'relay CPU profile' } = {}) {
+export function renderSummary(summary, { cpuUsPerFrame, top = 12, title = 'relay CPU profile', unit = 'frame' } = {}) {
   const { busy, msPerSample, selfByStage, selfByFunction } = summary;
   const share = (n) => n / busy;
   const perFrame = (n) => (cpuUsPerFrame ? (share(n) * cpuUsPerFrame).toFixed(2) : '—');
   const rows = [...selfByStage.entries()].filter(([s]) => s !== 'idle').sort((a, b) => b[1] - a[1]);
   const lines = [
-    `**${title}**: ${busy} busy samples (mean interval ${msPerSample.toFixed(2)} ms)${cpuUsPerFrame ? `; the process used ${cpuUsPerFrame.toFixed(2)} µs of CPU per delivered frame in this run, split by share` : ''}`,
+    `**${title}**: ${busy} busy samples (mean interval ${msPerSample.toFixed(2)} ms)${cpuUsPerFrame ? `; the process used ${cpuUsPerFrame.toFixed(2)} µs of CPU per ${unit === 'frame' ? 'delivered frame' : unit} in this run, split by share` : ''}`,
     '',
-    '| stage | self samples | share of busy | µs per frame |',
+    `| stage | self samples | share of busy | µs per ${unit} |`,
     '|---|---|---|---|',
     ...rows.map(([s, n]) => `| ${s} | ${n} | ${(share(n) * 100).toFixed(1)} % | ${perFrame(n)} |`),
     `| **total busy** | ${busy} | 100 % | ${perFrame(busy)} |`,
@@ -120,6 +154,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   const i = process.argv.indexOf('--cpu-us-per-frame');
   const cpuUsPerFrame = i === -1 ? undefined : Number(process.argv[i + 1]);
-  const summary = summarise(JSON.parse(readFileSync(file, 'utf8')));
-  process.stdout.write(renderSummary(summary, { cpuUsPerFrame, title: file }) + '\n');
+  const accept = process.argv.includes('--accept');
+  const summary = summarise(JSON.parse(readFileSync(file, 'utf8')), accept ? ACCEPT_STAGES : STAGES);
+  process.stdout.write(
+    renderSummary(summary, { cpuUsPerFrame, title: file, unit: accept ? 'accept' : 'frame', top: accept ? 20 : 12 }) +
+      '\n',
+  );
 }
