@@ -84,6 +84,8 @@ interface Entry {
   firstTokenAt: number | undefined;
 }
 
+type Lanes = readonly [Fifo<Entry>, Fifo<Entry>, Fifo<Entry>];
+
 const enum Lane {
   Control = 0,
   First = 1,
@@ -92,7 +94,12 @@ const enum Lane {
 
 /** The outbound queue of one connection (see the module comment). */
 export class SendQueue {
-  private readonly lanes = [new Fifo<Entry>(), new Fifo<Entry>(), new Fifo<Entry>()] as const;
+  /**
+   * The lanes, created by the first frame and dropped again whenever the queue empties: an idle socket holds
+   * none of these four objects (each accepted connection's welcome used to leave them behind for good, copied
+   * by the young-generation GC and then kept; bench/results/2026-12-05/accept-path.md).
+   */
+  private laneSet: Lanes | undefined;
   /**
    * The newest still-queued token entry of each stream, where later batches can be merged while blocked.
    * Created on first use: most sockets are idle most of the time, and memory per idle socket is the budget.
@@ -120,7 +127,8 @@ export class SendQueue {
   }
 
   get pendingFrames(): number {
-    return this.lanes[0].length + this.lanes[1].length + this.lanes[2].length;
+    const lanes = this.laneSet;
+    return lanes ? lanes[0].length + lanes[1].length + lanes[2].length : 0;
   }
 
   /**
@@ -130,7 +138,7 @@ export class SendQueue {
   private get openBatch(): Map<string, Entry> {
     if (this.openBatchMap) return this.openBatchMap;
     const index = new Map<string, Entry>();
-    for (const lane of [this.lanes[1], this.lanes[2]]) {
+    for (const lane of this.laneSet ? [this.laneSet[1], this.laneSet[2]] : []) {
       lane.forEach((entry) => {
         if (entry.frame.type === 'token') index.set(entry.frame.streamId, entry);
       });
@@ -190,13 +198,14 @@ export class SendQueue {
     let sent = 0;
     for (;;) {
       const lane = this.nextLane();
-      if (lane === undefined) break;
+      const lanes = this.laneSet;
+      if (lane === undefined || lanes === undefined) break;
       if (this.sink.bufferedAmount() > this.options.highWaterBytes) {
         if (!this.blocked) this.events.onBackpressure();
         this.blocked = true;
         break;
       }
-      const entry = this.lanes[lane].shift()!;
+      const entry = lanes[lane].shift()!;
       this.queuedBytes -= entry.size;
       if (this.openBatchMap && entry.frame.type === 'token' && this.openBatchMap.get(entry.frame.streamId) === entry) {
         this.openBatchMap.delete(entry.frame.streamId);
@@ -218,6 +227,7 @@ export class SendQueue {
     if (this.pendingFrames === 0) {
       this.blocked = false;
       this.openBatchMap = undefined;
+      this.laneSet = undefined;
     }
   }
 
@@ -227,15 +237,17 @@ export class SendQueue {
   }
 
   private nextLane(): Lane | undefined {
-    if (this.lanes[0].length) return Lane.Control;
-    if (this.lanes[1].length) return Lane.First;
-    if (this.lanes[2].length) return Lane.Stream;
+    const lanes = this.laneSet;
+    if (!lanes) return undefined;
+    if (lanes[0].length) return Lane.Control;
+    if (lanes[1].length) return Lane.First;
+    if (lanes[2].length) return Lane.Stream;
     return undefined;
   }
 
   private push(lane: Lane, entry: Entry): void {
     if (this.closed) return;
-    this.lanes[lane].push(entry);
+    (this.laneSet ??= [new Fifo<Entry>(), new Fifo<Entry>(), new Fifo<Entry>()])[lane].push(entry);
     this.queuedBytes += entry.size;
     if (this.queuedBytes + this.sink.bufferedAmount() > this.options.hardLimitBytes) {
       this.closed = true;
