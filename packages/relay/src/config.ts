@@ -70,6 +70,11 @@ export interface RelayConfig extends AbuseLimitOptions {
   frameRateBurst: number;
   /** Bad frames tolerated per connection per minute before it is closed as a protocol violator. */
   maxBadFramesPerMinute: number;
+  /**
+   * Connections one process holds before it refuses new ones (503 `at capacity`, retryable); default: its
+   * open-file limit less a reserve (connection/capacity.ts), so it never runs out of file descriptors.
+   */
+  maxConnections?: number;
 
   /** Sending pauses (and deltas coalesce) while a socket buffers more than this. */
   sendHighWaterBytes: number;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, PROTOCOL_VERSION, newId, type ServerFrame } from '@locallightchat/protocol';
 import { MemoryStore } from '@locallightchat/relay';
+import { FD_RESERVE, connectionCapacity, openFileLimit } from '@locallightchat/relay/internal';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
 
@@ -194,6 +195,24 @@ describe('attack: limits that reset on reconnect (M2)', () => {
     const expected: (number | 'welcome')[] = ['welcome', 'welcome', 'welcome', 'welcome', 'welcome'];
     for (let i = 0; i < 3; i++) expected.push(CloseCode.TooManyConnections);
     assert.deepEqual(outcomes, expected);
+  });
+
+  it('refuses connections past the process capacity (503, retryable) instead of running out of descriptors', async (t) => {
+    const full = await startTestStack({ relay: { maxConnections: 2 } });
+    t.after(() => full.close());
+    const open = [await ProtocolClient.open(full.wsUrl), await ProtocolClient.open(full.wsUrl)];
+    await assert.rejects(ProtocolClient.open(full.wsUrl), /503/);
+    await open.pop()!.close();
+    await new Promise((r) => setTimeout(r, 50));
+    open.push(await ProtocolClient.open(full.wsUrl));
+    for (const c of open) await c.close();
+    assert.equal(openFileLimit('Max open files            20000                20000                files\n'), 20000);
+    assert.equal(
+      openFileLimit('Max open files            unlimited            unlimited            files\n'),
+      Infinity,
+    );
+    assert.equal(connectionCapacity(undefined, 20000), 20000 - FD_RESERVE);
+    assert.equal(connectionCapacity(5, 20000), 5);
   });
 
   it('limits the connections one address holds open (429 at the upgrade)', async () => {

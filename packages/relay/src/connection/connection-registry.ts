@@ -6,6 +6,7 @@
 import type { ServerFrame } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
+import { connectionCapacity } from './capacity.js';
 import { Connection, type ConnectionOwner, type SocketHandle } from './connection.js';
 
 /** How often every connection's deadlines are checked: one sweep instead of timers per socket. */
@@ -15,8 +16,11 @@ const DEADLINE_SWEEP_MS = 250;
 export class ConnectionRegistry implements ConnectionOwner {
   private readonly open = new Set<Connection>();
   private readonly sweep: ReturnType<typeof setInterval>;
+  /** Connections this process takes before refusing new ones (see capacity.ts). */
+  readonly capacity: number;
 
   constructor(private readonly ctx: RelayContext) {
+    this.capacity = connectionCapacity(ctx.config.maxConnections);
     this.sweep = setInterval(() => {
       const now = Date.now();
       for (const conn of this.open) conn.checkDeadlines(now);
@@ -27,6 +31,11 @@ export class ConnectionRegistry implements ConnectionOwner {
   /** Open connections. */
   get size(): number {
     return this.open.size;
+  }
+
+  /** Whether new connections must be refused: this process holds {@link capacity} already. */
+  get full(): boolean {
+    return this.open.size >= this.capacity;
   }
 
   /**

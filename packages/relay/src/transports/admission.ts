@@ -15,9 +15,17 @@ export interface Refusal {
   error: string;
 }
 
-/** Why a new connection is refused before its credentials are looked at, or undefined when it may open. */
-export function refusalOf(ctx: RelayContext, origin: string | undefined): Refusal | undefined {
+/**
+ * Why a new connection is refused before its credentials are looked at, or undefined when it may open:
+ * draining, a process at its connection capacity (both retryable), a foreign origin.
+ */
+export function refusalOf(
+  ctx: RelayContext,
+  origin: string | undefined,
+  connections: { readonly full: boolean },
+): Refusal | undefined {
   if (ctx.draining) return { status: 503, error: 'draining' };
+  if (connections.full) return { status: 503, error: 'at capacity' };
   return originRefusal(ctx, origin);
 }
 

@@ -151,7 +151,7 @@ class SseTransport implements SseEndpoints {
 
   /** GET /sse: refusals as for a WebSocket upgrade (JSON, with CORS), then the stream. */
   private onStreamRequest(res: HttpResponse, req: HttpRequest): void {
-    const refusal = refusalOf(this.ctx, req.getHeader('origin'));
+    const refusal = refusalOf(this.ctx, req.getHeader('origin'), this.connections);
     if (refusal) return writeReply(res, json(refusal.status, { error: refusal.error }, CORS));
     const token = new URLSearchParams(req.getQuery() ?? '').get('token') ?? undefined;
     const address = clientAddressOf(this.ctx, res, req);

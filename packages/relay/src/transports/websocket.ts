@@ -38,7 +38,7 @@ export function registerWebSocket(
 ): void {
   app.ws<UserData>(ctx.config.wsPath, {
     ...socketSettings(ctx.config),
-    upgrade: (res, req, context) => upgrade(ctx, res, req, context),
+    upgrade: (res, req, context) => upgrade(ctx, connections, res, req, context),
     open: (ws: WebSocket<UserData>) => {
       const data = ws.getUserData();
       data.conn = connections.accept(new UwsSocket(ws), data.address, data.principal);
@@ -68,7 +68,13 @@ function socketSettings(config: RelayConfig) {
   };
 }
 
-function upgrade(ctx: RelayContext, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+function upgrade(
+  ctx: RelayContext,
+  connections: ConnectionRegistry,
+  res: HttpResponse,
+  req: HttpRequest,
+  context: us_socket_context_t,
+): void {
   // The request is invalid after this callback returns: copy what is needed first (plain locals: this runs for
   // every accepted connection, bench/results/2026-12-05/accept-path.md).
   const key = req.getHeader('sec-websocket-key');
@@ -77,7 +83,7 @@ function upgrade(ctx: RelayContext, res: HttpResponse, req: HttpRequest, context
   const origin = req.getHeader('origin');
   const query = req.getQuery();
   const queryToken = query ? (new URLSearchParams(query).get('token') ?? undefined) : undefined;
-  const refusal = refusalOf(ctx, origin);
+  const refusal = refusalOf(ctx, origin, connections);
   if (refusal) return writeReply(res, { status: refusal.status, body: refusal.error });
   const address = clientAddressOf(ctx, res, req);
   // What our client sends (`llc.v1` alone) needs no parsing.
