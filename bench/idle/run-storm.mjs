@@ -143,12 +143,17 @@ async function main() {
       .map(Number);
   const [victim, ...survivors] = workers();
   const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  // Time spent runnable but waiting for a core (/proc/<pid>/schedstat, 2nd field, ns; main threads): on a shared
+  // machine a storm can be stretched by other work without our processes using their CPU.
+  const waitOf = (pids) =>
+    pids.reduce((sum, pid) => sum + Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9, 0);
   if (profileFile) {
     process.kill(survivors[0], 'SIGUSR2');
     await relay.waitFor(/profile started/);
   }
   const survivorsBefore = cpuOf(survivors);
   const loadBefore = cpuOf(load.pids);
+  const waitBefore = { survivors: waitOf(survivors), load: waitOf(load.pids) };
   const overflowsBefore = listenOverflows();
   const killedAt = Date.now();
   process.kill(victim, 'SIGKILL');
@@ -163,6 +168,8 @@ async function main() {
     restarted: cpuOf(restarted),
     load: cpuOf(load.pids) - loadBefore,
     cores: cpus().length,
+    survivorsWaited: waitOf(survivors) - waitBefore.survivors,
+    loadWaited: waitOf(load.pids) - waitBefore.load,
   };
   let profileSummary;
   if (profileFile) {
@@ -205,7 +212,8 @@ async function main() {
     `CPU from the kill until every client was back (${cpu.windowSeconds.toFixed(2)} s, ${cpu.cores} cores: ${(cpu.windowSeconds * cpu.cores).toFixed(1)} CPU-s at most): ` +
       `surviving relay process(es) ${cpu.survivors.toFixed(2)} s, the restarted one ${cpu.restarted.toFixed(2)} s (start-up included), ` +
       `load processes ${cpu.load.toFixed(2)} s (${((cpu.load / back) * 1e6).toFixed(0)} µs per reconnect); ` +
-      `relay ${(((cpu.survivors + cpu.restarted) / back) * 1e6).toFixed(0)} µs per accept.`,
+      `relay ${(((cpu.survivors + cpu.restarted) / back) * 1e6).toFixed(0)} µs per accept. ` +
+      `Waiting for a core (runnable, not running): surviving relay ${cpu.survivorsWaited.toFixed(2)} s, load processes ${cpu.loadWaited.toFixed(2)} s.`,
     '',
     `Accept-queue overflows during the storm (kernel, machine-wide): ${overflows}.` +
       (failed ? ` Reconnect attempts that failed: ${JSON.stringify(failed)}.` : '') +
