@@ -213,6 +213,7 @@ describe('attack: limits that reset on reconnect (M2)', () => {
     );
     assert.equal(connectionCapacity(undefined, 20000), 20000 - FD_RESERVE);
     assert.equal(connectionCapacity(5, 20000), 5);
+    assert.equal(connectionCapacity(undefined, 1024), 768, 'a low limit keeps a quarter in reserve');
   });
 
   it('limits the connections one address holds open (429 at the upgrade)', async () => {

@@ -21,9 +21,12 @@ export function openFileLimit(limits = readLimits()): number {
   return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
 }
 
-/** The connections a process takes: `configured`, else the open-file limit less {@link FD_RESERVE}. */
+/**
+ * The connections a process takes: `configured`, else the open-file limit less {@link FD_RESERVE} — or less a
+ * quarter of a limit under 3,072, so that a shell's common default of 1,024 still takes 768 connections, not 256.
+ */
 export function connectionCapacity(configured: number | undefined, fileLimit = openFileLimit()): number {
-  return configured ?? Math.max(1, fileLimit - FD_RESERVE);
+  return configured ?? Math.max(1, fileLimit - Math.min(FD_RESERVE, Math.floor(fileLimit / 4)));
 }
 
 function readLimits(): string | undefined {
