@@ -90,8 +90,9 @@ const CACHE_GENERATION = 5_000;
 export class Authenticator {
   /**
    * Tokens verified by jose (RS256, ES256, JWKS: WebCrypto, ~100 µs each) by their exact text: a reconnect to
-   * this process re-verifies nothing (expiry is still checked). Two generations instead of one Map evicting its oldest entry: after many deletes at its front, a
-   * Map's `keys().next()` walks over the holes they leave, which cost 1.7 % of a relay process in a storm.
+   * this process re-verifies nothing (expiry is still checked). Two generations instead of one Map evicting its
+   * oldest entry: after many deletes at its front, a Map's `keys().next()` walks over the holes they leave, which
+   * cost 1.7 % of a relay process in a storm.
    */
   private cache = new Map<string, Principal>();
   private previous = new Map<string, Principal>();
