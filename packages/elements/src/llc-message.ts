@@ -218,6 +218,9 @@ export class LlcMessage extends LitElement {
     }
   }
 
+  /** The `once` key of the answer-started announcement this element offered last. */
+  private startOffered?: string;
+
   /** Tool calls already announced. */
   private readonly announcedCalls = new Set<string>();
 
@@ -267,8 +270,13 @@ export class LlcMessage extends LitElement {
     const textChanged = changed.has('text') || changed.has('status') || changed.has('renderers');
     if (textChanged) {
       if (this.busy) this.streamedHere = true;
-      if (this.status === 'streaming')
-        fire(this, 'llc-announce', { text: this.strings.answerStarted, once: `${this.messageKey}:start` });
+      const startKey = `${this.messageKey}:start`;
+      // Offered once per answer here (the list speaks a key once anyway): dispatching it on every chunk's update
+      // was 145 of the 537 ms the list's renders took in a traced 10k-token stream at 4× CPU throttle.
+      if (this.status === 'streaming' && this.startOffered !== startKey) {
+        this.startOffered = startKey;
+        fire(this, 'llc-announce', { text: this.strings.answerStarted, once: startKey });
+      }
     }
     host.classList.toggle('streamed', this.streamedHere);
     const chunk = markdownChunk();
