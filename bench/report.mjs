@@ -26,6 +26,7 @@ const lines = (name) =>
 const idle = read('idle-connections.json');
 const scale = read('scale-connections.json');
 const storm = read('reconnect-storm.json');
+const resumeStorm = read('reconnect-resume-storm.json');
 const one = read('scale-one-process.json');
 const throughput = read('send-throughput.json');
 const latency = lines('stream-latency.jsonl');
@@ -138,6 +139,26 @@ if (storm)
     `${storm.acceptsPerSec.toFixed(0)}/s (${storm.back} of ${storm.dropped} back in ${storm.seconds.toFixed(1)} s)`,
     storm.acceptsPerSec >= 5000,
   );
+if (resumeStorm) {
+  const r = resumeStorm;
+  const exact = r.duplicates + r.gaps + r.textMismatch === 0 && r.whole === r.following;
+  goal(
+    `${(r.clients / 1000).toFixed(0)}k resume storm ≤ 10 s`,
+    'every client of a killed relay caught up on its stream ≤ 10 s after the kill, exactly once',
+    `${Number.isFinite(r.allBackSeconds) ? `${r.allBackSeconds.toFixed(1)} s` : `not all (${r.caught} of ${r.dropped})`} until all caught up (p50 ${(r.caughtUp.p50 / 1000).toFixed(1)} s, p99 ${(r.caughtUp.p99 / 1000).toFixed(1)} s; ${r.whole}/${r.following} whole, ${r.duplicates} twice, ${r.gaps} gaps; load ${r.loadAtStart.toFixed(1)})`,
+    r.clients >= 10_000 && r.allBackSeconds <= 10 && exact,
+  );
+  goal(
+    'Resume storm: no Store read per client',
+    '0 reads per resumed client (served from the ring / JetStream)',
+    `${r.storeReadsPerClient.toFixed(2)} reads, ${r.storeCallsPerClient.toFixed(2)} Store calls per client (${Object.entries(
+      r.storeCalls,
+    )
+      .map(([op, n]) => `${op} ${(n / Math.max(1, r.dropped)).toFixed(2)}`)
+      .join(', ')}); resumes ${JSON.stringify(r.resumes)}`,
+    r.storeReadsPerClient === 0,
+  );
+}
 if (bridge) {
   goal(
     'One bridge process, concurrent streams',
@@ -455,6 +476,7 @@ const sections = [
   'stream-latency.md',
   'priority.md',
   'reconnect-storm.md',
+  'reconnect-resume-storm.md',
   'slow-consumers.md',
   'bridge.md',
   'broker-publish.md',

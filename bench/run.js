@@ -105,6 +105,11 @@ const scenarios = [
     argv: ['idle/run-storm.mjs', '--connections', q(6000, 20000), '--processes', '2'],
   },
   {
+    id: 'storm',
+    name: 'resume storm: every client of a killed relay resumes its in-flight answer on the survivor',
+    argv: ['idle/run-resume-storm.mjs', '--clients', q(2000, 10000)],
+  },
+  {
     id: 'slow',
     name: 'slow consumers',
     argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)],

@@ -28,10 +28,17 @@ const {
   convPrefix = 'c',
   first = 0,
 } = cfg;
-const url = new URL(cfg.url);
-const host = url.hostname;
-const port = Number(url.port);
-const path = `${url.pathname}${url.search}`;
+// Where connections (and reconnects) go; the `target` op moves it, as a load balancer sends clients elsewhere.
+let host;
+let port;
+let path;
+function target(to) {
+  const url = new URL(to);
+  host = url.hostname;
+  port = Number(url.port);
+  path = `${url.pathname}${url.search}`;
+}
+target(cfg.url);
 const now = () => performance.timeOrigin + performance.now();
 setTimeout(() => process.exit(3), cfg.deadlineMs ?? 600_000).unref();
 process.on('disconnect', () => process.exit(0));
@@ -55,6 +62,8 @@ function fresh() {
 // `failed`: reconnect attempts that did not get a welcome, by why; `backBy`: clients back, by half second since
 // this process saw its first drop (a storm's tail shows there, e.g. TCP's 1 s and 3 s SYN retransmits).
 const storm = { watching: false, dropped: 0, back: 0, firstDropAt: 0, lastBackAt: 0, failed: {}, backBy: {} };
+// What a scenario's extension does once a dropped connection is back (e.g. resume its streams: resume-ops.mjs).
+let afterReconnect;
 
 async function credentials() {
   if (tokens || kind === 'floor' || kind === 'echo') return;
@@ -203,6 +212,7 @@ function retry(i, attempt) {
       }
       storm.back++;
       storm.lastBackAt = Date.now();
+      afterReconnect?.(i);
       const bucket = `${(Math.floor((storm.lastBackAt - storm.firstDropAt) / 500) / 2).toFixed(1)}s`;
       storm.backBy[bucket] = (storm.backBy[bucket] ?? 0) + 1;
     },
@@ -318,6 +328,10 @@ const handlers = {
     storm.watching = true;
     return {};
   },
+  target(m) {
+    target(m.url);
+    return {};
+  },
   storm() {
     return { ...storm, open: conns.filter((c) => c?.open).length };
   },
@@ -330,7 +344,20 @@ const handlers = {
 // A scenario's own operations (e.g. bench/soak/soak-ops.mjs): a module whose `extend(worker)` returns more handlers.
 if (cfg.extension) {
   const { extend } = await import(cfg.extension);
-  Object.assign(handlers, extend({ cfg, conns, count, first, convPrefix, connectOnce, subscribe, stats: () => stats }));
+  Object.assign(
+    handlers,
+    extend({
+      cfg,
+      conns,
+      count,
+      first,
+      convPrefix,
+      connectOnce,
+      subscribe,
+      stats: () => stats,
+      onReconnect: (fn) => (afterReconnect = fn),
+    }),
+  );
 }
 
 process.on('message', async (m) => {

@@ -66,9 +66,10 @@ export async function startLoad(options) {
               ? Math.max(out[k] ?? 0, v)
               : k === 'firstDropAt'
                 ? Math.min(out[k] || Infinity, v || Infinity)
-                : k === 'lastBackAt'
+                : k === 'lastBackAt' || k === 'lastNextFrameAt' || k === 'lastCaughtUpAt'
                   ? Math.max(out[k] ?? 0, v)
                   : (out[k] ?? 0) + v;
+        else if (Array.isArray(v)) out[k] = [...(out[k] ?? []), ...v];
         else if (v && typeof v === 'object' && 'pairs' in v)
           out[k] = (out[k] ?? new Histogram()).merge(Histogram.from(v));
         else if (v && typeof v === 'object') {

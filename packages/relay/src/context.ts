@@ -16,6 +16,7 @@ import { defaultTitle, type TitleHook } from './conversations/titles.js';
 import { FeedbackWebhook } from './feedback/feedback-webhook.js';
 import { consoleLogger, type Logger } from './log.js';
 import { RelayMetrics } from './metrics.js';
+import { countedStore } from './store/counted-store.js';
 import type { Store } from './store/store.js';
 
 /** The ports a relay runs on. The broker and store belong to the caller, who closes them after the relay. */
@@ -75,9 +76,11 @@ export type OwnedRelayContext = Omit<RelayContext, 'draining'> & { draining: boo
 export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayContext {
   const metrics = deps.metrics ?? new RelayMetrics();
   const log = deps.log ?? consoleLogger('llc-relay');
+  // Every part of the relay reaches the Store through this view, which counts the calls by method.
+  const store = countedStore(deps.store, metrics.storeCalls);
   const hub = new ConversationHub(
     deps.broker,
-    deps.store,
+    store,
     metrics,
     {
       ringBatches: config.ringBatches,
@@ -96,19 +99,19 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
           maxBytesPerUser: config.uploadMaxBytesPerUser,
           mediaTypes: config.uploadMediaTypes,
         },
-        deps.store,
+        store,
       )
     : undefined;
   return {
     config,
     broker: deps.broker,
-    store: deps.store,
+    store,
     hub,
-    sessions: new SessionMemory(deps.store, config.sessionTtlSec, log),
+    sessions: new SessionMemory(store, config.sessionTtlSec, log),
     auth: deps.auth,
     metrics,
     log,
-    limits: new AbuseLimits(config, deps.store, (m, e) => log.warn(m, e)),
+    limits: new AbuseLimits(config, store, (m, e) => log.warn(m, e)),
     titleFor: deps.titleFor ?? defaultTitle,
     ...(config.feedbackWebhookUrl
       ? { feedbackWebhook: new FeedbackWebhook({ url: config.feedbackWebhookUrl }, log) }

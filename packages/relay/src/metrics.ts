@@ -41,6 +41,18 @@ export class RelayMetrics {
     help: 'Connections that resumed a previous session (hello after a drop) or resumed a stream.',
     registers: [this.registry],
   });
+  readonly resumes = new Counter({
+    name: 'llc_relay_resumes_total',
+    help: "Stream resumes answered, by where the events came from: 'ring' (this node's memory), 'broker' (the broker's retained events) or 'none' (not retained).",
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly storeCalls = new Counter({
+    name: 'llc_relay_store_calls_total',
+    help: 'Calls to the Store (Redis or memory), by method: reads such as ownerOf or listMessages, writes, rate charges.',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
   readonly streamsActive = new Gauge({
     name: 'llc_relay_streams_active',
     help: 'Streams started and not yet ended, as seen by this node.',

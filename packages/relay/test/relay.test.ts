@@ -25,6 +25,12 @@ async function user(name = newId('u')): Promise<ProtocolClient & { welcome: Welc
   return ProtocolClient.connect(stack.wsUrl, await stack.token(name));
 }
 
+/** A labelled counter of the relay's metrics (0 when the label was never counted). */
+async function counted(name: 'resumes' | 'storeCalls', label: string, value: string): Promise<number> {
+  const { values } = await stack.stack.relay.metrics[name].get();
+  return values.find((v) => v.labels[label] === value)?.value ?? 0;
+}
+
 function ofType<T extends ServerFrame['type']>(frames: ServerFrame[], type: T): Extract<ServerFrame, { type: T }>[] {
   return frames.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
 }
@@ -171,8 +177,13 @@ describe('relay: streaming an answer', () => {
     c2.send({ type: 'subscribe', conversationId });
     const sub = await c2.next('subscribed');
     assert.ok(sub.streams.some((s) => s.streamId === ack.streamId));
+    const fromRing = await counted('resumes', 'source', 'ring');
+    const ownerReads = await counted('storeCalls', 'op', 'ownerOf');
     c2.send({ type: 'resume', conversationId, streamId: ack.streamId, fromSeq: lastSeq + 1 });
     const end = await c2.next('stream-end');
+    // The relay's metrics say where the resume came from and what it cost the Store (one ownership read).
+    assert.equal(await counted('resumes', 'source', 'ring'), fromRing + 1, 'served from the ring');
+    assert.equal(await counted('storeCalls', 'op', 'ownerOf'), ownerReads + 1, 'one Store read: the owner');
     const rest = ofType(c2.frames, 'token').filter((t) => t.streamId === ack.streamId);
     assert.equal(rest[0]!.firstSeq ?? rest[0]!.seq, lastSeq + 1);
     for (let i = 1; i < rest.length; i++) assert.equal(rest[i]!.firstSeq ?? rest[i]!.seq, rest[i - 1]!.seq + 1);

@@ -206,6 +206,7 @@ export class ConversationHandlers {
       source = result.source;
       return result.events;
     });
+    this.ctx.metrics.resumes.labels(source).inc();
     if (count === 0 && source === 'none') {
       conn.error(
         'resume-unavailable',
