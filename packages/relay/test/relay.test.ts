@@ -28,7 +28,7 @@ async function user(name = newId('u')): Promise<ProtocolClient & { welcome: Welc
 /** A labelled counter of the relay's metrics (0 when the label was never counted). */
 async function counted(name: 'resumes' | 'storeCalls', label: string, value: string): Promise<number> {
   const { values } = await stack.stack.relay.metrics[name].get();
-  return values.find((v) => v.labels[label] === value)?.value ?? 0;
+  return values.find((v) => (v.labels as Record<string, unknown>)[label] === value)?.value ?? 0;
 }
 
 function ofType<T extends ServerFrame['type']>(frames: ServerFrame[], type: T): Extract<ServerFrame, { type: T }>[] {
