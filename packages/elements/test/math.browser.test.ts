@@ -12,6 +12,8 @@ import { mathStats, renderMarkdown } from '../src/internal.js';
 import { axe } from './support/axe.js';
 
 const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+/** The task a streaming message's flush runs in, right after the frame that asked for it (streaming-markdown.ts). */
+const flushTask = () => new Promise<void>((resolve) => setTimeout(resolve));
 async function until(what: string, predicate: () => boolean, frames = 1800): Promise<void> {
   for (let i = 0; i < frames; i++) {
     if (predicate()) return;
@@ -129,6 +131,7 @@ describe('math', function () {
       list.messages = [answer(text, 'streaming')];
       await list.updateComplete;
       await frame();
+      await flushTask();
       // The first text after the formula starts a new text run (that block is rendered anew and the formula
       // shown from the cache, in the same frame); from then on the words are inserted in place.
       rendered ??= mark() ?? undefined;

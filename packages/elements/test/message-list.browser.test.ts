@@ -16,7 +16,8 @@ function message(i: number, extra: Partial<ClientMessage> = {}): ClientMessage {
   return { key: `m${i}`, role, text, reasoning: '', createdAt: i, status: 'done', lastSeq: 0, ...extra };
 }
 
-const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+/** A frame, then the task a streaming message's flush runs in right after it (controllers/streaming-markdown.ts). */
+const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
 async function settle(el: LlcMessageList, frames = 6): Promise<void> {
   for (let i = 0; i < frames; i++) {
     await el.updateComplete;

@@ -19,6 +19,8 @@ export class StreamingMarkdown {
   #final = false;
   #handle: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The flush's task, posted from a frame (see `schedule`). */
+  #task: ReturnType<typeof setTimeout> | undefined;
   readonly #options: StreamingMarkdownOptions = {};
 
   constructor(container: HTMLElement, options: StreamingMarkdownOptions = {}) {
@@ -71,7 +73,7 @@ export class StreamingMarkdown {
    * after a flush and the one after that, so the stream wakes after the first and flushes in the second.
    */
   #schedule(): void {
-    if (this.#handle !== undefined || this.#timer !== undefined) return;
+    if (this.#handle !== undefined || this.#timer !== undefined || this.#task !== undefined) return;
     const wait = this.planner.nextFlushAt - performance.now();
     // Within a millisecond the flush counts as due: a shorter timer fires at once (or 4 ms late, once nested).
     if (wait > FLUSH_EARLY_MS) {
@@ -83,15 +85,25 @@ export class StreamingMarkdown {
     }
     this.#handle = requestAnimationFrame(() => {
       this.#handle = undefined;
-      this.#frame();
+      // The flush runs in a task of its own right after this frame, not inside it: in the frame's task it
+      // added its re-parse and re-sanitise of the open block to the frame's style, layout and paint (and, in
+      // <llc-message-list>, to the list's render and measurements), and at 4× CPU throttle that sum made most
+      // of a 10k-token stream's long tasks. Shown one frame later (the next frame renders it), still aligned to
+      // frames and never run while the page is hidden.
+      this.#task = setTimeout(() => {
+        this.#task = undefined;
+        this.#frame();
+      }, 0);
     });
   }
 
   #cancel(): void {
     if (this.#handle !== undefined) cancelAnimationFrame(this.#handle);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#task !== undefined) clearTimeout(this.#task);
     this.#handle = undefined;
     this.#timer = undefined;
+    this.#task = undefined;
   }
 
   #frame(): void {
