@@ -24,6 +24,8 @@ import { isLive, isSettled, type ClientMessage, type StreamMetrics } from './typ
 
 /** Messages per history page the client asks for (the first page of a conversation, and each older one). */
 export const HISTORY_PAGE = 50;
+/** When a relay refuses a resume retryably without saying when to ask again, ms. */
+const RESUME_RETRY_MS = 2000;
 
 /** An answer finished (any outcome), with its latency figures. */
 export type StreamEndListener = (conversationId: string, message: ClientMessage, metrics: StreamMetrics) => void;
@@ -279,6 +281,7 @@ export class ConversationSync {
       if (found) this.#sendFrame({ type: 'history', conversationId: found.conversationId, limit: HISTORY_PAGE });
       return;
     }
+    if (this.#streams.resumePending(ref) && isRetryable(frame.code)) return this.#resumeRefused(ref, frame);
     const pending = this.#outbox.get(ref);
     const message = pending && this.#store.message(pending.conversationId, ref);
     if (!pending || !message) return;
@@ -293,6 +296,20 @@ export class ConversationSync {
       this.#outbox.retryAfter(ref, frame.retryAfterMs);
     }
     this.#store.changed(pending.conversationId);
+  }
+
+  /**
+   * A resume refused for now (the relay's broker busy or briefly away: `broker-unavailable` with `retryAfterMs`)
+   * is asked again after that delay, from the seq held then; else the answer would wait, its resume pending, for
+   * the next connection (a gap does not ask again while a resume is pending).
+   */
+  #resumeRefused(streamId: string, frame: ErrorFrame): void {
+    const conversationId = this.#streams.conversationOf(streamId)!;
+    setTimeout(() => {
+      const answer = this.#store.message(conversationId, streamId);
+      if (answer && isLive(answer.status) && this.#streams.resumePending(streamId))
+        this.#streams.resume(conversationId, streamId, answer.lastSeq);
+    }, frame.retryAfterMs ?? RESUME_RETRY_MS);
   }
 
   /**

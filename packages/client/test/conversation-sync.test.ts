@@ -87,6 +87,26 @@ describe('ConversationSync', () => {
     assert.equal(sent.length, 1, 'no second resume while the first catches up');
   });
 
+  it('asks again for a resume the relay refused retryably, from the seq held then, once per refusal', async () => {
+    const { s, sent } = harness();
+    s.watch(C);
+    s.apply({ type: 'stream-start', streamId: 's1', conversationId: C, replyTo: 'm1', model: 'x', createdAt: 1 });
+    s.apply({ type: 'token', streamId: 's1', seq: 1, text: 'a' });
+    s.apply({ type: 'token', streamId: 's1', seq: 3, text: 'c' });
+    assert.deepEqual(sent, [{ type: 'resume', conversationId: C, streamId: 's1', fromSeq: 2 }]);
+    s.apply({ type: 'error', code: 'broker-unavailable', message: 'busy', ref: 's1', retryAfterMs: 20 });
+    s.apply({ type: 'token', streamId: 's1', seq: 4, text: 'd' });
+    assert.equal(sent.length, 1, 'not at once, and a gap does not ask while the resume is pending');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(sent.slice(1), [{ type: 'resume', conversationId: C, streamId: 's1', fromSeq: 2 }]);
+    s.apply({ type: 'token', streamId: 's1', seq: 4, firstSeq: 2, text: 'bcd' });
+    assert.equal(s.snapshot(C).messages[0]!.text, 'abcd');
+    // Caught up: a later refusal of that stream (no resume pending) asks nothing.
+    s.apply({ type: 'error', code: 'broker-unavailable', message: 'busy', ref: 's1', retryAfterMs: 20 });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(sent.length, 2);
+  });
+
   it('stores, sends and resends unacknowledged messages after a reconnect, and settles them on ack', async () => {
     const { s, sent, local, settle } = harness();
     s.addOutgoing({ type: 'send', clientMessageId: 'cm1', conversationId: C, text: 'hi' });
