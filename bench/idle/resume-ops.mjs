@@ -25,7 +25,7 @@ export function expectedText(from, to) {
 
 export function extend(worker) {
   const { conns, count, first, convPrefix, onReconnect } = worker;
-  const failures = { duplicates: 0, gaps: 0, textMismatch: 0, examples: [] };
+  const failures = { duplicates: 0, gaps: 0, textMismatch: 0, resumeRetries: 0, examples: [] };
   const errors = {};
   const note = (text) => failures.examples.length < 5 && failures.examples.push(text);
   let streamPrefix;
@@ -39,11 +39,16 @@ export function extend(worker) {
       // missed means the client is caught up now; else when the replay's first frame arrives.
       const state = f.streams.find((x) => x.streamId === c.streamId);
       c.subscribedAt = at;
-      if (!state || state.lastSeq <= c.lastSeq) c.caughtUpAt = at;
+      if (state && state.lastSeq <= c.lastSeq) c.caughtUpAt = at;
       return;
     }
     if (f.type === 'error') {
       errors[f.code] = (errors[f.code] ?? 0) + 1;
+      // A resume refused for now (e.g. the broker busy): asked again when told, as the chaos suite's tab does.
+      if (f.ref === c.streamId && f.retryAfterMs !== undefined && f.code !== 'resume-unavailable') {
+        failures.resumeRetries++;
+        setTimeout(() => c.open && c.ws.send(encodeFrame(resumeFrame(c))), Math.min(f.retryAfterMs, 5000));
+      }
       return;
     }
     if (f.streamId !== c.streamId) return;
@@ -156,6 +161,7 @@ export function extend(worker) {
         duplicates: failures.duplicates,
         gaps: failures.gaps,
         textMismatch: failures.textMismatch,
+        resumeRetries: failures.resumeRetries,
         errors,
         examples: failures.examples,
       };

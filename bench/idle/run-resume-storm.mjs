@@ -141,7 +141,7 @@ async function main() {
     await sleep(500);
     report = await load.all('resumeReport', { killedAt });
     process.stderr.write(
-      `\r${((Date.now() - killedAt) / 1000).toFixed(1)} s: ${report.back} welcomed, ${report.resumed} of ${report.dropped} resumed `,
+      `\r${((Date.now() - killedAt) / 1000).toFixed(1)} s: ${report.back} welcomed, ${report.caught} of ${report.dropped} caught up `,
     );
     if ((report.dropped > 0 && report.caught >= report.dropped) || Date.now() - killedAt > TIMEOUT_MS) break;
   }
@@ -215,7 +215,7 @@ async function main() {
     '',
     `Caught up: the client holds every batch published before its \`subscribed\` came back (that frame names the survivor's last seq of the stream: nothing missed), else it has the replay's first frame. The stream's next frame, which may wait for the publisher's next batch (one per ${PERIOD_MS} ms): kill → next frame p50 ${s1(next.p50)} s, p99 ${s1(next.p99)} s, max ${s1(next.max)} s, all ${Number.isNaN(allNextS) ? notAll(report.resumed) : `${allNextS.toFixed(2)} s`}; welcome → next frame p50 ${s1(afterWelcome.p50)} s, p99 ${s1(afterWelcome.p99)} s. Welcome → subscribed is the survivor opening the conversation (reading its retained events from JetStream) after the client's hello.`,
     '',
-    `Exactly once, in order: during the storm ${report.duplicates} batches twice, ${report.gaps} gaps, ${report.textMismatch} batches with a wrong text; after the streams ended (${ended.ended} ends published; ${ended.failed} publishes failed in the run, ${ended.broken} streams stopped at a failed publish): ${whole.whole} of ${whole.following} answers whole (${whole.ended} ended), ${whole.duplicates} twice, ${whole.gaps} gaps, ${whole.textMismatch} wrong texts in all. Error frames: ${JSON.stringify(whole.errors)}.${whole.examples.length ? ` Examples: ${whole.examples.join('; ')}.` : ''}`,
+    `Exactly once, in order: during the storm ${report.duplicates} batches twice, ${report.gaps} gaps, ${report.textMismatch} batches with a wrong text; after the streams ended (${ended.ended} ends published; ${ended.failed} publishes failed in the run, ${ended.broken} streams stopped at a failed publish): ${whole.whole} of ${whole.following} answers whole (${whole.ended} ended), ${whole.duplicates} twice, ${whole.gaps} gaps, ${whole.textMismatch} wrong texts in all. Error frames: ${JSON.stringify(whole.errors)}; resumes asked again after a retryable refusal: ${report.resumeRetries}.${whole.examples.length ? ` Examples: ${whole.examples.join('; ')}.` : ''}`,
     '',
     `The survivor's Store calls during the storm (its /metrics): ${storeTotal} in all, ${(storeTotal / Math.max(1, report.dropped)).toFixed(2)} per client — ${
       Object.entries(storeCalls)
@@ -247,6 +247,8 @@ async function main() {
     duplicates: report.duplicates,
     gaps: report.gaps,
     textMismatch: report.textMismatch,
+    resumeRetries: report.resumeRetries,
+    errors: whole.errors,
     whole: whole.whole,
     following: whole.following,
     storeCalls,
