@@ -40,6 +40,7 @@ import {
 } from './messages.js';
 import { PullLoop } from './nats-pull-loop.js';
 import { DurablePublisher } from './nats-durable-publisher.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import { replayRetained, type ReplaySource } from './nats-replay.js';
 import { securityConnectOptions } from './nats-security.js';
 import { resolveNatsBrokerOptions, type NatsBrokerOptions, type NatsBrokerSettings } from './nats-options.js';
@@ -65,6 +66,8 @@ export class NatsBroker implements Broker {
   private readonly events: DurablePublisher<ConversationEvent>;
   private readonly names: JetStreamNames;
   private readonly replaySource: ReplaySource;
+  /** At most `maxConcurrentReplays` replays reach JetStream at once (concurrency-gate.ts). */
+  private readonly replays: ConcurrencyGate;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -78,6 +81,7 @@ export class NatsBroker implements Broker {
       deadlineMs: opts.publishDeadlineMs,
       onSubjectFailed: (subject, reason, firstLost) => this.failStream(subject, reason, firstLost),
     });
+    this.replays = new ConcurrencyGate(opts.maxConcurrentReplays);
     this.replaySource = {
       js,
       jsm,
@@ -283,7 +287,7 @@ export class NatsBroker implements Broker {
    * batch is still being stored (nats-replay.ts).
    */
   replay(query: ReplayQuery): Promise<ConversationEvent[]> {
-    return replayRetained(this.replaySource, query);
+    return this.replays.run(() => replayRetained(this.replaySource, query));
   }
 
   async cancel(streamId: string): Promise<void> {

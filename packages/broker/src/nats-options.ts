@@ -27,6 +27,12 @@ export interface NatsBrokerOptions {
    * keep coming (a busy server); when none come for 1 s, or a later event's ack overtakes it, it goes sooner.
    */
   publishAckTimeoutMs?: number;
+  /**
+   * Replays (reads of a conversation's retained events) in flight at once on this connection; more wait their
+   * turn (default 128). A relay opening thousands of conversations at once — every tab of a dead relay resuming
+   * on it — would otherwise flood JetStream's API with reads that time out and are retried.
+   */
+  maxConcurrentReplays?: number;
   /** Redelivery deadline of an unacknowledged request, ms. */
   ackWaitMs?: number;
   /** Deliveries per request before it is dropped. */
@@ -53,6 +59,7 @@ export const DEFAULT_NATS_BROKER_OPTIONS: Required<Omit<NatsBrokerOptions, 'serv
   dedupWindowMs: 120_000,
   publishDeadlineMs: 30_000,
   publishAckTimeoutMs: 10_000,
+  maxConcurrentReplays: 128,
   ackWaitMs: 30_000,
   maxDeliver: 5,
   eventStorage: 'file',
@@ -69,6 +76,7 @@ export function resolveNatsBrokerOptions(options: NatsBrokerOptions): NatsBroker
     'dedupWindowMs',
     'publishDeadlineMs',
     'publishAckTimeoutMs',
+    'maxConcurrentReplays',
     'ackWaitMs',
     'maxDeliver',
     'replicas',
