@@ -164,8 +164,10 @@ async function main() {
   const runs = {};
   for (let run = 0; run < RUNS; run++) {
     // Odd runs measure the baseline before the relay: neither build always runs first.
-    const order =
-      run % 2 ? ONLY.map((n) => (n === 'relay' ? 'relay-baseline' : n === 'relay-baseline' ? 'relay' : n)) : ONLY;
+    const swap = run % 2 && ONLY.includes('relay') && ONLY.includes('relay-baseline');
+    const order = swap
+      ? ONLY.map((n) => (n === 'relay' ? 'relay-baseline' : n === 'relay-baseline' ? 'relay' : n))
+      : ONLY;
     for (const name of order) {
       const spec = SERVERS[name];
       process.stderr.write(`  run ${run + 1}/${RUNS} ${name} (load ${loadavg()[0].toFixed(2)}) … `);
