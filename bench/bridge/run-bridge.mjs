@@ -108,6 +108,13 @@ async function main() {
   let started = 0;
   let batches = 0;
   let tokens = 0;
+  // A core subscriber sees every publish, also an event the bridge sent again because its JetStream ack was late
+  // (JetStream stores it once; the relay's seq rule drops the copy): count each stream's events once, the copies
+  // apart, else copies of stream-end end the wait before every stream has.
+  const startedIds = new Set();
+  const endedIds = new Set();
+  const batchKeys = new Set();
+  let copies = 0;
   nc.subscribe('llc.conv.>', {
     callback: (_e, msg) => {
       let event;
@@ -116,9 +123,20 @@ async function main() {
       } catch {
         return;
       }
-      if (event.type === 'stream-start') started++;
-      if (event.type === 'token') batches++;
+      if (event.type === 'stream-start') {
+        if (startedIds.has(event.streamId)) return void copies++;
+        startedIds.add(event.streamId);
+        started++;
+      }
+      if (event.type === 'token') {
+        const key = `${event.streamId}:${event.seq}`;
+        if (batchKeys.has(key)) return void copies++;
+        batchKeys.add(key);
+        batches++;
+      }
       if (event.type === 'stream-end') {
+        if (endedIds.has(event.streamId)) return void copies++;
+        endedIds.add(event.streamId);
         ended++;
         tokens += event.usage?.completionTokens ?? 0;
         if (event.finishReason === 'error') failed++;
@@ -189,6 +207,7 @@ async function main() {
     bridgeCpuSeconds: cpu,
     batches,
     tokens,
+    copies,
     cpuUsPerBatch: (cpu * 1e6) / batches,
     cpuUsPerToken: (cpu * 1e6) / tokens,
     ttft,
@@ -201,9 +220,9 @@ async function main() {
     machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',
-    '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) | token batches / tokens published | bridge CPU µs per batch / per token |',
-    '|---|---|---|---|---|---|---|---|',
-    `| ${N} | ${ended} | ${failed} | ${peakConcurrent} | ${seconds.toFixed(1)} s | ${result.bridgeCpuPercent.toFixed(0)} % | ${batches} / ${tokens} | ${result.cpuUsPerBatch.toFixed(1)} / ${result.cpuUsPerToken.toFixed(1)} |`,
+    '| streams submitted | ended | failed | peak concurrent | time | bridge CPU (% of one core) | token batches / tokens published | events published again | bridge CPU µs per batch / per token |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${N} | ${ended} | ${failed} | ${peakConcurrent} | ${seconds.toFixed(1)} s | ${result.bridgeCpuPercent.toFixed(0)} % | ${batches} / ${tokens} | ${copies} | ${result.cpuUsPerBatch.toFixed(1)} / ${result.cpuUsPerToken.toFixed(1)} |`,
     '',
     '| replica | requests | p95 TTFT (histogram bucket) |',
     '|---|---|---|',
