@@ -247,11 +247,13 @@ if (throttled) {
 }
 if (bundle) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  // bundle.mjs reports the critical path (what loads before the first answer shows); the rest is on demand.
+  const { critical, deepChat, floor, own, goalKB } = bundle;
   goal(
-    'Client + elements bundle, without the highlighter',
-    '≤ 30 KB min+gzip',
-    `${kb(bundle.lean.gzip)} (prescribed libraries alone ${kb(bundle.floor.gzip)}; our code ${kb(bundle.own.gzip)})`,
-    bundle.lean.gzip <= 30 * 1024,
+    'Client + elements first load (critical path), min+gzip',
+    `≤ ${goalKB} KB`,
+    `${kb(critical.gzip)} (deep-chat ${deepChat.version} ${kb(deepChat.gzip)}: ${(critical.gzip / deepChat.gzip).toFixed(2)}×; prescribed libraries alone ${kb(floor.gzip)}; our code ${kb(own.gzip)})`,
+    critical.gzip <= goalKB * 1024,
   );
 }
 
