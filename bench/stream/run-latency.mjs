@@ -38,6 +38,8 @@ const MODE = arg('mode', 'nats');
 const S = Number(arg('streams', 2000));
 const RATE = Number(arg('rate', 20));
 const SECONDS = Number(arg('seconds', 10));
+/** `--relay <path>`: another `llc-relay` launcher (another build, or other V8 flags) for a same-session A/B. */
+const RELAY_BIN = arg('relay', here('../../node_modules/.bin/llc-relay'));
 const PROFILE = flag('profile') ? `${arg('profile-dir', tmpdir())}/relay-latency-${Date.now()}.cpuprofile` : undefined;
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const SECRET = BENCH_SECRET;
@@ -71,7 +73,7 @@ async function main() {
   } else if (MODE === 'nats') {
     const nats = await startNats();
     const relay = await startProcess(
-      here('../../node_modules/.bin/llc-relay'),
+      RELAY_BIN,
       benchRelayArgs({ natsUrl: nats.url }),
       RELAY_READY,
       { env: PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {} },
@@ -169,6 +171,9 @@ async function main() {
   const cpu = cpuSecondsOf(relayPid) - cpu0;
   const sent = published - published0;
   const results = await stats();
+  // The publisher's events sent again because their JetStream ack was late (the readers drop the copies by seq).
+  const resent = broker.resentEvents ?? 0;
+  process.stderr.write(`publisher: ${published} published, ${resent} sent again\n`);
   if (profiled && PROFILE) {
     profiled.child.kill('SIGUSR2');
     await profiled.waitFor(/profile written/);
