@@ -101,6 +101,14 @@ export interface Broker {
   replay(query: ReplayQuery): Promise<ConversationEvent[]>;
   /** Forgets every retained event of a conversation (it was deleted): nothing of it can be replayed after. */
   purge(conversationId: string): Promise<void>;
+  /**
+   * Tells every node that a conversation was deleted, so each lets it go and tells the sockets that followed it
+   * there. `origin` names the announcing node (its listeners skip their own announcement). Live only, at most
+   * once (NATS: a core publish): a node cut off from the broker at that moment does not hear it.
+   */
+  announceDeleted(conversationId: string, origin: string): Promise<void>;
+  /** Relay side: told about every deletion announced by any node, its own included. */
+  onDeleted(listener: (conversationId: string, origin: string) => void): Subscription;
 
   /** Cancels a stream wherever it is generated, or before it starts. */
   cancel(streamId: string): Promise<void>;

@@ -290,6 +290,22 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
       subA.unsubscribe();
       subB.unsubscribe();
     });
+
+    it('announces a deleted conversation to every node, naming the node that announced it', async () => {
+      const conversationId = newId('c_');
+      const seenA: [string, string][] = [];
+      const seenB: [string, string][] = [];
+      const subA = bridgeA.onDeleted((id, origin) => void seenA.push([id, origin]));
+      const subB = bridgeB.onDeleted((id, origin) => void seenB.push([id, origin]));
+      await settle(bridgeA);
+      await settle(bridgeB);
+      await relay.announceDeleted(conversationId, 'node-7');
+      await eventually(() => seenA.length > 0 && seenB.length > 0, 'deletion broadcast');
+      assert.deepEqual(seenA, [[conversationId, 'node-7']]);
+      assert.deepEqual(seenB, [[conversationId, 'node-7']]);
+      subA.unsubscribe();
+      subB.unsubscribe();
+    });
   });
 }
 

@@ -104,6 +104,7 @@ export class MemoryBroker implements Broker {
   private readonly retained = new Map<string, Retained[]>();
   private readonly cancelled = new Map<string, number>();
   private readonly cancelListeners = new ListenerSet<[string]>();
+  private readonly deletedListeners = new ListenerSet<[string, string]>();
   private readonly statusListeners = new ListenerSet<[BrokerStatus]>();
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
@@ -199,6 +200,15 @@ export class MemoryBroker implements Broker {
   async purge(conversationId: string): Promise<void> {
     this.assertOpen();
     this.retained.delete(conversationId);
+  }
+
+  async announceDeleted(conversationId: string, origin: string): Promise<void> {
+    this.assertOpen();
+    queueMicrotask(() => this.deletedListeners.emit(conversationId, origin));
+  }
+
+  onDeleted(listener: (conversationId: string, origin: string) => void): Subscription {
+    return this.deletedListeners.add(listener);
   }
 
   async cancel(streamId: string): Promise<void> {

@@ -169,6 +169,9 @@ export const Subjects = {
   /** Cancellation of one stream (retained briefly so a bridge can check before starting). */
   cancel: (streamId: string) => `llc.gen.cancel.${streamId}`,
   allCancels: 'llc.gen.cancel.>',
+  /** A conversation was deleted (core NATS only: no stream captures it, nothing of it is retained). */
+  deleted: (conversationId: string) => `llc.deleted.${conversationId}`,
+  allDeleted: 'llc.deleted.>',
 } as const;
 
 /** Dedup id of an event in the retained stream: a bridge retry republishes the same ids. */

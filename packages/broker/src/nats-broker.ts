@@ -10,6 +10,7 @@
  * - Work queue: the JetStream stream LLC_REQUESTS (work-queue retention, file storage) with
  *   `Nats-Msg-Id = requestId`, consumed by a durable pull consumer shared by every bridge.
  * - Cancellations: `llc.gen.cancel.<streamId>`, live to every bridge and retained briefly in LLC_CANCELS.
+ * - Deletions: `llc.deleted.<conversationId>`, live to every relay (core NATS, not retained).
  *
  * The client reconnects by itself and restores core subscriptions; the pull loop retries across outages.
  */
@@ -58,6 +59,8 @@ export class NatsBroker implements Broker {
   private readonly statusListeners = new ListenerSet<[BrokerStatus]>();
   private readonly cancelListeners = new ListenerSet<[string]>();
   private cancelSub?: NatsSubscription;
+  private readonly deletedListeners = new ListenerSet<[string, string]>();
+  private deletedSub?: NatsSubscription;
   /** Live events of this turn, not yet handed to their listeners (see deliverTurn). */
   private inboxTargets: LiveTarget[] = [];
   private inboxEvents: ConversationEvent[] = [];
@@ -288,6 +291,24 @@ export class NatsBroker implements Broker {
    */
   replay(query: ReplayQuery): Promise<ConversationEvent[]> {
     return this.replays.run(() => replayRetained(this.replaySource, query));
+  }
+
+  async announceDeleted(conversationId: string, origin: string): Promise<void> {
+    try {
+      this.nc.publish(Subjects.deleted(conversationId), origin);
+      await this.nc.flush();
+    } catch (error) {
+      throw new BrokerUnavailableError(`could not announce the deletion: ${describe(error)}`);
+    }
+  }
+
+  onDeleted(listener: (conversationId: string, origin: string) => void): Subscription {
+    this.deletedSub ??= this.nc.subscribe(Subjects.allDeleted, {
+      callback: (error, msg) => {
+        if (!error) this.deletedListeners.emit(msg.subject.slice(Subjects.allDeleted.length - 1), msg.string());
+      },
+    });
+    return this.deletedListeners.add(listener);
   }
 
   async cancel(streamId: string): Promise<void> {
