@@ -168,6 +168,38 @@ describe('relay: two nodes, one NATS, one Redis', () => {
     await b.stop();
   });
 
+  it('tells the sockets on the other node when a conversation is deleted, and lets it go there', async () => {
+    const [a, b] = await Promise.all([relayNode(), relayNode()]);
+    const user = newId('u');
+    const conversationId = newId('c_');
+    const tabA = await ProtocolClient.connect(a.wsUrl, await token(user));
+    const deviceB = await ProtocolClient.connect(b.wsUrl, await token(user));
+    tabA.send({ type: 'send', clientMessageId: newId('cm_'), conversationId, text: 'Hi there', maxTokens: 8 });
+    const ack = await tabA.next('ack');
+    await tabA.next('stream-end', 0, 30_000);
+    deviceB.send({ type: 'subscribe', conversationId });
+    const subscribed = await deviceB.next('subscribed');
+    assert.equal(subscribed.conversationId, conversationId);
+
+    tabA.send({ type: 'delete-conversation', conversationId });
+    await tabA.next('conversation-deleted');
+    // Node B heard it from node A (the broker's deletion announcement): before, its socket kept following.
+    const told = await deviceB.next('conversation-deleted', 0, 10_000);
+    assert.equal(told.conversationId, conversationId);
+    // And B let it go: a resume there is not served from what B held, it finds the conversation gone.
+    const from = deviceB.frames.length;
+    deviceB.send({ type: 'resume', conversationId, streamId: ack.streamId, fromSeq: 1 });
+    const refused = await deviceB.next('error', from);
+    assert.equal(refused.code, 'resume-unavailable');
+    assert.equal(
+      deviceB.frames.slice(from).filter((f) => f.type === 'token').length,
+      0,
+      'nothing of the deleted conversation',
+    );
+    await Promise.all([tabA.close(), deviceB.close()]);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it('drains on SIGTERM: go-away with a reconnect hint, sockets closed, clean exit', async () => {
     const node = await relayNode('--drain-timeout-ms', '500');
     const client = await ProtocolClient.connect(node.wsUrl, await token(newId('u')));

@@ -100,8 +100,10 @@ export class LibraryHandlers {
     await ctx.uploads
       ?.forgetConversation(conn.userId!, conversationId)
       .catch((error: unknown) => ctx.log.warn("could not delete a conversation's uploads", error));
-    // Done: every socket that followed it on this node is told (the protocol's rule), the asking one once.
+    // Done: every socket that followed it on this node is told (the protocol's rule), the asking one once, and
+    // so are those on other nodes (the hub's announcement).
     for (const member of new Set<HubMember>([conn, ...followers])) member.conversationDeleted?.(conversationId);
+    await ctx.hub.announceDeleted(conversationId);
   }
 
   /**

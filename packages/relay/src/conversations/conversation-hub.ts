@@ -11,6 +11,7 @@
  *   streams runs: the answer is stored when it ends, whether or not a tab is still there (else an answer ending
  *   after its tab left and the linger was stored by nobody until the conversation was opened again).
  */
+import { randomUUID } from 'node:crypto';
 import type { Broker, ConversationEvent, Subscription } from '@locallightchat/broker';
 import type { Tracer } from '@opentelemetry/api';
 import { encodeFrame, firstSeqOf, type StreamState } from '@locallightchat/protocol';
@@ -50,6 +51,9 @@ export class ConversationHub {
   /** Each ended answer stored once by this node, whichever path asks (ended-answers.ts). */
   private readonly ended: EndedAnswers;
   private readonly statusSubscription: Subscription;
+  private readonly deletedSubscription: Subscription;
+  /** Names this node in its deletion announcements (it skips its own: it let the conversation go already). */
+  private readonly nodeId = randomUUID();
   /** The broker connection was lost since the last catch-up (live events may have been missed meanwhile). */
   private missedLive = false;
 
@@ -87,6 +91,24 @@ export class ConversationHub {
         void this.catchUpAll();
       }
     });
+    // A conversation deleted through another node: its sockets here are told and it is let go, as on that node
+    // (else they kept following it — its live events too, should its id be claimed again).
+    this.deletedSubscription = broker.onDeleted((conversationId, origin) => {
+      if (origin === this.nodeId) return;
+      for (const member of this.forget(conversationId)) member.conversationDeleted?.(conversationId);
+    });
+  }
+
+  /**
+   * Tells the other nodes that a conversation deleted through this one is gone (once the deletion is complete):
+   * each lets it go and tells its sockets. A failed announcement is logged; the deletion itself stands.
+   */
+  async announceDeleted(conversationId: string): Promise<void> {
+    try {
+      await this.broker.announceDeleted(conversationId, this.nodeId);
+    } catch (error) {
+      this.log(`could not tell the other nodes that ${conversationId} was deleted`, error, { conversationId });
+    }
   }
 
   /** Fetches from the broker what every running stream on this node may have missed (after a reconnect). */
@@ -225,6 +247,7 @@ export class ConversationHub {
 
   async close(): Promise<void> {
     this.statusSubscription.unsubscribe();
+    this.deletedSubscription.unsubscribe();
     this.writer.close();
     this.ended.close();
     clearInterval(this.sweeper);
