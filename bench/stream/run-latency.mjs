@@ -72,12 +72,9 @@ async function main() {
     };
   } else if (MODE === 'nats') {
     const nats = await startNats();
-    const relay = await startProcess(
-      RELAY_BIN,
-      benchRelayArgs({ natsUrl: nats.url }),
-      RELAY_READY,
-      { env: PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {} },
-    );
+    const relay = await startProcess(RELAY_BIN, benchRelayArgs({ natsUrl: nats.url }), RELAY_READY, {
+      env: PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {},
+    });
     profiled = relay;
     wsUrl = relay.match[1];
     relayPid = relay.child.pid;
