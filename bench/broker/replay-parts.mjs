@@ -1,14 +1,16 @@
 // Probe: what each part of a replay costs, in wall time (sequential) and in nats-server CPU (from /proc), against a
 // JetStream stream holding N conversations × BATCHES events — which part grows with what the stream retains; then
-// STORM conversation replays at once (a relay's seeds after the other relay of two died), twice.
-//   cd bench && node --conditions=llc-source --import tsx broker/replay-parts.mjs [N=2000] [BATCHES=40] [K=200] [STORM=500]
+// STORM conversation replays at once (a relay's seeds after the other relay of two died), twice. GROUP
+// conversations are filled at once, batch by batch, so one conversation's events lie spread over GROUP × BATCHES
+// of the stream (live answers interleave like this: 10,000 streaming at once spread each over the whole stream).
+//   cd bench && node --conditions=llc-source --import tsx broker/replay-parts.mjs [N=2000] [BATCHES=40] [K=200] [STORM=500] [GROUP=200]
 import { readFileSync } from 'node:fs';
 import { NatsBroker } from '@locallightchat/broker';
 import { startNats } from '@locallightchat/test-support';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 
-const [N, BATCHES, K, STORM] = [2000, 40, 200, 500].map((d, i) => Number(process.argv[2 + i] ?? d));
+const [N, BATCHES, K, STORM, GROUP] = [2000, 40, 200, 500, 200].map((d, i) => Number(process.argv[2 + i] ?? d));
 const nats = await startNats();
 const pid = Number(
   readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8')
@@ -21,9 +23,9 @@ const cpuMs = () => {
 };
 const broker = await NatsBroker.connect({ servers: nats.url });
 const convs = Array.from({ length: N }, (_, i) => `c_probe${i}`);
-for (let j = 0; j < N; j += 200)
+for (let j = 0; j < N; j += GROUP)
   await Promise.all(
-    convs.slice(j, j + 200).map(async (c, k) => {
+    convs.slice(j, j + GROUP).map(async (c, k) => {
       const i = j + k;
       const streamId = `s_probe${i}`;
       await broker.publish(c, {
@@ -79,7 +81,7 @@ for (const round of [1, 2]) {
     `${STORM} conversation replays at once (round ${round}): ${(performance.now() - t).toFixed(0)} ms wall, ${(cpuMs() - c).toFixed(0)} ms nats-server CPU`,
   );
 }
-console.log(`${stream}: ${(await jsm.streams.info(stream)).state.messages} messages`);
+console.log(`${stream}: ${(await jsm.streams.info(stream)).state.messages} messages, filled ${GROUP} conversations at a time`);
 await nc.close();
 await broker.close();
 await nats.stop();

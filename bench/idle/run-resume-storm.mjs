@@ -12,16 +12,18 @@
  * during the storm and, once the streams end, whole; the survivor's Store calls and resumes by source (its
  * /metrics: llc_relay_store_calls_total{op}, llc_relay_resumes_total{source}) per client; CPU and time waiting for a
  * core of the survivor, the publisher, the load processes and nats-server. `--profile` CPU-profiles the survivor
- * over the storm (bench/lib/profile-hook.mjs).
+ * over the storm (bench/lib/profile-hook.mjs); `--nats-profile` CPU-profiles nats-server over the storm's first
+ * `--nats-profile-seconds` (Go's pprof, served by `nats-server --profile`; bench/lib/go-profile-summary.mjs).
  *
  *   node bench/idle/run-resume-storm.mjs [--clients 10000] [--period-ms 4000] [--warmup-ms 10000] [--jitter-ms 250]
- *                                        [--relay <bin>] [--profile] [--profile-dir /tmp] [--out bench/results/<date>]
+ *                                        [--relay <bin>] [--profile] [--nats-profile] [--nats-profile-seconds 20]
+ *                                        [--profile-dir /tmp] [--out bench/results/<date>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startNats, startRedis } from '@locallightchat/test-support';
+import { freePort, natsServerBinary, startNats, startRedis } from '@locallightchat/test-support';
 import { startLoad } from '../lib/load.mjs';
 import {
   BENCH_SECRET,
@@ -47,6 +49,10 @@ const RELAY_BIN = arg('relay', here('../../node_modules/.bin/llc-relay'));
 const PROFILE = flag('profile')
   ? `${arg('profile-dir', tmpdir())}/relay-resume-storm-${Date.now()}.cpuprofile`
   : undefined;
+const NATS_PROFILE = flag('nats-profile')
+  ? `${arg('profile-dir', tmpdir())}/nats-resume-storm-${Date.now()}.pprof.gz`
+  : undefined;
+const NATS_PROFILE_SECONDS = Number(arg('nats-profile-seconds', 20));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const GOAL_S = 10;
 const TIMEOUT_MS = 180_000;
@@ -84,7 +90,12 @@ const natsPid = (port) => {
 
 async function main() {
   const loadAtStart = loadavg()[0];
-  const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  const natsProfilePort = NATS_PROFILE ? await freePort() : undefined;
+  const [nats, redis] = await Promise.all([
+    startNats({ args: natsProfilePort ? ['--profile', String(natsProfilePort)] : [] }),
+    startRedis(),
+  ]);
+  const natsVersion = execFileSync(natsServerBinary(), ['--version']).toString().trim();
   const relayArgs = benchRelayArgs({ natsUrl: nats.url, store: redis.url });
   const startRelay = (env = {}) => startProcess(RELAY_BIN, relayArgs, RELAY_READY, { env });
   const victim = await startRelay();
@@ -138,6 +149,12 @@ async function main() {
   const loadCpu0 = load.processes.reduce((n, pid) => n + cpuSecondsOf(pid), 0);
   const killedAt = Date.now();
   victim.child.kill('SIGKILL');
+  // Go's CPU profile of nats-server over the storm's first seconds (the request returns when they are over).
+  const natsProfile = natsProfilePort
+    ? fetch(`http://127.0.0.1:${natsProfilePort}/debug/pprof/profile?seconds=${NATS_PROFILE_SECONDS}`).then(
+        async (res) => Buffer.from(await res.arrayBuffer()),
+      )
+    : undefined;
   let report;
   for (;;) {
     await sleep(500);
@@ -162,6 +179,16 @@ async function main() {
     profileSummary = renderSummary(summarise(JSON.parse(readFileSync(PROFILE, 'utf8'))), {
       top: 25,
       title: `the survivor over the resume storm (profile: ${PROFILE})`,
+    });
+  }
+  let natsProfileSummary;
+  if (natsProfile && NATS_PROFILE) {
+    const bytes = await natsProfile;
+    writeFileSync(NATS_PROFILE, bytes);
+    const { readGoProfile, renderGoSummary, summariseGo } = await import('../lib/go-profile-summary.mjs');
+    natsProfileSummary = renderGoSummary(summariseGo(readGoProfile(bytes)), {
+      top: 15,
+      title: `nats-server (${natsVersion}) over the storm's first ${NATS_PROFILE_SECONDS} s (profile: ${NATS_PROFILE})`,
     });
   }
   // Caught up, every client also gets the stream's next frame within about a batch period.
@@ -203,12 +230,12 @@ async function main() {
   const met = allBackS <= GOAL_S && failures === 0 && whole.whole === whole.following;
   const notAll = (n) => `not all (${n} of ${report.dropped} after ${windowSeconds.toFixed(0)} s)`;
   const s1 = (ms) => (ms / 1000).toFixed(2);
-  const command = `node bench/idle/run-resume-storm.mjs --clients ${N} --period-ms ${PERIOD_MS} --warmup-ms ${WARMUP_MS}${JITTER_MS !== 250 ? ` --jitter-ms ${JITTER_MS}` : ''}${arg('relay') ? ` --relay ${RELAY_BIN}` : ''}${PROFILE ? ' --profile' : ''}`;
+  const command = `node bench/idle/run-resume-storm.mjs --clients ${N} --period-ms ${PERIOD_MS} --warmup-ms ${WARMUP_MS}${JITTER_MS !== 250 ? ` --jitter-ms ${JITTER_MS}` : ''}${arg('relay') ? ` --relay ${RELAY_BIN}` : ''}${PROFILE ? ' --profile' : ''}${NATS_PROFILE ? ` --nats-profile --nats-profile-seconds ${NATS_PROFILE_SECONDS}` : ''}`;
   const lines = [
     `# Resume storm — ${new Date().toISOString()}`,
     '',
     `Command: \`${command}\``,
-    `${machineLine()} Load average (1 min) at the start ${loadAtStart.toFixed(2)}.`,
+    `${machineLine()} Load average (1 min) at the start ${loadAtStart.toFixed(2)}. ${natsVersion}.`,
     `Two \`llc-relay\` processes (NATS JetStream broker, Redis store); ${ramp.open} clients on the first, each following its own answer (one batch every ${PERIOD_MS} ms, ${following} followed); the first SIGKILLed at ${new Date(killedAt).toISOString()} after ${WARMUP_MS} ms of streaming; every client reconnects to the survivor (full jitter ≤ ${JITTER_MS} ms, doubling on failure), subscribes again and resumes from its last seq + 1.`,
     '',
     '| clients dropped | welcomed again | caught up | kill → welcome p50 / p99 / max | welcome → subscribed p50 / p99 / max | kill → caught up p50 / p99 / max | all caught up | goal ≤ 10 s |',
@@ -228,9 +255,11 @@ async function main() {
     `CPU in the window (${windowSeconds.toFixed(1)} s, ${cpus().length} cores): survivor ${cpu.survivor.toFixed(2)} s (waited for a core ${waited.survivor.toFixed(2)} s), nats-server ${cpu.nats.toFixed(2)} s (waited ${waited.nats.toFixed(2)} s), publisher ${cpu.publisher.toFixed(2)} s, load processes ${cpu.load.toFixed(2)} s.`,
     '',
     ...(profileSummary ? [profileSummary, ''] : []),
+    ...(natsProfileSummary ? [natsProfileSummary, ''] : []),
   ];
   const result = {
     clients: N,
+    natsServer: natsVersion,
     periodMs: PERIOD_MS,
     loadAtStart,
     loadAtEnd: loadavg()[0],

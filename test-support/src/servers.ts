@@ -109,12 +109,15 @@ export function redisServerBinary(): string {
   return process.env.LLC_REDIS_SERVER ?? 'redis-server';
 }
 
-/** A private nats-server with JetStream, storing in a temporary directory. */
-export function startNats(): Promise<RunningServer> {
+/**
+ * A private nats-server with JetStream, storing in a temporary directory; `args` are passed on (e.g. a bench's
+ * `--profile <port>`, which serves Go's CPU profiles).
+ */
+export function startNats(options: { args?: readonly string[] } = {}): Promise<RunningServer> {
   return startServer({
     name: 'nats',
     binary: natsServerBinary(),
-    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.args ?? [])],
     url: (port) => `nats://127.0.0.1:${port}`,
   });
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newId, type StreamEndFrame, type TokenFrame } from '@locallightchat/protocol';
+import { newId, type StreamEndFrame, type StreamStartFrame, type TokenFrame } from '@locallightchat/protocol';
 import type { Broker, Delivery } from './broker.js';
 import type { ConversationEvent, GenerationRequest } from './messages.js';
 
@@ -273,6 +273,49 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
         ).length,
         1,
       );
+    });
+
+    it('replays many whole conversations asked at once (as a relay opening a dead relay’s), each its own events', async () => {
+      // Streams that run at the same time interleave in the retained stream; NATS on nats-server ≥ 2.10 reads
+      // the conversations asked together with one consumer (nats-bulk-replay.ts).
+      const conversations = Array.from({ length: 40 }, () => ({ id: newId('c_'), streamId: newId('s_') }));
+      const expected = new Map<string, unknown[]>();
+      for (const { id, streamId } of conversations) {
+        const start: StreamStartFrame = {
+          type: 'stream-start',
+          streamId,
+          conversationId: id,
+          replyTo: newId('m_'),
+          model: 'm',
+          createdAt: 1,
+        };
+        expected.set(id, [start]);
+        await bridgeA.publish(id, start);
+      }
+      for (let seq = 1; seq <= 5; seq++)
+        for (const { id, streamId } of conversations) {
+          const t = token(streamId, seq, `${id}:${seq}`);
+          expected.get(id)!.push(t);
+          await bridgeA.publish(id, t);
+        }
+      for (const { id, streamId } of conversations) {
+        const end: StreamEndFrame = { type: 'stream-end', streamId, conversationId: id, lastSeq: 5, finishReason: 'stop' };
+        expected.get(id)!.push(end);
+        await bridgeA.publish(id, end);
+      }
+      const empty = newId('c_');
+      await bridgeA.flush();
+      const read = await eventually(async () => {
+        const all = await Promise.all(conversations.map(({ id }) => relay.replay({ conversationId: id })));
+        return all.every((events) => events.length === 7) ? all : undefined;
+      }, 'every conversation retained');
+      conversations.forEach(({ id }, i) => assert.deepEqual(read[i], expected.get(id), id));
+      const again = await Promise.all([
+        relay.replay({ conversationId: empty }),
+        ...conversations.slice(0, 3).map(({ id }) => relay.replay({ conversationId: id })),
+      ]);
+      assert.deepEqual(again[0], [], 'a conversation with nothing retained');
+      conversations.slice(0, 3).forEach(({ id }, i) => assert.deepEqual(again[i + 1], expected.get(id), id));
     });
 
     it('broadcasts cancellations to every bridge and remembers them', async () => {

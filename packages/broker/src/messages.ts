@@ -174,6 +174,13 @@ export const Subjects = {
   allDeleted: 'llc.deleted.>',
 } as const;
 
+/** The conversation id of a subject of `Subjects.event` (ids are single tokens: the third one). */
+export function conversationOfSubject(subject: string): string {
+  const start = subject.indexOf('.', subject.indexOf('.') + 1) + 1;
+  const end = subject.indexOf('.', start);
+  return subject.slice(start, end < 0 ? undefined : end);
+}
+
 /** Dedup id of an event in the retained stream: a bridge retry republishes the same ids. */
 export function eventMessageId(event: ConversationEvent): string {
   switch (event.type) {

@@ -41,6 +41,7 @@ import {
 } from './messages.js';
 import { PullLoop } from './nats-pull-loop.js';
 import { DurablePublisher } from './nats-durable-publisher.js';
+import { BulkReplayer } from './nats-bulk-replay.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { replayRetained, type ReplaySource } from './nats-replay.js';
 import { securityConnectOptions } from './nats-security.js';
@@ -71,6 +72,8 @@ export class NatsBroker implements Broker {
   private readonly replaySource: ReplaySource;
   /** At most `maxConcurrentReplays` replays reach JetStream at once (concurrency-gate.ts). */
   private readonly replays: ConcurrencyGate;
+  /** Whole-conversation replays read together (nats-bulk-replay.ts). */
+  private readonly bulk: BulkReplayer;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -93,6 +96,7 @@ export class NatsBroker implements Broker {
       publishDeadlineMs: opts.publishDeadlineMs,
       log: opts.log,
     };
+    this.bulk = new BulkReplayer(this.replaySource, (query) => this.replayAlone(query));
     void this.watchStatus();
   }
 
@@ -290,6 +294,13 @@ export class NatsBroker implements Broker {
    * batch is still being stored (nats-replay.ts).
    */
   replay(query: ReplayQuery): Promise<ConversationEvent[]> {
+    // A whole conversation (a relay opening it) is read together with the others waiting (nats-bulk-replay.ts).
+    if (query.streamId === undefined && query.fromSeq === undefined)
+      return this.bulk.replayConversation(query.conversationId);
+    return this.replayAlone(query);
+  }
+
+  private replayAlone(query: ReplayQuery): Promise<ConversationEvent[]> {
     return this.replays.run(() => replayRetained(this.replaySource, query));
   }
 

@@ -43,9 +43,8 @@ export async function replayRetained(source: ReplaySource, query: ReplayQuery): 
   let holes = 0;
   for (let attempt = 0; ; attempt++) {
     try {
-      const { events, newestMs, started } = await readOnce(source, query);
-      const live = Date.now() - newestMs < source.publishDeadlineMs;
-      if (!live || !hasHole(events, query, started)) return events;
+      const read = await readOnce(source, query);
+      if (isComplete(read, query, source.publishDeadlineMs)) return read.events;
       // Still a hole: not "expired" (the relay would refuse the resume for good) but not stored yet — retryable.
       if (performance.now() >= start + HOLE_WAIT_MS)
         throw new BatchNotStoredYet('a batch of a running stream is not stored yet; ask again');
@@ -58,11 +57,26 @@ export async function replayRetained(source: ReplaySource, query: ReplayQuery): 
   }
 }
 
-/** One read of the retained events, with when the newest of them was stored (ms since the epoch). */
-async function readOnce(
-  source: ReplaySource,
-  query: ReplayQuery,
-): Promise<{ events: ConversationEvent[]; newestMs: number; started: Set<string> }> {
+/** Events read for a query, with when the newest message was stored and the streams whose start is retained. */
+export interface RetainedRead {
+  events: ConversationEvent[];
+  /** When the newest of the messages read was stored (ms since the epoch). */
+  newestMs: number;
+  /** Streams whose stream-start is still retained: nothing of them expired (retention drops the oldest first). */
+  started: Set<string>;
+}
+
+/**
+ * Whether a read can be answered as is: no live stream (newest event younger than the publish deadline) has a
+ * hole, which would most likely be a batch its bridge is still sending (see the module note).
+ */
+export function isComplete(read: RetainedRead, query: ReplayQuery, publishDeadlineMs: number): boolean {
+  const live = Date.now() - read.newestMs < publishDeadlineMs;
+  return !live || !hasHole(read.events, query, read.started);
+}
+
+/** One read of the retained events. */
+async function readOnce(source: ReplaySource, query: ReplayQuery): Promise<RetainedRead> {
   const filter = query.streamId
     ? Subjects.stream(query.conversationId, query.streamId)
     : Subjects.conversation(query.conversationId);
@@ -79,10 +93,21 @@ async function readOnce(
   // retained: a wildcard consumer 33 ms, a literal one 7 ms; 500 conversation replays at once, as a relay's seeds
   // after a relay of two died, took 18–28 s). The stream info above names the subjects at no extra cost.
   const read = await Promise.all(subjects.map(([subject, count]) => readSubject(source, subject, count)));
-  const messages = read.flat().sort((a, b) => a.seq - b.seq);
+  return eventsOf(
+    read.flat().sort((a, b) => a.seq - b.seq),
+    query,
+    source.log,
+  );
+}
+
+/** The query's events from its retained messages (in stream order), decoded; malformed ones logged and skipped. */
+export function eventsOf(
+  messages: readonly RetainedMessage[],
+  query: ReplayQuery,
+  log: (message: string, error?: unknown) => void,
+): RetainedRead {
   const events: ConversationEvent[] = [];
   let newestMs = 0;
-  /** Streams whose stream-start is still retained: nothing of them expired (retention drops the oldest first). */
   const started = new Set<string>();
   for (const msg of messages) {
     try {
@@ -91,14 +116,14 @@ async function readOnce(
       if (event.type === 'stream-start') started.add(event.streamId);
       if (matchesReplay(event, query)) events.push(event);
     } catch (e) {
-      source.log(`skipped a malformed retained event on ${msg.subject}`, e);
+      log(`skipped a malformed retained event on ${msg.subject}`, e);
     }
   }
   return { events: inSeqOrder(events), newestMs, started };
 }
 
 /** A retained message as read: its place in the stream (the order across subjects), bytes and store time. */
-interface RetainedMessage {
+export interface RetainedMessage {
   seq: number;
   subject: string;
   data: Uint8Array;
@@ -162,6 +187,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
