@@ -14,8 +14,8 @@
  * once, and the relay drops what it did not ask for by the subject alone. (A consumer filtered on just the asked
  * conversations, nats-server 2.10's `filter_subjects`, was slower still: 498 of them at once delivered 15,000 of
  * their 20,418 events in 20 s, matching each step against every subject of the block.) Below
- * {@link MIN_PER_READ} waiting, each conversation is read alone, as before: a walk of the whole stream would cost
- * more than their own reads.
+ * {@link MIN_PER_WALK} waiting, or while the stream is too long for them ({@link WALK_MESSAGES_PER_CONVERSATION}),
+ * each conversation is read alone, as before: a walk of the whole stream would cost more than their own reads.
  *
  * A conversation whose events arrive with a hole in a live stream (a batch its bridge is still sending), and
  * every conversation of a walk that failed, is read again alone by the single replay path (nats-replay.ts), which
@@ -26,14 +26,21 @@ import type { ReplayQuery } from './broker.js';
 import { Subjects, conversationOfSubject, type ConversationEvent } from './messages.js';
 import { describe, eventsOf, isComplete, type ReplaySource, type RetainedMessage } from './nats-replay.js';
 
-/** Conversations waiting below which each is read alone (see the module note). */
-const MIN_PER_READ = 32;
+/** How long the first of several requests waits for the others: a storm's arrive in bursts over a few turns. */
+const GATHER_MS = 5;
+/** Conversations waiting below which each is read alone. */
+const MIN_PER_WALK = 32;
+/**
+ * A walk is taken only while the stream holds at most this many messages per conversation it serves: a walk
+ * costs ~4-5 µs per message delivered (nats-server 2.1 µs, measured with replay-parts.mjs, and the relay's parse),
+ * so at most ~5 ms per conversation, what one read alone costs over ~40,000 interleaved messages (~125 ns each).
+ * With the default 15 minutes of retention a busy stream holds far more: then only a storm of many thousands walks.
+ */
+const WALK_MESSAGES_PER_CONVERSATION = 1000;
 /** Conversations served by one walk at most: bounds what a walk holds in memory (~40 events each, ~150 bytes). */
-const MAX_PER_READ = 5000;
-/** Walks in flight at once: each delivers the whole stream, so one; the next takes what waited meanwhile. */
-const MAX_READS = 1;
-/** How long one read may take to deliver what it counted before it is given up (and its conversations read alone). */
-const READ_TIMEOUT_MS = 20_000;
+const MAX_PER_WALK = 5000;
+/** A walk delivering nothing for this long is given up (and its conversations read alone), ms. */
+const WALK_STALL_MS = 5000;
 
 interface Waiting {
   conversationId: string;
@@ -44,10 +51,12 @@ interface Waiting {
 /** See the module note. One per NatsBroker. */
 export class BulkReplayer {
   private queue: Waiting[] = [];
-  private reading = 0;
+  /** A batch is being looked at or walked: requests arriving meanwhile wait for the next. */
+  private busy = false;
+  private gathering?: ReturnType<typeof setTimeout>;
 
   /**
-   * @param readAlone the single replay path, for the conversations a read cannot answer as is.
+   * @param readAlone the single replay path, for the conversations a walk cannot answer as is.
    */
   constructor(
     private readonly source: ReplaySource,
@@ -58,43 +67,60 @@ export class BulkReplayer {
   replayConversation(conversationId: string): Promise<ConversationEvent[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ conversationId, resolve, reject });
-      this.pump();
+      this.schedule();
     });
   }
 
-  /** Starts reads while there is room: each takes whatever waits then (a storm's requests gather meanwhile). */
-  private pump(): void {
-    while (this.reading < MAX_READS && this.queue.length > 0) {
-      const batch = this.queue.slice(0, MAX_PER_READ);
-      this.queue = this.queue.slice(batch.length);
-      this.reading++;
-      void this.read(batch).finally(() => {
-        this.reading--;
-        this.pump();
-      });
+  private schedule(): void {
+    if (this.busy || this.gathering || this.queue.length === 0) return;
+    this.gathering = setTimeout(() => {
+      this.gathering = undefined;
+      void this.flush();
+    }, GATHER_MS);
+  }
+
+  /** Serves what waits: by one walk when worth it, else each alone (concurrently, through the broker's gate). */
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_PER_WALK);
+    this.busy = true;
+    try {
+      const ids = new Set(batch.map((w) => w.conversationId));
+      if (await this.worthAWalk(ids.size)) await this.walk(batch, ids);
+      else for (const w of batch) this.alone(w);
+    } finally {
+      this.busy = false;
+      this.schedule();
     }
   }
 
-  private async read(batch: Waiting[]): Promise<void> {
-    const ids = new Set(batch.map((w) => w.conversationId));
-    if (ids.size < MIN_PER_READ) {
-      // Waited for nothing: a few conversations are read alone (concurrently, through the broker's gate).
-      for (const w of batch) this.readAlone({ conversationId: w.conversationId }).then(w.resolve, w.reject);
-      return;
+  private async worthAWalk(conversations: number): Promise<boolean> {
+    if (conversations < MIN_PER_WALK) return false;
+    try {
+      const info = await this.source.jsm.streams.info(this.source.names.events);
+      return info.state.messages <= conversations * WALK_MESSAGES_PER_CONVERSATION;
+    } catch {
+      return false;
     }
+  }
+
+  private alone(w: Waiting): void {
+    this.readAlone({ conversationId: w.conversationId }).then(w.resolve, w.reject);
+  }
+
+  private async walk(batch: Waiting[], ids: ReadonlySet<string>): Promise<void> {
     let byConversation: Map<string, RetainedMessage[]>;
     try {
       byConversation = await this.readMany(ids);
     } catch (error) {
-      this.source.log(`a bulk replay of ${ids.size} conversations failed (read one by one): ${describe(error)}`);
-      for (const w of batch) this.readAlone({ conversationId: w.conversationId }).then(w.resolve, w.reject);
+      this.source.log(`a walk for ${ids.size} conversations failed (each read alone): ${describe(error)}`);
+      for (const w of batch) this.alone(w);
       return;
     }
     for (const w of batch) {
       const query = { conversationId: w.conversationId };
       const read = eventsOf(byConversation.get(w.conversationId) ?? [], query, this.source.log);
       if (isComplete(read, query, this.source.publishDeadlineMs)) w.resolve(read.events);
-      else this.readAlone(query).then(w.resolve, w.reject);
+      else this.alone(w);
     }
   }
 
@@ -115,10 +141,9 @@ export class BulkReplayer {
       // What was retained when the consumer was made: events published since come after it, live.
       let remaining = info.num_pending;
       const consumer = await js.consumers.get(names.events, info.name);
-      const deadline = Date.now() + READ_TIMEOUT_MS;
       while (remaining > 0) {
-        if (Date.now() > deadline) throw new Error(`${remaining} retained events not delivered in time`);
-        const messages = await consumer.fetch({ max_messages: remaining, expires: 5000 });
+        const before = remaining;
+        const messages = await consumer.fetch({ max_messages: remaining, expires: WALK_STALL_MS });
         for await (const msg of messages) {
           remaining--;
           const id = conversationOfSubject(msg.subject);
@@ -134,6 +159,8 @@ export class BulkReplayer {
           }
           if (remaining === 0) break;
         }
+        // Nothing came for a whole fetch: the server is not answering, or retention dropped what was counted.
+        if (remaining === before) throw new Error(`${remaining} retained events not delivered`);
       }
     } finally {
       await jsm.consumers.delete(names.events, info.name).catch(() => undefined);
