@@ -81,7 +81,9 @@ for (const round of [1, 2]) {
     `${STORM} conversation replays at once (round ${round}): ${(performance.now() - t).toFixed(0)} ms wall, ${(cpuMs() - c).toFixed(0)} ms nats-server CPU`,
   );
 }
-console.log(`${stream}: ${(await jsm.streams.info(stream)).state.messages} messages, filled ${GROUP} conversations at a time`);
+console.log(
+  `${stream}: ${(await jsm.streams.info(stream)).state.messages} messages, filled ${GROUP} conversations at a time`,
+);
 await nc.close();
 await broker.close();
 await nats.stop();

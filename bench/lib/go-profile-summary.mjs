@@ -16,7 +16,10 @@ export const NATS_STAGES = [
     (fn) => fn.endsWith('(*fileStore).LoadNextMsg'),
   ],
   ['storing a published message (stream.processJetStreamMsg)', (fn) => fn.endsWith('(*stream).processJetStreamMsg')],
-  ['JetStream API requests (consumer create/delete, stream info)', (fn) => /server\.\(\*Server\)\.js\w+Request$/.test(fn)],
+  [
+    'JetStream API requests (consumer create/delete, stream info)',
+    (fn) => /server\.\(\*Server\)\.js\w+Request$/.test(fn),
+  ],
   ['client connections: read and parse', (fn) => fn.endsWith('(*client).readLoop')],
   ['client connections: write', (fn) => fn.endsWith('(*client).writeLoop') || fn.endsWith('(*client).flushOutbound')],
   ["Go's garbage collector (background mark)", (fn) => fn === 'runtime.gcBgMarkWorker'],

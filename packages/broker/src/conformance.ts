@@ -299,7 +299,13 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
           await bridgeA.publish(id, t);
         }
       for (const { id, streamId } of conversations) {
-        const end: StreamEndFrame = { type: 'stream-end', streamId, conversationId: id, lastSeq: 5, finishReason: 'stop' };
+        const end: StreamEndFrame = {
+          type: 'stream-end',
+          streamId,
+          conversationId: id,
+          lastSeq: 5,
+          finishReason: 'stop',
+        };
         expected.get(id)!.push(end);
         await bridgeA.publish(id, end);
       }
