@@ -276,8 +276,8 @@ export function runBrokerConformance(name: string, makeHarness: () => Promise<Br
     });
 
     it('replays many whole conversations asked at once (as a relay opening a dead relay’s), each its own events', async () => {
-      // Streams that run at the same time interleave in the retained stream; NATS on nats-server ≥ 2.10 reads
-      // the conversations asked together with one consumer (nats-bulk-replay.ts).
+      // Streams that run at the same time interleave in the retained stream; NatsBroker serves conversations
+      // asked together by one walk of it (nats-bulk-replay.ts).
       const conversations = Array.from({ length: 40 }, () => ({ id: newId('c_'), streamId: newId('s_') }));
       const expected = new Map<string, unknown[]>();
       for (const { id, streamId } of conversations) {

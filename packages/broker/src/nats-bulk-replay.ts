@@ -8,8 +8,8 @@
  * event, whatever it holds of other conversations. Answers that stream at the same time interleave, so each
  * conversation's events are spread over most of the stream. bench/broker/replay-parts.mjs, 5,000 conversations
  * × 41 events filled all at once (205,000 retained): one conversation's replay 25.8 ms of nats-server CPU against
- * 2.95 ms when filled 200 at a time; in the 10,000-client resume storm nats-server spent 77 % of its CPU in that
- * walk (bench/idle/run-resume-storm.mjs --nats-profile). The walk for many is one consumer on every conversation
+ * 2.95 ms when filled 200 at a time; in the 10,000-client resume storm nats-server spent 77 % of its CPU looking
+ * for filters' next messages (bench/idle/run-resume-storm.mjs --nats-profile). The walk for many is one consumer on every conversation
  * (`llc.conv.>`), each message kept only if its conversation is asked for: nats-server delivers the whole stream
  * once, and the relay drops what it did not ask for by the subject alone. (A consumer filtered on just the asked
  * conversations, nats-server 2.10's `filter_subjects`, was slower still: 498 of them at once delivered 15,000 of
@@ -39,6 +39,11 @@ const MIN_PER_WALK = 32;
 const WALK_MESSAGES_PER_CONVERSATION = 1000;
 /** Conversations served by one walk at most: bounds what a walk holds in memory (~40 events each, ~150 bytes). */
 const MAX_PER_WALK = 5000;
+/**
+ * Messages asked for per fetch of a walk: the client reads what the server sends as fast as it comes, so one
+ * fetch of a whole long stream would sit in the relay's memory at once; this many (~1.5 MB of token batches) do.
+ */
+const WALK_FETCH = 10_000;
 /** A walk delivering nothing for this long is given up (and its conversations read alone), ms. */
 const WALK_STALL_MS = 5000;
 
@@ -143,7 +148,10 @@ export class BulkReplayer {
       const consumer = await js.consumers.get(names.events, info.name);
       while (remaining > 0) {
         const before = remaining;
-        const messages = await consumer.fetch({ max_messages: remaining, expires: WALK_STALL_MS });
+        const messages = await consumer.fetch({
+          max_messages: Math.min(remaining, WALK_FETCH),
+          expires: WALK_STALL_MS,
+        });
         for await (const msg of messages) {
           remaining--;
           const id = conversationOfSubject(msg.subject);
@@ -157,7 +165,6 @@ export class BulkReplayer {
               storedMs: msg.info.timestampNanos / 1e6,
             });
           }
-          if (remaining === 0) break;
         }
         // Nothing came for a whole fetch: the server is not answering, or retention dropped what was counted.
         if (remaining === before) throw new Error(`${remaining} retained events not delivered`);
