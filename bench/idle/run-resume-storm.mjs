@@ -153,6 +153,10 @@ async function main() {
   const natsProfile = natsProfilePort
     ? fetch(`http://127.0.0.1:${natsProfilePort}/debug/pprof/profile?seconds=${NATS_PROFILE_SECONDS}`).then(
         async (res) => Buffer.from(await res.arrayBuffer()),
+        (error) => {
+          process.stderr.write(`\nno nats-server profile: ${error.message}\n`);
+          return undefined;
+        },
       )
     : undefined;
   let report;
@@ -184,12 +188,14 @@ async function main() {
   let natsProfileSummary;
   if (natsProfile && NATS_PROFILE) {
     const bytes = await natsProfile;
-    writeFileSync(NATS_PROFILE, bytes);
+    if (bytes) writeFileSync(NATS_PROFILE, bytes);
     const { readGoProfile, renderGoSummary, summariseGo } = await import('../lib/go-profile-summary.mjs');
-    natsProfileSummary = renderGoSummary(summariseGo(readGoProfile(bytes)), {
-      top: 15,
-      title: `nats-server (${natsVersion}) over the storm's first ${NATS_PROFILE_SECONDS} s (profile: ${NATS_PROFILE})`,
-    });
+    natsProfileSummary =
+      bytes &&
+      renderGoSummary(summariseGo(readGoProfile(bytes)), {
+        top: 15,
+        title: `nats-server (${natsVersion}) over the storm's first ${NATS_PROFILE_SECONDS} s (profile: ${NATS_PROFILE})`,
+      });
   }
   // Caught up, every client also gets the stream's next frame within about a batch period.
   const nextDeadline = Date.now() + 3 * PERIOD_MS + 5000;
