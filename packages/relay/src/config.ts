@@ -75,6 +75,14 @@ export interface RelayConfig extends AbuseLimitOptions {
    * open-file limit less a reserve (connection/capacity.ts), so it never runs out of file descriptors.
    */
   maxConnections?: number;
+  /**
+   * This process shares its port with other relay processes (`SO_REUSEPORT`, as `llc-relay --processes` runs
+   * them): at capacity it stops listening, so that the kernel hands new connections to the others instead of to
+   * a process that can only refuse them, and listens again once it holds 2 % fewer (connection/capacity.ts).
+   * Alone on a port, leave it off: a full process then answers 503 `at capacity` rather than refusing the TCP
+   * connection. Default false.
+   */
+  sharedPort: boolean;
 
   /** Sending pauses (and deltas coalesce) while a socket buffers more than this. */
   sendHighWaterBytes: number;
@@ -147,6 +155,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   frameRatePerSecond: 50,
   frameRateBurst: 200,
   maxBadFramesPerMinute: 30,
+  sharedPort: false,
   sendHighWaterBytes: DEFAULT_SEND_QUEUE_OPTIONS.highWaterBytes,
   sendHardLimitBytes: DEFAULT_SEND_QUEUE_OPTIONS.hardLimitBytes,
   prioritizeFirstTokens: DEFAULT_SEND_QUEUE_OPTIONS.prioritizeFirstTokens,
@@ -179,5 +188,7 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   if (config.maxAttachments > ATTACHMENT_LIMITS.perMessage)
     throw new RangeError(`maxAttachments cannot exceed ${ATTACHMENT_LIMITS.perMessage}`);
   if (config.maxTextChars > config.maxFrameBytes) throw new RangeError('maxTextChars cannot exceed maxFrameBytes');
+  if (config.maxConnections !== undefined && !(Number.isInteger(config.maxConnections) && config.maxConnections >= 1))
+    throw new RangeError(`maxConnections must be a whole number ≥ 1, got ${config.maxConnections}`);
   return config;
 }

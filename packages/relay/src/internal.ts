@@ -34,4 +34,4 @@ export { titleNewConversation, cleanTitle } from './conversations/titles.js';
 export { ConversationHub } from './conversations/conversation-hub.js';
 export type { HubMember } from './conversations/open-conversation.js';
 export { AnswerWriter } from './conversations/answer-writer.js';
-export { FD_RESERVE, connectionCapacity, openFileLimit } from './connection/capacity.js';
+export { FD_RESERVE, connectionCapacity, openFileLimit, reopenBelow } from './connection/capacity.js';

@@ -23,7 +23,10 @@ import { registerHttpRoutes } from './http/routes.js';
 import type { RelayMetrics } from './metrics.js';
 import { registerSse, type SseEndpoints } from './transports/sse.js';
 import { registerWebSocket } from './transports/websocket.js';
-import { assertNativeUws, logUwsBuildOnce, uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
+import { PortListener } from './port-listener.js';
+import { assertNativeUws, logUwsBuildOnce, uWS, type TemplatedApp } from './uws.js';
+
+export { RelayListenError } from './port-listener.js';
 
 /** A running relay (see the module comment for its lifecycle). */
 export interface Relay {
@@ -40,17 +43,6 @@ export interface Relay {
   drain(): Promise<void>;
   /** Immediate: closes every socket (1001) and the listener. */
   close(): Promise<void>;
-}
-
-/** The relay could not bind its port (in use, or the address is not local). */
-export class RelayListenError extends Error {
-  override readonly name = 'RelayListenError';
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {
-    super(`cannot listen on ${host}:${port}`);
-  }
 }
 
 /** How often a drain looks whether every socket left. */
@@ -92,22 +84,30 @@ export async function startRelay(options: Partial<RelayConfig>, deps: RelayDeps)
   const app = ctx.config.tls ? tlsApp(ctx.config.tls) : uWS.App();
   registerWebSocket(app, ctx, connections, dispatcher);
   const sse = registerSse(app, ctx, connections, dispatcher);
-  registerHttpRoutes(app, ctx);
+  registerHttpRoutes(app, ctx, connections);
   const parts = { ctx, connections, sse };
-  let listenSocket: us_listen_socket;
+  let listener: PortListener;
   try {
-    listenSocket = await listen(app, ctx.config);
+    listener = await PortListener.open(app, ctx.config.host, ctx.config.port, (m) => ctx.log.warn(m));
   } catch (error) {
     await stopParts(parts);
     throw error;
   }
-  return new RunningRelay(parts, listenSocket);
+  if (ctx.config.sharedPort) pauseWhenFull(ctx, connections, listener);
+  return new RunningRelay(parts, listener);
 }
 
-function listen(app: TemplatedApp, { host, port }: RelayConfig): Promise<us_listen_socket> {
-  return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new RelayListenError(host, port))));
-  });
+/** On a shared port, a full process stops listening until it has room again (port-listener.ts says why). */
+function pauseWhenFull(ctx: OwnedRelayContext, connections: ConnectionRegistry, listener: PortListener): void {
+  connections.onCapacity = (full) => {
+    if (full) {
+      listener.pause();
+      ctx.log.info(`at capacity (${connections.size} connections): not listening until ${connections.reopenAt}`);
+    } else if (!ctx.draining) {
+      listener.resume();
+      ctx.log.info(`listening again (${connections.size} connections)`);
+    }
+  };
 }
 
 interface RelayParts {
@@ -128,14 +128,12 @@ class RunningRelay implements Relay {
   readonly port: number;
   readonly url: string;
   readonly wsUrl: string;
-  private listening = true;
-
   constructor(
     private readonly parts: RelayParts,
-    private readonly listenSocket: us_listen_socket,
+    private readonly listener: PortListener,
   ) {
     const { config } = parts.ctx;
-    this.port = uWS.us_socket_local_port(listenSocket);
+    this.port = listener.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const secure = config.tls ? 's' : '';
     this.url = `http${secure}://${host}:${this.port}`;
@@ -177,8 +175,6 @@ class RunningRelay implements Relay {
   }
 
   private stopListening(): void {
-    if (!this.listening) return;
-    this.listening = false;
-    uWS.us_listen_socket_close(this.listenSocket);
+    this.listener.close();
   }
 }

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, PROTOCOL_VERSION, newId, type ServerFrame } from '@locallightchat/protocol';
 import { MemoryStore } from '@locallightchat/relay';
-import { FD_RESERVE, connectionCapacity, openFileLimit } from '@locallightchat/relay/internal';
+import { FD_RESERVE, connectionCapacity, openFileLimit, reopenBelow } from '@locallightchat/relay/internal';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
+import { freePort } from '@locallightchat/test-support';
 
 function ofType<T extends ServerFrame['type']>(frames: ServerFrame[], type: T): Extract<ServerFrame, { type: T }>[] {
   return frames.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
@@ -202,6 +203,16 @@ describe('attack: limits that reset on reconnect (M2)', () => {
     t.after(() => full.close());
     const open = [await ProtocolClient.open(full.wsUrl), await ProtocolClient.open(full.wsUrl)];
     await assert.rejects(ProtocolClient.open(full.wsUrl), /503/);
+    // Up, but a balancer should send new clients elsewhere.
+    const ready = await fetch(`${full.httpUrl}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), {
+      ready: false,
+      broker: 'connected',
+      store: 'connected',
+      draining: false,
+      atCapacity: true,
+    });
     await open.pop()!.close();
     await new Promise((r) => setTimeout(r, 50));
     open.push(await ProtocolClient.open(full.wsUrl));
@@ -214,6 +225,37 @@ describe('attack: limits that reset on reconnect (M2)', () => {
     assert.equal(connectionCapacity(undefined, 20000), 20000 - FD_RESERVE);
     assert.equal(connectionCapacity(5, 20000), 5);
     assert.equal(connectionCapacity(undefined, 1024), 768, 'a low limit keeps a quarter in reserve');
+  });
+
+  it('on a port shared with another relay, a full one leaves new connections to it until it has room', async (t) => {
+    const port = await freePort();
+    const a = await startTestStack({ relay: { port, maxConnections: 3, sharedPort: true } });
+    t.after(() => a.close());
+    const b = await startTestStack({ relay: { port, sharedPort: true } });
+    t.after(() => b.close());
+    const onA = () => a.stack.relay.connectionCount;
+    const open: ProtocolClient[] = [];
+    // The kernel spreads new connections over both listeners: open them until A is full.
+    for (let i = 0; i < 200 && onA() < 3; i++) open.push(await ProtocolClient.open(a.wsUrl));
+    assert.equal(onA(), 3);
+    // Full, A no longer listens: every new connection goes to B, and none is refused (before, half went to A
+    // and got 503).
+    const onB = b.stack.relay.connectionCount;
+    for (let i = 0; i < 30; i++) open.push(await ProtocolClient.open(a.wsUrl));
+    assert.equal(onA(), 3);
+    assert.equal(b.stack.relay.connectionCount, onB + 30);
+    // One of A's connections leaves: at reopenBelow(3) = 2 it listens again and takes connections.
+    for (const c of open) {
+      if (onA() < 3) break;
+      await c.close();
+    }
+    assert.equal(onA(), 2);
+    for (let i = 0; i < 200 && onA() < 3; i++) open.push(await ProtocolClient.open(a.wsUrl));
+    assert.equal(onA(), 3, 'A takes connections again');
+    for (const c of open) await c.close();
+    assert.equal(reopenBelow(19_232), 18_847, '2 % below a large capacity');
+    assert.equal(reopenBelow(3), 2);
+    assert.equal(reopenBelow(1), 0);
   });
 
   it('limits the connections one address holds open (429 at the upgrade)', async () => {

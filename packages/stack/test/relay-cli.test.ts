@@ -58,6 +58,14 @@ describe('llc-relay', () => {
     }
   });
 
+  it('refuses a --max-connections that is not a whole number ≥ 1', () => {
+    for (const bad of ['0', '2.5']) {
+      const result = run(['--dev', '--port', '0', '--max-connections', bad]);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /--max-connections must be a whole number ≥ 1/);
+    }
+  });
+
   it('refuses --processes > 1 on the in-process broker', () => {
     const result = run(['--dev', '--port', '0', '--processes', '2']);
     assert.equal(result.status, 2);

@@ -29,6 +29,16 @@ export function connectionCapacity(configured: number | undefined, fileLimit = o
   return configured ?? Math.max(1, fileLimit - Math.min(FD_RESERVE, Math.floor(fileLimit / 4)));
 }
 
+/**
+ * How many connections a full process must fall to before it takes new ones again, where it stops listening at
+ * capacity (`sharedPort`): 2 % below capacity (at least one), so that it does not close and reopen its listening
+ * socket at every connection that comes and goes at the edge — each close drops the connections waiting in its
+ * accept queue (they reconnect, as after any refusal).
+ */
+export function reopenBelow(capacity: number): number {
+  return capacity - Math.max(1, Math.ceil(capacity / 50));
+}
+
 function readLimits(): string | undefined {
   try {
     return readFileSync('/proc/self/limits', 'utf8');

@@ -6,7 +6,7 @@
 import type { ServerFrame } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
-import { connectionCapacity } from './capacity.js';
+import { connectionCapacity, reopenBelow } from './capacity.js';
 import { Connection, type ConnectionOwner, type SocketHandle } from './connection.js';
 
 /** How often every connection's deadlines are checked: one sweep instead of timers per socket. */
@@ -18,9 +18,18 @@ export class ConnectionRegistry implements ConnectionOwner {
   private readonly sweep: ReturnType<typeof setInterval>;
   /** Connections this process takes before refusing new ones (see capacity.ts). */
   readonly capacity: number;
+  /** Once full, the count the process must fall to before it is said to have room again (see capacity.ts). */
+  readonly reopenAt: number;
+  /**
+   * Told when the process becomes full and when, having been full, it is down to {@link reopenAt} (the relay
+   * stops and resumes listening on a shared port on this; see `RelayConfig.sharedPort`).
+   */
+  onCapacity?: (full: boolean) => void;
+  private atCapacity = false;
 
   constructor(private readonly ctx: RelayContext) {
     this.capacity = connectionCapacity(ctx.config.maxConnections);
+    this.reopenAt = reopenBelow(this.capacity);
     this.sweep = setInterval(() => {
       const now = Date.now();
       for (const conn of this.open) conn.checkDeadlines(now);
@@ -47,12 +56,20 @@ export class ConnectionRegistry implements ConnectionOwner {
     this.open.add(conn);
     this.ctx.metrics.connections.inc();
     this.ctx.metrics.connectionsTotal.inc();
+    if (!this.atCapacity && this.open.size >= this.capacity) this.capacityChanged(true);
     return conn;
   }
 
   /** ConnectionOwner: called by a connection once it closed. */
   released(conn: Connection): void {
-    if (this.open.delete(conn)) this.ctx.metrics.connections.dec();
+    if (!this.open.delete(conn)) return;
+    this.ctx.metrics.connections.dec();
+    if (this.atCapacity && this.open.size <= this.reopenAt) this.capacityChanged(false);
+  }
+
+  private capacityChanged(full: boolean): void {
+    this.atCapacity = full;
+    this.onCapacity?.(full);
   }
 
   /** Sends a notice to every connection (a new frame each, e.g. for a per-connection reconnect hint). */

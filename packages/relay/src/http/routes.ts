@@ -2,7 +2,7 @@
  * The relay's plain HTTP routes:
  *
  *   GET  /healthz         the process is up
- *   GET  /readyz          broker and store connected and not draining (load balancers route on this)
+ *   GET  /readyz          broker and store connected, not draining and not at capacity (load balancers route on this)
  *   GET  /metrics         Prometheus (production mode: only with `Authorization: Bearer <metricsToken>`)
  *   POST /auth/dev-token  dev mode only: mints a token for `{ "user": "…" }`
  *   /uploads              the upload endpoint, with `uploadDir` (see uploads.ts)
@@ -11,6 +11,7 @@
  * Registered after the WebSocket and SSE routes, so the catch-all routes come last.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { RelayContext } from '../context.js';
 import type { HttpResponse, TemplatedApp } from '../uws.js';
 import { CORS, json, readBody, serveAsync, writeReply, type Reply } from './respond.js';
@@ -20,12 +21,18 @@ import { registerUploadRoutes } from './uploads.js';
 /** A dev-token request is `{"user":"…"}`: a few bytes. */
 const DEV_TOKEN_BODY_LIMIT = 4096;
 
-export function registerHttpRoutes(app: TemplatedApp, ctx: RelayContext): void {
+export function registerHttpRoutes(
+  app: TemplatedApp,
+  ctx: RelayContext,
+  connections: Pick<ConnectionRegistry, 'full'>,
+): void {
   const { config, metrics, broker, store } = ctx;
   app.get('/healthz', (res) => writeReply(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }));
   app.get('/readyz', (res) => {
-    const checks = { broker: broker.status, store: store.status, draining: ctx.draining };
-    const ready = broker.status === 'connected' && store.status === 'connected' && !ctx.draining;
+    // A full process is up but takes no one new: a balancer should send new clients elsewhere.
+    const full = connections.full;
+    const checks = { broker: broker.status, store: store.status, draining: ctx.draining, atCapacity: full };
+    const ready = broker.status === 'connected' && store.status === 'connected' && !ctx.draining && !full;
     writeReply(res, json(ready ? 200 : 503, { ready, ...checks }));
   });
   app.get('/metrics', (res, req) => {

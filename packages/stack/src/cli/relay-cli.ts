@@ -88,6 +88,9 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     allowedOrigins:
       o['allowed-origins']?.length && !o['allowed-origins'].includes('*') ? o['allowed-origins'] : undefined,
     maxFrameBytes: o['max-frame-bytes'],
+    maxConnections: o['max-connections'],
+    // A child of --processes shares the port with its siblings: full, it leaves new connections to them.
+    sharedPort: process.env.LLC_SUPERVISED_PORT !== undefined,
     maxTextChars: o['max-text-chars'],
     heartbeatMs: o['heartbeat-ms'],
     frameRatePerSecond: o['frame-rate'],
@@ -164,6 +167,9 @@ async function main(): Promise<void> {
     throw error;
   });
   if (Boolean(o['tls-cert']) !== Boolean(o['tls-key'])) throw new CliUsageError('--tls-cert and --tls-key go together');
+  const maxConnections = o['max-connections'];
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new CliUsageError(`--max-connections must be a whole number ≥ 1, got ${maxConnections}`);
   // Production refuses an unset origin list rather than warning: a warning scrolls by unseen, and any web page
   // could then open sockets to the relay; '*' keeps "any origin" available as an explicit, visible choice.
   if (!o.dev && !o['allowed-origins']?.length)

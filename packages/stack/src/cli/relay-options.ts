@@ -116,6 +116,11 @@ export const RELAY_OPTIONS = {
     placeholder: 'N|auto',
     help: 'Relay processes sharing the port (SO_REUSEPORT); auto = one per core with --broker nats://, else 1. N > 1 needs NATS and Redis',
   },
+  'max-connections': {
+    type: 'number',
+    env: 'LLC_MAX_CONNECTIONS',
+    help: 'Connections one relay process holds before it takes no more (503 at capacity; with --processes > 1 it stops listening so the others get them); default: its open-file limit less 768',
+  },
   'metrics-port': {
     type: 'number',
     env: 'LLC_METRICS_PORT',
