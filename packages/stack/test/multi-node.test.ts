@@ -293,4 +293,43 @@ describe('relay: --processes', () => {
     await Promise.all(clients.map((c) => c.close()));
     assert.equal(await supervisor.stop(15_000), 0);
   });
+
+  it('sends new connections to the process with room once one is full (--max-connections)', async () => {
+    const supervisor = await startProcess(
+      process.execPath,
+      [
+        relayCli,
+        '--port',
+        '0',
+        '--broker',
+        nats.url,
+        '--store',
+        redis.url,
+        '--auth-jwt-secret',
+        SECRET,
+        '--allowed-origins',
+        '*',
+        '--bridge',
+        'none',
+        '--processes',
+        '2',
+        '--max-connections',
+        '10',
+      ],
+      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 120_000 },
+    );
+    started.push(supervisor);
+    const wsUrl = (await supervisor.waitFor(READY, 120_000))[2]!;
+    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    // One at a time: whichever process fills first stops listening, and the kernel gives every later connection
+    // to the other — none is refused (before, about half of them met the full one's 503).
+    const clients: ProtocolClient[] = [];
+    for (let i = 0; i < 20; i++) clients.push(await ProtocolClient.connect(wsUrl, await token(`full${i}`)));
+    assert.match(supervisor.output(), /at capacity \(10 connections\)/);
+    // Both full: neither listens.
+    await assert.rejects(ProtocolClient.open(wsUrl), /ECONNREFUSED/);
+    await Promise.all(clients.map((c) => c.close()));
+    assert.equal(await supervisor.stop(15_000), 0);
+  });
 });
