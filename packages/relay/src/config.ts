@@ -80,7 +80,7 @@ export interface RelayConfig extends AbuseLimitOptions {
    * them): at capacity it stops listening, so that the kernel hands new connections to the others instead of to
    * a process that can only refuse them, and listens again once it holds 2 % fewer (connection/capacity.ts).
    * Alone on a port, leave it off: a full process then answers 503 `at capacity` rather than refusing the TCP
-   * connection. Default false.
+   * connection. Needs a given `port` (not 0). Default false.
    */
   sharedPort: boolean;
 
@@ -188,6 +188,8 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
   if (config.maxAttachments > ATTACHMENT_LIMITS.perMessage)
     throw new RangeError(`maxAttachments cannot exceed ${ATTACHMENT_LIMITS.perMessage}`);
   if (config.maxTextChars > config.maxFrameBytes) throw new RangeError('maxTextChars cannot exceed maxFrameBytes');
+  if (config.sharedPort && config.port === 0)
+    throw new RangeError('sharedPort needs a given port: processes sharing one cannot each take a free port (0)');
   if (config.maxConnections !== undefined && !(Number.isInteger(config.maxConnections) && config.maxConnections >= 1))
     throw new RangeError(`maxConnections must be a whole number ≥ 1, got ${config.maxConnections}`);
   return config;

@@ -12,10 +12,10 @@
  */
 import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
 
-/** After a failed attempt to listen again (the port taken exclusively meanwhile), how long until the next one. */
+/** After a failed attempt to listen again (see {@link PortListener.resume}), how long until the next one. */
 const RELISTEN_RETRY_MS = 1000;
 
-/** Thrown by {@link PortListener.open} when the port cannot be bound. */
+/** The relay could not bind its port (in use, or the address is not local); from {@link PortListener.open}. */
 export class RelayListenError extends Error {
   override readonly name = 'RelayListenError';
   constructor(
@@ -56,11 +56,6 @@ export class PortListener {
     });
   }
 
-  /** Whether the socket is open (not paused, not closed). */
-  get listening(): boolean {
-    return this.socket !== undefined;
-  }
-
   /** Stops taking new connections until {@link resume}; connections already accepted are not touched. */
   pause(): void {
     clearTimeout(this.retry);
@@ -71,9 +66,11 @@ export class PortListener {
   }
 
   /**
-   * Listens again on the same port after {@link pause}; nothing after {@link close}. The kernel refuses the bind
-   * (EADDRINUSE) while this process holds connections on the port and no other process listens on it, so
-   * without a sibling (all of them restarting) it tries again every second until one is back.
+   * Listens again on the same port after {@link pause}; nothing after {@link close}. Should the bind fail (another
+   * program took the port meanwhile) it tries again every second. The port must have been given, not chosen by
+   * the OS: Linux refuses to bind again a port first bound as port 0 while connections accepted on it remain
+   * (EADDRINUSE; with a given port the bind succeeds, with or without another process listening — checked on
+   * Linux 6.18), which is why `sharedPort` needs one (config.ts).
    */
   resume(): void {
     if (this.closed || this.socket || this.retry) return;

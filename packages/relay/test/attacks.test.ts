@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, PROTOCOL_VERSION, newId, type ServerFrame } from '@locallightchat/protocol';
-import { MemoryStore } from '@locallightchat/relay';
+import { MemoryStore, resolveConfig } from '@locallightchat/relay';
 import { FD_RESERVE, connectionCapacity, openFileLimit, reopenBelow } from '@locallightchat/relay/internal';
 import { ProtocolClient } from '@locallightchat/test-support/client';
 import { startTestStack, type TestStack } from '@locallightchat/test-support/stack';
@@ -256,6 +256,28 @@ describe('attack: limits that reset on reconnect (M2)', () => {
     assert.equal(reopenBelow(19_232), 18_847, '2 % below a large capacity');
     assert.equal(reopenBelow(3), 2);
     assert.equal(reopenBelow(1), 0);
+  });
+
+  it('on a shared port with no other listener, refuses at TCP while full and listens again with room', async (t) => {
+    assert.throws(() => resolveConfig({ sharedPort: true, port: 0 }), /sharedPort needs a given port/);
+    const alone = await startTestStack({ relay: { port: await freePort(), maxConnections: 2, sharedPort: true } });
+    t.after(() => alone.close());
+    const open = [await ProtocolClient.open(alone.wsUrl), await ProtocolClient.open(alone.wsUrl)];
+    await assert.rejects(ProtocolClient.open(alone.wsUrl), /ECONNREFUSED/);
+    // One leaves (reopenBelow(2) = 1): it binds the port again while still holding the other connection.
+    await open.pop()!.close();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        open.push(await ProtocolClient.open(alone.wsUrl));
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    assert.equal(alone.stack.relay.connectionCount, 2);
+    for (const c of open) await c.close();
   });
 
   it('limits the connections one address holds open (429 at the upgrade)', async () => {
