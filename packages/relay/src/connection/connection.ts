@@ -8,20 +8,13 @@
  * on the connection through its methods; everything else about a connection's life happens here.
  */
 import type { ConversationEvent } from '@locallightchat/broker';
-import {
-  CloseCode,
-  TokenFrameView,
-  encodeFrame,
-  newId,
-  type ErrorCode,
-  type ServerFrame,
-} from '@locallightchat/protocol';
+import { CloseCode, HARD_LIMITS, newId, type ErrorCode, type ServerFrame } from '@locallightchat/protocol';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayContext } from '../context.js';
 import type { HubMember } from '../conversations/open-conversation.js';
-import { compactBatches } from '../conversations/compact.js';
 import type { StreamEvent } from '../conversations/stream-record.js';
 import type { SessionRecord } from '../store/store.js';
+import { ReplayPacer, replayFrameChars } from './paced-replay.js';
 import { SendQueue, type SendQueueEvents, type SocketSink } from './send-queue.js';
 import { StreamCursors } from './stream-cursors.js';
 
@@ -58,6 +51,8 @@ export class Connection implements HubMember, SendQueueEvents {
   private conversationSet?: Set<string>;
   /** Streams this socket follows, with the last seq written to it. */
   private cursors?: StreamCursors;
+  /** Resumes still being written at the socket's pace (paced-replay.ts); created by the first resume. */
+  private pacer?: ReplayPacer;
   private readonly queue: SendQueue;
   private closed = false;
   // Per-connection frame-rate bucket.
@@ -105,6 +100,13 @@ export class Connection implements HubMember, SendQueueEvents {
 
   onCoalesced(): void {
     this.ctx.metrics.coalescedFrames.inc();
+  }
+
+  onWritable(): void {
+    if (this.pacer && !this.closed) {
+      this.pacer.pump();
+      if (this.pacer.idle) this.pacer = undefined;
+    }
   }
 
   onOverflow(): void {
@@ -300,14 +302,22 @@ export class Connection implements HubMember, SendQueueEvents {
     try {
       events = await load();
     } finally {
-      const held = endReplay();
-      // The missed batches as one frame (compact.ts); a batch left alone keeps its bytes as received.
-      for (const e of compactBatches(events)) {
-        this.forward(e, e instanceof TokenFrameView ? e.bytes : encodeFrame(e), undefined);
+      // The missed batches compacted (compact.ts), written as the socket takes them, then the held live events.
+      if (!this.closed) {
+        const pacer = (this.pacer ??= this.newPacer());
+        pacer.add(events, endReplay);
+        if (pacer.idle && this.pacer === pacer) this.pacer = undefined;
       }
-      for (const [e, bytes] of held) this.forward(e, bytes, undefined);
     }
     return events.length;
+  }
+
+  private newPacer(): ReplayPacer {
+    const { highWaterBytes, hardLimitBytes } = this.ctx.sendQueueOptions;
+    return new ReplayPacer(
+      { hasRoom: () => this.queue.hasRoom(), forward: (event, bytes) => this.forward(event, bytes, undefined) },
+      replayFrameChars(highWaterBytes, hardLimitBytes, HARD_LIMITS.batchChars),
+    );
   }
 
   /** HubMember: a conversation event for this socket. */
@@ -351,6 +361,7 @@ export class Connection implements HubMember, SendQueueEvents {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
+    this.pacer = undefined;
     const conversations = this.conversationSet;
     const record = conversations?.size ? this.sessionRecord() : undefined;
     if (record) {

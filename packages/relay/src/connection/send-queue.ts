@@ -73,6 +73,8 @@ export interface SendQueueEvents {
   onCoalesced(): void;
   /** The hard bound was passed: the owner must close the socket with a resumable code. */
   onOverflow(): void;
+  /** A flush wrote everything queued: the owner may add more (a replay paced by the socket, paced-replay.ts). */
+  onWritable?(): void;
 }
 
 interface Entry {
@@ -124,6 +126,11 @@ export class SendQueue {
   /** Bytes waiting in this queue (not yet handed to the socket). */
   get pendingBytes(): number {
     return this.queuedBytes;
+  }
+
+  /** Whether the socket takes more now: queued and buffered bytes together under the high-water mark. */
+  hasRoom(): boolean {
+    return this.queuedBytes + this.sink.bufferedAmount() <= this.options.highWaterBytes;
   }
 
   get pendingFrames(): number {
@@ -228,6 +235,7 @@ export class SendQueue {
       this.blocked = false;
       this.openBatchMap = undefined;
       this.laneSet = undefined;
+      this.events.onWritable?.();
     }
   }
 

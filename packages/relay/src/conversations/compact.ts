@@ -9,33 +9,30 @@
 import { HARD_LIMITS, followsBatch, mergeBatches, type TokenFrame } from '@locallightchat/protocol';
 import type { StreamEvent } from './stream-record.js';
 
-/** `events` with each run of consecutive token batches merged into as few frames as `maxChars` allows. */
-export function compactBatches(
+/**
+ * The next frame of a compacted replay of `events` from index `from`: a run of consecutive token batches merged
+ * into one frame of at most `maxChars` characters (a batch longer than that goes alone), or the one other event
+ * found there. Returns the frame and the index after what it covers. Taken one frame at a time, a replay
+ * compacts only as far as the socket takes it (connection/paced-replay.ts).
+ */
+export function nextCompacted(
   events: readonly StreamEvent[],
+  from: number,
   maxChars: number = HARD_LIMITS.batchChars,
-): StreamEvent[] {
-  const out: StreamEvent[] = [];
-  let open: TokenFrame | undefined;
-  let chars = 0;
-  for (const event of events) {
-    if (event.type !== 'token') {
-      if (open) out.push(open);
-      open = undefined;
-      out.push(event);
-      continue;
-    }
+): { event: StreamEvent; next: number } {
+  const first = events[from]!;
+  if (first.type !== 'token') return { event: first, next: from + 1 };
+  let open: TokenFrame = first;
+  let chars = first.text.length + (first.reasoning?.length ?? 0);
+  let next = from + 1;
+  for (; next < events.length; next++) {
+    const event = events[next]!;
+    if (event.type !== 'token') break;
     const size = event.text.length + (event.reasoning?.length ?? 0);
-    const merged =
-      open && followsBatch(open, event) && chars + size <= maxChars ? mergeBatches(open, event) : undefined;
-    if (merged) {
-      open = merged;
-      chars += size;
-      continue;
-    }
-    if (open) out.push(open);
-    open = event;
-    chars = size;
+    const merged = chars + size <= maxChars && followsBatch(open, event) ? mergeBatches(open, event) : undefined;
+    if (!merged) break;
+    open = merged;
+    chars += size;
   }
-  if (open) out.push(open);
-  return out;
+  return { event: open, next };
 }
