@@ -35,3 +35,4 @@ export { ConversationHub } from './conversations/conversation-hub.js';
 export type { HubMember } from './conversations/open-conversation.js';
 export { AnswerWriter } from './conversations/answer-writer.js';
 export { FD_RESERVE, connectionCapacity, openFileLimit, reopenBelow } from './connection/capacity.js';
+export { ReplayPacer, replayFrameChars } from './connection/paced-replay.js';

@@ -297,6 +297,7 @@ export class Connection implements HubMember, SendQueueEvents {
    * its events, through the same seq rule, so the socket sees one ordered, duplicate-free sequence.
    */
   async replay(streamId: string, fromSeq: number, load: () => Promise<StreamEvent[]>): Promise<number> {
+    this.pacer?.cancel(streamId);
     const endReplay = this.streams.startReplay(streamId, fromSeq);
     let events: StreamEvent[] = [];
     try {
@@ -305,7 +306,7 @@ export class Connection implements HubMember, SendQueueEvents {
       // The missed batches compacted (compact.ts), written as the socket takes them, then the held live events.
       if (!this.closed) {
         const pacer = (this.pacer ??= this.newPacer());
-        pacer.add(events, endReplay);
+        pacer.add(streamId, events, endReplay);
         if (pacer.idle && this.pacer === pacer) this.pacer = undefined;
       }
     }

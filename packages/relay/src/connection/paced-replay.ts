@@ -25,6 +25,7 @@ export interface ReplayOutlet {
 }
 
 interface PendingReplay {
+  readonly streamId: string;
   readonly events: readonly StreamEvent[];
   /** Index of the next event to write. */
   next: number;
@@ -55,10 +56,19 @@ export class ReplayPacer {
     return this.replays.length === 0;
   }
 
-  /** Writes `events` (then the live events `end` returns) as the socket takes them. */
-  add(events: readonly StreamEvent[], end: () => [ConversationEvent, Uint8Array][]): void {
-    this.replays.push({ events, next: 0, end });
-    if (this.replays.length === 1) this.pump();
+  /** Writes `events` of `streamId` (then the live events `end` returns) as the socket takes them. */
+  add(streamId: string, events: readonly StreamEvent[], end: () => [ConversationEvent, Uint8Array][]): void {
+    this.replays.push({ streamId, events, next: 0, end });
+    this.pump();
+  }
+
+  /**
+   * Drops what is left of a replay of `streamId`: the client resumed that stream again, from the seq it holds
+   * now, so a new replay (its seq rule reset) covers it; the old one must not end the new one's hold.
+   */
+  cancel(streamId: string): void {
+    const at = this.replays.findIndex((r) => r.streamId === streamId);
+    if (at >= 0) this.replays.splice(at, 1);
   }
 
   /** Writes as much as the socket has room for; call again when it has written what it held. */
