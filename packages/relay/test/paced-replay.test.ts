@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConversationEvent } from '@locallightchat/broker';
+import type { TokenFrame } from '@locallightchat/protocol';
 import { ReplayPacer, replayFrameChars } from '@locallightchat/relay/internal';
 
-const batch = (streamId: string, seq: number, text = 'ab'): ConversationEvent => ({
+const batch = (streamId: string, seq: number, text = 'ab'): TokenFrame => ({
   type: 'token',
   streamId,
   seq,
@@ -22,7 +23,7 @@ function outlet(room: () => boolean) {
     hasRoom: room,
     forward: (event: ConversationEvent) => {
       if (event.type === 'token') sent.push(`${event.streamId}:${event.firstSeq ?? event.seq}-${event.seq}`);
-      else sent.push(`${event.streamId}:${event.type}`);
+      else sent.push(event.type);
     },
   };
 }
