@@ -43,27 +43,32 @@ async function token(user: string): Promise<string> {
     .sign(new TextEncoder().encode(SECRET));
 }
 
+/** llc-relay's arguments here: NATS, Redis, production JWT, no bridge, `processes` on one port, then `extra`. */
+function relayArgs(processes: number, extra: string[]): string[] {
+  return [
+    relayCli,
+    '--port',
+    '0',
+    '--broker',
+    nats.url,
+    '--store',
+    redis.url,
+    '--auth-jwt-secret',
+    SECRET,
+    '--allowed-origins',
+    '*',
+    '--bridge',
+    'none',
+    '--processes',
+    String(processes),
+    ...extra,
+  ];
+}
+
 async function relayNode(...extra: string[]): Promise<StartedProcess & { wsUrl: string; httpUrl: string }> {
   const node = await startProcess(
     process.execPath,
-    [
-      relayCli,
-      '--port',
-      '0',
-      '--broker',
-      nats.url,
-      '--store',
-      redis.url,
-      '--auth-jwt-secret',
-      SECRET,
-      '--allowed-origins',
-      '*',
-      '--bridge',
-      'none',
-      '--processes',
-      '1',
-      ...extra,
-    ],
+    relayArgs(1, extra),
     // 120 s: at load 30-35 (the Node 24 pass) a relay started beside the others printed nothing for 20 s.
     { ready: READY, env: { LLC_LOG_LEVEL: 'warn' }, timeoutMs: 120_000 },
   );
@@ -212,37 +217,27 @@ describe('relay: two nodes, one NATS, one Redis', () => {
   });
 });
 
+/**
+ * `llc-relay --processes 2` (NATS, Redis, production JWT) with `extra` flags, once both processes listen: the
+ * supervisor's process and the WebSocket URL of the shared port.
+ */
+async function twoProcesses(...extra: string[]): Promise<{ supervisor: StartedProcess; wsUrl: string }> {
+  const supervisor = await startProcess(process.execPath, relayArgs(2, extra), {
+    ready: /supervisor: 2 processes/,
+    env: { LLC_LOG_LEVEL: 'info' },
+    timeoutMs: 120_000,
+  });
+  started.push(supervisor);
+  const wsUrl = (await supervisor.waitFor(READY, 120_000))[2]!;
+  for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  return { supervisor, wsUrl };
+}
+
 describe('relay: --processes', () => {
   it('runs several processes on one port, restarts one that dies, and sums their metrics', async () => {
     const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
-    const supervisor = await startProcess(
-      process.execPath,
-      [
-        relayCli,
-        '--port',
-        '0',
-        '--broker',
-        nats.url,
-        '--store',
-        redis.url,
-        '--auth-jwt-secret',
-        SECRET,
-        '--allowed-origins',
-        '*',
-        '--bridge',
-        'none',
-        '--processes',
-        '2',
-        '--metrics-port',
-        String(metricsPort),
-      ],
-      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 120_000 },
-    );
-    started.push(supervisor);
-    const first = await supervisor.waitFor(READY, 120_000);
-    const wsUrl = first[2]!;
-    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    const { supervisor, wsUrl } = await twoProcesses('--metrics-port', String(metricsPort));
     assert.equal(supervisor.output().match(/llc-relay listening on/g)?.length, 2, 'both processes listen');
     const clients = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => ProtocolClient.connect(wsUrl, await token(`p${i}`))),
@@ -295,33 +290,7 @@ describe('relay: --processes', () => {
   });
 
   it('sends new connections to the process with room once one is full (--max-connections)', async () => {
-    const supervisor = await startProcess(
-      process.execPath,
-      [
-        relayCli,
-        '--port',
-        '0',
-        '--broker',
-        nats.url,
-        '--store',
-        redis.url,
-        '--auth-jwt-secret',
-        SECRET,
-        '--allowed-origins',
-        '*',
-        '--bridge',
-        'none',
-        '--processes',
-        '2',
-        '--max-connections',
-        '10',
-      ],
-      { ready: /supervisor: 2 processes/, env: { LLC_LOG_LEVEL: 'info' }, timeoutMs: 120_000 },
-    );
-    started.push(supervisor);
-    const wsUrl = (await supervisor.waitFor(READY, 120_000))[2]!;
-    for (let i = 0; i < 200 && (supervisor.output().match(/llc-relay listening on/g)?.length ?? 0) < 2; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    const { supervisor, wsUrl } = await twoProcesses('--max-connections', '10');
     // One at a time: whichever process fills first stops listening, and the kernel gives every later connection
     // to the other — none is refused (before, about half of them met the full one's 503).
     const clients: ProtocolClient[] = [];
