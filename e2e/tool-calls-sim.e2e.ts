@@ -48,6 +48,9 @@ describe('tool-call approval on the demo (real Chromium, simulator as a tool-cal
     await box.press('Enter');
 
     await call(page).and(page.locator('[data-status="awaiting-approval"]')).waitFor({ timeout: 30_000 });
+    // The watcher records on animation frames: Playwright can see the new status before its next frame does
+    // (the Node 24 pass of 2026-12-06 read ['streaming'] here), so wait for the watcher too.
+    await page.waitForFunction('window.statuses.at(-1) === "awaiting-approval"', undefined, { timeout: 5_000 });
     const seen = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
     assert.deepEqual(seen, ['streaming', 'awaiting-approval'], 'the arguments were seen streaming first');
     assert.equal(await call(page).locator('.tool-call-name').textContent(), 'get_weather');
