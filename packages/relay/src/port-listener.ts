@@ -70,10 +70,12 @@ export class PortListener {
    * program took the port meanwhile) it tries again every second. The port must have been given, not chosen by
    * the OS: Linux refuses to bind again a port first bound as port 0 while connections accepted on it remain
    * (EADDRINUSE; with a given port the bind succeeds, with or without another process listening — checked on
-   * Linux 6.18), which is why `sharedPort` needs one (config.ts).
+   * Linux 6.18), which is why `sharedPort` needs one (config.ts). Returns whether the socket listens now (a
+   * failure is logged here, once per run of failures).
    */
-  resume(): void {
-    if (this.closed || this.socket || this.retry) return;
+  resume(): boolean {
+    if (this.closed) return false;
+    if (this.socket || this.retry) return this.socket !== undefined;
     // uWS calls back synchronously.
     this.app.listen(this.host, this.port, (socket) => {
       if (socket) {
@@ -91,6 +93,7 @@ export class PortListener {
       }, RELISTEN_RETRY_MS);
       this.retry.unref();
     });
+    return this.socket !== undefined;
   }
 
   /** Closes the socket for good (drain, shutdown). */

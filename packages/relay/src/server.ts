@@ -103,8 +103,7 @@ function pauseWhenFull(ctx: OwnedRelayContext, connections: ConnectionRegistry, 
     if (full) {
       listener.pause();
       ctx.log.info(`at capacity (${connections.size} connections): not listening until ${connections.reopenAt}`);
-    } else if (!ctx.draining) {
-      listener.resume();
+    } else if (!ctx.draining && listener.resume()) {
       ctx.log.info(`listening again (${connections.size} connections)`);
     }
   };
@@ -155,7 +154,7 @@ class RunningRelay implements Relay {
   async drain(): Promise<void> {
     const { ctx, connections } = this.parts;
     ctx.draining = true;
-    this.stopListening();
+    this.listener.close();
     connections.notifyAll(() => ({
       type: 'go-away',
       reason: 'draining',
@@ -169,12 +168,8 @@ class RunningRelay implements Relay {
 
   async close(): Promise<void> {
     this.parts.ctx.draining = true;
-    this.stopListening();
+    this.listener.close();
     this.parts.connections.closeAll(CloseCode.GoingAway, 'relay closing');
     await stopParts(this.parts);
-  }
-
-  private stopListening(): void {
-    this.listener.close();
   }
 }
