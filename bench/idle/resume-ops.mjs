@@ -3,7 +3,8 @@
 // checks it by the seq rule: every batch once and in order, each batch's text the one the publisher wrote for its
 // seqs (`<seq>.` per seq, resume-publisher.mjs). When its relay dies it reconnects (the worker's jittered retry)
 // and, as the browser client does after a welcome (conversation-sync.ts resyncFrames), subscribes to its
-// conversation again and resumes the stream from its last seq + 1.
+// conversation again (with the relay's subscription grant from its first `subscribed`) and resumes the stream
+// from its last seq + 1.
 //
 //   follow {streamPrefix}   installs the check on every connection (after the `subscribe` op claimed each one's
 //                           conversation)
@@ -96,7 +97,8 @@ export function extend(worker) {
     const c = conns[i];
     if (!c.streamId) return;
     c.backAt = Date.now();
-    c.ws.send(encodeFrame({ type: 'subscribe', conversationId: c.conversationId }));
+    const grant = c.grant ? { grant: c.grant } : {};
+    c.ws.send(encodeFrame({ type: 'subscribe', conversationId: c.conversationId, ...grant }));
     c.ws.send(encodeFrame(resumeFrame(c)));
   });
 

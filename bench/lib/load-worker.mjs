@@ -110,7 +110,10 @@ function handlerFor(c) {
     c.onFrame?.(f, at);
     switch (f.type) {
       case 'welcome':
+        return c.ready?.(true);
       case 'subscribed':
+        // Kept for the next subscribe, as the browser client does (its Store-free re-subscribe).
+        if (f.grant) c.grant = f.grant;
         return c.ready?.(true);
       case 'stream-start':
         c.stream = f.streamId;

@@ -181,7 +181,7 @@ export class LlcClient extends TypedEventTarget<LlcClientEventMap> {
       this.#local
         .loadConversation(conversationId)
         .then((cached) => cached && this.#store.seed(conversationId, cached), warnStorage);
-      this.#link.send({ type: 'subscribe', conversationId });
+      this.#link.send(this.#sync.subscribeFrame(conversationId));
       this.#link.send({ type: 'history', conversationId, limit: HISTORY_PAGE });
     }
     return this.#store.snapshot(conversationId);

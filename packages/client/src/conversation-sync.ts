@@ -36,6 +36,12 @@ export class ConversationSync {
   readonly #offBranch = new Set<string>();
   /** Also those of other branches (running or not), until the history shows whether their question is shown. */
   readonly #endedUnseen = new Map<string, { conversationId: string; replyTo: string; done: boolean }>();
+  /**
+   * The relay's subscription grant per conversation (from `subscribed`), sent back with the next `subscribe` so a
+   * reconnect re-joins without a Store read on the relay. Kept until a newer one arrives: an expired one is
+   * harmless (the relay then reads the Store and answers with a new grant).
+   */
+  readonly #grants = new Map<string, string>();
   readonly #store: ConversationStore;
   readonly #streams: StreamTracker;
   readonly #outbox: Outbox;
@@ -80,7 +86,7 @@ export class ConversationSync {
     if (!this.#store.watches(conversationId)) return;
     for (const m of this.#store.hideBranch(conversationId)) if (m.streamId) this.#offScreen(m.streamId);
     this.#store.changed(conversationId);
-    this.#sendFrame({ type: 'subscribe', conversationId });
+    this.#sendFrame(this.subscribeFrame(conversationId));
     this.#sendFrame({ type: 'history', conversationId, limit: HISTORY_PAGE });
   }
 
@@ -114,7 +120,7 @@ export class ConversationSync {
   resyncFrames(): ClientFrame[] {
     const frames: ClientFrame[] = [];
     for (const conversationId of this.#store.watched()) {
-      frames.push({ type: 'subscribe', conversationId });
+      frames.push(this.subscribeFrame(conversationId));
       if (!this.#store.historyLoaded(conversationId))
         frames.push({ type: 'history', conversationId, limit: HISTORY_PAGE });
     }
@@ -126,6 +132,12 @@ export class ConversationSync {
       ...this.#outbox.frames(),
     );
     return frames;
+  }
+
+  /** A `subscribe` for the conversation, with its grant when the relay gave one. */
+  subscribeFrame(conversationId: string): ClientFrame {
+    const grant = this.#grants.get(conversationId);
+    return grant ? { type: 'subscribe', conversationId, grant } : { type: 'subscribe', conversationId };
   }
 
   /** Applies one server frame. */
@@ -240,6 +252,7 @@ export class ConversationSync {
 
   #onSubscribed(frame: SubscribedFrame): void {
     const { conversationId } = frame;
+    if (frame.grant) this.#grants.set(conversationId, frame.grant);
     for (const s of frame.streams) {
       // A stream we do not show belongs on screen only if the message it answers is shown (it may be on another
       // branch): decide when the history shows whether that message is there.

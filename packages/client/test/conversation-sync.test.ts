@@ -223,6 +223,25 @@ describe('ConversationSync', () => {
     );
   });
 
+  it("re-subscribes with the relay's latest grant for each conversation, and without one before any", () => {
+    const { s } = harness();
+    s.watch(C);
+    s.watch('c2');
+    const subscribes = () => s.resyncFrames().filter((f) => f.type === 'subscribe');
+    assert.deepEqual(subscribes(), [
+      { type: 'subscribe', conversationId: C },
+      { type: 'subscribe', conversationId: 'c2' },
+    ]);
+    s.apply({ type: 'subscribed', conversationId: C, streams: [], grant: 'g1' });
+    s.apply({ type: 'subscribed', conversationId: C, streams: [] });
+    assert.deepEqual(subscribes()[0], { type: 'subscribe', conversationId: C, grant: 'g1' }, 'kept without a new one');
+    s.apply({ type: 'subscribed', conversationId: C, streams: [], grant: 'g2' });
+    assert.deepEqual(subscribes(), [
+      { type: 'subscribe', conversationId: C, grant: 'g2' },
+      { type: 'subscribe', conversationId: 'c2' },
+    ]);
+  });
+
   it('finishes an answer with its figures, and waits for missing batches before it ends', () => {
     const { s, sent, ended } = harness();
     s.watch(C);

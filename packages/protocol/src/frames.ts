@@ -164,6 +164,12 @@ export interface SendFrame {
 export interface SubscribeFrame {
   type: 'subscribe';
   conversationId: string;
+  /**
+   * The `grant` of an earlier `subscribed` for this conversation: the relay then checks ownership with its own
+   * signature instead of a Store read (one less read per conversation when many clients come back at once). An
+   * invalid or expired one is no error: the relay checks the Store as without it.
+   */
+  grant?: string;
 }
 
 export interface UnsubscribeFrame {
@@ -316,6 +322,8 @@ export interface SubscribedFrame {
   conversationId: string;
   /** Streams of this conversation that are running or recently ended, to resume. */
   streams: StreamState[];
+  /** Opaque, time-limited proof of ownership to send with the next `subscribe` to this conversation. */
+  grant?: string;
 }
 
 export interface HistoryPageFrame {

@@ -25,6 +25,8 @@ export const DEFAULT_SERVER_LIMITS: FrameLimits = {
 export const HARD_LIMITS = {
   idChars: 64,
   tokenChars: 8192,
+  /** A subscription grant (`subscribe.grant`, `subscribed.grant`). */
+  grantChars: 64,
   modelChars: 128,
   messageChars: 1024,
   historyPage: 200,

@@ -103,6 +103,8 @@ type Body<T extends FrameType> = Omit<FrameOf<T>, 'type'>;
 export type FrameTable = { [T in FrameType]: WireType<Body<T>> };
 
 const id = str({ min: 1, max: HARD_LIMITS.idChars, pattern: ID_PATTERN });
+/** A subscription grant (opaque to clients; the relay's auth/subscription-grant.ts reads it). */
+const grant = str({ min: 1, max: HARD_LIMITS.grantChars });
 const ms = uint();
 const seq = uint();
 // Codes grow with versions: one a newer relay sends must not make an older client refuse the frame.
@@ -196,7 +198,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
       afterMessage: optional(id),
       afterStream: optional(id),
     }),
-    subscribe: shape('subscribe', { conversationId: id }),
+    subscribe: shape('subscribe', { conversationId: id, grant: optional(grant) }),
     unsubscribe: shape('unsubscribe', { conversationId: id }),
     resume: shape('resume', { conversationId: id, streamId: id, fromSeq: uint() }),
     stop: shape('stop', { conversationId: id, streamId: id }),
@@ -254,6 +256,7 @@ export function buildFrameTable(limits: FrameLimits): FrameTable {
     subscribed: shape('subscribed', {
       conversationId: id,
       streams: list(streamState, HARD_LIMITS.resumeStreams),
+      grant: optional(grant),
     }),
     'history-page': shape('history-page', {
       conversationId: id,

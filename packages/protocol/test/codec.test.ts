@@ -131,9 +131,19 @@ describe('codec validation', () => {
   });
 
   it('ignores extra trailing fields (forward compatibility) and drops unknown properties', () => {
-    const r = bad([4, 'c_1', 'from-the-future']);
+    const r = bad([5, 'c_1', 'from-the-future']);
     assert.ok(r.ok);
-    assert.deepEqual(r.frame, { type: 'subscribe', conversationId: 'c_1' });
+    assert.deepEqual(r.frame, { type: 'unsubscribe', conversationId: 'c_1' });
+    const withGrant = bad([4, 'c_1', 'g', 'from-the-future']);
+    assert.ok(withGrant.ok);
+    assert.deepEqual(withGrant.frame, { type: 'subscribe', conversationId: 'c_1', grant: 'g' });
+  });
+
+  it('bounds a subscription grant (64 characters, not empty)', () => {
+    assert.equal(bad([4, 'c_1', 'g'.repeat(64)]).ok, true);
+    assert.equal(bad([4, 'c_1', 'g'.repeat(65)]).ok, false);
+    assert.equal(bad([4, 'c_1', '']).ok, false);
+    assert.equal(bad([4, 'c_1', 7]).ok, false);
   });
 
   it('reads an error code it does not know (from a newer peer) as unknown-error, keeping the frame', () => {

@@ -19,6 +19,7 @@ export const SAMPLE_FRAMES: Frame[] = [
   { type: 'send', clientMessageId: 'cm_4', conversationId: 'c_1', text: 'next', afterMessage: 'cm_2' },
   { type: 'send', clientMessageId: 'cm_5', conversationId: 'c_1', text: 'next', afterStream: 's_2' },
   { type: 'subscribe', conversationId: 'c_1' },
+  { type: 'subscribe', conversationId: 'c_1', grant: 'lq3x0zk.AbCdEfGhIjKlMnOpQrStUv' },
   { type: 'unsubscribe', conversationId: 'c_1' },
   { type: 'resume', conversationId: 'c_1', streamId: 's_1', fromSeq: 17 },
   { type: 'stop', conversationId: 'c_1', streamId: 's_1' },
@@ -117,6 +118,7 @@ export const SAMPLE_FRAMES: Frame[] = [
     conversationId: 'c_1',
     streams: [{ streamId: 's_1', replyTo: 'm_1', lastSeq: 4, done: false }],
   },
+  { type: 'subscribed', conversationId: 'c_1', streams: [], grant: 'lq3x0zk.AbCdEfGhIjKlMnOpQrStUv' },
   {
     type: 'history-page',
     conversationId: 'c_1',

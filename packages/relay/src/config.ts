@@ -129,6 +129,17 @@ export interface RelayConfig extends AbuseLimitOptions {
    */
   feedbackWebhookUrl?: string;
 
+  /**
+   * Secret that signs subscription grants (auth/subscription-grant.ts): a client re-subscribing with one skips the
+   * Store's ownership read. Give every relay process of a deployment the same one, so a client moving between
+   * them keeps that benefit; undefined = a random one per process (grants then work on the process that issued
+   * them; elsewhere the relay reads the Store, as without grants). `llc-relay` defaults it to the HS256 token
+   * secret when there is one, else to a random one shared by its `--processes`.
+   */
+  grantSecret?: string;
+  /** How long a subscription grant is valid, ms; 0 = no grants (every subscribe reads ownership from the Store). */
+  grantTtlMs: number;
+
   /** How long a closed connection's session (its conversations) stays restorable by `hello.session`, seconds. */
   sessionTtlSec: number;
   /** Send `auth-expiring` this long before a token expires, ms. */
@@ -169,6 +180,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   maxMaxTokens: 8192,
   tokenBudget: { capacity: 200_000, refillPerSecond: 1_000 },
   tokenBudgetFailOpen: true,
+  grantTtlMs: 15 * 60_000,
   sessionTtlSec: 600,
   authRefreshLeadMs: 60_000,
   drainTimeoutMs: 30_000,
@@ -192,5 +204,7 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
     throw new RangeError('sharedPort needs a given port: processes sharing one cannot each take a free port (0)');
   if (config.maxConnections !== undefined && !(Number.isInteger(config.maxConnections) && config.maxConnections >= 1))
     throw new RangeError(`maxConnections must be a whole number ≥ 1, got ${config.maxConnections}`);
+  if (config.grantSecret !== undefined && config.grantSecret.length < 32)
+    throw new RangeError('grantSecret must be at least 32 characters');
   return config;
 }

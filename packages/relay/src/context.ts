@@ -7,6 +7,7 @@ import { AttachmentCheck, type VerifyAttachment } from './attachments/attachment
 import { UploadStore } from './attachments/upload-store.js';
 import type { Tracer } from '@opentelemetry/api';
 import type { Authenticator } from './auth/authenticator.js';
+import { SubscriptionGrants } from './auth/subscription-grant.js';
 import type { RelayConfig } from './config.js';
 import { resolveSendQueueOptions, type SendQueueOptions } from './connection/send-queue.js';
 import { SessionMemory } from './connection/session-memory.js';
@@ -63,6 +64,8 @@ export interface RelayContext {
   readonly uploads?: UploadStore;
   /** Whether a sender may use a message's attachments. */
   readonly attachments: AttachmentCheck;
+  /** Signs and checks the ownership grants of `subscribed` / `subscribe`. */
+  readonly grants: SubscriptionGrants;
   /** Shared by every connection's send queue (derived from the config once). */
   readonly sendQueueOptions: SendQueueOptions;
   /** True once a graceful drain started: new connections and messages are refused (retryable). */
@@ -118,6 +121,7 @@ export function createContext(config: RelayConfig, deps: RelayDeps): OwnedRelayC
       : {}),
     ...(uploads ? { uploads } : {}),
     attachments: new AttachmentCheck(config.maxAttachments, uploads, deps.verifyAttachment),
+    grants: new SubscriptionGrants(config.grantSecret, config.grantTtlMs),
     sendQueueOptions: resolveSendQueueOptions({
       highWaterBytes: config.sendHighWaterBytes,
       hardLimitBytes: config.sendHardLimitBytes,

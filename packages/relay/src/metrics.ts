@@ -47,6 +47,12 @@ export class RelayMetrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly subscribes = new Counter({
+    name: 'llc_relay_subscribes_total',
+    help: "Subscribes admitted, by how ownership was checked: 'grant' (the client's subscription grant, no Store read) or 'store'.",
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
   readonly storeCalls = new Counter({
     name: 'llc_relay_store_calls_total',
     help: 'Calls to the Store (Redis or memory), by method: reads such as ownerOf or listMessages, writes, rate charges.',

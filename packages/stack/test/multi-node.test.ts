@@ -173,6 +173,25 @@ describe('relay: two nodes, one NATS, one Redis', () => {
     await b.stop();
   });
 
+  it("admits a tab on another node by the first node's subscription grant, reading no ownership from Redis", async () => {
+    const [a, b] = await Promise.all([relayNode(), relayNode('--metrics-token', 'm')]);
+    const user = newId('u');
+    const conversationId = newId('c_');
+    const tabA = await ProtocolClient.connect(a.wsUrl, await token(user));
+    tabA.send({ type: 'subscribe', conversationId });
+    const { grant } = await tabA.next('subscribed');
+    assert.ok(grant, 'node A grants');
+    const tabB = await ProtocolClient.connect(b.wsUrl, await token(user));
+    tabB.send({ type: 'subscribe', conversationId, grant });
+    const onB = await tabB.next('subscribed');
+    assert.equal(onB.conversationId, conversationId);
+    const metrics = await (await fetch(`${b.httpUrl}/metrics`, { headers: { authorization: 'Bearer m' } })).text();
+    assert.match(metrics, /^llc_relay_subscribes_total\{check="grant"\} 1$/m);
+    assert.doesNotMatch(metrics, /^llc_relay_store_calls_total\{op="(claimConversation|ownerOf)"\} [1-9]/m);
+    await Promise.all([tabA.close(), tabB.close()]);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it('tells the sockets on the other node when a conversation is deleted, and lets it go there', async () => {
     const [a, b] = await Promise.all([relayNode(), relayNode()]);
     const user = newId('u');

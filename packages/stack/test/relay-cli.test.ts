@@ -66,6 +66,12 @@ describe('llc-relay', () => {
     }
   });
 
+  it('refuses a --grant-secret shorter than 32 characters', () => {
+    const result = run(['--dev', '--port', '0', '--grant-secret', 'short']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--grant-secret must be at least 32 characters/);
+  });
+
   it('refuses --processes > 1 on the in-process broker', () => {
     const result = run(['--dev', '--port', '0', '--processes', '2']);
     assert.equal(result.status, 2);

@@ -104,7 +104,7 @@ export function verifyHs256(
  * Whether `text.slice(from)` equals `expected`, in time that depends on the lengths only (never on where the
  * first difference is): the XOR of every pair of characters is accumulated, with no early exit.
  */
-function constantTimeEqual(expected: string, text: string, from: number): boolean {
+export function constantTimeEqual(expected: string, text: string, from: number): boolean {
   if (text.length - from !== expected.length) return false;
   let diff = 0;
   for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ text.charCodeAt(from + i);

@@ -178,13 +178,23 @@ export class ConversationHandlers {
   }
 
   async subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
-    if (!(await this.mayJoin(conn, frame.conversationId, true))) return;
-    if ((await this.authorize(conn, frame.conversationId, 'claim')) !== 'own') return;
-    await conn.join(frame.conversationId);
+    const { conversationId } = frame;
+    if (!(await this.mayJoin(conn, conversationId, true))) return;
+    // A valid grant stands for the ownership read (auth/subscription-grant.ts); it earns no new grant, so the Store
+    // is read again at least once per grant lifetime.
+    const granted =
+      frame.grant !== undefined &&
+      tokenAllows(conn.principal!, conversationId) &&
+      this.ctx.grants.verify(frame.grant, conn.userId!, conversationId);
+    if (!granted && (await this.authorize(conn, conversationId, 'claim')) !== 'own') return;
+    this.ctx.metrics.subscribes.labels(granted ? 'grant' : 'store').inc();
+    await conn.join(conversationId);
+    const grant = granted ? undefined : this.ctx.grants.issue(conn.userId!, conversationId);
     conn.send({
       type: 'subscribed',
-      conversationId: frame.conversationId,
-      streams: this.ctx.hub.streamStates(frame.conversationId),
+      conversationId,
+      streams: this.ctx.hub.streamStates(conversationId),
+      ...(grant ? { grant } : {}),
     });
   }
 

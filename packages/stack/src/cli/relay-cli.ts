@@ -37,6 +37,7 @@ import {
   type Store,
 } from '@locallightchat/relay';
 import { Registry } from 'prom-client';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
@@ -108,6 +109,8 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     systemPrompt: o['system-prompt'],
     feedbackWebhookUrl: o['feedback-webhook'],
     metricsToken: o['metrics-token'],
+    // The HS256 secret is shared by every node already; the grant key is derived from it with a label.
+    grantSecret: o['grant-secret'] ?? o['auth-jwt-secret'],
     clientAddressHeader: o['client-address-header'],
     ...limitSettings(o).relay,
   };
@@ -170,6 +173,8 @@ async function main(): Promise<void> {
   const maxConnections = o['max-connections'];
   if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
     throw new CliUsageError(`--max-connections must be a whole number ≥ 1, got ${maxConnections}`);
+  if (o['grant-secret'] !== undefined && o['grant-secret'].length < 32)
+    throw new CliUsageError('--grant-secret must be at least 32 characters');
   // Production refuses an unset origin list rather than warning: a warning scrolls by unseen, and any web page
   // could then open sockets to the relay; '*' keeps "any origin" available as an explicit, visible choice.
   if (!o.dev && !o['allowed-origins']?.length)
@@ -192,7 +197,11 @@ async function main(): Promise<void> {
       metricsPort: o['metrics-port'],
       metricsHost: o.host,
       log,
-      env: { LLC_SUPERVISED_PORT: String(port) },
+      env: {
+        LLC_SUPERVISED_PORT: String(port),
+        // One grant secret for all the processes, so a client moving between them keeps re-subscribing by grant.
+        ...(o['grant-secret'] || o['auth-jwt-secret'] ? {} : { LLC_GRANT_SECRET: randomBytes(32).toString('base64url') }),
+      },
     });
     return;
   }

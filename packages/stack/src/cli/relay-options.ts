@@ -164,6 +164,13 @@ export const RELAY_OPTIONS = {
     placeholder: 'URL',
     help: 'JWKS endpoint of your identity provider',
   },
+  'grant-secret': {
+    type: 'string',
+    env: 'LLC_GRANT_SECRET',
+    placeholder: 'secret',
+    secret: true,
+    help: 'Signs subscription grants (32+ characters; the same on every relay node): a client coming back re-subscribes without a Store read. Default: the --auth-jwt-secret, else random (shared by --processes)',
+  },
   'auth-issuer': { type: 'string', env: 'LLC_AUTH_ISSUER', help: 'Required `iss` claim' },
   'auth-audience': { type: 'string', env: 'LLC_AUTH_AUDIENCE', help: 'Required `aud` claim' },
   'auth-algorithms': {
