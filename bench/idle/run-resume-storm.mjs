@@ -16,7 +16,7 @@
  * `--nats-profile-seconds` (Go's pprof, served by `nats-server --profile`; bench/lib/go-profile-summary.mjs).
  *
  *   node bench/idle/run-resume-storm.mjs [--clients 10000] [--period-ms 4000] [--warmup-ms 10000] [--jitter-ms 250]
- *                                        [--relay <bin>] [--profile] [--nats-profile] [--nats-profile-seconds 20]
+ *                                        [--relay <bin>] [--no-grants] [--profile] [--nats-profile] [--nats-profile-seconds 20]
  *                                        [--profile-dir /tmp] [--out bench/results/<date>]
  */
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,9 @@ const PERIOD_MS = Number(arg('period-ms', 4000));
 const WARMUP_MS = Number(arg('warmup-ms', 10000));
 const JITTER_MS = Number(arg('jitter-ms', 250));
 const RELAY_BIN = arg('relay', here('../../node_modules/.bin/llc-relay'));
+// Without subscription grants (the relays' LLC_GRANT_TTL_MS=0): every re-subscribe reads ownership from the Store,
+// as before grants existed — the same-run baseline for what they save.
+const NO_GRANTS = flag('no-grants');
 const PROFILE = flag('profile')
   ? `${arg('profile-dir', tmpdir())}/relay-resume-storm-${Date.now()}.cpuprofile`
   : undefined;
@@ -97,7 +100,8 @@ async function main() {
   ]);
   const natsVersion = execFileSync(natsServerBinary(), ['--version']).toString().trim();
   const relayArgs = benchRelayArgs({ natsUrl: nats.url, store: redis.url });
-  const startRelay = (env = {}) => startProcess(RELAY_BIN, relayArgs, RELAY_READY, { env });
+  const startRelay = (env = {}) =>
+    startProcess(RELAY_BIN, relayArgs, RELAY_READY, { env: NO_GRANTS ? { ...env, LLC_GRANT_TTL_MS: '0' } : env });
   const victim = await startRelay();
   const survivor = await startRelay(
     PROFILE ? { NODE_OPTIONS: `--import=${here('../lib/profile-hook.mjs')}`, LLC_PROFILE_OUT: PROFILE } : {},
@@ -236,7 +240,7 @@ async function main() {
   const met = allBackS <= GOAL_S && failures === 0 && whole.whole === whole.following;
   const notAll = (n) => `not all (${n} of ${report.dropped} after ${windowSeconds.toFixed(0)} s)`;
   const s1 = (ms) => (ms / 1000).toFixed(2);
-  const command = `node bench/idle/run-resume-storm.mjs --clients ${N} --period-ms ${PERIOD_MS} --warmup-ms ${WARMUP_MS}${JITTER_MS !== 250 ? ` --jitter-ms ${JITTER_MS}` : ''}${arg('relay') ? ` --relay ${RELAY_BIN}` : ''}${PROFILE ? ' --profile' : ''}${NATS_PROFILE ? ` --nats-profile --nats-profile-seconds ${NATS_PROFILE_SECONDS}` : ''}`;
+  const command = `node bench/idle/run-resume-storm.mjs --clients ${N} --period-ms ${PERIOD_MS} --warmup-ms ${WARMUP_MS}${JITTER_MS !== 250 ? ` --jitter-ms ${JITTER_MS}` : ''}${arg('relay') ? ` --relay ${RELAY_BIN}` : ''}${NO_GRANTS ? ' --no-grants' : ''}${PROFILE ? ' --profile' : ''}${NATS_PROFILE ? ` --nats-profile --nats-profile-seconds ${NATS_PROFILE_SECONDS}` : ''}`;
   const lines = [
     `# Resume storm — ${new Date().toISOString()}`,
     '',

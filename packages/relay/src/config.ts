@@ -204,6 +204,8 @@ export function resolveConfig(partial: Partial<RelayConfig> = {}): RelayConfig {
     throw new RangeError('sharedPort needs a given port: processes sharing one cannot each take a free port (0)');
   if (config.maxConnections !== undefined && !(Number.isInteger(config.maxConnections) && config.maxConnections >= 1))
     throw new RangeError(`maxConnections must be a whole number ≥ 1, got ${config.maxConnections}`);
+  if (!(Number.isInteger(config.grantTtlMs) && config.grantTtlMs >= 0))
+    throw new RangeError(`grantTtlMs must be a whole number ≥ 0, got ${config.grantTtlMs}`);
   if (config.grantSecret !== undefined && config.grantSecret.length < 32)
     throw new RangeError('grantSecret must be at least 32 characters');
   return config;

@@ -72,6 +72,14 @@ describe('llc-relay', () => {
     assert.match(result.stderr, /--grant-secret must be at least 32 characters/);
   });
 
+  it('refuses a --grant-ttl-ms that is not a whole number ≥ 0', () => {
+    for (const bad of ['-1', '1.5']) {
+      const result = run(['--dev', '--port', '0', `--grant-ttl-ms=${bad}`]);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /--grant-ttl-ms must be a whole number ≥ 0/);
+    }
+  });
+
   it('refuses --processes > 1 on the in-process broker', () => {
     const result = run(['--dev', '--port', '0', '--processes', '2']);
     assert.equal(result.status, 2);

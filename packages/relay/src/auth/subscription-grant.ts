@@ -63,8 +63,8 @@ export class SubscriptionGrants {
   }
 
   private mac(expiry: string, userId: string, conversationId: string): string {
-    // NUL separators: ids cannot contain it (protocol ids are [A-Za-z0-9_-]; user ids come from verified tokens
-    // and a NUL in one would only split differently for that same user).
+    // NUL separators, unambiguous: neither the expiry (base 36) nor the conversation id (protocol ids are
+    // [A-Za-z0-9_-]) holds one, so the user id is exactly what lies between the first and the last.
     return createHmac('sha256', this.key)
       .update(`${expiry}\0${userId}\0${conversationId}`)
       .digest()

@@ -111,6 +111,7 @@ function relayConfig(o: Options): Partial<RelayConfig> {
     metricsToken: o['metrics-token'],
     // The HS256 secret is shared by every node already; the grant key is derived from it with a label.
     grantSecret: o['grant-secret'] ?? o['auth-jwt-secret'],
+    grantTtlMs: o['grant-ttl-ms'],
     clientAddressHeader: o['client-address-header'],
     ...limitSettings(o).relay,
   };
@@ -173,6 +174,9 @@ async function main(): Promise<void> {
   const maxConnections = o['max-connections'];
   if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
     throw new CliUsageError(`--max-connections must be a whole number ≥ 1, got ${maxConnections}`);
+  const grantTtl = o['grant-ttl-ms'];
+  if (!(Number.isInteger(grantTtl) && grantTtl >= 0))
+    throw new CliUsageError(`--grant-ttl-ms must be a whole number ≥ 0, got ${grantTtl}`);
   if (o['grant-secret'] !== undefined && o['grant-secret'].length < 32)
     throw new CliUsageError('--grant-secret must be at least 32 characters');
   // Production refuses an unset origin list rather than warning: a warning scrolls by unseen, and any web page
@@ -200,7 +204,9 @@ async function main(): Promise<void> {
       env: {
         LLC_SUPERVISED_PORT: String(port),
         // One grant secret for all the processes, so a client moving between them keeps re-subscribing by grant.
-        ...(o['grant-secret'] || o['auth-jwt-secret'] ? {} : { LLC_GRANT_SECRET: randomBytes(32).toString('base64url') }),
+        ...(o['grant-secret'] || o['auth-jwt-secret']
+          ? {}
+          : { LLC_GRANT_SECRET: randomBytes(32).toString('base64url') }),
       },
     });
     return;

@@ -305,6 +305,12 @@ export const RELAY_OPTIONS = {
     default: true,
     help: 'Send first tokens ahead of continuing ones (--no-priority for A/B tests)',
   },
+  'grant-ttl-ms': {
+    type: 'number',
+    env: 'LLC_GRANT_TTL_MS',
+    default: DEFAULT_CONFIG.grantTtlMs,
+    help: 'How long a subscription grant is valid, ms (0 = no grants: every subscribe reads ownership from the Store)',
+  },
   'session-ttl': {
     type: 'number',
     env: 'LLC_SESSION_TTL',
