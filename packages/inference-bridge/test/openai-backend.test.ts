@@ -429,6 +429,26 @@ describe('OpenAIBackend against a scripted server', () => {
     }
   });
 
+  it('classifies a connection reset mid-stream as server, after the first token, keeping the text before it', async () => {
+    const server = await scripted((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chunk({ role: 'assistant', content: '' }));
+      res.write(chunk({ content: 'kept' }), () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    try {
+      const out = await collectStream(
+        new OpenAIBackend({ baseURL: server.url, defaultModel: 'm' }),
+        sampleInferenceRequest(),
+      );
+      assert.equal(out.text, 'kept');
+      const e = asInferenceError(out.error);
+      assert.equal(e.kind, 'server');
+      assert.equal(e.details.beforeFirstToken, false);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('aborts a request still waiting for its headers with aborted', async () => {
     const server = await scripted(() => undefined);
     try {
