@@ -11,7 +11,8 @@
  * bridge over the measured window (bench/lib/profile-hook.mjs) and adds its hottest functions to the report.
  *
  * `--bridge-cli <path>` runs another build of the bridge (e.g. a copy of an older `dist/cli/bridge-cli.js`), for
- * a before/after in one session; `--label` names the run in the report.
+ * a before/after in one session; `--node-args "<flags>"` gives the bridge process V8 flags (e.g. a young-generation
+ * size); `--label` names the run in the report.
  *
  *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300] [--profile]
  */
@@ -32,6 +33,8 @@ const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const BRIDGE_CLI = arg('bridge-cli', here('../../packages/inference-bridge/dist/cli/bridge-cli.js'));
 const LABEL = arg('label', 'bridge');
+// V8 flags for the bridge process only, space-separated.
+const NODE_ARGS = String(arg('node-args', '')).split(' ').filter(Boolean);
 // The bridge's first-token timeout (its default, 30 s, when not given; 0 = none): on a machine loaded far beyond
 // its cores the simulators take longer than that to admit thousands of sequences, and the streams that time out
 // change the workload being measured.
@@ -80,6 +83,7 @@ async function main() {
   const bridge = await startProcess(
     process.execPath,
     [
+      ...NODE_ARGS,
       BRIDGE_CLI,
       '--broker',
       nats.url,
@@ -216,7 +220,7 @@ async function main() {
   const lines = [
     `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}${TTFT_TIMEOUT !== undefined ? ` --ttft-timeout-ms ${TTFT_TIMEOUT}` : ''}${BRIDGE_CLI.includes('dist/cli') ? '' : ` --bridge-cli ${BRIDGE_CLI}`}\` (${LABEL})`,
+    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}${TTFT_TIMEOUT !== undefined ? ` --ttft-timeout-ms ${TTFT_TIMEOUT}` : ''}${BRIDGE_CLI.includes('dist/cli') ? '' : ` --bridge-cli ${BRIDGE_CLI}`}${NODE_ARGS.length > 0 ? ` --node-args "${NODE_ARGS.join(' ')}"` : ''}\` (${LABEL})`,
     machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',
