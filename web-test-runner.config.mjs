@@ -40,11 +40,16 @@ async function tsForMissingJs(ctx, next) {
   return next();
 }
 
-/** Writes { passed, failed, skipped } for the summary line of `npm test`. */
+/**
+ * Writes { passed, failed, skipped, hung } for the summary line of `npm test`. `hung`: the files whose page never
+ * reported a test and timed out (testsStartTimeout / testsFinishTimeout) — scripts/test.mjs runs those once more.
+ */
 function summaryReporter() {
   return {
     onTestRunFinished({ sessions }) {
-      const counts = { passed: 0, failed: 0, skipped: 0 };
+      const counts = { passed: 0, failed: 0, skipped: 0, hung: [] };
+      const reported = (suite) =>
+        (suite?.tests?.length ?? 0) > 0 || (suite?.suites ?? []).some((child) => reported(child));
       const walk = (suite) => {
         for (const t of suite.tests ?? []) {
           if (t.skipped) counts.skipped++;
@@ -56,6 +61,10 @@ function summaryReporter() {
       for (const session of sessions) {
         if (session.testResults) walk(session.testResults);
         if (!session.passed && (session.errors?.length ?? 0) > 0) counts.failed++;
+        const timedOut = (session.errors ?? []).some((e) =>
+          /^Browser tests did not (start|finish) within/.test(e.message),
+        );
+        if (timedOut && !reported(session.testResults)) counts.hung.push(relative(root, session.testFile));
       }
       if (process.env.LLC_WTR_SUMMARY) writeFileSync(process.env.LLC_WTR_SUMMARY, JSON.stringify(counts));
     },
@@ -112,7 +121,8 @@ export default {
   // failed before running a test); a slow start is not a test failure, so allow two minutes.
   browserStartTimeout: 120_000,
   testFramework: { config: { timeout: 20000 } },
-  testsFinishTimeout: 10 * 60 * 1000,
+  // LLC_WTR_FINISH_TIMEOUT_MS: only to check the rerun of a hung file (scripts/test.mjs) without waiting 10 min.
+  testsFinishTimeout: Number(process.env.LLC_WTR_FINISH_TIMEOUT_MS ?? 10 * 60 * 1000),
   browsers: [
     playwrightLauncher({
       product: 'chromium',
