@@ -114,9 +114,9 @@ async function runBrowserTests(onlyFile) {
 
 /**
  * The browser stage. A file whose page never reported a single test and timed out ("hung") is run once more on
- * its own, and its second run's results stand for it; a test that failed is never run again. Why: once in about
- * ten CI runs (2026-12-06, Node 24 pass) one file's page stayed silent for the whole 10-minute limit although the
- * same file passed 13 times in a row alone, at load 6 too; every rerun is printed, so a hang that comes back shows.
+ * its own, and its second run's results stand for it; a test that failed is never run again. Why: once (a fresh-clone
+ * CI run, 2026-12-06, Node 24 pass) one file's page stayed silent for the whole 10-minute limit although the same
+ * file passed 13 times in a row alone, at load 6 too; every rerun is printed, so a hang that comes back shows.
  */
 async function browserStage() {
   const first = await runBrowserTests();
