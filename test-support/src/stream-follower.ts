@@ -86,24 +86,41 @@ export class StreamFollower {
 
   /**
    * Sends `text` into `conversationId` and follows the answer to its end across relay moves. Rejects on a
-   * `resume-unavailable` error, a non-retryable refusal of the message, or silence past `frameTimeoutMs`.
+   * `resume-unavailable` error once the stream has shown a frame, a non-retryable refusal of the message, or
+   * silence past `frameTimeoutMs`. `clientMessageId` resends a message already sent (e.g. by another socket).
    */
-  async chat(conversationId: string, text: string, maxTokens: number): Promise<FollowedAnswer> {
-    const clientMessageId = newId('cm_');
+  async chat(
+    conversationId: string,
+    text: string,
+    maxTokens: number,
+    { clientMessageId = newId('cm_') }: { clientMessageId?: string } = {},
+  ): Promise<FollowedAnswer> {
     this.conversations.add(conversationId);
-    const streamId = await this.send(conversationId, clientMessageId, text, maxTokens);
+    const ack = await this.send(conversationId, clientMessageId, text, maxTokens);
+    const { streamId } = ack;
     const answer = { streamId, text: '', lastSeq: 0, duplicates: 0, gaps: 0, coalescedBatches: 0, retriedResumes: 0 };
     const resumeLatenciesMs: number[] = [];
     let lostAt: number | undefined;
     let gapResumedAt: number | undefined;
+    // As the client does: a duplicate ack (the message was accepted before, its ack lost, e.g. to a go-away) may
+    // name an answer already running, which this socket follows only from its next start: resume it.
+    if (ack.duplicate) this.client.send({ type: 'resume', conversationId, streamId, fromSeq: 1 });
+    // Until the stream shows a frame, a resume finds nothing of it (its request may wait in the work queue):
+    // `resume-unavailable` then is no error, and the joined conversation brings its start (as the client does,
+    // which reloads the history and follows the live stream).
+    let streamShown = false;
     for (;;) {
       let moved = false;
       while (!moved && this.read < this.client.frames.length) {
         const f: ServerFrame = this.client.frames[this.read++]!;
+        if (f.type === 'error' && f.ref === streamId && f.code === 'resume-unavailable' && !streamShown) continue;
         if (f.type === 'error') this.noteError(f);
-        if ('streamId' in f && f.streamId === streamId && lostAt !== undefined) {
-          resumeLatenciesMs.push(performance.now() - lostAt);
-          lostAt = undefined;
+        if ('streamId' in f && f.streamId === streamId && f.type !== 'ack') {
+          streamShown = true;
+          if (lostAt !== undefined) {
+            resumeLatenciesMs.push(performance.now() - lostAt);
+            lostAt = undefined;
+          }
         }
         if (f.type === 'token' && f.streamId === streamId) {
           if (this.take(answer, f) === 'gap' && answer.lastSeq !== gapResumedAt) {
@@ -234,7 +251,7 @@ export class StreamFollower {
         .catch(() => ({ type: 'timeout' as const }));
       if (reply.type === 'ack') {
         this.read = from;
-        return reply.streamId;
+        return reply;
       }
       if (reply.type === 'error') {
         this.noteError(reply);

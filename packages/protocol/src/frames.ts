@@ -256,6 +256,11 @@ export interface AckFrame {
   messageId: string;
   /** The stream that will carry the answer. */
   streamId: string;
+  /**
+   * The message had been accepted before (a resend after a lost ack, maybe on another relay): its answer may
+   * be running or over, and this socket follows it only from its next start, so the client resumes it from its
+   * last seq + 1.
+   */
   duplicate: boolean;
 }
 

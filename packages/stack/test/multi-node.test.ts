@@ -21,6 +21,7 @@ import {
   type StartedProcess,
 } from '@locallightchat/test-support';
 import { ProtocolClient } from '@locallightchat/test-support/client';
+import { StreamFollower } from '@locallightchat/test-support/follower';
 
 const SECRET = 'multi-node-test-secret-of-at-least-32-chars';
 const relayCli = fileURLToPath(new URL('../dist/cli/relay-cli.js', import.meta.url));
@@ -188,6 +189,31 @@ describe('relay: two nodes, one NATS, one Redis', () => {
     const metrics = await (await fetch(`${b.httpUrl}/metrics`, { headers: { authorization: 'Bearer m' } })).text();
     assert.match(metrics, /^llc_relay_subscribes_total\{check="grant"\} 1$/m);
     assert.doesNotMatch(metrics, /^llc_relay_store_calls_total\{op="(claimConversation|ownerOf)"\} [1-9]/m);
+    await Promise.all([tabA.close(), tabB.close()]);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('follows an answer whose message a tab resent on the other node after the answer started (its ack lost)', async () => {
+    // The chaos drain once left a tab silent for 120 s here: its send was accepted by the draining node, whose
+    // go-away came before the ack; the resend on the other node got a duplicate ack for an answer already
+    // running, which that socket follows only from a resume (the client's rule, which StreamFollower now keeps).
+    const [a, b] = await Promise.all([relayNode(), relayNode()]);
+    const user = newId('u');
+    const conversationId = newId('c_');
+    const clientMessageId = newId('cm_');
+    const text = 'Explain how a relay drains.';
+    const tabA = await ProtocolClient.connect(a.wsUrl, await token(user));
+    tabA.send({ type: 'send', clientMessageId, conversationId, text, maxTokens: 400 });
+    const ack = await tabA.next('ack');
+    await tabA.until((f) => f.filter((x) => x.type === 'token').length >= 3, 'a few tokens on node A');
+    const tabB = await StreamFollower.open({ urls: () => [b.wsUrl], token: () => token(user), frameTimeoutMs: 20_000 });
+    const followed = await tabB.chat(conversationId, text, 400, { clientMessageId });
+    const whole = await tabA.streamText(ack.streamId);
+    assert.equal(followed.streamId, ack.streamId, 'the resend names the running answer');
+    assert.ok(followed.lastSeq > 3, 'the answer was running when it was resent');
+    assert.equal(followed.text, whole.text, 'the whole answer, as the first tab saw it');
+    assert.equal(followed.duplicates, 0);
+    assert.deepEqual(tabB.errors, [], 'no error shown');
     await Promise.all([tabA.close(), tabB.close()]);
     await Promise.all([a.stop(), b.stop()]);
   });
