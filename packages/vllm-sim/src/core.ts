@@ -55,6 +55,11 @@ export interface SimulatorCoreOptions {
   prefixCaching?: boolean;
   /** Seed of the block hash chain (vLLM: PYTHONHASHSEED); a precise router must use the same. */
   hashSeed?: number | string;
+  /**
+   * vLLM `--stream-interval` (default 1): a stream writes its first token at once, then a delta only when this
+   * many tokens are unsent, and the rest with the finish. Fewer, larger writes for the reader.
+   */
+  streamInterval?: number;
 }
 
 /** The defaults of {@link SimulatorCoreOptions} (the engine's own settings default in the engine). */
@@ -74,6 +79,9 @@ export function resolveSimulatorCoreOptions(
   const policy: string = resolved.schedulingPolicy;
   if (policy !== 'fcfs' && policy !== 'priority')
     throw new RangeError(`scheduling policy must be fcfs or priority, got "${policy}"`);
+  const interval = resolved.streamInterval;
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1))
+    throw new RangeError(`streamInterval must be an integer ≥ 1, got ${interval}`);
   const limit = resolved.maxNumQueuedReqs;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
     throw new RangeError(`maxNumQueuedReqs must be an integer ≥ 0, got ${limit}`);
@@ -124,6 +132,7 @@ export class SimulatorCore {
       policy,
       tokenizer: new SimPromptTokenizer(this.engine.blockSize),
       ...(options.reasoningField ? { reasoningField: options.reasoningField } : {}),
+      ...(options.streamInterval !== undefined ? { streamInterval: options.streamInterval } : {}),
     };
     this.faults = new Faults(options.faults);
     this.metrics = createMetrics(this.engine, this.profile.model, {
@@ -153,6 +162,7 @@ export class SimulatorCore {
       schedulingPolicy: this.engine.policy,
       speed: this.engine.speed,
       reasoningField: this.serving.reasoningField ?? null,
+      streamInterval: this.serving.streamInterval ?? 1,
       maxNumQueuedReqs: this.maxNumQueuedReqs ?? null,
       engine: this.engine.stats(),
       faults: this.faults.current,

@@ -269,7 +269,7 @@ async function completion(
   }
   const failAfter = fault.kind === 'fail' ? fault.afterTokens : undefined;
   const responder = prepared.stream
-    ? new StreamResponder(res, prepared, ident, failAfter)
+    ? new StreamResponder(res, prepared, ident, failAfter, core.serving.streamInterval)
     : new JsonResponder(res, prepared, ident, failAfter);
   if (responder instanceof StreamResponder) responder.begin();
   const handle = core.engine.submit(

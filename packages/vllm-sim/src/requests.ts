@@ -23,6 +23,8 @@ export interface ServingConfig {
   reasoningField?: ReasoningField;
   /** Tokenizer and chat template (token ids feed the prefix cache); default: a shared one, 16-token blocks. */
   tokenizer?: SimPromptTokenizer;
+  /** vLLM `--stream-interval` (default 1; see SimulatorCoreOptions.streamInterval). */
+  streamInterval?: number;
 }
 
 const SHARED_TOKENIZER = new SimPromptTokenizer();

@@ -5,7 +5,9 @@
  *   chunk with the finish reason (carrying the last step's text, `""` after EOS); the usage chunk when asked;
  *   `data: [DONE]`. Tokens are flushed once per event-loop turn, and not at all while the socket is
  *   backpressured, so a delta carries every token produced since the last write — several when steps were
- *   batched or the client reads slowly (vLLM coalesces the same way).
+ *   batched or the client reads slowly (vLLM coalesces the same way). With `--stream-interval N` (vLLM's engine
+ *   setting, default 1), the first token goes out at once and later ones only once N are unsent (the rest with
+ *   the finish), as vLLM's output processor does.
  * - Non-streaming: one JSON body when the sequence ends.
  * - Client gone (socket closed): the sequence is aborted in the engine, which frees its KV cache.
  */
@@ -112,6 +114,20 @@ export class StreamResponder extends Responder {
   private readonly toolIds = new Map<number, string>();
   private flushQueued = false;
   private draining = false;
+  /** Tokens accepted but not written yet, and whether any was written (the first goes out at once). */
+  private unsent = 0;
+  private sentAny = false;
+
+  constructor(
+    res: ServerResponse,
+    prepared: PreparedRequest,
+    ident: ResponseIdentity,
+    failAfterTokens?: number,
+    /** vLLM `--stream-interval`. */
+    private readonly streamInterval = 1,
+  ) {
+    super(res, prepared, ident, failAfterTokens);
+  }
 
   /** Sends the 200 headers now: vLLM's headers go out before the first token. */
   begin(): void {
@@ -127,6 +143,8 @@ export class StreamResponder extends Responder {
     if (token.tool) addToolToken(this.tools, token, this.toolIds);
     else if (token.reasoning) this.reasoning += token.text;
     else this.content += token.text;
+    this.unsent++;
+    if (this.sentAny && this.unsent < this.streamInterval) return;
     if (this.flushQueued || this.draining) return;
     this.flushQueued = true;
     setImmediate(() => {
@@ -135,13 +153,19 @@ export class StreamResponder extends Responder {
     });
   }
 
-  /** Writes everything pending as one delta (unless the socket asks us to wait). */
-  private flush(): void {
+  /**
+   * Writes everything pending as one delta (unless the socket asks us to wait, or — unless `force` — fewer
+   * tokens than the stream interval are pending after the first).
+   */
+  private flush(force = false): void {
     if (this.closed || this.draining) return;
+    if (!force && this.sentAny && this.unsent < this.streamInterval) return;
     const { content, reasoning } = this.takePending();
     const tools = this.tools;
     this.tools = [];
     if (content === undefined && reasoning === undefined && tools.length === 0) return;
+    this.unsent = 0;
+    this.sentAny = true;
     const usage = this.runningUsage(this.tokens);
     let chunk = '';
     if (tools.length > 0) chunk = chatToolDeltaChunk(this.ident, tools, usage);
@@ -217,7 +241,7 @@ export class StreamResponder extends Responder {
 
   private flushNowIgnoringBackpressure(): void {
     this.draining = false;
-    this.flush();
+    this.flush(true);
   }
 
   private runningUsage(completionTokens: number): UsageCounts | undefined {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { APIError } from 'openai';
-import { startSimulator, type RunningSimulator } from '../src/index.js';
+import { SimulatorCore, startSimulator, type RunningSimulator } from '../src/index.js';
 
 /**
  * The example stream of shared/research/vllm-chat-stream.example.sse (in the shape of real vLLM captures, vLLM
@@ -343,6 +343,44 @@ describe('llc-vllm-sim wire format', () => {
       assert.match(text, /"completion_tokens":400\}/);
     } finally {
       await fast.close();
+    }
+  });
+
+  it('writes the first token at once, then a delta per --stream-interval tokens, the rest with the finish', async () => {
+    // A real step time (the fast profile's steps outrun the writes, which then coalesce whatever the interval).
+    const spaced = await startSimulator({ profile: '8b-h100', streamInterval: 4 });
+    const plain = await startSimulator({ profile: '8b-h100' });
+    try {
+      const body = {
+        messages: USER,
+        seed: 7,
+        max_tokens: 30,
+        ignore_eos: true,
+        stream: true,
+        stream_options: { include_usage: true, continuous_usage_stats: true },
+      };
+      type Chunk = { choices: { delta: { content?: string }; finish_reason: string | null }[] };
+      const read = async (s: RunningSimulator) =>
+        (await rawStream(s, body)).text
+          .trim()
+          .split('\n\n')
+          .filter((e) => e !== 'data: [DONE]')
+          .map((e) => JSON.parse(e.slice(6)) as Chunk & { usage: { completion_tokens: number } })
+          .filter((c) => c.choices[0]?.delta.content !== undefined && c.choices[0].delta.content !== '');
+      const deltas = await read(spaced);
+      const counts = deltas.map((c) => c.usage.completion_tokens);
+      assert.equal(counts[0], 1, 'the first token alone');
+      const last = deltas.length - 1;
+      for (let i = 1; i < last; i++) assert.ok(counts[i]! - counts[i - 1]! >= 4, `delta ${i}: ${counts.join(',')}`);
+      assert.equal(deltas[last]!.choices[0]!.finish_reason, 'length', 'the rest comes with the finish');
+      assert.ok(deltas.length <= 2 + Math.ceil(29 / 4), `${deltas.length} deltas for 30 tokens`);
+      const text = (cs: Chunk[]) => cs.map((c) => c.choices[0]!.delta.content).join('');
+      const one = await read(plain);
+      assert.equal(text(deltas), text(one), 'the same answer as with interval 1');
+      assert.ok(one.length > deltas.length * 2, `interval 1: ${one.length} deltas`);
+      assert.throws(() => new SimulatorCore({ streamInterval: 0 }), RangeError);
+    } finally {
+      await Promise.all([spaced.close(), plain.close()]);
     }
   });
 

@@ -79,6 +79,11 @@ const OPTIONS = {
     default: true,
     help: 'Automatic prefix caching (vLLM V1 default; --no-enable-prefix-caching turns it off)',
   },
+  'stream-interval': {
+    type: 'number',
+    env: 'LLC_SIM_STREAM_INTERVAL',
+    help: 'Tokens per delta after the first (vLLM --stream-interval; default 1)',
+  },
   'hash-seed': {
     type: 'string',
     env: 'LLC_SIM_HASH_SEED',
@@ -211,6 +216,7 @@ function simulatorOptions(o: ParsedOptions<typeof OPTIONS>): SimulatorOptions {
     blockSize: o['block-size'],
     prefixCaching: o['enable-prefix-caching'],
     hashSeed: o['hash-seed'],
+    streamInterval: o['stream-interval'],
     kvEvents: o['kv-events-config'] || undefined,
   };
 }
