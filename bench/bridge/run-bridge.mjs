@@ -12,7 +12,8 @@
  *
  * `--bridge-cli <path>` runs another build of the bridge (e.g. a copy of an older `dist/cli/bridge-cli.js`), for
  * a before/after in one session; `--node-args "<flags>"` gives the bridge process V8 flags (e.g. a young-generation
- * size); `--label` names the run in the report.
+ * size); `--label` names the run in the report; `--stream-interval N` runs the replicas with vLLM's
+ * `--stream-interval` (a delta per N tokens after the first: fewer, larger reads for the bridge).
  *
  *   node bench/bridge/run-bridge.mjs [--streams 5000] [--replicas 2] [--max-tokens 300] [--profile]
  */
@@ -33,6 +34,7 @@ const MAX_TOKENS = Number(arg('max-tokens', 300));
 const OUT = arg('out', here(`../results/${new Date().toISOString().slice(0, 10)}`));
 const BRIDGE_CLI = arg('bridge-cli', here('../../packages/inference-bridge/dist/cli/bridge-cli.js'));
 const LABEL = arg('label', 'bridge');
+const STREAM_INTERVAL = Number(arg('stream-interval', 1));
 // V8 flags for the bridge process only, space-separated.
 const NODE_ARGS = String(arg('node-args', '')).split(' ').filter(Boolean);
 // The bridge's first-token timeout (its default, 30 s, when not given; 0 = none): on a machine loaded far beyond
@@ -73,6 +75,8 @@ async function main() {
           '4000000',
           '--max-num-batched-tokens',
           '65536',
+          '--stream-interval',
+          String(STREAM_INTERVAL),
         ],
         /listening on (http:\/\/\S+)/,
         { logLevel: null },
@@ -220,7 +224,7 @@ async function main() {
   const lines = [
     `# Bridge under ${N} concurrent streams — ${new Date().toISOString()}`,
     '',
-    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}${TTFT_TIMEOUT !== undefined ? ` --ttft-timeout-ms ${TTFT_TIMEOUT}` : ''}${BRIDGE_CLI.includes('dist/cli') ? '' : ` --bridge-cli ${BRIDGE_CLI}`}${NODE_ARGS.length > 0 ? ` --node-args "${NODE_ARGS.join(' ')}"` : ''}\` (${LABEL})`,
+    `Command: \`node bench/bridge/run-bridge.mjs --streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS}${STREAM_INTERVAL !== 1 ? ` --stream-interval ${STREAM_INTERVAL}` : ''}${TTFT_TIMEOUT !== undefined ? ` --ttft-timeout-ms ${TTFT_TIMEOUT}` : ''}${BRIDGE_CLI.includes('dist/cli') ? '' : ` --bridge-cli ${BRIDGE_CLI}`}${NODE_ARGS.length > 0 ? ` --node-args "${NODE_ARGS.join(' ')}"` : ''}\` (${LABEL})`,
     machineLine(),
     `One llc-bridge process (load-aware router) in front of ${R} equal \`llc-vllm-sim\` replicas (profile 8b-h100, batches large enough for every sequence), NATS work queue; answers of up to ${MAX_TOKENS} tokens.`,
     '',

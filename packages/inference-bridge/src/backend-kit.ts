@@ -3,7 +3,8 @@
  * the port itself, so adapters share one implementation of the rules the conformance suite checks
  * (`@locallightchat/inference-bridge/conformance`):
  *
- * - `guardFirstToken`: the caller's abort, the first-token timeout and errors that know whether a token went out;
+ * - `guardFirstToken`: the caller's abort, the first-token timeout and errors that know whether a token went out
+ *   (`openGuardedExchange`: the same rules for a producer that is itself the stream's generator);
  * - `chatCompletionBody`: the OpenAI-compatible request body;
  * - the readers of OpenAI-compatible answers: `readChunk` (one stream line), `SseDataReader` (an SSE body),
  *   `httpError` / `streamError` / `kindForStatus` / `readErrorObject` / `parseRetryAfter` (errors).
@@ -14,6 +15,8 @@
  */
 export {
   guardFirstToken,
+  openGuardedExchange,
+  type GuardedExchange,
   type ExchangeErrorDetails,
   type FirstTokenGuardOptions,
   type StreamExchange,

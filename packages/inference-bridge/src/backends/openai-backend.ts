@@ -25,7 +25,7 @@ import type {
 } from '../backend.js';
 import { httpGetJson, httpPost, keepAliveAgent, type HttpAnswer } from './http-post.js';
 import { withDefaults } from '../options.js';
-import { guardFirstToken, type StreamExchange } from './first-token-guard.js';
+import { openGuardedExchange, type StreamExchange } from './first-token-guard.js';
 import { ChunkReader } from './openai-chunks.js';
 import { describeFetchError, httpError, streamError } from './openai-errors.js';
 import { chatCompletionBody } from './openai-wire.js';
@@ -105,11 +105,7 @@ export class OpenAIBackend implements InferenceBackend {
   }
 
   stream(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void, undefined> {
-    return guardFirstToken((exchange) => this.exchange(request, signal, exchange), {
-      signal,
-      ttftMs: this.options.ttftTimeoutMs,
-      backend: this.name,
-    });
+    return this.exchange(request, signal);
   }
 
   /** Sends the request: the body of a 200 answer; anything else thrown as a classified InferenceError. */
@@ -164,83 +160,93 @@ export class OpenAIBackend implements InferenceBackend {
   /**
    * One exchange: picks the model, sends the request, then passes on the events of its 200 stream — a delta for
    * what each read of the body held, then `end` at `[DONE]` after reading the body to its end (normally
-   * immediate), so keep-alive can reuse the connection. One generator for all of it: a `yield*` into a second
-   * generator would cost each delta another generator hop (~0.2 µs each in a micro-benchmark, 2026-12-06).
+   * immediate), so keep-alive can reuse the connection. One generator for all of it, the first-token guard's
+   * rules applied around its own yields (openGuardedExchange): a second generator around it, or a `yield*`
+   * into one, costs each delta another generator hop.
    */
-  private async *exchange(
-    request: InferenceRequest,
-    signal: AbortSignal,
-    exchange: StreamExchange,
-  ): AsyncGenerator<InferenceEvent, void, undefined> {
-    const model =
-      this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(exchange.signal));
-    const sse = new SseDataReader(await this.post(request, model, exchange), MAX_EVENT_CHARS);
-    const chunks = new ChunkReader();
-    const backend = this.name;
-    let finishReason: BackendFinishReason | undefined;
-    let usage: Usage | undefined;
-    let sawDone = false;
-    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private async *exchange(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void> {
+    const exchange = openGuardedExchange({ signal, ttftMs: this.options.ttftTimeoutMs, backend: this.name });
     try {
-      for (;;) {
-        let batch: string[] | undefined;
-        try {
-          batch = await sse.next();
-        } catch (cause) {
-          if (cause instanceof SseEventTooLargeError)
-            throw exchange.error('server', `an event from ${backend} exceeds ${cause.maxEventChars} characters`);
-          // Cut after [DONE] by the drain timeout: the answer is complete anyway.
-          if (sawDone && !signal.aborted) break;
-          throw (
-            exchange.interruption() ??
-            exchange.error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`)
-          );
-        }
-        if (!batch) break;
-        if (sawDone) continue;
-        // The chunks of this read, passed on as one delta (see the module note).
-        let text = '';
-        let reasoning = '';
-        let toolCalls: ToolCallDelta[] | undefined;
-        for (const data of batch) {
-          // The consumer may have aborted while we were suspended at a yield.
-          exchange.throwIfAborted();
-          exchange.stopFirstTokenTimer();
-          const reading = chunks.read(data);
-          if (reading.kind === 'done') {
-            sawDone = true;
-            drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
-            break;
+      const model =
+        this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(exchange.signal));
+      const sse = new SseDataReader(await this.post(request, model, exchange), MAX_EVENT_CHARS);
+      const chunks = new ChunkReader();
+      const backend = this.name;
+      let finishReason: BackendFinishReason | undefined;
+      let usage: Usage | undefined;
+      let sawDone = false;
+      let drainTimer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        for (;;) {
+          let batch: string[] | undefined;
+          try {
+            batch = await sse.next();
+          } catch (cause) {
+            if (cause instanceof SseEventTooLargeError)
+              throw exchange.error('server', `an event from ${backend} exceeds ${cause.maxEventChars} characters`);
+            // Cut after [DONE] by the drain timeout: the answer is complete anyway.
+            if (sawDone && !signal.aborted) break;
+            throw (
+              exchange.interruption() ??
+              exchange.error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`)
+            );
           }
-          if (reading.kind === 'error' || reading.kind === 'malformed') {
-            // What came before the failure goes out first, as it would have one chunk per read.
-            const held = deltaOf(text, reasoning, toolCalls);
-            if (held) {
-              text = reasoning = '';
-              toolCalls = undefined;
-              yield held;
+          if (!batch) break;
+          if (sawDone) continue;
+          // The chunks of this read, passed on as one delta (see the module note).
+          let text = '';
+          let reasoning = '';
+          let toolCalls: ToolCallDelta[] | undefined;
+          for (const data of batch) {
+            // The consumer may have aborted while we were suspended at a yield.
+            exchange.throwIfAborted();
+            exchange.stopFirstTokenTimer();
+            const reading = chunks.read(data);
+            if (reading.kind === 'done') {
+              sawDone = true;
+              drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
+              break;
             }
-            if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
-            throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
+            if (reading.kind === 'error' || reading.kind === 'malformed') {
+              // What came before the failure goes out first, as it would have one chunk per read.
+              const held = deltaOf(text, reasoning, toolCalls);
+              if (held) {
+                text = reasoning = '';
+                toolCalls = undefined;
+                exchange.beforePassing(held);
+                yield held;
+                exchange.afterPassing(held);
+              }
+              if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
+              throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
+            }
+            if (reading.usage) usage = reading.usage;
+            if (reading.finishReason) finishReason = reading.finishReason;
+            text += reading.text;
+            reasoning += reading.reasoning;
+            if (reading.toolCalls.length > 0)
+              toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
           }
-          if (reading.usage) usage = reading.usage;
-          if (reading.finishReason) finishReason = reading.finishReason;
-          text += reading.text;
-          reasoning += reading.reasoning;
-          if (reading.toolCalls.length > 0)
-            toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
+          const delta = deltaOf(text, reasoning, toolCalls);
+          if (delta) {
+            exchange.beforePassing(delta);
+            yield delta;
+            exchange.afterPassing(delta);
+          }
         }
-        const delta = deltaOf(text, reasoning, toolCalls);
-        if (delta) yield delta;
+      } finally {
+        if (drainTimer) clearTimeout(drainTimer);
       }
+      exchange.throwIfAborted();
+      if (!sawDone)
+        throw exchange.interruption() ?? exchange.error('server', `the stream from ${backend} ended without [DONE]`);
+      if (!finishReason) throw exchange.error('server', `the stream from ${backend} ended without a finish reason`);
+      const end: InferenceEvent = usage ? { type: 'end', finishReason, usage } : { type: 'end', finishReason };
+      exchange.beforePassing(end);
+      yield end;
     } finally {
-      if (drainTimer) clearTimeout(drainTimer);
+      exchange.close();
     }
-    exchange.throwIfAborted();
-    if (!sawDone)
-      throw exchange.interruption() ?? exchange.error('server', `the stream from ${backend} ended without [DONE]`);
-    if (!finishReason) throw exchange.error('server', `the stream from ${backend} ended without a finish reason`);
-    yield usage ? { type: 'end', finishReason, usage } : { type: 'end', finishReason };
   }
 
   private headers(request: InferenceRequest): Record<string, string> {
