@@ -12,6 +12,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { dataEventBody } from './data-event-body.js';
 
 /** What {@link httpPost} resolves to: the status, a header reader, and the body (consumed once). */
 export interface HttpAnswer {
@@ -149,7 +150,7 @@ function answerOf(res: IncomingMessage): HttpAnswer {
       const value = res.headers[name.toLowerCase()];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
-    body: res,
+    body: dataEventBody(res),
     text: async () => {
       res.setEncoding('utf8');
       let text = '';
