@@ -36,7 +36,7 @@ describe('dataEventBody', () => {
     stream.write(bytes('a'));
     await new Promise((r) => setImmediate(r));
     stream.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-    assert.equal(text([(await iterator.next()).value!]), 'a');
+    assert.equal(text([(await iterator.next()).value as Uint8Array]), 'a');
     await assert.rejects(iterator.next(), { code: 'ECONNRESET' });
     await assert.rejects(iterator.next(), { code: 'ECONNRESET' }, 'and again on a later read');
   });
@@ -58,7 +58,7 @@ describe('dataEventBody', () => {
     const first = iterator.next(); // starts the flow
     for (let i = 0; i < 40; i++) stream.write(bytes(String(i)));
     await new Promise((r) => setImmediate(r));
-    assert.equal(text([(await first).value!]), '0');
+    assert.equal(text([(await first).value as Uint8Array]), '0');
     assert.ok(stream.isPaused(), 'paused while chunks wait');
     const got: Uint8Array[] = [];
     const rest = (async () => {

@@ -28,7 +28,7 @@ class DataEventReader implements AsyncIterator<Uint8Array, undefined> {
   private readonly queued: Uint8Array[] = [];
   private head = 0;
   private ended = false;
-  private failure: unknown;
+  private failure: Error | undefined;
   private waiting: { resolve: (read: Read) => void; reject: (error: unknown) => void } | undefined;
 
   constructor(private readonly stream: Readable) {
@@ -38,7 +38,7 @@ class DataEventReader implements AsyncIterator<Uint8Array, undefined> {
       this.wake();
     });
     stream.once('error', (error: unknown) => {
-      this.failure ??= error;
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
       this.wake();
     });
     stream.once('close', () => {

@@ -164,7 +164,10 @@ export class OpenAIBackend implements InferenceBackend {
    * rules applied around its own yields (openGuardedExchange): a second generator around it, or a `yield*`
    * into one, costs each delta another generator hop.
    */
-  private async *exchange(request: InferenceRequest, signal: AbortSignal): AsyncGenerator<InferenceEvent, void> {
+  private async *exchange(
+    request: InferenceRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<InferenceEvent, void, undefined> {
     const exchange = openGuardedExchange({ signal, ttftMs: this.options.ttftTimeoutMs, backend: this.name });
     try {
       const model =
