@@ -147,7 +147,7 @@ class Exchange implements GuardedExchange {
   }
 
   interruption(): InferenceError | undefined {
-    if (this.options.signal.aborted) return this.error('aborted', 'the request was aborted');
+    if (this.callerAborted) return this.error('aborted', 'the request was aborted');
     if (this.timedOut)
       return this.error('timeout', `no first token from ${this.options.backend} within ${this.options.ttftMs} ms`);
     return undefined;

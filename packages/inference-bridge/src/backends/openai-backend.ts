@@ -169,6 +169,7 @@ export class OpenAIBackend implements InferenceBackend {
     signal: AbortSignal,
   ): AsyncGenerator<InferenceEvent, void, undefined> {
     const exchange = openGuardedExchange({ signal, ttftMs: this.options.ttftTimeoutMs, backend: this.name });
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
     try {
       const model =
         this.options.model ?? request.model ?? this.options.defaultModel ?? (await this.discoverModel(exchange.signal));
@@ -178,68 +179,65 @@ export class OpenAIBackend implements InferenceBackend {
       let finishReason: BackendFinishReason | undefined;
       let usage: Usage | undefined;
       let sawDone = false;
-      let drainTimer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        for (;;) {
-          let batch: string[] | undefined;
-          try {
-            batch = await sse.next();
-          } catch (cause) {
-            if (cause instanceof SseEventTooLargeError)
-              throw exchange.error('server', `an event from ${backend} exceeds ${cause.maxEventChars} characters`);
-            // Cut after [DONE] by the drain timeout: the answer is complete anyway.
-            if (sawDone && !signal.aborted) break;
-            throw (
-              exchange.interruption() ??
-              exchange.error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`)
-            );
-          }
-          if (!batch) break;
-          if (sawDone) continue;
-          // The chunks of this read, passed on as one delta (see the module note).
-          let text = '';
-          let reasoning = '';
-          let toolCalls: ToolCallDelta[] | undefined;
-          for (const data of batch) {
-            // The consumer may have aborted while we were suspended at a yield.
-            exchange.throwIfAborted();
-            exchange.stopFirstTokenTimer();
-            const reading = chunks.read(data);
-            if (reading.kind === 'done') {
-              sawDone = true;
-              drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
-              break;
-            }
-            if (reading.kind === 'error' || reading.kind === 'malformed') {
-              // What came before the failure goes out first, as it would have one chunk per read.
-              const held = deltaOf(text, reasoning, toolCalls);
-              if (held) {
-                text = reasoning = '';
-                toolCalls = undefined;
-                exchange.beforePassing(held);
-                yield held;
-                exchange.afterPassing(held);
-              }
-              if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
-              throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
-            }
-            if (reading.usage) usage = reading.usage;
-            if (reading.finishReason) finishReason = reading.finishReason;
-            text += reading.text;
-            reasoning += reading.reasoning;
-            if (reading.toolCalls.length > 0)
-              toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
-          }
-          const delta = deltaOf(text, reasoning, toolCalls);
-          if (delta) {
-            exchange.beforePassing(delta);
-            yield delta;
-            exchange.afterPassing(delta);
-          }
+      for (;;) {
+        let batch: string[] | undefined;
+        try {
+          batch = await sse.next();
+        } catch (cause) {
+          if (cause instanceof SseEventTooLargeError)
+            throw exchange.error('server', `an event from ${backend} exceeds ${cause.maxEventChars} characters`);
+          // Cut after [DONE] by the drain timeout: the answer is complete anyway.
+          if (sawDone && !signal.aborted) break;
+          throw (
+            exchange.interruption() ??
+            exchange.error('server', `the stream from ${backend} broke: ${describeFetchError(cause)}`)
+          );
         }
-      } finally {
-        if (drainTimer) clearTimeout(drainTimer);
+        if (!batch) break;
+        if (sawDone) continue;
+        // The chunks of this read, passed on as one delta (see the module note).
+        let text = '';
+        let reasoning = '';
+        let toolCalls: ToolCallDelta[] | undefined;
+        for (const data of batch) {
+          // The consumer may have aborted while we were suspended at a yield.
+          exchange.throwIfAborted();
+          exchange.stopFirstTokenTimer();
+          const reading = chunks.read(data);
+          if (reading.kind === 'done') {
+            sawDone = true;
+            drainTimer = setTimeout(() => exchange.end(), this.options.drainTimeoutMs);
+            break;
+          }
+          if (reading.kind === 'error' || reading.kind === 'malformed') {
+            // What came before the failure goes out first, as it would have one chunk per read.
+            const held = deltaOf(text, reasoning, toolCalls);
+            if (held) {
+              text = reasoning = '';
+              toolCalls = undefined;
+              exchange.beforePassing(held);
+              yield held;
+              exchange.afterPassing(held);
+            }
+            if (reading.kind === 'error') throw streamError(backend, reading.error, exchange.beforeFirstToken);
+            throw exchange.error('server', `malformed stream from ${backend}: ${reading.reason}`);
+          }
+          if (reading.usage) usage = reading.usage;
+          if (reading.finishReason) finishReason = reading.finishReason;
+          text += reading.text;
+          reasoning += reading.reasoning;
+          if (reading.toolCalls.length > 0)
+            toolCalls = toolCalls ? toolCalls.concat(reading.toolCalls) : reading.toolCalls;
+        }
+        const delta = deltaOf(text, reasoning, toolCalls);
+        if (delta) {
+          exchange.beforePassing(delta);
+          yield delta;
+          exchange.afterPassing(delta);
+        }
       }
+      // The body is over: its drain timer is no longer needed (the finally below clears it on a throw).
+      clearTimeout(drainTimer);
       exchange.throwIfAborted();
       if (!sawDone)
         throw exchange.interruption() ?? exchange.error('server', `the stream from ${backend} ended without [DONE]`);
@@ -248,6 +246,7 @@ export class OpenAIBackend implements InferenceBackend {
       exchange.beforePassing(end);
       yield end;
     } finally {
+      clearTimeout(drainTimer);
       exchange.close();
     }
   }
