@@ -32,6 +32,7 @@ const throughput = read('send-throughput.json');
 const latency = lines('stream-latency.jsonl');
 const priority = read('priority.json');
 const slow = read('slow-consumers.json');
+const compact = read('compact-resume.json');
 const bridge = read('bridge.json');
 const markdown = read('browser-markdown.json');
 const ui = read('browser-ui.json');
@@ -179,6 +180,18 @@ if (bridge) {
     '≤ 20 %',
     Number.isFinite(bridge.spread) ? `${(bridge.spread * 100).toFixed(0)} % (histogram bucket resolution)` : undefined,
     bridge.spread <= 0.2,
+  );
+}
+if (compact) {
+  const { late, elsewhere, live, streams } = compact;
+  goal(
+    'Compact resume: an in-flight answer resumed from seq 1',
+    `bytes ≤ ${compact.goal}× its text, every seq once`,
+    `${late.ratio.toFixed(3)}× on the same relay, ${elsewhere.ratio.toFixed(3)}× on another (${(late.frames / streams).toFixed(1)} and ${(elsewhere.frames / streams).toFixed(1)} frames per reader; batch by batch ${live.ratio.toFixed(2)}×); whole ${late.whole + elsewhere.whole}/${2 * streams}`,
+    late.ratio <= compact.goal &&
+      elsewhere.ratio <= compact.goal &&
+      late.whole === streams &&
+      elsewhere.whole === streams,
   );
 }
 if (slow)
@@ -479,6 +492,7 @@ const sections = [
   'priority.md',
   'reconnect-storm.md',
   'reconnect-resume-storm.md',
+  'compact-resume.md',
   'slow-consumers.md',
   'bridge.md',
   'broker-publish.md',

@@ -110,6 +110,11 @@ const scenarios = [
     argv: ['idle/run-resume-storm.mjs', '--clients', q(2000, 10000)],
   },
   {
+    id: 'storm',
+    name: 'compact resume: a late tab resumes in-flight answers from seq 1, on the same relay and another',
+    argv: ['stream/run-compact-resume.mjs', '--streams', q(20, 50), '--batches', q(200, 500)],
+  },
+  {
     id: 'slow',
     name: 'slow consumers',
     argv: ['stream/run-slow.mjs', '--fast', q(5, 10), '--slow', q(3, 5), '--rounds', q(1200, 1500)],
