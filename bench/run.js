@@ -56,6 +56,8 @@ const scenarios = [
           ['nats', 10000, 2],
           ['embedded', 10000, 2],
           ['ws+nats', 10000, 2],
+          // The floor of the NATS path at the 10k goal: uWS + nats.js forwarding bytes, nothing else.
+          ['uws+nats', 10000, 2],
         ])
   ).map(([mode, streams, rate]) => ({
     id: 'latency',
@@ -76,6 +78,20 @@ const scenarios = [
     id: 'bridge',
     name: 'one bridge process under many concurrent streams',
     argv: ['bridge/run-bridge.mjs', '--streams', q(500, 5000), '--replicas', '2'],
+  },
+  {
+    id: 'bridge',
+    name: "the bridge's read floor: the same streams read by bare node:http",
+    argv: [
+      'bridge/backend-read.mjs',
+      '--streams',
+      q(500, 5000),
+      '--replicas',
+      '2',
+      '--max-tokens',
+      '300',
+      '--floor-only',
+    ],
   },
   {
     id: 'bridge',

@@ -16,8 +16,13 @@
  *
  * `--stream-interval N` runs the replicas with vLLM's `--stream-interval` (a delta per N tokens after the first).
  *
+ * `--floor-only` runs the floor alone; with `--out <dir>` (the full run does both, at run-bridge's 5,000 streams
+ * × 300 tokens) it writes `bridge-floor.json`/`.md` there, which the report puts beside the bridge's own goal.
+ *
  *   node bench/bridge/backend-read.mjs [--streams 2500] [--replicas 1] [--max-tokens 200] [--rounds 1] [--floor]
+ *                                      [--floor-only] [--out <dir>]
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { cliOptions, startProcess } from '../lib/proc.mjs';
@@ -29,7 +34,9 @@ const R = Number(arg('replicas', 1));
 const MAX_TOKENS = Number(arg('max-tokens', 200));
 const ROUNDS = Number(arg('rounds', 1));
 const MODULE = arg('backend-module', '@locallightchat/inference-bridge');
-const FLOOR = flag('floor');
+const FLOOR_ONLY = flag('floor-only');
+const FLOOR = FLOOR_ONLY || flag('floor');
+const OUT = arg('out', undefined);
 const STREAM_INTERVAL = Number(arg('stream-interval', 1));
 const { OpenAIBackend } = await import(MODULE);
 
@@ -142,15 +149,18 @@ async function main() {
     ),
   );
   const backends = sims.map((s) => new OpenAIBackend({ baseURL: s.match[1] }));
+  const floors = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
       if (FLOOR) {
         const res = await floorRound(sims.map((s) => s.match[1]));
+        floors.push(res);
         console.log(
           `floor: ${N} streams: ${res.seconds.toFixed(1)} s, ${res.events} SSE events, ${res.failed} failed; ` +
             `CPU ${(res.cpuUs / 1e6).toFixed(2)} s = ${(res.cpuUs / res.events).toFixed(2)} µs per event ` +
-            `(kernel ${(res.systemUs / res.events).toFixed(2)}), ${((100 * res.cpuUs) / 1e6 / res.seconds).toFixed(0)} % of a core`,
+            `(kernel ${(res.systemUs / res.events).toFixed(2)}), ${percentOfCore(res).toFixed(0)} % of a core`,
         );
+        if (FLOOR_ONLY) continue;
       }
       const res = await round(backends);
       console.log(
@@ -162,6 +172,43 @@ async function main() {
   } finally {
     await Promise.all(sims.map((s) => s.stop()));
   }
+  if (OUT && floors.length) writeFloor(floors);
+}
+
+const percentOfCore = (res) => (100 * res.cpuUs) / 1e6 / res.seconds;
+
+function writeFloor(floors) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const summary = {
+    streams: N,
+    replicas: R,
+    maxTokens: MAX_TOKENS,
+    streamInterval: STREAM_INTERVAL,
+    percentOfCore: median(floors.map(percentOfCore)),
+    usPerEvent: median(floors.map((f) => f.cpuUs / f.events)),
+    failed: floors.reduce((n, f) => n + f.failed, 0),
+    rounds: floors,
+  };
+  const flags = `--streams ${N} --replicas ${R} --max-tokens ${MAX_TOKENS} --rounds ${ROUNDS} --floor-only`;
+  const md = [
+    `# The bridge's read floor — ${new Date().toISOString()}`,
+    '',
+    `Command: \`node bench/bridge/backend-read.mjs ${flags}${STREAM_INTERVAL !== 1 ? ` --stream-interval ${STREAM_INTERVAL}` : ''}\``,
+    '',
+    `What any Node process pays only to read the bridge's ${N} streams from ${R} \`llc-vllm-sim\` replicas (node:http,`,
+    "keep-alive, each body's SSE events counted, nothing parsed or published): the floor under the bridge's own goal.",
+    '',
+    '| round | time | SSE events | failed | CPU µs per event (kernel) | % of a core |',
+    '|---|---|---|---|---|---|',
+    ...floors.map(
+      (f, i) =>
+        `| ${i + 1} | ${f.seconds.toFixed(1)} s | ${f.events} | ${f.failed} | ${(f.cpuUs / f.events).toFixed(2)} (${(f.systemUs / f.events).toFixed(2)}) | ${percentOfCore(f).toFixed(0)} % |`,
+    ),
+    '',
+  ];
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/bridge-floor.json`, JSON.stringify(summary, null, 2));
+  writeFileSync(`${OUT}/bridge-floor.md`, md.join('\n'));
 }
 
 main().catch((error) => {

@@ -3,26 +3,15 @@
 // generator and readers drive it: hello with a JWT (HS256 verified on node:crypto) → welcome; subscribe →
 // `llc.conv.<id>.>` on NATS → every event's bytes forwarded to the sockets that subscribed. No seq rule, no
 // resume, no backpressure handling beyond ws's own buffering: the minimum a fair peer needs for this job.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { WebSocketServer } from 'ws';
-import { decodeClientFrame, encodeFrame } from '@locallightchat/protocol';
+import { decodeClientFrame } from '@locallightchat/protocol';
+import { LIMITS, subscribed, verifyHs256, welcome } from './hello.mjs';
 
 const secret = process.env.BENCH_SECRET;
 const nc = await connect({ servers: process.env.BENCH_NATS_URL });
-const limits = { maxFrameBytes: 128 * 1024, maxTextChars: 32_000 };
 /** conversation → { sub, sockets } */
 const conversations = new Map();
-
-function verify(token) {
-  const [h, p, s] = String(token ?? '').split('.');
-  if (!h || !p || !s) return undefined;
-  const mac = createHmac('sha256', secret).update(`${h}.${p}`).digest();
-  const given = Buffer.from(s, 'base64url');
-  if (given.length !== mac.length || !timingSafeEqual(given, mac)) return undefined;
-  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-  return typeof claims.exp === 'number' && claims.exp * 1000 < Date.now() ? undefined : claims;
-}
 
 // BENCH_PORT: a fixed port, for a restart on the same address (the reconnect storm).
 const wss = new WebSocketServer({
@@ -34,24 +23,14 @@ wss.on('connection', (socket) => {
   let user;
   const joined = new Set();
   socket.on('message', (data) => {
-    const r = decodeClientFrame(new Uint8Array(data), limits);
+    const r = decodeClientFrame(new Uint8Array(data), LIMITS);
     if (!r.ok) return;
     const f = r.frame;
     if (f.type === 'hello') {
-      const claims = verify(f.token);
+      const claims = verifyHs256(f.token, secret);
       if (!claims?.sub) return socket.close(4001, 'unauthorized');
       user = claims.sub;
-      socket.send(
-        encodeFrame({
-          type: 'welcome',
-          v: 1,
-          sessionId: 'ws',
-          userId: user,
-          heartbeatMs: 25_000,
-          maxFrameBytes: limits.maxFrameBytes,
-          maxTextChars: limits.maxTextChars,
-        }),
-      );
+      socket.send(welcome('ws', user));
     } else if (f.type === 'subscribe' && user) {
       let conv = conversations.get(f.conversationId);
       if (!conv) {
@@ -66,7 +45,7 @@ wss.on('connection', (socket) => {
       }
       conv.sockets.add(socket);
       joined.add(f.conversationId);
-      socket.send(encodeFrame({ type: 'subscribed', conversationId: f.conversationId, streams: [] }));
+      socket.send(subscribed(f.conversationId));
     }
   });
   socket.on('close', () => {

@@ -6,13 +6,15 @@
  *
  *   nats      llc-relay --broker nats://… (separate process); this process publishes as a bridge would.
  *   ws+nats   the plain-Node peer (`ws` + nats.js, bench/peers/ws-nats.mjs) in front of the same NATS.
+ *   uws+nats  the floor of a relay fed from NATS (bench/peers/uws-nats.mjs): the relay's uWS build and nats.js
+ *             forwarding bytes, nothing else — what this machine and harness allow any such server.
  *   embedded  the relay and its in-process broker run in this process (as `llc-relay --simulate` does with its
  *             bridge), publishing through the in-memory broker.
  *
  * `--profile` (mode nats) CPU-profiles the relay process over the measured window (bench/lib/profile-hook.mjs)
  * and writes the self time per stage to `profile-latency-<S>x<rate>.md` beside the results.
  *
- *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats] [--streams 2000] [--rate 20] [--seconds 10]
+ *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats|uws+nats] [--streams 2000] [--rate 20] [--seconds 10]
  *                                     [--profile] [--profile-dir /tmp]
  */
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
@@ -56,10 +58,11 @@ async function main() {
   let relayPid = process.pid;
   let stop;
   let profiled;
-  if (MODE === 'ws+nats') {
-    // The plain-Node peer (bench/peers/ws-nats.mjs) in front of the same NATS, fed the same way.
+  if (MODE === 'ws+nats' || MODE === 'uws+nats') {
+    // A peer (bench/peers/ws-nats.mjs or uws-nats.mjs) in front of the same NATS, fed the same way.
     const nats = await startNats();
-    const peer = await startProcess(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+    const file = here(`../peers/${MODE.replace('+', '-')}.mjs`);
+    const peer = await startProcess(process.execPath, [file], /ready (ws:\/\/\S+)/, {
       env: { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url },
     });
     wsUrl = peer.match[1];

@@ -12,7 +12,9 @@
  * another process. Several runs; medians with min–max.
  *
  *   ws+nats  the plain-Node peer (bench/peers/ws-nats.mjs) fed the same way; nats-sub: a bare nats.js subscriber
- *            holding the same subscriptions and only counting (the NATS client's own floor, no sockets).
+ *            holding the same subscriptions and only counting (the NATS client's own floor, no sockets);
+ *   uws+nats the relay's uWS build and nats.js forwarding each message's bytes, corked per socket, and nothing
+ *            else (bench/peers/uws-nats.mjs): the floor of any server on this path, NATS in and uWS out.
  *
  * `--profile` adds one relay run (not counted in the figures) whose measured window is CPU-profiled; the
  * report gets the self time per stage of the hot path (bench/lib/profile-summary.mjs).
@@ -97,7 +99,7 @@ async function rawRun() {
 
 /**
  * One server fed through NATS by this process acting as the bridge: `relay` (llc-relay), `ws+nats` (the plain
- * Node peer) or `nats-sub` (a bare nats.js subscriber: the NATS client's floor, no sockets). With `profile`, the
+ * Node peer), `uws+nats` (the floor of this path) or `nats-sub` (a bare nats.js subscriber: the NATS client's floor, no sockets). With `profile`, the
  * relay's measured window is CPU-profiled (bench/lib/profile-hook.mjs) into that file.
  */
 async function natsRun(nats, kind, profile) {
@@ -119,8 +121,9 @@ async function natsRun(nats, kind, profile) {
       { env },
     );
     read = await reader(server.match[1], SECRET, prefix);
-  } else if (kind === 'ws+nats') {
-    server = await startProcess(process.execPath, [here('../peers/ws-nats.mjs')], /ready (ws:\/\/\S+)/, {
+  } else if (kind === 'ws+nats' || kind === 'uws+nats') {
+    const file = here(`../peers/${kind.replace('+', '-')}.mjs`);
+    server = await startProcess(process.execPath, [file], /ready (ws:\/\/\S+)/, {
       env: { BENCH_SECRET: SECRET, BENCH_NATS_URL: nats.url },
     });
     read = await reader(server.match[1], SECRET, prefix);
@@ -192,10 +195,11 @@ const SERVERS = [
   { key: 'raw', label: 'uws-raw send loop (floor)' },
   { key: 'relay', label: 'llc-relay via NATS' },
   { key: 'wsNats', label: '`ws` + NATS peer' },
+  { key: 'uwsNats', label: 'uWS + NATS forwarder (floor of the NATS path)' },
   { key: 'natsSub', label: 'bare nats.js subscriber (no sockets)' },
   ...(BASELINE ? [{ key: 'baseline', label: `llc-relay baseline build (${BASELINE})` }] : []),
 ];
-const KIND = { relay: 'relay', wsNats: 'ws+nats', natsSub: 'nats-sub', baseline: 'baseline' };
+const KIND = { relay: 'relay', wsNats: 'ws+nats', uwsNats: 'uws+nats', natsSub: 'nats-sub', baseline: 'baseline' };
 
 async function main() {
   const nats = await startNats();
@@ -239,7 +243,7 @@ async function main() {
     `Command: \`node bench/stream/run-throughput.mjs --sockets ${C} --rounds ${R} --runs ${RUNS}${PROFILE ? ' --profile' : ''}${BASELINE ? ` --baseline-relay ${BASELINE}` : ''}\``,
     machineLine(),
     `${C} sockets × ${R} token frames each; frames delivered per CPU-second of the server process (= frames/s per core), servers interleaved per run.`,
-    'The relay path: NATS core subscription → frame header → seq rule → ring → priority send queue → corked write. The `ws` + NATS peer forwards the bytes of each NATS message to its sockets (no seq rule, no ring); the bare nats.js subscriber only counts messages (the NATS client floor: no sockets).',
+    'The relay path: NATS core subscription → frame header → seq rule → ring → priority send queue → corked write. The `ws` + NATS peer forwards the bytes of each NATS message to its sockets (no seq rule, no ring); the uWS + NATS forwarder does the same on the relay’s uWS build, corked per socket (what NATS in and uWS out cost, with nothing else); the bare nats.js subscriber only counts messages (the NATS client floor: no sockets).',
     '',
     '| server | frames/s per core, median (min–max) | CPU µs per frame (of which kernel) | vs raw uWS | relay vs it | frames delivered / expected (last run) | relay coalesced |',
     '|---|---|---|---|---|---|---|',
@@ -256,7 +260,16 @@ async function main() {
   writeFileSync(
     `${OUT}/send-throughput.json`,
     JSON.stringify(
-      { sockets: C, rounds: R, raw: s.raw, relay: s.relay, wsNats: s.wsNats, natsSub: s.natsSub, results },
+      {
+        sockets: C,
+        rounds: R,
+        raw: s.raw,
+        relay: s.relay,
+        wsNats: s.wsNats,
+        uwsNats: s.uwsNats,
+        natsSub: s.natsSub,
+        results,
+      },
       null,
       2,
     ),

@@ -1,24 +1,14 @@
 // Socket.IO 4 as its docs recommend for this job: the Redis adapter (so fan-out spans nodes), a middleware that
 // verifies the HS256 JWT sent in the handshake's `auth` (HMAC on node:crypto, as jsonwebtoken does), and a room
 // per user for fan-out. WebSocket transport only (no long-polling upgrade dance), no per-message compression.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import { Server } from 'socket.io';
+import { verifyHs256 } from '../../peers/hello.mjs';
 
 const secret = process.env.BENCH_SECRET;
 const redisUrl = process.env.BENCH_REDIS_URL;
-
-function verify(token) {
-  const [h, p, s] = String(token ?? '').split('.');
-  if (!h || !p || !s) return undefined;
-  const mac = createHmac('sha256', secret).update(`${h}.${p}`).digest();
-  const given = Buffer.from(s, 'base64url');
-  if (given.length !== mac.length || !timingSafeEqual(given, mac)) return undefined;
-  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-  return typeof claims.exp === 'number' && claims.exp * 1000 < Date.now() ? undefined : claims;
-}
 
 const pub = createClient({ url: redisUrl });
 const sub = pub.duplicate();
@@ -26,7 +16,7 @@ await Promise.all([pub.connect(), sub.connect()]);
 const http = createServer();
 const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, adapter: createAdapter(pub, sub) });
 io.use((socket, next) => {
-  const claims = verify(socket.handshake.auth?.token);
+  const claims = verifyHs256(socket.handshake.auth?.token, secret);
   if (!claims?.sub) return next(new Error('unauthorized'));
   socket.data.user = claims.sub;
   next();
