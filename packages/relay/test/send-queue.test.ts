@@ -120,6 +120,29 @@ describe('SendQueue', () => {
     assert.equal(stats.coalesced, 8);
   });
 
+  it('merges into a lone queued batch when the socket blocks before the flush', async () => {
+    const { socket, queue, stats } = setup({ highWaterBytes: 50 });
+    event(queue, tok('s_a', 1, 'a'));
+    // The buffer fills before this turn's flush (another writer, or a frame written directly): now blocked.
+    socket.buffered = 100;
+    event(queue, tok('s_a', 2, 'b'));
+    queue.control({ type: 'pong', ts: 1 });
+    await tick();
+    assert.equal(socket.written.length, 0);
+    assert.equal(queue.pendingFrames, 2);
+    socket.read();
+    queue.drained();
+    await tick();
+    assert.deepEqual(
+      socket.written.map((f) => f.type),
+      ['pong', 'token'],
+    );
+    const merged = socket.written[1] as TokenFrame;
+    assert.deepEqual([merged.firstSeq, merged.seq, merged.text], [1, 2, 'ab']);
+    assert.equal(stats.coalesced, 1);
+    assert.equal(queue.pendingFrames, 0);
+  });
+
   it('keeps tool-call parts in order when it coalesces batches', async () => {
     const { socket, queue } = setup({ highWaterBytes: 50 });
     event(queue, tok('s_a', 1, 'x'.repeat(60)));
