@@ -1,5 +1,6 @@
-// What the plain peers (and the Socket.IO server) share with the relay's wire protocol to be driven by the same readers: the HS256 check of a
-// hello's JWT (on node:crypto, as a hand-rolled peer would do it) and the welcome frame it answers with.
+// What the plain peers share so that the relay's readers and load generators drive them: the HS256 check of a
+// JWT (on node:crypto, as a hand-rolled server would do it; the Socket.IO server uses it too) and the frames of
+// the relay's wire protocol they answer hello and subscribe with.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { encodeFrame } from '@locallightchat/protocol';
 
