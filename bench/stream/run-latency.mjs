@@ -14,8 +14,8 @@
  * `--profile` (mode nats) CPU-profiles the relay process over the measured window (bench/lib/profile-hook.mjs)
  * and writes the self time per stage to `profile-latency-<S>x<rate>.md` beside the results.
  *
- *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats|uws+nats] [--streams 2000] [--rate 20] [--seconds 10]
- *                                     [--profile] [--profile-dir /tmp]
+ *   node bench/stream/run-latency.mjs [--mode nats|embedded|ws+nats|uws+nats] [--streams 2000] [--rate 20]
+ *                                     [--seconds 10] [--profile] [--profile-dir /tmp]
  */
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';

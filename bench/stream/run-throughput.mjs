@@ -99,8 +99,9 @@ async function rawRun() {
 
 /**
  * One server fed through NATS by this process acting as the bridge: `relay` (llc-relay), `ws+nats` (the plain
- * Node peer), `uws+nats` (the floor of this path) or `nats-sub` (a bare nats.js subscriber: the NATS client's floor, no sockets). With `profile`, the
- * relay's measured window is CPU-profiled (bench/lib/profile-hook.mjs) into that file.
+ * Node peer), `uws+nats` (the floor of this path) or `nats-sub` (a bare nats.js subscriber: the NATS client's
+ * floor, no sockets). With `profile`, the relay's measured window is CPU-profiled (bench/lib/profile-hook.mjs)
+ * into that file.
  */
 async function natsRun(nats, kind, profile) {
   // Fresh ids per run: NATS keeps the previous runs' events, and a stream's retained batches are not re-sent.
