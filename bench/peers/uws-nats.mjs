@@ -7,6 +7,7 @@
 import { connect } from '@nats-io/transport-node';
 import { uWS } from '@locallightchat/relay/internal';
 import { decodeClientFrame } from '@locallightchat/protocol';
+import { conversationFanout } from './fanout.mjs';
 import { LIMITS, subscribed, verifyHs256, welcome } from './hello.mjs';
 
 if (!String(uWS.App).includes('[native code]')) {
@@ -15,24 +16,7 @@ if (!String(uWS.App).includes('[native code]')) {
 }
 const secret = process.env.BENCH_SECRET;
 const nc = await connect({ servers: process.env.BENCH_NATS_URL });
-/** conversation → { sub, sockets } */
-const conversations = new Map();
-
-function join(ws, conversationId) {
-  let conv = conversations.get(conversationId);
-  if (!conv) {
-    const sockets = new Set();
-    const sub = nc.subscribe(`llc.conv.${conversationId}.>`, {
-      callback: (_e, msg) => {
-        for (const s of sockets) s.cork(() => s.send(msg.data, true));
-      },
-    });
-    conv = { sub, sockets };
-    conversations.set(conversationId, conv);
-  }
-  conv.sockets.add(ws);
-  ws.joined.add(conversationId);
-}
+const fanout = conversationFanout(nc, (ws, bytes) => ws.cork(() => ws.send(bytes, true)));
 
 const app = uWS.App().ws('/*', {
   idleTimeout: 0,
@@ -51,20 +35,12 @@ const app = uWS.App().ws('/*', {
       ws.user = claims.sub;
       ws.send(welcome('uws', ws.user), true);
     } else if (f.type === 'subscribe' && ws.user) {
-      join(ws, f.conversationId);
+      fanout.join(ws, f.conversationId);
+      ws.joined.add(f.conversationId);
       ws.send(subscribed(f.conversationId), true);
     }
   },
-  close: (ws) => {
-    for (const id of ws.joined) {
-      const conv = conversations.get(id);
-      conv?.sockets.delete(ws);
-      if (conv && conv.sockets.size === 0) {
-        conv.sub.unsubscribe();
-        conversations.delete(id);
-      }
-    }
-  },
+  close: (ws) => fanout.leave(ws, ws.joined),
 });
 app.listen('127.0.0.1', Number(process.env.BENCH_PORT ?? 0), (socket) => {
   if (!socket) throw new Error('uWS could not listen');

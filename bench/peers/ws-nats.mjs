@@ -6,12 +6,12 @@
 import { connect } from '@nats-io/transport-node';
 import { WebSocketServer } from 'ws';
 import { decodeClientFrame } from '@locallightchat/protocol';
+import { conversationFanout } from './fanout.mjs';
 import { LIMITS, subscribed, verifyHs256, welcome } from './hello.mjs';
 
 const secret = process.env.BENCH_SECRET;
 const nc = await connect({ servers: process.env.BENCH_NATS_URL });
-/** conversation → { sub, sockets } */
-const conversations = new Map();
+const fanout = conversationFanout(nc, (socket, bytes) => socket.send(bytes));
 
 // BENCH_PORT: a fixed port, for a restart on the same address (the reconnect storm).
 const wss = new WebSocketServer({
@@ -32,31 +32,11 @@ wss.on('connection', (socket) => {
       user = claims.sub;
       socket.send(welcome('ws', user));
     } else if (f.type === 'subscribe' && user) {
-      let conv = conversations.get(f.conversationId);
-      if (!conv) {
-        conv = { sockets: new Set() };
-        const c = conv;
-        conv.sub = nc.subscribe(`llc.conv.${f.conversationId}.>`, {
-          callback: (_e, msg) => {
-            for (const s of c.sockets) s.send(msg.data);
-          },
-        });
-        conversations.set(f.conversationId, conv);
-      }
-      conv.sockets.add(socket);
+      fanout.join(socket, f.conversationId);
       joined.add(f.conversationId);
       socket.send(subscribed(f.conversationId));
     }
   });
-  socket.on('close', () => {
-    for (const id of joined) {
-      const conv = conversations.get(id);
-      conv?.sockets.delete(socket);
-      if (conv && conv.sockets.size === 0) {
-        conv.sub.unsubscribe();
-        conversations.delete(id);
-      }
-    }
-  });
+  socket.on('close', () => fanout.leave(socket, joined));
 });
 wss.on('listening', () => console.log(`ready ws://127.0.0.1:${wss.address().port}/`));
